@@ -79,7 +79,9 @@ class Recording:
         found = [r for r in self.of_type(typ) if name is None or r.name == name]
         if len(found) != 1:
             names = [r.name for r in self.of_type(typ)]
-            raise AssertionError(f"expected one {typ} named {name!r}, found {len(found)} among {names}")
+            raise AssertionError(
+                f"expected one {typ} named {name!r}, found {len(found)} among {names}"
+            )
         return found[0]
 
     def by_urn(self) -> dict[str, RecordedResource]:
@@ -120,19 +122,32 @@ class RecordingMonitor(_mocks.MockMonitor):
         if version:
             inputs["version"] = version
         pid, outputs = self.sim.new_resource(
-            _mocks.MockResourceArgs(typ=f"pulumi:providers:{package}", name=name, inputs=inputs, custom=True)
+            _mocks.MockResourceArgs(
+                typ=f"pulumi:providers:{package}", name=name, inputs=inputs, custom=True
+            )
         )
         if package == "aws":
             self.sim.provider_regions[urn] = str(inputs.get("region", self.sim.region))
-        self._record(urn, f"pulumi:providers:{package}", name, True, pid, inputs, outputs, None, [], {}, None)
+        self._record(
+            urn, f"pulumi:providers:{package}", name, True, pid, inputs, outputs, None, [], {}, None
+        )
         ref = f"{urn}::{pid}"
         self._default_providers[package] = ref
         return ref
 
     def _record(self, urn, typ, name, custom, rid, inputs, outputs, parent, deps, pdeps, provider):
         self.records[urn] = RecordedResource(
-            urn=urn, type=typ, name=name, custom=custom, id=rid, inputs=inputs, outputs=outputs,
-            parent=parent or None, dependencies=list(deps), property_dependencies=pdeps, provider=provider,
+            urn=urn,
+            type=typ,
+            name=name,
+            custom=custom,
+            id=rid,
+            inputs=inputs,
+            outputs=outputs,
+            parent=parent or None,
+            dependencies=list(deps),
+            property_dependencies=pdeps,
+            provider=provider,
         )
         if urn not in self.order:
             self.order.append(urn)
@@ -142,8 +157,11 @@ class RecordingMonitor(_mocks.MockMonitor):
         for transform in transforms:
             result = transform(
                 ResourceTransformArgs(
-                    custom=request.custom, type_=request.type, name=request.name,
-                    props=inputs, opts=ResourceOptions(),
+                    custom=request.custom,
+                    type_=request.type,
+                    name=request.name,
+                    props=inputs,
+                    opts=ResourceOptions(),
                 )
             )
             if result is not None and result.props is not None:
@@ -171,15 +189,30 @@ class RecordingMonitor(_mocks.MockMonitor):
         else:
             rid, state = self.mocks.new_resource(
                 _mocks.MockResourceArgs(
-                    typ=request.type, name=request.name, inputs=inputs, provider=provider,
-                    resource_id=request.importId, custom=True,
+                    typ=request.type,
+                    name=request.name,
+                    inputs=inputs,
+                    provider=provider,
+                    resource_id=request.importId,
+                    custom=True,
                 )
             )
             if request.type == "pulumi:providers:aws":
                 self.sim.provider_regions[urn] = str(inputs.get("region", self.sim.region))
         pdeps = {k: list(v.urns) for k, v in request.propertyDependencies.items()}
-        self._record(urn, request.type, request.name, request.custom, rid, inputs, state,
-                     request.parent, request.dependencies, pdeps, provider)
+        self._record(
+            urn,
+            request.type,
+            request.name,
+            request.custom,
+            rid,
+            inputs,
+            state,
+            request.parent,
+            request.dependencies,
+            pdeps,
+            provider,
+        )
         self.resources[urn] = _mocks.MockMonitor.ResourceRegistration(urn, rid or "", state)
         obj_proto = _sync_await(rpc.serialize_properties(state, {}))
         return resource_pb2.RegisterResourceResponse(urn=urn, id=rid or "", object=obj_proto)
@@ -194,6 +227,7 @@ class RecordingMonitor(_mocks.MockMonitor):
 
 
 # -- config, as the CLI loads it ------------------------------------------------
+
 
 def _cli_value(value: Any) -> str:
     if isinstance(value, bool):
@@ -214,8 +248,12 @@ def load_stack_config(stack: str, project_dir: Path = REPO_ROOT) -> dict[str, st
     project = load_project(project_dir)["name"]
     path = project_dir / f"Pulumi.{stack}.yaml"
     if not path.is_file():
-        known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
-        raise StackFileError(f"no stack '{stack}': {path.name} does not exist (stacks: {', '.join(known)})")
+        known = sorted(
+            p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml")
+        )
+        raise StackFileError(
+            f"no stack '{stack}': {path.name} does not exist (stacks: {', '.join(known)})"
+        )
     raw = yaml.safe_load(path.read_text()) or {}
     return config_to_cli(project, raw.get("config") or {})
 
@@ -232,6 +270,7 @@ def config_to_cli(project: str, config: dict[str, Any]) -> dict[str, str]:
 
 
 # -- running a program -----------------------------------------------------------
+
 
 def run_program(
     program: Callable[[], Any],

@@ -199,7 +199,9 @@ def _vpce_extra(c: _Ctx, rid: str) -> dict:
                 "hostedZoneId": "Z7HUB22UULQXV",
             }
         ]
-        out["networkInterfaceIds"] = [f"eni-{c.hex(17, f'eni{i}')}" for i, _ in enumerate(c.inputs.get("subnetIds") or [])]
+        out["networkInterfaceIds"] = [
+            f"eni-{c.hex(17, f'eni{i}')}" for i, _ in enumerate(c.inputs.get("subnetIds") or [])
+        ]
     else:
         out["prefixListId"] = f"pl-{c.hex(8, 'pl')}"
     return out
@@ -214,7 +216,9 @@ def _iam_named(kind: str, max_len: int):
     def make(c: _Ctx) -> tuple[str, dict]:
         name = c.autoname("name")
         if len(name) > max_len:
-            raise SimulatedAwsError(f"ValidationError: IAM {kind} name '{name}' exceeds {max_len} characters")
+            raise SimulatedAwsError(
+                f"ValidationError: IAM {kind} name '{name}' exceeds {max_len} characters"
+            )
         path = c.inputs.get("path", "/")
         out = {"name": name, "arn": f"arn:{c.partition}:iam::{c.account}:{kind}{path}{name}"}
         if kind == "role":
@@ -254,7 +258,11 @@ def _sns_topic(c: _Ctx) -> tuple[str, dict]:
 
 def _sns_subscription(c: _Ctx) -> tuple[str, dict]:
     arn = f"{c.inputs.get('topic', c.arn('sns', 'topic'))}:{c.uuid()}"
-    return arn, {"arn": arn, "ownerId": c.account, "pendingConfirmation": c.inputs.get("protocol") == "email"}
+    return arn, {
+        "arn": arn,
+        "ownerId": c.account,
+        "pendingConfirmation": c.inputs.get("protocol") == "email",
+    }
 
 
 def _trail(c: _Ctx) -> tuple[str, dict]:
@@ -264,14 +272,22 @@ def _trail(c: _Ctx) -> tuple[str, dict]:
 
 
 def _alarm(c: _Ctx) -> tuple[str, dict]:
-    name = c.autoname("alarmName" if "alarmName" in c.inputs or c.typ.endswith("compositeAlarm:CompositeAlarm") else "name", 255)
+    name = c.autoname(
+        "alarmName"
+        if "alarmName" in c.inputs or c.typ.endswith("compositeAlarm:CompositeAlarm")
+        else "name",
+        255,
+    )
     key = "alarmName" if c.typ.endswith("compositeAlarm:CompositeAlarm") else "name"
     return name, {key: name, "arn": c.arn("cloudwatch", f"alarm:{name}")}
 
 
 def _dashboard(c: _Ctx) -> tuple[str, dict]:
     name = c.inputs.get("dashboardName") or f"{c.name}-{c.hex(7, 'd')}"
-    return name, {"dashboardName": name, "dashboardArn": f"arn:{c.partition}:cloudwatch::{c.account}:dashboard/{name}"}
+    return name, {
+        "dashboardName": name,
+        "dashboardArn": f"arn:{c.partition}:cloudwatch::{c.account}:dashboard/{name}",
+    }
 
 
 def _ecr_repo(c: _Ctx) -> tuple[str, dict]:
@@ -370,8 +386,12 @@ _AWS: dict[str, Any] = {
     "aws:sagemaker/model:Model": _sagemaker("model"),
     "aws:sagemaker/endpointConfiguration:EndpointConfiguration": _sagemaker("endpoint-config"),
     "aws:sagemaker/endpoint:Endpoint": _sagemaker("endpoint"),
-    "aws:sagemaker/modelPackageGroup:ModelPackageGroup": _sagemaker("model-package-group", "modelPackageGroupName"),
-    "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition": _sagemaker("data-quality-job-definition"),
+    "aws:sagemaker/modelPackageGroup:ModelPackageGroup": _sagemaker(
+        "model-package-group", "modelPackageGroupName"
+    ),
+    "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition": _sagemaker(
+        "data-quality-job-definition"
+    ),
     "aws:sagemaker/monitoringSchedule:MonitoringSchedule": _sagemaker("monitoring-schedule"),
     "aws:sns/topic:Topic": _sns_topic,
     "aws:sns/topicSubscription:TopicSubscription": _sns_subscription,
@@ -389,7 +409,11 @@ _AWS: dict[str, Any] = {
 
 
 def _is_bucket_child(typ: str) -> bool:
-    return typ.startswith("aws:s3/bucket") and typ not in _AWS and not typ.startswith("aws:s3/bucketObject")
+    return (
+        typ.startswith("aws:s3/bucket")
+        and typ not in _AWS
+        and not typ.startswith("aws:s3/bucketObject")
+    )
 
 
 def _bucket_object(c: _Ctx) -> tuple[str, dict]:
@@ -452,12 +476,16 @@ class SimulatedAws(pulumi.runtime.Mocks):
 
     def _kubernetes(self, args, inputs: dict) -> tuple[str, dict]:
         meta = dict(inputs.get("metadata") or {})
-        name = meta.get("name") or f"{args.name}-{hashlib.sha256(args.name.encode()).hexdigest()[:8]}"
+        name = (
+            meta.get("name") or f"{args.name}-{hashlib.sha256(args.name.encode()).hexdigest()[:8]}"
+        )
         meta["name"] = name
         cluster_scoped = args.typ in {"kubernetes:core/v1:Namespace"}
         if not cluster_scoped:
             meta.setdefault("namespace", "default")
-        meta["uid"] = str(uuid.UUID(hashlib.sha256(f"{self.stack}/{args.typ}/{name}".encode()).hexdigest()[:32]))
+        meta["uid"] = str(
+            uuid.UUID(hashlib.sha256(f"{self.stack}/{args.typ}/{name}".encode()).hexdigest()[:32])
+        )
         rid = name if cluster_scoped else f"{meta['namespace']}/{name}"
         return rid, {**inputs, "metadata": meta}
 
@@ -479,7 +507,9 @@ class SimulatedAws(pulumi.runtime.Mocks):
                 "id": self.account,
                 "accountId": self.account,
                 "arn": f"arn:{part}:sts::{self.account}:assumed-role/platform-deployer/pulumi",
-                "userId": "AROA" + hashlib.sha256(self.stack.encode()).hexdigest()[:17].upper() + ":pulumi",
+                "userId": "AROA"
+                + hashlib.sha256(self.stack.encode()).hexdigest()[:17].upper()
+                + ":pulumi",
             }
         if token == "aws:index/getPartition:getPartition":
             return {

@@ -1,0 +1,176 @@
+"""The whole stack config as one typed model, validated before any resource exists.
+
+`load()` reads the project's config namespace (and `aws:region`) the way the
+program receives it from the CLI, and returns a `StackConfig` or raises
+`ConfigError` naming the key, the value and the rule.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from components.lib.tagging import REQUIRED_TAG_KEYS
+from stacks.config.base import ConfigModel
+from stacks.config.errors import ConfigError, RuleViolation, from_validation_error
+from stacks.config.models import BedrockConfig, ModelConfig
+from stacks.config.platform import (
+    AlertsConfig,
+    AuditConfig,
+    Environment,
+    KeysConfig,
+    LoggingConfig,
+    NetworkConfig,
+    ResidencyConfig,
+    check_region,
+)
+
+PROJECT = "regulated-inference"
+#: Prod floor for log retention (control L10).
+PROD_MIN_LOG_RETENTION_DAYS = 365
+
+
+class StackConfig(ConfigModel):
+    """Everything `Pulumi.<stack>.yaml` says, validated as a whole."""
+
+    region: str = Field(alias="aws:region")
+    """`aws:region`: the home region; every resource goes here."""
+    environment: Environment
+    """`dev` or `prod`; prod turns on the stricter rules below."""
+    residency: ResidencyConfig
+    tags: dict[str, str]
+    """Required tags applied to every taggable AWS resource: owner, environment, data-classification, cost-center."""
+    network: NetworkConfig
+    logging: LoggingConfig
+    audit: AuditConfig
+    keys: KeysConfig = KeysConfig()
+    alerts: AlertsConfig
+    models: list[ModelConfig] = []
+    bedrock: BedrockConfig | None = None
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        return check_region(value)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in REQUIRED_TAG_KEYS:
+            if not (value.get(key) or "").strip():
+                raise RuleViolation(
+                    key,
+                    value.get(key),
+                    "every required tag needs a non-empty value "
+                    f"(required: {', '.join(REQUIRED_TAG_KEYS)})",
+                )
+        for key, val in value.items():
+            if len(key) > 128 or len(val) > 256 or key.lower().startswith("aws:"):
+                raise RuleViolation(
+                    key, val, "tag keys ≤ 128 chars, values ≤ 256, no 'aws:' prefix"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _cross_field(self) -> StackConfig:
+        ns = PROJECT
+        if self.region not in self.residency.allowed_regions:
+            raise ConfigError(
+                "aws:region",
+                self.region,
+                f"must be one of {ns}:residency.allowedRegions {self.residency.allowed_regions}",
+            )
+        if self.tags["environment"] != self.environment:
+            raise ConfigError(
+                f"{ns}:tags.environment",
+                self.tags["environment"],
+                f"must equal {ns}:environment ({self.environment!r})",
+            )
+        try:
+            self.network.subnet_cidrs()
+        except RuleViolation as exc:
+            raise ConfigError(f"{ns}:network.{exc.path}", exc.value, exc.rule) from None
+        if any(m.runs_on_sagemaker for m in self.models) and self.network.availability_zones < 2:
+            raise ConfigError(
+                f"{ns}:network.availabilityZones",
+                self.network.availability_zones,
+                "SageMaker models run in the VPC and need subnets in ≥ 2 AZs",
+            )
+        if self.environment == "prod":
+            if self.logging.retention_days < PROD_MIN_LOG_RETENTION_DAYS:
+                raise ConfigError(
+                    f"{ns}:logging.retentionDays",
+                    self.logging.retention_days,
+                    f"prod keeps logs ≥ {PROD_MIN_LOG_RETENTION_DAYS} days (control L10)",
+                )
+            if self.keys.deletion_window_days != 30:
+                raise ConfigError(
+                    f"{ns}:keys.deletionWindowDays",
+                    self.keys.deletion_window_days,
+                    "prod keys use the 30-day deletion window (control E9)",
+                )
+        names = [m.name for m in self.models]
+        for i, name in enumerate(names):
+            if names.index(name) != i:
+                raise ConfigError(f"{ns}:models[{i}].name", name, "model names must be unique")
+        return self
+
+    @property
+    def is_prod(self) -> bool:
+        return self.environment == "prod"
+
+
+#: Top-level keys the program reads from its namespace.
+TOP_LEVEL_KEYS = tuple(
+    f.alias for name, f in StackConfig.model_fields.items() if f.alias and ":" not in f.alias
+)
+
+
+def _decode(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def raw_config(project: str = PROJECT) -> dict[str, Any]:
+    """The program's config as the CLI passes it, decoded: project keys without namespace, plus aws:region."""
+    from pulumi.runtime import config as runtime_config
+
+    values: dict[str, str] = {}
+    values.update(runtime_config.get_config_env())
+    values.update(runtime_config.CONFIG.get())
+    raw: dict[str, Any] = {}
+    for key, value in values.items():
+        ns, _, name = key.partition(":")
+        if ns == project:
+            raw[name] = _decode(value)
+    region = values.get("aws:region")
+    if region is not None:
+        raw["aws:region"] = region
+    return raw
+
+
+def parse(raw: dict[str, Any], project: str = PROJECT) -> StackConfig:
+    """Validate a decoded config mapping; raise ConfigError with the first problem."""
+    if "aws:region" not in raw:
+        raise ConfigError(
+            "aws:region",
+            None,
+            "required: set the home region (pulumi config set aws:region eu-west-2)",
+        )
+    try:
+        return StackConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise from_validation_error(project, exc) from None
+
+
+def load() -> StackConfig:
+    """The current stack's config, validated. Call before declaring any resource."""
+    return parse(raw_config(pulumi.get_project() or PROJECT))
+
+
+__all__ = ["ConfigError", "StackConfig", "load", "parse", "PROJECT"]

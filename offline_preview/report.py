@@ -1,0 +1,571 @@
+"""What an offline preview found, and the plain-text and JSON renderings of it.
+
+`PreviewReport` pairs the recording of one stack run with the policy pack's
+analysis of it and derives what every output format needs: resources grouped
+by component (through the parent chain), policy results grouped by
+enforcement, and a control-coverage summary per compliance framework. The
+SARIF (`sarif.py`), Markdown (`markdown.py`) renderers and the stack export
+(`stack_export.py`) are built on the same object, so they never disagree.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .analysis import ADVISORY, DISABLED, MANDATORY, REMEDIATE, AnalysisResult, PolicyViolation
+from .engine import RecordedResource, Recording
+
+#: Type-token prefix of this project's components (see STYLE.md).
+COMPONENT_PREFIX = "regulated-inference:index:"
+STACK_TYPE = "pulumi:pulumi:Stack"
+PROVIDER_PREFIX = "pulumi:providers:"
+
+#: Framework names that contain spaces, so a clause like "SOC 2 CC6.1" splits
+#: into ("SOC 2", "CC6.1"). Longest first; anything else splits on ":" or the
+#: first space.
+KNOWN_FRAMEWORKS = (
+    "ISO/IEC 27001",
+    "NIST SP 800-53",
+    "NIST 800-53",
+    "ISO 27001",
+    "EU AI Act",
+    "PCI DSS",
+    "SOC 2",
+    "HIPAA",
+    "GDPR",
+    "DORA",
+    "NIS2",
+)
+
+#: Exit statuses of `python -m offline_preview` (documented in the README).
+EXIT_OK = 0
+EXIT_MANDATORY = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
+
+
+def is_component(resource: RecordedResource) -> bool:
+    """A component resource (ours or anyone's): not custom, not the stack, not a provider."""
+    return not resource.custom and resource.type != STACK_TYPE
+
+
+def is_provider(resource: RecordedResource) -> bool:
+    return resource.type.startswith(PROVIDER_PREFIX)
+
+
+def short_type(token: str) -> str:
+    """`regulated-inference:index:SecureBucket` -> `SecureBucket`; `aws:s3/bucket:Bucket` stays."""
+    return token[len(COMPONENT_PREFIX) :] if token.startswith(COMPONENT_PREFIX) else token
+
+
+def split_framework(ref: str) -> tuple[str, str]:
+    """`"HIPAA 164.312(b)"` -> `("HIPAA", "164.312(b)")`; `"GDPR"` -> `("GDPR", "")`."""
+    ref = ref.strip()
+    for name in KNOWN_FRAMEWORKS:
+        if ref.upper().startswith(name.upper()):
+            return name, ref[len(name) :].strip(" :-—·")
+    if ":" in ref:
+        head, _, tail = ref.partition(":")
+        return head.strip(), tail.strip()
+    head, _, tail = ref.partition(" ")
+    return head, tail.strip()
+
+
+def jsonable(value: Any) -> Any:
+    """A recorded property value as plain JSON (assets, archives and secrets included)."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    for attr in ("path", "text", "uri"):  # pulumi.FileAsset / StringAsset / RemoteAsset ...
+        if hasattr(value, attr) and getattr(value, attr) is not None:
+            return {attr: str(getattr(value, attr))}
+    return str(value)
+
+
+# -- grouping -------------------------------------------------------------------
+
+
+@dataclass
+class ComponentGroup:
+    """One component and the resources it directly owns (nested components are children)."""
+
+    resource: RecordedResource | None  # None: the stack's top-level resources
+    members: list[RecordedResource] = field(default_factory=list)
+    children: list[ComponentGroup] = field(default_factory=list)
+    depth: int = 0
+
+    @property
+    def label(self) -> str:
+        return self.resource.name if self.resource else "(stack)"
+
+    @property
+    def kind(self) -> str:
+        return short_type(self.resource.type) if self.resource else "top-level resources"
+
+    @property
+    def type_counts(self) -> list[tuple[str, int]]:
+        counts = Counter(r.type for r in self.members)
+        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    @property
+    def total(self) -> int:
+        """Resources in this component's subtree, nested components counted as resources too."""
+        return len(self.members) + sum(1 + c.total for c in self.children)
+
+    def walk(self) -> Iterable[ComponentGroup]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+@dataclass
+class ClauseCoverage:
+    """Evidence for one clause of one framework."""
+
+    framework: str
+    clause: str
+    controls: list[str]
+    rules: list[str]
+    violations: int
+    mandatory_violations: int
+    resources: list[str]  # resources named in findings for these rules, or evidenced by them
+
+    @property
+    def status(self) -> str:
+        if self.mandatory_violations:
+            return "failing"
+        if self.violations:
+            return "findings"
+        return "evidenced"
+
+
+@dataclass
+class PreviewReport:
+    """The recording of one stack run and the pack's analysis of it."""
+
+    recording: Recording
+    analysis: AnalysisResult
+    policy_config: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+    project_dir: Path | None = None
+
+    # -- resources ---------------------------------------------------------
+
+    @property
+    def stack(self) -> str:
+        return self.recording.stack
+
+    @property
+    def project(self) -> str:
+        return self.recording.project
+
+    @property
+    def region(self) -> str:
+        return self.recording.config.get("aws:region", "")
+
+    def counts(self) -> dict[str, int]:
+        res = [r for r in self.recording.resources if r.type != STACK_TYPE]
+        return {
+            "total": len(res),
+            "components": sum(1 for r in res if is_component(r)),
+            "custom": sum(1 for r in res if r.custom and not is_provider(r)),
+            "providers": sum(1 for r in res if is_provider(r)),
+        }
+
+    def component_tree(self) -> ComponentGroup:
+        """Resources grouped by their nearest component ancestor, as a tree rooted at the stack."""
+        root = ComponentGroup(resource=None)
+        groups: dict[str, ComponentGroup] = {}
+        by_urn = self.recording.by_urn()
+
+        def group_for(urn: str | None, depth_guard: int = 0) -> ComponentGroup:
+            # Nearest component ancestor; the stack itself and unknown parents map to the root.
+            seen = 0
+            while urn and urn in by_urn and not is_component(by_urn[urn]):
+                urn = by_urn[urn].parent
+                seen += 1
+                if seen > len(by_urn):  # a parent cycle: never in a real recording
+                    break
+            if not urn or urn not in by_urn or not is_component(by_urn[urn]):
+                return root
+            return groups[urn]
+
+        for res in self.recording.resources:  # registration order: parents come first
+            if res.type == STACK_TYPE:
+                continue
+            parent_group = group_for(res.parent)
+            if is_component(res):
+                group = ComponentGroup(resource=res, depth=parent_group.depth + 1)
+                groups[res.urn] = group
+                parent_group.children.append(group)
+            else:
+                parent_group.members.append(res)
+        return root
+
+    def component_of(self) -> dict[str, RecordedResource | None]:
+        """URN -> nearest enclosing component (None for top-level resources)."""
+        out: dict[str, RecordedResource | None] = {}
+        for group in self.component_tree().walk():
+            for member in group.members:
+                out[member.urn] = group.resource
+            for child in group.children:
+                out[child.resource.urn] = group.resource
+        return out
+
+    # -- policy results ----------------------------------------------------
+
+    @property
+    def mandatory(self) -> list[PolicyViolation]:
+        return self.analysis.mandatory
+
+    @property
+    def advisory(self) -> list[PolicyViolation]:
+        return self.analysis.advisory
+
+    def other_findings(self) -> list[PolicyViolation]:
+        """Remediate-level or otherwise non-blocking findings that are neither of the above."""
+        return [v for v in self.analysis.violations if v.enforcement not in (MANDATORY, ADVISORY)]
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_MANDATORY if self.mandatory else EXIT_OK
+
+    def enforcement_counts(self) -> dict[str, int]:
+        counts = Counter(p.enforcement for p in self.analysis.policies)
+        return {k: counts.get(k, 0) for k in (MANDATORY, ADVISORY, REMEDIATE, DISABLED)}
+
+    def policy_meta(self) -> dict[str, Any]:
+        return {p.name: p for p in self.analysis.policies}
+
+    def violation_remediation(self, v: PolicyViolation) -> str:
+        if v.remediation:
+            return v.remediation
+        meta = self.policy_meta().get(v.policy)
+        return meta.remediation if meta else ""
+
+    def violation_controls(self, v: PolicyViolation) -> tuple[str, ...]:
+        if v.controls:
+            return v.controls
+        meta = self.policy_meta().get(v.policy)
+        return meta.controls if meta else ()
+
+    def violation_frameworks(self, v: PolicyViolation) -> tuple[str, ...]:
+        if v.frameworks:
+            return v.frameworks
+        meta = self.policy_meta().get(v.policy)
+        return meta.frameworks if meta else ()
+
+    # -- control coverage --------------------------------------------------
+
+    def rule_resources(self) -> dict[str, list[str]]:
+        """Rule name -> resources (names) it applied to.
+
+        The analyzer reports which resources a rule judged when the pack tells
+        it (`AnalysisResult.evaluated`, optional); otherwise a rule evidences
+        the resources it found something on, plus, for a clean rule, nothing
+        more specific than "all analyzed resources".
+        """
+        evaluated = getattr(self.analysis, "evaluated", None) or {}
+        out: dict[str, set[str]] = defaultdict(set)
+        for rule, names in evaluated.items():
+            out[rule].update(names)
+        for v in self.analysis.violations:
+            out[v.policy].add(v.resource_name or "(stack)")
+        return {k: sorted(v) for k, v in out.items()}
+
+    def coverage(self) -> dict[str, list[ClauseCoverage]]:
+        """Framework -> clauses, each with the controls, rules and resources that evidence it.
+
+        Disabled rules evidence nothing and are left out.
+        """
+        per_clause: dict[tuple[str, str], dict[str, Any]] = {}
+        violations_by_rule: dict[str, list[PolicyViolation]] = defaultdict(list)
+        for v in self.analysis.violations:
+            violations_by_rule[v.policy].append(v)
+        rule_res = self.rule_resources()
+        for policy in self.analysis.policies:
+            if policy.enforcement == DISABLED:
+                continue
+            for ref in policy.frameworks:
+                fw, clause = split_framework(ref)
+                slot = per_clause.setdefault(
+                    (fw, clause),
+                    {"controls": set(), "rules": set(), "viol": 0, "mand": 0, "res": set()},
+                )
+                slot["controls"].update(policy.controls)
+                slot["rules"].add(policy.name)
+                found = violations_by_rule.get(policy.name, [])
+                slot["viol"] += len(found)
+                slot["mand"] += sum(1 for v in found if v.enforcement == MANDATORY)
+                slot["res"].update(rule_res.get(policy.name, []))
+        out: dict[str, list[ClauseCoverage]] = defaultdict(list)
+        for (fw, clause), slot in sorted(per_clause.items(), key=lambda kv: _natural(kv[0])):
+            out[fw].append(
+                ClauseCoverage(
+                    framework=fw,
+                    clause=clause,
+                    controls=sorted(slot["controls"], key=_natural_key),
+                    rules=sorted(slot["rules"]),
+                    violations=slot["viol"],
+                    mandatory_violations=slot["mand"],
+                    resources=sorted(slot["res"]),
+                )
+            )
+        return dict(out)
+
+    def controls_summary(self) -> dict[str, dict[str, Any]]:
+        """Control id -> rules serving it and its status (for controls named by any active rule)."""
+        out: dict[str, dict[str, Any]] = {}
+        bad = Counter(v.policy for v in self.analysis.violations)
+        bad_mand = Counter(v.policy for v in self.analysis.mandatory)
+        for policy in self.analysis.policies:
+            if policy.enforcement == DISABLED:
+                continue
+            for control in policy.controls:
+                slot = out.setdefault(control, {"rules": [], "violations": 0, "mandatory": 0})
+                slot["rules"].append(policy.name)
+                slot["violations"] += bad[policy.name]
+                slot["mandatory"] += bad_mand[policy.name]
+        return dict(sorted(out.items(), key=lambda kv: _natural_key(kv[0])))
+
+    # -- renderings --------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON format: everything, stable keys, for tools."""
+        comp_of = self.component_of()
+        return {
+            "project": self.project,
+            "stack": self.stack,
+            "region": self.region,
+            "exitCode": self.exit_code,
+            "summary": {
+                **self.counts(),
+                "mandatoryViolations": len(self.mandatory),
+                "advisoryViolations": len(self.advisory),
+                "policies": len(self.analysis.policies),
+                "policiesByEnforcement": self.enforcement_counts(),
+            },
+            "policyPack": {
+                "name": self.analysis.pack_name,
+                "version": self.analysis.pack_version,
+                "config": self.policy_config,
+                "resourcesAnalyzed": self.analysis.resources_analyzed,
+                "seconds": round(self.analysis.seconds, 4),
+            },
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+            "components": [
+                {
+                    "urn": g.resource.urn,
+                    "type": g.resource.type,
+                    "name": g.resource.name,
+                    "parentComponent": comp_of.get(g.resource.urn).urn
+                    if comp_of.get(g.resource.urn)
+                    else None,
+                    "resources": len(g.members),
+                    "totalResources": g.total,
+                    "types": dict(g.type_counts),
+                }
+                for g in self.component_tree().walk()
+                if g.resource is not None
+            ],
+            "resources": [
+                {
+                    "urn": r.urn,
+                    "type": r.type,
+                    "name": r.name,
+                    "custom": r.custom,
+                    "id": r.id,
+                    "parent": r.parent,
+                    "component": comp_of[r.urn].urn if comp_of.get(r.urn) else None,
+                    "provider": r.provider,
+                    "dependencies": list(r.dependencies),
+                    "inputs": jsonable(r.inputs),
+                    "outputs": jsonable(r.outputs),
+                }
+                for r in self.recording.resources
+                if r.type != STACK_TYPE
+            ],
+            "stackOutputs": jsonable(self.recording.stack_outputs),
+            "policies": [
+                {
+                    "name": p.name,
+                    "description": p.description,
+                    "enforcement": p.enforcement,
+                    "severity": p.severity,
+                    "controls": list(p.controls),
+                    "frameworks": list(p.frameworks),
+                    "remediation": p.remediation,
+                }
+                for p in self.analysis.policies
+            ],
+            "violations": [
+                {
+                    "policy": v.policy,
+                    "enforcement": v.enforcement,
+                    "severity": v.severity,
+                    "message": v.message,
+                    "urn": v.urn,
+                    "resourceType": v.resource_type,
+                    "resourceName": v.resource_name,
+                    "controls": list(self.violation_controls(v)),
+                    "frameworks": list(self.violation_frameworks(v)),
+                    "remediation": self.violation_remediation(v),
+                }
+                for v in self.analysis.violations
+            ],
+            "coverage": {
+                fw: [
+                    {
+                        "clause": c.clause,
+                        "status": c.status,
+                        "controls": c.controls,
+                        "rules": c.rules,
+                        "violations": c.violations,
+                        "resources": c.resources,
+                    }
+                    for c in clauses
+                ]
+                for fw, clauses in self.coverage().items()
+            },
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n"
+
+    def to_text(self) -> str:
+        return render_text(self)
+
+
+def _natural_key(s: str) -> list[Any]:
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", s)]
+
+
+def _natural(key: tuple[str, str]) -> list[Any]:
+    return [_natural_key(key[0]), _natural_key(key[1])]
+
+
+# -- text -----------------------------------------------------------------------
+
+
+def _wrap(text: str, indent: str, width: int = 100) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(
+        " ".join(text.split()),
+        width=width,
+        initial_indent=indent,
+        subsequent_indent=indent,
+        break_on_hyphens=False,
+        break_long_words=False,
+    ) or [indent.rstrip()]
+
+
+def _where(v: PolicyViolation) -> str:
+    if v.urn is None and not v.resource_name:
+        return "stack"
+    return f"{v.resource_type or '?'} {v.resource_name or v.urn}"
+
+
+def render_text(rep: PreviewReport) -> str:
+    """The human report `make preview` prints."""
+    c = rep.counts()
+    a = rep.analysis
+    lines: list[str] = []
+    add = lines.append
+    verdict = (
+        f"FAIL: {len(rep.mandatory)} mandatory violation(s)"
+        if rep.mandatory
+        else "PASS: no mandatory violation"
+    )
+    add(f"Offline preview of {rep.project}/{rep.stack} (region {rep.region or '?'}) — {verdict}")
+    add(
+        f"Policy pack {a.pack_name} {a.pack_version}"
+        + (f" with {rep.policy_config}" if rep.policy_config else "")
+        + f": {a.resources_analyzed} resources analyzed in {a.seconds:.2f} s"
+    )
+    add("")
+    add(
+        f"RESOURCES ({c['total']}: {c['custom']} cloud resources, {c['components']} components, "
+        f"{c['providers']} providers)"
+    )
+    tree = rep.component_tree()
+    for group in tree.walk():
+        if group.resource is None and not group.members:
+            continue
+        pad = "  " * max(group.depth, 0)
+        head = (
+            f"{pad}{group.kind} {group.label}"
+            if group.resource
+            else f"{pad}(stack) top-level resources"
+        )
+        add(f"  {head:<70} {group.total:>4}")
+        for typ, n in group.type_counts:
+            add(f"  {pad}    {n:>3} × {typ}")
+    add("")
+
+    enf = rep.enforcement_counts()
+    add(
+        f"POLICY RESULTS ({len(a.policies)} rules: {enf[MANDATORY]} mandatory, {enf[ADVISORY]} advisory, "
+        f"{enf[DISABLED]} disabled)"
+    )
+    sections = [("MANDATORY", rep.mandatory), ("ADVISORY", rep.advisory)]
+    if rep.other_findings():
+        sections.append(("OTHER", rep.other_findings()))
+    for title, found in sections:
+        add(f"  {title} ({len(found)})")
+        if not found:
+            add("    none")
+        by_policy: dict[str, list[PolicyViolation]] = defaultdict(list)
+        for v in found:
+            by_policy[v.policy].append(v)
+        for policy, items in sorted(by_policy.items()):
+            meta = rep.policy_meta().get(policy)
+            sev = f" [{items[0].severity or (meta.severity if meta else '')}]".replace(" []", "")
+            controls = ", ".join(rep.violation_controls(items[0]))
+            add(f"    {policy}{sev}" + (f"  controls {controls}" if controls else ""))
+            for v in items:
+                add(f"      - {_where(v)}")
+                lines.extend(_wrap(v.message, "          "))
+            remediation = rep.violation_remediation(items[0])
+            if remediation:
+                lines.extend(_wrap(f"Remediation: {remediation}", "        "))
+    add("")
+
+    add("CONTROL COVERAGE")
+    coverage = rep.coverage()
+    if not coverage:
+        add("  no rule declares framework clauses")
+    for fw, clauses in coverage.items():
+        evidenced = sum(1 for cl in clauses if cl.status == "evidenced")
+        add(f"  {fw}: {len(clauses)} clause(s), {evidenced} evidenced without findings")
+        for cl in clauses:
+            res = ", ".join(cl.resources[:6]) + (
+                f" (+{len(cl.resources) - 6} more)" if len(cl.resources) > 6 else ""
+            )
+            add(
+                f"    {cl.clause or '(framework-wide)':<22} {cl.status:<10} controls {' '.join(cl.controls)}"
+            )
+            lines.extend(_wrap(f"rules: {', '.join(cl.rules)}", "        "))
+            if res:
+                lines.extend(_wrap(f"resources: {res}", "        "))
+    add("")
+    add(
+        f"{len(rep.mandatory)} mandatory, {len(rep.advisory)} advisory finding(s); "
+        f"exit status {rep.exit_code}"
+    )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,145 @@
+"""Config sections of the platform layer: residency, network, logging, audit, keys, alerts."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Literal
+
+from pydantic import EmailStr, Field, field_validator
+
+from stacks.config.base import ConfigModel
+from stacks.config.errors import RuleViolation
+
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+
+#: Retention values CloudWatch Logs accepts (PutRetentionPolicy).
+LOG_RETENTION_DAYS: tuple[int, ...] = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+
+
+def check_region(value: str) -> str:
+    if not _REGION.match(value):
+        raise ValueError("must be an AWS region code like 'eu-west-2'")
+    return value
+
+
+class ResidencyConfig(ConfigModel):
+    """Where data may live. Every region the stack deploys to or sends data to must be listed."""
+
+    allowed_regions: list[str] = Field(min_length=1)
+    """AWS regions this deployment may use (e.g. `[eu-west-2]` for UK-only data)."""
+
+    @field_validator("allowed_regions")
+    @classmethod
+    def _regions(cls, value: list[str]) -> list[str]:
+        for i, region in enumerate(value):
+            if not _REGION.match(region):
+                raise RuleViolation(f"[{i}]", region, "must be an AWS region code like 'eu-west-2'")
+        return value
+
+
+class NetworkConfig(ConfigModel):
+    """The isolated VPC: private subnets only, one per availability zone."""
+
+    cidr: str
+    """VPC IPv4 CIDR, /16 to /24 (e.g. `10.40.0.0/16`). Must hold one subnet per AZ."""
+    availability_zones: int = Field(default=2, ge=1, le=6)
+    """How many AZs get a private subnet (and an interface-endpoint ENI). ≥ 2 when SageMaker runs in the VPC."""
+    subnet_prefix_length: int = Field(default=20, ge=16, le=28)
+    """Prefix length of each private subnet (default /20: 4091 usable addresses)."""
+
+    @field_validator("cidr")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        try:
+            net = ipaddress.IPv4Network(value, strict=True)
+        except ValueError as exc:
+            raise ValueError(
+                f"must be a valid IPv4 CIDR block with no host bits set ({exc})"
+            ) from None
+        if not 16 <= net.prefixlen <= 24:
+            raise ValueError("VPC CIDR prefix must be between /16 and /24 (AWS VPC limits)")
+        return value
+
+    def subnet_cidrs(self) -> list[str]:
+        net = ipaddress.IPv4Network(self.cidr)
+        if self.subnet_prefix_length < net.prefixlen:
+            raise RuleViolation(
+                "subnetPrefixLength",
+                self.subnet_prefix_length,
+                f"subnets must be smaller than the VPC (/{net.prefixlen})",
+            )
+        subnets = list(net.subnets(new_prefix=self.subnet_prefix_length))
+        if len(subnets) < self.availability_zones:
+            raise RuleViolation(
+                "cidr",
+                self.cidr,
+                f"too small for {self.availability_zones} subnets of /{self.subnet_prefix_length} "
+                f"(holds {len(subnets)})",
+            )
+        return [str(s) for s in subnets[: self.availability_zones]]
+
+
+class LoggingConfig(ConfigModel):
+    """CloudWatch Logs retention for flow logs, trail delivery and inference logs."""
+
+    retention_days: int
+    """Days to keep log events; one of CloudWatch's values. Prod: ≥ 365 (L10)."""
+
+    @field_validator("retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value not in LOG_RETENTION_DAYS:
+            raise ValueError(
+                f"must be one of CloudWatch Logs' retention values {list(LOG_RETENTION_DAYS)}"
+            )
+        return value
+
+
+class AuditConfig(ConfigModel):
+    """The WORM audit bucket that receives CloudTrail logs and deployment records."""
+
+    retention_days: int = Field(ge=1, le=36500)
+    """Default Object Lock retention of every audit object, in days (7 years = 2557)."""
+    object_lock_mode: Literal["COMPLIANCE", "GOVERNANCE"] = "COMPLIANCE"
+    """COMPLIANCE: nobody, root included, can delete before expiry. GOVERNANCE: privileged users can."""
+
+
+class KeysConfig(ConfigModel):
+    """Customer-managed KMS keys."""
+
+    deletion_window_days: int = Field(default=30, ge=7, le=30)
+    """Waiting period before a scheduled key deletion takes effect, 7–30 days. Prod: 30 (E9)."""
+
+
+class AlertsConfig(ConfigModel):
+    """Who hears about alarms."""
+
+    emails: list[EmailStr] = Field(min_length=1)
+    """E-mail addresses subscribed to the encrypted alert topic (each must confirm)."""
+
+
+Environment = Literal["dev", "prod"]
