@@ -301,7 +301,18 @@ def run_program(
     )
     configure(settings)
     pulumi.runtime.settings.ROOT.set(None)
-    _sync_await(run_in_stack(program))
+    try:
+        _sync_await(run_in_stack(program))
+    except BaseException as exc:
+        # What was registered before the failure: tests assert it is nothing.
+        exc.partial_recording = Recording(  # type: ignore[attr-defined]
+            project,
+            stack,
+            dict(config),
+            [monitor.records[u] for u in monitor.order],
+            monitor.stack_outputs,
+        )
+        raise
     resources = [monitor.records[u] for u in monitor.order]
     return Recording(project, stack, dict(config), resources, monitor.stack_outputs)
 

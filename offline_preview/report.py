@@ -193,7 +193,7 @@ class PreviewReport:
         groups: dict[str, ComponentGroup] = {}
         by_urn = self.recording.by_urn()
 
-        def group_for(urn: str | None, depth_guard: int = 0) -> ComponentGroup:
+        def group_for(urn: str | None) -> ComponentGroup:
             # Nearest component ancestor; the stack itself and unknown parents map to the root.
             seen = 0
             while urn and urn in by_urn and not is_component(by_urn[urn]):
@@ -215,6 +215,9 @@ class PreviewReport:
                 parent_group.children.append(group)
             else:
                 parent_group.members.append(res)
+        # Registration order depends on when outputs resolve; sort for a stable report.
+        for group in root.walk():
+            group.children.sort(key=lambda g: (g.kind, g.label))
         return root
 
     def component_of(self) -> dict[str, RecordedResource | None]:
@@ -500,22 +503,24 @@ def render_text(rep: PreviewReport) -> str:
     )
     add("")
     add(
-        f"RESOURCES ({c['total']}: {c['custom']} cloud resources, {c['components']} components, "
-        f"{c['providers']} providers)"
+        f"RESOURCES: {c['total']} ({c['custom']} cloud resources, {c['components']} components, "
+        f"{c['providers']} provider{'s' if c['providers'] != 1 else ''})"
     )
     tree = rep.component_tree()
     for group in tree.walk():
-        if group.resource is None and not group.members:
+        if group.resource is None:
             continue
-        pad = "  " * max(group.depth, 0)
-        head = (
-            f"{pad}{group.kind} {group.label}"
-            if group.resource
-            else f"{pad}(stack) top-level resources"
+        pad = "  " * group.depth
+        own = f"{len(group.members)} own" + (
+            f", {group.total} in subtree" if group.children else ""
         )
-        add(f"  {head:<70} {group.total:>4}")
+        add(f"{pad}{group.kind} {group.label!r} ({own})")
         for typ, n in group.type_counts:
-            add(f"  {pad}    {n:>3} × {typ}")
+            add(f"{pad}    {n:>3} × {typ}")
+    if tree.members:
+        add(f"  top-level, in no component ({len(tree.members)})")
+        for typ, n in tree.type_counts:
+            add(f"      {n:>3} × {typ}")
     add("")
 
     enf = rep.enforcement_counts()

@@ -1,0 +1,335 @@
+"""`python -m offline_preview`: what a stack would deploy, and whether it passes policy.
+
+    python -m offline_preview --stack prod --format sarif --output prod.sarif
+
+Runs the project's stack program under the simulated AWS (config loaded as
+the CLI loads it), drives the policy pack over the analyzer protocol with
+`policies/config/<stack>.json`, and prints or writes a report.
+
+Exit status:
+  0  no mandatory violation
+  1  mandatory violations (each is named in the report)
+  2  bad input: invalid stack config (the config layer's message), unknown
+     stack, missing policy config, broken policy pack, a program AWS would
+     reject
+  3  an internal error of the preview itself (a bug: please report it)
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TextIO
+
+from .analysis import AnalysisResult
+from .engine import REPO_ROOT, Recording, StackFileError, load_stack_config, run_stack_program
+from .report import EXIT_BAD_INPUT, EXIT_INTERNAL, PreviewReport
+
+FORMATS = ("text", "json", "sarif", "markdown")
+#: A phase that runs longer than this gets a progress line on stderr.
+PROGRESS_AFTER_SECONDS = 1.0
+
+Analyze = Callable[..., AnalysisResult]
+
+
+class PreviewInputError(Exception):
+    """Bad input the user can fix; the message says what and where."""
+
+
+class BrokenPackError(PreviewInputError):
+    """The policy pack could not be started, configured or queried."""
+
+
+class Progress:
+    """Announces a phase on stderr once it has run for a second, and how long it took."""
+
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        after: float = PROGRESS_AFTER_SECONDS,
+        *,
+        quiet: bool = False,
+    ):
+        self.stream = stream if stream is not None else sys.stderr
+        self.quiet = quiet
+        self.after = after
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def phase(self, key: str, description: str) -> Iterator[None]:
+        announced = threading.Event()
+
+        def announce() -> None:
+            if self.quiet:
+                return
+            announced.set()
+            print(f"offline-preview: {description}…", file=self.stream, flush=True)
+
+        timer = threading.Timer(self.after, announce)
+        timer.daemon = True
+        start = time.perf_counter()
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
+            elapsed = time.perf_counter() - start
+            self.timings[key] = elapsed
+            if not self.quiet and (announced.is_set() or elapsed > self.after):
+                if not announced.is_set():
+                    print(f"offline-preview: {description}…", file=self.stream, flush=True)
+                print(f"offline-preview:   done in {elapsed:.1f} s", file=self.stream, flush=True)
+
+
+def _config_error_types() -> tuple[type[BaseException], ...]:
+    """The exceptions that mean "the input is wrong", imported lazily (the stack may not exist yet)."""
+    types: list[type[BaseException]] = [StackFileError, PreviewInputError]
+    try:
+        from stacks.config import ConfigError  # the lead's config layer (a pulumi.RunError)
+
+        types.append(ConfigError)
+    except ImportError:
+        pass
+    try:
+        from components.lib.errors import ComponentArgsError
+
+        types.append(ComponentArgsError)
+    except ImportError:
+        pass
+    from pulumi import RunError
+
+    from .simulated_aws import SimulatedAwsError
+
+    types += [RunError, SimulatedAwsError]
+    return tuple(types)
+
+
+def default_analyzer() -> Analyze:
+    """The policy-pack driver (`offline_preview.analyzer.analyze`)."""
+    try:
+        from . import analyzer
+    except ImportError as exc:
+        raise PreviewInputError(f"the policy-pack driver is not available: {exc}") from exc
+    return analyzer.analyze
+
+
+def _call_analyze(
+    analyze: Analyze, recording: Recording, config_path: Path, pack_dir: Path
+) -> AnalysisResult:
+    """Pass the pack directory when the driver takes one (by whatever name it uses)."""
+    try:
+        params = inspect.signature(analyze).parameters
+    except (TypeError, ValueError):
+        params = {}
+    for name in ("pack_dir", "policy_pack", "pack_path", "pack"):
+        if name in params:
+            return analyze(recording, str(config_path), **{name: pack_dir})
+    return analyze(recording, str(config_path))
+
+
+def resolve_paths(
+    stack: str, project_dir: Path | None, policy_pack: Path | None, policy_config: Path | None
+) -> tuple[Path, Path, Path]:
+    project = Path(project_dir) if project_dir else _default_project_dir()
+    if not (project / "Pulumi.yaml").is_file():
+        raise PreviewInputError(f"no Pulumi.yaml in {project}")
+    pack = (
+        Path(policy_pack)
+        if policy_pack
+        else (
+            project / "policies"
+            if (project / "policies" / "PulumiPolicy.yaml").is_file()
+            else REPO_ROOT / "policies"
+        )
+    )
+    config = Path(policy_config) if policy_config else pack / "config" / f"{stack}.json"
+    return project, pack, config
+
+
+def _default_project_dir() -> Path:
+    cwd = Path.cwd()
+    return cwd if (cwd / "Pulumi.yaml").is_file() else REPO_ROOT
+
+
+def run_preview(
+    stack: str,
+    *,
+    project_dir: Path | None = None,
+    policy_pack: Path | None = None,
+    policy_config: Path | None = None,
+    config: dict[str, str] | None = None,
+    analyze: Analyze | None = None,
+    progress: Progress | None = None,
+) -> PreviewReport:
+    """Run the stack program and the pack; everything the reports need.
+
+    `config` replaces the stack file's config (CLI-shaped: namespaced keys,
+    string values), e.g. for generated stacks in the benchmark. Raises the
+    config layer's own exception for an invalid config.
+    """
+    progress = progress or Progress(quiet=True)
+    project, pack, config_path = resolve_paths(stack, project_dir, policy_pack, policy_config)
+    with progress.phase("config", f"loading Pulumi.yaml and Pulumi.{stack}.yaml"):
+        cfg = config if config is not None else load_stack_config(stack, project)
+        if not config_path.is_file():
+            raise PreviewInputError(
+                f"no policy config for stack '{stack}': {config_path} does not exist"
+            )
+    with progress.phase("program", f"running the {stack} stack program under simulated AWS"):
+        recording = run_stack_program(stack, config=cfg, project_dir=project)
+    analyze = analyze or default_analyzer()
+    with progress.phase(
+        "analysis",
+        f"analyzing {len(recording.resources)} resources with the policy pack ({pack.name})",
+    ):
+        try:
+            analysis = _call_analyze(analyze, recording, config_path, pack)
+        except PreviewInputError:
+            raise
+        except Exception as exc:  # a pack that fails to start, configure or answer
+            raise BrokenPackError(
+                f"the policy pack in {pack} failed: {type(exc).__name__}: {exc}"
+            ) from exc
+    return PreviewReport(
+        recording=recording,
+        analysis=analysis,
+        policy_config=_display_path(config_path),
+        timings=dict(progress.timings),
+        project_dir=project,
+    )
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(REPO_ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def render(report: PreviewReport, fmt: str) -> str:
+    if fmt == "text":
+        return report.to_text()
+    if fmt == "json":
+        return report.to_json()
+    if fmt == "sarif":
+        from .sarif import render_sarif
+
+        return render_sarif(report)
+    if fmt == "markdown":
+        from .markdown import render_markdown
+
+        return render_markdown(report)
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m offline_preview",
+        description=(
+            "Offline preview: run the stack program under a simulated AWS, judge every resource with "
+            "the CrossGuard policy pack over the analyzer protocol, and report. No cloud account needed."
+        ),
+        epilog="Exit status: 0 no mandatory violation, 1 mandatory violations, 2 bad input, 3 internal error.",
+    )
+    parser.add_argument(
+        "--stack", "-s", default="dev", help="stack name: Pulumi.<stack>.yaml (default: dev)"
+    )
+    parser.add_argument(
+        "--format", "-f", choices=FORMATS, default="text", help="report format (default: text)"
+    )
+    parser.add_argument(
+        "--output", "-o", type=Path, help="write the report to FILE instead of stdout"
+    )
+    parser.add_argument(
+        "--export",
+        type=Path,
+        metavar="FILE",
+        help="also write the recorded resources as a Pulumi stack export (deployment JSON v3) "
+        "for `pulumi stack import` + `pulumi policy analyze`",
+    )
+    parser.add_argument(
+        "--project-dir",
+        type=Path,
+        help="directory holding Pulumi.yaml and Pulumi.<stack>.yaml (default: the current directory "
+        "if it has a Pulumi.yaml, else this repository)",
+    )
+    parser.add_argument(
+        "--policy-pack",
+        type=Path,
+        help="policy pack directory (default: <project-dir>/policies, else this repository's)",
+    )
+    parser.add_argument(
+        "--policy-pack-config",
+        type=Path,
+        help="policy config JSON, as for `pulumi preview --policy-pack-config` "
+        "(default: <policy-pack>/config/<stack>.json)",
+    )
+    return parser
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None, *, analyze: Analyze | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    err = sys.stderr
+    progress = Progress(stream=err)
+    bad_input = _config_error_types()
+    try:
+        report = run_preview(
+            args.stack,
+            project_dir=args.project_dir,
+            policy_pack=args.policy_pack,
+            policy_config=args.policy_pack_config,
+            analyze=analyze,
+            progress=progress,
+        )
+    except bad_input as exc:
+        print(f"error: {exc}", file=err)
+        return EXIT_BAD_INPUT
+    except Exception:  # noqa: BLE001 - the program crashed: its traceback is the message
+        print(f"error: the {args.stack} stack program failed:", file=err)
+        traceback.print_exc(file=err)
+        return EXIT_BAD_INPUT
+
+    try:
+        with progress.phase("report", f"writing the {args.format} report"):
+            text = render(report, args.format)
+            if args.output:
+                _write(args.output, text)
+            else:
+                sys.stdout.write(text)
+                sys.stdout.flush()
+            if args.export:
+                from .stack_export import render_export
+
+                _write(args.export, render_export(report.recording))
+    except OSError as exc:
+        print(f"error: cannot write: {exc}", file=err)
+        return EXIT_BAD_INPUT
+    except Exception:  # noqa: BLE001
+        print("error: internal error in the offline preview (please report):", file=err)
+        traceback.print_exc(file=err)
+        return EXIT_INTERNAL
+
+    if args.output or args.export:
+        written = ", ".join(
+            f"{label} {path}"
+            for label, path in ((args.format, args.output), ("stack export", args.export))
+            if path
+        )
+        print(
+            f"offline-preview: {args.stack}: {len(report.mandatory)} mandatory, {len(report.advisory)} advisory "
+            f"finding(s); wrote {written}",
+            file=err,
+        )
+    return report.exit_code

@@ -1,0 +1,205 @@
+"""A pull-request comment: verdict, findings, a Mermaid diagram of the deployed architecture.
+
+The comment starts with a hidden marker (`<!-- offline-preview:<stack> -->`)
+so the workflow can update its previous comment instead of adding a new one
+on every push. The diagram has one node per component instance (nested
+components inside their parent's subgraph) and an arrow where resources of
+one component depend on resources of another; components with a finding are
+coloured.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from .analysis import MANDATORY, PolicyViolation
+from .report import ComponentGroup, PreviewReport
+
+MARKER = "<!-- offline-preview:{stack} -->"
+#: GitHub renders at most 65,536 characters in a comment; leave room for the rest.
+MAX_TABLE_ROWS = 60
+
+
+def _cell(text: str | None) -> str:
+    """Table-cell safe: no pipes, no newlines."""
+    return " ".join(str(text or "").split()).replace("|", "\\|")
+
+
+def _mermaid_label(text: str) -> str:
+    return text.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+
+
+def mermaid_diagram(rep: PreviewReport) -> str:
+    """`flowchart` source: components as nodes/subgraphs, dependencies as arrows."""
+    tree = rep.component_tree()
+    ids: dict[str, str] = {}
+    # URN -> id of the node that stands for it (its nearest component, or the stack node).
+    owner: dict[str, str] = {}
+    lines = ["flowchart LR"]
+    counter = iter(range(1, 1_000_000))
+    classes: list[str] = []
+
+    status: dict[str, str] = {}
+    comp_of = rep.component_of()
+    for v in rep.analysis.violations:
+        comp = comp_of.get(v.urn or "")
+        if comp is None:
+            continue
+        worst = "fail" if v.enforcement == MANDATORY else "warn"
+        if status.get(comp.urn) != "fail":
+            status[comp.urn] = worst
+
+    def emit(group: ComponentGroup, indent: str) -> None:
+        assert group.resource is not None
+        node = f"c{next(counter)}"
+        ids[group.resource.urn] = node
+        for m in group.members:
+            owner[m.urn] = node
+        owner[group.resource.urn] = node
+        label = (
+            f"<b>{_mermaid_label(group.kind)}</b><br/>{_mermaid_label(group.label)}"
+            f"<br/>{len(group.members)} resources"
+        )
+        if group.children:
+            lines.append(
+                f'{indent}subgraph s{node}["{_mermaid_label(group.kind)}: {_mermaid_label(group.label)}"]'
+            )
+            lines.append(f"{indent}  direction TB")
+            lines.append(f'{indent}  {node}["{label}"]')
+            for child in group.children:
+                emit(child, indent + "  ")
+            lines.append(f"{indent}end")
+        else:
+            lines.append(f'{indent}{node}["{label}"]')
+        if group.resource.urn in status:
+            classes.append(f"  class {node} {status[group.resource.urn]}")
+
+    for child in tree.children:
+        emit(child, "  ")
+    if tree.members:
+        node = "stack"
+        lines.append(f'  {node}(["stack: {len(tree.members)} top-level resources"])')
+        for m in tree.members:
+            owner[m.urn] = node
+
+    edges: set[tuple[str, str]] = set()
+    ancestors: dict[str, set[str]] = defaultdict(set)
+    for group in tree.walk():
+        if group.resource is None:
+            continue
+        for child in group.walk():
+            if child is not group and child.resource is not None:
+                ancestors[ids[child.resource.urn]].add(ids[group.resource.urn])
+    for res in rep.recording.resources:
+        src = owner.get(res.urn)
+        if src is None:
+            continue
+        deps = set(res.dependencies)
+        for urns in res.property_dependencies.values():
+            deps.update(urns)
+        for dep in deps:
+            dst = owner.get(dep)
+            if dst is None or dst == src or dst in ancestors[src] or src in ancestors[dst]:
+                continue
+            edges.add((src, dst))
+    for src, dst in sorted(edges):
+        lines.append(f"  {src} --> {dst}")
+    lines.extend(classes)
+    lines.append("  classDef fail fill:#ffd7d7,stroke:#c00,color:#000")
+    lines.append("  classDef warn fill:#fff3cd,stroke:#b58100,color:#000")
+    return "\n".join(lines)
+
+
+def _violation_rows(rep: PreviewReport, found: list[PolicyViolation]) -> list[str]:
+    rows = ["| Rule | Resource | Finding | Remediation |", "|---|---|---|---|"]
+    for v in found[:MAX_TABLE_ROWS]:
+        where = f"`{v.resource_type}` {v.resource_name}" if v.resource_name else "stack"
+        rows.append(
+            f"| `{v.policy}` | {_cell(where)} | {_cell(v.message)} | {_cell(rep.violation_remediation(v))} |"
+        )
+    if len(found) > MAX_TABLE_ROWS:
+        rows.append(f"| … | {len(found) - MAX_TABLE_ROWS} more | | |")
+    return rows
+
+
+def render_markdown(rep: PreviewReport) -> str:
+    c = rep.counts()
+    a = rep.analysis
+    enf = rep.enforcement_counts()
+    ok = not rep.mandatory
+    icon = "✅" if ok else "❌"
+    verdict = "no mandatory violation" if ok else f"{len(rep.mandatory)} mandatory violation(s)"
+    out: list[str] = [MARKER.format(stack=rep.stack)]
+    out.append(f"## {icon} Offline preview of `{rep.stack}`: {verdict}")
+    out.append("")
+    out.append("| | |")
+    out.append("|---|---|")
+    out.append(f"| Project / stack | `{rep.project}` / `{rep.stack}` (region `{rep.region}`) |")
+    out.append(
+        f"| Resources | {c['total']} ({c['custom']} cloud resources, {c['components']} components, "
+        f"{c['providers']} providers) |"
+    )
+    out.append(
+        f"| Policy pack | `{a.pack_name}` {a.pack_version}: {len(a.policies)} rules "
+        f"({enf['mandatory']} mandatory, {enf['advisory']} advisory, {enf['disabled']} disabled) |"
+    )
+    out.append(f"| Findings | {len(rep.mandatory)} mandatory · {len(rep.advisory)} advisory |")
+    out.append("")
+
+    if rep.mandatory:
+        out.append(f"### ❌ Mandatory violations ({len(rep.mandatory)})")
+        out.append("")
+        out.extend(_violation_rows(rep, rep.mandatory))
+        out.append("")
+    if rep.advisory:
+        out.append(f"<details><summary>⚠️ Advisory findings ({len(rep.advisory)})</summary>")
+        out.append("")
+        out.extend(_violation_rows(rep, rep.advisory))
+        out.append("")
+        out.append("</details>")
+        out.append("")
+
+    out.append("### Architecture")
+    out.append("")
+    out.append("```mermaid")
+    out.append(mermaid_diagram(rep))
+    out.append("```")
+    out.append("")
+
+    out.append("<details><summary>Resources by component</summary>")
+    out.append("")
+    out.append("| Component | Name | Resources | Types |")
+    out.append("|---|---|---:|---|")
+    for group in rep.component_tree().walk():
+        if group.resource is None and not group.members:
+            continue
+        pad = "↳ " * max(group.depth - 1, 0)
+        types = ", ".join(f"{n}× `{t}`" for t, n in group.type_counts)
+        out.append(
+            f"| {pad}{_cell(group.kind)} | {_cell(group.label)} | {len(group.members)} | {types} |"
+        )
+    out.append("")
+    out.append("</details>")
+    out.append("")
+
+    coverage = rep.coverage()
+    if coverage:
+        out.append("<details><summary>Control coverage by framework</summary>")
+        out.append("")
+        out.append("| Framework | Clause | Status | Controls | Rules |")
+        out.append("|---|---|---|---|---|")
+        for fw, clauses in coverage.items():
+            for cl in clauses:
+                mark = {"evidenced": "✅", "findings": "⚠️", "failing": "❌"}[cl.status]
+                out.append(
+                    f"| {_cell(fw)} | {_cell(cl.clause)} | {mark} {cl.status} | {' '.join(cl.controls)} | "
+                    f"{_cell(', '.join(cl.rules))} |"
+                )
+        out.append("")
+        out.append("</details>")
+        out.append("")
+    out.append(
+        f"<sub>Offline preview: the stack program under simulated AWS, judged by the policy pack "
+        f"over the analyzer protocol; reproduce with `make preview STACK={rep.stack}`.</sub>"
+    )
+    return "\n".join(out) + "\n"
