@@ -1,0 +1,114 @@
+"""A tiny stand-in for the policy-pack driver, for tests of the preview's own logic.
+
+It honours the `AnalysisResult` contract (offline_preview/analysis.py) and the
+`--policy-pack-config` file format (`{"all": level, "<rule>": level}` or
+`{"<rule>": {"enforcementLevel": level}}`), with three rules: a resource rule,
+a tag rule and a stack rule that correlates buckets with their encryption.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from offline_preview.analysis import AnalysisResult, PolicyInfo, PolicyViolation
+from offline_preview.engine import Recording
+
+RULES = (
+    PolicyInfo(
+        name="kms-key-rotation",
+        description="KMS customer-managed keys rotate yearly.",
+        enforcement="mandatory",
+        severity="high",
+        controls=("E8",),
+        frameworks=("HIPAA 164.312(a)(2)(iv)", "ISO 27001 A.8.24"),
+        remediation="Set enable_key_rotation=True on the key.",
+    ),
+    PolicyInfo(
+        name="required-tags",
+        description="Taggable resources carry owner and environment tags.",
+        enforcement="advisory",
+        severity="low",
+        controls=("G1",),
+        frameworks=("SOC 2 CC6.1",),
+        remediation="Add the missing tags through the stack's tag transform.",
+    ),
+    PolicyInfo(
+        name="bucket-encryption-present",
+        description="Every bucket has an SSE-KMS encryption configuration.",
+        enforcement="mandatory",
+        severity="critical",
+        controls=("E3",),
+        frameworks=("HIPAA 164.312(a)(2)(iv)", "GDPR Art. 32"),
+        remediation="Add a BucketServerSideEncryptionConfiguration with aws:kms.",
+    ),
+)
+TAGGABLE = ("aws:s3/bucket:Bucket", "aws:sns/topic:Topic")
+
+
+def _levels(config: str | dict) -> dict[str, str]:
+    raw = config if isinstance(config, dict) else json.loads(Path(config).read_text())
+    default = raw.get("all", None)
+    default = default.get("enforcementLevel") if isinstance(default, dict) else default
+    out = {}
+    for rule in RULES:
+        value = raw.get(rule.name, default or rule.enforcement)
+        out[rule.name] = (
+            value.get("enforcementLevel", rule.enforcement) if isinstance(value, dict) else value
+        )
+    return out
+
+
+def analyze(recording: Recording, config: str | dict) -> AnalysisResult:
+    levels = _levels(config)
+    meta = {r.name: r for r in RULES}
+    found: list[PolicyViolation] = []
+
+    def flag(rule: str, message: str, res=None) -> None:
+        if levels[rule] == "disabled":
+            return
+        m = meta[rule]
+        found.append(
+            PolicyViolation(
+                policy=rule,
+                enforcement=levels[rule],
+                message=message,
+                urn=res.urn if res else None,
+                resource_type=res.type if res else None,
+                resource_name=res.name if res else None,
+                severity=m.severity,
+                controls=m.controls,
+                frameworks=m.frameworks,
+                remediation=m.remediation,
+            )
+        )
+
+    for res in recording.resources:
+        if res.type == "aws:kms/key:Key" and res.inputs.get("enableKeyRotation") is not True:
+            flag("kms-key-rotation", "Key rotation is off.", res)
+        if res.type in TAGGABLE:
+            missing = [
+                t for t in ("owner", "environment") if t not in (res.inputs.get("tags") or {})
+            ]
+            if missing:
+                flag("required-tags", f"Missing tags: {', '.join(missing)}.", res)
+    encrypted = {
+        r.inputs.get("bucket")
+        for r in recording.of_type(
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+        )
+    }
+    for bucket in recording.of_type("aws:s3/bucket:Bucket"):
+        if bucket.outputs.get("bucket") not in encrypted:
+            flag(
+                "bucket-encryption-present", "No encryption configuration for this bucket.", bucket
+            )
+    policies = [PolicyInfo(**{**r.__dict__, "enforcement": levels[r.name]}) for r in RULES]
+    return AnalysisResult(
+        pack_name="fake-pack",
+        pack_version="0.0.1",
+        policies=policies,
+        violations=found,
+        resources_analyzed=len(recording.resources),
+        seconds=0.001,
+    )
