@@ -1,0 +1,490 @@
+"""Drive a CrossGuard policy pack over the analyzer gRPC protocol, the way the Pulumi CLI does.
+
+`PolicyPackServer` starts the pack like the CLI's Python language host
+(`python -u -m pulumi.policy <engine> <pack dir>`, cwd = the pack), reads the
+port it prints, then speaks `pulumirpc.Analyzer`:
+
+1. `GetAnalyzerInfo` (policies, their metadata and config schemas), `GetPluginInfo`;
+2. `Configure` with the `--policy-pack-config` file resolved as the CLI does
+   (`"all"` key, per-policy enforcement level or object, schema defaults,
+   schema validation, unknown policy names refused);
+3. `ConfigureStack` (project, stack, dry run);
+4. `Analyze` once per custom resource with its inputs and its provider;
+5. `AnalyzeStack` once with every resource's outputs, parent, dependencies,
+   property dependencies and provider.
+
+It returns an `offline_preview.analysis.AnalysisResult`, each violation
+carrying the severity, controls, frameworks and remediation of its policy
+(read from the pack's own metadata: `control:`/`framework:` tags,
+`remediation_steps`). One server can analyse several stacks:
+
+    with PolicyPackServer() as pack:
+        dev = pack.analyze(run_stack_program("dev"), POLICIES_DIR / "config" / "dev.json")
+        prod = pack.analyze(run_stack_program("prod"), POLICIES_DIR / "config" / "prod.json")
+
+or, for one stack, `analyze(recording, policy_config)`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import grpc
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+from .analysis import (
+    ADVISORY,
+    DISABLED,
+    MANDATORY,
+    REMEDIATE,
+    AnalysisResult,
+    PolicyInfo,
+    PolicyViolation,
+)
+from .engine import REPO_ROOT, RecordedResource, Recording
+
+POLICIES_DIR = REPO_ROOT / "policies"
+
+_LEVEL_TO_PROTO = {
+    ADVISORY: analyzer_pb2.ADVISORY,
+    MANDATORY: analyzer_pb2.MANDATORY,
+    REMEDIATE: analyzer_pb2.REMEDIATE,
+    DISABLED: analyzer_pb2.DISABLED,
+}
+_PROTO_TO_LEVEL = {v: k for k, v in _LEVEL_TO_PROTO.items()}
+_SEVERITY = {
+    analyzer_pb2.POLICY_SEVERITY_LOW: "low",
+    analyzer_pb2.POLICY_SEVERITY_MEDIUM: "medium",
+    analyzer_pb2.POLICY_SEVERITY_HIGH: "high",
+    analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical",
+}
+_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+_SIG = "4dabf18193072939515e22adb298388d"
+
+CONTROL_TAG = "control:"
+FRAMEWORK_TAG = "framework:"
+
+
+class PolicyConfigError(ValueError):
+    """A --policy-pack-config the CLI would refuse."""
+
+
+class PolicyPackError(RuntimeError):
+    """The pack did not start or failed while analysing."""
+
+
+# -- config, as the CLI resolves it ----------------------------------------------------
+
+
+def load_policy_config(policy_config: Path | str | Mapping[str, Any] | None) -> dict[str, Any]:
+    if policy_config is None:
+        return {}
+    if isinstance(policy_config, Mapping):
+        return dict(policy_config)
+    path = Path(policy_config)
+    try:
+        data = json.loads(path.read_text())
+    except ValueError as e:
+        raise PolicyConfigError(f"{path}: not valid JSON: {e}") from e
+    if not isinstance(data, dict):
+        raise PolicyConfigError(f"{path}: expected a JSON object of policy name -> config")
+    return data
+
+
+def resolve_config(
+    info: analyzer_pb2.AnalyzerInfo, raw: Mapping[str, Any]
+) -> dict[str, tuple[str, dict]]:
+    """policy name -> (enforcement level, properties), as `pulumi preview --policy-pack-config` resolves it."""
+    policies = {p.name: p for p in info.policies}
+    unknown = sorted(k for k in raw if k != "all" and k not in policies)
+    if unknown:
+        raise PolicyConfigError(
+            f"config names policies the pack does not have: {', '.join(unknown)}"
+        )
+    all_level = raw.get("all")
+    if isinstance(all_level, dict):
+        all_level = all_level.get("enforcementLevel")
+    if all_level is not None and all_level not in _LEVEL_TO_PROTO:
+        raise PolicyConfigError(f'"all": unknown enforcement level {all_level!r}')
+    initial = {k: json_format.MessageToDict(v) for k, v in info.initialConfig.items()}
+    out: dict[str, tuple[str, dict]] = {}
+    for name, p in policies.items():
+        level = _PROTO_TO_LEVEL.get(p.enforcementLevel, ADVISORY)
+        schema = json_format.MessageToDict(p.configSchema) if p.HasField("configSchema") else {}
+        props_schema = schema.get("properties", {})
+        props = {
+            k: v["default"]
+            for k, v in props_schema.items()
+            if isinstance(v, dict) and "default" in v
+        }
+        props.update(initial.get(name, {}).get("properties", {}))
+        if all_level is not None:
+            level = all_level
+        entry = raw.get(name)
+        if isinstance(entry, str):
+            level = entry
+        elif isinstance(entry, dict):
+            level = entry.get("enforcementLevel", level)
+            props.update({k: v for k, v in entry.items() if k != "enforcementLevel"})
+        elif entry is not None:
+            raise PolicyConfigError(f"{name}: expected an enforcement level or an object")
+        if level not in _LEVEL_TO_PROTO:
+            raise PolicyConfigError(f"{name}: unknown enforcement level {level!r}")
+        _validate(name, props, schema)
+        out[name] = (level, props)
+    return out
+
+
+def _validate(name: str, props: dict, schema: dict) -> None:
+    if not schema:
+        if props:
+            raise PolicyConfigError(f"{name}: takes no configuration, got {sorted(props)}")
+        return
+    try:
+        import jsonschema
+    except ImportError:  # pragma: no cover - the CLI validates; jsonschema is a dev dependency here
+        return
+    full = {
+        "type": "object",
+        "properties": schema.get("properties", {}),
+        "additionalProperties": False,
+    }
+    if schema.get("required"):
+        full["required"] = list(schema["required"])
+    try:
+        jsonschema.validate(props, full)
+    except jsonschema.ValidationError as e:
+        where = "/".join(str(x) for x in e.absolute_path)
+        raise PolicyConfigError(f"{name}: {where or 'config'}: {e.message}") from e
+
+
+# -- wire format ------------------------------------------------------------------------
+
+
+def _wire(value: Any) -> Any:
+    """A recorded property value as the engine would put it on the wire (JSON-able)."""
+    import pulumi
+
+    if value is None or isinstance(value, (bool, str, int, float)):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): _wire(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_wire(v) for v in value]
+    if isinstance(value, pulumi.FileAsset):
+        return {_SIG: "c44067f5952c0a294b673a41bacd8c17", "path": str(value.path)}
+    if isinstance(value, pulumi.StringAsset):
+        return {_SIG: "c44067f5952c0a294b673a41bacd8c17", "text": value.text}
+    if isinstance(value, pulumi.RemoteAsset):
+        return {_SIG: "c44067f5952c0a294b673a41bacd8c17", "uri": value.uri}
+    if isinstance(value, pulumi.Archive):
+        return {_SIG: "0def7320c3a5731c473e5ecbe6d01bc7", "path": str(getattr(value, "path", ""))}
+    if type(value).__name__ == "Unknown":
+        return _UNKNOWN
+    return str(value)
+
+
+def _struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
+    s = struct_pb2.Struct()
+    s.update(_wire(dict(props)))
+    return s
+
+
+def _options(r: RecordedResource) -> analyzer_pb2.AnalyzerResourceOptions:
+    return analyzer_pb2.AnalyzerResourceOptions(parent=r.parent or "")
+
+
+def _provider(
+    r: RecordedResource, by_urn: dict[str, RecordedResource]
+) -> analyzer_pb2.AnalyzerProviderResource | None:
+    purn = r.provider_urn
+    if not purn or purn not in by_urn:
+        return None
+    p = by_urn[purn]
+    return analyzer_pb2.AnalyzerProviderResource(
+        type=p.type, properties=_struct(p.inputs), urn=p.urn, name=p.name
+    )
+
+
+def _outputs(r: RecordedResource) -> dict[str, Any]:
+    out = dict(r.outputs)
+    if r.custom and r.id and "id" not in out:
+        out["id"] = r.id  # the bridged providers return `id` among the outputs
+    return out
+
+
+# -- the server -------------------------------------------------------------------------
+
+
+class PolicyPackServer:
+    """A started policy pack: start once, configure and analyse any number of stacks."""
+
+    def __init__(
+        self,
+        pack_dir: Path = POLICIES_DIR,
+        *,
+        python: str | None = None,
+        startup_timeout: float = 60.0,
+        project: str = "regulated-inference",
+    ):
+        self.pack_dir = Path(pack_dir)
+        self.python = python or sys.executable
+        self.startup_timeout = startup_timeout
+        self.project = project
+        self._proc: subprocess.Popen | None = None
+        self._channel: grpc.Channel | None = None
+        self.stub: analyzer_pb2_grpc.AnalyzerStub | None = None
+        self._info: analyzer_pb2.AnalyzerInfo | None = None
+        self.port: int | None = None
+        self._stderr: list[str] = []
+        self._lock = threading.Lock()
+
+    # lifecycle
+    def start(self) -> PolicyPackServer:
+        if self._proc is not None:
+            return self
+        env = dict(os.environ)
+        env.setdefault("PULUMI_PROJECT", self.project)
+        env.setdefault("PULUMI_STACK", "offline")
+        env.setdefault("PULUMI_DRY_RUN", "true")
+        cmd = [self.python, "-u", "-m", "pulumi.policy", "127.0.0.1:0", str(self.pack_dir)]
+        self._proc = subprocess.Popen(
+            cmd,
+            cwd=self.pack_dir,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            text=True,
+        )
+        threading.Thread(target=self._drain_stderr, daemon=True).start()
+        line = self._read_port_line()
+        try:
+            self.port = int(line.strip())
+        except ValueError as e:
+            self.close()
+            raise PolicyPackError(
+                f"policy pack printed {line!r} instead of a port: {''.join(self._stderr)}"
+            ) from e
+        self._channel = grpc.insecure_channel(
+            f"127.0.0.1:{self.port}",
+            options=[
+                ("grpc.max_receive_message_length", 400 * 1024 * 1024),
+                ("grpc.max_send_message_length", 400 * 1024 * 1024),
+            ],
+        )
+        grpc.channel_ready_future(self._channel).result(timeout=self.startup_timeout)
+        self.stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
+        return self
+
+    def _drain_stderr(self) -> None:
+        assert self._proc is not None and self._proc.stderr is not None
+        for line in self._proc.stderr:
+            self._stderr.append(line)
+
+    def _read_port_line(self) -> str:
+        assert self._proc is not None and self._proc.stdout is not None
+        result: list[str] = []
+        reader = threading.Thread(
+            target=lambda: result.append(self._proc.stdout.readline()), daemon=True
+        )
+        reader.start()
+        reader.join(self.startup_timeout)
+        if not result or not result[0]:
+            self.close()
+            raise PolicyPackError(
+                f"policy pack did not print a port: {''.join(self._stderr)[-4000:]}"
+            )
+        return result[0]
+
+    def close(self) -> None:
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
+        if self._proc is not None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+            for stream in (self._proc.stdout, self._proc.stderr):
+                if stream is not None:
+                    stream.close()
+            self._proc = None
+
+    def __enter__(self) -> PolicyPackServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # protocol
+    def info(self) -> analyzer_pb2.AnalyzerInfo:
+        if self._info is None:
+            self._info = self._stub().GetAnalyzerInfo(empty_pb2.Empty())
+        return self._info
+
+    def plugin_version(self) -> str:
+        return self._stub().GetPluginInfo(empty_pb2.Empty()).version
+
+    def configure(
+        self, policy_config: Path | str | Mapping[str, Any] | None
+    ) -> dict[str, tuple[str, dict]]:
+        resolved = resolve_config(self.info(), load_policy_config(policy_config))
+        req = analyzer_pb2.ConfigureAnalyzerRequest()
+        for name, (level, props) in resolved.items():
+            pc = analyzer_pb2.PolicyConfig(enforcementLevel=_LEVEL_TO_PROTO[level])
+            pc.properties.update(_wire(props))
+            req.policyConfig[name].CopyFrom(pc)
+        self._stub().Configure(req)
+        return resolved
+
+    def _stub(self) -> analyzer_pb2_grpc.AnalyzerStub:
+        if self.stub is None:
+            self.start()
+        assert self.stub is not None
+        return self.stub
+
+    def analyze(
+        self, recording: Recording, policy_config: Path | str | Mapping[str, Any] | None = None
+    ) -> AnalysisResult:
+        """Configure, then Analyze every custom resource and AnalyzeStack once."""
+        with self._lock:  # Configure + Analyze must not interleave with another stack's
+            return self._analyze(recording, policy_config)
+
+    def _analyze(self, recording: Recording, policy_config) -> AnalysisResult:
+        start = time.perf_counter()
+        info = self.info()
+        resolved = self.configure(policy_config)
+        stub = self._stub()
+        try:
+            stub.ConfigureStack(
+                analyzer_pb2.AnalyzerStackConfigureRequest(
+                    stack=recording.stack,
+                    project=recording.project,
+                    organization="organization",
+                    dry_run=True,
+                )
+            )
+        except grpc.RpcError:  # older SDKs do not implement it; the CLI tolerates that too
+            pass
+        meta = {p.name: _policy_meta(p) for p in info.policies}
+        by_urn = {r.urn: r for r in recording.resources}
+        violations: list[PolicyViolation] = []
+        analyzed = 0
+        try:
+            for r in recording.resources:
+                if not r.custom:
+                    continue
+                req = analyzer_pb2.AnalyzeRequest(
+                    type=r.type,
+                    properties=_struct(r.inputs),
+                    urn=r.urn,
+                    name=r.name,
+                    options=_options(r),
+                )
+                prov = _provider(r, by_urn)
+                if prov is not None:
+                    req.provider.CopyFrom(prov)
+                resp = stub.Analyze(req)
+                analyzed += 1
+                violations.extend(_violation(d, r.urn, by_urn, meta) for d in resp.diagnostics)
+            stack_req = analyzer_pb2.AnalyzeStackRequest()
+            for r in recording.resources:
+                ar = analyzer_pb2.AnalyzerResource(
+                    type=r.type,
+                    properties=_struct(_outputs(r)),
+                    urn=r.urn,
+                    name=r.name,
+                    options=_options(r),
+                    parent=r.parent or "",
+                    dependencies=list(r.dependencies),
+                )
+                prov = _provider(r, by_urn)
+                if prov is not None:
+                    ar.provider.CopyFrom(prov)
+                for key, urns in r.property_dependencies.items():
+                    ar.propertyDependencies[key].urns.extend(urns)
+                stack_req.resources.append(ar)
+            resp = stub.AnalyzeStack(stack_req)
+        except grpc.RpcError as e:
+            raise PolicyPackError(
+                f"policy pack failed: {e.details()}\n{''.join(self._stderr)[-4000:]}"
+            ) from e
+        violations.extend(_violation(d, None, by_urn, meta) for d in resp.diagnostics)
+        policies = [
+            PolicyInfo(
+                name=p.name,
+                description=p.description,
+                enforcement=resolved[p.name][0],
+                severity=meta[p.name]["severity"],
+                controls=meta[p.name]["controls"],
+                frameworks=meta[p.name]["frameworks"],
+                remediation=meta[p.name]["remediation"],
+            )
+            for p in info.policies
+        ]
+        return AnalysisResult(
+            pack_name=info.name,
+            pack_version=info.version,
+            policies=policies,
+            violations=violations,
+            resources_analyzed=analyzed,
+            seconds=time.perf_counter() - start,
+        )
+
+
+def _policy_meta(p: analyzer_pb2.PolicyInfo) -> dict[str, Any]:
+    return {
+        "description": p.description,
+        "severity": _SEVERITY.get(p.severity, ""),
+        "controls": tuple(t[len(CONTROL_TAG) :] for t in p.tags if t.startswith(CONTROL_TAG)),
+        "frameworks": tuple(t[len(FRAMEWORK_TAG) :] for t in p.tags if t.startswith(FRAMEWORK_TAG)),
+        "remediation": p.remediation_steps,
+    }
+
+
+def _violation(
+    d: analyzer_pb2.AnalyzeDiagnostic,
+    default_urn: str | None,
+    by_urn: dict[str, RecordedResource],
+    meta: dict[str, dict[str, Any]],
+) -> PolicyViolation:
+    urn = d.urn or default_urn
+    message = d.message
+    if d.description and message.startswith(d.description + "\n"):
+        message = message[len(d.description) + 1 :]
+    r = by_urn.get(urn) if urn else None
+    m = meta.get(d.policyName, {})
+    return PolicyViolation(
+        policy=d.policyName,
+        enforcement=_PROTO_TO_LEVEL.get(d.enforcementLevel, ADVISORY),
+        message=message,
+        urn=urn,
+        resource_type=r.type if r else None,
+        resource_name=r.name if r else None,
+        severity=m.get("severity", ""),
+        controls=m.get("controls", ()),
+        frameworks=m.get("frameworks", ()),
+        remediation=m.get("remediation", ""),
+    )
+
+
+def analyze(
+    recording: Recording,
+    policy_config: Path | str | Mapping[str, Any] | None = None,
+    *,
+    pack_dir: Path = POLICIES_DIR,
+) -> AnalysisResult:
+    """Start the pack, analyse one recorded stack, stop the pack."""
+    with PolicyPackServer(pack_dir) as server:
+        return server.analyze(recording, policy_config)

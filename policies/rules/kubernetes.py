@@ -1,0 +1,378 @@
+"""Self-hosted inference on Kubernetes (K1-K11)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from . import frameworks as fw
+from .base import Finding, Res, cannot_verify, get, has, is_unknown, rule
+from .residency import K8S_WORKLOADS
+from .stack_index import StackIndex
+
+K8S = (fw.ISO_CONFIG, fw.SOC2_ACCESS, fw.HIPAA_ACCESS, fw.AIACT_ROBUSTNESS)
+NAMESPACE = "kubernetes:core/v1:Namespace"
+SERVICE = "kubernetes:core/v1:Service"
+SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+
+
+def _pod(r: Res) -> Any:
+    return get(r.props, "spec.template.spec")
+
+
+def _containers(pod: Any) -> Iterator[tuple[str, Any]]:
+    for key in ("initContainers", "containers"):
+        for i, c in enumerate(get(pod, key) or []):
+            yield f"{key}[{i}]", c
+
+
+def _k8s_rule(name, controls, severity="high", dev_advisory=False, **kw):
+    return rule(
+        name=name,
+        controls=controls,
+        severity=severity,
+        frameworks=K8S,
+        types=K8S_WORKLOADS,
+        dev_advisory=dev_advisory,
+        **kw,
+    )
+
+
+def _pod_or_unknown(r: Res):
+    pod = _pod(r)
+    if is_unknown(pod):
+        return None, cannot_verify("spec.template.spec")
+    if not pod:
+        return None, "spec.template.spec is missing"
+    return pod, None
+
+
+def _effective(pod: Any, c: Any, key: str) -> Any:
+    """Container securityContext overrides the pod's."""
+    v = get(c, f"securityContext.{key}")
+    return v if v is not None else get(pod, f"securityContext.{key}")
+
+
+@_k8s_rule(
+    "k8s-run-as-non-root",
+    ("K1",),
+    config_schema={
+        "minUid": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "Lowest UID accepted.",
+            "default": 10000,
+        }
+    },
+    remediation="Set securityContext.runAsNonRoot=true and runAsUser/runAsGroup >= minUid.",
+)
+def run_as_non_root(r: Res, cfg: dict):
+    """Containers run as non-root with a high UID."""
+    pod, problem = _pod_or_unknown(r)
+    if problem:
+        yield problem
+        return
+    for path, c in _containers(pod):
+        nonroot = _effective(pod, c, "runAsNonRoot")
+        uid = _effective(pod, c, "runAsUser")
+        if is_unknown(nonroot) or is_unknown(uid):
+            yield cannot_verify(f"{path}.securityContext")
+            continue
+        if nonroot is not True:
+            yield f"{path}: runAsNonRoot is not true"
+        if uid is None or uid < cfg["minUid"]:
+            yield f"{path}: runAsUser is {uid}, minimum {cfg['minUid']}"
+
+
+@_k8s_rule(
+    "k8s-no-privilege",
+    ("K2",),
+    severity="critical",
+    remediation='Set privileged=false, allowPrivilegeEscalation=false and capabilities.drop=["ALL"].',
+)
+def no_privilege(r: Res, cfg: dict):
+    """Containers are not privileged, cannot escalate and drop ALL capabilities."""
+    pod, problem = _pod_or_unknown(r)
+    if problem:
+        yield problem
+        return
+    for path, c in _containers(pod):
+        sc = get(c, "securityContext") or {}
+        if is_unknown(sc):
+            yield cannot_verify(f"{path}.securityContext")
+            continue
+        if get(sc, "privileged") is True:
+            yield f"{path}: privileged is true"
+        if get(sc, "allowPrivilegeEscalation") is not False:
+            yield f"{path}: allowPrivilegeEscalation is not false"
+        drop = get(sc, "capabilities.drop") or []
+        if "ALL" not in drop:
+            yield f"{path}: capabilities.drop does not include ALL"
+        add = [a for a in get(sc, "capabilities.add") or [] if a != "NET_BIND_SERVICE"]
+        if add:
+            yield f"{path}: adds capabilities {', '.join(map(str, add))}"
+
+
+@_k8s_rule(
+    "k8s-read-only-root-filesystem",
+    ("K3",),
+    severity="medium",
+    dev_advisory=True,
+    remediation="Set readOnlyRootFilesystem=true and mount an emptyDir where the server writes.",
+)
+def read_only_root(r: Res, cfg: dict):
+    """Containers have a read-only root filesystem."""
+    pod, problem = _pod_or_unknown(r)
+    if problem:
+        yield problem
+        return
+    for path, c in _containers(pod):
+        v = get(c, "securityContext.readOnlyRootFilesystem")
+        if is_unknown(v):
+            yield cannot_verify(f"{path}.securityContext.readOnlyRootFilesystem")
+        elif v is not True:
+            yield f"{path}: readOnlyRootFilesystem is not true"
+
+
+@_k8s_rule(
+    "k8s-seccomp-runtime-default",
+    ("K4",),
+    severity="medium",
+    dev_advisory=True,
+    remediation="Set securityContext.seccompProfile.type=RuntimeDefault on the pod.",
+)
+def seccomp(r: Res, cfg: dict):
+    """Pods use the RuntimeDefault (or a Localhost) seccomp profile."""
+    pod, problem = _pod_or_unknown(r)
+    if problem:
+        yield problem
+        return
+    for path, c in _containers(pod):
+        t = _effective(pod, c, "seccompProfile.type")
+        if is_unknown(t):
+            yield cannot_verify(f"{path}.securityContext.seccompProfile")
+        elif t not in ("RuntimeDefault", "Localhost"):
+            yield f"{path}: seccompProfile is {t or 'not set'} (Unconfined)"
+
+
+@_k8s_rule(
+    "k8s-no-host-access",
+    ("K5",),
+    severity="critical",
+    remediation="Remove hostNetwork/hostPID/hostIPC, hostPath volumes and hostPort.",
+)
+def no_host_access(r: Res, cfg: dict):
+    """Pods share no host namespace, mount no hostPath and bind no hostPort."""
+    pod, problem = _pod_or_unknown(r)
+    if problem:
+        yield problem
+        return
+    for key in ("hostNetwork", "hostPID", "hostIPC"):
+        if get(pod, key) is True:
+            yield f"{key} is true"
+    for v in get(pod, "volumes") or []:
+        if has(v, "hostPath"):
+            yield f"volume {get(v, 'name')} mounts a hostPath"
+    for path, c in _containers(pod):
+        for p in get(c, "ports") or []:
+            if has(p, "hostPort"):
+                yield f"{path}: binds hostPort {get(p, 'hostPort')}"
+
+
+GPU_KEYS = ("nvidia.com/gpu", "amd.com/gpu", "aws.amazon.com/neuron")
+
+
+@_k8s_rule(
+    "k8s-resources-and-probes",
+    ("K6",),
+    severity="medium",
+    dev_advisory=True,
+    remediation="Set resources.requests and limits (cpu, memory and any GPU) and liveness/readiness probes.",
+)
+def resources_and_probes(r: Res, cfg: dict):
+    """Containers declare requests and limits (incl. GPU) and liveness/readiness probes."""
+    pod, problem = _pod_or_unknown(r)
+    if problem:
+        yield problem
+        return
+    for i, c in enumerate(get(pod, "containers") or []):
+        path = f"containers[{i}]"
+        req = get(c, "resources.requests")
+        lim = get(c, "resources.limits")
+        if is_unknown(req) or is_unknown(lim):
+            yield cannot_verify(f"{path}.resources")
+            continue
+        req, lim = req or {}, lim or {}
+        for k in ("cpu", "memory"):
+            if k not in req:
+                yield f"{path}: resources.requests.{k} is not set"
+        if "memory" not in lim:
+            yield f"{path}: resources.limits.memory is not set"
+        for g in GPU_KEYS:
+            if g in req and g not in lim:
+                yield f"{path}: requests {g} without a limit"
+        for probe in ("livenessProbe", "readinessProbe"):
+            if not has(c, probe):
+                yield f"{path}: {probe} is not set"
+
+
+@_k8s_rule(
+    "k8s-image-digest",
+    ("K7",),
+    severity="medium",
+    dev_advisory=True,
+    remediation="Reference images by digest (`repo@sha256:…`), not by tag.",
+)
+def image_digest(r: Res, cfg: dict):
+    """Images are pinned by digest."""
+    pod, problem = _pod_or_unknown(r)
+    if problem:
+        yield problem
+        return
+    for path, c in _containers(pod):
+        image = get(c, "image")
+        if is_unknown(image):
+            yield cannot_verify(f"{path}.image")
+        elif not isinstance(image, str) or "@sha256:" not in image:
+            yield f"{path}: image {image} is not pinned by digest"
+
+
+@rule(
+    name="k8s-dedicated-service-account",
+    severity="medium",
+    controls=("K8",),
+    frameworks=K8S,
+    types=(*K8S_WORKLOADS, SERVICE_ACCOUNT),
+    dev_advisory=True,
+    remediation="Create a ServiceAccount per workload, set serviceAccountName, and "
+    "automountServiceAccountToken=false (IRSA's projected token does not need it).",
+)
+def dedicated_sa(r: Res, cfg: dict):
+    """Workloads use a dedicated service account and do not auto-mount its API token."""
+    if r.type == SERVICE_ACCOUNT:
+        v = get(r.props, "automountServiceAccountToken")
+        if is_unknown(v):
+            yield cannot_verify("automountServiceAccountToken")
+        elif v is not False:
+            yield "automountServiceAccountToken is not false"
+        return
+    pod, problem = _pod_or_unknown(r)
+    if problem:
+        yield problem
+        return
+    sa = get(pod, "serviceAccountName")
+    if is_unknown(sa):
+        yield cannot_verify("spec.template.spec.serviceAccountName")
+    elif sa in (None, "default"):
+        yield "serviceAccountName is the namespace's default service account"
+    mount = get(pod, "automountServiceAccountToken")
+    if is_unknown(mount):
+        yield cannot_verify("spec.template.spec.automountServiceAccountToken")
+    elif mount is not False:
+        yield "automountServiceAccountToken is not false"
+
+
+@rule(
+    name="k8s-restricted-namespace",
+    severity="high",
+    controls=("K9",),
+    frameworks=K8S,
+    types=(*K8S_WORKLOADS, NAMESPACE, SERVICE),
+    remediation="Deploy into a dedicated namespace labelled pod-security.kubernetes.io/enforce=restricted.",
+)
+def restricted_namespace(r: Res, cfg: dict):
+    """Workloads are not in the default namespace; namespaces enforce the restricted Pod Security Standard."""
+    if r.type == NAMESPACE:
+        level = get(r.props, "metadata.labels", {})
+        if is_unknown(level):
+            yield cannot_verify("metadata.labels")
+            return
+        enforce = (
+            level.get("pod-security.kubernetes.io/enforce") if isinstance(level, dict) else None
+        )
+        if enforce != "restricted":
+            yield f"label pod-security.kubernetes.io/enforce is {enforce or 'not set'}, expected restricted"
+        return
+    ns = get(r.props, "metadata.namespace")
+    if is_unknown(ns):
+        yield cannot_verify("metadata.namespace")
+    elif ns in (None, "", "default"):
+        yield "metadata.namespace is the default namespace"
+
+
+def _namespace_of(r: Res) -> Any:
+    return get(r.props, "metadata.namespace")
+
+
+@rule(
+    name="k8s-default-deny-network-policy",
+    kind="stack",
+    severity="high",
+    controls=("K10",),
+    frameworks=(*K8S, fw.ISO_SEGREGATION, fw.SOC2_BOUNDARY),
+    remediation="Add a NetworkPolicy with podSelector {} and policyTypes [Ingress, Egress] and no rules "
+    "in every namespace that runs a workload; then allow the exact flows.",
+)
+def default_deny(stack: StackIndex, cfg: dict):
+    """Every namespace with a workload has a default-deny NetworkPolicy (ingress and egress)."""
+    denies: dict[str, set[str]] = {}
+    for np in stack.of_type(NETWORK_POLICY):
+        ns = _namespace_of(np)
+        spec = get(np.props, "spec")
+        if not isinstance(ns, str) or not isinstance(spec, dict):
+            continue
+        selector = get(spec, "podSelector") or {}
+        if get(selector, "matchLabels") or get(selector, "matchExpressions"):
+            continue
+        for t in get(spec, "policyTypes") or []:
+            if not get(spec, t.lower()):
+                denies.setdefault(ns, set()).add(t)
+    seen: set[str] = set()
+    for w in stack.of_type(*K8S_WORKLOADS):
+        ns = _namespace_of(w)
+        if is_unknown(ns):
+            yield cannot_verify("metadata.namespace", w.urn)
+            continue
+        ns = ns or "default"
+        if ns in seen:
+            continue
+        seen.add(ns)
+        missing = sorted({"Ingress", "Egress"} - denies.get(ns, set()))
+        if missing:
+            yield Finding(
+                f"namespace {ns} has no default-deny NetworkPolicy for {' and '.join(missing)}",
+                w.urn,
+            )
+
+
+@rule(
+    name="k8s-service-not-exposed",
+    severity="high",
+    controls=("K11",),
+    frameworks=(*K8S, fw.SOC2_BOUNDARY),
+    types=(SERVICE,),
+    remediation="Use a ClusterIP Service; expose through an internal ingress if callers are outside the cluster.",
+)
+def service_not_exposed(r: Res, cfg: dict):
+    """Model Services are ClusterIP (not LoadBalancer or NodePort)."""
+    t = get(r.props, "spec.type")
+    if is_unknown(t):
+        yield cannot_verify("spec.type")
+    elif t in ("LoadBalancer", "NodePort"):
+        yield f"spec.type is {t}: the model is reachable from outside the cluster"
+
+
+RULES = [
+    run_as_non_root,
+    no_privilege,
+    read_only_root,
+    seccomp,
+    no_host_access,
+    resources_and_probes,
+    image_digest,
+    dedicated_sa,
+    restricted_namespace,
+    default_deny,
+    service_not_exposed,
+]

@@ -1,0 +1,119 @@
+"""Wrap the pure rules into pulumi_policy policies (the only module that imports pulumi_policy).
+
+Unknown values: a check that meets a value the engine does not know yet yields an `unknown`
+finding. Definite violations are reported at the policy's enforcement level; then, if anything
+could not be checked, the wrapper raises `UnknownValueError`, which the policy SDK reports as an
+*advisory* "can't run policy … during preview: cannot verify until apply: …" — never a silent pass.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyComplianceFramework,
+    PolicyConfigSchema,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
+
+from .base import Finding, Res, Rule, plain
+from .stack_index import StackIndex
+
+CONTROL_TAG = "control:"
+FRAMEWORK_TAG = "framework:"
+
+
+def _unknown_error(findings: list[Finding]) -> UnknownValueError:
+    err = UnknownValueError(UNKNOWN_STRING_VALUE, [])
+    err.message = "; ".join(f.message for f in findings)
+    return err
+
+
+def _res_from_args(args: Any) -> Res:
+    provider = getattr(args, "provider", None)
+    return Res(
+        type=args.resource_type,
+        name=args.name,
+        urn=args.urn,
+        props=plain(args.props),
+        provider_type=provider.resource_type if provider else None,
+        provider=plain(provider.props) if provider else None,
+        provider_urn=provider.urn if provider else None,
+        parent=getattr(args.opts, "parent", None),
+    )
+
+
+def _res_from_policy_resource(r: Any) -> Res:
+    provider = r.provider
+    return Res(
+        type=r.resource_type,
+        name=r.name,
+        urn=r.urn,
+        props=plain(r.props),
+        provider_type=provider.resource_type if provider else None,
+        provider=plain(provider.props) if provider else None,
+        provider_urn=provider.urn if provider else None,
+        parent=r.parent.urn if r.parent is not None else None,
+        dependencies=tuple(d.urn for d in r.dependencies),
+        property_dependencies={k: [d.urn for d in v] for k, v in r.property_dependencies.items()},
+    )
+
+
+def _report(findings: list[Finding], report_violation, stack: bool) -> None:
+    unknown = [f for f in findings if f.unknown]
+    for f in findings:
+        if not f.unknown:
+            if stack:
+                report_violation(f.message, f.urn)
+            else:
+                report_violation(f.message)
+    if unknown:
+        if stack:
+            unknown = [
+                Finding(f"{f.message} [{f.urn}]" if f.urn else f.message, f.urn, True)
+                for f in unknown
+            ]
+        raise _unknown_error(unknown)
+
+
+def _metadata(r: Rule) -> dict[str, Any]:
+    return dict(
+        name=r.name,
+        description=r.description,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        severity=Severity(r.severity),
+        config_schema=PolicyConfigSchema(properties=r.config_schema) if r.config_schema else None,
+        framework=PolicyComplianceFramework(
+            name="regulated-inference controls",
+            reference=", ".join(r.controls),
+            specification="; ".join(r.frameworks),
+        ),
+        tags=[CONTROL_TAG + c for c in r.controls] + [FRAMEWORK_TAG + f for f in r.frameworks],
+        remediation_steps=r.remediation,
+    )
+
+
+def to_policy(r: Rule):
+    """One pulumi_policy policy for one rule (default enforcement: mandatory)."""
+    if r.kind == "stack":
+
+        def validate_stack(args, report_violation):
+            stack = StackIndex(_res_from_policy_resource(x) for x in args.resources)
+            _report(r.evaluate(stack, args.get_config()), report_violation, stack=True)
+
+        return StackValidationPolicy(validate=validate_stack, **_metadata(r))
+
+    def validate_resource(args, report_violation):
+        if not r.applies_to(args.resource_type):
+            return
+        _report(r.evaluate(_res_from_args(args), args.get_config()), report_violation, stack=False)
+
+    return ResourceValidationPolicy(validate=validate_resource, **_metadata(r))
+
+
+def build_policies(rules: list[Rule]) -> list:
+    return [to_policy(r) for r in rules]

@@ -1,0 +1,414 @@
+"""Data residency (R1-R7): nothing is created, replicated, logged or pulled outside the allowed regions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from . import frameworks as fw
+from .base import Finding, Res, as_list, cannot_verify, get, is_unknown, rule
+from .iam import IDENTITY_POLICY_TYPES, identity_documents
+from .iam_documents import DocumentError, statements
+from .stack_index import REPLICATION, StackIndex
+
+RESIDENCY_FRAMEWORKS = (fw.GDPR_TRANSFER, fw.ISO_CLOUD, fw.ISO_PRIVACY, fw.SOC2_CONFIDENTIALITY)
+
+ALLOWED_REGIONS = {
+    "allowedRegions": {
+        "type": "array",
+        "items": {"type": "string", "pattern": "^[a-z]{2}(-gov)?-[a-z]+-[0-9]$"},
+        "minItems": 1,
+        "description": "AWS regions resources may be created in.",
+        "default": ["eu-west-2"],
+    }
+}
+HOME_REGION = {
+    "homeRegion": {
+        "type": "string",
+        "pattern": "^[a-z]{2}(-gov)?-[a-z]+-[0-9]$",
+        "description": "The region every log, capture and monitoring sink must live in.",
+        "default": "eu-west-2",
+    }
+}
+
+_ARN_REGION = re.compile(r"^arn:[a-z-]+:[a-z0-9-]+:([a-z0-9-]*):")
+_ECR_IMAGE = re.compile(r"^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/")
+
+
+def arn_region(arn: Any) -> str | None:
+    if not isinstance(arn, str):
+        return None
+    m = _ARN_REGION.match(arn)
+    return m.group(1) if m else None
+
+
+def region_of(r: Res) -> Any:
+    """The region a resource lives in, from its outputs (v7 `region`) or its ARN."""
+    region = get(r.props, "region")
+    if region is not None:
+        return region
+    return arn_region(get(r.props, "arn")) or None
+
+
+@rule(
+    name="aws-provider-region-allowed",
+    severity="critical",
+    controls=("R1",),
+    frameworks=RESIDENCY_FRAMEWORKS,
+    types=("pulumi:providers:aws",),
+    config_schema=ALLOWED_REGIONS,
+    remediation="Set `aws:region` in Pulumi.<stack>.yaml (default provider) or `region=` on the explicit "
+    "aws.Provider to one of the allowed regions.",
+)
+def provider_region_allowed(r: Res, cfg: dict):
+    """AWS providers (explicit and default) deploy only to allowed regions."""
+    region = get(r.props, "region")
+    if is_unknown(region):
+        yield cannot_verify("region")
+    elif region is None:
+        yield "provider has no region: it would fall back to AWS_REGION from the environment"
+    elif region not in cfg["allowedRegions"]:
+        yield f"provider region {region} is not in the allowed regions {cfg['allowedRegions']}"
+
+
+@rule(
+    name="resource-region-allowed",
+    severity="critical",
+    controls=("R2",),
+    frameworks=RESIDENCY_FRAMEWORKS,
+    types=("aws:*",),
+    config_schema=ALLOWED_REGIONS,
+    remediation="Remove the resource's own `region=` argument or set it to an allowed region.",
+)
+def resource_region_allowed(r: Res, cfg: dict):
+    """A resource's own `region` argument (pulumi-aws v7) is in the allowed list."""
+    region = get(r.props, "region")
+    if is_unknown(region):
+        yield cannot_verify("region")
+    elif region is not None and region not in cfg["allowedRegions"]:
+        yield f"region {region} is not in the allowed regions {cfg['allowedRegions']}"
+
+
+@rule(
+    name="kms-no-multi-region-keys",
+    severity="high",
+    controls=("R3",),
+    frameworks=(*RESIDENCY_FRAMEWORKS, fw.ISO_CRYPTO),
+    types=("aws:kms/key:Key", "aws:kms/replicaKey:ReplicaKey"),
+    config_schema=ALLOWED_REGIONS,
+    remediation="Create single-Region keys (`multi_region=False`); drop replica keys outside the allowed regions.",
+)
+def kms_no_multi_region(r: Res, cfg: dict):
+    """No multi-Region KMS keys, and no replica key outside the allowed regions."""
+    if r.type == "aws:kms/key:Key":
+        multi = get(r.props, "multiRegion")
+        if is_unknown(multi):
+            yield cannot_verify("multiRegion")
+        elif multi is True:
+            yield "multiRegion is true: key material can be replicated to other regions"
+        return
+    region = get(r.props, "region")
+    if region is None and r.provider is not None:
+        region = get(r.provider, "region")
+    if is_unknown(region):
+        yield cannot_verify("region")
+    elif region not in cfg["allowedRegions"]:
+        yield f"replica key in {region or 'an unspecified region'}, outside {cfg['allowedRegions']}"
+
+
+@rule(
+    name="s3-replication-in-allowed-regions",
+    kind="stack",
+    severity="critical",
+    controls=("R4",),
+    frameworks=RESIDENCY_FRAMEWORKS,
+    config_schema=ALLOWED_REGIONS,
+    remediation="Replicate only to buckets managed in this stack and created in an allowed region.",
+)
+def replication_in_allowed_regions(stack: StackIndex, cfg: dict):
+    """S3 replication targets only buckets in allowed regions (ARNs carry no region: resolved in the stack)."""
+    for rc in stack.of_type(REPLICATION):
+        rules_ = get(rc.props, "rules")
+        if is_unknown(rules_):
+            yield cannot_verify("rules", rc.urn)
+            continue
+        for i, rl in enumerate(rules_ or []):
+            dest = get(rl, "destination.bucket")
+            if is_unknown(dest):
+                yield cannot_verify(f"rules[{i}].destination.bucket", rc.urn)
+                continue
+            if dest is None:
+                continue
+            target = stack.bucket_by_name(dest)
+            if target is None:
+                yield Finding(
+                    f"rules[{i}] replicates to {dest}, a bucket outside this stack whose region "
+                    "cannot be verified",
+                    rc.urn,
+                )
+                continue
+            region = region_of(target)
+            if is_unknown(region):
+                yield cannot_verify(f"region of {dest}", rc.urn)
+            elif region not in cfg["allowedRegions"]:
+                yield Finding(
+                    f"rules[{i}] replicates to {dest} in {region}, outside {cfg['allowedRegions']}",
+                    rc.urn,
+                )
+
+
+_PROFILE = re.compile(r"inference-profile/([a-z-]+)\.")
+_FOUNDATION = re.compile(r"foundation-model/([^/]+)$")
+
+
+def _profile_problems(value: Any, cfg: dict) -> Iterator[str]:
+    if not isinstance(value, str):
+        return
+    m = _PROFILE.search(value)
+    if m:
+        prefix = m.group(1)
+        if prefix == "global":
+            yield f"{value} is a global cross-Region inference profile (routes to any commercial region)"
+        elif prefix not in cfg["allowedGeographies"]:
+            yield f"{value} routes to the {prefix!r} geography, allowed: {cfg['allowedGeographies']}"
+    region = arn_region(value)
+    if region and (m or _FOUNDATION.search(value)) and region not in cfg["allowedRegions"]:
+        yield f"{value} is in {region}, outside {cfg['allowedRegions']}"
+
+
+@rule(
+    name="bedrock-inference-in-allowed-geographies",
+    severity="critical",
+    controls=("R5",),
+    frameworks=(*RESIDENCY_FRAMEWORKS, fw.AIACT_ROBUSTNESS),
+    types=("aws:bedrock/inferenceProfile:InferenceProfile", *IDENTITY_POLICY_TYPES),
+    config_schema={
+        **ALLOWED_REGIONS,
+        "allowedGeographies": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Cross-Region inference profile prefixes allowed (e.g. `eu`); `global` never is.",
+            "default": ["eu"],
+        },
+    },
+    remediation="Use an in-region model ARN or a geography profile whose prefix is allowed (e.g. `eu.`); "
+    "never a `global.` profile, in inference profiles and in IAM grants alike.",
+)
+def bedrock_geographies(r: Res, cfg: dict):
+    """Bedrock inference stays in allowed geographies (no `global.` profiles, matching profile prefix)."""
+    if r.type == "aws:bedrock/inferenceProfile:InferenceProfile":
+        src = get(r.props, "modelSource.copyFrom")
+        if is_unknown(src):
+            yield cannot_verify("modelSource.copyFrom")
+        else:
+            yield from _profile_problems(src, cfg)
+        return
+    for label, doc in identity_documents(r):
+        try:
+            sts = statements(doc)
+        except DocumentError:
+            continue  # reported by the IAM rules
+        if is_unknown(sts):
+            if doc is not None:
+                yield cannot_verify(label, what="policy document")
+            continue
+        for st in sts:
+            if not st.allows:
+                continue
+            for res in st.resources or []:
+                for p in _profile_problems(res, cfg):
+                    yield f"{label} statement {st.sid}: grants {p}"
+
+
+def _s3_bucket_name(uri: Any) -> str | None:
+    if isinstance(uri, str) and uri.startswith("s3://"):
+        return uri[5:].split("/", 1)[0]
+    return None
+
+
+def _sinks(r: Res) -> Iterator[tuple[str, str, Any]]:
+    """(property, kind, reference) for every sink a resource writes to; kind: bucket|loggroup|arn."""
+    t, p = r.type, r.props
+    if t == "aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration":
+        yield (
+            "loggingConfig.s3Config.bucketName",
+            "bucket",
+            get(p, "loggingConfig.s3Config.bucketName"),
+        )
+        yield (
+            "loggingConfig.cloudwatchConfig.logGroupName",
+            "loggroup",
+            get(p, "loggingConfig.cloudwatchConfig.logGroupName"),
+        )
+        yield (
+            "loggingConfig.cloudwatchConfig.largeDataDeliveryS3Config.bucketName",
+            "bucket",
+            get(p, "loggingConfig.cloudwatchConfig.largeDataDeliveryS3Config.bucketName"),
+        )
+    elif t == "aws:sagemaker/endpointConfiguration:EndpointConfiguration":
+        yield (
+            "dataCaptureConfig.destinationS3Uri",
+            "s3uri",
+            get(p, "dataCaptureConfig.destinationS3Uri"),
+        )
+        yield (
+            "asyncInferenceConfig.outputConfig.s3OutputPath",
+            "s3uri",
+            get(p, "asyncInferenceConfig.outputConfig.s3OutputPath"),
+        )
+    elif t == "aws:ec2/flowLog:FlowLog":
+        yield "logDestination", "arn", get(p, "logDestination")
+    elif t == "aws:cloudtrail/trail:Trail":
+        yield "s3BucketName", "bucket", get(p, "s3BucketName")
+        yield "cloudWatchLogsGroupArn", "arn", get(p, "cloudWatchLogsGroupArn")
+    elif t == "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition":
+        outputs = get(p, "dataQualityJobOutputConfig.monitoringOutputs")
+        for i, o in enumerate(as_list(outputs) if not is_unknown(outputs) else [outputs]):
+            yield (
+                f"dataQualityJobOutputConfig.monitoringOutputs[{i}].s3Output.s3Uri",
+                "s3uri",
+                o if is_unknown(o) else get(o, "s3Output.s3Uri"),
+            )
+
+
+SINK_TYPES = (
+    "aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration",
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+    "aws:ec2/flowLog:FlowLog",
+    "aws:cloudtrail/trail:Trail",
+    "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition",
+)
+
+
+@rule(
+    name="sinks-in-home-region",
+    kind="stack",
+    severity="high",
+    controls=("R6", "L6"),
+    frameworks=(*RESIDENCY_FRAMEWORKS, fw.AIACT_RECORDS),
+    config_schema=HOME_REGION,
+    remediation="Send invocation logs, data capture, monitoring output, flow logs and the trail to buckets "
+    "and log groups created in the home region by this stack.",
+)
+def sinks_in_home_region(stack: StackIndex, cfg: dict):
+    """Log, capture and monitoring sinks are in the home region."""
+    home = cfg["homeRegion"]
+    log_groups: dict[str, Res] = {}
+    for lg in stack.of_type("aws:cloudwatch/logGroup:LogGroup"):
+        name = get(lg.props, "name")
+        if isinstance(name, str):
+            log_groups[name] = lg
+    for r in stack.of_type(*SINK_TYPES):
+        own = region_of(r)
+        if isinstance(own, str) and own != home:
+            yield Finding(
+                f"{r.type.rsplit(':', 1)[-1]} itself is in {own}, not the home region {home}", r.urn
+            )
+        for prop, kind, ref in _sinks(r):
+            if ref is None:
+                continue
+            if is_unknown(ref):
+                yield cannot_verify(prop, r.urn)
+                continue
+            target: Res | None = None
+            region: Any = None
+            if kind == "arn":
+                region = arn_region(ref)
+                if region == "":  # S3 ARNs carry no region
+                    target = stack.bucket_by_name(ref)
+                    region = region_of(target) if target else None
+            elif kind == "loggroup":
+                target = log_groups.get(ref)
+                region = region_of(target) if target else None
+            else:
+                name = _s3_bucket_name(ref) if kind == "s3uri" else ref
+                target = stack.bucket_by_name(name) if name else None
+                region = region_of(target) if target else None
+            if is_unknown(region):
+                yield cannot_verify(f"region of {prop}", r.urn)
+            elif region is None:
+                yield Finding(
+                    f"{prop} {ref} is not managed in this stack: its region cannot be verified",
+                    r.urn,
+                )
+            elif region != home:
+                yield Finding(f"{prop} {ref} is in {region}, not the home region {home}", r.urn)
+
+
+def _image_problem(image: Any, cfg: dict) -> str | None:
+    if not isinstance(image, str):
+        return None
+    m = _ECR_IMAGE.match(image)
+    if not m:
+        return f"image {image} is not from a private ECR registry"
+    if m.group(2) not in cfg["allowedRegions"]:
+        return f"image {image} is pulled from {m.group(2)}, outside {cfg['allowedRegions']}"
+    return None
+
+
+def container_images(r: Res) -> Iterator[tuple[str, Any]]:
+    """(path, image) for SageMaker Model containers and Kubernetes pod templates."""
+    if r.type == "aws:sagemaker/model:Model":
+        pc = get(r.props, "primaryContainer")
+        if is_unknown(pc):
+            yield "primaryContainer", pc
+        elif pc:
+            yield "primaryContainer.image", get(pc, "image")
+        containers = get(r.props, "containers")
+        if is_unknown(containers):
+            yield "containers", containers
+            return
+        for i, c in enumerate(containers or []):
+            yield f"containers[{i}].image", get(c, "image") if not is_unknown(c) else c
+        return
+    spec = get(r.props, "spec.template.spec")
+    if is_unknown(spec):
+        yield "spec.template.spec", spec
+        return
+    for key in ("containers", "initContainers"):
+        cs = get(spec, key)
+        if is_unknown(cs):
+            yield f"spec.template.spec.{key}", cs
+            continue
+        for i, c in enumerate(cs or []):
+            yield (
+                f"spec.template.spec.{key}[{i}].image",
+                get(c, "image") if not is_unknown(c) else c,
+            )
+
+
+K8S_WORKLOADS = (
+    "kubernetes:apps/v1:Deployment",
+    "kubernetes:apps/v1:StatefulSet",
+    "kubernetes:apps/v1:DaemonSet",
+)
+
+
+@rule(
+    name="images-from-in-region-registry",
+    severity="high",
+    controls=("R7",),
+    frameworks=(*RESIDENCY_FRAMEWORKS, fw.ISO_VULN),
+    types=("aws:sagemaker/model:Model", *K8S_WORKLOADS),
+    config_schema=ALLOWED_REGIONS,
+    remediation="Push the image to a private ECR repository in an allowed region and reference it there.",
+)
+def images_in_region(r: Res, cfg: dict):
+    """Container images come from a private ECR registry in an allowed region."""
+    for path, image in container_images(r):
+        if is_unknown(image):
+            yield cannot_verify(path)
+        elif (problem := _image_problem(image, cfg)) is not None:
+            yield f"{path}: {problem}"
+
+
+RULES = [
+    provider_region_allowed,
+    resource_region_allowed,
+    kms_no_multi_region,
+    replication_in_allowed_regions,
+    bedrock_geographies,
+    sinks_in_home_region,
+    images_in_region,
+]
