@@ -1,0 +1,147 @@
+"""Composition: every model with a `kubernetes` section becomes a `SelfHostedInference`.
+
+Config → component args, and the Kubernetes provider: an explicit
+`kubernetes.Provider` per model when `kubernetes.kubeconfig` or
+`kubernetes.context` is set, otherwise the stack's default ("ambient")
+provider, which reads `kubernetes:kubeconfig` / `kubernetes:context` from the
+stack config, then $KUBECONFIG, then ~/.kube/config.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as kubernetes
+
+from components.self_hosted_inference import (
+    Canary,
+    ContainerResources,
+    Irsa,
+    Loader,
+    ModelTrack,
+    Probe,
+    Probes,
+    SelfHostedInference,
+    SelfHostedInferenceArgs,
+)
+from stacks.config.kubernetes import KubernetesConfig, ProbeConfig, check_self_hosted
+
+#: Where a version's artifact lives in the model-artifacts bucket when the model
+#: entry does not say: one prefix per model and version.
+DEFAULT_ARTIFACT_PREFIX = "models/{name}/{version}"
+
+
+_ARCHIVES = (".tar.gz", ".tgz", ".zip")
+
+
+def artifact_prefix(model: Any, version: str) -> str:
+    """Key prefix of `version`'s artifact for `model`.
+
+    If the model entry's `artifact` is a string (an S3 URI or key of the stable
+    version's artifact), the stable prefix is its directory. Other versions (the
+    canary), and entries without one, follow DEFAULT_ARTIFACT_PREFIX.
+    """
+    artifact = getattr(model, "artifact", None)
+    if version == model.version and isinstance(artifact, str) and artifact.strip():
+        key = artifact.strip()
+        if key.startswith("s3://"):
+            key = key.removeprefix("s3://").partition("/")[2]
+        if key.endswith(_ARCHIVES):
+            key = key.rpartition("/")[0]
+        if key.strip("/"):
+            return key.strip("/")
+    return DEFAULT_ARTIFACT_PREFIX.format(name=model.name, version=version)
+
+
+def _probe(p: ProbeConfig) -> Probe:
+    return Probe(p.path, p.period_seconds, p.timeout_seconds, p.failure_threshold)
+
+
+def component_args(model: Any, kube: KubernetesConfig, platform: Any) -> SelfHostedInferenceArgs:
+    """The component's args for one model entry (pure mapping, no resources)."""
+    stable = ModelTrack(
+        version=model.version,
+        image=kube.image or model.image,
+        artifact_prefix=artifact_prefix(model, model.version),
+    )
+    canary = None
+    if kube.canary is not None:
+        canary = Canary(
+            track=ModelTrack(
+                version=kube.canary.version,
+                image=kube.canary.image,
+                artifact_prefix=artifact_prefix(model, kube.canary.version),
+            ),
+            weight=kube.canary.weight,
+        )
+    res = kube.resources
+    args: SelfHostedInferenceArgs = {
+        "model_name": model.name,
+        "namespace": kube.namespace,
+        "stable": stable,
+        "canary": canary,
+        "region": platform.region,
+        "irsa": Irsa(oidc_provider_arn=kube.cluster.oidc_provider_arn, issuer=kube.cluster.issuer),
+        "artifact_bucket_arn": platform.model_artifacts.arn,
+        "data_key_arn": platform.keys.data_key_arn,
+        "replicas_min": kube.replicas.min,
+        "replicas_max": kube.replicas.max,
+        "resources": ContainerResources(
+            res.cpu_request, res.cpu_limit, res.memory_request, res.memory_limit, res.gpu
+        ),
+        "port": kube.port,
+        "probes": Probes(
+            _probe(kube.probes.liveness), _probe(kube.probes.readiness), kube.probes.startup_seconds
+        ),
+        "gateway_namespace": kube.gateway_namespace,
+        "vpc_endpoints_cidr": kube.vpc_endpoints_cidr,
+        "s3_gateway_cidrs": list(kube.s3_gateway_cidrs),
+        "loader": Loader(kube.loader.image, kube.loader.storage) if kube.loader else None,
+        "run_as_user": kube.run_as_user,
+        "target_cpu_utilization": kube.target_cpu_utilization,
+        "zone_spread": kube.zone_spread,
+        "node_selector": dict(kube.node_selector),
+        "scratch_size": kube.scratch_size,
+    }
+    return args
+
+
+def provider_for(model_name: str, kube: KubernetesConfig) -> kubernetes.Provider | None:
+    """An explicit provider from the model's kubeconfig/context, or None for the ambient one."""
+    if kube.uses_ambient_provider:
+        return None
+    return kubernetes.Provider(
+        f"{model_name}-k8s",
+        kubeconfig=pulumi.Output.secret(kube.kubeconfig) if kube.kubeconfig else None,
+        context=kube.context,
+    )
+
+
+def build_self_hosted(cfg: Any, platform: Any) -> dict[str, Any]:
+    """One `SelfHostedInference` per model with a `kubernetes` section; returns the exports."""
+    check_self_hosted(cfg)
+    exports: dict[str, Any] = {}
+    for model in cfg.models:
+        kube: KubernetesConfig | None = getattr(model, "kubernetes", None)
+        if kube is None:
+            continue
+        provider = provider_for(model.name, kube)
+        opts = pulumi.ResourceOptions(providers={"kubernetes": provider} if provider else None)
+        hosted = SelfHostedInference(model.name, component_args(model, kube, platform), opts)
+        exports[model.name] = {
+            "namespace": hosted.namespace,
+            "serviceUrl": hosted.service_url,
+            "serviceAccount": hosted.service_account_name,
+            "roleArn": hosted.role_arn,
+            "stableVersion": hosted.stable_version,
+            "canaryVersion": hosted.canary_version,
+            "canaryWeight": hosted.canary_weight,
+            "canaryEffectiveWeight": hosted.canary_effective_weight,
+            "replicas": hosted.replicas,
+            "provider": "ambient" if provider is None else f"{model.name}-k8s",
+        }
+    return exports
+
+
+__all__ = ["build_self_hosted", "component_args", "provider_for", "artifact_prefix"]
