@@ -27,31 +27,24 @@ from components.self_hosted_inference import (
 )
 from stacks.config.kubernetes import KubernetesConfig, ProbeConfig, check_self_hosted
 
-#: Where a version's artifact lives in the model-artifacts bucket when the model
-#: entry does not say: one prefix per model and version.
-DEFAULT_ARTIFACT_PREFIX = "models/{name}/{version}"
+#: Where a version's artifact lives in the model-artifacts bucket when the entry does
+#: not say (same layout as the managed models: `<name>/<version>/model.tar.gz`).
+DEFAULT_ARTIFACT_PREFIX = "{name}/{version}"
 
 
-_ARCHIVES = (".tar.gz", ".tgz", ".zip")
+def _folder(key: str | None) -> str | None:
+    if not key:
+        return None
+    folder = key.rpartition("/")[0].strip("/")
+    return folder or None
 
 
-def artifact_prefix(model: Any, version: str) -> str:
-    """Key prefix of `version`'s artifact for `model`.
-
-    If the model entry's `artifact` is a string (an S3 URI or key of the stable
-    version's artifact), the stable prefix is its directory. Other versions (the
-    canary), and entries without one, follow DEFAULT_ARTIFACT_PREFIX.
-    """
-    artifact = getattr(model, "artifact", None)
-    if version == model.version and isinstance(artifact, str) and artifact.strip():
-        key = artifact.strip()
-        if key.startswith("s3://"):
-            key = key.removeprefix("s3://").partition("/")[2]
-        if key.endswith(_ARCHIVES):
-            key = key.rpartition("/")[0]
-        if key.strip("/"):
-            return key.strip("/")
-    return DEFAULT_ARTIFACT_PREFIX.format(name=model.name, version=version)
+def artifact_prefix(model: Any, version: str, canary_key: str | None = None) -> str:
+    """Key prefix (folder) of `version`'s artifact: the folder of the model-level
+    `artifactKey` for the stable version, of `kubernetes.canary.artifactKey` for the
+    canary, else `<name>/<version>`. The IRSA role may read only these folders."""
+    key = getattr(model, "artifact_key", None) if version == model.version else canary_key
+    return _folder(key) or DEFAULT_ARTIFACT_PREFIX.format(name=model.name, version=version)
 
 
 def _probe(p: ProbeConfig) -> Probe:
@@ -71,7 +64,9 @@ def component_args(model: Any, kube: KubernetesConfig, platform: Any) -> SelfHos
             track=ModelTrack(
                 version=kube.canary.version,
                 image=kube.canary.image,
-                artifact_prefix=artifact_prefix(model, kube.canary.version),
+                artifact_prefix=artifact_prefix(
+                    model, kube.canary.version, kube.canary.artifact_key
+                ),
             ),
             weight=kube.canary.weight,
         )

@@ -162,6 +162,9 @@ class CanaryConfig(ConfigModel):
     """Candidate image, pinned by digest, from the home region's private ECR."""
     weight: int
     """Share of traffic in percent, 1–50, realised as a share of pods (granularity 100 / replicas)."""
+    artifact_key: str | None = None
+    """Object key of the candidate's artifact in the model-artifacts bucket
+    (default folder `<model name>/<canary version>/`); the pods may read only its folder."""
 
     @field_validator("version")
     @classmethod
@@ -172,6 +175,20 @@ class CanaryConfig(ConfigModel):
     @classmethod
     def _image(cls, value: str) -> str:
         return _check_image("", value)  # type: ignore[return-value]
+
+    @field_validator("artifact_key")
+    @classmethod
+    def _artifact_key(cls, value: str | None) -> str | None:
+        if value is not None and (
+            value.startswith(("/", "s3://")) or "//" in value or "*" in value or "/" not in value
+        ):
+            raise RuleViolation(
+                "",
+                value,
+                "must be an object key inside a folder of the model-artifacts bucket, "
+                "e.g. credit-risk/1.5.0/model.tar.gz (no s3://, no leading /, no wildcards)",
+            )
+        return value
 
     @field_validator("weight")
     @classmethod
