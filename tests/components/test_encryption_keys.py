@@ -1,0 +1,83 @@
+"""EncryptionKeys: one CMK per purpose, rotation, scoped key policies, no multi-Region."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.encryption_keys import EncryptionKeys
+from components.lib.errors import ComponentArgsError
+from tests.conftest import run_component
+
+ARGS = {"account_id": "111122223333", "region": "eu-west-2", "log_group_prefix": "/regulated-inference/test/",
+        "trail_name": "test-audit"}
+
+
+@pytest.fixture(scope="module")
+def rec():
+    return run_component(lambda: EncryptionKeys("k", dict(ARGS)))
+
+
+def _keys(rec):
+    return {r.name.removeprefix("k-"): r for r in rec.of_type("aws:kms/key:Key")}
+
+
+def test_one_key_per_purpose_with_rotation_and_no_multi_region(rec):
+    keys = _keys(rec)
+    assert set(keys) == {"data", "logs", "audit"}
+    for key in keys.values():
+        assert key.inputs["enableKeyRotation"] is True
+        assert key.inputs["multiRegion"] is False
+        assert key.inputs["deletionWindowInDays"] == 30
+        assert key.inputs["description"]  # G3
+        assert key.outputs["arn"].startswith("arn:aws:kms:eu-west-2:")
+    assert len(rec.of_type("aws:kms/alias:Alias")) == 3
+
+
+def test_no_star_principal_and_no_wildcard_actions(rec):
+    for key in _keys(rec).values():
+        doc = json.loads(key.inputs["policy"])
+        for st in doc["Statement"]:
+            assert st["Principal"] != "*" and st["Principal"] != {"AWS": "*"}
+            actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+            assert not any("*" in a for a in actions), st
+
+
+def _statement(rec, purpose, sid):
+    doc = json.loads(_keys(rec)[purpose].inputs["policy"])
+    return next(s for s in doc["Statement"] if s["Sid"] == sid)
+
+
+def test_logs_key_lets_cloudwatch_logs_use_it_only_for_our_log_groups(rec):
+    st = _statement(rec, "logs", "CloudWatchLogsForOurLogGroups")
+    assert st["Principal"] == {"Service": "logs.eu-west-2.amazonaws.com"}
+    assert st["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == (
+        "arn:aws:logs:eu-west-2:111122223333:log-group:/regulated-inference/test/*")
+
+
+def test_audit_key_lets_only_our_trail_encrypt(rec):
+    st = _statement(rec, "audit", "CloudTrailEncryptLogs")
+    assert st["Condition"]["StringEquals"]["aws:SourceArn"] == "arn:aws:cloudtrail:eu-west-2:111122223333:trail/test-audit"
+    assert "CloudTrailEncryptLogs" not in json.dumps(json.loads(_keys(rec)["data"].inputs["policy"]))
+
+
+def test_data_key_used_only_via_sagemaker_s3_bedrock_for_this_account(rec):
+    st = _statement(rec, "data", "UseViaServicesInThisAccount")
+    assert st["Condition"]["StringEquals"]["kms:CallerAccount"] == "111122223333"
+    assert sorted(st["Condition"]["StringEquals"]["kms:ViaService"]) == [
+        "bedrock.eu-west-2.amazonaws.com", "s3.eu-west-2.amazonaws.com", "sagemaker.eu-west-2.amazonaws.com"]
+
+
+@pytest.mark.parametrize("change,arg", [
+    ({"deletion_window_days": 5}, "deletion_window_days"),
+    ({"deletion_window_days": 31}, "deletion_window_days"),
+    ({"log_group_prefix": "regulated"}, "log_group_prefix"),
+    ({"trail_name": ""}, "trail_name"),
+])
+def test_invalid_args_fail_before_any_resource(change, arg):
+    with pytest.raises(ComponentArgsError) as info:
+        run_component(lambda: EncryptionKeys("k", {**ARGS, **change}))
+    assert info.value.arg == arg
+    assert f"invalid argument {arg}" in str(info.value)
+    assert [r for r in info.value.partial_recording.resources if r.custom] == []
