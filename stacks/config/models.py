@@ -1,14 +1,188 @@
 """Config of the models a stack deploys (managed: SageMaker; Bedrock access).
 
-PLACEHOLDER owned by the managed-inference work (issue 4): extended there.
+Each entry of `regulated-inference:models` is one model *deployment*: a
+registered version, where it runs, at which lifecycle stage, how it rolls out
+and what its monitoring thresholds are. The rules AWS would only reject at
+`pulumi up` (NVMe + KMS, canary/linear limits, bake-time limits) and the
+rules we add (quality gate, prod instance floor) fail here, before anything is
+declared, with a message naming the key, the value and the rule.
+
+The lifecycle (register → pilot → canary → production → rollback) is in
+docs/lifecycle.md.
 """
 
 from __future__ import annotations
 
-from pydantic import Field
+import re
+from typing import TYPE_CHECKING, Any, Literal
 
+from pydantic import Field, field_validator, model_validator
+
+from components.lib import metrics
+from components.lib import sagemaker as sm
 from stacks.config.base import ConfigModel
+from stacks.config.errors import ConfigError, RuleViolation
 from stacks.config.kubernetes import KubernetesConfig
+
+if TYPE_CHECKING:  # pragma: no cover
+    from stacks.config import StackConfig
+
+NS = "regulated-inference"
+
+Stage = Literal["pilot", "production"]
+_VERSION = r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,39}$"
+_FEATURE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+_ARTIFACT_KEY = re.compile(r"^[A-Za-z0-9!_.*'()/-]+\.tar\.gz$")
+
+
+class RolloutConfig(ConfigModel):
+    """How the endpoint moves to a new version: blue/green canary or linear, or rolling.
+
+    SageMaker watches the rollback alarms during every bake period and returns
+    traffic to the previous endpoint config if one fires.
+    """
+
+    strategy: sm.RolloutStrategy = "canary"
+    """`canary` (prod default), `linear`, or `rolling` (dev only; prod requires canary or linear, M6)."""
+    canary_percent: int = 10
+    """Canary: share of the new fleet that takes traffic first, 1–50 %."""
+    linear_step_percent: int = 20
+    """Linear: share of capacity shifted per step, 10–50 %."""
+    rolling_batch_percent: int = 25
+    """Rolling: batch size, 5–50 % of instances."""
+    bake_seconds: int = 600
+    """Bake time after each step while the alarms are watched, 0–3600 s."""
+    termination_wait_seconds: int = 300
+    """Blue/green: how long the old fleet is kept after the switch, 0–3600 s."""
+    max_execution_seconds: int = 7200
+    """Whole-deployment timeout, 600–28800 s, and more than all bake periods together."""
+
+    @model_validator(mode="after")
+    def _limits(self) -> RolloutConfig:
+        problem = sm.check_rollout(self.to_rollout())
+        if problem:
+            raise RuleViolation(*problem)
+        return self
+
+    def to_rollout(self) -> sm.Rollout:
+        return sm.Rollout(
+            strategy=self.strategy,
+            canary_percent=self.canary_percent,
+            linear_step_percent=self.linear_step_percent,
+            rolling_batch_percent=self.rolling_batch_percent,
+            bake_seconds=self.bake_seconds,
+            termination_wait_seconds=self.termination_wait_seconds,
+            max_execution_seconds=self.max_execution_seconds,
+        )
+
+
+class AutoscalingConfig(ConfigModel):
+    """Target tracking on SageMakerVariantInvocationsPerInstance."""
+
+    min_instances: int = Field(ge=1)
+    """Never fewer instances than this (prod production models: ≥ 2)."""
+    max_instances: int = Field(ge=1, le=100)
+    """Never more instances than this."""
+    target_invocations_per_instance: int = Field(default=100, ge=1)
+    """Invocations per instance per minute the policy keeps the variant at."""
+
+    @model_validator(mode="after")
+    def _range(self) -> AutoscalingConfig:
+        if self.max_instances < self.min_instances:
+            raise RuleViolation(
+                "maxInstances", self.max_instances, f"must be ≥ minInstances ({self.min_instances})"
+            )
+        return self
+
+
+class DriftConfig(ConfigModel):
+    """Feature drift from a SageMaker Model Monitor data-quality schedule."""
+
+    features: list[str] = Field(min_length=1, max_length=9)
+    """Features whose `feature_baseline_drift_<name>` metric is alarmed (1–9: one alarm holds ≤ 10 metrics)."""
+    threshold: float = Field(default=0.2, gt=0)
+    """Baseline drift distance above which the drift alarm fires."""
+    schedule: str = "cron(0 * ? * * *)"
+    """Schedule expression; Model Monitor accepts hourly or daily cron expressions."""
+    instance_type: str = "ml.m5.xlarge"
+    """Instance the monitoring job runs on (EBS-backed: its volume is KMS-encrypted)."""
+    max_runtime_seconds: int = Field(default=1800, ge=60, le=3600)
+    """Job time limit; must fit the hourly schedule (≤ 3600 s)."""
+    baseline_prefix: str | None = None
+    """Key prefix in the model-artifacts bucket holding `constraints.json` and `statistics.json`;
+    default `<artifact folder>/baseline/`."""
+
+    @field_validator("features")
+    @classmethod
+    def _features(cls, value: list[str]) -> list[str]:
+        for i, name in enumerate(value):
+            if not _FEATURE.match(name):
+                raise RuleViolation(f"[{i}]", name, "feature names are letters, digits, _ . -")
+        return value
+
+    @field_validator("instance_type")
+    @classmethod
+    def _instance(cls, value: str) -> str:
+        try:
+            sm.check_kms_instance_type(value)
+        except ValueError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        if not value.startswith("cron(") or not value.endswith(")"):
+            raise ValueError("must be a cron(...) expression, e.g. cron(0 * ? * * *) for hourly")
+        return value
+
+
+class MonitoringConfig(ConfigModel):
+    """Alarm thresholds. Operational ones come from SageMaker's metrics, quality ones from the
+    evaluation job's metrics (namespace `RegulatedInference/ModelQuality`, see docs)."""
+
+    latency_p99_ms: float = Field(default=1000, gt=0)
+    """ModelLatency p99 above this (ms) alarms and rolls a deployment back."""
+    overhead_latency_p99_ms: float = Field(default=100, gt=0)
+    """OverheadLatency p99 (SageMaker's own time) above this (ms) alarms."""
+    max_4xx_rate: float = Field(default=0.05, ge=0, le=1, alias="max4xxRate")
+    """Share of requests answered 4xx above which the alarm fires (rolls back)."""
+    max_5xx_rate: float = Field(default=0.01, ge=0, le=1, alias="max5xxRate")
+    """Share of requests answered 5xx above which the alarm fires (rolls back)."""
+    cpu_utilization_percent: float = Field(default=80, gt=0)
+    """CPUUtilization above this alarms (sum over vCPUs: 0–100 × vCPUs)."""
+    memory_utilization_percent: float = Field(default=85, gt=0, le=100)
+    """MemoryUtilization above this alarms."""
+    gpu_utilization_percent: float = Field(default=90, gt=0)
+    """GPUUtilization above this alarms (GPU instance types only; 0–100 × GPUs)."""
+    invocations_anomaly_band: float = Field(default=3, gt=0, le=10)
+    """Width (standard deviations) of the anomaly band on Invocations."""
+    hallucination_rate_max: float = Field(default=0.05, ge=0, le=1)
+    bias_disparity_max: float = Field(default=0.1, ge=0, le=1)
+    user_satisfaction_min: float = Field(default=0.7, ge=0, le=1)
+    output_quality_min: float = Field(default=0.7, ge=0, le=1)
+    drift: DriftConfig | None = None
+    """Feature drift schedule and alarm; required in prod (M4)."""
+
+    def quality_threshold(self, metric: metrics.QualityMetric) -> float:
+        return float(getattr(self, _snake(metric.config_key)))
+
+
+def _snake(camel: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", camel).lower()
+
+
+class QualityGateConfig(ConfigModel):
+    """Thresholds the recorded evaluation of a version must meet to be deployed to prod."""
+
+    minimum: dict[str, float] = {}
+    """Metric → lowest acceptable value (e.g. accuracy: 0.9)."""
+    maximum: dict[str, float] = {}
+    """Metric → highest acceptable value (e.g. hallucinationRate: 0.05)."""
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.minimum and not self.maximum
 
 
 class ModelConfig(ConfigModel):
@@ -16,15 +190,432 @@ class ModelConfig(ConfigModel):
 
     name: str = Field(pattern=r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
     """Model name, lowercase with hyphens (used in resource names)."""
-    version: str
-    """The model version deployed."""
+    version: str = Field(pattern=_VERSION)
+    """The registered version deployed. Setting it back to an earlier version is the rollback."""
     kubernetes: KubernetesConfig | None = None
     """Self-host on Kubernetes instead of SageMaker (see the self-hosting guide)."""
+    image: str | None = None
+    """Serving container, by digest, from an ECR repository in the home region (`aws:region`)."""
+    artifact_key: str | None = None
+    """Object key of `model.tar.gz` in the stack's model-artifacts bucket, e.g.
+    `fraud-scorer/2.3.0/model.tar.gz`; the execution role may read only this folder."""
+    stage: Stage = "pilot"
+    """`pilot`: only `callers` may invoke it; `production`: serves everyone in `callers`, prod ≥ 2 instances."""
+    callers: list[str] = []
+    """IAM role names (this account) allowed to invoke the endpoint. A pilot must name its pilot users."""
+    instance_type: str | None = None
+    """SageMaker instance type, e.g. ml.m5.large. NVMe instance types are refused (KMS)."""
+    instance_count: int = Field(default=1, ge=1, le=100)
+    """Initial instances; prod production-stage models need ≥ 2 (M5)."""
+    serverless: Any = None
+    """Not supported; see the rule message."""
+    capture_sampling_percent: int = Field(default=100, ge=0, le=100)
+    """Share of requests/responses captured to the encrypted capture bucket (L7)."""
+    rollout: RolloutConfig = RolloutConfig()
+    autoscaling: AutoscalingConfig | None = None
+    """Default: min = max = instanceCount (no scaling)."""
+    monitoring: MonitoringConfig = MonitoringConfig()
+    evaluation: dict[str, float] = {}
+    """Evaluation results of *this version* (metric → value), as the evaluation pipeline recorded them."""
+    quality_gate: QualityGateConfig = QualityGateConfig()
+    """Thresholds `evaluation` must meet for a prod deployment."""
+    environment: dict[str, str] = {}
+    """Extra environment variables for the serving container (no secrets: they show in the console)."""
 
     @property
     def runs_on_sagemaker(self) -> bool:
         return self.kubernetes is None
 
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str | None) -> str | None:
+        if value is not None:
+            sm.parse_ecr_image(value)
+        return value
+
+    @field_validator("artifact_key")
+    @classmethod
+    def _artifact(cls, value: str | None) -> str | None:
+        if value is not None and (
+            value.startswith("/") or "//" in value or not _ARTIFACT_KEY.match(value)
+        ):
+            raise ValueError(
+                "must be an object key in the model-artifacts bucket ending in .tar.gz, "
+                "e.g. fraud-scorer/2.3.0/model.tar.gz (no s3:// and no leading /)"
+            )
+        return value
+
+    @field_validator("instance_type")
+    @classmethod
+    def _instance_type(cls, value: str | None) -> str | None:
+        if value is not None:
+            sm.check_kms_instance_type(value)
+        return value
+
+    @field_validator("callers")
+    @classmethod
+    def _callers(cls, value: list[str]) -> list[str]:
+        for i, role in enumerate(value):
+            if not re.match(r"^[\w+=,.@-]{1,64}$", role):
+                raise RuleViolation(f"[{i}]", role, "must be an IAM role name (not an ARN)")
+        return value
+
+    @model_validator(mode="after")
+    def _sagemaker_rules(self) -> ModelConfig:
+        if not self.runs_on_sagemaker:
+            return self
+        if self.serverless is not None:
+            raise RuleViolation(
+                "serverless",
+                self.serverless,
+                "SageMaker Serverless Inference supports neither VPC configuration, network "
+                "isolation, data capture nor Model Monitor (AWS's documented exclusions), which "
+                "controls N1, N2, L7 and M4 require; use instanceType (e.g. ml.m5.large, 1 instance in dev)",
+            )
+        for key in ("image", "artifact_key", "instance_type"):
+            if getattr(self, key) is None:
+                camel = re.sub(r"_([a-z])", lambda m: m.group(1).upper(), key)
+                raise RuleViolation(camel, None, "required for a SageMaker model")
+        family = sm.instance_family(self.instance_type or "")
+        if family in sm.NO_GUARDRAIL_FAMILIES:
+            raise RuleViolation(
+                "instanceType",
+                self.instance_type,
+                "SageMaker deployment guardrails do not support Inf1 endpoints (updates fall back "
+                "to all-at-once with no bake time, so auto-rollback would never run); use ml.inf2",
+            )
+        if self.stage == "pilot" and not self.callers:
+            raise RuleViolation(
+                "callers", self.callers, "a pilot must name the IAM roles allowed to use it"
+            )
+        scaling = self.scaling()
+        if not scaling.min_instances <= self.instance_count <= scaling.max_instances:
+            raise RuleViolation(
+                "instanceCount",
+                self.instance_count,
+                f"must lie within autoscaling min/max ({scaling.min_instances}–{scaling.max_instances})",
+            )
+        return self
+
+    def scaling(self) -> AutoscalingConfig:
+        return self.autoscaling or AutoscalingConfig(
+            min_instances=self.instance_count, max_instances=self.instance_count
+        )
+
+    def quality_gate_failures(self) -> list[tuple[str, float | None, str]]:
+        """(metric, value, rule) for every gate threshold the recorded evaluation misses."""
+        failures: list[tuple[str, float | None, str]] = []
+        for metric, low in sorted(self.quality_gate.minimum.items()):
+            value = self.evaluation.get(metric)
+            if value is None:
+                failures.append(
+                    (
+                        metric,
+                        None,
+                        f"quality gate: no evaluation result for {metric} (minimum {low})",
+                    )
+                )
+            elif value < low:
+                failures.append(
+                    (metric, value, f"quality gate: {metric} {value} is below the minimum {low}")
+                )
+        for metric, high in sorted(self.quality_gate.maximum.items()):
+            value = self.evaluation.get(metric)
+            if value is None:
+                failures.append(
+                    (
+                        metric,
+                        None,
+                        f"quality gate: no evaluation result for {metric} (maximum {high})",
+                    )
+                )
+            elif value > high:
+                failures.append(
+                    (metric, value, f"quality gate: {metric} {value} exceeds the maximum {high}")
+                )
+        return failures
+
+    def config_sha256(self) -> str:
+        """sha256 of this model's config as written (camelCase JSON, sorted keys)."""
+        return sm.sha256_json(self.model_dump(mode="json", by_alias=True, exclude_none=True))
+
+
+# -- Bedrock ---------------------------------------------------------------------
+
+#: Geographic cross-region inference profile prefixes, by the home region's geography.
+#: `global.` profiles route anywhere in the world and are always refused (R5).
+PROFILE_PREFIXES: dict[str, tuple[str, ...]] = {
+    "eu": ("eu.",),
+    "us": ("us.",),
+    "us-gov": ("us-gov.",),
+    "ap": ("apac.", "jp.", "au."),
+    "ca": ("ca.",),
+}
+_MODEL_ID = re.compile(r"^[a-z0-9-]+\.[A-Za-z0-9._:-]+$")
+_PII_TYPES = (
+    "ADDRESS",
+    "AGE",
+    "AWS_ACCESS_KEY",
+    "AWS_SECRET_KEY",
+    "CA_HEALTH_NUMBER",
+    "CA_SOCIAL_INSURANCE_NUMBER",
+    "CREDIT_DEBIT_CARD_CVV",
+    "CREDIT_DEBIT_CARD_EXPIRY",
+    "CREDIT_DEBIT_CARD_NUMBER",
+    "DRIVER_ID",
+    "EMAIL",
+    "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+    "IP_ADDRESS",
+    "LICENSE_PLATE",
+    "MAC_ADDRESS",
+    "NAME",
+    "PASSWORD",
+    "PHONE",
+    "PIN",
+    "SWIFT_CODE",
+    "UK_NATIONAL_HEALTH_SERVICE_NUMBER",
+    "UK_NATIONAL_INSURANCE_NUMBER",
+    "UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER",
+    "URL",
+    "USERNAME",
+    "US_BANK_ACCOUNT_NUMBER",
+    "US_BANK_ROUTING_NUMBER",
+    "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
+    "US_PASSPORT_NUMBER",
+    "US_SOCIAL_SECURITY_NUMBER",
+    "VEHICLE_IDENTIFICATION_NUMBER",
+)
+DEFAULT_PII = [
+    "EMAIL",
+    "PHONE",
+    "CREDIT_DEBIT_CARD_NUMBER",
+    "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+    "UK_NATIONAL_INSURANCE_NUMBER",
+    "UK_NATIONAL_HEALTH_SERVICE_NUMBER",
+    "PASSWORD",
+    "AWS_ACCESS_KEY",
+    "AWS_SECRET_KEY",
+]
+
+Strength = Literal["NONE", "LOW", "MEDIUM", "HIGH"]
+
+
+def geography(region: str) -> str:
+    if region.startswith("us-gov-"):
+        return "us-gov"
+    return region.split("-", 1)[0]
+
+
+def partition_of(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+class InferenceProfileConfig(ConfigModel):
+    """A geographic cross-region inference profile, with the regions it may route to."""
+
+    id: str
+    """System profile id, e.g. `eu.anthropic.claude-3-7-sonnet-20250219-v1:0`. Never `global.`."""
+    regions: list[str] = Field(min_length=1)
+    """Every destination region of the profile; all must be in residency.allowedRegions."""
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if value.startswith("global."):
+            raise ValueError(
+                "global inference profiles route requests to any commercial region worldwide; "
+                "they break data residency (control R5) and are refused"
+            )
+        if not any(value.startswith(p) for ps in PROFILE_PREFIXES.values() for p in ps):
+            raise ValueError(
+                f"must start with a geographic prefix ({', '.join(p for ps in PROFILE_PREFIXES.values() for p in ps)})"
+            )
+        return value
+
+    @property
+    def model_id(self) -> str:
+        return self.id.split(".", 1)[1]
+
+
+class GuardrailConfig(ConfigModel):
+    """The Bedrock guardrail every invocation goes through (control M7)."""
+
+    prompt_attack_strength: Literal["LOW", "MEDIUM", "HIGH"] = "HIGH"
+    """Input strength of the PROMPT_ATTACK filter (jailbreaks, prompt injection). NONE is refused."""
+    content_filter_strength: Strength = "HIGH"
+    """Strength of the HATE, INSULTS, SEXUAL, VIOLENCE and MISCONDUCT filters (input and output)."""
+    pii_action: Literal["BLOCK", "ANONYMIZE"] = "ANONYMIZE"
+    """What happens to detected PII: block the request/answer, or mask it."""
+    pii_entities: list[str] = Field(default_factory=lambda: list(DEFAULT_PII), min_length=1)
+    """PII entity types the guardrail detects."""
+    blocked_input_message: str = "This request cannot be processed under our usage policy."
+    blocked_output_message: str = "The answer was withheld under our usage policy."
+
+    @field_validator("pii_entities")
+    @classmethod
+    def _pii(cls, value: list[str]) -> list[str]:
+        for i, entity in enumerate(value):
+            if entity not in _PII_TYPES:
+                raise RuleViolation(
+                    f"[{i}]", entity, f"unknown PII entity type (known: {', '.join(_PII_TYPES)})"
+                )
+        return value
+
+
+class BedrockLoggingConfig(ConfigModel):
+    """What Bedrock invocation logging records (to an encrypted in-region log group and bucket)."""
+
+    text: bool = True
+    image: bool = False
+    embedding: bool = False
+    video: bool = False
+
 
 class BedrockConfig(ConfigModel):
     """Amazon Bedrock access (managed foundation models)."""
+
+    models: list[str] = Field(min_length=1)
+    """Foundation model ids invoked in the home region, e.g. `anthropic.claude-3-haiku-20240307-v1:0`."""
+    inference_profiles: list[InferenceProfileConfig] = []
+    """Geographic cross-region profiles (optional; each destination region must be allowed)."""
+    guardrail: GuardrailConfig = GuardrailConfig()
+    logging: BedrockLoggingConfig = BedrockLoggingConfig()
+    invoker_service: str = Field(
+        default="lambda.amazonaws.com", pattern=r"^[a-z0-9.-]+\.amazonaws\.com$"
+    )
+    """The AWS service that assumes the invoke role (e.g. lambda.amazonaws.com, ecs-tasks.amazonaws.com)."""
+
+    @field_validator("models")
+    @classmethod
+    def _models(cls, value: list[str]) -> list[str]:
+        for i, model_id in enumerate(value):
+            if not _MODEL_ID.match(model_id):
+                raise RuleViolation(
+                    f"[{i}]",
+                    model_id,
+                    "must be a foundation model id like 'amazon.titan-embed-text-v2:0'",
+                )
+            prefix = model_id.split(".", 1)[0] + "."
+            if prefix == "global." or any(prefix in ps for ps in PROFILE_PREFIXES.values()):
+                raise RuleViolation(
+                    f"[{i}]",
+                    model_id,
+                    "this is an inference profile id, not a foundation model id; list geographic "
+                    "profiles under inferenceProfiles (global. profiles are refused)",
+                )
+        return value
+
+    def foundation_model_arns(self, region: str) -> list[str]:
+        """Foundation-model ARNs the invoke role and the bedrock-runtime endpoint allow:
+        each model in the home region, plus each profile's model in each of its regions."""
+        part = partition_of(region)
+        arns = [f"arn:{part}:bedrock:{region}::foundation-model/{m}" for m in self.models]
+        for profile in self.inference_profiles:
+            arns += [
+                f"arn:{part}:bedrock:{r}::foundation-model/{profile.model_id}"
+                for r in profile.regions
+            ]
+        return list(dict.fromkeys(arns))
+
+    def inference_profile_arns(self, region: str, account_id: str) -> list[str]:
+        part = partition_of(region)
+        return [
+            f"arn:{part}:bedrock:{region}:{account_id}:inference-profile/{p.id}"
+            for p in self.inference_profiles
+        ]
+
+
+# -- rules that need the whole stack config ---------------------------------------------
+
+
+def check_models(cfg: StackConfig) -> None:
+    """Cross-section rules for models and Bedrock; raises ConfigError naming the exact key."""
+    for i, model in enumerate(cfg.models):
+        key = f"{NS}:models[{i}]"
+        if not model.runs_on_sagemaker:
+            continue
+        image = sm.parse_ecr_image(model.image or "")
+        if image.region != cfg.region:
+            raise ConfigError(
+                f"{key}.image",
+                model.image,
+                f"the ECR registry is in {image.region} but aws:region is {cfg.region}: images must "
+                "come from a private registry in the home region (control R7; cross-region pulls "
+                "also break when the VPC has no route out)",
+            )
+        if not cfg.is_prod:
+            continue
+        if model.stage == "production" and model.instance_count < 2:
+            raise ConfigError(
+                f"{key}.instanceCount",
+                model.instance_count,
+                "prod production-stage models run ≥ 2 instances, spread over AZs (control M5)",
+            )
+        if model.stage == "production" and model.scaling().min_instances < 2:
+            raise ConfigError(
+                f"{key}.autoscaling.minInstances",
+                model.scaling().min_instances,
+                "prod production-stage models never scale below 2 instances (control M5)",
+            )
+        if model.rollout.strategy not in ("canary", "linear"):
+            raise ConfigError(
+                f"{key}.rollout.strategy",
+                model.rollout.strategy,
+                "prod endpoints update by blue/green canary or linear with auto-rollback (control M6)",
+            )
+        if model.monitoring.drift is None:
+            raise ConfigError(
+                f"{key}.monitoring.drift",
+                None,
+                "prod endpoints need a Model Monitor data-quality schedule (control M4)",
+            )
+        if model.quality_gate.is_empty:
+            raise ConfigError(
+                f"{key}.qualityGate",
+                {},
+                "prod deployments need quality-gate thresholds (minimum/maximum) for the evaluation",
+            )
+        failures = model.quality_gate_failures()
+        if failures:
+            metric, value, rule = failures[0]
+            raise ConfigError(
+                f"{key}.evaluation.{metric}",
+                value,
+                f"{rule}; version {model.version} of {model.name} cannot be deployed to prod",
+            )
+    if cfg.bedrock is not None:
+        home = geography(cfg.region)
+        for j, profile in enumerate(cfg.bedrock.inference_profiles):
+            key = f"{NS}:bedrock.inferenceProfiles[{j}]"
+            if not any(profile.id.startswith(p) for p in PROFILE_PREFIXES.get(home, ())):
+                raise ConfigError(
+                    f"{key}.id",
+                    profile.id,
+                    f"the profile's geography does not match aws:region {cfg.region} (control R5)",
+                )
+            for k, region in enumerate(profile.regions):
+                if region not in cfg.residency.allowed_regions:
+                    raise ConfigError(
+                        f"{key}.regions[{k}]",
+                        region,
+                        f"the profile may route data to {region}, which is not in "
+                        f"{NS}:residency.allowedRegions {cfg.residency.allowed_regions} (control R5)",
+                    )
+
+
+__all__ = [
+    "AutoscalingConfig",
+    "BedrockConfig",
+    "DriftConfig",
+    "GuardrailConfig",
+    "InferenceProfileConfig",
+    "ModelConfig",
+    "MonitoringConfig",
+    "QualityGateConfig",
+    "RolloutConfig",
+    "check_models",
+]

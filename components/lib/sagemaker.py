@@ -1,0 +1,351 @@
+"""SageMaker facts that shape what we may declare. Pure data and checks, no resources.
+
+Every limit here comes from AWS's own documentation or API model, cited next
+to it, so a reviewer can check the rule against its source. Both the stack
+config (pydantic) and the components (`ComponentArgsError`) call the
+`check_*` functions below, so a rule is written once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+# -- instance types --------------------------------------------------------------
+
+#: Families whose ML instances carry local NVMe instance-store volumes.
+#:
+#: AWS CreateEndpointConfig, `KmsKeyId`: "Certain Nitro-based instances include
+#: local storage ... Local storage volumes are encrypted using a hardware module
+#: on the instance. You can't request a KmsKeyId when using an instance type with
+#: local storage ... the call to CreateEndpointConfig fails." The same rule holds
+#: for `VolumeKmsKeyId` of processing (Model Monitor) jobs. EC2 "SSD instance
+#: store volumes": NVMe instance storage is encrypted with XTS-AES-256 in a
+#: hardware module, keys destroyed when the instance stops.
+#: Families from the EC2 instance-store specifications, restricted to the
+#: families SageMaker offers for hosting (`ProductionVariantInstanceType`).
+NVME_INSTANCE_FAMILIES: frozenset[str] = frozenset(
+    {
+        # general purpose / compute / memory with a "d" (disk) suffix
+        "m5d",
+        "c5d",
+        "r5d",
+        "m6gd",
+        "c6gd",
+        "r6gd",
+        "r7gd",
+        # GPU families, all with local NVMe
+        "g4dn",
+        "g5",
+        "g6",
+        "g6e",
+        "g7e",
+        "p3dn",
+        "p4d",
+        "p4de",
+        "p5",
+        "p5e",
+        "p5en",
+        "p6-b200",
+        "p6-b300",
+        "p6e-gb200",
+        # Trainium / Gaudi
+        "trn1",
+        "trn1n",
+        "trn2",
+        "dl1",
+    }
+)
+
+#: Families with NVIDIA GPUs: the endpoint publishes GPUUtilization / GPUMemoryUtilization.
+GPU_INSTANCE_FAMILIES: frozenset[str] = frozenset(
+    {"g4dn", "g5", "g6", "g6e", "g7e", "p2", "p3", "p3dn", "p4d", "p4de", "p5", "p5e", "p5en"}
+    | {"p6-b200", "p6-b300", "p6e-gb200"}
+)
+
+#: Inf1 endpoints cannot use deployment guardrails: SageMaker silently falls back
+#: to all-at-once blue/green with no baking period ("Deployment guardrails —
+#: Exclusions"), so canary/linear/rolling would be a promise AWS does not keep.
+NO_GUARDRAIL_FAMILIES: frozenset[str] = frozenset({"inf1"})
+
+_INSTANCE_TYPE = re.compile(r"^ml\.([a-z0-9]+(?:-[a-z0-9]+)?)\.(medium|large|\d*xlarge)$")
+
+
+def instance_family(instance_type: str) -> str:
+    """`ml.g5.2xlarge` -> `g5`. Raises ValueError for anything that is not an ML instance type."""
+    match = _INSTANCE_TYPE.match(instance_type or "")
+    if not match:
+        raise ValueError(f"{instance_type!r} is not a SageMaker instance type like 'ml.m5.large'")
+    return match.group(1)
+
+
+def has_local_nvme(instance_type: str) -> bool:
+    return instance_family(instance_type) in NVME_INSTANCE_FAMILIES
+
+
+def has_gpu(instance_type: str) -> bool:
+    return instance_family(instance_type) in GPU_INSTANCE_FAMILIES
+
+
+def check_kms_instance_type(instance_type: str) -> None:
+    """Refuse NVMe instance types: we always set a CMK on the endpoint config (control E1)."""
+    if has_local_nvme(instance_type):
+        raise ValueError(
+            f"{instance_type} has local NVMe instance storage: AWS rejects an endpoint config "
+            "(or monitoring job volume) with a KMS key on it, because those volumes are already "
+            "encrypted by a hardware module on the instance; this project always sets the "
+            "customer-managed key (control E1), so choose an EBS-backed type "
+            "(e.g. ml.m5, ml.c5, ml.r5, ml.m6i, ml.c7i; accelerated: ml.p3, ml.inf2)"
+        )
+
+
+# -- blue/green and rolling deployment limits (SageMaker API model) ---------------
+
+#: TrafficRoutingConfig.CanarySize: "less than or equal to 50% of the variant's total instance count".
+CANARY_MAX_PERCENT = 50
+#: TrafficRoutingConfig.LinearStepSize: "10-50% of the variant's total instance count".
+LINEAR_STEP_MIN_PERCENT, LINEAR_STEP_MAX_PERCENT = 10, 50
+#: RollingUpdatePolicy.MaximumBatchSize: "between 5% to 50% of the variant's total instance count".
+ROLLING_BATCH_MIN_PERCENT, ROLLING_BATCH_MAX_PERCENT = 5, 50
+#: WaitIntervalInSeconds (bake time per step) and TerminationWaitInSeconds: 0–3600.
+WAIT_MIN_SECONDS, WAIT_MAX_SECONDS = 0, 3600
+#: MaximumExecutionTimeoutInSeconds: 600–28800, and larger than the total waiting time.
+EXECUTION_TIMEOUT_MIN_SECONDS, EXECUTION_TIMEOUT_MAX_SECONDS = 600, 28800
+#: AutoRollbackConfig.Alarms: 1–10 alarms.
+MAX_ROLLBACK_ALARMS = 10
+#: DataCaptureConfig.InitialSamplingPercentage: 0–100.
+SAMPLING_MIN, SAMPLING_MAX = 0, 100
+
+RolloutStrategy = Literal["canary", "linear", "rolling"]
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """How an endpoint moves to a new endpoint config (deployment guardrails).
+
+    `canary`: blue/green, `canary_percent` of the new fleet takes traffic first,
+    bakes for `bake_seconds`, then the rest. `linear`: blue/green in steps of
+    `linear_step_percent`, each baking `bake_seconds`. `rolling`: in-place batches
+    of `rolling_batch_percent` (single-variant endpoints only). In every case the
+    rollback alarms are watched and SageMaker reverts to the old config if one fires.
+    """
+
+    strategy: RolloutStrategy = "canary"
+    canary_percent: int = 10
+    linear_step_percent: int = 20
+    rolling_batch_percent: int = 25
+    bake_seconds: int = 600
+    termination_wait_seconds: int = 300
+    max_execution_seconds: int = 7200
+
+    def steps(self) -> int:
+        """How many bake periods a deployment waits through."""
+        if self.strategy == "canary":
+            return 1
+        if self.strategy == "linear":
+            return math.ceil(100 / self.linear_step_percent)
+        return math.ceil(100 / self.rolling_batch_percent)
+
+
+def check_rollout(rollout: Rollout) -> tuple[str, Any, str] | None:
+    """The first broken deployment limit as (field, value, rule), or None."""
+    r = rollout
+    if r.strategy == "canary" and not 1 <= r.canary_percent <= CANARY_MAX_PERCENT:
+        return (
+            "canaryPercent",
+            r.canary_percent,
+            f"canary size must be 1–{CANARY_MAX_PERCENT}% of the variant's instances (SageMaker limit)",
+        )
+    if (
+        r.strategy == "linear"
+        and not LINEAR_STEP_MIN_PERCENT <= r.linear_step_percent <= LINEAR_STEP_MAX_PERCENT
+    ):
+        return (
+            "linearStepPercent",
+            r.linear_step_percent,
+            f"linear step must be {LINEAR_STEP_MIN_PERCENT}–{LINEAR_STEP_MAX_PERCENT}% of the "
+            "variant's instances (SageMaker limit)",
+        )
+    if (
+        r.strategy == "rolling"
+        and not ROLLING_BATCH_MIN_PERCENT <= r.rolling_batch_percent <= ROLLING_BATCH_MAX_PERCENT
+    ):
+        return (
+            "rollingBatchPercent",
+            r.rolling_batch_percent,
+            f"rolling batch must be {ROLLING_BATCH_MIN_PERCENT}–{ROLLING_BATCH_MAX_PERCENT}% of the "
+            "variant's instances (SageMaker limit)",
+        )
+    for field, value in (
+        ("bakeSeconds", r.bake_seconds),
+        ("terminationWaitSeconds", r.termination_wait_seconds),
+    ):
+        if not WAIT_MIN_SECONDS <= value <= WAIT_MAX_SECONDS:
+            return (
+                field,
+                value,
+                f"must be {WAIT_MIN_SECONDS}–{WAIT_MAX_SECONDS} seconds (SageMaker limit)",
+            )
+    if (
+        not EXECUTION_TIMEOUT_MIN_SECONDS
+        <= r.max_execution_seconds
+        <= EXECUTION_TIMEOUT_MAX_SECONDS
+    ):
+        return (
+            "maxExecutionSeconds",
+            r.max_execution_seconds,
+            f"must be {EXECUTION_TIMEOUT_MIN_SECONDS}–{EXECUTION_TIMEOUT_MAX_SECONDS} seconds "
+            "(SageMaker limit)",
+        )
+    waiting = r.bake_seconds * r.steps() + (
+        r.termination_wait_seconds if r.strategy != "rolling" else 0
+    )
+    if r.max_execution_seconds <= waiting:
+        return (
+            "maxExecutionSeconds",
+            r.max_execution_seconds,
+            f"must exceed the total waiting time of the rollout ({waiting} s = {r.steps()} bake "
+            "period(s) + termination wait), or SageMaker times the deployment out",
+        )
+    return None
+
+
+# -- images and names ---------------------------------------------------------------
+
+#: A private ECR image pinned by digest: `<account>.dkr.ecr.<region>.amazonaws.com/<repo>@sha256:<64 hex>`.
+ECR_IMAGE = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z]{2}(?:-gov)?-[a-z]+-\d)\.amazonaws\.com"
+    r"/(?P<repository>[a-z0-9]+(?:[._/-][a-z0-9]+)*)@sha256:(?P<digest>[0-9a-f]{64})$"
+)
+
+
+@dataclass(frozen=True)
+class EcrImage:
+    account: str
+    region: str
+    repository: str
+    digest: str
+
+    def repository_arn(self, partition: str = "aws") -> str:
+        return f"arn:{partition}:ecr:{self.region}:{self.account}:repository/{self.repository}"
+
+
+def parse_ecr_image(uri: str) -> EcrImage:
+    """Split an ECR image URI pinned by digest; ValueError if it is anything else."""
+    match = ECR_IMAGE.match(uri or "")
+    if not match:
+        raise ValueError(
+            "must be a private ECR image pinned by digest: "
+            "<account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<64 hex> "
+            "(tags are mutable; controls R7 and K7)"
+        )
+    return EcrImage(**match.groupdict())
+
+
+#: SageMaker resource names (models, endpoint configs, endpoints, variants, schedules).
+SAGEMAKER_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+
+
+def safe_name(*parts: str, max_len: int = 63) -> str:
+    """Join parts into a SageMaker-valid name (alphanumerics and single hyphens), truncated."""
+    raw = "-".join(p for p in parts if p)
+    cleaned = re.sub(r"-+", "-", re.sub(r"[^a-zA-Z0-9-]", "-", raw)).strip("-")
+    return cleaned[:max_len].rstrip("-")
+
+
+def short_hash(value: Any, n: int = 8) -> str:
+    """A short, stable hash of any JSON-serialisable value (names immutable configs)."""
+    return sha256_json(value)[:n]
+
+
+def canonical_json(value: Any) -> str:
+    """Readable, stable JSON (sorted keys): the same content always gives the same bytes."""
+    return json.dumps(value, sort_keys=True, indent=2, default=str) + "\n"
+
+
+def sha256_json(value: Any) -> str:
+    """sha256 of the canonical JSON of a value (sorted keys, no whitespace)."""
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# -- Model Monitor -----------------------------------------------------------------
+
+#: Accounts of the AWS-built Model Monitor analyzer image, per region
+#: ("Model Monitor pre-built container" in the SageMaker developer guide).
+MODEL_MONITOR_IMAGE_ACCOUNTS: dict[str, str] = {
+    "us-east-1": "156813124566",
+    "us-east-2": "777275614652",
+    "us-west-1": "890145073186",
+    "us-west-2": "159807026194",
+    "af-south-1": "875698925577",
+    "ap-east-1": "001633400207",
+    "ap-northeast-1": "574779866223",
+    "ap-northeast-2": "709848358524",
+    "ap-south-1": "126357580389",
+    "ap-southeast-1": "245545462676",
+    "ap-southeast-2": "563025443158",
+    "ca-central-1": "536280801234",
+    "eu-central-1": "048819808253",
+    "eu-north-1": "895015795356",
+    "eu-south-1": "933208885752",
+    "eu-west-1": "468650794304",
+    "eu-west-2": "749857270468",
+    "eu-west-3": "680080141114",
+    "me-south-1": "607024016150",
+    "sa-east-1": "539772159869",
+}
+
+
+def model_monitor_image(region: str) -> str:
+    """The in-region AWS Model Monitor analyzer image; ValueError where we do not know it."""
+    account = MODEL_MONITOR_IMAGE_ACCOUNTS.get(region)
+    if account is None:
+        raise ValueError(
+            f"no known Model Monitor analyzer image for {region} "
+            f"(known: {', '.join(sorted(MODEL_MONITOR_IMAGE_ACCOUNTS))})"
+        )
+    return f"{account}.dkr.ecr.{region}.amazonaws.com/sagemaker-model-monitor-analyzer"
+
+
+#: SageMaker CloudWatch namespaces and dimensions ("Monitor SageMaker with CloudWatch").
+INVOCATION_NAMESPACE = "AWS/SageMaker"
+"""ModelLatency, OverheadLatency (microseconds), Invocations, Invocation4XXErrors, Invocation5XXErrors."""
+INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
+"""CPUUtilization, MemoryUtilization, DiskUtilization, GPUUtilization, GPUMemoryUtilization (percent)."""
+ENDPOINT_DIMENSIONS = ("EndpointName", "VariantName")
+#: Model Monitor data-quality metrics for real-time endpoints: `feature_baseline_drift_<feature>`
+#: with dimensions Endpoint and MonitoringSchedule, published when the job's environment has
+#: `publish_cloudwatch_metrics=Enabled`. (AWS's pages spell this namespace two ways; this is
+#: the one the built-in analyzer writes, as used in AWS's own Model Monitor examples.)
+DATA_QUALITY_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
+DRIFT_METRIC_PREFIX = "feature_baseline_drift_"
+#: Processing (monitoring) jobs log to this fixed log group.
+PROCESSING_LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
+
+
+def endpoint_log_group(endpoint_name: str) -> str:
+    """The fixed CloudWatch log group SageMaker writes an endpoint's container logs to."""
+    return f"/aws/sagemaker/Endpoints/{endpoint_name}"
+
+
+__all__ = [
+    "NVME_INSTANCE_FAMILIES",
+    "GPU_INSTANCE_FAMILIES",
+    "Rollout",
+    "EcrImage",
+    "check_kms_instance_type",
+    "check_rollout",
+    "has_local_nvme",
+    "has_gpu",
+    "instance_family",
+    "model_monitor_image",
+    "parse_ecr_image",
+    "safe_name",
+    "sha256_json",
+    "short_hash",
+]

@@ -1,0 +1,524 @@
+"""One model version served by a SageMaker endpoint, rolled out and rolled back safely.
+
+Declares, for one model deployment:
+
+- a model package group (the registry entry of the model; the version is in tags and outputs);
+- the execution role, from grants on exact ARNs: this artifact folder, this
+  key, this ECR repository, the ENIs of these subnets and security group, this
+  log group (I1–I7);
+- the Model: network isolation on, VPC config in the private subnets (N1, N2);
+- the EndpointConfiguration: the data key on the volume, data capture of input
+  and output to the encrypted capture bucket (E1, L7). Configs are immutable,
+  so each is *named after a hash of what it contains*: a new version (or a new
+  instance count…) is a new config, and the endpoint moves to it by its
+  deployment config;
+- the Endpoint: blue/green canary or linear traffic shifting with bake time
+  (or rolling batches) and auto-rollback on alarms that exist in the stack (M6);
+- autoscaling: target tracking on SageMakerVariantInvocationsPerInstance;
+- an invoke policy on this endpoint only, attached to the callers' roles —
+  for a pilot, the pilot users alone;
+- the deployment record: a JSON object in the WORM audit bucket saying what
+  ran where (model, version, image digest, artifact, evaluation, stage, config hash).
+
+Why not a second variant for the pilot: IAM has no condition key on
+InvokeEndpoint's TargetVariant, so "only pilot users reach the pilot" cannot
+be enforced inside one endpoint; a weighted variant would send a share of
+*everyone's* traffic to an unapproved version. A pilot is therefore its own
+endpoint whose invoke policy names the pilot callers only (docs/lifecycle.md).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+from typing import Literal, NotRequired, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+
+from components.least_privilege_role import LeastPrivilegeRole, ServiceTrust
+from components.lib import iam
+from components.lib import sagemaker as sm
+from components.lib.errors import ComponentArgsError
+
+_COMPONENT = "ManagedInference"
+#: Variant name kept across versions: blue/green and rolling updates require the new
+#: endpoint config to use the same variant name as the old one.
+DEFAULT_VARIANT = "primary"
+_CAPACITY_PERCENT = "CAPACITY_PERCENT"
+
+
+@dataclass(frozen=True)
+class DeploymentRecord:
+    """Where and what to record about this deployment in the WORM audit bucket."""
+
+    bucket_name: pulumi.Input[str]
+    """The audit bucket (Object Lock: the record cannot be changed or deleted before expiry)."""
+    kms_key_arn: pulumi.Input[str]
+    """The audit key; the bucket refuses uploads with any other key."""
+    config_sha256: str
+    """sha256 of the model's config as written in the stack config."""
+    evaluation: dict[str, float] = field(default_factory=dict)
+    """Evaluation results of this version (the quality gate's input)."""
+    stack: str = ""
+    """Stack name, recorded for the auditor."""
+    key_prefix: str = "deployments/"
+    """Object key prefix."""
+
+
+class ManagedInferenceArgs(TypedDict):
+    """Arguments of `ManagedInference`."""
+
+    model_name: str
+    """Model name (registry group), lowercase with hyphens."""
+    version: str
+    """The version deployed."""
+    stage: Literal["pilot", "production"]
+    """Lifecycle stage, recorded in tags and the deployment record; a pilot needs `callers`."""
+    image_uri: str
+    """Serving image, pinned by digest, from ECR in `region`."""
+    artifact_bucket_name: pulumi.Input[str]
+    artifact_bucket_arn: pulumi.Input[str]
+    artifact_key: str
+    """Key of model.tar.gz; the role may read this object's folder only."""
+    endpoint_name: str
+    """Endpoint name, stable across versions (alarms and callers refer to it)."""
+    instance_type: str
+    """EBS-backed instance type (NVMe types refuse the endpoint-config KMS key)."""
+    instance_count: int
+    """Initial instance count."""
+    rollout: sm.Rollout
+    """Canary / linear / rolling update with bake time."""
+    rollback_alarm_names: list[pulumi.Input[str]]
+    """1–10 CloudWatch alarms that roll a deployment back; they must exist in the stack."""
+    data_key_arn: pulumi.Input[str]
+    """CMK for the endpoint volume and the data capture."""
+    capture_bucket_name: pulumi.Input[str]
+    capture_bucket_arn: pulumi.Input[str]
+    subnet_ids: list[pulumi.Input[str]]
+    """Private subnets in ≥ 2 AZs."""
+    subnet_arns: list[pulumi.Input[str]]
+    security_group_id: pulumi.Input[str]
+    """The workload security group (no ingress; egress 443 in the VPC)."""
+    security_group_arn: pulumi.Input[str]
+    region: str
+    account_id: str
+    logs_key_arn: pulumi.Input[str]
+    """CMK of the endpoint's log group."""
+    log_retention_days: int
+    capture_prefix: NotRequired[str]
+    """Capture key prefix; default `capture/<endpoint>/`."""
+    capture_sampling_percent: NotRequired[int]
+    """0–100; default 100."""
+    variant_name: NotRequired[str]
+    """Default "primary"; keep it stable across versions."""
+    min_instances: NotRequired[int]
+    """Autoscaling floor; default instance_count."""
+    max_instances: NotRequired[int]
+    """Autoscaling ceiling; default instance_count."""
+    target_invocations_per_instance: NotRequired[int]
+    """Target tracking value; default 100 per minute."""
+    callers: NotRequired[list[str]]
+    """IAM role names that may invoke the endpoint (a pilot: its pilot users only)."""
+    environment: NotRequired[dict[str, str]]
+    """Container environment (no secrets)."""
+    deployment_record: NotRequired[DeploymentRecord | None]
+    """Write the deployment record (recommended; the stack always does)."""
+
+
+def _validate(args: ManagedInferenceArgs) -> sm.EcrImage:
+    def bad(arg: str, value, rule: str) -> ComponentArgsError:
+        return ComponentArgsError(_COMPONENT, arg, value, rule)
+
+    for key in ("model_name", "endpoint_name"):
+        if not sm.SAGEMAKER_NAME.match(args.get(key) or ""):
+            raise bad(key, args.get(key), "letters, digits and single hyphens, ≤ 63 characters")
+    variant = args.get("variant_name", DEFAULT_VARIANT)
+    if not sm.SAGEMAKER_NAME.match(variant):
+        raise bad("variant_name", variant, "letters, digits and single hyphens")
+    if not args.get("version"):
+        raise bad("version", args.get("version"), "a version is required")
+    if args.get("stage") not in ("pilot", "production"):
+        raise bad("stage", args.get("stage"), "must be 'pilot' or 'production'")
+    try:
+        image = sm.parse_ecr_image(args.get("image_uri", ""))
+    except ValueError as exc:
+        raise bad("image_uri", args.get("image_uri"), str(exc)) from None
+    if image.region != args.get("region"):
+        raise bad(
+            "image_uri",
+            args["image_uri"],
+            f"the registry is in {image.region}, not the home region {args.get('region')} (R7)",
+        )
+    key = args.get("artifact_key") or ""
+    if not key.endswith(".tar.gz") or key.startswith("/") or "://" in key:
+        raise bad("artifact_key", key, "an object key ending in .tar.gz (no s3://, no leading /)")
+    try:
+        sm.check_kms_instance_type(args.get("instance_type", ""))
+    except ValueError as exc:
+        raise bad("instance_type", args.get("instance_type"), str(exc)) from None
+    count = args.get("instance_count", 0)
+    low = args.get("min_instances", count)
+    high = args.get("max_instances", count)
+    if not 1 <= low <= count <= high:
+        raise bad(
+            "instance_count",
+            count,
+            f"need 1 ≤ min_instances ({low}) ≤ instance_count ≤ max_instances ({high})",
+        )
+    sampling = args.get("capture_sampling_percent", 100)
+    if not sm.SAMPLING_MIN <= sampling <= sm.SAMPLING_MAX:
+        raise bad("capture_sampling_percent", sampling, "0–100 (SageMaker limit)")
+    rollout = args.get("rollout")
+    if not isinstance(rollout, sm.Rollout):
+        raise bad("rollout", rollout, "must be a components.lib.sagemaker.Rollout")
+    problem = sm.check_rollout(rollout)
+    if problem:
+        raise bad(f"rollout.{problem[0]}", problem[1], problem[2])
+    if sm.instance_family(args["instance_type"]) in sm.NO_GUARDRAIL_FAMILIES:
+        raise bad(
+            "instance_type",
+            args["instance_type"],
+            "deployment guardrails are not supported on Inf1 (no bake, no auto-rollback)",
+        )
+    alarms = list(args.get("rollback_alarm_names") or [])
+    if not 1 <= len(alarms) <= sm.MAX_ROLLBACK_ALARMS:
+        raise bad(
+            "rollback_alarm_names",
+            alarms,
+            f"1–{sm.MAX_ROLLBACK_ALARMS} alarms: auto-rollback needs alarms that exist in the stack",
+        )
+    subnets = list(args.get("subnet_ids") or [])
+    if len(subnets) < 2 or len(subnets) != len(args.get("subnet_arns") or []):
+        raise bad(
+            "subnet_ids",
+            subnets,
+            "private subnets in ≥ 2 AZs, with their ARNs in subnet_arns in the same order",
+        )
+    if args.get("stage") == "pilot" and not args.get("callers"):
+        raise bad("callers", args.get("callers"), "a pilot must name the roles allowed to use it")
+    for role in args.get("callers") or []:
+        if role.startswith("arn:") or "*" in role:
+            raise bad("callers", role, "IAM role names (not ARNs, no wildcards)")
+    return image
+
+
+class ManagedInference(pulumi.ComponentResource):
+    """A versioned SageMaker endpoint with guarded rollout, autoscaling and a deployment record."""
+
+    endpoint_name: pulumi.Output[str]
+    endpoint_arn: pulumi.Output[str]
+    endpoint_config_name: pulumi.Output[str]
+    """Named `<endpoint>-<version>-<hash>`: a new one per change (configs are immutable)."""
+    model_name: pulumi.Output[str]
+    """SageMaker Model name, `<model>-<version>-<hash>`."""
+    model_package_group_name: pulumi.Output[str]
+    execution_role_arn: pulumi.Output[str]
+    invoke_policy_arn: pulumi.Output[str]
+    variant_name: str
+    capture_prefix: str
+    deployment_record_key: pulumi.Output[str] | None
+
+    def __init__(
+        self, name: str, args: ManagedInferenceArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        image = _validate(args)
+        super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        region, account = args["region"], args["account_id"]
+        part = "aws-us-gov" if region.startswith("us-gov-") else "aws"
+        endpoint_name, version = args["endpoint_name"], args["version"]
+        variant = args.get("variant_name", DEFAULT_VARIANT)
+        count = args["instance_count"]
+        sampling = args.get("capture_sampling_percent", 100)
+        capture_prefix = args.get("capture_prefix", f"capture/{endpoint_name}/").strip("/") + "/"
+        artifact_folder = posixpath.dirname(args["artifact_key"])
+        environment = dict(args.get("environment") or {})
+        tags = {
+            "model": args["model_name"],
+            "model-version": version,
+            "stage": args["stage"],
+            "model-package-group": args["model_name"],
+        }
+
+        group = aws.sagemaker.ModelPackageGroup(
+            f"{name}-registry",
+            model_package_group_name=args["model_name"],
+            model_package_group_description=f"Registered versions of {args['model_name']}",
+            tags=tags,
+            opts=child,
+        )
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=sm.endpoint_log_group(endpoint_name),
+            kms_key_id=args["logs_key_arn"],
+            retention_in_days=args["log_retention_days"],
+            opts=child,
+        )
+        role = LeastPrivilegeRole(
+            f"{name}-execution",
+            {
+                "trust": ServiceTrust(
+                    "sagemaker.amazonaws.com", account, f"arn:{part}:sagemaker:{region}:{account}:*"
+                ),
+                "description": f"SageMaker execution role of {endpoint_name} ({args['model_name']})",
+                "grants": [
+                    iam.ReadObjects(args["artifact_bucket_arn"], artifact_folder),
+                    iam.WriteObjects(args["capture_bucket_arn"], capture_prefix),
+                    iam.UseKey(args["data_key_arn"], decrypt=True, encrypt=True),
+                    iam.PullImages(image.repository_arn(part)),
+                    iam.VpcAccess(
+                        tuple(args["subnet_arns"]), (args["security_group_arn"],), region, account
+                    ),
+                    iam.WriteLogs(log_group.arn),
+                ],
+            },
+            opts=child,
+        )
+
+        model_hash = sm.short_hash(
+            {"image": args["image_uri"], "artifact": args["artifact_key"], "env": environment}
+        )
+        model = aws.sagemaker.Model(
+            f"{name}-model-{model_hash}",
+            name=sm.safe_name(args["model_name"], version, model_hash),
+            execution_role_arn=role.arn,
+            enable_network_isolation=True,
+            primary_container=aws.sagemaker.ModelPrimaryContainerArgs(
+                image=args["image_uri"],
+                mode="SingleModel",
+                model_data_url=pulumi.Output.concat(
+                    "s3://", args["artifact_bucket_name"], "/", args["artifact_key"]
+                ),
+                environment=environment or None,
+            ),
+            vpc_config=aws.sagemaker.ModelVpcConfigArgs(
+                subnets=list(args["subnet_ids"]),
+                security_group_ids=[args["security_group_id"]],
+            ),
+            tags=tags,
+            opts=child,
+        )
+
+        config_hash = sm.short_hash(
+            {
+                "model": model_hash,
+                "version": version,
+                "instanceType": args["instance_type"],
+                "instanceCount": count,
+                "variant": variant,
+                "sampling": sampling,
+                "capture": capture_prefix,
+            }
+        )
+        config = aws.sagemaker.EndpointConfiguration(
+            f"{name}-config-{config_hash}",
+            name=sm.safe_name(endpoint_name, version, config_hash),
+            kms_key_arn=args["data_key_arn"],
+            production_variants=[
+                aws.sagemaker.EndpointConfigurationProductionVariantArgs(
+                    variant_name=variant,
+                    model_name=model.name,
+                    instance_type=args["instance_type"],
+                    initial_instance_count=count,
+                    initial_variant_weight=1.0,
+                )
+            ],
+            data_capture_config=aws.sagemaker.EndpointConfigurationDataCaptureConfigArgs(
+                enable_capture=True,
+                initial_sampling_percentage=sampling,
+                destination_s3_uri=pulumi.Output.concat(
+                    "s3://", args["capture_bucket_name"], "/", capture_prefix.rstrip("/")
+                ),
+                kms_key_id=args["data_key_arn"],
+                capture_options=[
+                    aws.sagemaker.EndpointConfigurationDataCaptureConfigCaptureOptionArgs(
+                        capture_mode="Input"
+                    ),
+                    aws.sagemaker.EndpointConfigurationDataCaptureConfigCaptureOptionArgs(
+                        capture_mode="Output"
+                    ),
+                ],
+                capture_content_type_header=aws.sagemaker.EndpointConfigurationDataCaptureConfigCaptureContentTypeHeaderArgs(
+                    json_content_types=["application/json"],
+                    csv_content_types=["text/csv"],
+                ),
+            ),
+            tags=tags,
+            opts=child,
+        )
+
+        endpoint = aws.sagemaker.Endpoint(
+            f"{name}-endpoint",
+            name=endpoint_name,
+            endpoint_config_name=config.name,
+            deployment_config=deployment_config(args["rollout"], args["rollback_alarm_names"]),
+            tags=tags,
+            opts=child,
+        )
+
+        resource_id = pulumi.Output.concat("endpoint/", endpoint.name, "/variant/", variant)
+        target = aws.appautoscaling.Target(
+            f"{name}-scaling-target",
+            service_namespace="sagemaker",
+            scalable_dimension="sagemaker:variant:DesiredInstanceCount",
+            resource_id=resource_id,
+            min_capacity=args.get("min_instances", count),
+            max_capacity=args.get("max_instances", count),
+            opts=child,
+        )
+        aws.appautoscaling.Policy(
+            f"{name}-scaling-policy",
+            name=f"{endpoint_name}-invocations-per-instance",
+            policy_type="TargetTrackingScaling",
+            service_namespace=target.service_namespace,
+            scalable_dimension=target.scalable_dimension,
+            resource_id=target.resource_id,
+            target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
+                target_value=args.get("target_invocations_per_instance", 100),
+                predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
+                    predefined_metric_type="SageMakerVariantInvocationsPerInstance"
+                ),
+                scale_in_cooldown=300,
+                scale_out_cooldown=60,
+            ),
+            opts=child,
+        )
+
+        invoke = aws.iam.Policy(
+            f"{name}-invoke",
+            name=f"{endpoint_name}-invoke",
+            description=f"Invoke {endpoint_name} ({args['stage']}) and nothing else",
+            policy=iam.policy_json(iam.grant_statements(iam.InvokeEndpoints((endpoint.arn,)), 0)),
+            opts=child,
+        )
+        for i, caller in enumerate(args.get("callers") or []):
+            aws.iam.RolePolicyAttachment(
+                f"{name}-invoke-{i}", role=caller, policy_arn=invoke.arn, opts=child
+            )
+
+        self.deployment_record_key = None
+        record = args.get("deployment_record")
+        if record is not None:
+            key = (
+                f"{record.key_prefix.strip('/')}/{record.stack or 'stack'}/{args['model_name']}/"
+                f"{version}/{record.config_sha256[:16]}.json"
+            )
+            content = pulumi.Output.all(
+                model.name, config.name, args["artifact_bucket_name"]
+            ).apply(
+                lambda r: sm.canonical_json(
+                    {
+                        "schema": "regulated-inference/deployment-record/v1",
+                        "stack": record.stack,
+                        "region": region,
+                        "account": account,
+                        "model": args["model_name"],
+                        "version": version,
+                        "stage": args["stage"],
+                        "image": args["image_uri"],
+                        "imageDigest": f"sha256:{image.digest}",
+                        "artifactUri": f"s3://{r[2]}/{args['artifact_key']}",
+                        "evaluation": dict(sorted(record.evaluation.items())),
+                        "configSha256": record.config_sha256,
+                        "endpoint": endpoint_name,
+                        "endpointConfig": r[1],
+                        "sagemakerModel": r[0],
+                        "instanceType": args["instance_type"],
+                        "instanceCount": count,
+                        "rollout": args["rollout"].strategy,
+                    }
+                )
+            )
+            obj = aws.s3.BucketObjectv2(
+                f"{name}-record-{record.config_sha256[:12]}",
+                bucket=record.bucket_name,
+                key=key,
+                content=content,
+                content_type="application/json",
+                server_side_encryption="aws:kms",
+                kms_key_id=record.kms_key_arn,
+                bucket_key_enabled=True,
+                tags=tags,
+                opts=child,
+            )
+            self.deployment_record_key = obj.key
+
+        self.endpoint_name = endpoint.name
+        self.endpoint_arn = endpoint.arn
+        self.endpoint_config_name = config.name
+        self.model_name = model.name
+        self.model_package_group_name = group.model_package_group_name
+        self.execution_role_arn = role.arn
+        self.invoke_policy_arn = invoke.arn
+        self.variant_name = variant
+        self.capture_prefix = capture_prefix
+        self.register_outputs(
+            {
+                "endpointName": self.endpoint_name,
+                "endpointArn": self.endpoint_arn,
+                "endpointConfigName": self.endpoint_config_name,
+                "modelName": self.model_name,
+                "modelPackageGroupName": self.model_package_group_name,
+                "executionRoleArn": self.execution_role_arn,
+                "invokePolicyArn": self.invoke_policy_arn,
+                "deploymentRecordKey": self.deployment_record_key,
+            }
+        )
+
+
+def deployment_config(
+    rollout: sm.Rollout, alarm_names: list[pulumi.Input[str]]
+) -> aws.sagemaker.EndpointDeploymentConfigArgs:
+    """The endpoint's deployment guardrails for a rollout, with auto-rollback on `alarm_names`."""
+    rollback = aws.sagemaker.EndpointDeploymentConfigAutoRollbackConfigurationArgs(
+        alarms=[
+            aws.sagemaker.EndpointDeploymentConfigAutoRollbackConfigurationAlarmArgs(alarm_name=n)
+            for n in alarm_names
+        ]
+    )
+    if rollout.strategy == "rolling":
+        return aws.sagemaker.EndpointDeploymentConfigArgs(
+            auto_rollback_configuration=rollback,
+            rolling_update_policy=aws.sagemaker.EndpointDeploymentConfigRollingUpdatePolicyArgs(
+                maximum_batch_size=aws.sagemaker.EndpointDeploymentConfigRollingUpdatePolicyMaximumBatchSizeArgs(
+                    type=_CAPACITY_PERCENT, value=rollout.rolling_batch_percent
+                ),
+                wait_interval_in_seconds=rollout.bake_seconds,
+                maximum_execution_timeout_in_seconds=rollout.max_execution_seconds,
+                rollback_maximum_batch_size=aws.sagemaker.EndpointDeploymentConfigRollingUpdatePolicyRollbackMaximumBatchSizeArgs(
+                    type=_CAPACITY_PERCENT, value=100
+                ),
+            ),
+        )
+    routing = aws.sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfigurationArgs(
+        type=rollout.strategy.upper(),
+        wait_interval_in_seconds=rollout.bake_seconds,
+        canary_size=aws.sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfigurationCanarySizeArgs(
+            type=_CAPACITY_PERCENT, value=rollout.canary_percent
+        )
+        if rollout.strategy == "canary"
+        else None,
+        linear_step_size=aws.sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfigurationLinearStepSizeArgs(
+            type=_CAPACITY_PERCENT, value=rollout.linear_step_percent
+        )
+        if rollout.strategy == "linear"
+        else None,
+    )
+    return aws.sagemaker.EndpointDeploymentConfigArgs(
+        auto_rollback_configuration=rollback,
+        blue_green_update_policy=aws.sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyArgs(
+            traffic_routing_configuration=routing,
+            termination_wait_in_seconds=rollout.termination_wait_seconds,
+            maximum_execution_timeout_in_seconds=rollout.max_execution_seconds,
+        ),
+    )
+
+
+__all__ = [
+    "DEFAULT_VARIANT",
+    "DeploymentRecord",
+    "ManagedInference",
+    "ManagedInferenceArgs",
+    "deployment_config",
+]

@@ -1,0 +1,228 @@
+"""Composition of the inference layer: SageMaker models with their monitoring, and Bedrock.
+
+Per SageMaker model in the stack config, in this order (each step needs the one before):
+
+1. `ModelMonitoring` — alarms (with the endpoint's fixed name), composite alarm, dashboard;
+2. `ManagedInference` — model, endpoint config, endpoint whose auto-rollback watches
+   the alarms of step 1, autoscaling, invoke policy, deployment record;
+3. `DataQualityMonitor` — Model Monitor schedule on the endpoint, drift alarm.
+
+Every alarm notifies one KMS-encrypted alert topic (`<project>-<stack>-model-alerts`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pulumi
+
+from components.bedrock_access import BedrockAccess, GuardrailSettings, LoggingSettings
+from components.lib import sagemaker as sm
+from components.managed_inference import DEFAULT_VARIANT, DeploymentRecord, ManagedInference
+from components.model_monitoring import (
+    AlertTopic,
+    DataQualityMonitor,
+    ModelMonitoring,
+    Thresholds,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from stacks.config import StackConfig
+    from stacks.config.models import ModelConfig
+    from stacks.platform import Platform
+
+
+def endpoint_name(model: ModelConfig, stack: str) -> str:
+    """Stable endpoint name of a model in a stack (alarms and callers refer to it)."""
+    return sm.safe_name(model.name, stack)
+
+
+def thresholds(model: ModelConfig) -> Thresholds:
+    mon = model.monitoring
+    return Thresholds(
+        **{
+            f: getattr(mon, f)
+            for f in Thresholds.__dataclass_fields__  # type: ignore[attr-defined]
+        }
+    )
+
+
+def baseline_prefix(model: ModelConfig) -> str:
+    drift = model.monitoring.drift
+    if drift is not None and drift.baseline_prefix:
+        return drift.baseline_prefix.strip("/") + "/"
+    folder = (model.artifact_key or "").rsplit("/", 1)[0]
+    return f"{folder}/baseline/"
+
+
+def build_managed_inference(cfg: StackConfig, platform: Platform) -> dict[str, Any]:
+    """Declare every SageMaker model of the config; return the per-model exports."""
+    models = [m for m in cfg.models if m.runs_on_sagemaker]
+    if not models:
+        return {}
+    stack = pulumi.get_stack()
+    prefix = f"{pulumi.get_project()}-{stack}"
+    net = platform.network
+    topic = AlertTopic(
+        f"{prefix}-model-alerts",
+        {
+            "kms_key_arn": platform.keys.logs_key_arn,
+            "emails": [str(e) for e in cfg.alerts.emails],
+            "account_id": platform.account_id,
+        },
+    )
+    exports: dict[str, Any] = {}
+    for model in models:
+        endpoint = endpoint_name(model, stack)
+        scaling = model.scaling()
+        monitoring = ModelMonitoring(
+            f"{model.name}-monitoring",
+            {
+                "endpoint_name": endpoint,
+                "variant_name": DEFAULT_VARIANT,
+                "instance_type": model.instance_type or "",
+                "thresholds": thresholds(model),
+                "alarm_topic_arn": topic.arn,
+                "region": platform.region,
+            },
+        )
+        managed = ManagedInference(
+            model.name,
+            {
+                "model_name": model.name,
+                "version": model.version,
+                "stage": model.stage,
+                "image_uri": model.image or "",
+                "artifact_bucket_name": platform.model_artifacts.bucket_name,
+                "artifact_bucket_arn": platform.model_artifacts.arn,
+                "artifact_key": model.artifact_key or "",
+                "endpoint_name": endpoint,
+                "variant_name": DEFAULT_VARIANT,
+                "instance_type": model.instance_type or "",
+                "instance_count": model.instance_count,
+                "min_instances": scaling.min_instances,
+                "max_instances": scaling.max_instances,
+                "target_invocations_per_instance": scaling.target_invocations_per_instance,
+                "rollout": model.rollout.to_rollout(),
+                "rollback_alarm_names": monitoring.rollback_alarm_names,
+                "data_key_arn": platform.keys.data_key_arn,
+                "capture_bucket_name": platform.data_capture.bucket_name,
+                "capture_bucket_arn": platform.data_capture.arn,
+                "capture_sampling_percent": model.capture_sampling_percent,
+                "subnet_ids": list(net.private_subnet_ids),
+                "subnet_arns": list(net.private_subnet_arns),
+                "security_group_id": net.workload_security_group_id,
+                "security_group_arn": net.workload_security_group_arn,
+                "region": platform.region,
+                "account_id": platform.account_id,
+                "logs_key_arn": platform.keys.logs_key_arn,
+                "log_retention_days": cfg.logging.retention_days,
+                "callers": list(model.callers),
+                "environment": dict(model.environment),
+                "deployment_record": DeploymentRecord(
+                    bucket_name=platform.audit.bucket_name,
+                    kms_key_arn=platform.keys.audit_key_arn,
+                    config_sha256=model.config_sha256(),
+                    evaluation=dict(model.evaluation),
+                    stack=stack,
+                ),
+            },
+        )
+        entry: dict[str, Any] = {
+            "model": model.name,
+            "version": model.version,
+            "stage": model.stage,
+            "endpoint": managed.endpoint_name,
+            "endpointConfig": managed.endpoint_config_name,
+            "sagemakerModel": managed.model_name,
+            "modelPackageGroup": managed.model_package_group_name,
+            "invokePolicyArn": managed.invoke_policy_arn,
+            "deploymentRecord": managed.deployment_record_key,
+            "dashboard": monitoring.dashboard_name,
+            "compositeAlarm": monitoring.composite_alarm_name,
+            "rollbackAlarms": monitoring.rollback_alarm_names,
+        }
+        drift = model.monitoring.drift
+        if drift is not None:
+            dq = DataQualityMonitor(
+                f"{model.name}-data-quality",
+                {
+                    "endpoint_name": managed.endpoint_name,
+                    "schedule_name": sm.safe_name(endpoint, "data-quality"),
+                    "features": list(drift.features),
+                    "drift_threshold": drift.threshold,
+                    "schedule_expression": drift.schedule,
+                    "instance_type": drift.instance_type,
+                    "max_runtime_seconds": drift.max_runtime_seconds,
+                    "capture_bucket_name": platform.data_capture.bucket_name,
+                    "capture_bucket_arn": platform.data_capture.arn,
+                    "capture_prefix": managed.capture_prefix,
+                    "output_prefix": f"monitoring/{endpoint}/",
+                    "baseline_bucket_name": platform.model_artifacts.bucket_name,
+                    "baseline_bucket_arn": platform.model_artifacts.arn,
+                    "baseline_prefix": baseline_prefix(model),
+                    "data_key_arn": platform.keys.data_key_arn,
+                    "subnet_ids": list(net.private_subnet_ids),
+                    "subnet_arns": list(net.private_subnet_arns),
+                    "security_group_id": net.workload_security_group_id,
+                    "security_group_arn": net.workload_security_group_arn,
+                    "region": platform.region,
+                    "account_id": platform.account_id,
+                    "alarm_topic_arn": topic.arn,
+                },
+            )
+            entry["monitoringSchedule"] = dq.schedule_name
+            entry["driftAlarm"] = dq.drift_alarm_name
+        exports[model.name] = entry
+    return exports
+
+
+def build_bedrock(cfg: StackConfig, platform: Platform) -> dict[str, Any]:
+    """Declare Bedrock access when `regulated-inference:bedrock` is set; return its exports."""
+    bedrock = cfg.bedrock
+    if bedrock is None:
+        return {}
+    stack = pulumi.get_stack()
+    prefix = f"{pulumi.get_project()}-{stack}"
+    g = bedrock.guardrail
+    access = BedrockAccess(
+        f"{prefix}-bedrock",
+        {
+            "model_arns": bedrock.foundation_model_arns(platform.region),
+            "profile_arns": bedrock.inference_profile_arns(platform.region, platform.account_id),
+            "allowed_regions": list(cfg.residency.allowed_regions),
+            "region": platform.region,
+            "account_id": platform.account_id,
+            "data_key_arn": platform.keys.data_key_arn,
+            "logs_key_arn": platform.keys.logs_key_arn,
+            "log_group_name": f"{platform.log_group_prefix}bedrock/invocations",
+            "log_retention_days": cfg.logging.retention_days,
+            "access_log_bucket": platform.access_logs.bucket_name,
+            "invoker_service": bedrock.invoker_service,
+            "guardrail": GuardrailSettings(
+                prompt_attack_strength=g.prompt_attack_strength,
+                content_filter_strength=g.content_filter_strength,
+                pii_action=g.pii_action,
+                pii_entities=tuple(g.pii_entities),
+                blocked_input_message=g.blocked_input_message,
+                blocked_output_message=g.blocked_output_message,
+            ),
+            "logging": LoggingSettings(
+                text=bedrock.logging.text,
+                image=bedrock.logging.image,
+                embedding=bedrock.logging.embedding,
+                video=bedrock.logging.video,
+            ),
+        },
+    )
+    return {
+        "models": bedrock.foundation_model_arns(platform.region),
+        "invokeRoleArn": access.invoke_role_arn,
+        "guardrailId": access.guardrail_id,
+        "guardrailVersion": access.guardrail_version,
+        "invocationLogGroup": access.log_group_name,
+        "invocationLogBucket": access.log_bucket_name,
+    }
+
+
+__all__ = ["build_bedrock", "build_managed_inference", "endpoint_name"]
