@@ -16,17 +16,23 @@ DEV_CONFIG = POLICIES_DIR / "config" / "dev.json"
 PROD_CONFIG = POLICIES_DIR / "config" / "prod.json"
 
 
-def findings(rule: Rule, type_: str, props: dict[str, Any], cfg: dict | None = None, **kw: Any) -> list[Finding]:
+def findings(
+    rule: Rule, type_: str, props: dict[str, Any], cfg: dict | None = None, **kw: Any
+) -> list[Finding]:
     assert rule.applies_to(type_), f"{rule.name} does not apply to {type_}"
     return rule.evaluate(res(type_, props, **kw), cfg)
 
 
-def violations(rule: Rule, type_: str, props: dict[str, Any], cfg: dict | None = None, **kw: Any) -> list[str]:
+def violations(
+    rule: Rule, type_: str, props: dict[str, Any], cfg: dict | None = None, **kw: Any
+) -> list[str]:
     """Messages of the definite violations (not the cannot-verify ones)."""
     return [f.message for f in findings(rule, type_, props, cfg, **kw) if not f.unknown]
 
 
-def unknowns(rule: Rule, type_: str, props: dict[str, Any], cfg: dict | None = None, **kw: Any) -> list[str]:
+def unknowns(
+    rule: Rule, type_: str, props: dict[str, Any], cfg: dict | None = None, **kw: Any
+) -> list[str]:
     return [f.message for f in findings(rule, type_, props, cfg, **kw) if f.unknown]
 
 
@@ -35,11 +41,17 @@ def stack_findings(rule: Rule, resources: list, cfg: dict | None = None) -> list
     return rule.evaluate(StackIndex(resources), cfg)
 
 
-def stack_violations(rule: Rule, resources: list, cfg: dict | None = None) -> list[tuple[str | None, str]]:
+def stack_violations(
+    rule: Rule, resources: list, cfg: dict | None = None
+) -> list[tuple[str | None, str]]:
     """(resource name or None, message) of the definite violations."""
     index = StackIndex(resources)
     names = {r.urn: r.name for r in resources}
-    return [(names.get(f.urn) if f.urn else None, f.message) for f in rule.evaluate(index, cfg) if not f.unknown]
+    return [
+        (names.get(f.urn) if f.urn else None, f.message)
+        for f in rule.evaluate(index, cfg)
+        if not f.unknown
+    ]
 
 
 def with_change(props: dict, path: str, value: Any) -> dict:
@@ -63,7 +75,16 @@ def with_change(props: dict, path: str, value: Any) -> dict:
 
 
 DELETE = object()
-__all__ = ["UNKNOWN", "DELETE", "findings", "violations", "unknowns", "stack_violations", "with_change", "res"]
+__all__ = [
+    "UNKNOWN",
+    "DELETE",
+    "findings",
+    "violations",
+    "unknowns",
+    "stack_violations",
+    "with_change",
+    "res",
+]
 
 
 @pytest.fixture(scope="session")

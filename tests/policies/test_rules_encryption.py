@@ -32,7 +32,11 @@ class TestEndpointConfigCmk:
 
 class TestInstanceType:
     def _ec(self, it, kms=True):
-        props = {"productionVariants": [{"variantName": "v", "instanceType": it, "initialInstanceCount": 2}]}
+        props = {
+            "productionVariants": [
+                {"variantName": "v", "instanceType": it, "initialInstanceCount": 2}
+            ]
+        }
         if kms:
             props["kmsKeyArn"] = KEY_ARN
         return props
@@ -61,7 +65,10 @@ class TestInstanceType:
 class TestMonitoringJob:
     DQ = "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition"
     OK = {
-        "dataQualityJobOutputConfig": {"kmsKeyId": KEY_ARN, "monitoringOutputs": {"s3Output": {"s3Uri": "s3://m/x"}}},
+        "dataQualityJobOutputConfig": {
+            "kmsKeyId": KEY_ARN,
+            "monitoringOutputs": {"s3Output": {"s3Uri": "s3://m/x"}},
+        },
         "jobResources": {"clusterConfig": {"instanceCount": 1, "volumeKmsKeyId": KEY_ARN}},
         "networkConfig": {"enableInterContainerTrafficEncryption": True},
     }
@@ -72,22 +79,39 @@ class TestMonitoringJob:
     @pytest.mark.parametrize(
         "path,message",
         [
-            ("dataQualityJobOutputConfig.kmsKeyId",
-             "dataQualityJobOutputConfig.kmsKeyId is not set: monitoring output is not CMK-encrypted"),
-            ("jobResources.clusterConfig.volumeKmsKeyId",
-             "jobResources.clusterConfig.volumeKmsKeyId is not set: job volume is not CMK-encrypted"),
-            ("networkConfig.enableInterContainerTrafficEncryption",
-             "networkConfig.enableInterContainerTrafficEncryption is not true"),
+            (
+                "dataQualityJobOutputConfig.kmsKeyId",
+                "dataQualityJobOutputConfig.kmsKeyId is not set: monitoring output is not CMK-encrypted",
+            ),
+            (
+                "jobResources.clusterConfig.volumeKmsKeyId",
+                "jobResources.clusterConfig.volumeKmsKeyId is not set: job volume is not CMK-encrypted",
+            ),
+            (
+                "networkConfig.enableInterContainerTrafficEncryption",
+                "networkConfig.enableInterContainerTrafficEncryption is not true",
+            ),
         ],
     )
     def test_each_property(self, path, message):
-        assert violations(enc.monitoring_job_encrypted, self.DQ, with_change(self.OK, path, DELETE)) == [message]
+        assert violations(
+            enc.monitoring_job_encrypted, self.DQ, with_change(self.OK, path, DELETE)
+        ) == [message]
 
 
 SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
-SSE_OK = {"bucket": "b", "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms",
-                                                                             "kmsMasterKeyId": KEY_ARN},
-                                     "bucketKeyEnabled": True}]}
+SSE_OK = {
+    "bucket": "b",
+    "rules": [
+        {
+            "applyServerSideEncryptionByDefault": {
+                "sseAlgorithm": "aws:kms",
+                "kmsMasterKeyId": KEY_ARN,
+            },
+            "bucketKeyEnabled": True,
+        }
+    ],
+}
 
 
 class TestS3Encryption:
@@ -109,7 +133,12 @@ class TestS3Encryption:
 
 
 def _bucket(name="b", **kw):
-    return res("aws:s3/bucket:Bucket", {"bucket": name, "arn": f"arn:aws:s3:::{name}", "id": name}, name, **kw)
+    return res(
+        "aws:s3/bucket:Bucket",
+        {"bucket": name, "arn": f"arn:aws:s3:::{name}", "id": name},
+        name,
+        **kw,
+    )
 
 
 class TestBucketEncryptionConfigured:
@@ -119,7 +148,12 @@ class TestBucketEncryptionConfigured:
 
     def test_correlated_by_dependency_urn(self):
         b = _bucket()
-        sse = res(SSE, with_change(SSE_OK, "bucket", UNKNOWN), "b-sse", property_dependencies={"bucket": [b.urn]})
+        sse = res(
+            SSE,
+            with_change(SSE_OK, "bucket", UNKNOWN),
+            "b-sse",
+            property_dependencies={"bucket": [b.urn]},
+        )
         assert stack_violations(enc.s3_bucket_encryption_configured, [b, sse]) == []
 
     def test_missing(self):
@@ -135,20 +169,30 @@ class TestBucketEncryptionConfigured:
 
 
 TLS_DENY = {
-    "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-    "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    "Sid": "DenyInsecureTransport",
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": "s3:*",
+    "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
+    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
 }
 BP = "aws:s3/bucketPolicy:BucketPolicy"
 
 
 class TestTlsOnly:
     def test_compliant(self):
-        stack = [_bucket(), res(BP, {"bucket": "b", "policy": json.dumps({"Statement": [TLS_DENY]})}, "bp")]
+        stack = [
+            _bucket(),
+            res(BP, {"bucket": "b", "policy": json.dumps({"Statement": [TLS_DENY]})}, "bp"),
+        ]
         assert stack_violations(enc.s3_bucket_tls_only, stack) == []
 
     def test_policy_without_tls_deny(self):
         st = dict(TLS_DENY, Condition={"StringNotEquals": {"aws:PrincipalAccount": "1"}})
-        stack = [_bucket(), res(BP, {"bucket": "b", "policy": json.dumps({"Statement": [st]})}, "bp")]
+        stack = [
+            _bucket(),
+            res(BP, {"bucket": "b", "policy": json.dumps({"Statement": [st]})}, "bp"),
+        ]
         assert stack_violations(enc.s3_bucket_tls_only, stack) == [
             ("b", "bucket b: no policy statement denies aws:SecureTransport=false")
         ]
@@ -162,16 +206,36 @@ class TestTlsOnly:
 @pytest.mark.parametrize(
     "rule,type_,path,message",
     [
-        (enc.log_group_encrypted, "aws:cloudwatch/logGroup:LogGroup", "kmsKeyId",
-         "kmsKeyId is not set: log groups use an AWS-owned key"),
-        (enc.sns_topic_encrypted, "aws:sns/topic:Topic", "kmsMasterKeyId",
-         "kmsMasterKeyId is not set: sns topics use an AWS-owned key"),
-        (enc.trail_encrypted, "aws:cloudtrail/trail:Trail", "kmsKeyId",
-         "kmsKeyId is not set: trails use an AWS-owned key"),
-        (enc.guardrail_encrypted, "aws:bedrock/guardrail:Guardrail", "kmsKeyArn",
-         "kmsKeyArn is not set: bedrock guardrails use an AWS-owned key"),
-        (enc.custom_model_encrypted, "aws:bedrock/customModel:CustomModel", "customModelKmsKeyId",
-         "customModelKmsKeyId is not set: bedrock custom models use an AWS-owned key"),
+        (
+            enc.log_group_encrypted,
+            "aws:cloudwatch/logGroup:LogGroup",
+            "kmsKeyId",
+            "kmsKeyId is not set: log groups use an AWS-owned key",
+        ),
+        (
+            enc.sns_topic_encrypted,
+            "aws:sns/topic:Topic",
+            "kmsMasterKeyId",
+            "kmsMasterKeyId is not set: sns topics use an AWS-owned key",
+        ),
+        (
+            enc.trail_encrypted,
+            "aws:cloudtrail/trail:Trail",
+            "kmsKeyId",
+            "kmsKeyId is not set: trails use an AWS-owned key",
+        ),
+        (
+            enc.guardrail_encrypted,
+            "aws:bedrock/guardrail:Guardrail",
+            "kmsKeyArn",
+            "kmsKeyArn is not set: bedrock guardrails use an AWS-owned key",
+        ),
+        (
+            enc.custom_model_encrypted,
+            "aws:bedrock/customModel:CustomModel",
+            "customModelKmsKeyId",
+            "customModelKmsKeyId is not set: bedrock custom models use an AWS-owned key",
+        ),
     ],
 )
 def test_simple_cmk_rules(rule, type_, path, message):
@@ -180,15 +244,31 @@ def test_simple_cmk_rules(rule, type_, path, message):
 
 
 def test_sns_aws_managed_key():
-    assert violations(enc.sns_topic_encrypted, "aws:sns/topic:Topic", {"kmsMasterKeyId": "alias/aws/sns"}) == [
-        "kmsMasterKeyId is the AWS-managed key alias/aws/sns, not a customer-managed key"
-    ]
+    assert violations(
+        enc.sns_topic_encrypted, "aws:sns/topic:Topic", {"kmsMasterKeyId": "alias/aws/sns"}
+    ) == ["kmsMasterKeyId is the AWS-managed key alias/aws/sns, not a customer-managed key"]
 
 
 KEY = "aws:kms/key:Key"
-KEY_POLICY = json.dumps({"Statement": [{"Sid": "Root", "Effect": "Allow", "Principal": {
-    "AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}]})
-KEY_OK = {"description": "data", "enableKeyRotation": True, "deletionWindowInDays": 30, "policy": KEY_POLICY}
+KEY_POLICY = json.dumps(
+    {
+        "Statement": [
+            {
+                "Sid": "Root",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ]
+    }
+)
+KEY_OK = {
+    "description": "data",
+    "enableKeyRotation": True,
+    "deletionWindowInDays": 30,
+    "policy": KEY_POLICY,
+}
 
 
 class TestKeyRotation:
@@ -196,12 +276,12 @@ class TestKeyRotation:
         assert violations(enc.kms_key_rotation, KEY, KEY_OK) == []
 
     def test_off_and_missing(self):
-        assert violations(enc.kms_key_rotation, KEY, with_change(KEY_OK, "enableKeyRotation", False)) == [
-            "enableKeyRotation is not true"
-        ]
-        assert violations(enc.kms_key_rotation, KEY, with_change(KEY_OK, "enableKeyRotation", DELETE)) == [
-            "enableKeyRotation is not true"
-        ]
+        assert violations(
+            enc.kms_key_rotation, KEY, with_change(KEY_OK, "enableKeyRotation", False)
+        ) == ["enableKeyRotation is not true"]
+        assert violations(
+            enc.kms_key_rotation, KEY, with_change(KEY_OK, "enableKeyRotation", DELETE)
+        ) == ["enableKeyRotation is not true"]
 
     def test_asymmetric_keys_exempt(self):
         p = with_change(KEY_OK, "enableKeyRotation", DELETE)
@@ -219,14 +299,36 @@ class TestKeyPolicy:
         ]
 
     def test_public_principal(self):
-        p = json.dumps({"Statement": [{"Sid": "Any", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt",
-                                       "Resource": "*"}]})
+        p = json.dumps(
+            {
+                "Statement": [
+                    {
+                        "Sid": "Any",
+                        "Effect": "Allow",
+                        "Principal": "*",
+                        "Action": "kms:Decrypt",
+                        "Resource": "*",
+                    }
+                ]
+            }
+        )
         assert violations(enc.kms_key_policy, KEY, with_change(KEY_OK, "policy", p)) == [
             'policy statement Any: Principal "*" without a condition'
         ]
 
     def test_short_window(self):
-        assert violations(enc.kms_key_policy, KEY, with_change(KEY_OK, "deletionWindowInDays", 7),
-                          {"minDeletionWindowDays": 30}) == ["deletionWindowInDays is 7, minimum 30"]
-        assert violations(enc.kms_key_policy, KEY, with_change(KEY_OK, "deletionWindowInDays", 7),
-                          {"minDeletionWindowDays": 7}) == []
+        assert violations(
+            enc.kms_key_policy,
+            KEY,
+            with_change(KEY_OK, "deletionWindowInDays", 7),
+            {"minDeletionWindowDays": 30},
+        ) == ["deletionWindowInDays is 7, minimum 30"]
+        assert (
+            violations(
+                enc.kms_key_policy,
+                KEY,
+                with_change(KEY_OK, "deletionWindowInDays", 7),
+                {"minDeletionWindowDays": 7},
+            )
+            == []
+        )

@@ -32,12 +32,19 @@ class TestParser:
         assert (st.effect, st.actions, st.resources) == ("Allow", ["s3:GetObject"], [BUCKET_ARN])
 
     def test_object_list_statements(self):
-        sts = statements(doc(allow("s3:GetObject"), allow(["s3:PutObject"], sid="T"), as_string=False))
+        sts = statements(
+            doc(allow("s3:GetObject"), allow(["s3:PutObject"], sid="T"), as_string=False)
+        )
         assert [s.sid for s in sts] == ["S", "T"]
 
     def test_not_action_not_resource(self):
         (st,) = statements(doc({"Effect": "Allow", "NotAction": "iam:*", "NotResource": "arn:x"}))
-        assert (st.actions, st.not_actions, st.resources, st.not_resources) == (None, ["iam:*"], None, ["arn:x"])
+        assert (st.actions, st.not_actions, st.resources, st.not_resources) == (
+            None,
+            ["iam:*"],
+            None,
+            ["arn:x"],
+        )
 
     def test_unknown_document(self):
         assert statements(UNKNOWN) is UNKNOWN
@@ -72,7 +79,10 @@ class TestAdminStar:
         ]
 
     def test_role_inline_policy(self):
-        props = {"assumeRolePolicy": "{}", "inlinePolicies": [{"name": "x", "policy": doc(allow("*:*", "*"))}]}
+        props = {
+            "assumeRolePolicy": "{}",
+            "inlinePolicies": [{"name": "x", "policy": doc(allow("*:*", "*"))}],
+        }
         assert violations(iam.no_admin_star, ROLE, props) == [
             'inlinePolicies[0] x statement S: allows Action "*" on Resource "*"'
         ]
@@ -90,22 +100,32 @@ class TestAdminStar:
         ]
 
     def test_unknown_resource_cannot_verify(self):
-        assert unknowns(iam.no_admin_star, RP, {"policy": doc(allow("*", UNKNOWN), as_string=False)}) == [
-            "cannot verify until apply: policy statement S Resource is unknown during preview"
-        ]
+        assert unknowns(
+            iam.no_admin_star, RP, {"policy": doc(allow("*", UNKNOWN), as_string=False)}
+        ) == ["cannot verify until apply: policy statement S Resource is unknown during preview"]
 
 
 class TestWildcards:
     def test_compliant(self):
-        assert violations(iam.no_wildcards, RP, {"policy": doc(allow(["s3:GetObject", "s3:PutObject"]))}) == []
+        assert (
+            violations(
+                iam.no_wildcards, RP, {"policy": doc(allow(["s3:GetObject", "s3:PutObject"]))}
+            )
+            == []
+        )
 
     def test_star_resource_for_documented_action(self):
-        assert violations(iam.no_wildcards, RP, {"policy": doc(allow("ecr:GetAuthorizationToken", "*"))}) == []
+        assert (
+            violations(
+                iam.no_wildcards, RP, {"policy": doc(allow("ecr:GetAuthorizationToken", "*"))}
+            )
+            == []
+        )
 
     def test_wildcard_action(self):
-        assert violations(iam.no_wildcards, RP, {"policy": doc(allow(["sagemaker:*", "s3:Get*"]))}) == [
-            "policy statement S: wildcard action(s) s3:Get*, sagemaker:*"
-        ]
+        assert violations(
+            iam.no_wildcards, RP, {"policy": doc(allow(["sagemaker:*", "s3:Get*"]))}
+        ) == ["policy statement S: wildcard action(s) s3:Get*, sagemaker:*"]
 
     def test_star_resource(self):
         assert violations(iam.no_wildcards, RP, {"policy": doc(allow("s3:GetObject", "*"))}) == [
@@ -120,7 +140,12 @@ class TestWildcards:
 
     def test_config_extends_list(self):
         cfg = {"starResourceActions": ["s3:ListAllMyBuckets"]}
-        assert violations(iam.no_wildcards, RP, {"policy": doc(allow("s3:ListAllMyBuckets", "*"))}, cfg) == []
+        assert (
+            violations(
+                iam.no_wildcards, RP, {"policy": doc(allow("s3:ListAllMyBuckets", "*"))}, cfg
+            )
+            == []
+        )
 
 
 class TestEscalation:
@@ -129,19 +154,21 @@ class TestEscalation:
         assert violations(iam.no_privilege_escalation, RP, {"policy": p}) == []
 
     def test_put_role_policy(self):
-        assert violations(iam.no_privilege_escalation, RP, {"policy": doc(allow("iam:PutRolePolicy"))}) == [
-            "policy statement S: grants iam:PutRolePolicy"
-        ]
+        assert violations(
+            iam.no_privilege_escalation, RP, {"policy": doc(allow("iam:PutRolePolicy"))}
+        ) == ["policy statement S: grants iam:PutRolePolicy"]
 
     def test_pass_role_on_star(self):
-        assert violations(iam.no_privilege_escalation, RP, {"policy": doc(allow("iam:PassRole", "*"))}) == [
-            'policy statement S: grants iam:PassRole on Resource "*"'
-        ]
+        assert violations(
+            iam.no_privilege_escalation, RP, {"policy": doc(allow("iam:PassRole", "*"))}
+        ) == ['policy statement S: grants iam:PassRole on Resource "*"']
 
     def test_wildcard_expands(self):
         got = violations(iam.no_privilege_escalation, RP, {"policy": doc(allow("iam:Create*"))})
-        assert got == ["policy statement S: grants iam:CreateAccessKey, iam:CreateLoginProfile, "
-                       "iam:CreatePolicyVersion"]
+        assert got == [
+            "policy statement S: grants iam:CreateAccessKey, iam:CreateLoginProfile, "
+            "iam:CreatePolicyVersion"
+        ]
 
 
 class TestManagedPolicies:
@@ -151,10 +178,14 @@ class TestManagedPolicies:
         props = {"role": "r", "policyArn": "arn:aws:iam::111122223333:policy/sm-read"}
         assert violations(iam.no_broad_managed_policies, self.ATT, props) == []
 
-    @pytest.mark.parametrize("name", ["AdministratorAccess", "IAMFullAccess", "AmazonSageMakerFullAccess"])
+    @pytest.mark.parametrize(
+        "name", ["AdministratorAccess", "IAMFullAccess", "AmazonSageMakerFullAccess"]
+    )
     def test_attachment(self, name):
         props = {"role": "r", "policyArn": f"arn:aws:iam::aws:policy/{name}"}
-        assert violations(iam.no_broad_managed_policies, self.ATT, props) == [f"policyArn: attaches AWS-managed {name}"]
+        assert violations(iam.no_broad_managed_policies, self.ATT, props) == [
+            f"policyArn: attaches AWS-managed {name}"
+        ]
 
     def test_role_managed_policy_arns(self):
         props = {"managedPolicyArns": ["arn:aws:iam::aws:policy/AdministratorAccess"]}
@@ -176,12 +207,19 @@ class TestTrust:
     SRC = {"StringEquals": {"aws:SourceAccount": "111122223333"}}
 
     def test_compliant(self):
-        assert violations(iam.trust_policy_scoped, ROLE, self._trust({"Service": "sagemaker.amazonaws.com"}, self.SRC)) == []
+        assert (
+            violations(
+                iam.trust_policy_scoped,
+                ROLE,
+                self._trust({"Service": "sagemaker.amazonaws.com"}, self.SRC),
+            )
+            == []
+        )
 
     def test_no_source_condition(self):
-        assert violations(iam.trust_policy_scoped, ROLE, self._trust({"Service": "sagemaker.amazonaws.com"})) == [
-            "statement T: service trust without aws:SourceAccount/aws:SourceArn condition"
-        ]
+        assert violations(
+            iam.trust_policy_scoped, ROLE, self._trust({"Service": "sagemaker.amazonaws.com"})
+        ) == ["statement T: service trust without aws:SourceAccount/aws:SourceArn condition"]
 
     def test_two_services(self):
         p = self._trust({"Service": ["sagemaker.amazonaws.com", "lambda.amazonaws.com"]}, self.SRC)
@@ -190,7 +228,9 @@ class TestTrust:
         ]
 
     def test_star(self):
-        assert violations(iam.trust_policy_scoped, ROLE, self._trust("*")) == ['statement T: trusts Principal "*"']
+        assert violations(iam.trust_policy_scoped, ROLE, self._trust("*")) == [
+            'statement T: trusts Principal "*"'
+        ]
 
     def test_account(self):
         p = self._trust({"AWS": "arn:aws:iam::444455556666:root"}, self.SRC)
@@ -199,8 +239,14 @@ class TestTrust:
         ]
 
     def test_irsa_needs_sub(self):
-        fed = {"Federated": "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-2.amazonaws.com/id/X"}
-        ok = {"StringEquals": {"oidc.eks.eu-west-2.amazonaws.com/id/X:sub": "system:serviceaccount:ns:sa"}}
+        fed = {
+            "Federated": "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-2.amazonaws.com/id/X"
+        }
+        ok = {
+            "StringEquals": {
+                "oidc.eks.eu-west-2.amazonaws.com/id/X:sub": "system:serviceaccount:ns:sa"
+            }
+        }
         assert violations(iam.trust_policy_scoped, ROLE, self._trust(fed, ok)) == []
         assert violations(iam.trust_policy_scoped, ROLE, self._trust(fed)) == [
             "statement T: federated trust without a `:sub` condition"
@@ -216,12 +262,14 @@ class TestKmsDecrypt:
         assert violations(iam.no_kms_decrypt_on_all_keys, RP, {"policy": p}) == []
 
     def test_decrypt_on_star(self):
-        assert violations(iam.no_kms_decrypt_on_all_keys, RP, {"policy": doc(allow("kms:Decrypt", "*"))}) == [
-            "policy statement S: grants kms:Decrypt on every key"
-        ]
+        assert violations(
+            iam.no_kms_decrypt_on_all_keys, RP, {"policy": doc(allow("kms:Decrypt", "*"))}
+        ) == ["policy statement S: grants kms:Decrypt on every key"]
 
     def test_kms_star_on_star(self):
-        assert violations(iam.no_kms_decrypt_on_all_keys, RP, {"policy": doc(allow("kms:*", "*"))}) == [
+        assert violations(
+            iam.no_kms_decrypt_on_all_keys, RP, {"policy": doc(allow("kms:*", "*"))}
+        ) == [
             "policy statement S: grants kms:Decrypt, kms:ReEncryptFrom, kms:CreateGrant on every key"
         ]
 
@@ -252,20 +300,42 @@ class TestResourcePolicyNotPublic:
 
     def test_conditioned_star(self):
         st = {
-            "Sid": "S", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": BUCKET_ARN,
+            "Sid": "S",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": BUCKET_ARN,
             "Condition": {"StringEquals": {"aws:PrincipalAccount": "111122223333"}},
         }
-        assert violations(iam.resource_policy_not_public, self.BP, {"bucket": "b", "policy": doc(st)}) == []
+        assert (
+            violations(iam.resource_policy_not_public, self.BP, {"bucket": "b", "policy": doc(st)})
+            == []
+        )
 
     def test_public(self):
-        st = {"Sid": "S", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:GetObject", "Resource": BUCKET_ARN}
-        assert violations(iam.resource_policy_not_public, self.BP, {"bucket": "b", "policy": doc(st)}) == [
-            'policy statement S: allows Principal "*" without a condition'
-        ]
+        st = {
+            "Sid": "S",
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": "s3:GetObject",
+            "Resource": BUCKET_ARN,
+        }
+        assert violations(
+            iam.resource_policy_not_public, self.BP, {"bucket": "b", "policy": doc(st)}
+        ) == ['policy statement S: allows Principal "*" without a condition']
 
     def test_deny_star_is_fine(self):
-        st = {"Sid": "TLS", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": BUCKET_ARN}
-        assert violations(iam.resource_policy_not_public, self.BP, {"bucket": "b", "policy": doc(st)}) == []
+        st = {
+            "Sid": "TLS",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": BUCKET_ARN,
+        }
+        assert (
+            violations(iam.resource_policy_not_public, self.BP, {"bucket": "b", "policy": doc(st)})
+            == []
+        )
 
     def test_missing_policy(self):
         assert violations(iam.resource_policy_not_public, "aws:sns/topic:Topic", {}) == []

@@ -41,13 +41,18 @@ class TestProviderRegion:
 
 class TestResourceRegion:
     def test_compliant_and_missing(self):
-        assert violations(rz.resource_region_allowed, "aws:s3/bucket:Bucket", {"region": "eu-west-2"}, EU) == []
+        assert (
+            violations(
+                rz.resource_region_allowed, "aws:s3/bucket:Bucket", {"region": "eu-west-2"}, EU
+            )
+            == []
+        )
         assert violations(rz.resource_region_allowed, "aws:s3/bucket:Bucket", {}, EU) == []
 
     def test_own_region_outside_list(self):
-        assert violations(rz.resource_region_allowed, "aws:s3/bucket:Bucket", {"region": "us-west-2"}, EU) == [
-            "region us-west-2 is not in the allowed regions ['eu-west-2']"
-        ]
+        assert violations(
+            rz.resource_region_allowed, "aws:s3/bucket:Bucket", {"region": "us-west-2"}, EU
+        ) == ["region us-west-2 is not in the allowed regions ['eu-west-2']"]
 
     def test_does_not_apply_to_kubernetes(self):
         assert not rz.resource_region_allowed.applies_to("kubernetes:apps/v1:Deployment")
@@ -55,7 +60,9 @@ class TestResourceRegion:
 
 class TestKmsMultiRegion:
     def test_single_region_key(self):
-        assert violations(rz.kms_no_multi_region, "aws:kms/key:Key", {"multiRegion": False}, EU) == []
+        assert (
+            violations(rz.kms_no_multi_region, "aws:kms/key:Key", {"multiRegion": False}, EU) == []
+        )
         assert violations(rz.kms_no_multi_region, "aws:kms/key:Key", {}, EU) == []
 
     def test_multi_region_key(self):
@@ -64,13 +71,17 @@ class TestKmsMultiRegion:
         ]
 
     def test_replica_outside_list(self):
-        assert violations(rz.kms_no_multi_region, "aws:kms/replicaKey:ReplicaKey", {"region": "us-east-1"}, EU) == [
-            "replica key in us-east-1, outside ['eu-west-2']"
-        ]
+        assert violations(
+            rz.kms_no_multi_region, "aws:kms/replicaKey:ReplicaKey", {"region": "us-east-1"}, EU
+        ) == ["replica key in us-east-1, outside ['eu-west-2']"]
 
     def test_replica_region_from_provider(self):
         got = violations(
-            rz.kms_no_multi_region, "aws:kms/replicaKey:ReplicaKey", {}, EU, provider={"region": "eu-west-2"}
+            rz.kms_no_multi_region,
+            "aws:kms/replicaKey:ReplicaKey",
+            {},
+            EU,
+            provider={"region": "eu-west-2"},
         )
         assert got == []
 
@@ -81,7 +92,12 @@ class TestKmsMultiRegion:
 
 
 def _bucket(name, region, **kw):
-    return res("aws:s3/bucket:Bucket", {"bucket": name, "region": region, "arn": f"arn:aws:s3:::{name}"}, name, **kw)
+    return res(
+        "aws:s3/bucket:Bucket",
+        {"bucket": name, "region": region, "arn": f"arn:aws:s3:::{name}"},
+        name,
+        **kw,
+    )
 
 
 class TestReplication:
@@ -93,11 +109,19 @@ class TestReplication:
         )
 
     def test_destination_in_allowed_region(self):
-        stack = [_bucket("src", "eu-west-2"), _bucket("dst", "eu-west-2"), self._rc("arn:aws:s3:::dst")]
+        stack = [
+            _bucket("src", "eu-west-2"),
+            _bucket("dst", "eu-west-2"),
+            self._rc("arn:aws:s3:::dst"),
+        ]
         assert stack_violations(rz.replication_in_allowed_regions, stack, EU) == []
 
     def test_destination_outside(self):
-        stack = [_bucket("src", "eu-west-2"), _bucket("dst", "us-east-1"), self._rc("arn:aws:s3:::dst")]
+        stack = [
+            _bucket("src", "eu-west-2"),
+            _bucket("dst", "us-east-1"),
+            self._rc("arn:aws:s3:::dst"),
+        ]
         assert stack_violations(rz.replication_in_allowed_regions, stack, EU) == [
             ("rc", "rules[0] replicates to arn:aws:s3:::dst in us-east-1, outside ['eu-west-2']")
         ]
@@ -105,8 +129,11 @@ class TestReplication:
     def test_destination_not_in_stack(self):
         stack = [_bucket("src", "eu-west-2"), self._rc("arn:aws:s3:::elsewhere")]
         assert stack_violations(rz.replication_in_allowed_regions, stack, EU) == [
-            ("rc", "rules[0] replicates to arn:aws:s3:::elsewhere, a bucket outside this stack whose region "
-             "cannot be verified")
+            (
+                "rc",
+                "rules[0] replicates to arn:aws:s3:::elsewhere, a bucket outside this stack whose region "
+                "cannot be verified",
+            )
         ]
 
 
@@ -148,9 +175,22 @@ class TestBedrockGeographies:
 
     def test_iam_grant_on_global_profile(self):
         arn = "arn:aws:bedrock:eu-west-2:111122223333:inference-profile/global.anthropic.claude"
-        doc = {"Statement": [{"Sid": "Invoke", "Effect": "Allow", "Action": "bedrock:InvokeModel", "Resource": arn}]}
-        got = violations(rz.bedrock_geographies, "aws:iam/rolePolicy:RolePolicy", {"policy": json.dumps(doc)},
-                         self.CFG)
+        doc = {
+            "Statement": [
+                {
+                    "Sid": "Invoke",
+                    "Effect": "Allow",
+                    "Action": "bedrock:InvokeModel",
+                    "Resource": arn,
+                }
+            ]
+        }
+        got = violations(
+            rz.bedrock_geographies,
+            "aws:iam/rolePolicy:RolePolicy",
+            {"policy": json.dumps(doc)},
+            self.CFG,
+        )
         assert got == [
             f"policy statement Invoke: grants {arn} is a global cross-Region inference profile (routes to any "
             "commercial region)"
@@ -162,7 +202,9 @@ class TestSinks:
     EC = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
 
     def _ec(self, uri):
-        return res(self.EC, {"region": "eu-west-2", "dataCaptureConfig": {"destinationS3Uri": uri}}, "ec")
+        return res(
+            self.EC, {"region": "eu-west-2", "dataCaptureConfig": {"destinationS3Uri": uri}}, "ec"
+        )
 
     def test_capture_bucket_in_home_region(self):
         stack = [_bucket("cap", "eu-west-2"), self._ec("s3://cap/prefix")]
@@ -171,39 +213,65 @@ class TestSinks:
     def test_capture_bucket_elsewhere(self):
         stack = [_bucket("cap", "eu-west-1"), self._ec("s3://cap/prefix")]
         assert stack_violations(rz.sinks_in_home_region, stack, self.HOME) == [
-            ("ec", "dataCaptureConfig.destinationS3Uri s3://cap/prefix is in eu-west-1, not the home region eu-west-2")
+            (
+                "ec",
+                "dataCaptureConfig.destinationS3Uri s3://cap/prefix is in eu-west-1, not the home region eu-west-2",
+            )
         ]
 
     def test_capture_bucket_not_in_stack(self):
         stack = [self._ec("s3://external/x")]
         assert stack_violations(rz.sinks_in_home_region, stack, self.HOME) == [
-            ("ec", "dataCaptureConfig.destinationS3Uri s3://external/x is not managed in this stack: its region "
-             "cannot be verified")
+            (
+                "ec",
+                "dataCaptureConfig.destinationS3Uri s3://external/x is not managed in this stack: its region "
+                "cannot be verified",
+            )
         ]
 
     def test_flow_log_to_log_group_arn_in_other_region(self):
-        fl = res("aws:ec2/flowLog:FlowLog", {"region": "eu-west-2",
-                                              "logDestination": "arn:aws:logs:us-east-1:111122223333:log-group:x"},
-                 "fl")
+        fl = res(
+            "aws:ec2/flowLog:FlowLog",
+            {
+                "region": "eu-west-2",
+                "logDestination": "arn:aws:logs:us-east-1:111122223333:log-group:x",
+            },
+            "fl",
+        )
         assert stack_violations(rz.sinks_in_home_region, [fl], self.HOME) == [
-            ("fl", "logDestination arn:aws:logs:us-east-1:111122223333:log-group:x is in us-east-1, not the home "
-             "region eu-west-2")
+            (
+                "fl",
+                "logDestination arn:aws:logs:us-east-1:111122223333:log-group:x is in us-east-1, not the home "
+                "region eu-west-2",
+            )
         ]
 
     def test_invocation_logging_log_group_by_name(self):
-        lg = res("aws:cloudwatch/logGroup:LogGroup", {"name": "/bedrock", "region": "eu-west-1"}, "lg")
+        lg = res(
+            "aws:cloudwatch/logGroup:LogGroup", {"name": "/bedrock", "region": "eu-west-1"}, "lg"
+        )
         ilc = res(
             "aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration",
-            {"region": "eu-west-2", "loggingConfig": {"cloudwatchConfig": {"logGroupName": "/bedrock"}}},
+            {
+                "region": "eu-west-2",
+                "loggingConfig": {"cloudwatchConfig": {"logGroupName": "/bedrock"}},
+            },
             "ilc",
         )
         assert stack_violations(rz.sinks_in_home_region, [lg, ilc], self.HOME) == [
-            ("ilc", "loggingConfig.cloudwatchConfig.logGroupName /bedrock is in eu-west-1, not the home region "
-             "eu-west-2")
+            (
+                "ilc",
+                "loggingConfig.cloudwatchConfig.logGroupName /bedrock is in eu-west-1, not the home region "
+                "eu-west-2",
+            )
         ]
 
     def test_unknown_sink_is_cannot_verify(self):
-        ec = res(self.EC, {"region": "eu-west-2", "dataCaptureConfig": {"destinationS3Uri": UNKNOWN}}, "ec")
+        ec = res(
+            self.EC,
+            {"region": "eu-west-2", "dataCaptureConfig": {"destinationS3Uri": UNKNOWN}},
+            "ec",
+        )
         got = rz.sinks_in_home_region.evaluate(StackIndex([ec]), self.HOME)
         assert [f.message for f in got if f.unknown] == [
             "cannot verify until apply: dataCaptureConfig.destinationS3Uri is unknown during preview"
@@ -215,22 +283,31 @@ class TestImages:
     ECR = "111122223333.dkr.ecr.eu-west-2.amazonaws.com/llm@sha256:" + "a" * 64
 
     def test_private_in_region(self):
-        assert violations(rz.images_in_region, self.MODEL, {"primaryContainer": {"image": self.ECR}}, EU) == []
+        assert (
+            violations(
+                rz.images_in_region, self.MODEL, {"primaryContainer": {"image": self.ECR}}, EU
+            )
+            == []
+        )
 
     def test_model_package_without_image(self):
-        props = {"primaryContainer": {"modelPackageName": "arn:aws:sagemaker:eu-west-2:1:model-package/g/1"}}
+        props = {
+            "primaryContainer": {
+                "modelPackageName": "arn:aws:sagemaker:eu-west-2:1:model-package/g/1"
+            }
+        }
         assert violations(rz.images_in_region, self.MODEL, props, EU) == []
 
     def test_public_registry(self):
-        assert violations(rz.images_in_region, self.MODEL, {"primaryContainer": {"image": "nginx:1.27"}}, EU) == [
-            "primaryContainer.image: image nginx:1.27 is not from a private ECR registry"
-        ]
+        assert violations(
+            rz.images_in_region, self.MODEL, {"primaryContainer": {"image": "nginx:1.27"}}, EU
+        ) == ["primaryContainer.image: image nginx:1.27 is not from a private ECR registry"]
 
     def test_other_region_registry(self):
         image = self.ECR.replace("eu-west-2", "us-east-1")
-        assert violations(rz.images_in_region, self.MODEL, {"containers": [{"image": image}]}, EU) == [
-            f"containers[0].image: image {image} is pulled from us-east-1, outside ['eu-west-2']"
-        ]
+        assert violations(
+            rz.images_in_region, self.MODEL, {"containers": [{"image": image}]}, EU
+        ) == [f"containers[0].image: image {image} is pulled from us-east-1, outside ['eu-west-2']"]
 
     @pytest.mark.parametrize("key", ["containers", "initContainers"])
     def test_kubernetes_containers(self, key):
@@ -240,9 +317,9 @@ class TestImages:
         ]
 
     def test_unknown_image(self):
-        assert unknowns(rz.images_in_region, self.MODEL, {"primaryContainer": {"image": UNKNOWN}}, EU) == [
-            "cannot verify until apply: primaryContainer.image is unknown during preview"
-        ]
+        assert unknowns(
+            rz.images_in_region, self.MODEL, {"primaryContainer": {"image": UNKNOWN}}, EU
+        ) == ["cannot verify until apply: primaryContainer.image is unknown during preview"]
 
 
 def test_with_change_helper():
