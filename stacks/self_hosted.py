@@ -25,7 +25,10 @@ from components.self_hosted_inference import (
     SelfHostedInference,
     SelfHostedInferenceArgs,
 )
+from stacks.config.errors import ConfigError
 from stacks.config.kubernetes import KubernetesConfig, ProbeConfig, check_self_hosted
+
+PROJECT = "regulated-inference"
 
 #: Where a version's artifact lives in the model-artifacts bucket when the entry does
 #: not say (same layout as the managed models: `<name>/<version>/model.tar.gz`).
@@ -116,6 +119,15 @@ def provider_for(model_name: str, kube: KubernetesConfig) -> kubernetes.Provider
 def build_self_hosted(cfg: Any, platform: Any) -> dict[str, Any]:
     """One `SelfHostedInference` per model with a `kubernetes` section; returns the exports."""
     check_self_hosted(cfg)
+    for i, model in enumerate(cfg.models):
+        kube: KubernetesConfig | None = getattr(model, "kubernetes", None)
+        if kube is not None and kube.cluster.account != platform.account_id:
+            # IAM only trusts an OIDC provider registered in the role's own account.
+            raise ConfigError(
+                f"{PROJECT}:models[{i}].kubernetes.cluster.oidcProviderArn",
+                kube.cluster.oidc_provider_arn,
+                f"the OIDC provider must be registered in this stack's account {platform.account_id}",
+            )
     exports: dict[str, Any] = {}
     for model in cfg.models:
         kube: KubernetesConfig | None = getattr(model, "kubernetes", None)

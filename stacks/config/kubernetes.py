@@ -81,7 +81,13 @@ class ClusterConfig(ConfigModel):
 
     @property
     def region(self) -> str:
+        """Region of the cluster (from the issuer host)."""
         return k8s.parse_oidc_provider_arn(self.oidc_provider_arn)[2]
+
+    @property
+    def account(self) -> str:
+        """Account the OIDC provider is registered in (must be the stack's account)."""
+        return k8s.parse_oidc_provider_arn(self.oidc_provider_arn)[0]
 
 
 class ReplicasConfig(ConfigModel):
