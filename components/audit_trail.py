@@ -46,6 +46,8 @@ class AuditTrailArgs(TypedDict):
     """Retention of the log group in days."""
     data_event_bucket_arns: list[pulumi.Input[str]]
     """Buckets whose object-level reads and writes are recorded (model artifacts, data capture)."""
+    wait_for: NotRequired[list[pulumi.Resource]]
+    """Resources the trail must wait for — the audit bucket's policy: AWS checks it when the trail is created."""
     multi_region: NotRequired[bool]
     """Record API calls in every region (to catch use outside the allowed ones). Default True; logs stay home."""
 
@@ -120,7 +122,7 @@ class AuditTrail(pulumi.ComponentResource):
                     ],
                 },
             ],
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.get("wait_for") or [])),
         )
         self.trail_arn, self.log_group_arn = trail.arn, log_group.arn
         self.register_outputs({"trailArn": self.trail_arn, "logGroupArn": self.log_group_arn})

@@ -132,8 +132,8 @@ def build_platform(cfg: StackConfig) -> Platform:
             "log_group_name": f"{log_group_prefix}cloudtrail",
             "log_retention_days": retention,
             "data_event_bucket_arns": [model_artifacts.arn, data_capture.arn],
+            "wait_for": [audit.policy],
         },
-        opts=pulumi.ResourceOptions(depends_on=[audit.policy]),
     )
     return Platform(
         cfg,
