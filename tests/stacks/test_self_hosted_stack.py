@@ -189,6 +189,27 @@ def test_promotion_is_a_config_change():
     assert rec.stack_outputs["selfHosted"]["credit-risk-llm"]["stableVersion"] == "1.5.0"
 
 
+def test_policy_pack_finds_nothing_and_catches_a_privileged_canary(rec):
+    """The real pack (prod policy config) over platform + self-hosted model: no violation;
+    making the canary privileged is caught, so the pass is not vacuous."""
+    from offline_preview.analyzer import POLICIES_DIR, PolicyPackServer
+
+    prod_policy = POLICIES_DIR / "config" / "prod.json"
+    mutated = copy.deepcopy(rec)
+    canary = mutated.one(DEPLOYMENT, "credit-risk-llm-canary")
+    canary.inputs["spec"]["template"]["spec"]["containers"][0]["securityContext"]["privileged"] = (
+        True
+    )
+    with PolicyPackServer() as pack:
+        clean = pack.analyze(rec, prod_policy)
+        dirty = pack.analyze(mutated, prod_policy)
+    assert clean.resources_analyzed >= len(kubernetes_objects(rec))
+    assert [(v.policy, v.resource_name, v.message) for v in clean.violations] == []
+    assert [(v.policy, v.resource_name) for v in dirty.violations] == [
+        ("k8s-no-privilege", "credit-risk-llm-canary")
+    ]
+
+
 # -- the prod stack as checked in -------------------------------------------------------------
 # These need Pulumi.prod.yaml to contain a self-hosted model (issue 4 owns `models`) and
 # stacks/__main__.py to call build_self_hosted (lead).
