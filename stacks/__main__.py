@@ -1,16 +1,22 @@
 """The regulated-inference stack program (`main: stacks/` in Pulumi.yaml).
 
 Thin by design: validate the whole config first (nothing is declared if it is
-invalid), tag everything, then build the platform and the inference layers.
+invalid), tag everything, then build the platform, the managed and
+self-hosted inference layers and Bedrock access, and export what runs where.
 """
 
 import pulumi
 
 from components.lib.tagging import apply_required_tags
 from stacks import config
+from stacks.inference import build_bedrock, build_managed_inference
 from stacks.platform import build_platform, platform_exports
+from stacks.self_hosted import build_self_hosted
 
 cfg = config.load()
 apply_required_tags(cfg.tags)
 platform = build_platform(cfg)
 pulumi.export("platform", platform_exports(platform))
+pulumi.export("models", build_managed_inference(cfg, platform))
+pulumi.export("bedrock", build_bedrock(cfg, platform))
+pulumi.export("selfHosted", build_self_hosted(cfg, platform))

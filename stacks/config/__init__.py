@@ -16,7 +16,8 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from components.lib.tagging import REQUIRED_TAG_KEYS
 from stacks.config.base import ConfigModel
 from stacks.config.errors import ConfigError, RuleViolation, from_validation_error
-from stacks.config.models import BedrockConfig, ModelConfig
+from stacks.config.kubernetes import check_self_hosted
+from stacks.config.models import BedrockConfig, ModelConfig, check_models
 from stacks.config.platform import (
     AlertsConfig,
     AuditConfig,
@@ -163,9 +164,13 @@ def parse(raw: dict[str, Any], project: str = PROJECT) -> StackConfig:
             "required: set the home region (pulumi config set aws:region eu-west-2)",
         )
     try:
-        return StackConfig.model_validate(raw)
+        cfg = StackConfig.model_validate(raw)
     except ValidationError as exc:
         raise from_validation_error(project, exc) from None
+    # Rules across sections that each section's model cannot see on its own.
+    check_models(cfg)
+    check_self_hosted(cfg, project)
+    return cfg
 
 
 def load() -> StackConfig:
