@@ -16,4 +16,6 @@ class ConfigModel(BaseModel):
         extra="forbid",
         frozen=True,
         str_strip_whitespace=True,
+        # Field docstrings become descriptions: the configuration reference is generated from them.
+        use_attribute_docstrings=True,
     )
