@@ -16,7 +16,6 @@ import subprocess
 import sys
 import types
 import typing
-from pathlib import Path
 
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
