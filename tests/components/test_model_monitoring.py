@@ -1,0 +1,293 @@
+"""ModelMonitoring, AlertTopic, DataQualityMonitor: alarms with dimensions and actions, drift, alerts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.lib import metrics
+from components.lib import sagemaker as sm
+from components.lib.errors import ComponentArgsError
+from components.model_monitoring import (
+    AlertTopic,
+    DataQualityMonitor,
+    ModelMonitoring,
+    Thresholds,
+)
+from offline_preview.engine import Recording
+from tests.conftest import run_component
+
+ACCT = "111122223333"
+REGION = "eu-west-2"
+TOPIC = f"arn:aws:sns:{REGION}:{ACCT}:alerts"
+DATA_KEY = f"arn:aws:kms:{REGION}:{ACCT}:key/data"
+LOGS_KEY = f"arn:aws:kms:{REGION}:{ACCT}:key/logs"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+DIMS = {"EndpointName": "fraud-scorer-prod", "VariantName": "primary"}
+
+
+def monitoring_args(**change) -> dict:
+    a = {
+        "endpoint_name": "fraud-scorer-prod",
+        "variant_name": "primary",
+        "instance_type": "ml.m5.xlarge",
+        "thresholds": Thresholds(
+            latency_p99_ms=250, max_5xx_rate=0.005, hallucination_rate_max=0.02
+        ),
+        "alarm_topic_arn": TOPIC,
+        "region": REGION,
+    }
+    a.update(change)
+    return a
+
+
+@pytest.fixture(scope="module")
+def rec() -> Recording:
+    return run_component(lambda: ModelMonitoring("fraud", monitoring_args()))
+
+
+def alarms(rec: Recording) -> dict[str, dict]:
+    return {
+        r.inputs["name"].removeprefix("fraud-scorer-prod-primary-"): r.inputs
+        for r in rec.of_type(ALARM)
+    }
+
+
+def test_every_alarm_has_actions_to_the_topic(rec):
+    for a in alarms(rec).values():
+        assert a["actionsEnabled"] is True
+        assert a["alarmActions"] == [TOPIC] and a["okActions"] == [TOPIC]
+    composite = rec.one("aws:cloudwatch/compositeAlarm:CompositeAlarm").inputs
+    assert composite["alarmActions"] == [TOPIC]
+
+
+def test_operational_alarms_with_dimensions_and_thresholds(rec):
+    a = alarms(rec)
+    latency = a["latency-p99"]
+    assert latency["namespace"] == "AWS/SageMaker" and latency["metricName"] == "ModelLatency"
+    assert latency["extendedStatistic"] == "p99"
+    assert latency["threshold"] == 250_000  # ms → microseconds, as SageMaker reports it
+    assert latency["dimensions"] == DIMS
+    assert a["overhead-latency-p99"]["metricName"] == "OverheadLatency"
+    assert a["4xx-rate"]["metricName"] == "Invocation4XXErrors"
+    assert a["5xx-rate"]["metricName"] == "Invocation5XXErrors"
+    assert a["5xx-rate"]["statistic"] == "Average" and a["5xx-rate"]["threshold"] == 0.005
+    for role in ("cpu-utilization", "memory-utilization"):
+        assert a[role]["namespace"] == "/aws/sagemaker/Endpoints" and a[role]["dimensions"] == DIMS
+    assert "gpu-utilization" not in a  # CPU instance: no GPU metrics exist
+
+
+def test_gpu_alarm_only_on_gpu_instances():
+    rec = run_component(
+        lambda: ModelMonitoring("g", monitoring_args(instance_type="ml.p3.2xlarge"))
+    )
+    gpu = [r for r in rec.of_type(ALARM) if r.inputs["name"].endswith("gpu-utilization")]
+    assert gpu and gpu[0].inputs["metricName"] == "GPUUtilization"
+
+
+def test_invocations_anomaly_band(rec):
+    a = alarms(rec)["invocations-anomaly"]
+    assert a["comparisonOperator"] == "LessThanLowerOrGreaterThanUpperThreshold"
+    assert a["thresholdMetricId"] == "band"
+    queries = {q["id"]: q for q in a["metricQueries"]}
+    assert queries["band"]["expression"] == "ANOMALY_DETECTION_BAND(invocations, 3)"
+    metric = queries["invocations"]["metric"]
+    assert metric["metricName"] == "Invocations" and metric["dimensions"] == DIMS
+
+
+def test_quality_alarms_watch_the_documented_namespace(rec):
+    a = alarms(rec)
+    for qm in metrics.QUALITY_METRICS:
+        alarm = a[f"quality-{qm.name}"]
+        assert alarm["namespace"] == "RegulatedInference/ModelQuality"
+        assert alarm["metricName"] == qm.name and alarm["dimensions"] == DIMS
+        assert alarm["insufficientDataActions"] == [TOPIC]
+    assert a["quality-HallucinationRate"]["threshold"] == 0.02
+    assert a["quality-HallucinationRate"]["comparisonOperator"] == "GreaterThanThreshold"
+    assert a["quality-UserSatisfaction"]["comparisonOperator"] == "LessThanThreshold"
+
+
+def test_rollback_alarms_and_composite(rec):
+    out = rec.one("regulated-inference:index:ModelMonitoring").outputs
+    assert out["rollbackAlarmNames"] == [
+        f"fraud-scorer-prod-primary-{r}"
+        for r in ("latency-p99", "overhead-latency-p99", "4xx-rate", "5xx-rate")
+    ]
+    rule = rec.one("aws:cloudwatch/compositeAlarm:CompositeAlarm").inputs["alarmRule"]
+    for name in (r.inputs["name"] for r in rec.of_type(ALARM)):
+        assert f'ALARM("{name}")' in rule
+
+
+def test_dashboard_shows_traffic_latency_errors_utilisation_quality(rec):
+    body = json.loads(rec.one("aws:cloudwatch/dashboard:Dashboard").inputs["dashboardBody"])
+    titles = [w["properties"]["title"] for w in body["widgets"]]
+    assert titles == [
+        "Invocations",
+        "Latency p99 (µs)",
+        "Error rate",
+        "Utilisation (%)",
+        "Model Quality",
+    ]
+    quality = body["widgets"][-1]["properties"]["metrics"]
+    assert quality[0][:2] == [metrics.QUALITY_NAMESPACE, "HallucinationRate"]
+
+
+def test_monitoring_refuses_missing_topic():
+    with pytest.raises(ComponentArgsError) as info:
+        run_component(lambda: ModelMonitoring("x", monitoring_args(alarm_topic_arn="")))
+    assert info.value.arg == "alarm_topic_arn"
+
+
+# -- alert topic --------------------------------------------------------------------------
+
+
+def test_alert_topic_is_encrypted_and_only_this_accounts_alarms_publish():
+    rec = run_component(
+        lambda: AlertTopic(
+            "alerts",
+            {"kms_key_arn": LOGS_KEY, "emails": ["a@x.example", "b@x.example"], "account_id": ACCT},
+        )
+    )
+    topic = rec.one("aws:sns/topic:Topic")
+    assert topic.inputs["kmsMasterKeyId"] == LOGS_KEY
+    policy = json.loads(rec.one("aws:sns/topicPolicy:TopicPolicy").inputs["policy"])
+    allow = policy["Statement"][0]
+    assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert allow["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCT}
+    assert (
+        allow["Condition"]["ArnLike"]["aws:SourceArn"]
+        == f"arn:aws:cloudwatch:{REGION}:{ACCT}:alarm:*"
+    )
+    subs = rec.of_type("aws:sns/topicSubscription:TopicSubscription")
+    assert sorted(s.inputs["endpoint"] for s in subs) == ["a@x.example", "b@x.example"]
+    assert {s.inputs["protocol"] for s in subs} == {"email"}
+
+
+def test_alert_topic_needs_a_key():
+    with pytest.raises(ComponentArgsError) as info:
+        run_component(
+            lambda: AlertTopic(
+                "a", {"kms_key_arn": "", "emails": ["a@x.example"], "account_id": ACCT}
+            )
+        )
+    assert info.value.arg == "kms_key_arn"
+
+
+# -- drift ---------------------------------------------------------------------------------
+
+
+def drift_args(**change) -> dict:
+    a = {
+        "endpoint_name": "fraud-scorer-prod",
+        "schedule_name": "fraud-scorer-prod-data-quality",
+        "features": ["amount", "hour_of_day"],
+        "drift_threshold": 0.2,
+        "schedule_expression": "cron(0 * ? * * *)",
+        "instance_type": "ml.m5.xlarge",
+        "max_runtime_seconds": 1800,
+        "capture_bucket_name": "capture-bucket",
+        "capture_bucket_arn": "arn:aws:s3:::capture-bucket",
+        "capture_prefix": "capture/fraud-scorer-prod/",
+        "output_prefix": "monitoring/fraud-scorer-prod/",
+        "baseline_bucket_name": "models-bucket",
+        "baseline_bucket_arn": "arn:aws:s3:::models-bucket",
+        "baseline_prefix": "fraud-scorer/2.3.0/baseline/",
+        "data_key_arn": DATA_KEY,
+        "subnet_ids": ["subnet-0a", "subnet-0b"],
+        "subnet_arns": [f"arn:aws:ec2:{REGION}:{ACCT}:subnet/subnet-0{x}" for x in "ab"],
+        "security_group_id": "sg-0work",
+        "security_group_arn": f"arn:aws:ec2:{REGION}:{ACCT}:security-group/sg-0work",
+        "region": REGION,
+        "account_id": ACCT,
+        "alarm_topic_arn": TOPIC,
+    }
+    a.update(change)
+    return a
+
+
+@pytest.fixture(scope="module")
+def drift() -> Recording:
+    return run_component(lambda: DataQualityMonitor("dq", drift_args()))
+
+
+def test_job_definition_encrypts_isolates_and_runs_in_the_vpc(drift):
+    job = drift.one("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition").inputs
+    assert job["dataQualityJobOutputConfig"]["kmsKeyId"] == DATA_KEY
+    cluster = job["jobResources"]["clusterConfig"]
+    assert cluster["volumeKmsKeyId"] == DATA_KEY and cluster["instanceType"] == "ml.m5.xlarge"
+    net = job["networkConfig"]
+    assert net["enableNetworkIsolation"] is True
+    assert net["enableInterContainerTrafficEncryption"] is True
+    assert net["vpcConfig"] == {
+        "subnets": ["subnet-0a", "subnet-0b"],
+        "securityGroupIds": ["sg-0work"],
+    }
+    app = job["dataQualityAppSpecification"]
+    assert app["imageUri"] == sm.model_monitor_image(REGION)
+    assert app["environment"] == {"publish_cloudwatch_metrics": "Enabled"}
+    assert job["dataQualityJobInput"]["endpointInput"]["endpointName"] == "fraud-scorer-prod"
+    baseline = job["dataQualityBaselineConfig"]
+    assert (
+        baseline["constraintsResource"]["s3Uri"]
+        == "s3://models-bucket/fraud-scorer/2.3.0/baseline/constraints.json"
+    )
+    out = job["dataQualityJobOutputConfig"]["monitoringOutputs"]["s3Output"]["s3Uri"]
+    assert out == "s3://capture-bucket/monitoring/fraud-scorer-prod"
+
+
+def test_schedule_runs_the_job_hourly(drift):
+    schedule = drift.one("aws:sagemaker/monitoringSchedule:MonitoringSchedule").inputs
+    cfg = schedule["monitoringScheduleConfig"]
+    assert cfg["monitoringType"] == "DataQuality"
+    assert cfg["scheduleConfig"]["scheduleExpression"] == "cron(0 * ? * * *)"
+    job = drift.one("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition")
+    assert cfg["monitoringJobDefinitionName"] == job.outputs["name"]
+
+
+def test_drift_alarm_on_the_schedules_drift_metrics(drift):
+    alarm = drift.one(ALARM).inputs
+    assert alarm["alarmActions"] == [TOPIC] and alarm["threshold"] == 0.2
+    queries = {q["id"]: q for q in alarm["metricQueries"]}
+    assert (
+        queries["drift"]["expression"] == "MAX([f0, f1])" and queries["drift"]["returnData"] is True
+    )
+    m = queries["f0"]["metric"]
+    assert m["namespace"] == "aws/sagemaker/Endpoints/data-metrics"
+    assert m["metricName"] == "feature_baseline_drift_amount"
+    assert m["dimensions"] == {
+        "Endpoint": "fraud-scorer-prod",
+        "MonitoringSchedule": "fraud-scorer-prod-data-quality",
+    }
+
+
+def test_monitor_role_is_least_privilege(drift):
+    [policy] = [p for p in drift.of_type("aws:iam/rolePolicy:RolePolicy")]
+    statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
+    assert (
+        statements["ReadObjects0"]["Resource"]
+        == "arn:aws:s3:::capture-bucket/capture/fraud-scorer-prod/*"
+    )
+    assert (
+        statements["WriteObjects2"]["Resource"]
+        == "arn:aws:s3:::capture-bucket/monitoring/fraud-scorer-prod/*"
+    )
+    assert statements["PutMetrics5"]["Condition"] == {
+        "StringEquals": {"cloudwatch:namespace": "aws/sagemaker/Endpoints/data-metrics"}
+    }
+
+
+@pytest.mark.parametrize(
+    "change,arg,fragment",
+    [
+        ({"instance_type": "ml.m5d.xlarge"}, "instance_type", "hardware module"),
+        ({"features": []}, "features", "1–9 features"),
+        ({"subnet_ids": ["subnet-0a"]}, "subnet_ids", "≥ 2 AZs"),
+        ({"max_runtime_seconds": 7200}, "max_runtime_seconds", "hourly schedule"),
+        ({"region": "xx-nowhere-1"}, "region", "no known Model Monitor analyzer image"),
+    ],
+)
+def test_drift_invalid_args(change, arg, fragment):
+    with pytest.raises(ComponentArgsError) as info:
+        run_component(lambda: DataQualityMonitor("bad", drift_args(**change)))
+    assert info.value.arg == arg and fragment in info.value.rule

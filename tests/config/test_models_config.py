@@ -1,0 +1,427 @@
+"""Model and Bedrock config: each rule fails with the key, the value and the rule; good config passes.
+
+Fixture: a valid prod config (platform keys from a fixed dict, one production
+model, one pilot, Bedrock). Each test changes one thing and asserts the message.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from stacks.config import ConfigError, parse
+from stacks.config.models import check_models
+from tests.conftest import stack_config
+
+NS = "regulated-inference"
+ECR = "111122223333.dkr.ecr.eu-west-2.amazonaws.com/models"
+DIGEST = "sha256:" + "ab" * 32
+
+PLATFORM: dict[str, Any] = {
+    "aws:region": "eu-west-2",
+    "environment": "prod",
+    "residency": {"allowedRegions": ["eu-west-2", "eu-west-1"]},
+    "tags": {
+        "owner": "ml@bank.example",
+        "environment": "prod",
+        "data-classification": "confidential",
+        "cost-center": "cc-1",
+    },
+    "network": {"cidr": "10.40.0.0/16", "availabilityZones": 2},
+    "logging": {"retentionDays": 400},
+    "audit": {"retentionDays": 2557},
+    "keys": {"deletionWindowDays": 30},
+    "alerts": {"emails": ["oncall@bank.example"]},
+}
+
+
+def production_model() -> dict[str, Any]:
+    return {
+        "name": "fraud-scorer",
+        "version": "2.3.0",
+        "stage": "production",
+        "image": f"{ECR}/fraud-scorer@{DIGEST}",
+        "artifactKey": "fraud-scorer/2.3.0/model.tar.gz",
+        "instanceType": "ml.m5.xlarge",
+        "instanceCount": 2,
+        "callers": ["payments-api"],
+        "monitoring": {"drift": {"features": ["amount"]}},
+        "evaluation": {"accuracy": 0.96, "biasDisparity": 0.03},
+        "qualityGate": {"minimum": {"accuracy": 0.95}, "maximum": {"biasDisparity": 0.05}},
+    }
+
+
+def pilot_model() -> dict[str, Any]:
+    m = production_model()
+    m.update(name="claims-assistant", stage="pilot", instanceCount=1, callers=["claims-pilot"])
+    m["artifactKey"] = "claims-assistant/0.9.1/model.tar.gz"
+    return m
+
+
+def raw() -> dict[str, Any]:
+    r = copy.deepcopy(PLATFORM)
+    r["models"] = [production_model(), pilot_model()]
+    r["bedrock"] = {"models": ["anthropic.claude-3-haiku-20240307-v1:0"]}
+    return r
+
+
+def load(r: dict[str, Any]):
+    cfg = parse(r)
+    check_models(cfg)
+    return cfg
+
+
+def error(r: dict[str, Any]) -> ConfigError:
+    with pytest.raises(ConfigError) as info:
+        load(r)
+    return info.value
+
+
+def test_fixture_is_valid():
+    cfg = load(raw())
+    assert [m.stage for m in cfg.models] == ["production", "pilot"]
+    assert cfg.models[0].rollout.strategy == "canary"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_checked_in_stack_configs_are_valid(stack):
+    cfg = stack_config(stack)
+    r = {k.split(":", 1)[1] if k.startswith(f"{NS}:") else k: v for k, v in cfg.items()}
+    parsed = load(r)
+    assert parsed.bedrock is not None
+    assert all(m.runs_on_sagemaker or m.kubernetes for m in parsed.models)
+
+
+def test_prod_config_has_a_production_and_a_pilot_model_and_bedrock():
+    cfg = stack_config("prod")
+    stages = {m["stage"] for m in cfg[f"{NS}:models"] if "kubernetes" not in m}
+    assert {"production", "pilot"} <= stages
+    assert cfg[f"{NS}:bedrock"]["models"]
+
+
+# -- NVMe + KMS ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "itype", ["ml.g5.xlarge", "ml.m5d.large", "ml.p4d.24xlarge", "ml.g4dn.xlarge"]
+)
+def test_nvme_instance_types_are_refused_with_the_reason(itype):
+    r = raw()
+    r["models"][0]["instanceType"] = itype
+    e = error(r)
+    assert e.key == f"{NS}:models[0].instanceType" and e.value == itype
+    assert "local NVMe instance storage" in e.rule
+    assert "AWS rejects an endpoint config" in e.rule
+    assert "encrypted by a hardware module" in e.rule
+
+
+def test_nvme_instance_type_for_the_monitoring_job_is_refused():
+    r = raw()
+    r["models"][0]["monitoring"]["drift"]["instanceType"] = "ml.c5d.xlarge"
+    e = error(r)
+    assert e.key == f"{NS}:models[0].monitoring.drift.instanceType"
+    assert "local NVMe" in e.rule
+
+
+@pytest.mark.parametrize(
+    "itype", ["ml.m5.large", "ml.c5.2xlarge", "ml.p3.2xlarge", "ml.inf2.xlarge"]
+)
+def test_ebs_backed_instance_types_pass(itype):
+    r = raw()
+    r["models"][0]["instanceType"] = itype
+    assert load(r).models[0].instance_type == itype
+
+
+def test_inf1_is_refused_because_guardrails_do_not_apply():
+    r = raw()
+    r["models"][0]["instanceType"] = "ml.inf1.xlarge"
+    e = error(r)
+    assert e.key == f"{NS}:models[0].instanceType"
+    assert "deployment guardrails do not support Inf1" in e.rule
+
+
+# -- rollout limits ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "rollout,key,fragment",
+    [
+        ({"canaryPercent": 51}, "canaryPercent", "canary size must be 1–50%"),
+        ({"canaryPercent": 0}, "canaryPercent", "canary size must be 1–50%"),
+        (
+            {"strategy": "linear", "linearStepPercent": 9},
+            "linearStepPercent",
+            "linear step must be 10–50%",
+        ),
+        (
+            {"strategy": "linear", "linearStepPercent": 55},
+            "linearStepPercent",
+            "linear step must be 10–50%",
+        ),
+        (
+            {"strategy": "rolling", "rollingBatchPercent": 4},
+            "rollingBatchPercent",
+            "rolling batch must be 5–50%",
+        ),
+        ({"bakeSeconds": 3601}, "bakeSeconds", "must be 0–3600 seconds"),
+        ({"terminationWaitSeconds": -1}, "terminationWaitSeconds", "must be 0–3600 seconds"),
+        ({"maxExecutionSeconds": 599}, "maxExecutionSeconds", "must be 600–28800 seconds"),
+        (
+            {
+                "strategy": "linear",
+                "linearStepPercent": 10,
+                "bakeSeconds": 3600,
+                "maxExecutionSeconds": 28800,
+            },
+            "maxExecutionSeconds",
+            "must exceed the total waiting time of the rollout (36300 s",
+        ),
+    ],
+)
+def test_rollout_limits(rollout, key, fragment):
+    r = raw()
+    r["models"][0]["rollout"] = rollout
+    e = error(r)
+    assert e.key == f"{NS}:models[0].rollout.{key}"
+    assert fragment in e.rule
+
+
+def test_prod_refuses_rolling_updates():
+    r = raw()
+    r["models"][0]["rollout"] = {"strategy": "rolling"}
+    e = error(r)
+    assert e.key == f"{NS}:models[0].rollout.strategy" and e.value == "rolling"
+    assert "blue/green canary or linear" in e.rule
+
+
+def test_dev_allows_rolling_updates():
+    r = raw()
+    r["environment"] = r["tags"]["environment"] = "dev"
+    r["logging"] = {"retentionDays": 30}
+    r["keys"] = {"deletionWindowDays": 7}
+    r["models"][0]["rollout"] = {"strategy": "rolling"}
+    assert load(r).models[0].rollout.strategy == "rolling"
+
+
+# -- prod instance floor ---------------------------------------------------------------
+
+
+def test_prod_production_model_needs_two_instances():
+    r = raw()
+    r["models"][0]["instanceCount"] = 1
+    e = error(r)
+    assert e.key == f"{NS}:models[0].instanceCount" and e.value == 1
+    assert "≥ 2 instances" in e.rule and "M5" in e.rule
+
+
+def test_prod_production_model_cannot_scale_below_two():
+    r = raw()
+    r["models"][0]["autoscaling"] = {"minInstances": 1, "maxInstances": 4}
+    e = error(r)
+    assert e.key == f"{NS}:models[0].autoscaling.minInstances" and e.value == 1
+
+
+def test_prod_pilot_may_run_one_instance():
+    assert load(raw()).models[1].instance_count == 1
+
+
+def test_instance_count_within_autoscaling_range():
+    r = raw()
+    r["models"][0]["autoscaling"] = {"minInstances": 3, "maxInstances": 4}
+    e = error(r)
+    assert e.key == f"{NS}:models[0].instanceCount"
+    assert "within autoscaling min/max (3–4)" in e.rule
+
+
+# -- quality gate ------------------------------------------------------------------------
+
+
+def test_quality_gate_maximum_names_metric_value_and_threshold():
+    r = raw()
+    r["models"][0]["evaluation"]["biasDisparity"] = 0.07
+    e = error(r)
+    assert e.key == f"{NS}:models[0].evaluation.biasDisparity" and e.value == 0.07
+    assert "biasDisparity 0.07 exceeds the maximum 0.05" in e.rule
+    assert "version 2.3.0 of fraud-scorer cannot be deployed to prod" in e.rule
+
+
+def test_quality_gate_minimum_names_metric_value_and_threshold():
+    r = raw()
+    r["models"][1]["evaluation"]["accuracy"] = 0.9
+    e = error(r)
+    assert e.key == f"{NS}:models[1].evaluation.accuracy" and e.value == 0.9
+    assert "accuracy 0.9 is below the minimum 0.95" in e.rule
+
+
+def test_quality_gate_missing_result_fails():
+    r = raw()
+    del r["models"][0]["evaluation"]["accuracy"]
+    e = error(r)
+    assert e.key == f"{NS}:models[0].evaluation.accuracy" and e.value is None
+    assert "no evaluation result for accuracy (minimum 0.95)" in e.rule
+
+
+def test_prod_needs_quality_gate_thresholds():
+    r = raw()
+    r["models"][0]["qualityGate"] = {}
+    e = error(r)
+    assert e.key == f"{NS}:models[0].qualityGate"
+    assert "need quality-gate thresholds" in e.rule
+
+
+def test_dev_may_deploy_a_version_that_fails_the_gate():
+    r = raw()
+    r["environment"] = r["tags"]["environment"] = "dev"
+    r["logging"] = {"retentionDays": 30}
+    r["keys"] = {"deletionWindowDays": 7}
+    r["models"][0]["evaluation"]["accuracy"] = 0.5
+    assert load(r).models[0].quality_gate_failures()[0][0] == "accuracy"
+
+
+# -- images, artifacts, stages -------------------------------------------------------------
+
+
+def test_image_must_be_pinned_by_digest():
+    r = raw()
+    r["models"][0]["image"] = f"{ECR}/fraud-scorer:2.3.0"
+    e = error(r)
+    assert e.key == f"{NS}:models[0].image"
+    assert "pinned by digest" in e.rule
+
+
+def test_image_registry_must_be_in_the_home_region():
+    r = raw()
+    r["models"][0]["image"] = f"111122223333.dkr.ecr.eu-west-1.amazonaws.com/models/x@{DIGEST}"
+    e = error(r)
+    assert e.key == f"{NS}:models[0].image"
+    assert "registry is in eu-west-1 but aws:region is eu-west-2" in e.rule
+
+
+def test_artifact_key_is_a_key_not_a_uri():
+    r = raw()
+    r["models"][0]["artifactKey"] = "s3://bucket/model.tar.gz"
+    e = error(r)
+    assert e.key == f"{NS}:models[0].artifactKey"
+    assert "ending in .tar.gz" in e.rule
+
+
+def test_pilot_must_name_its_callers():
+    r = raw()
+    r["models"][1]["callers"] = []
+    e = error(r)
+    assert e.key == f"{NS}:models[1].callers"
+    assert "a pilot must name the IAM roles allowed to use it" in e.rule
+
+
+def test_serverless_is_refused_with_the_reason():
+    r = raw()
+    r["models"][0]["serverless"] = {"memorySizeInMb": 2048}
+    e = error(r)
+    assert e.key == f"{NS}:models[0].serverless"
+    assert "neither VPC configuration, network isolation, data capture nor Model Monitor" in e.rule
+
+
+def test_prod_needs_a_drift_schedule():
+    r = raw()
+    del r["models"][0]["monitoring"]["drift"]
+    e = error(r)
+    assert e.key == f"{NS}:models[0].monitoring.drift"
+    assert "Model Monitor data-quality schedule" in e.rule
+
+
+def test_sagemaker_model_needs_an_instance_type():
+    r = raw()
+    del r["models"][0]["instanceType"]
+    e = error(r)
+    assert e.key == f"{NS}:models[0].instanceType"
+    assert e.rule == "required for a SageMaker model"
+
+
+def test_unknown_monitoring_key_is_refused():
+    r = raw()
+    r["models"][0]["monitoring"]["latencyP95Ms"] = 100
+    e = error(r)
+    assert e.key == f"{NS}:models[0].monitoring.latencyP95Ms"
+
+
+def test_error_rate_keys_are_spelt_as_documented():
+    r = raw()
+    r["models"][0]["monitoring"].update(max4xxRate=0.02, max5xxRate=0.001)
+    mon = load(r).models[0].monitoring
+    assert (mon.max_4xx_rate, mon.max_5xx_rate) == (0.02, 0.001)
+
+
+def test_config_hash_is_stable_and_follows_the_version():
+    a = load(raw()).models[0].config_sha256()
+    assert a == load(raw()).models[0].config_sha256() and len(a) == 64
+    r = raw()
+    r["models"][0]["version"] = "2.3.1"
+    assert load(r).models[0].config_sha256() != a
+
+
+# -- Bedrock ----------------------------------------------------------------------------------
+
+
+def test_global_inference_profiles_are_refused():
+    r = raw()
+    r["bedrock"]["inferenceProfiles"] = [
+        {"id": "global.anthropic.claude-sonnet-4-20250514-v1:0", "regions": ["eu-west-2"]}
+    ]
+    e = error(r)
+    assert e.key == f"{NS}:bedrock.inferenceProfiles[0].id"
+    assert "global inference profiles" in e.rule and "R5" in e.rule
+
+
+def test_profile_must_match_the_home_geography():
+    r = raw()
+    r["bedrock"]["inferenceProfiles"] = [
+        {"id": "us.meta.llama3-1-8b-instruct-v1:0", "regions": ["eu-west-2"]}
+    ]
+    e = error(r)
+    assert e.key == f"{NS}:bedrock.inferenceProfiles[0].id"
+    assert "geography does not match aws:region eu-west-2" in e.rule
+
+
+def test_profile_regions_must_be_allowed():
+    r = raw()
+    r["bedrock"]["inferenceProfiles"] = [
+        {
+            "id": "eu.anthropic.claude-3-haiku-20240307-v1:0",
+            "regions": ["eu-west-2", "eu-central-1"],
+        }
+    ]
+    e = error(r)
+    assert e.key == f"{NS}:bedrock.inferenceProfiles[0].regions[1]" and e.value == "eu-central-1"
+    assert "not in regulated-inference:residency.allowedRegions" in e.rule
+
+
+def test_profile_id_listed_as_a_model_is_refused():
+    r = raw()
+    r["bedrock"]["models"] = ["eu.anthropic.claude-3-haiku-20240307-v1:0"]
+    e = error(r)
+    assert e.key == f"{NS}:bedrock.models[0]"
+    assert "inference profile id" in e.rule
+
+
+def test_prompt_attack_filter_cannot_be_switched_off():
+    r = raw()
+    r["bedrock"]["guardrail"] = {"promptAttackStrength": "NONE"}
+    e = error(r)
+    assert e.key == f"{NS}:bedrock.guardrail.promptAttackStrength"
+
+
+def test_foundation_model_arns_cover_models_and_profile_regions():
+    r = raw()
+    r["bedrock"]["inferenceProfiles"] = [
+        {"id": "eu.anthropic.claude-3-haiku-20240307-v1:0", "regions": ["eu-west-2", "eu-west-1"]}
+    ]
+    b = load(r).bedrock
+    assert b.foundation_model_arns("eu-west-2") == [
+        "arn:aws:bedrock:eu-west-2::foundation-model/anthropic.claude-3-haiku-20240307-v1:0",
+        "arn:aws:bedrock:eu-west-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0",
+    ]
+    assert b.inference_profile_arns("eu-west-2", "111122223333") == [
+        "arn:aws:bedrock:eu-west-2:111122223333:inference-profile/eu.anthropic.claude-3-haiku-20240307-v1:0"
+    ]
