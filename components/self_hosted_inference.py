@@ -543,8 +543,10 @@ class SelfHostedInference(pulumi.ComponentResource):
             lambda arn: arn.rsplit(":", 1)[-1]
         )
         selector_all = {k8s.LABEL_MODEL: model}
+        # Pods start only once their network is confined and their role may read the
+        # artifact (the RolePolicy is a child of `role`, which depends_on waits for).
         after_policies = pulumi.ResourceOptions(
-            parent=self, depends_on=[namespace, service_account, *policies]
+            parent=self, depends_on=[namespace, service_account, role, *policies]
         )
         bounds = {
             k8s.TRACK_STABLE: (plan.stable_min, plan.stable_max),

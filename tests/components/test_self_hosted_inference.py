@@ -496,10 +496,11 @@ def test_egress_only_to_dns_and_the_vpc_endpoints(rec):
     ]
 
 
-def test_deployments_wait_for_the_network_policies(rec):
-    policy_urns = {r.urn for r in rec.of_type(NETWORK_POLICY)}
+def test_deployments_wait_for_the_network_policies_and_the_role_permissions(rec):
+    needed = {r.urn for r in rec.of_type(NETWORK_POLICY)}
+    needed.add(rec.one("aws:iam/rolePolicy:RolePolicy").urn)
     for r in rec.of_type(DEPLOYMENT):
-        assert policy_urns <= set(r.dependencies), r.name
+        assert needed <= set(r.dependencies), r.name
 
 
 def test_s3_gateway_cidrs_are_added_to_the_endpoint_egress():
