@@ -326,9 +326,8 @@ def test_one_model_per_namespace():
     second = copy.deepcopy(self_hosted_model())
     second["name"] = "fraud-llm"
     raw["models"].append(second)
-    cfg = parse(raw)
     with pytest.raises(ConfigError) as err:
-        check_self_hosted(cfg)
+        parse(raw)  # stack-level validation runs check_self_hosted
     assert err.value.key == f"{NS}:models[1].kubernetes.namespace"
     assert "already used by models[0]" in err.value.rule
 
