@@ -1,0 +1,259 @@
+"""The inference layer of the real prod and dev stacks (Pulumi.<stack>.yaml + stacks/__main__.py).
+
+Every property the issue lists, asserted on the registered inputs of the whole
+program: network isolation and VPC config, KMS, data capture, deployment config
+with rollback alarms that exist in the stack, autoscaling, alarms with
+dimensions and actions, drift schedules, guardrail, logging; plus the
+lifecycle (new version = new config; rollback = the previous config back) and
+the quality gate refusing a prod deployment with nothing registered.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.lib import sagemaker as sm
+from stacks.config import ConfigError, parse
+from tests.conftest import run_stack_with, stack_config
+
+NS = "regulated-inference"
+MODEL = "aws:sagemaker/model:Model"
+CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
+ENDPOINT = "aws:sagemaker/endpoint:Endpoint"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+
+
+def sagemaker_models(stack: str) -> list[dict]:
+    return [m for m in stack_config(stack)[f"{NS}:models"] if "kubernetes" not in m]
+
+
+def platform(rec) -> dict:
+    return rec.stack_outputs["platform"]
+
+
+def test_prod_serves_one_production_and_one_pilot_endpoint(prod):
+    endpoints = {e.inputs["name"]: e.inputs["tags"]["stage"] for e in prod.of_type(ENDPOINT)}
+    assert endpoints == {"fraud-scorer-prod": "production", "claims-assistant-prod": "pilot"}
+    exports = prod.stack_outputs["models"]
+    for m in sagemaker_models("prod"):
+        entry = exports[m["name"]]
+        assert entry["version"] == m["version"] and entry["stage"] == m["stage"]
+        assert entry["endpoint"] == f"{m['name']}-prod"
+        assert entry["endpointConfig"] in {c.outputs["name"] for c in prod.of_type(CONFIG)}
+
+
+def test_models_are_isolated_in_the_stacks_private_subnets(prod):
+    subnets = platform(prod)["privateSubnetIds"]
+    [workload_sg] = [
+        s.id for s in prod.of_type("aws:ec2/securityGroup:SecurityGroup") if "workload" in s.name
+    ]
+    azs = {s.inputs["availabilityZone"] for s in prod.of_type("aws:ec2/subnet:Subnet")}
+    assert len(azs) >= 2
+    models = prod.of_type(MODEL)
+    assert len(models) == 2
+    for m in models:
+        assert m.inputs["enableNetworkIsolation"] is True
+        assert m.inputs["vpcConfig"]["subnets"] == subnets
+        assert m.inputs["vpcConfig"]["securityGroupIds"] == [workload_sg]
+        image = sm.parse_ecr_image(m.inputs["primaryContainer"]["image"])
+        assert image.region == "eu-west-2"
+        assert m.inputs["primaryContainer"]["modelDataUrl"].startswith(
+            f"s3://{platform(prod)['buckets']['models']}/"
+        )
+
+
+def test_endpoint_configs_use_the_data_key_and_capture_to_the_capture_bucket(prod):
+    keys, buckets = platform(prod)["keys"], platform(prod)["buckets"]
+    for c in prod.of_type(CONFIG):
+        assert c.inputs["kmsKeyArn"] == keys["data"]
+        capture = c.inputs["dataCaptureConfig"]
+        assert capture["enableCapture"] is True and capture["kmsKeyId"] == keys["data"]
+        assert capture["destinationS3Uri"].startswith(f"s3://{buckets['capture']}/capture/")
+        assert {o["captureMode"] for o in capture["captureOptions"]} == {"Input", "Output"}
+        for variant in c.inputs["productionVariants"]:
+            assert not sm.has_local_nvme(variant["instanceType"])
+    production = [
+        c for c in prod.of_type(CONFIG) if c.outputs["name"].startswith("fraud-scorer-prod-")
+    ][0]
+    assert production.inputs["productionVariants"][0]["initialInstanceCount"] >= 2
+
+
+def test_rollback_alarms_exist_in_the_stack_and_notify_the_encrypted_topic(prod):
+    alarm_names = {a.inputs["name"] for a in prod.of_type(ALARM)}
+    for e in prod.of_type(ENDPOINT):
+        dc = e.inputs["deploymentConfig"]
+        rollback = [a["alarmName"] for a in dc["autoRollbackConfiguration"]["alarms"]]
+        assert rollback and set(rollback) <= alarm_names
+        routing = dc["blueGreenUpdatePolicy"]["trafficRoutingConfiguration"]
+        assert routing["type"] in ("CANARY", "LINEAR") and routing["waitIntervalInSeconds"] > 0
+    [topic] = prod.of_type("aws:sns/topic:Topic")
+    assert topic.inputs["kmsMasterKeyId"] == platform(prod)["keys"]["logs"]
+    for a in prod.of_type(ALARM):
+        assert a.inputs["alarmActions"] == [topic.outputs["arn"]], a.name
+
+
+def test_every_endpoint_has_latency_error_utilisation_and_quality_alarms(prod):
+    by_endpoint: dict[str, set[str]] = {}
+    for a in prod.of_type(ALARM):
+        dims = a.inputs.get("dimensions") or {}
+        if "EndpointName" in dims:
+            assert dims["VariantName"] == "primary"
+            by_endpoint.setdefault(dims["EndpointName"], set()).add(a.inputs["metricName"])
+    expected = {
+        "ModelLatency",
+        "OverheadLatency",
+        "Invocation4XXErrors",
+        "Invocation5XXErrors",
+        "CPUUtilization",
+        "MemoryUtilization",
+        "HallucinationRate",
+        "BiasDisparity",
+        "UserSatisfaction",
+        "OutputQualityScore",
+    }
+    assert set(by_endpoint) == {"fraud-scorer-prod", "claims-assistant-prod"}
+    for metrics in by_endpoint.values():
+        assert expected <= metrics
+    composites = prod.of_type("aws:cloudwatch/compositeAlarm:CompositeAlarm")
+    assert len(composites) == 2
+
+
+def test_autoscaling_per_endpoint(prod):
+    targets = {
+        t.inputs["resourceId"]: t.inputs for t in prod.of_type("aws:appautoscaling/target:Target")
+    }
+    assert targets["endpoint/fraud-scorer-prod/variant/primary"]["minCapacity"] == 2
+    assert targets["endpoint/fraud-scorer-prod/variant/primary"]["maxCapacity"] == 6
+    policies = prod.of_type("aws:appautoscaling/policy:Policy")
+    assert {p.inputs["resourceId"] for p in policies} == set(targets)
+
+
+def test_drift_schedule_and_alarm_per_endpoint(prod):
+    schedules = {
+        s.inputs["name"]
+        for s in prod.of_type("aws:sagemaker/monitoringSchedule:MonitoringSchedule")
+    }
+    assert schedules == {"fraud-scorer-prod-data-quality", "claims-assistant-prod-data-quality"}
+    for job in prod.of_type("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition"):
+        i = job.inputs
+        assert i["networkConfig"]["enableNetworkIsolation"] is True
+        assert i["networkConfig"]["enableInterContainerTrafficEncryption"] is True
+        assert (
+            i["jobResources"]["clusterConfig"]["volumeKmsKeyId"] == platform(prod)["keys"]["data"]
+        )
+        assert i["dataQualityJobOutputConfig"]["kmsKeyId"] == platform(prod)["keys"]["data"]
+    drift = [a for a in prod.of_type(ALARM) if a.inputs["name"].endswith("-feature-drift")]
+    assert len(drift) == 2
+
+
+def test_deployment_records_in_the_worm_audit_bucket(prod):
+    audit_bucket, audit_key = platform(prod)["buckets"]["audit"], platform(prod)["keys"]["audit"]
+    cfg = parse(
+        {
+            k.split(":", 1)[1] if k.startswith(f"{NS}:") else k: v
+            for k, v in stack_config("prod").items()
+        }
+    )
+    records = {
+        json.loads(o.inputs["content"])["model"]: o.inputs
+        for o in prod.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+    }
+    for model in (m for m in cfg.models if m.runs_on_sagemaker):
+        obj = records[model.name]
+        assert obj["bucket"] == audit_bucket and obj["kmsKeyId"] == audit_key
+        content = json.loads(obj["content"])
+        assert content["version"] == model.version and content["stage"] == model.stage
+        assert content["configSha256"] == model.config_sha256()
+        assert content["evaluation"] == model.evaluation
+        assert content["imageDigest"] == model.image.split("@")[1]
+
+
+def test_bedrock_guardrail_logging_and_runtime_endpoint(prod):
+    g = prod.one("aws:bedrock/guardrail:Guardrail").inputs
+    types = {f["type"] for f in g["contentPolicyConfig"]["filtersConfigs"]}
+    assert "PROMPT_ATTACK" in types and g["sensitiveInformationPolicyConfig"]["piiEntitiesConfigs"]
+    assert g["kmsKeyArn"] == platform(prod)["keys"]["data"]
+    prod.one("aws:bedrock/guardrailVersion:GuardrailVersion")
+    logging = prod.one(
+        "aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration"
+    )
+    assert logging.inputs["loggingConfig"]["cloudwatchConfig"]["logGroupName"].startswith(
+        "/regulated-inference/prod/"
+    )
+    allowed = prod.stack_outputs["bedrock"]["models"]
+    [vpce] = [
+        v
+        for v in prod.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+        if "bedrock-runtime" in v.inputs["serviceName"]
+    ]
+    assert json.loads(vpce.inputs["policy"])["Statement"][0]["Resource"] == allowed
+
+
+def test_dev_runs_one_cheap_model_with_bedrock(dev):
+    [endpoint] = dev.of_type(ENDPOINT)
+    [config] = dev.of_type(CONFIG)
+    assert config.inputs["productionVariants"][0]["instanceType"] == "ml.m5.large"
+    assert config.inputs["productionVariants"][0]["initialInstanceCount"] == 1
+    assert "rollingUpdatePolicy" in endpoint.inputs["deploymentConfig"]
+    dev.one("aws:bedrock/guardrail:Guardrail")
+
+
+# -- lifecycle through config changes ------------------------------------------------------
+
+
+def _set_version(version: str, evaluation: dict | None = None):
+    def mutate(cfg: dict) -> None:
+        for m in cfg[f"{NS}:models"]:
+            if m["name"] == "fraud-scorer":
+                m["version"] = version
+                m["artifactKey"] = f"fraud-scorer/{version}/model.tar.gz"
+                if evaluation:
+                    m["evaluation"] = evaluation
+
+    return mutate
+
+
+def _fraud_index() -> int:
+    names = [m["name"] for m in stack_config("prod")[f"{NS}:models"]]
+    return names.index("fraud-scorer")
+
+
+def _fraud(rec, typ: str):
+    return [r for r in rec.of_type(typ) if r.name.startswith("fraud-scorer-")]
+
+
+def test_new_version_is_a_new_config_on_the_same_endpoint_and_rollback_restores_it(prod):
+    [old_config] = _fraud(prod, CONFIG)
+    new = run_stack_with("prod", _set_version("2.4.0"))
+    [new_config] = _fraud(new, CONFIG)
+    assert new_config.name != old_config.name
+    assert new_config.outputs["name"].startswith("fraud-scorer-prod-2-4-0-")
+    [endpoint] = [e for e in new.of_type(ENDPOINT) if e.inputs["name"] == "fraud-scorer-prod"]
+    assert endpoint.inputs["endpointConfigName"] == new_config.outputs["name"]
+    # Rollback: the one-line change back to 2.3.0 (with its artifact) restores the same config.
+    back = run_stack_with("prod", _set_version("2.3.0"))
+    [again] = _fraud(back, CONFIG)
+    assert again.name == old_config.name and again.outputs["name"] == old_config.outputs["name"]
+
+
+def test_quality_gate_stops_a_prod_deployment_before_anything_is_registered():
+    with pytest.raises(ConfigError) as info:
+        run_stack_with(
+            "prod", _set_version("2.5.0", {"accuracy": 0.91, "auc": 0.99, "biasDisparity": 0.01})
+        )
+    e = info.value
+    assert e.key == f"{NS}:models[{_fraud_index()}].evaluation.accuracy" and e.value == 0.91
+    assert "accuracy 0.91 is below the minimum 0.95" in e.rule
+    assert "version 2.5.0 of fraud-scorer cannot be deployed to prod" in e.rule
+
+
+def test_nvme_instance_type_stops_the_prod_stack():
+    def mutate(cfg: dict) -> None:
+        cfg[f"{NS}:models"][_fraud_index()]["instanceType"] = "ml.g5.2xlarge"
+
+    with pytest.raises(ConfigError) as info:
+        run_stack_with("prod", mutate)
+    assert info.value.key == f"{NS}:models[{_fraud_index()}].instanceType"
+    assert "hardware module" in info.value.rule
