@@ -30,7 +30,7 @@ from typing import TextIO
 
 from .analysis import AnalysisResult
 from .engine import REPO_ROOT, Recording, StackFileError, load_stack_config, run_stack_program
-from .report import EXIT_BAD_INPUT, EXIT_INTERNAL, PreviewReport
+from .report import EXIT_BAD_INPUT, EXIT_INTERNAL, PreviewReport, load_rule_scopes
 
 FORMATS = ("text", "json", "sarif", "markdown")
 #: A phase that runs longer than this gets a progress line on stderr.
@@ -203,6 +203,7 @@ def run_preview(
         policy_config=_display_path(config_path),
         timings=dict(progress.timings),
         project_dir=project,
+        rule_scopes=load_rule_scopes(pack),
     )
 
 

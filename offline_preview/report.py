@@ -163,6 +163,8 @@ class PreviewReport:
     policy_config: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     project_dir: Path | None = None
+    #: rule name -> ("resource" | "stack", type tokens; () = every type), see `load_rule_scopes`.
+    rule_scopes: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
 
     # -- resources ---------------------------------------------------------
 
@@ -276,17 +278,22 @@ class PreviewReport:
     # -- control coverage --------------------------------------------------
 
     def rule_resources(self) -> dict[str, list[str]]:
-        """Rule name -> resources (names) it applied to.
+        """Rule name -> names of the resources it judged (or found something on).
 
-        The analyzer reports which resources a rule judged when the pack tells
-        it (`AnalysisResult.evaluated`, optional); otherwise a rule evidences
-        the resources it found something on, plus, for a clean rule, nothing
-        more specific than "all analyzed resources".
+        A resource rule judged every custom resource of the types it declares
+        (`rule_scopes`, read from the pack's rule metadata when the pack is
+        ours); a stack rule judged the stack. Without scopes, a rule evidences
+        the resources it reported.
         """
-        evaluated = getattr(self.analysis, "evaluated", None) or {}
         out: dict[str, set[str]] = defaultdict(set)
-        for rule, names in evaluated.items():
-            out[rule].update(names)
+        customs = [r for r in self.recording.resources if r.custom and not is_provider(r)]
+        for rule, (kind, types) in self.rule_scopes.items():
+            if kind == "stack":
+                out[rule].add("(stack)")
+                continue
+            for res in customs:
+                if _type_matches(res.type, types):
+                    out[rule].add(res.name)
         for v in self.analysis.violations:
             out[v.policy].add(v.resource_name or "(stack)")
         return {k: sorted(v) for k, v in out.items()}
@@ -452,6 +459,45 @@ class PreviewReport:
 
     def to_text(self) -> str:
         return render_text(self)
+
+
+def _type_matches(token: str, types: tuple[str, ...]) -> bool:
+    if not types:
+        return True
+    return any(t == token or (t.endswith("*") and token.startswith(t[:-1])) for t in types)
+
+
+def load_rule_scopes(pack_dir: Path) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Which resource types each rule of a pack judges, from the pack's own rule metadata.
+
+    Reads `<pack>/rules/__init__.py` (`ALL_RULES`, each with `name`, `kind`,
+    `types`) under a private module name, so the pack's `rules` package does
+    not shadow anything. Any other pack (or a failure to load) gives {}: the
+    coverage then cites only the resources named in findings.
+    """
+    import importlib.util
+    import sys
+
+    init = Path(pack_dir) / "rules" / "__init__.py"
+    if not init.is_file():
+        return {}
+    name = "_offline_preview_pack_rules"
+    try:
+        module = sys.modules.get(name)
+        if module is None or Path(getattr(module, "__file__", "")) != init:
+            spec = importlib.util.spec_from_file_location(
+                name, init, submodule_search_locations=[str(init.parent)]
+            )
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            spec.loader.exec_module(module)
+        return {
+            r.name: (str(getattr(r, "kind", "resource")), tuple(getattr(r, "types", ()) or ()))
+            for r in module.ALL_RULES
+        }
+    except Exception:  # noqa: BLE001 - evidence detail is optional, never a failure
+        sys.modules.pop(name, None)
+        return {}
 
 
 def _natural_key(s: str) -> list[Any]:

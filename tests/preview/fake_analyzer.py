@@ -2,8 +2,9 @@
 
 It honours the `AnalysisResult` contract (offline_preview/analysis.py) and the
 `--policy-pack-config` file format (`{"all": level, "<rule>": level}` or
-`{"<rule>": {"enforcementLevel": level}}`), with three rules: a resource rule,
-a tag rule and a stack rule that correlates buckets with their encryption.
+`{"<rule>": {"enforcementLevel": level}}`), with four rules: a resource rule,
+a tag rule, a stack-level rule (a trail exists) and a stack rule that
+correlates buckets with their encryption.
 """
 
 from __future__ import annotations
@@ -32,6 +33,15 @@ RULES = (
         controls=("G1",),
         frameworks=("SOC 2 CC6.1",),
         remediation="Add the missing tags through the stack's tag transform.",
+    ),
+    PolicyInfo(
+        name="cloudtrail-present",
+        description="The stack has a CloudTrail trail.",
+        enforcement="mandatory",
+        severity="high",
+        controls=("L1",),
+        frameworks=("EU AI Act Art. 12 (record-keeping)", "HIPAA 164.312(b) (audit controls)"),
+        remediation="Add an aws.cloudtrail.Trail.",
     ),
     PolicyInfo(
         name="bucket-encryption-present",
@@ -103,6 +113,8 @@ def analyze(recording: Recording, config: str | dict) -> AnalysisResult:
             flag(
                 "bucket-encryption-present", "No encryption configuration for this bucket.", bucket
             )
+    if not recording.of_type("aws:cloudtrail/trail:Trail"):
+        flag("cloudtrail-present", "No CloudTrail trail in the stack.")
     policies = [PolicyInfo(**{**r.__dict__, "enforcement": levels[r.name]}) for r in RULES]
     return AnalysisResult(
         pack_name="fake-pack",

@@ -1,0 +1,139 @@
+"""The real stacks under the real policy pack: what `make preview` does on a fresh clone.
+
+The prod preview runs once per session (`prod_report`); the other cases run
+the CLI in-process.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import jsonschema
+import yaml
+
+from offline_preview.engine import REPO_ROOT
+from offline_preview.markdown import render_markdown
+from offline_preview.report import STACK_TYPE
+from offline_preview.sarif import to_sarif
+
+from .conftest import SARIF_SCHEMA, copy_project
+
+
+def test_prod_preview_has_no_mandatory_violation(prod_report):
+    assert [(v.policy, v.resource_name, v.message) for v in prod_report.mandatory] == []
+    assert prod_report.exit_code == 0
+
+
+def test_prod_preview_analyzed_every_custom_resource(prod_report):
+    customs = [r for r in prod_report.recording.resources if r.custom]
+    assert prod_report.analysis.resources_analyzed == len(customs)
+    assert prod_report.analysis.pack_name == "regulated-inference"
+    assert prod_report.policy_config == "policies/config/prod.json"
+
+
+def test_prod_resources_are_grouped_under_our_components(prod_report):
+    tree = prod_report.component_tree()
+    kinds = {g.kind for g in tree.walk() if g.resource is not None}
+    assert {"EncryptionKeys", "IsolatedNetwork", "SecureBucket", "AuditTrail"} <= kinds
+    # Everything the program declares sits in a component; only providers are top-level.
+    assert {r.type.split(":")[0] + ":" + r.type.split(":")[1] for r in tree.members} <= {
+        "pulumi:providers"
+    }
+
+
+def test_prod_coverage_cites_the_resources_each_rule_judged(prod_report):
+    judged = prod_report.rule_resources()
+    keys = [r.name for r in prod_report.recording.of_type("aws:kms/key:Key")]
+    assert keys and set(keys) <= set(judged["kms-key-rotation"])
+    coverage = prod_report.coverage()
+    assert {"GDPR", "HIPAA", "SOC 2", "ISO 27001", "EU AI Act"} <= set(coverage)
+
+
+def test_prod_sarif_is_schema_valid(prod_report):
+    schema = json.loads(SARIF_SCHEMA.read_text())
+    jsonschema.Draft4Validator(schema).validate(to_sarif(prod_report))
+
+
+def test_prod_markdown_diagram_shows_the_platform_and_models(prod_report):
+    md = render_markdown(prod_report)
+    diagram = md.split("```mermaid\n")[1].split("```")[0]
+    for kind in ("EncryptionKeys", "IsolatedNetwork", "AuditTrail"):
+        assert f"<b>{kind}</b>" in diagram
+    assert " --> " in diagram
+
+
+def test_prod_stack_export_round_trips_as_json(prod_report, tmp_path):
+    from offline_preview.stack_export import render_export
+
+    dep = json.loads(render_export(prod_report.recording))["deployment"]
+    assert dep["resources"][0]["type"] == STACK_TYPE
+    assert len(dep["resources"]) == len(prod_report.recording.resources)
+
+
+def test_dev_preview_exits_0(run_cli, real_analyze):
+    r = run_cli("--stack", "dev", "--format", "json", analyze=real_analyze)
+    data = json.loads(r.out)
+    assert (r.code, data["summary"]["mandatoryViolations"]) == (0, 0), data["violations"]
+    assert data["policyPack"]["config"] == "policies/config/dev.json"
+
+
+INJECTED_PROGRAM = textwrap.dedent(
+    f'''
+    """The real stack program, plus one hand-written resource that breaks a rule."""
+    import runpy
+
+    import pulumi_aws as aws
+
+    runpy.run_path({str(REPO_ROOT / "stacks" / "__main__.py")!r}, run_name="__pulumi_main__")
+    aws.sns.Topic("unencrypted-alerts")  # no kms_master_key_id: control E6
+    '''
+)
+
+
+def test_prod_with_an_injected_violation_exits_1_and_names_it(run_cli, real_analyze, tmp_path):
+    project = copy_project(REPO_ROOT, tmp_path / "injected", "prod")
+    (project / "program").mkdir()
+    (project / "program" / "__main__.py").write_text(INJECTED_PROGRAM)
+    doc = yaml.safe_load((project / "Pulumi.yaml").read_text())
+    doc["main"] = "program/"
+    (project / "Pulumi.yaml").write_text(yaml.safe_dump(doc))
+    r = run_cli(
+        "--project-dir",
+        str(project),
+        "--stack",
+        "prod",
+        "--policy-pack",
+        str(REPO_ROOT / "policies"),
+        "--format",
+        "json",
+        analyze=real_analyze,
+    )
+    assert r.code == 1
+    found = [
+        (v["policy"], v["resourceName"])
+        for v in json.loads(r.out)["violations"]
+        if v["enforcement"] == "mandatory"
+    ]
+    assert ("sns-topic-cmk", "unencrypted-alerts") in found
+
+
+def test_prod_with_invalid_config_exits_2_with_the_config_message(run_cli, real_analyze, tmp_path):
+    def one_instance(config):
+        config["regulated-inference:models"][0]["instanceCount"] = 1
+
+    project = copy_project(REPO_ROOT, tmp_path / "bad", "prod", one_instance)
+    r = run_cli(
+        "--project-dir",
+        str(project),
+        "--stack",
+        "prod",
+        "--policy-pack",
+        str(REPO_ROOT / "policies"),
+        analyze=real_analyze,
+    )
+    assert r.code == 2
+    assert r.err.startswith(
+        "error: invalid stack config: regulated-inference:models[0].instanceCount = 1: "
+    )
+    assert len(r.err.strip().splitlines()) == 1
