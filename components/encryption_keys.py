@@ -72,10 +72,20 @@ class EncryptionKeysArgs(TypedDict):
     """CloudWatch Logs may use the logs key only for log groups under this prefix (e.g. /regulated-inference/prod/)."""
     trail_name: str
     """Name of the CloudTrail trail allowed to encrypt with the audit key (aws:SourceArn)."""
+    extra_log_group_patterns: NotRequired[list[str]]
+    """More log-group name patterns the logs key serves, for AWS-named groups the stack pre-creates
+    encrypted (e.g. `/aws/sagemaker/Endpoints/*-prod`). Default none."""
     deletion_window_days: NotRequired[int]
     """Days before a scheduled deletion takes effect, 7–30; default 30."""
     partition: NotRequired[str]
     """AWS partition; default "aws"."""
+
+
+def _log_group_arns(args: EncryptionKeysArgs) -> str | list[str]:
+    acct, region, part = args["account_id"], args["region"], args.get("partition", "aws")
+    patterns = [f"{args['log_group_prefix']}*", *args.get("extra_log_group_patterns", [])]
+    arns = [f"arn:{part}:logs:{region}:{acct}:log-group:{p}" for p in patterns]
+    return arns[0] if len(arns) == 1 else arns
 
 
 def key_policy(purpose: str, args: EncryptionKeysArgs) -> str:
@@ -122,11 +132,7 @@ def key_policy(purpose: str, args: EncryptionKeysArgs) -> str:
                     "kms:DescribeKey",
                 ],
                 "Resource": "*",
-                "Condition": {
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": f"arn:{part}:logs:{region}:{acct}:log-group:{args['log_group_prefix']}*"
-                    }
-                },
+                "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": _log_group_arns(args)}},
             },
             {
                 "Sid": "CloudWatchAlarmsPublishToEncryptedTopics",

@@ -64,6 +64,8 @@ def build_platform(cfg: StackConfig) -> Platform:
             "partition": partition,
             "log_group_prefix": log_group_prefix,
             "trail_name": trail_name,
+            # SageMaker writes endpoint logs to AWS-named groups; the stack pre-creates them encrypted.
+            "extra_log_group_patterns": [f"/aws/sagemaker/Endpoints/*-{stack}"],
             "deletion_window_days": cfg.keys.deletion_window_days,
         },
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 
 import pytest
@@ -65,12 +66,19 @@ def test_prod_audit_bucket_is_worm_for_seven_years_in_compliance_mode(prod):
     assert writer["Condition"]["ArnLike"]["aws:SourceArn"] == trail.outputs["arn"]
 
 
-def test_prod_log_retention_at_least_365(prod):
+def test_prod_log_groups_are_encrypted_retained_and_usable_by_cloudwatch_logs(prod):
+    """Each log group's KMS key must let CloudWatch Logs use it for that group, or creation fails."""
+    keys = {k.outputs["arn"]: json.loads(k.inputs["policy"]) for k in prod.of_type("aws:kms/key:Key")}
     groups = prod.of_type("aws:cloudwatch/logGroup:LogGroup")
-    assert groups
+    assert len(groups) >= 3
     for g in groups:
-        assert g.inputs["retentionInDays"] >= 365 and g.inputs["kmsKeyId"].startswith("arn:aws:kms:eu-west-2:")
-        assert g.inputs["name"].startswith("/regulated-inference/prod/")
+        assert g.inputs["retentionInDays"] >= 365
+        doc = keys[g.inputs["kmsKeyId"]]
+        st = next(s for s in doc["Statement"] if s["Sid"] == "CloudWatchLogsForOurLogGroups")
+        patterns = st["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+        patterns = patterns if isinstance(patterns, list) else [patterns]
+        arn = g.outputs["arn"]
+        assert any(fnmatch.fnmatchcase(arn, p) for p in patterns), (arn, patterns)
 
 
 def test_trail_records_data_events_of_model_and_capture_buckets(prod):
