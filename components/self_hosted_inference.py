@@ -49,6 +49,8 @@ LOADER_RESOURCES = {
     "requests": {"cpu": "250m", "memory": "256Mi"},
     "limits": {"cpu": "1", "memory": "1Gi"},
 }
+#: pulumi-kubernetes reads this annotation as the await timeout of the resource.
+PULUMI_TIMEOUT_ANNOTATION = "pulumi.com/timeoutSeconds"
 #: Pods may take this long to stop serving (drain in-flight requests).
 TERMINATION_GRACE_SECONDS = 60
 
@@ -566,11 +568,12 @@ class SelfHostedInference(pulumi.ComponentResource):
             if args.get("loader") is not None:
                 # The pod identity webhook would otherwise give the server credentials too.
                 annotations[k8s.IRSA_SKIP_CONTAINERS_ANNOTATION] = SERVER_CONTAINER
-            deploy_annotations = (
-                {"regulated-inference/canary-weight": str(canary.weight)}
-                if track_name == k8s.TRACK_CANARY and canary is not None
-                else {}
-            )
+            progress_deadline = args["probes"].startup_seconds + 300
+            # Pulumi waits for the rollout; its default 10-minute wait is shorter than a
+            # large model's start-up, so wait as long as Kubernetes itself does (+2 min).
+            deploy_annotations = {PULUMI_TIMEOUT_ANNOTATION: str(progress_deadline + 120)}
+            if track_name == k8s.TRACK_CANARY and canary is not None:
+                deploy_annotations["regulated-inference/canary-weight"] = str(canary.weight)
             # No spec.replicas: the HPA owns the count (with server-side apply a
             # declared count would conflict with the autoscaler's writes).
             deployments[track_name] = kubernetes.apps.v1.Deployment(
@@ -589,13 +592,21 @@ class SelfHostedInference(pulumi.ComponentResource):
                     },
                     "revision_history_limit": 5,
                     "min_ready_seconds": 10,
-                    "progress_deadline_seconds": args["probes"].startup_seconds + 300,
+                    "progress_deadline_seconds": progress_deadline,
                     "template": {
                         "metadata": {"labels": labels, "annotations": annotations},
                         "spec": pod_spec(args, plan, spec, track_name, role.arn, model_uri),
                     },
                 },
-                opts=after_policies,
+                opts=pulumi.ResourceOptions.merge(
+                    after_policies,
+                    pulumi.ResourceOptions(
+                        custom_timeouts=pulumi.CustomTimeouts(
+                            create=f"{progress_deadline + 120}s",
+                            update=f"{progress_deadline + 120}s",
+                        )
+                    ),
+                ),
             )
             lo, hi = bounds[track_name]
             kubernetes.autoscaling.v2.HorizontalPodAutoscaler(

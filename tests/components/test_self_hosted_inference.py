@@ -556,6 +556,13 @@ def test_replica_ratio_split_and_autoscalers(rec):
     assert all("replicas" not in d["spec"] for d in deployments(rec).values())
 
 
+def test_pulumi_waits_as_long_as_the_rollout_may_take(rec):
+    for d in deployments(rec).values():
+        deadline = d["spec"]["progressDeadlineSeconds"]
+        assert deadline == 600 + 300  # start-up budget + 5 minutes
+        assert int(d["metadata"]["annotations"]["pulumi.com/timeoutSeconds"]) > deadline
+
+
 def test_pod_disruption_budget_covers_both_tracks(rec):
     pdb = _ints(rec.one(PDB).inputs)["spec"]
     assert pdb["selector"] == {"matchLabels": {"regulated-inference/model": "credit-risk"}}
