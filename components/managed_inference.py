@@ -115,7 +115,7 @@ class ManagedInferenceArgs(TypedDict):
     min_instances: NotRequired[int]
     """Autoscaling floor; default instance_count."""
     max_instances: NotRequired[int]
-    """Autoscaling ceiling; default instance_count."""
+    """Autoscaling ceiling; default instance_count. Scaling is registered only when max > min."""
     target_invocations_per_instance: NotRequired[int]
     """Target tracking value; default 100 per minute."""
     callers: NotRequired[list[str]]
@@ -357,33 +357,37 @@ class ManagedInference(pulumi.ComponentResource):
             opts=child,
         )
 
-        resource_id = pulumi.Output.concat("endpoint/", endpoint.name, "/variant/", variant)
-        target = aws.appautoscaling.Target(
-            f"{name}-scaling-target",
-            service_namespace="sagemaker",
-            scalable_dimension="sagemaker:variant:DesiredInstanceCount",
-            resource_id=resource_id,
-            min_capacity=args.get("min_instances", count),
-            max_capacity=args.get("max_instances", count),
-            opts=child,
-        )
-        aws.appautoscaling.Policy(
-            f"{name}-scaling-policy",
-            name=f"{endpoint_name}-invocations-per-instance",
-            policy_type="TargetTrackingScaling",
-            service_namespace=target.service_namespace,
-            scalable_dimension=target.scalable_dimension,
-            resource_id=target.resource_id,
-            target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
-                target_value=args.get("target_invocations_per_instance", 100),
-                predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
-                    predefined_metric_type="SageMakerVariantInvocationsPerInstance"
+        # Registered only when the range allows scaling. AWS refuses an endpoint update that
+        # changes the instance type of a registered scalable target (docs/lifecycle.md).
+        low, high = args.get("min_instances", count), args.get("max_instances", count)
+        if high > low:
+            resource_id = pulumi.Output.concat("endpoint/", endpoint.name, "/variant/", variant)
+            target = aws.appautoscaling.Target(
+                f"{name}-scaling-target",
+                service_namespace="sagemaker",
+                scalable_dimension="sagemaker:variant:DesiredInstanceCount",
+                resource_id=resource_id,
+                min_capacity=low,
+                max_capacity=high,
+                opts=child,
+            )
+            aws.appautoscaling.Policy(
+                f"{name}-scaling-policy",
+                name=f"{endpoint_name}-invocations-per-instance",
+                policy_type="TargetTrackingScaling",
+                service_namespace=target.service_namespace,
+                scalable_dimension=target.scalable_dimension,
+                resource_id=target.resource_id,
+                target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
+                    target_value=args.get("target_invocations_per_instance", 100),
+                    predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
+                        predefined_metric_type="SageMakerVariantInvocationsPerInstance"
+                    ),
+                    scale_in_cooldown=300,
+                    scale_out_cooldown=60,
                 ),
-                scale_in_cooldown=300,
-                scale_out_cooldown=60,
-            ),
-            opts=child,
-        )
+                opts=child,
+            )
 
         invoke = aws.iam.Policy(
             f"{name}-invoke",
@@ -440,7 +444,9 @@ class ManagedInference(pulumi.ComponentResource):
                 kms_key_id=record.kms_key_arn,
                 bucket_key_enabled=True,
                 tags=tags,
-                opts=child,
+                # A record is permanent (Object Lock): a later version adds a record, and
+                # Pulumi forgets this one instead of trying to delete a locked object.
+                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
             )
             self.deployment_record_key = obj.key
 

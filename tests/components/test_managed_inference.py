@@ -285,3 +285,11 @@ def test_invalid_args_are_refused_before_any_resource(change, arg, fragment):
     assert [
         r for r in rec.resources if r.type.startswith(("aws:sagemaker", "aws:iam", "regulated"))
     ] == []
+
+
+def test_fixed_capacity_registers_no_scaling_target():
+    # AWS refuses an endpoint update that changes the instance type of a registered
+    # scalable target, so a fixed-size variant is never registered.
+    rec = run(min_instances=2, max_instances=2)
+    assert rec.of_type("aws:appautoscaling/target:Target") == []
+    assert rec.of_type("aws:appautoscaling/policy:Policy") == []
