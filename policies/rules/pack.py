@@ -8,6 +8,7 @@ could not be checked, the wrapper raises `UnknownValueError`, which the policy S
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pulumi_policy import (
@@ -47,15 +48,46 @@ def _res_from_args(args: Any) -> Res:
     )
 
 
+class _LazyPlain(Mapping):
+    """Plain view of a resource's properties, converted on first use.
+
+    A stack rule reads a few resource types; converting only what it reads keeps
+    AnalyzeStack cheap on large stacks.
+    """
+
+    __slots__ = ("_raw", "_data")
+
+    def __init__(self, raw: Any):
+        self._raw = raw
+        self._data: dict | None = None
+
+    def _plain(self) -> dict:
+        if self._data is None:
+            self._data = plain(self._raw)
+        return self._data
+
+    def __getitem__(self, key: str) -> Any:
+        return self._plain()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._plain())
+
+    def __len__(self) -> int:
+        return len(self._plain())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._plain()
+
+
 def _res_from_policy_resource(r: Any) -> Res:
     provider = r.provider
     return Res(
         type=r.resource_type,
         name=r.name,
         urn=r.urn,
-        props=plain(r.props),
+        props=_LazyPlain(r.props),  # type: ignore[arg-type]
         provider_type=provider.resource_type if provider else None,
-        provider=plain(provider.props) if provider else None,
+        provider=_LazyPlain(provider.props) if provider else None,  # type: ignore[arg-type]
         provider_urn=provider.urn if provider else None,
         parent=r.parent.urn if r.parent is not None else None,
         dependencies=tuple(d.urn for d in r.dependencies),

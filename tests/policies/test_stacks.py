@@ -1,0 +1,125 @@
+"""Our own dev and prod stacks through the pack, exactly as `pulumi preview --policy-pack` would run them."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from offline_preview.engine import RecordedResource, run_stack_program
+
+from .conftest import DEV_CONFIG, PROD_CONFIG
+
+TAGS = {
+    "owner": "x@example.com",
+    "environment": "prod",
+    "data-classification": "confidential",
+    "cost-center": "c",
+}
+
+
+@pytest.fixture(scope="module")
+def recordings():
+    return {stack: run_stack_program(stack) for stack in ("dev", "prod")}
+
+
+def _describe(violations) -> list[str]:
+    return [f"{v.policy} on {v.resource_type} {v.resource_name}: {v.message}" for v in violations]
+
+
+def _keys(result) -> set[tuple[str, str | None, str]]:
+    return {(v.policy, v.resource_name, v.message) for v in result.violations}
+
+
+@pytest.fixture(scope="module")
+def prod_baseline(pack, recordings):
+    """What the unmodified prod stack reports: injected changes are judged against it."""
+    return _keys(pack.analyze(recordings["prod"], PROD_CONFIG))
+
+
+@pytest.mark.parametrize("stack,config", [("dev", DEV_CONFIG), ("prod", PROD_CONFIG)])
+def test_stack_has_no_mandatory_violation(pack, recordings, stack, config):
+    result = pack.analyze(recordings[stack], config)
+    assert _describe(result.mandatory) == []
+    assert result.resources_analyzed > 50
+
+
+def test_prod_with_injected_open_ingress_rule(pack, recordings, prod_baseline):
+    rec = copy.deepcopy(recordings["prod"])
+    sg = next(r for r in rec.resources if r.type == "aws:ec2/securityGroup:SecurityGroup")
+    stack_urn = rec.resources[0].urn
+    urn = (
+        stack_urn.rsplit("::", 1)[0].replace(
+            "pulumi:pulumi:Stack", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+        )
+        + "::debug-ssh"
+    )
+    inputs = {
+        "securityGroupId": sg.outputs["id"] if "id" in sg.outputs else sg.id,
+        "cidrIpv4": "0.0.0.0/0",
+        "ipProtocol": "tcp",
+        "fromPort": 22,
+        "toPort": 22,
+        "tags": TAGS,
+    }
+    rec.resources.append(
+        RecordedResource(
+            urn=urn,
+            type="aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+            name="debug-ssh",
+            custom=True,
+            id="sgr-0123456789abcdef0",
+            inputs=inputs,
+            outputs={**inputs, "region": "eu-west-2"},
+            parent=None,
+            dependencies=[sg.urn],
+            property_dependencies={"securityGroupId": [sg.urn]},
+            provider=sg.provider,
+        )
+    )
+    result = pack.analyze(rec, PROD_CONFIG)
+    assert _keys(result) - prod_baseline == {
+        (
+            "no-ingress-from-internet",
+            "debug-ssh",
+            "cidrIpv4 0.0.0.0/0 opens the security group to the internet",
+        )
+    }
+    assert prod_baseline - _keys(result) == set()
+
+
+def test_prod_with_one_public_access_flag_off(pack, recordings, prod_baseline):
+    rec = copy.deepcopy(recordings["prod"])
+    trail_bucket = rec.one("aws:cloudtrail/trail:Trail").inputs["s3BucketName"]
+    pab = next(
+        r
+        for r in rec.resources
+        if r.type == "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+        and r.inputs["bucket"] != trail_bucket
+    )
+    pab.inputs["restrictPublicBuckets"] = False
+    pab.outputs["restrictPublicBuckets"] = False
+    result = pack.analyze(rec, PROD_CONFIG)
+    assert _keys(result) - prod_baseline == {
+        ("s3-public-access-block-complete", pab.name, "restrictPublicBuckets is not true")
+    }
+
+
+def test_prod_with_stricter_retention_config(pack, recordings, prod_baseline):
+    cfg = json.loads(PROD_CONFIG.read_text())
+    cfg["cloudwatch-log-retention"]["minRetentionDays"] = 3653  # ten years
+    result = pack.analyze(recordings["prod"], cfg)
+    log_groups = {r.name for r in recordings["prod"].of_type("aws:cloudwatch/logGroup:LogGroup")}
+    new = _keys(result) - prod_baseline
+    assert log_groups
+    assert {p for p, _, _ in new} == {"cloudwatch-log-retention"}
+    assert {n for _, n, _ in new} == log_groups
+
+
+def test_dev_stack_in_eu_west_2_is_allowed(recordings):
+    provider = next(r for r in recordings["dev"].resources if r.type == "pulumi:providers:aws")
+    assert (
+        provider.inputs["region"]
+        in json.loads(DEV_CONFIG.read_text())["aws-provider-region-allowed"]["allowedRegions"]
+    )
