@@ -185,13 +185,34 @@ class QualityGateConfig(ConfigModel):
         return not self.minimum and not self.maximum
 
 
+class RegisteredVersion(ConfigModel):
+    """One registered version of a model: what it is and how it evaluated."""
+
+    image: str
+    """Serving container by digest, from ECR in the home region."""
+    artifact_key: str | None = None
+    """Key of model.tar.gz in the model-artifacts bucket; default `<name>/<version>/model.tar.gz`."""
+    evaluation: dict[str, float] = {}
+    """Evaluation results of this version (the quality gate's input)."""
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str) -> str:
+        sm.parse_ecr_image(value)
+        return value
+
+
 class ModelConfig(ConfigModel):
-    """One model version to deploy."""
+    """One model deployment: which registered version runs, where, at which stage."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
     """Model name, lowercase with hyphens (used in resource names)."""
     version: str = Field(pattern=_VERSION)
-    """The registered version deployed. Setting it back to an earlier version is the rollback."""
+    """The version deployed. With `versions`, changing this one line deploys (or rolls back to)
+    another registered version through the same guarded path."""
+    versions: dict[str, RegisteredVersion] = {}
+    """Registered versions (version → image, artifactKey, evaluation). When set, `image`,
+    `artifactKey` and `evaluation` come from `versions[version]`."""
     kubernetes: KubernetesConfig | None = None
     """Self-host on Kubernetes instead of SageMaker (see the self-hosting guide)."""
     image: str | None = None
@@ -225,6 +246,38 @@ class ModelConfig(ConfigModel):
     @property
     def runs_on_sagemaker(self) -> bool:
         return self.kubernetes is None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _select_version(cls, data: Any) -> Any:
+        """Fill image / artifactKey / evaluation from the registered entry of `version`."""
+        if not isinstance(data, dict) or not data.get("versions"):
+            return data
+        versions = data["versions"]
+        version = str(data.get("version"))
+        if not isinstance(versions, dict) or version not in {str(k) for k in versions}:
+            registered = sorted(str(k) for k in versions) if isinstance(versions, dict) else []
+            raise RuleViolation(
+                "version", version, f"is not a registered version (versions: {registered})"
+            )
+        entry = next(v for k, v in versions.items() if str(k) == version)
+        if not isinstance(entry, dict):
+            return data
+        data = dict(data)
+        defaults = {
+            "image": entry.get("image"),
+            "artifactKey": entry.get("artifactKey") or f"{data.get('name')}/{version}/model.tar.gz",
+            "evaluation": entry.get("evaluation", {}),
+        }
+        for key, value in defaults.items():
+            if key in data and data[key] != value:
+                raise RuleViolation(
+                    key,
+                    data[key],
+                    f"set both here and in versions[{version}]; keep it in versions only",
+                )
+            data[key] = value
+        return data
 
     @field_validator("image")
     @classmethod
@@ -336,8 +389,12 @@ class ModelConfig(ConfigModel):
         return failures
 
     def config_sha256(self) -> str:
-        """sha256 of this model's config as written (camelCase JSON, sorted keys)."""
-        return sm.sha256_json(self.model_dump(mode="json", by_alias=True, exclude_none=True))
+        """sha256 of the deployed config (camelCase JSON, sorted keys): the selected version's
+        image, artifact and evaluation, without the rest of the registry, so registering another
+        version changes nothing and rolling back gives the earlier hash again."""
+        return sm.sha256_json(
+            self.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"versions"})
+        )
 
 
 # -- Bedrock ---------------------------------------------------------------------
@@ -616,6 +673,7 @@ __all__ = [
     "ModelConfig",
     "MonitoringConfig",
     "QualityGateConfig",
+    "RegisteredVersion",
     "RolloutConfig",
     "check_models",
 ]

@@ -425,3 +425,71 @@ def test_foundation_model_arns_cover_models_and_profile_regions():
     assert b.inference_profile_arns("eu-west-2", "111122223333") == [
         "arn:aws:bedrock:eu-west-2:111122223333:inference-profile/eu.anthropic.claude-3-haiku-20240307-v1:0"
     ]
+
+
+# -- registered versions: the one-line rollback ---------------------------------------------
+
+
+def registry_model() -> dict[str, Any]:
+    m = production_model()
+    for key in ("image", "artifactKey", "evaluation"):
+        del m[key]
+    m["versions"] = {
+        "2.2.1": {
+            "image": f"{ECR}/fraud-scorer@sha256:{'1' * 64}",
+            "evaluation": {"accuracy": 0.955, "biasDisparity": 0.04},
+        },
+        "2.3.0": {
+            "image": f"{ECR}/fraud-scorer@sha256:{'2' * 64}",
+            "evaluation": {"accuracy": 0.96, "biasDisparity": 0.03},
+        },
+    }
+    return m
+
+
+def test_version_selects_image_artifact_and_evaluation_from_the_registry():
+    r = raw()
+    r["models"][0] = registry_model()
+    m = load(r).models[0]
+    assert m.image.endswith("2" * 64) and m.artifact_key == "fraud-scorer/2.3.0/model.tar.gz"
+    assert m.evaluation == {"accuracy": 0.96, "biasDisparity": 0.03}
+    r["models"][0]["version"] = "2.2.1"  # the one-line rollback
+    back = load(r).models[0]
+    assert back.image.endswith("1" * 64) and back.artifact_key == "fraud-scorer/2.2.1/model.tar.gz"
+    assert back.evaluation == {"accuracy": 0.955, "biasDisparity": 0.04}
+
+
+def test_unregistered_version_is_refused():
+    r = raw()
+    r["models"][0] = registry_model()
+    r["models"][0]["version"] = "2.4.0"
+    e = error(r)
+    assert e.key == f"{NS}:models[0].version" and e.value == "2.4.0"
+    assert "is not a registered version (versions: ['2.2.1', '2.3.0'])" in e.rule
+
+
+def test_image_in_two_places_is_refused():
+    r = raw()
+    r["models"][0] = registry_model()
+    r["models"][0]["image"] = f"{ECR}/fraud-scorer@sha256:{'9' * 64}"
+    e = error(r)
+    assert e.key == f"{NS}:models[0].image"
+    assert "set both here and in versions[2.3.0]" in e.rule
+
+
+def test_quality_gate_reads_the_selected_versions_evaluation():
+    r = raw()
+    r["models"][0] = registry_model()
+    r["models"][0]["versions"]["2.2.1"]["evaluation"]["accuracy"] = 0.93
+    r["models"][0]["version"] = "2.2.1"
+    e = error(r)
+    assert e.key == f"{NS}:models[0].evaluation.accuracy" and e.value == 0.93
+    assert "version 2.2.1 of fraud-scorer cannot be deployed to prod" in e.rule
+
+
+def test_registering_a_version_does_not_change_the_deployed_hash():
+    r = raw()
+    r["models"][0] = registry_model()
+    before = load(r).models[0].config_sha256()
+    r["models"][0]["versions"]["2.4.0"] = {"image": f"{ECR}/fraud-scorer@sha256:{'4' * 64}"}
+    assert load(r).models[0].config_sha256() == before

@@ -203,16 +203,23 @@ def test_dev_runs_one_cheap_model_with_bedrock(dev):
 # -- lifecycle through config changes ------------------------------------------------------
 
 
-def _set_version(version: str, evaluation: dict | None = None):
+def _deploy(version: str, register: dict | None = None):
+    """The config change of a deployment: optionally register a version, then select it."""
+
     def mutate(cfg: dict) -> None:
         for m in cfg[f"{NS}:models"]:
             if m["name"] == "fraud-scorer":
+                if register is not None:
+                    m["versions"][version] = register
                 m["version"] = version
-                m["artifactKey"] = f"fraud-scorer/{version}/model.tar.gz"
-                if evaluation:
-                    m["evaluation"] = evaluation
 
     return mutate
+
+
+NEW_VERSION = {
+    "image": "111122223333.dkr.ecr.eu-west-2.amazonaws.com/models/fraud-scorer@sha256:" + "7" * 64,
+    "evaluation": {"accuracy": 0.97, "auc": 0.985, "biasDisparity": 0.02},
+}
 
 
 def _fraud_index() -> int:
@@ -224,24 +231,48 @@ def _fraud(rec, typ: str):
     return [r for r in rec.of_type(typ) if r.name.startswith("fraud-scorer-")]
 
 
-def test_new_version_is_a_new_config_on_the_same_endpoint_and_rollback_restores_it(prod):
+def test_new_version_is_a_new_config_on_the_same_endpoint(prod):
     [old_config] = _fraud(prod, CONFIG)
-    new = run_stack_with("prod", _set_version("2.4.0"))
+    new = run_stack_with("prod", _deploy("2.4.0", NEW_VERSION))
     [new_config] = _fraud(new, CONFIG)
     assert new_config.name != old_config.name
     assert new_config.outputs["name"].startswith("fraud-scorer-prod-2-4-0-")
     [endpoint] = [e for e in new.of_type(ENDPOINT) if e.inputs["name"] == "fraud-scorer-prod"]
     assert endpoint.inputs["endpointConfigName"] == new_config.outputs["name"]
-    # Rollback: the one-line change back to 2.3.0 (with its artifact) restores the same config.
-    back = run_stack_with("prod", _set_version("2.3.0"))
-    [again] = _fraud(back, CONFIG)
-    assert again.name == old_config.name and again.outputs["name"] == old_config.outputs["name"]
+    assert endpoint.inputs["deploymentConfig"]["blueGreenUpdatePolicy"]  # the guarded path
+    [model] = _fraud(new, MODEL)
+    assert model.inputs["primaryContainer"]["image"] == NEW_VERSION["image"]
+    assert model.inputs["primaryContainer"]["modelDataUrl"].endswith(
+        "/fraud-scorer/2.4.0/model.tar.gz"
+    )
+
+
+def test_one_line_rollback_deploys_the_registered_previous_version(prod):
+    back = run_stack_with("prod", _deploy("2.2.1"))  # only `version:` changes
+    [config] = _fraud(back, CONFIG)
+    assert config.outputs["name"].startswith("fraud-scorer-prod-2-2-1-")
+    [model] = _fraud(back, MODEL)
+    versions = [m for m in sagemaker_models("prod") if m["name"] == "fraud-scorer"][0]["versions"]
+    assert model.inputs["primaryContainer"]["image"] == versions["2.2.1"]["image"]
+    record = [
+        json.loads(o.inputs["content"])
+        for o in back.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+        if json.loads(o.inputs["content"])["model"] == "fraud-scorer"
+    ][0]
+    assert record["version"] == "2.2.1" and record["evaluation"] == versions["2.2.1"]["evaluation"]
+
+
+def test_rolling_forward_then_back_restores_the_same_config(prod):
+    [original] = _fraud(prod, CONFIG)
+    again = run_stack_with("prod", _deploy("2.3.0", None))
+    [same] = _fraud(again, CONFIG)
+    assert (same.name, same.outputs["name"]) == (original.name, original.outputs["name"])
 
 
 def test_quality_gate_stops_a_prod_deployment_before_anything_is_registered():
     with pytest.raises(ConfigError) as info:
         run_stack_with(
-            "prod", _set_version("2.5.0", {"accuracy": 0.91, "auc": 0.99, "biasDisparity": 0.01})
+            "prod", _deploy("2.5.0", {**NEW_VERSION, "evaluation": {"accuracy": 0.91, "auc": 0.99}})
         )
     e = info.value
     assert e.key == f"{NS}:models[{_fraud_index()}].evaluation.accuracy" and e.value == 0.91
