@@ -29,7 +29,14 @@ from pathlib import Path
 from typing import TextIO
 
 from .analysis import AnalysisResult
-from .engine import REPO_ROOT, Recording, StackFileError, load_stack_config, run_stack_program
+from .engine import (
+    REPO_ROOT,
+    Recording,
+    StackFileError,
+    load_project,
+    load_stack_config,
+    run_stack_program,
+)
 from .report import EXIT_BAD_INPUT, EXIT_INTERNAL, PreviewReport, load_rule_scopes
 
 FORMATS = ("text", "json", "sarif", "markdown")
@@ -182,21 +189,16 @@ def run_preview(
             raise PreviewInputError(
                 f"no policy config for stack '{stack}': {config_path} does not exist"
             )
-    with progress.phase("program", f"running the {stack} stack program under simulated AWS"):
-        recording = run_stack_program(stack, config=cfg, project_dir=project)
-    analyze = analyze or default_analyzer()
-    with progress.phase(
-        "analysis",
-        f"analyzing {len(recording.resources)} resources with the policy pack ({pack.name})",
-    ):
-        try:
-            analysis = _call_analyze(analyze, recording, config_path, pack)
-        except PreviewInputError:
-            raise
-        except Exception as exc:  # a pack that fails to start, configure or answer
-            raise BrokenPackError(
-                f"the policy pack in {pack} failed: {type(exc).__name__}: {exc}"
-            ) from exc
+    if analyze is not None:
+        with progress.phase("program", f"running the {stack} stack program under simulated AWS"):
+            recording = run_stack_program(stack, config=cfg, project_dir=project)
+        with progress.phase(
+            "analysis",
+            f"analyzing {len(recording.resources)} resources with the policy pack ({pack.name})",
+        ):
+            analysis = _guarded(pack, lambda: _call_analyze(analyze, recording, config_path, pack))
+    else:
+        recording, analysis = _run_with_pack(stack, cfg, project, pack, config_path, progress)
     return PreviewReport(
         recording=recording,
         analysis=analysis,
@@ -205,6 +207,66 @@ def run_preview(
         project_dir=project,
         rule_scopes=load_rule_scopes(pack),
     )
+
+
+def _guarded(pack: Path, fn: Callable[[], AnalysisResult]) -> AnalysisResult:
+    try:
+        return fn()
+    except PreviewInputError:
+        raise
+    except Exception as exc:  # a pack that fails to start, configure or answer
+        raise BrokenPackError(
+            f"the policy pack in {pack} failed: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _run_with_pack(
+    stack: str,
+    cfg: dict[str, str],
+    project: Path,
+    pack: Path,
+    config_path: Path,
+    progress: Progress,
+) -> tuple[Recording, AnalysisResult]:
+    """Program and pack in parallel: the pack's process starts while the program runs.
+
+    Starting the pack (a Python process importing pulumi_policy and the rules)
+    takes about as long as a small stack program; overlapping the two is most
+    of the wall time a preview can save.
+    """
+    try:
+        from . import analyzer
+    except ImportError as exc:
+        raise PreviewInputError(f"the policy-pack driver is not available: {exc}") from exc
+    server = analyzer.PolicyPackServer(pack, project=load_project(project)["name"])
+    failure: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            server.start()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
+            failure.append(exc)
+
+    starter = threading.Thread(target=start, name="policy-pack-start", daemon=True)
+    starter.start()
+    try:
+        with progress.phase("program", f"running the {stack} stack program under simulated AWS"):
+            recording = run_stack_program(stack, config=cfg, project_dir=project)
+        with progress.phase(
+            "analysis",
+            f"analyzing {len(recording.resources)} resources with the policy pack ({pack.name})",
+        ):
+            starter.join()
+            if failure:
+                exc = failure[0]
+                raise BrokenPackError(
+                    f"the policy pack in {pack} failed to start: {type(exc).__name__}: {exc}"
+                ) from exc
+            analysis = _guarded(pack, lambda: server.analyze(recording, str(config_path)))
+    finally:
+        starter.join()
+        server.close()
+    return recording, analysis
 
 
 def _display_path(path: Path) -> str:
