@@ -23,7 +23,7 @@ GUARDRAIL = "aws:bedrock/guardrail:Guardrail"
     severity="medium",
     controls=("M1",),
     frameworks=MON,
-    types=(ALARM,),
+    types=(ALARM, "aws:cloudwatch/compositeAlarm:CompositeAlarm"),
     dev_advisory=True,
     remediation="Set alarm_actions to the stack's encrypted SNS alert topic and keep actions_enabled=True.",
 )

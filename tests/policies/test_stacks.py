@@ -123,3 +123,107 @@ def test_dev_stack_in_eu_west_2_is_allowed(recordings):
         provider.inputs["region"]
         in json.loads(DEV_CONFIG.read_text())["aws-provider-region-allowed"]["allowedRegions"]
     )
+
+
+# -- one injected misconfiguration at a time, on the real prod stack -------------------------
+
+
+def _first(rec, type_, pred=lambda r: True):
+    return next(r for r in rec.resources if r.type == type_ and pred(r))
+
+
+def _set(r, path, value):
+    """Change a property in inputs (Analyze) and outputs (AnalyzeStack); None removes it."""
+    for d in (r.inputs, r.outputs):
+        if value is None:
+            d.pop(path, None)
+        else:
+            d[path] = value
+
+
+def _drop(rec, type_, pred=lambda r: True):
+    rec.resources.remove(_first(rec, type_, pred))
+
+
+MUTATIONS = {
+    "log group without CMK": (
+        lambda rec: _set(_first(rec, "aws:cloudwatch/logGroup:LogGroup"), "kmsKeyId", None),
+        {"cloudwatch-log-group-cmk"},
+    ),
+    "trail without log-file validation": (
+        lambda rec: _set(
+            _first(rec, "aws:cloudtrail/trail:Trail"), "enableLogFileValidation", False
+        ),
+        {"cloudtrail-log-file-validation"},
+    ),
+    "endpoint config without data capture": (
+        lambda rec: _set(
+            _first(rec, "aws:sagemaker/endpointConfiguration:EndpointConfiguration"),
+            "dataCaptureConfig",
+            None,
+        ),
+        {"sagemaker-data-capture"},
+    ),
+    "endpoint without blue/green": (
+        lambda rec: _set(_first(rec, "aws:sagemaker/endpoint:Endpoint"), "deploymentConfig", None),
+        {"sagemaker-safe-deployment"},
+    ),
+    "model without network isolation": (
+        lambda rec: _set(_first(rec, "aws:sagemaker/model:Model"), "enableNetworkIsolation", False),
+        {"sagemaker-model-network-isolation"},
+    ),
+    "no Model Monitor schedule": (
+        lambda rec: _drop(rec, "aws:sagemaker/monitoringSchedule:MonitoringSchedule"),
+        {"sagemaker-model-monitor-schedule"},
+    ),
+    "no KMS interface endpoint": (
+        lambda rec: _drop(
+            rec,
+            "aws:ec2/vpcEndpoint:VpcEndpoint",
+            lambda r: r.inputs["serviceName"].endswith(".kms"),
+        ),
+        {"vpc-endpoints-for-services"},
+    ),
+    "no Bedrock invocation logging": (
+        lambda rec: _drop(
+            rec, "aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration"
+        ),
+        {"bedrock-invocation-logging"},
+    ),
+    "audit bucket without Object Lock retention": (
+        lambda rec: _drop(
+            rec, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"
+        ),
+        {"audit-bucket-worm"},
+    ),
+    "no VPC flow log": (lambda rec: _drop(rec, "aws:ec2/flowLog:FlowLog"), {"vpc-flow-logs"}),
+    "public subnet": (
+        lambda rec: _set(_first(rec, "aws:ec2/subnet:Subnet"), "mapPublicIpOnLaunch", True),
+        {"subnet-no-public-ip", "sagemaker-model-in-private-subnets"},
+    ),
+    "wildcard role policy": (
+        lambda rec: _set(
+            _first(rec, "aws:iam/rolePolicy:RolePolicy"),
+            "policy",
+            json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+                }
+            ),
+        ),
+        {"iam-no-wildcards"},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(MUTATIONS))
+def test_prod_with_one_injected_misconfiguration(pack, recordings, prod_baseline, name):
+    mutate, expected = MUTATIONS[name]
+    rec = copy.deepcopy(recordings["prod"])
+    mutate(rec)
+    result = pack.analyze(rec, PROD_CONFIG)
+    new = _keys(result) - prod_baseline
+    assert {p for p, _, _ in new} == expected, sorted(new)
+    assert all(v.enforcement == "mandatory" for v in result.violations if v.policy in expected)
+    assert prod_baseline - _keys(result) == set()
