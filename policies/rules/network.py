@@ -115,17 +115,13 @@ def vpc_endpoint_policy(r: Res, cfg: dict):
             "type": "array",
             "items": {"type": "string"},
             "description": "Service suffixes (after com.amazonaws.<region>.) every VPC needs an endpoint for.",
-            "default": [
-                "sagemaker.api",
-                "sagemaker.runtime",
-                "sts",
-                "kms",
-                "logs",
-                "monitoring",
-                "ecr.api",
-                "ecr.dkr",
-                "s3",
-            ],
+            "default": ["sts", "kms", "logs", "monitoring", "s3"],
+        },
+        "sagemakerServices": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Extra endpoints required when the stack runs SageMaker (API, runtime, image pulls).",
+            "default": ["sagemaker.api", "sagemaker.runtime", "ecr.api", "ecr.dkr"],
         },
         "bedrockServices": {
             "type": "array",
@@ -137,7 +133,7 @@ def vpc_endpoint_policy(r: Res, cfg: dict):
     remediation="Add aws.ec2.VpcEndpoint resources (Interface, private DNS; S3 as Gateway) for each service.",
 )
 def vpc_endpoints_for_services(stack: StackIndex, cfg: dict):
-    """Every VPC has endpoints for the AWS services the workloads call (no path via the internet)."""
+    """Every VPC has endpoints for the AWS services the stack uses (no path via the internet)."""
     have: dict[str, set[str]] = {}
     unknown_vpcs: set[str] = set()
     for e in stack.of_type(VPCE):
@@ -152,6 +148,8 @@ def vpc_endpoints_for_services(stack: StackIndex, cfg: dict):
                     svc.split(".", 3)[-1] if svc.startswith("com.amazonaws.") else svc
                 )
     required = list(cfg["requiredServices"])
+    if stack.of_prefix("aws:sagemaker/"):
+        required += cfg["sagemakerServices"]
     if stack.of_prefix("aws:bedrock"):
         required += cfg["bedrockServices"]
     for vpc in stack.of_type("aws:ec2/vpc:Vpc"):

@@ -85,7 +85,11 @@ class TestEndpointPolicy:
 
 
 class TestEndpointsForServices:
-    CFG = {"requiredServices": ["sts", "s3"], "bedrockServices": ["bedrock-runtime"]}
+    CFG = {
+        "requiredServices": ["sts", "s3"],
+        "bedrockServices": ["bedrock-runtime"],
+        "sagemakerServices": ["sagemaker.runtime"],
+    }
 
     def _stack(self, services, extra=()):
         vpc = res("aws:ec2/vpc:Vpc", {"id": "vpc-1"}, "vpc")
@@ -105,6 +109,12 @@ class TestEndpointsForServices:
         assert stack_violations(net.vpc_endpoints_for_services, self._stack(["sts"]), self.CFG) == [
             ("vpc", "VPC vpc has no endpoint for s3")
         ]
+
+    def test_sagemaker_adds_its_endpoints(self):
+        m = res("aws:sagemaker/model:Model", {}, "m")
+        assert stack_violations(
+            net.vpc_endpoints_for_services, self._stack(["sts", "s3"], [m]), self.CFG
+        ) == [("vpc", "VPC vpc has no endpoint for sagemaker.runtime")]
 
     def test_bedrock_adds_runtime(self):
         g = res("aws:bedrock/guardrail:Guardrail", {}, "g")
