@@ -30,6 +30,7 @@ endpoint whose invoke policy names the pilot callers only (docs/lifecycle.md).
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass, field
 from typing import Literal, NotRequired, TypedDict
 
@@ -46,6 +47,9 @@ _COMPONENT = "ManagedInference"
 #: endpoint config to use the same variant name as the old one.
 DEFAULT_VARIANT = "primary"
 _CAPACITY_PERCENT = "CAPACITY_PERCENT"
+_PACKAGE = re.compile(
+    r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/(?P<group>[a-z0-9-]+)/(?P<n>\d+)$"
+)
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,10 @@ class ManagedInferenceArgs(TypedDict):
     """IAM role names that may invoke the endpoint (a pilot: its pilot users only)."""
     environment: NotRequired[dict[str, str]]
     """Container environment (no secrets)."""
+    model_package_arn: NotRequired[str | None]
+    """Approved model-package version (`…:model-package/<model>/<n>`) the model is created from
+    (control G2). The package carries the image and artifact; `image_uri` and `artifact_key`
+    still scope the execution role and go into the deployment record."""
     deployment_record: NotRequired[DeploymentRecord | None]
     """Write the deployment record (recommended; the stack always does)."""
 
@@ -197,6 +205,15 @@ def _validate(args: ManagedInferenceArgs) -> sm.EcrImage:
         )
     if args.get("stage") == "pilot" and not args.get("callers"):
         raise bad("callers", args.get("callers"), "a pilot must name the roles allowed to use it")
+    package = args.get("model_package_arn")
+    if package is not None and not _PACKAGE.match(package):
+        raise bad(
+            "model_package_arn",
+            package,
+            f"a versioned model-package ARN of group {args['model_name']!r} in {args['region']}",
+        )
+    if package is not None and _PACKAGE.match(package)["group"] != args["model_name"]:
+        raise bad("model_package_arn", package, f"must be in the group {args['model_name']!r}")
     for role in args.get("callers") or []:
         if role.startswith("arn:") or "*" in role:
             raise bad("callers", role, "IAM role names (not ARNs, no wildcards)")
@@ -276,22 +293,34 @@ class ManagedInference(pulumi.ComponentResource):
             opts=child,
         )
 
+        package = args.get("model_package_arn")
         model_hash = sm.short_hash(
-            {"image": args["image_uri"], "artifact": args["artifact_key"], "env": environment}
+            {
+                "image": args["image_uri"],
+                "artifact": args["artifact_key"],
+                "env": environment,
+                "package": package,
+            }
         )
-        model = aws.sagemaker.Model(
-            f"{name}-model-{model_hash}",
-            name=sm.safe_name(args["model_name"], version, model_hash),
-            execution_role_arn=role.arn,
-            enable_network_isolation=True,
-            primary_container=aws.sagemaker.ModelPrimaryContainerArgs(
+        if package is not None:
+            container = aws.sagemaker.ModelPrimaryContainerArgs(
+                model_package_name=package, environment=environment or None
+            )
+        else:
+            container = aws.sagemaker.ModelPrimaryContainerArgs(
                 image=args["image_uri"],
                 mode="SingleModel",
                 model_data_url=pulumi.Output.concat(
                     "s3://", args["artifact_bucket_name"], "/", args["artifact_key"]
                 ),
                 environment=environment or None,
-            ),
+            )
+        model = aws.sagemaker.Model(
+            f"{name}-model-{model_hash}",
+            name=sm.safe_name(args["model_name"], version, model_hash),
+            execution_role_arn=role.arn,
+            enable_network_isolation=True,
+            primary_container=container,
             vpc_config=aws.sagemaker.ModelVpcConfigArgs(
                 subnets=list(args["subnet_ids"]),
                 security_group_ids=[args["security_group_id"]],
@@ -422,6 +451,7 @@ class ManagedInference(pulumi.ComponentResource):
                         "stage": args["stage"],
                         "image": args["image_uri"],
                         "imageDigest": f"sha256:{image.digest}",
+                        "modelPackage": package,
                         "artifactUri": f"s3://{r[2]}/{args['artifact_key']}",
                         "evaluation": dict(sorted(record.evaluation.items())),
                         "configSha256": record.config_sha256,

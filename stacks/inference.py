@@ -47,6 +47,16 @@ def thresholds(model: ModelConfig) -> Thresholds:
     )
 
 
+def model_package_arn(model: ModelConfig, platform: Platform) -> str | None:
+    """The registry package version the model deploys (group = model name), if configured."""
+    if model.model_package_version is None:
+        return None
+    return (
+        f"arn:{platform.partition}:sagemaker:{platform.region}:{platform.account_id}:"
+        f"model-package/{model.name}/{model.model_package_version}"
+    )
+
+
 def baseline_prefix(model: ModelConfig) -> str:
     drift = model.monitoring.drift
     if drift is not None and drift.baseline_prefix:
@@ -119,6 +129,7 @@ def build_managed_inference(cfg: StackConfig, platform: Platform) -> dict[str, A
                 "log_retention_days": cfg.logging.retention_days,
                 "callers": list(model.callers),
                 "environment": dict(model.environment),
+                "model_package_arn": model_package_arn(model, platform),
                 "deployment_record": DeploymentRecord(
                     bucket_name=platform.audit.bucket_name,
                     kms_key_arn=platform.keys.audit_key_arn,

@@ -194,6 +194,8 @@ class RegisteredVersion(ConfigModel):
     """Key of model.tar.gz in the model-artifacts bucket; default `<name>/<version>/model.tar.gz`."""
     evaluation: dict[str, float] = {}
     """Evaluation results of this version (the quality gate's input)."""
+    model_package_version: int | None = Field(default=None, ge=1)
+    """Version number of this model's package in the SageMaker Model Registry (group = model name)."""
 
     @field_validator("image")
     @classmethod
@@ -217,17 +219,21 @@ class ModelConfig(ConfigModel):
     """Self-host on Kubernetes instead of SageMaker (see the self-hosting guide)."""
     image: str | None = None
     """Serving container, by digest, from an ECR repository in the home region (`aws:region`)."""
+    model_package_version: int | None = Field(default=None, ge=1)
+    """Version of the approved package in the model registry (group named after the model) that the
+    endpoint deploys; required in prod (control G2). The pipeline registers it with `image` and
+    `artifactKey`, which the execution role is scoped to."""
     artifact_key: str | None = None
     """Object key of `model.tar.gz` in the stack's model-artifacts bucket, e.g.
     `fraud-scorer/2.3.0/model.tar.gz`; the execution role may read only this folder."""
     stage: Stage = "pilot"
-    """`pilot`: only `callers` may invoke it; `production`: serves everyone in `callers`, prod ≥ 2 instances."""
+    """`pilot`: a separate endpoint only the pilot users in `callers` may invoke; `production`."""
     callers: list[str] = []
     """IAM role names (this account) allowed to invoke the endpoint. A pilot must name its pilot users."""
     instance_type: str | None = None
     """SageMaker instance type, e.g. ml.m5.large. NVMe instance types are refused (KMS)."""
     instance_count: int = Field(default=1, ge=1, le=100)
-    """Initial instances; prod production-stage models need ≥ 2 (M5)."""
+    """Initial instances; prod needs ≥ 2 (M5), pilots included."""
     serverless: Any = None
     """Not supported; see the rule message."""
     capture_sampling_percent: int = Field(default=100, ge=0, le=100)
@@ -268,8 +274,11 @@ class ModelConfig(ConfigModel):
             "image": entry.get("image"),
             "artifactKey": entry.get("artifactKey") or f"{data.get('name')}/{version}/model.tar.gz",
             "evaluation": entry.get("evaluation", {}),
+            "modelPackageVersion": entry.get("modelPackageVersion"),
         }
         for key, value in defaults.items():
+            if value is None:
+                continue
             if key in data and data[key] != value:
                 raise RuleViolation(
                     key,
@@ -606,17 +615,26 @@ def check_models(cfg: StackConfig) -> None:
             )
         if not cfg.is_prod:
             continue
-        if model.stage == "production" and model.instance_count < 2:
+        if model.instance_count < 2:
             raise ConfigError(
                 f"{key}.instanceCount",
                 model.instance_count,
-                "prod production-stage models run ≥ 2 instances, spread over AZs (control M5)",
+                "prod endpoints run ≥ 2 instances so each variant spans AZs (control M5), "
+                "pilots included",
             )
-        if model.stage == "production" and model.scaling().min_instances < 2:
+        if model.scaling().min_instances < 2:
             raise ConfigError(
                 f"{key}.autoscaling.minInstances",
                 model.scaling().min_instances,
-                "prod production-stage models never scale below 2 instances (control M5)",
+                "prod endpoints never scale below 2 instances (control M5)",
+            )
+        if model.model_package_version is None:
+            raise ConfigError(
+                f"{key}.modelPackageVersion",
+                None,
+                "prod deploys an approved package version from the SageMaker Model Registry "
+                f"(group {model.name!r}; control G2); set modelPackageVersion (in versions[{model.version}] "
+                "when versions are used)",
             )
         if model.rollout.strategy not in ("canary", "linear"):
             raise ConfigError(

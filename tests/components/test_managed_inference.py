@@ -293,3 +293,30 @@ def test_fixed_capacity_registers_no_scaling_target():
     rec = run(min_instances=2, max_instances=2)
     assert rec.of_type("aws:appautoscaling/target:Target") == []
     assert rec.of_type("aws:appautoscaling/policy:Policy") == []
+
+
+PACKAGE = f"arn:aws:sagemaker:{REGION}:{ACCT}:model-package/fraud-scorer/5"
+
+
+def test_model_from_a_registry_package_keeps_isolation_and_records_it():
+    rec = run(model_package_arn=PACKAGE)
+    m = rec.one(MODEL).inputs
+    assert m["primaryContainer"] == {"modelPackageName": PACKAGE}
+    assert m["enableNetworkIsolation"] is True and m["vpcConfig"]["subnets"] == SUBNETS
+    record = json.loads(rec.one("aws:s3/bucketObjectv2:BucketObjectv2").inputs["content"])
+    assert record["modelPackage"] == PACKAGE
+    assert record["imageDigest"] == "sha256:" + "c" * 64
+
+
+@pytest.mark.parametrize(
+    "package",
+    [
+        f"arn:aws:sagemaker:{REGION}:{ACCT}:model-package/other-model/5",
+        f"arn:aws:sagemaker:{REGION}:{ACCT}:model-package/fraud-scorer",
+        "fraud-scorer/5",
+    ],
+)
+def test_model_package_must_be_a_version_of_this_models_group(package):
+    with pytest.raises(ComponentArgsError) as info:
+        run(model_package_arn=package)
+    assert info.value.arg == "model_package_arn"

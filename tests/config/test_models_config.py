@@ -47,6 +47,7 @@ def production_model() -> dict[str, Any]:
         "instanceType": "ml.m5.xlarge",
         "instanceCount": 2,
         "callers": ["payments-api"],
+        "modelPackageVersion": 3,
         "monitoring": {"drift": {"features": ["amount"]}},
         "evaluation": {"accuracy": 0.96, "biasDisparity": 0.03},
         "qualityGate": {"minimum": {"accuracy": 0.95}, "maximum": {"biasDisparity": 0.05}},
@@ -55,7 +56,7 @@ def production_model() -> dict[str, Any]:
 
 def pilot_model() -> dict[str, Any]:
     m = production_model()
-    m.update(name="claims-assistant", stage="pilot", instanceCount=1, callers=["claims-pilot"])
+    m.update(name="claims-assistant", stage="pilot", callers=["claims-pilot"])
     m["artifactKey"] = "claims-assistant/0.9.1/model.tar.gz"
     return m
 
@@ -208,23 +209,38 @@ def test_dev_allows_rolling_updates():
 # -- prod instance floor ---------------------------------------------------------------
 
 
-def test_prod_production_model_needs_two_instances():
+@pytest.mark.parametrize("index", [0, 1])  # production and pilot alike (M5)
+def test_prod_models_need_two_instances(index):
     r = raw()
-    r["models"][0]["instanceCount"] = 1
+    r["models"][index]["instanceCount"] = 1
     e = error(r)
-    assert e.key == f"{NS}:models[0].instanceCount" and e.value == 1
+    assert e.key == f"{NS}:models[{index}].instanceCount" and e.value == 1
     assert "≥ 2 instances" in e.rule and "M5" in e.rule
 
 
-def test_prod_production_model_cannot_scale_below_two():
+def test_prod_models_cannot_scale_below_two():
     r = raw()
     r["models"][0]["autoscaling"] = {"minInstances": 1, "maxInstances": 4}
     e = error(r)
     assert e.key == f"{NS}:models[0].autoscaling.minInstances" and e.value == 1
 
 
-def test_prod_pilot_may_run_one_instance():
-    assert load(raw()).models[1].instance_count == 1
+def test_prod_models_deploy_a_registry_package():
+    r = raw()
+    del r["models"][0]["modelPackageVersion"]
+    e = error(r)
+    assert e.key == f"{NS}:models[0].modelPackageVersion"
+    assert "approved package version from the SageMaker Model Registry" in e.rule and "G2" in e.rule
+
+
+def test_dev_may_run_one_instance_without_a_package():
+    r = raw()
+    r["environment"] = r["tags"]["environment"] = "dev"
+    r["logging"] = {"retentionDays": 30}
+    r["keys"] = {"deletionWindowDays": 7}
+    r["models"][0].update(instanceCount=1)
+    del r["models"][0]["modelPackageVersion"]
+    assert load(r).models[0].instance_count == 1
 
 
 def test_instance_count_within_autoscaling_range():
@@ -432,16 +448,18 @@ def test_foundation_model_arns_cover_models_and_profile_regions():
 
 def registry_model() -> dict[str, Any]:
     m = production_model()
-    for key in ("image", "artifactKey", "evaluation"):
+    for key in ("image", "artifactKey", "evaluation", "modelPackageVersion"):
         del m[key]
     m["versions"] = {
         "2.2.1": {
             "image": f"{ECR}/fraud-scorer@sha256:{'1' * 64}",
             "evaluation": {"accuracy": 0.955, "biasDisparity": 0.04},
+            "modelPackageVersion": 1,
         },
         "2.3.0": {
             "image": f"{ECR}/fraud-scorer@sha256:{'2' * 64}",
             "evaluation": {"accuracy": 0.96, "biasDisparity": 0.03},
+            "modelPackageVersion": 2,
         },
     }
     return m
@@ -457,6 +475,7 @@ def test_version_selects_image_artifact_and_evaluation_from_the_registry():
     back = load(r).models[0]
     assert back.image.endswith("1" * 64) and back.artifact_key == "fraud-scorer/2.2.1/model.tar.gz"
     assert back.evaluation == {"accuracy": 0.955, "biasDisparity": 0.04}
+    assert (m.model_package_version, back.model_package_version) == (2, 1)
 
 
 def test_unregistered_version_is_refused():

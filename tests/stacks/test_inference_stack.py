@@ -33,6 +33,10 @@ def platform(rec) -> dict:
     return rec.stack_outputs["platform"]
 
 
+def prod_account(rec) -> str:
+    return platform(rec)["keys"]["data"].split(":")[4]
+
+
 def test_prod_serves_one_production_and_one_pilot_endpoint(prod):
     endpoints = {e.inputs["name"]: e.inputs["tags"]["stage"] for e in prod.of_type(ENDPOINT)}
     assert endpoints == {"fraud-scorer-prod": "production", "claims-assistant-prod": "pilot"}
@@ -57,11 +61,12 @@ def test_models_are_isolated_in_the_stacks_private_subnets(prod):
         assert m.inputs["enableNetworkIsolation"] is True
         assert m.inputs["vpcConfig"]["subnets"] == subnets
         assert m.inputs["vpcConfig"]["securityGroupIds"] == [workload_sg]
-        image = sm.parse_ecr_image(m.inputs["primaryContainer"]["image"])
-        assert image.region == "eu-west-2"
-        assert m.inputs["primaryContainer"]["modelDataUrl"].startswith(
-            f"s3://{platform(prod)['buckets']['models']}/"
+        # Created from an approved registry package (G2), not from a loose image.
+        package = m.inputs["primaryContainer"]["modelPackageName"]
+        assert package.startswith(
+            f"arn:aws:sagemaker:eu-west-2:{prod_account(prod)}:model-package/"
         )
+        assert "image" not in m.inputs["primaryContainer"]
 
 
 def test_endpoint_configs_use_the_data_key_and_capture_to_the_capture_bucket(prod):
@@ -168,6 +173,7 @@ def test_deployment_records_in_the_worm_audit_bucket(prod):
         assert content["configSha256"] == model.config_sha256()
         assert content["evaluation"] == model.evaluation
         assert content["imageDigest"] == model.image.split("@")[1]
+        assert content["modelPackage"].endswith(f"/{model.name}/{model.model_package_version}")
 
 
 def test_bedrock_guardrail_logging_and_runtime_endpoint(prod):
@@ -196,7 +202,7 @@ def test_dev_runs_one_cheap_model_with_bedrock(dev):
     [config] = dev.of_type(CONFIG)
     assert config.inputs["productionVariants"][0]["instanceType"] == "ml.m5.large"
     assert config.inputs["productionVariants"][0]["initialInstanceCount"] == 1
-    assert "rollingUpdatePolicy" in endpoint.inputs["deploymentConfig"]
+    assert endpoint.inputs["deploymentConfig"]["autoRollbackConfiguration"]["alarms"]
     dev.one("aws:bedrock/guardrail:Guardrail")
 
 
@@ -219,6 +225,7 @@ def _deploy(version: str, register: dict | None = None):
 NEW_VERSION = {
     "image": "111122223333.dkr.ecr.eu-west-2.amazonaws.com/models/fraud-scorer@sha256:" + "7" * 64,
     "evaluation": {"accuracy": 0.97, "auc": 0.985, "biasDisparity": 0.02},
+    "modelPackageVersion": 6,
 }
 
 
@@ -241,10 +248,16 @@ def test_new_version_is_a_new_config_on_the_same_endpoint(prod):
     assert endpoint.inputs["endpointConfigName"] == new_config.outputs["name"]
     assert endpoint.inputs["deploymentConfig"]["blueGreenUpdatePolicy"]  # the guarded path
     [model] = _fraud(new, MODEL)
-    assert model.inputs["primaryContainer"]["image"] == NEW_VERSION["image"]
-    assert model.inputs["primaryContainer"]["modelDataUrl"].endswith(
-        "/fraud-scorer/2.4.0/model.tar.gz"
+    assert model.inputs["primaryContainer"]["modelPackageName"].endswith(
+        ":model-package/fraud-scorer/6"
     )
+    [record] = [
+        json.loads(o.inputs["content"])
+        for o in new.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+        if json.loads(o.inputs["content"])["model"] == "fraud-scorer"
+    ]
+    assert record["imageDigest"] == NEW_VERSION["image"].split("@")[1]
+    assert record["artifactUri"].endswith("/fraud-scorer/2.4.0/model.tar.gz")
 
 
 def test_one_line_rollback_deploys_the_registered_previous_version(prod):
@@ -253,7 +266,9 @@ def test_one_line_rollback_deploys_the_registered_previous_version(prod):
     assert config.outputs["name"].startswith("fraud-scorer-prod-2-2-1-")
     [model] = _fraud(back, MODEL)
     versions = [m for m in sagemaker_models("prod") if m["name"] == "fraud-scorer"][0]["versions"]
-    assert model.inputs["primaryContainer"]["image"] == versions["2.2.1"]["image"]
+    assert model.inputs["primaryContainer"]["modelPackageName"].endswith(
+        f":model-package/fraud-scorer/{versions['2.2.1']['modelPackageVersion']}"
+    )
     record = [
         json.loads(o.inputs["content"])
         for o in back.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
