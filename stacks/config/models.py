@@ -158,9 +158,13 @@ class MonitoringConfig(ConfigModel):
     invocations_anomaly_band: float = Field(default=3, gt=0, le=10)
     """Width (standard deviations) of the anomaly band on Invocations."""
     hallucination_rate_max: float = Field(default=0.05, ge=0, le=1)
+    """HallucinationRate (evaluation job metric) above this alarms."""
     bias_disparity_max: float = Field(default=0.1, ge=0, le=1)
+    """BiasDisparity (largest outcome-rate gap between protected groups) above this alarms."""
     user_satisfaction_min: float = Field(default=0.7, ge=0, le=1)
+    """UserSatisfaction (share of positive feedback) below this alarms."""
     output_quality_min: float = Field(default=0.7, ge=0, le=1)
+    """OutputQualityScore (graded answer quality, 0–1) below this alarms."""
     drift: DriftConfig | None = None
     """Feature drift schedule and alarm; required in prod (M4)."""
 
@@ -239,9 +243,11 @@ class ModelConfig(ConfigModel):
     capture_sampling_percent: int = Field(default=100, ge=0, le=100)
     """Share of requests/responses captured to the encrypted capture bucket (L7)."""
     rollout: RolloutConfig = RolloutConfig()
+    """How a new endpoint config is rolled out (canary / linear / rolling) with auto-rollback."""
     autoscaling: AutoscalingConfig | None = None
     """Default: min = max = instanceCount (no scaling)."""
     monitoring: MonitoringConfig = MonitoringConfig()
+    """Alarm thresholds and the drift schedule."""
     evaluation: dict[str, float] = {}
     """Evaluation results of *this version* (metric → value), as the evaluation pipeline recorded them."""
     quality_gate: QualityGateConfig = QualityGateConfig()
@@ -519,7 +525,9 @@ class GuardrailConfig(ConfigModel):
     pii_entities: list[str] = Field(default_factory=lambda: list(DEFAULT_PII), min_length=1)
     """PII entity types the guardrail detects."""
     blocked_input_message: str = "This request cannot be processed under our usage policy."
+    """What the caller receives when the guardrail blocks a prompt."""
     blocked_output_message: str = "The answer was withheld under our usage policy."
+    """What the caller receives when the guardrail blocks an answer."""
 
     @field_validator("pii_entities")
     @classmethod
@@ -536,9 +544,13 @@ class BedrockLoggingConfig(ConfigModel):
     """What Bedrock invocation logging records (to an encrypted in-region log group and bucket)."""
 
     text: bool = True
+    """Deliver prompts and completions (text)."""
     image: bool = False
+    """Deliver image payloads."""
     embedding: bool = False
+    """Deliver embeddings."""
     video: bool = False
+    """Deliver video payloads."""
 
 
 class BedrockConfig(ConfigModel):
@@ -549,7 +561,9 @@ class BedrockConfig(ConfigModel):
     inference_profiles: list[InferenceProfileConfig] = []
     """Geographic cross-region profiles (optional; each destination region must be allowed)."""
     guardrail: GuardrailConfig = GuardrailConfig()
+    """The guardrail every call goes through (prompt-attack, content and PII filters)."""
     logging: BedrockLoggingConfig = BedrockLoggingConfig()
+    """What invocation logging records."""
     invoker_service: str = Field(
         default="lambda.amazonaws.com", pattern=r"^[a-z0-9.-]+\.amazonaws\.com$"
     )
