@@ -321,7 +321,15 @@ class BedrockAccess(pulumi.ComponentResource):
             {
                 "trust": ServiceTrust(args["invoker_service"], account),
                 "description": "Invoke the allow-listed Bedrock models through the guardrail",
-                "grants": [iam.InvokeModels(model_arns, guardrail_arn=guardrail.guardrail_arn)],
+                "grants": [
+                    iam.InvokeModels(model_arns, guardrail_arn=guardrail.guardrail_arn),
+                    # The guardrail is encrypted with the data key; applying it decrypts it.
+                    iam.UseKey(
+                        args["data_key_arn"],
+                        decrypt=True,
+                        via_service=f"bedrock.{region}.amazonaws.com",
+                    ),
+                ],
             },
             opts=child,
         )

@@ -164,6 +164,11 @@ def test_invoke_role_allows_only_listed_models_and_this_guardrail(rec):
         statements[1]["Resource"]
         == rec.one("aws:bedrock/guardrail:Guardrail").outputs["guardrailArn"]
     )
+    assert statements[2]["Action"] == ["kms:Decrypt", "kms:DescribeKey"]
+    assert statements[2]["Resource"] == DATA_KEY
+    assert statements[2]["Condition"] == {
+        "StringEquals": {"kms:ViaService": f"bedrock.{REGION}.amazonaws.com"}
+    }
     text = policy.inputs["policy"]
     assert "bedrock:*" not in text and "global." not in text and '"*"' not in text
 
