@@ -12,6 +12,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pulumi_policy import EnforcementLevel, PolicyPack  # noqa: E402
 from rules import ALL_RULES  # noqa: E402
 from rules.pack import build_policies  # noqa: E402
+from rules.speedups import install  # noqa: E402
+
+install()
 
 PolicyPack(
     name="regulated-inference",

@@ -224,3 +224,20 @@ def test_stack_rules_scale_linearly():
 
     small, large = seconds(50), seconds(400)  # 8x the resources
     assert large < small * 24, f"{small:.4f}s -> {large:.4f}s: stack rules are not linear"
+
+
+def test_speedup_memoises_without_changing_results():
+    from google.protobuf import json_format, struct_pb2
+
+    from policies.rules.speedups import _MemoisingJsonFormat
+
+    shim = _MemoisingJsonFormat()
+    msg = struct_pb2.Struct()
+    msg.update({"a": [1, {"b": "c"}]})
+    first = shim.MessageToDict(msg)
+    assert first == json_format.MessageToDict(msg)
+    assert shim.MessageToDict(msg) is first  # converted once
+    other = struct_pb2.Struct()
+    other.update({"a": 2})
+    assert shim.MessageToDict(other) == {"a": 2}
+    assert shim.MessageToJson is json_format.MessageToJson
