@@ -265,7 +265,7 @@ class BedrockAccess(pulumi.ComponentResource):
                     bucket_name=bucket.bucket_name, key_prefix="invocations"
                 ),
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[bucket.policy]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[bucket.policy, logging_role]),
         )
 
         # -- guardrail ------------------------------------------------------------------

@@ -326,7 +326,9 @@ class ManagedInference(pulumi.ComponentResource):
                 security_group_ids=[args["security_group_id"]],
             ),
             tags=tags,
-            opts=child,
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[role]
+            ),  # role policy in place first,
         )
 
         config_hash = sm.short_hash(

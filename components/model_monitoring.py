@@ -564,7 +564,7 @@ class DataQualityMonitor(pulumi.ComponentResource):
             stopping_condition=aws.sagemaker.DataQualityJobDefinitionStoppingConditionArgs(
                 max_runtime_in_seconds=args["max_runtime_seconds"]
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role]),
         )
         schedule = aws.sagemaker.MonitoringSchedule(
             f"{name}-schedule",
