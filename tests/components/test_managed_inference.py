@@ -320,3 +320,9 @@ def test_model_package_must_be_a_version_of_this_models_group(package):
     with pytest.raises(ComponentArgsError) as info:
         run(model_package_arn=package)
     assert info.value.arg == "model_package_arn"
+
+
+def test_model_waits_for_the_execution_role_policy(rec):
+    # SageMaker checks image and artifact access at CreateModel: the policy must exist first.
+    policy = [r for r in rec.of_type("aws:iam/rolePolicy:RolePolicy") if "execution" in r.name][0]
+    assert policy.urn in rec.one(MODEL).dependencies
