@@ -288,6 +288,18 @@ class ManagedInference(pulumi.ComponentResource):
                         tuple(args["subnet_arns"]), (args["security_group_arn"],), region, account
                     ),
                     iam.WriteLogs(log_group.arn),
+                    # SageMaker reads the rollback alarms with the execution role while baking
+                    # ("Auto-Rollback Configuration and Monitoring").
+                    iam.CustomStatement(
+                        "DescribeRollbackAlarms",
+                        ("cloudwatch:DescribeAlarms",),
+                        tuple(
+                            pulumi.Output.concat(
+                                f"arn:{part}:cloudwatch:{region}:{account}:alarm:", alarm
+                            )
+                            for alarm in args["rollback_alarm_names"]
+                        ),
+                    ),
                 ],
             },
             opts=child,

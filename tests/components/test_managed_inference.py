@@ -118,6 +118,10 @@ def test_execution_role_grants_exact_arns(rec):
     assert set(SUBNET_ARNS) <= set(eni) and SG_ARN in eni
     log_group = rec.one("aws:cloudwatch/logGroup:LogGroup")
     assert statements["WriteLogs5"]["Resource"][0] == log_group.outputs["arn"]
+    assert statements["DescribeRollbackAlarms"]["Action"] == "cloudwatch:DescribeAlarms"
+    assert statements["DescribeRollbackAlarms"]["Resource"] == [
+        f"arn:aws:cloudwatch:{REGION}:{ACCT}:alarm:{a}" for a in ALARMS
+    ]
     for s in statements.values():
         actions = s["Action"] if isinstance(s["Action"], list) else [s["Action"]]
         assert not any("*" in a for a in actions)
