@@ -303,3 +303,17 @@ def test_nvme_instance_type_stops_the_prod_stack():
         run_stack_with("prod", mutate)
     assert info.value.key == f"{NS}:models[{_fraud_index()}].instanceType"
     assert "hardware module" in info.value.rule
+
+
+def test_thresholds_from_config_reach_the_alarms(prod):
+    by_name = {a.inputs["name"]: a.inputs for a in prod.of_type(ALARM)}
+    fraud = [m for m in sagemaker_models("prod") if m["name"] == "fraud-scorer"][0]["monitoring"]
+    latency = by_name["fraud-scorer-prod-primary-latency-p99"]
+    assert latency["threshold"] == fraud["latencyP99Ms"] * 1000
+    assert by_name["fraud-scorer-prod-primary-5xx-rate"]["threshold"] == fraud["max5xxRate"]
+    hall = by_name["fraud-scorer-prod-primary-quality-HallucinationRate"]
+    assert hall["threshold"] == fraud["hallucinationRateMax"]
+    dashboards = {
+        d.inputs["dashboardName"] for d in prod.of_type("aws:cloudwatch/dashboard:Dashboard")
+    }
+    assert dashboards == {"fraud-scorer-prod-primary", "claims-assistant-prod-primary"}
