@@ -259,6 +259,16 @@ class ModelConfig(ConfigModel):
     def runs_on_sagemaker(self) -> bool:
         return self.kubernetes is None
 
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_is_text(cls, value: Any) -> Any:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            raise ValueError(
+                f"quote the version in YAML (e.g. version: '{value}'): unquoted it is read as a "
+                "number, and 2.10 would silently become 2.1"
+            )
+        return value
+
     @model_validator(mode="before")
     @classmethod
     def _select_version(cls, data: Any) -> Any:

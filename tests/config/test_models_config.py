@@ -512,3 +512,11 @@ def test_registering_a_version_does_not_change_the_deployed_hash():
     before = load(r).models[0].config_sha256()
     r["models"][0]["versions"]["2.4.0"] = {"image": f"{ECR}/fraud-scorer@sha256:{'4' * 64}"}
     assert load(r).models[0].config_sha256() == before
+
+
+def test_unquoted_numeric_version_is_refused():
+    r = raw()
+    r["models"][0]["version"] = 2.1
+    e = error(r)
+    assert e.key == f"{NS}:models[0].version" and e.value == 2.1
+    assert "quote the version in YAML" in e.rule
