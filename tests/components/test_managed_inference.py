@@ -330,3 +330,59 @@ def test_model_waits_for_the_execution_role_policy(rec):
     # SageMaker checks image and artifact access at CreateModel: the policy must exist first.
     policy = [r for r in rec.of_type("aws:iam/rolePolicy:RolePolicy") if "execution" in r.name][0]
     assert policy.urn in rec.one(MODEL).dependencies
+
+
+# -- the AWS facts the component relies on (components/lib/sagemaker.py) ----------------------
+
+
+@pytest.mark.parametrize(
+    "itype,nvme,gpu",
+    [
+        ("ml.m5.large", False, False),
+        ("ml.m5d.large", True, False),
+        ("ml.c6gd.xlarge", True, False),
+        ("ml.g4dn.xlarge", True, True),
+        ("ml.g5.2xlarge", True, True),
+        ("ml.g6e.xlarge", True, True),
+        ("ml.p3.2xlarge", False, True),
+        ("ml.p4d.24xlarge", True, True),
+        ("ml.p6-b200.48xlarge", True, True),
+        ("ml.inf2.xlarge", False, False),
+        ("ml.trn1.2xlarge", True, False),
+    ],
+)
+def test_instance_facts(itype, nvme, gpu):
+    assert sm.has_local_nvme(itype) is nvme
+    assert sm.has_gpu(itype) is gpu
+
+
+def test_instance_type_must_be_an_ml_type():
+    with pytest.raises(ValueError, match="not a SageMaker instance type"):
+        sm.instance_family("m5.large")
+
+
+def test_rollout_steps_and_waiting_time():
+    assert sm.Rollout(strategy="canary").steps() == 1
+    assert sm.Rollout(strategy="linear", linear_step_percent=30).steps() == 4
+    assert sm.Rollout(strategy="rolling", rolling_batch_percent=25).steps() == 4
+    assert sm.check_rollout(sm.Rollout()) is None
+
+
+def test_ecr_image_parsing_and_repository_arn():
+    image = sm.parse_ecr_image(IMAGE)
+    assert (image.account, image.region, image.repository) == (ACCT, REGION, "models/fraud-scorer")
+    assert image.repository_arn() == f"arn:aws:ecr:{REGION}:{ACCT}:repository/models/fraud-scorer"
+    for bad in (IMAGE.replace("@sha256:", ":"), "docker.io/library/nginx@sha256:" + "a" * 64):
+        with pytest.raises(ValueError, match="pinned by digest"):
+            sm.parse_ecr_image(bad)
+
+
+def test_names_and_hashes():
+    assert (
+        sm.safe_name("fraud-scorer", "2.3.0+build_7", "ab12") == "fraud-scorer-2-3-0-build-7-ab12"
+    )
+    assert len(sm.safe_name("x" * 80, "y")) == 63
+    assert sm.short_hash({"a": 1, "b": 2}) == sm.short_hash({"b": 2, "a": 1})
+    assert sm.model_monitor_image("eu-west-2") == (
+        "749857270468.dkr.ecr.eu-west-2.amazonaws.com/sagemaker-model-monitor-analyzer"
+    )
