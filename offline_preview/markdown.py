@@ -3,14 +3,12 @@
 The comment starts with a hidden marker (`<!-- offline-preview:<stack> -->`)
 so the workflow can update its previous comment instead of adding a new one
 on every push. The diagram has one node per component instance (nested
-components inside their parent's subgraph) and an arrow where resources of
-one component depend on resources of another; components with a finding are
-coloured.
+components inside their parent's subgraph) and an arrow from one top-level
+component to another where resources of the first depend on resources of the
+second; components with a finding are coloured.
 """
 
 from __future__ import annotations
-
-from collections import defaultdict
 
 from .analysis import MANDATORY, PolicyViolation
 from .report import ComponentGroup, PreviewReport
@@ -49,13 +47,16 @@ def mermaid_diagram(rep: PreviewReport) -> str:
         if status.get(comp.urn) != "fail":
             status[comp.urn] = worst
 
-    def emit(group: ComponentGroup, indent: str) -> None:
+    def emit(group: ComponentGroup, indent: str, top: str | None) -> None:
         assert group.resource is not None
         node = f"c{next(counter)}"
+        top = top or node
         ids[group.resource.urn] = node
+        # Arrows are drawn between top-level components: a nested component's
+        # dependencies are its parent's.
         for m in group.members:
-            owner[m.urn] = node
-        owner[group.resource.urn] = node
+            owner[m.urn] = top
+        owner[group.resource.urn] = top
         label = (
             f"<b>{_mermaid_label(group.kind)}</b><br/>{_mermaid_label(group.label)}"
             f"<br/>{len(group.members)} resources"
@@ -67,7 +68,7 @@ def mermaid_diagram(rep: PreviewReport) -> str:
             lines.append(f"{indent}  direction TB")
             lines.append(f'{indent}  {node}["{label}"]')
             for child in group.children:
-                emit(child, indent + "  ")
+                emit(child, indent + "  ", top)
             lines.append(f"{indent}end")
         else:
             lines.append(f'{indent}{node}["{label}"]')
@@ -75,7 +76,7 @@ def mermaid_diagram(rep: PreviewReport) -> str:
             classes.append(f"  class {node} {status[group.resource.urn]}")
 
     for child in tree.children:
-        emit(child, "  ")
+        emit(child, "  ", None)
     if tree.members:
         node = "stack"
         lines.append(f'  {node}(["stack: {len(tree.members)} top-level resources"])')
@@ -83,13 +84,6 @@ def mermaid_diagram(rep: PreviewReport) -> str:
             owner[m.urn] = node
 
     edges: set[tuple[str, str]] = set()
-    ancestors: dict[str, set[str]] = defaultdict(set)
-    for group in tree.walk():
-        if group.resource is None:
-            continue
-        for child in group.walk():
-            if child is not group and child.resource is not None:
-                ancestors[ids[child.resource.urn]].add(ids[group.resource.urn])
     for res in rep.recording.resources:
         src = owner.get(res.urn)
         if src is None:
@@ -99,15 +93,18 @@ def mermaid_diagram(rep: PreviewReport) -> str:
             deps.update(urns)
         for dep in deps:
             dst = owner.get(dep)
-            if dst is None or dst == src or dst in ancestors[src] or src in ancestors[dst]:
-                continue
-            edges.add((src, dst))
-    for src, dst in sorted(edges):
+            if dst is not None and dst != src:
+                edges.add((src, dst))
+    for src, dst in sorted(edges, key=lambda e: (_node_order(e[0]), _node_order(e[1]))):
         lines.append(f"  {src} --> {dst}")
     lines.extend(classes)
     lines.append("  classDef fail fill:#ffd7d7,stroke:#c00,color:#000")
     lines.append("  classDef warn fill:#fff3cd,stroke:#b58100,color:#000")
     return "\n".join(lines)
+
+
+def _node_order(node: str) -> int:
+    return int(node[1:]) if node[1:].isdigit() else 0
 
 
 def _violation_rows(rep: PreviewReport, found: list[PolicyViolation]) -> list[str]:
