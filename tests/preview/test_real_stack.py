@@ -137,3 +137,33 @@ def test_prod_with_invalid_config_exits_2_with_the_config_message(run_cli, real_
         "error: invalid stack config: regulated-inference:models[0].instanceCount = 1: "
     )
     assert len(r.err.strip().splitlines()) == 1
+
+
+def test_module_entry_point_flushes_its_report_and_exit_status(real_analyze, tmp_path):
+    """`python -m offline_preview` as `make preview` runs it (a real process, real exit)."""
+    import subprocess
+    import sys
+
+    export = tmp_path / "dev-export.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "offline_preview",
+            "--stack",
+            "dev",
+            "--format",
+            "json",
+            "--export",
+            str(export),
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)  # complete: nothing lost by the fast exit
+    assert data["stack"] == "dev" and data["exitCode"] == 0
+    assert "Exception ignored" not in proc.stderr
+    assert json.loads(export.read_text())["deployment"]["resources"][0]["type"] == STACK_TYPE
