@@ -126,6 +126,11 @@ class ManagedInferenceArgs(TypedDict):
     """IAM role names that may invoke the endpoint (a pilot: its pilot users only)."""
     environment: NotRequired[dict[str, str]]
     """Container environment (no secrets)."""
+    model_package_group: NotRequired[str]
+    """Model registry group of this model; default `model_name`. A pilot of a new version of an
+    existing model names that model's group."""
+    create_model_package_group: NotRequired[bool]
+    """Declare the group here (default True); False when another deployment declares it."""
     model_package_arn: NotRequired[str | None]
     """Approved model-package version (`…:model-package/<model>/<n>`) the model is created from
     (control G2). The package carries the image and artifact; `image_uri` and `artifact_key`
@@ -205,15 +210,18 @@ def _validate(args: ManagedInferenceArgs) -> sm.EcrImage:
         )
     if args.get("stage") == "pilot" and not args.get("callers"):
         raise bad("callers", args.get("callers"), "a pilot must name the roles allowed to use it")
+    group = args.get("model_package_group", args.get("model_name"))
+    if not sm.SAGEMAKER_NAME.match(group or ""):
+        raise bad("model_package_group", group, "a SageMaker model package group name")
     package = args.get("model_package_arn")
     if package is not None and not _PACKAGE.match(package):
         raise bad(
             "model_package_arn",
             package,
-            f"a versioned model-package ARN of group {args['model_name']!r} in {args['region']}",
+            f"a versioned model-package ARN of group {group!r} in {args['region']}",
         )
-    if package is not None and _PACKAGE.match(package)["group"] != args["model_name"]:
-        raise bad("model_package_arn", package, f"must be in the group {args['model_name']!r}")
+    if package is not None and _PACKAGE.match(package)["group"] != group:
+        raise bad("model_package_arn", package, f"must be in the group {group!r}")
     for role in args.get("callers") or []:
         if role.startswith("arn:") or "*" in role:
             raise bad("callers", role, "IAM role names (not ARNs, no wildcards)")
@@ -250,21 +258,26 @@ class ManagedInference(pulumi.ComponentResource):
         sampling = args.get("capture_sampling_percent", 100)
         capture_prefix = args.get("capture_prefix", f"capture/{endpoint_name}/").strip("/") + "/"
         artifact_folder = posixpath.dirname(args["artifact_key"])
+        group_name = args.get("model_package_group", args["model_name"])
         environment = dict(args.get("environment") or {})
         tags = {
             "model": args["model_name"],
             "model-version": version,
             "stage": args["stage"],
-            "model-package-group": args["model_name"],
+            "model-package-group": group_name,
         }
 
-        group = aws.sagemaker.ModelPackageGroup(
-            f"{name}-registry",
-            model_package_group_name=args["model_name"],
-            model_package_group_description=f"Registered versions of {args['model_name']}",
-            tags=tags,
-            opts=child,
-        )
+        if args.get("create_model_package_group", True):
+            group = aws.sagemaker.ModelPackageGroup(
+                f"{name}-registry",
+                model_package_group_name=group_name,
+                model_package_group_description=f"Registered versions of {group_name}",
+                tags=tags,
+                opts=child,
+            )
+            self.model_package_group_name = group.model_package_group_name
+        else:
+            self.model_package_group_name = pulumi.Output.from_input(group_name)
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
             name=sm.endpoint_log_group(endpoint_name),
@@ -498,7 +511,6 @@ class ManagedInference(pulumi.ComponentResource):
         self.endpoint_arn = endpoint.arn
         self.endpoint_config_name = config.name
         self.model_name = model.name
-        self.model_package_group_name = group.model_package_group_name
         self.execution_role_arn = role.arn
         self.invoke_policy_arn = invoke.arn
         self.variant_name = variant

@@ -53,7 +53,7 @@ def model_package_arn(model: ModelConfig, platform: Platform) -> str | None:
         return None
     return (
         f"arn:{platform.partition}:sagemaker:{platform.region}:{platform.account_id}:"
-        f"model-package/{model.name}/{model.model_package_version}"
+        f"model-package/{model.package_group}/{model.model_package_version}"
     )
 
 
@@ -130,6 +130,8 @@ def build_managed_inference(cfg: StackConfig, platform: Platform) -> dict[str, A
                 "callers": list(model.callers),
                 "environment": dict(model.environment),
                 "model_package_arn": model_package_arn(model, platform),
+                "model_package_group": model.package_group,
+                "create_model_package_group": model.registry_group is None,
                 "deployment_record": DeploymentRecord(
                     bucket_name=platform.audit.bucket_name,
                     kms_key_arn=platform.keys.audit_key_arn,

@@ -223,6 +223,9 @@ class ModelConfig(ConfigModel):
     """Self-host on Kubernetes instead of SageMaker (see the self-hosting guide)."""
     image: str | None = None
     """Serving container, by digest, from an ECR repository in the home region (`aws:region`)."""
+    registry_group: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
+    """Pilot a new version of an existing model: the name of that model's entry, whose registry
+    group holds this version's package. Default: this entry's own group (named after it)."""
     model_package_version: int | None = Field(default=None, ge=1)
     """Version of the approved package in the model registry (group named after the model) that the
     endpoint deploys; required in prod (control G2). The pipeline registers it with `image` and
@@ -374,6 +377,11 @@ class ModelConfig(ConfigModel):
                 f"must lie within autoscaling min/max ({scaling.min_instances}–{scaling.max_instances})",
             )
         return self
+
+    @property
+    def package_group(self) -> str:
+        """The model registry group this deployment's package comes from."""
+        return self.registry_group or self.name
 
     def scaling(self) -> AutoscalingConfig:
         return self.autoscaling or AutoscalingConfig(
@@ -624,10 +632,18 @@ class BedrockConfig(ConfigModel):
 
 def check_models(cfg: StackConfig) -> None:
     """Cross-section rules for models and Bedrock; raises ConfigError naming the exact key."""
+    owners = {m.name for m in cfg.models if m.runs_on_sagemaker and m.registry_group is None}
     for i, model in enumerate(cfg.models):
         key = f"{NS}:models[{i}]"
         if not model.runs_on_sagemaker:
             continue
+        if model.registry_group is not None and model.registry_group not in owners:
+            raise ConfigError(
+                f"{key}.registryGroup",
+                model.registry_group,
+                "must name another SageMaker model of this stack (its entry declares the group); "
+                f"models: {sorted(owners)}",
+            )
         image = sm.parse_ecr_image(model.image or "")
         if image.region != cfg.region:
             raise ConfigError(
@@ -657,7 +673,7 @@ def check_models(cfg: StackConfig) -> None:
                 f"{key}.modelPackageVersion",
                 None,
                 "prod deploys an approved package version from the SageMaker Model Registry "
-                f"(group {model.name!r}; control G2); set modelPackageVersion (in versions[{model.version}] "
+                f"(group {model.package_group!r}; control G2); set modelPackageVersion (in versions[{model.version}] "
                 "when versions are used)",
             )
         if model.rollout.strategy not in ("canary", "linear"):

@@ -386,3 +386,23 @@ def test_names_and_hashes():
     assert sm.model_monitor_image("eu-west-2") == (
         "749857270468.dkr.ecr.eu-west-2.amazonaws.com/sagemaker-model-monitor-analyzer"
     )
+
+
+def test_pilot_of_a_new_version_shares_the_models_registry_group():
+    rec = run(
+        model_name="fraud-scorer-pilot",
+        endpoint_name="fraud-scorer-pilot-prod",
+        stage="pilot",
+        callers=["fraud-analysts"],
+        model_package_group="fraud-scorer",
+        create_model_package_group=False,
+        model_package_arn=PACKAGE,
+    )
+    assert rec.of_type("aws:sagemaker/modelPackageGroup:ModelPackageGroup") == []
+    assert rec.one(MODEL).inputs["primaryContainer"] == {"modelPackageName": PACKAGE}
+    assert rec.one(ENDPOINT).inputs["tags"]["model-package-group"] == "fraud-scorer"
+    out = rec.one("regulated-inference:index:ManagedInference").outputs
+    assert out["modelPackageGroupName"] == "fraud-scorer"
+    with pytest.raises(ComponentArgsError) as info:
+        run(model_package_group="other-group", model_package_arn=PACKAGE)
+    assert info.value.arg == "model_package_arn" and "other-group" in info.value.rule

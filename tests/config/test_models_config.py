@@ -520,3 +520,37 @@ def test_unquoted_numeric_version_is_refused():
     e = error(r)
     assert e.key == f"{NS}:models[0].version" and e.value == 2.1
     assert "quote the version in YAML" in e.rule
+
+
+# -- piloting a new version of an existing model ----------------------------------------------
+
+
+def version_pilot() -> dict[str, Any]:
+    m = production_model()
+    m.update(
+        name="fraud-scorer-pilot",
+        registryGroup="fraud-scorer",
+        version="2.4.0",
+        stage="pilot",
+        callers=["fraud-analysts"],
+        modelPackageVersion=4,
+        artifactKey="fraud-scorer/2.4.0/model.tar.gz",
+    )
+    return m
+
+
+def test_a_pilot_of_a_new_version_uses_the_existing_models_registry_group():
+    r = raw()
+    r["models"].append(version_pilot())
+    pilot = load(r).models[2]
+    assert pilot.package_group == "fraud-scorer" and pilot.stage == "pilot"
+
+
+def test_registry_group_must_be_another_model_of_the_stack():
+    r = raw()
+    pilot = version_pilot()
+    pilot["registryGroup"] = "no-such-model"
+    r["models"].append(pilot)
+    e = error(r)
+    assert e.key == f"{NS}:models[2].registryGroup" and e.value == "no-such-model"
+    assert "must name another SageMaker model of this stack" in e.rule

@@ -317,3 +317,49 @@ def test_thresholds_from_config_reach_the_alarms(prod):
         d.inputs["dashboardName"] for d in prod.of_type("aws:cloudwatch/dashboard:Dashboard")
     }
     assert dashboards == {"fraud-scorer-prod-primary", "claims-assistant-prod-primary"}
+
+
+def test_pilot_of_a_new_version_runs_beside_production_for_pilot_users_only():
+    def mutate(cfg: dict) -> None:
+        fraud = [m for m in cfg[f"{NS}:models"] if m["name"] == "fraud-scorer"][0]
+        cfg[f"{NS}:models"].append(
+            {
+                "name": "fraud-scorer-pilot",
+                "registryGroup": "fraud-scorer",
+                "version": "2.4.0",
+                "stage": "pilot",
+                "callers": ["fraud-analysts"],
+                "image": NEW_VERSION["image"],
+                "artifactKey": "fraud-scorer/2.4.0/model.tar.gz",
+                "modelPackageVersion": 6,
+                "evaluation": NEW_VERSION["evaluation"],
+                "qualityGate": fraud["qualityGate"],
+                "instanceType": "ml.m5.xlarge",
+                "instanceCount": 2,
+                "monitoring": {"drift": {"features": ["amount"]}},
+            }
+        )
+
+    rec = run_stack_with("prod", mutate)
+    groups = [
+        g.inputs["modelPackageGroupName"]
+        for g in rec.of_type("aws:sagemaker/modelPackageGroup:ModelPackageGroup")
+    ]
+    assert sorted(groups) == ["claims-assistant", "fraud-scorer"]  # the pilot shares fraud-scorer's
+    [pilot_model] = [m for m in rec.of_type(MODEL) if m.name.startswith("fraud-scorer-pilot-")]
+    assert pilot_model.inputs["primaryContainer"]["modelPackageName"].endswith(
+        ":model-package/fraud-scorer/6"
+    )
+    [policy] = [
+        p
+        for p in rec.of_type("aws:iam/policy:Policy")
+        if p.inputs["name"] == "fraud-scorer-pilot-prod-invoke"
+    ]
+    attached = [
+        a.inputs["role"]
+        for a in rec.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if a.inputs["policyArn"] == policy.outputs["arn"]
+    ]
+    assert attached == ["fraud-analysts"]
+    [production] = [e for e in rec.of_type(ENDPOINT) if e.inputs["name"] == "fraud-scorer-prod"]
+    assert production.inputs["tags"]["model-version"] == "2.3.0"  # production untouched
