@@ -226,18 +226,23 @@ def test_stack_rules_scale_linearly():
     assert large < small * 24, f"{small:.4f}s -> {large:.4f}s: stack rules are not linear"
 
 
-def test_speedup_memoises_without_changing_results():
+def test_speedup_memoises_within_a_request_only():
     from google.protobuf import json_format, struct_pb2
 
-    from policies.rules.speedups import _MemoisingJsonFormat
+    from policies.rules import speedups
 
-    shim = _MemoisingJsonFormat()
+    shim = speedups._MemoisingJsonFormat()
     msg = struct_pb2.Struct()
     msg.update({"a": [1, {"b": "c"}]})
-    first = shim.MessageToDict(msg)
-    assert first == json_format.MessageToDict(msg)
-    assert shim.MessageToDict(msg) is first  # converted once
-    other = struct_pb2.Struct()
-    other.update({"a": 2})
-    assert shim.MessageToDict(other) == {"a": 2}
+    assert shim.MessageToDict(msg) is not shim.MessageToDict(msg)  # outside an RPC: no memo
+    speedups._local.caches = {}
+    try:
+        first = shim.MessageToDict(msg)
+        assert first == json_format.MessageToDict(msg)
+        assert shim.MessageToDict(msg) is first  # converted once per request
+        other = struct_pb2.Struct()
+        other.update({"a": 2})
+        assert shim.MessageToDict(other) == {"a": 2}
+    finally:
+        speedups._local.caches = None
     assert shim.MessageToJson is json_format.MessageToJson
