@@ -9,7 +9,7 @@ from typing import Any
 from . import frameworks as fw
 from .base import Finding, Res, as_list, cannot_verify, get, is_unknown, rule
 from .iam import IDENTITY_POLICY_TYPES, identity_documents
-from .iam_documents import DocumentError, statements
+from .iam_documents import DocumentError, action_matches, statements
 from .stack_index import REPLICATION, StackIndex
 
 RESIDENCY_FRAMEWORKS = (fw.GDPR_TRANSFER, fw.ISO_CLOUD, fw.ISO_PRIVACY, fw.SOC2_CONFIDENTIALITY)
@@ -221,6 +221,83 @@ def bedrock_geographies(r: Res, cfg: dict):
                     yield f"{label} statement {st.sid}: grants {p}"
 
 
+_MODEL_ID = re.compile(
+    r"(?:foundation-model|inference-profile)/(?:(?:global|[a-z]{2}(?:-gov)?|apac)\.)?(.+)$"
+)
+
+
+def _model_id(arn: Any) -> str | None:
+    if not isinstance(arn, str):
+        return None
+    m = _MODEL_ID.search(arn)
+    return m.group(1) if m else None
+
+
+def _model_problem(arn: Any, allowed: list[str]) -> str | None:
+    model = _model_id(arn)
+    if model is None:
+        return None
+    if ("*" in model or "?" in model) and model not in allowed:
+        return f"{arn} grants a wildcard of foundation models"
+    if not any(action_matches(p, model) for p in allowed):
+        return f"{model} is not an allow-listed foundation model ({', '.join(allowed)})"
+    return None
+
+
+@rule(
+    name="bedrock-foundation-models-allowed",
+    severity="high",
+    controls=("R5", "G2"),
+    frameworks=(fw.AIACT_QMS, fw.AIACT_ROBUSTNESS, fw.ISO_CONFIG, fw.GDPR_TRANSFER),
+    types=(
+        "aws:bedrock/inferenceProfile:InferenceProfile",
+        "aws:ec2/vpcEndpoint:VpcEndpoint",
+        *IDENTITY_POLICY_TYPES,
+    ),
+    dev_advisory=True,
+    config_schema={
+        "allowedFoundationModels": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Bedrock model ids (wildcards allowed) that inference profiles, IAM grants and "
+            "endpoint policies may name; `*` allows any.",
+            "default": ["*"],
+        }
+    },
+    remediation="Grant and route only the foundation models your model-risk process approved; add a new "
+    "model to `allowedFoundationModels` in the stack's policy config through review.",
+)
+def bedrock_models_allowed(r: Res, cfg: dict):
+    """Bedrock foundation models used or granted are on the approved allow-list (no wildcard grants)."""
+    allowed = list(cfg["allowedFoundationModels"])
+    if r.type == "aws:bedrock/inferenceProfile:InferenceProfile":
+        src = get(r.props, "modelSource.copyFrom")
+        if is_unknown(src):
+            yield cannot_verify("modelSource.copyFrom")
+        elif (problem := _model_problem(src, allowed)) is not None:
+            yield f"modelSource.copyFrom: {problem}"
+        return
+    docs = (
+        [("policy", get(r.props, "policy"))]
+        if r.type == "aws:ec2/vpcEndpoint:VpcEndpoint"
+        else identity_documents(r)
+    )
+    for label, doc in docs:
+        try:
+            sts = statements(doc)
+        except DocumentError:
+            continue  # reported by the IAM rules
+        if is_unknown(sts):
+            yield cannot_verify(label, what="policy document")
+            continue
+        for st in sts:
+            if not st.allows:
+                continue
+            for res in st.resources or []:
+                if (problem := _model_problem(res, allowed)) is not None:
+                    yield f"{label} statement {st.sid}: {problem}"
+
+
 def _s3_bucket_name(uri: Any) -> str | None:
     if isinstance(uri, str) and uri.startswith("s3://"):
         return uri[5:].split("/", 1)[0]
@@ -409,6 +486,7 @@ RULES = [
     kms_no_multi_region,
     replication_in_allowed_regions,
     bedrock_geographies,
+    bedrock_models_allowed,
     sinks_in_home_region,
     images_in_region,
 ]

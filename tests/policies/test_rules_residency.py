@@ -324,3 +324,83 @@ class TestImages:
 
 def test_with_change_helper():
     assert with_change({"a": {"b": 1, "c": 2}}, "a.b", DELETE) == {"a": {"c": 2}}
+
+
+class TestFoundationModels:
+    CFG = {
+        "allowedFoundationModels": [
+            "anthropic.claude-3-haiku-20240307-v1:0",
+            "amazon.titan-embed-*",
+        ]
+    }
+    HAIKU = "arn:aws:bedrock:eu-west-2::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"
+    OPUS = "arn:aws:bedrock:eu-west-2::foundation-model/anthropic.claude-3-opus-20240229-v1:0"
+
+    def _policy(self, *resources):
+        doc = {
+            "Statement": [
+                {
+                    "Sid": "Invoke",
+                    "Effect": "Allow",
+                    "Action": "bedrock:InvokeModel",
+                    "Resource": list(resources),
+                }
+            ]
+        }
+        return {"policy": json.dumps(doc)}
+
+    def test_allow_listed(self):
+        props = self._policy(
+            self.HAIKU, "arn:aws:bedrock:eu-west-2::foundation-model/amazon.titan-embed-text-v2:0"
+        )
+        assert (
+            violations(rz.bedrock_models_allowed, "aws:iam/rolePolicy:RolePolicy", props, self.CFG)
+            == []
+        )
+
+    def test_unlisted_model(self):
+        assert violations(
+            rz.bedrock_models_allowed,
+            "aws:iam/rolePolicy:RolePolicy",
+            self._policy(self.OPUS),
+            self.CFG,
+        ) == [
+            "policy statement Invoke: anthropic.claude-3-opus-20240229-v1:0 is not an allow-listed foundation model "
+            "(anthropic.claude-3-haiku-20240307-v1:0, amazon.titan-embed-*)"
+        ]
+
+    def test_wildcard_grant(self):
+        arn = "arn:aws:bedrock:eu-west-2::foundation-model/*"
+        assert violations(
+            rz.bedrock_models_allowed,
+            "aws:ec2/vpcEndpoint:VpcEndpoint",
+            self._policy(arn),
+            self.CFG,
+        ) == [f"policy statement Invoke: {arn} grants a wildcard of foundation models"]
+
+    def test_inference_profile_strips_geography(self):
+        src = "arn:aws:bedrock:eu-west-2:1:inference-profile/eu.anthropic.claude-3-haiku-20240307-v1:0"
+        props = {"name": "p", "modelSource": {"copyFrom": src}}
+        assert (
+            violations(
+                rz.bedrock_models_allowed,
+                "aws:bedrock/inferenceProfile:InferenceProfile",
+                props,
+                self.CFG,
+            )
+            == []
+        )
+
+    def test_default_allows_any_named_model(self):
+        assert (
+            violations(
+                rz.bedrock_models_allowed, "aws:iam/rolePolicy:RolePolicy", self._policy(self.OPUS)
+            )
+            == []
+        )
+
+    def test_missing_policy(self):
+        assert (
+            violations(rz.bedrock_models_allowed, "aws:iam/rolePolicy:RolePolicy", {}, self.CFG)
+            == []
+        )
