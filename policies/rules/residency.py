@@ -188,8 +188,9 @@ def _profile_problems(value: Any, cfg: dict) -> Iterator[str]:
         "allowedGeographies": {
             "type": "array",
             "items": {"type": "string"},
-            "description": "Cross-Region inference profile prefixes allowed (e.g. `eu`); `global` never is.",
-            "default": ["eu"],
+            "description": "Cross-Region inference profile prefixes allowed (e.g. `eu`, which routes to "
+            "several EU regions); `global` never is. Empty: in-region models only.",
+            "default": [],
         },
     },
     remediation="Use an in-region model ARN or a geography profile whose prefix is allowed (e.g. `eu.`); "

@@ -404,3 +404,11 @@ class TestFoundationModels:
             violations(rz.bedrock_models_allowed, "aws:iam/rolePolicy:RolePolicy", {}, self.CFG)
             == []
         )
+
+
+def test_geography_profiles_refused_when_none_allowed():
+    src = "arn:aws:bedrock:eu-west-2:111122223333:inference-profile/eu.anthropic.claude-3-haiku-20240307-v1:0"
+    props = {"name": "p", "modelSource": {"copyFrom": src}}
+    assert violations(
+        rz.bedrock_geographies, "aws:bedrock/inferenceProfile:InferenceProfile", props
+    ) == [f"{src} routes to the 'eu' geography, allowed: []"]
