@@ -132,7 +132,9 @@ def key_policy(purpose: str, args: EncryptionKeysArgs) -> str:
                     "kms:DescribeKey",
                 ],
                 "Resource": "*",
-                "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": _log_group_arns(args)}},
+                "Condition": {
+                    "ArnLike": {"kms:EncryptionContext:aws:logs:arn": _log_group_arns(args)}
+                },
             },
             {
                 "Sid": "CloudWatchAlarmsPublishToEncryptedTopics",
@@ -143,6 +145,21 @@ def key_policy(purpose: str, args: EncryptionKeysArgs) -> str:
                 "Condition": {"StringEquals": {"aws:SourceAccount": acct}},
             },
         ]
+    if purpose == "data":
+        # Bedrock model-invocation logging writes to an SSE-KMS bucket under the data key.
+        statements.append(
+            {
+                "Sid": "BedrockInvocationLogDelivery",
+                "Effect": "Allow",
+                "Principal": {"Service": "bedrock.amazonaws.com"},
+                "Action": "kms:GenerateDataKey",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": acct},
+                    "ArnLike": {"aws:SourceArn": f"arn:{part}:bedrock:{region}:{acct}:*"},
+                },
+            }
+        )
     if purpose == "audit":
         trail_arn = f"arn:{part}:cloudtrail:{region}:{acct}:trail/{args['trail_name']}"
         statements += [

@@ -40,7 +40,9 @@ def _bedrock_endpoint_policy(cfg: StackConfig, account_id: str) -> dict[str, str
 
     return {
         "bedrock-runtime": runtime_endpoint_policy(
-            cfg.bedrock.foundation_model_arns(cfg.region), account_id
+            cfg.bedrock.foundation_model_arns(cfg.region)
+            + cfg.bedrock.inference_profile_arns(cfg.region, account_id),
+            account_id,
         )
     }
 

@@ -81,3 +81,10 @@ def test_invalid_args_fail_before_any_resource(change, arg):
     assert info.value.arg == arg
     assert f"invalid argument {arg}" in str(info.value)
     assert [r for r in info.value.partial_recording.resources if r.custom] == []
+
+
+def test_bedrock_may_encrypt_invocation_logs_with_the_data_key_for_this_account_only(rec):
+    st = _statement(rec, "data", "BedrockInvocationLogDelivery")
+    assert st["Principal"] == {"Service": "bedrock.amazonaws.com"} and st["Action"] == "kms:GenerateDataKey"
+    assert st["Condition"] == {"StringEquals": {"aws:SourceAccount": "111122223333"},
+                               "ArnLike": {"aws:SourceArn": "arn:aws:bedrock:eu-west-2:111122223333:*"}}
