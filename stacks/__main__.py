@@ -6,14 +6,16 @@ self-hosted inference layers and Bedrock access, and export what runs where.
 """
 
 import pulumi
+import pulumi_aws as aws
 
 from components.lib.tagging import apply_required_tags
 from stacks import config
 from stacks.inference import build_bedrock, build_managed_inference
 from stacks.platform import build_platform, platform_exports
-from stacks.self_hosted import build_self_hosted
+from stacks.self_hosted import build_self_hosted, check_cluster_accounts
 
 cfg = config.load()
+check_cluster_accounts(cfg, aws.get_caller_identity().account_id)  # before any resource
 apply_required_tags(cfg.tags)
 platform = build_platform(cfg)
 pulumi.export("platform", platform_exports(platform))

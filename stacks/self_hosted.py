@@ -116,18 +116,24 @@ def provider_for(model_name: str, kube: KubernetesConfig) -> kubernetes.Provider
     )
 
 
-def build_self_hosted(cfg: Any, platform: Any) -> dict[str, Any]:
-    """One `SelfHostedInference` per model with a `kubernetes` section; returns the exports."""
-    check_self_hosted(cfg)
+def check_cluster_accounts(cfg: Any, account_id: str) -> None:
+    """IAM only trusts an OIDC provider registered in the role's own account: refuse others.
+
+    Needs the deploying account, so it runs after config parsing but before any resource."""
     for i, model in enumerate(cfg.models):
         kube: KubernetesConfig | None = getattr(model, "kubernetes", None)
-        if kube is not None and kube.cluster.account != platform.account_id:
-            # IAM only trusts an OIDC provider registered in the role's own account.
+        if kube is not None and kube.cluster.account != account_id:
             raise ConfigError(
                 f"{PROJECT}:models[{i}].kubernetes.cluster.oidcProviderArn",
                 kube.cluster.oidc_provider_arn,
-                f"the OIDC provider must be registered in this stack's account {platform.account_id}",
+                f"the OIDC provider must be registered in this stack's account {account_id}",
             )
+
+
+def build_self_hosted(cfg: Any, platform: Any) -> dict[str, Any]:
+    """One `SelfHostedInference` per model with a `kubernetes` section; returns the exports."""
+    check_self_hosted(cfg)
+    check_cluster_accounts(cfg, platform.account_id)
     exports: dict[str, Any] = {}
     for model in cfg.models:
         kube: KubernetesConfig | None = getattr(model, "kubernetes", None)
@@ -151,4 +157,4 @@ def build_self_hosted(cfg: Any, platform: Any) -> dict[str, Any]:
     return exports
 
 
-__all__ = ["build_self_hosted", "component_args", "provider_for", "artifact_prefix"]
+__all__ = ["build_self_hosted", "check_cluster_accounts", "component_args", "provider_for", "artifact_prefix"]

@@ -164,14 +164,21 @@ def test_exports_record_versions_and_split(rec):
     assert out["serviceUrl"] == "http://credit-risk-llm.credit-risk-llm.svc.cluster.local:8080"
 
 
-def test_oidc_provider_of_another_account_is_refused_before_any_kubernetes_object():
-    entry = self_hosted_model()
-    cluster = entry["kubernetes"]["cluster"]
-    cluster["oidcProviderArn"] = cluster["oidcProviderArn"].replace("262849081348", "999999999999")
+def test_oidc_provider_of_another_account_is_refused_before_any_resource():
+    """Through the real program (stacks/__main__.py): refused before the platform is declared."""
+    from tests.conftest import run_stack_with
+
+    def mutate(cfg: dict) -> None:
+        for model in cfg[f"{NS}:models"]:
+            if "kubernetes" in model:
+                arn = model["kubernetes"]["cluster"]["oidcProviderArn"]
+                model["kubernetes"]["cluster"]["oidcProviderArn"] = arn.replace("262849081348", "999999999999")
+
     with pytest.raises(ConfigError) as err:
-        run_stack(entry)
-    assert err.value.key == f"{NS}:models[0].kubernetes.cluster.oidcProviderArn"
+        run_stack_with("prod", mutate)
+    assert err.value.key.endswith("].kubernetes.cluster.oidcProviderArn")
     assert "this stack's account 262849081348" in err.value.rule
+    assert [r.urn for r in err.value.partial_recording.resources if r.custom] == []
 
 
 def test_promotion_is_a_config_change():
