@@ -100,11 +100,18 @@ class StackIndex:
     def buckets(self) -> list[Res]:
         return self.of_type(*BUCKET_TYPES)
 
+    def _lookup(self, ref: str) -> str | None:
+        """Bucket URN for a name, id or ARN (an object ARN `arn:aws:s3:::name/prefix` names its bucket)."""
+        found = self._bucket_keys.get(ref)
+        if found is None and ":::" in ref:
+            found = self._bucket_keys.get(ref.split(":::", 1)[1].split("/", 1)[0])
+        return found
+
     def bucket_of(self, r: Res) -> str | None:
         """The URN of the bucket a settings resource configures, if it is in this stack."""
         ref = get(r.props, "bucket")
         if isinstance(ref, str) and not is_unknown(ref):
-            found = self._bucket_keys.get(ref) or self._bucket_keys.get(ref.rsplit(":::", 1)[-1])
+            found = self._lookup(ref)
             if found:
                 return found
         for urn in r.property_dependencies.get("bucket", ()):
@@ -116,7 +123,7 @@ class StackIndex:
         return None
 
     def bucket_by_name(self, name: str) -> Res | None:
-        urn = self._bucket_keys.get(name) or self._bucket_keys.get(name.rsplit(":::", 1)[-1])
+        urn = self._lookup(name)
         return self.by_urn.get(urn) if urn else None
 
     def settings(self, bucket: Res, kind: str) -> list[Res]:

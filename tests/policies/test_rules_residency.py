@@ -412,3 +412,29 @@ def test_geography_profiles_refused_when_none_allowed():
     assert violations(
         rz.bedrock_geographies, "aws:bedrock/inferenceProfile:InferenceProfile", props
     ) == [f"{src} routes to the 'eu' geography, allowed: []"]
+
+
+def test_flow_log_to_s3_object_arn_resolves_the_bucket():
+    fl = res(
+        "aws:ec2/flowLog:FlowLog",
+        {
+            "region": "eu-west-2",
+            "logDestinationType": "s3",
+            "logDestination": "arn:aws:s3:::flow/vpc/",
+        },
+        "fl",
+    )
+    assert (
+        stack_violations(
+            rz.sinks_in_home_region, [_bucket("flow", "eu-west-2"), fl], {"homeRegion": "eu-west-2"}
+        )
+        == []
+    )
+    assert stack_violations(
+        rz.sinks_in_home_region, [_bucket("flow", "eu-west-1"), fl], {"homeRegion": "eu-west-2"}
+    ) == [
+        (
+            "fl",
+            "logDestination arn:aws:s3:::flow/vpc/ is in eu-west-1, not the home region eu-west-2",
+        )
+    ]
