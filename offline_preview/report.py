@@ -524,6 +524,22 @@ def _wrap(text: str, indent: str, width: int = 100) -> list[str]:
     ) or [indent.rstrip()]
 
 
+def python_type(token: str) -> str:
+    """`aws:s3/bucket:Bucket` -> `aws.s3.Bucket`; `kubernetes:apps/v1:Deployment` -> `kubernetes.apps.v1.Deployment`."""
+    parts = token.split(":")
+    if len(parts) != 3:
+        return token
+    pkg, mod, cls = parts
+    head, _, tail = mod.partition("/")
+    if tail and tail.lower() == cls.lower():
+        mod = head
+    return ".".join(p for p in (pkg, mod.replace("/", "."), cls) if p)
+
+
+def _types_line(group: ComponentGroup) -> str:
+    return ", ".join(python_type(t) + (f" ×{n}" if n > 1 else "") for t, n in group.type_counts)
+
+
 def _where(v: PolicyViolation) -> str:
     if v.urn is None and not v.resource_name:
         return "stack"
@@ -561,12 +577,10 @@ def render_text(rep: PreviewReport) -> str:
             f", {group.total} in subtree" if group.children else ""
         )
         add(f"{pad}{group.kind} {group.label!r} ({own})")
-        for typ, n in group.type_counts:
-            add(f"{pad}    {n:>3} × {typ}")
+        lines.extend(_wrap(_types_line(group), pad + "    "))
     if tree.members:
         add(f"  top-level, in no component ({len(tree.members)})")
-        for typ, n in tree.type_counts:
-            add(f"      {n:>3} × {typ}")
+        lines.extend(_wrap(_types_line(tree), "      "))
     add("")
 
     enf = rep.enforcement_counts()
@@ -608,12 +622,11 @@ def render_text(rep: PreviewReport) -> str:
             res = ", ".join(cl.resources[:6]) + (
                 f" (+{len(cl.resources) - 6} more)" if len(cl.resources) > 6 else ""
             )
-            add(
-                f"    {cl.clause or '(framework-wide)':<22} {cl.status:<10} controls {' '.join(cl.controls)}"
-            )
+            add(f"    {cl.clause or '(framework-wide)'}: {cl.status.upper()}")
+            lines.extend(_wrap(f"controls: {' '.join(cl.controls)}", "        "))
             lines.extend(_wrap(f"rules: {', '.join(cl.rules)}", "        "))
             if res:
-                lines.extend(_wrap(f"resources: {res}", "        "))
+                lines.extend(_wrap(f"resources ({len(cl.resources)}): {res}", "        "))
     add("")
     add(
         f"{len(rep.mandatory)} mandatory, {len(rep.advisory)} advisory finding(s); "

@@ -10,7 +10,7 @@ import jsonschema
 
 from offline_preview.analysis import AnalysisResult, PolicyViolation
 from offline_preview.markdown import render_markdown
-from offline_preview.report import PreviewReport, split_framework
+from offline_preview.report import PreviewReport, python_type, split_framework
 from offline_preview.sarif import to_sarif
 from offline_preview.stack_export import canonical_urns, to_deployment
 
@@ -30,7 +30,9 @@ def test_text_groups_resources_by_component_with_counts(sample_report):
     assert "Platform 'platform' (0 own, 11 in subtree)" in text
     assert "  Keys 'platform-keys' (1 own)" in text
     block = text.split("SecureBucket 'platform-data' (2 own)\n")[1]
-    assert block.startswith("          1 × aws:s3/bucket:Bucket\n")
+    assert block.startswith(
+        "        aws.s3.Bucket, aws.s3.BucketServerSideEncryptionConfiguration\n"
+    )
     assert "top-level, in no component (2)" in text
 
 
@@ -46,8 +48,15 @@ def test_text_groups_findings_by_enforcement_with_remediation(sample_report):
 def test_text_control_coverage_per_framework(sample_report):
     text = sample_report.to_text().split("CONTROL COVERAGE")[1]
     assert "HIPAA: 2 clause(s), 1 evidenced without findings" in text
-    assert re.search(r"164\.312\(a\)\(2\)\(iv\)\s+evidenced\s+controls E3 E8", text)
-    assert re.search(r"Art\. 12 \(record-keeping\)\s+findings\s+controls L1", text)
+    assert "    164.312(a)(2)(iv): EVIDENCED\n        controls: E3 E8\n" in text
+    assert "    Art. 12 (record-keeping): FINDINGS\n        controls: L1\n" in text
+
+
+def test_type_tokens_read_like_python():
+    assert python_type("aws:s3/bucket:Bucket") == "aws.s3.Bucket"
+    assert python_type("aws:s3/bucketVersioning:BucketVersioning") == "aws.s3.BucketVersioning"
+    assert python_type("kubernetes:apps/v1:Deployment") == "kubernetes.apps.v1.Deployment"
+    assert python_type("pulumi:providers:aws") == "pulumi.providers.aws"
 
 
 def test_framework_references_split_into_framework_and_clause():
