@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from . import frameworks as fw
-from .base import Finding, Res, as_list, cannot_verify, get, has, is_unknown, rule
-from .stack_index import StackIndex
+from .base import Finding, Res, cannot_verify, get, has, is_unknown, rule
+from .stack_index import BUCKET_TYPES, StackIndex
 
 TRAIL = "aws:cloudtrail/trail:Trail"
 LOG = (fw.HIPAA_AUDIT, fw.SOC2_MONITORING, fw.ISO_LOGGING, fw.AIACT_RECORDS)
@@ -103,36 +103,59 @@ def _bucket_names_from_uri(value: Any) -> str | None:
     return None
 
 
-def model_data_buckets(stack: StackIndex) -> dict[str, str]:
-    """bucket name -> why it must have data events (model artifacts, data capture)."""
+def model_data_buckets(stack: StackIndex) -> tuple[dict[str, str], list[Finding]]:
+    """(bucket name -> why it needs data events, cannot-verify findings) for model artifacts and capture.
+
+    A URI unknown during preview is resolved through the property's dependency on a bucket of the
+    stack; if that bucket's name is unknown too, the rule says it cannot verify.
+    """
     out: dict[str, str] = {}
-    for m in stack.of_type(MODEL):
-        containers = [get(m.props, "primaryContainer")] + as_list(get(m.props, "containers"))
-        for c in containers:
-            if not isinstance(c, dict):
-                continue
-            for path in ("modelDataUrl", "modelDataSource.s3DataSource.s3Uri"):
-                name = _bucket_names_from_uri(get(c, path))
-                if name:
-                    out.setdefault(name, f"model artifacts of {m.name}")
-    for ec in stack.of_type(ENDPOINT_CONFIG):
-        name = _bucket_names_from_uri(get(ec.props, "dataCaptureConfig.destinationS3Uri"))
+    unknown: list[Finding] = []
+
+    def add(r: Res, prop: str, uri: Any, why: str) -> None:
+        name = _bucket_names_from_uri(uri)
+        if name is None and is_unknown(uri):
+            b = stack.ref(r, prop, BUCKET_TYPES)
+            bname = get(b.props, "bucket") if b is not None else None
+            if isinstance(bname, str):
+                name = bname
+            else:
+                unknown.append(cannot_verify(prop, r.urn, "bucket of " + why))
         if name:
-            out.setdefault(name, f"data capture of {ec.name}")
-    return out
+            out.setdefault(name, why)
+
+    for m in stack.of_type(MODEL):
+        containers = [("primaryContainer", get(m.props, "primaryContainer"))]
+        cs = get(m.props, "containers")
+        containers += [("containers", c) for c in (cs if isinstance(cs, list) else [cs])]
+        for prop, c in containers:
+            if is_unknown(c):
+                add(m, prop, c, f"model artifacts of {m.name}")
+            elif isinstance(c, dict):
+                for path in ("modelDataUrl", "modelDataSource.s3DataSource.s3Uri"):
+                    uri = get(c, path)
+                    if uri is not None:
+                        add(m, prop, uri, f"model artifacts of {m.name}")
+    for ec in stack.of_type(ENDPOINT_CONFIG):
+        uri = get(ec.props, "dataCaptureConfig.destinationS3Uri")
+        if uri is not None:
+            add(ec, "dataCaptureConfig", uri, f"data capture of {ec.name}")
+    return out, unknown
 
 
-def _data_event_coverage(trail: Res) -> tuple[bool, list[str]]:
-    """(covers every bucket, ARN prefixes covered) for S3 object data events."""
+def _data_event_coverage(trail: Res) -> tuple[bool, list[str], bool]:
+    """(covers every bucket, ARN prefixes covered, some selector value is unknown) for S3 object data events."""
     prefixes: list[str] = []
+    unknown = False
     for sel in get(trail.props, "eventSelectors") or []:
         for dr in get(sel, "dataResources") or []:
             if get(dr, "type") == "AWS::S3::Object":
                 for v in get(dr, "values") or []:
                     if v in ("arn:aws:s3", "arn:aws:s3:::", "arn:aws-us-gov:s3", "arn:aws-cn:s3"):
-                        return True, []
+                        return True, [], False
                     if isinstance(v, str):
                         prefixes.append(v)
+                    unknown = unknown or is_unknown(v)
     for sel in get(trail.props, "advancedEventSelectors") or []:
         fields = {get(fs, "field"): fs for fs in get(sel, "fieldSelectors") or []}
         if "Data" not in (get(fields.get("eventCategory"), "equals") or []):
@@ -141,13 +164,12 @@ def _data_event_coverage(trail: Res) -> tuple[bool, list[str]]:
             continue
         arn_sel = fields.get("resources.ARN")
         if arn_sel is None:
-            return True, []
-        prefixes.extend(
-            v
-            for v in (get(arn_sel, "startsWiths") or []) + (get(arn_sel, "equals") or [])
-            if isinstance(v, str)
-        )
-    return False, prefixes
+            return True, [], False
+        for v in (get(arn_sel, "startsWiths") or []) + (get(arn_sel, "equals") or []):
+            if isinstance(v, str):
+                prefixes.append(v)
+            unknown = unknown or is_unknown(v)
+    return False, prefixes, unknown
 
 
 @rule(
@@ -161,10 +183,12 @@ def _data_event_coverage(trail: Res) -> tuple[bool, list[str]]:
 )
 def trail_data_events(stack: StackIndex, cfg: dict):
     """Trails log S3 data events for model-artifact and data-capture buckets."""
-    needed = model_data_buckets(stack)
+    needed, unknown = model_data_buckets(stack)
+    yield from unknown
     if not needed:
         return
     all_buckets = False
+    some_unknown = False
     prefixes: list[str] = []
     for t in stack.of_type(TRAIL):
         if is_unknown(get(t.props, "eventSelectors")) or is_unknown(
@@ -172,8 +196,9 @@ def trail_data_events(stack: StackIndex, cfg: dict):
         ):
             yield cannot_verify("eventSelectors", t.urn)
             return
-        every, pre = _data_event_coverage(t)
+        every, pre, unknown_values = _data_event_coverage(t)
         all_buckets = all_buckets or every
+        some_unknown = some_unknown or unknown_values
         prefixes.extend(pre)
     if all_buckets:
         return
@@ -182,10 +207,13 @@ def trail_data_events(stack: StackIndex, cfg: dict):
         if name in covered:
             continue
         bucket = stack.bucket_by_name(name)
-        yield Finding(
-            f"no trail logs S3 data events for bucket {name} ({why})",
-            bucket.urn if bucket else None,
-        )
+        urn = bucket.urn if bucket else None
+        if some_unknown:
+            yield cannot_verify(
+                "advancedEventSelectors/eventSelectors", urn, f"data events for bucket {name}"
+            )
+        else:
+            yield Finding(f"no trail logs S3 data events for bucket {name} ({why})", urn)
 
 
 @rule(
@@ -215,10 +243,10 @@ def audit_bucket_worm(stack: StackIndex, cfg: dict):
     """The trail's bucket is write-once (Object Lock), versioned and not public."""
     for t in stack.of_type(TRAIL):
         name = get(t.props, "s3BucketName")
-        if is_unknown(name):
+        b = stack.ref(t, "s3BucketName", BUCKET_TYPES)
+        if b is None and is_unknown(name):
             yield cannot_verify("s3BucketName", t.urn)
             continue
-        b = stack.bucket_by_name(name) if name else None
         if b is None:
             yield Finding(
                 f"audit bucket {name} is not managed in this stack: WORM cannot be verified", t.urn

@@ -37,8 +37,17 @@ UNKNOWN_SENTINELS = frozenset(
 )
 
 
+class UnknownValueUsed(TypeError):
+    """A check used an unknown value as if it were known (truth test, iteration, comparison)."""
+
+
 class _Unknown:
-    """A value the engine will only know after apply."""
+    """A value the engine will only know after apply.
+
+    Using it as a known value raises `UnknownValueUsed`, which `Rule.evaluate` turns into a
+    "cannot verify until apply" finding: a check that forgot an `is_unknown` test can neither
+    crash the pack nor pass silently.
+    """
 
     _instance: _Unknown | None = None
 
@@ -50,8 +59,11 @@ class _Unknown:
     def __repr__(self) -> str:
         return "<unknown>"
 
-    def __bool__(self) -> bool:  # an unknown must never be mistaken for a known False
-        raise TypeError("an unknown value has no truth value; test is_unknown() first")
+    def _used(self, *_: Any) -> Any:
+        raise UnknownValueUsed("an unknown value has no truth value, length, items or order")
+
+    __bool__ = __len__ = __iter__ = __contains__ = __getitem__ = _used
+    __lt__ = __le__ = __gt__ = __ge__ = _used
 
 
 UNKNOWN = _Unknown()
@@ -226,8 +238,18 @@ class Rule:
         if self.kind == "resource" and isinstance(subject, Res):
             subject = _normalized(subject)
         out: list[Finding] = []
-        for f in self.check(subject, merged) or ():
-            out.append(f if isinstance(f, Finding) else Finding(str(f)))
+        try:
+            for f in self.check(subject, merged) or ():
+                out.append(f if isinstance(f, Finding) else Finding(str(f)))
+        except UnknownValueUsed:
+            urn = subject.urn if isinstance(subject, Res) else None
+            out.append(
+                Finding(
+                    "cannot verify until apply: a value this rule reads is unknown during preview",
+                    urn,
+                    True,
+                )
+            )
         return out
 
 

@@ -360,25 +360,38 @@ IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 def one_role_per_workload(stack, cfg: dict):
     """No execution role is shared by two models or workloads."""
     users: dict[str, list[Res]] = defaultdict(list)
+    labels: dict[str, str] = {}
     for typ, path in WORKLOADS.items():
         if typ == "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition":
             continue  # monitoring jobs may share the monitoring role; models may not
         for r in stack.of_type(typ):
+            role = stack.ref(r, path, (ROLE,))  # by ARN, or by dependency while the ARN is unknown
             arn = get(r.props, path)
-            if isinstance(arn, str) and not is_unknown(arn):
-                users[arn].append(r)
-            elif is_unknown(arn):
-                yield cannot_verify(path, r.urn)
+            if role is not None:
+                key, label = role.urn, str(get(role.props, "arn") or role.name)
+            elif isinstance(arn, str):
+                key, label = arn, arn  # a role outside the stack
+            else:
+                if is_unknown(arn):
+                    yield cannot_verify(path, r.urn)
+                continue
+            users[key].append(r)
+            labels[key] = label
     for sa in stack.of_type(SERVICE_ACCOUNT):
         annotations = get(sa.props, "metadata.annotations") or {}
         arn = annotations.get(IRSA_ANNOTATION) if isinstance(annotations, dict) else None
         if isinstance(arn, str):
-            users[arn].append(sa)
-    for arn, rs in users.items():
+            role = stack.ref(Res(sa.type, sa.name, sa.urn, {"arn": arn}), "arn", (ROLE,))
+            key = role.urn if role is not None else arn
+            users[key].append(sa)
+            labels.setdefault(key, arn)
+    for key, rs in users.items():
         if len(rs) > 1:
             names = ", ".join(sorted(r.name for r in rs))
             for r in rs:
-                yield Finding(f"role {arn} is shared by {len(rs)} workloads ({names})", r.urn)
+                yield Finding(
+                    f"role {labels[key]} is shared by {len(rs)} workloads ({names})", r.urn
+                )
 
 
 @rule(

@@ -54,7 +54,7 @@ def _alarm_metrics(a: Res) -> Iterator[tuple[Any, dict]]:
 
 
 class EndpointAlarms:
-    """Alarms per endpoint (by EndpointName dimension, or by depending on the endpoint), built once."""
+    """Alarms per endpoint (by an EndpointName-like dimension, or by depending on the endpoint), built once."""
 
     def __init__(self, stack: StackIndex):
         self.endpoints = stack.of_type(ENDPOINT)
@@ -65,24 +65,40 @@ class EndpointAlarms:
                 by_name[n] = e
         self.metrics: dict[str, list[str]] = defaultdict(list)
         self.unknown: set[str] = set()
+        #: an alarm whose dimensions are unknown (preview) and that names no endpoint by dependency:
+        #: it may belong to any endpoint, so a missing alarm cannot be asserted
+        self.unattributed_unknown = False
         for a in stack.of_type(ALARM):
             targets: set[str] = {
                 d for d in a.dependencies if d in stack.by_urn and stack.by_urn[d].type == ENDPOINT
             }
             names: list[Any] = []
+            dims_unknown = False
             for metric, dims in _alarm_metrics(a):
+                names.append(metric)
                 if is_unknown(dims):
+                    dims_unknown = True
                     continue
                 for v in dims.values() if isinstance(dims, dict) else []:
-                    if isinstance(v, str) and v in by_name:
+                    if is_unknown(v):
+                        dims_unknown = True
+                    elif isinstance(v, str) and v in by_name:
                         targets.add(by_name[v].urn)
-                names.append(metric)
+            if dims_unknown and not targets:
+                self.unattributed_unknown = True
             for t in targets:
                 for n in names:
                     if is_unknown(n):
                         self.unknown.add(t)
                     elif isinstance(n, str):
                         self.metrics[t].append(n)
+
+    def undecidable(self, endpoint: Res) -> bool:
+        return (
+            endpoint.urn in self.unknown
+            or self.unattributed_unknown
+            or is_unknown(get(endpoint.props, "name"))
+        )
 
 
 LATENCY = ("ModelLatency", "OverheadLatency")
@@ -104,8 +120,8 @@ def endpoint_operational_alarms(stack: StackIndex, cfg: dict):
         have = set(ea.metrics.get(e.urn, ()))
         for label, group in (("latency", LATENCY), ("error", ERRORS)):
             if not have & set(group):
-                if e.urn in ea.unknown:
-                    yield cannot_verify("metricName", e.urn, f"{label} alarm")
+                if ea.undecidable(e):
+                    yield cannot_verify("alarm metric/dimensions", e.urn, f"{label} alarm")
                 else:
                     yield Finding(
                         f"endpoint {e.name} has no {label} alarm ({' / '.join(group)})", e.urn
@@ -139,8 +155,8 @@ def quality_alarms(stack: StackIndex, cfg: dict):
         have = ea.metrics.get(e.urn, [])
         for signal, patterns in cfg["requiredSignals"].items():
             if not any(action_matches(p, m) for p in patterns for m in have):
-                if e.urn in ea.unknown:
-                    yield cannot_verify("metricName", e.urn, f"{signal} alarm")
+                if ea.undecidable(e):
+                    yield cannot_verify("alarm metric/dimensions", e.urn, f"{signal} alarm")
                 else:
                     yield Finding(f"endpoint {e.name} has no {signal} alarm", e.urn)
 

@@ -7,11 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from . import frameworks as fw
-from .base import Finding, Res, as_list, cannot_verify, get, is_unknown, rule
+from .base import UNKNOWN, Finding, Res, as_list, cannot_verify, get, is_unknown, rule
 from .iam import IDENTITY_POLICY_TYPES, identity_documents
 from .iam_documents import DocumentError, action_matches, statements
-from .stack_index import REPLICATION, StackIndex
+from .stack_index import BUCKET_TYPES, REPLICATION, StackIndex
 
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 RESIDENCY_FRAMEWORKS = (fw.GDPR_TRANSFER, fw.ISO_CLOUD, fw.ISO_PRIVACY, fw.SOC2_CONFIDENTIALITY)
 
 ALLOWED_REGIONS = {
@@ -373,7 +374,7 @@ def sinks_in_home_region(stack: StackIndex, cfg: dict):
     """Log, capture and monitoring sinks are in the home region."""
     home = cfg["homeRegion"]
     log_groups: dict[str, Res] = {}
-    for lg in stack.of_type("aws:cloudwatch/logGroup:LogGroup"):
+    for lg in stack.of_type(LOG_GROUP):
         name = get(lg.props, "name")
         if isinstance(name, str):
             log_groups[name] = lg
@@ -387,7 +388,18 @@ def sinks_in_home_region(stack: StackIndex, cfg: dict):
             if ref is None:
                 continue
             if is_unknown(ref):
-                yield cannot_verify(prop, r.urn)
+                # preview: resolve the sink through the property's dependency on a stack resource
+                types = {"loggroup": (LOG_GROUP,), "arn": (LOG_GROUP, *BUCKET_TYPES)}.get(
+                    kind, BUCKET_TYPES
+                )
+                dep = stack.ref(r, prop, types)
+                region = region_of(dep) if dep is not None else UNKNOWN
+                if is_unknown(region):
+                    yield cannot_verify(prop, r.urn)
+                elif region != home:
+                    yield Finding(
+                        f"{prop} ({dep.name}) is in {region}, not the home region {home}", r.urn
+                    )
                 continue
             target: Res | None = None
             region: Any = None

@@ -64,6 +64,7 @@ class StackIndex:
             self._by_type[r.type].append(r)
             if r.parent:
                 self.children[r.parent].append(r)
+        self._value_cache: dict[tuple[str, ...], dict[str, str]] = {}
         self._bucket_keys: dict[str, str] = {}
         for b in self.buckets:
             for key in ("bucket", "id", "arn"):
@@ -125,6 +126,37 @@ class StackIndex:
     def bucket_by_name(self, name: str) -> Res | None:
         urn = self._lookup(name)
         return self.by_urn.get(urn) if urn else None
+
+    def ref(self, r: Res, prop: str, types: tuple[str, ...]) -> Res | None:
+        """The resource of `types` that `r.prop` refers to: by value (name, id or ARN), or — when
+        the value is unknown during preview — by the property's dependency URNs (if exactly one)."""
+        value = get(r.props, prop)
+        if isinstance(value, str):
+            urn = self._values(types).get(value)
+            if urn is None and ":::" in value:  # S3 object ARN or URI-like reference to a bucket
+                urn = self._values(types).get(value.split(":::", 1)[1].split("/", 1)[0])
+            if urn is not None:
+                return self.by_urn[urn]
+        deps = [
+            u
+            for u in r.property_dependencies.get(prop.split(".", 1)[0], ())
+            if u in self.by_urn and self.by_urn[u].type in types
+        ]
+        return self.by_urn[deps[0]] if len(set(deps)) == 1 else None
+
+    def _values(self, types: tuple[str, ...]) -> dict[str, str]:
+        """name/id/ARN -> URN for resources of `types` (built once per set of types)."""
+        cached = self._value_cache.get(types)
+        if cached is None:
+            cached = {}
+            for t in types:
+                for r in self._by_type.get(t, ()):
+                    for key in ("arn", "id", "name", "bucket"):
+                        v = get(r.props, key)
+                        if isinstance(v, str) and v:
+                            cached.setdefault(v, r.urn)
+            self._value_cache[types] = cached
+        return cached
 
     def settings(self, bucket: Res, kind: str) -> list[Res]:
         return self._settings.get(bucket.urn, {}).get(kind, [])

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from policies.rules import audit_logging as lg
-from policies.rules.base import res
+from policies.rules.base import UNKNOWN, res
+from policies.rules.stack_index import StackIndex
 
 from .conftest import DELETE, stack_violations, unknowns, violations, with_change
 
@@ -376,8 +377,6 @@ class TestRetention:
         ]
 
     def test_unknown(self):
-        from policies.rules.base import UNKNOWN
-
         assert unknowns(lg.log_retention, self.LG, {"retentionInDays": UNKNOWN}) == [
             "cannot verify until apply: retentionInDays is unknown during preview"
         ]
@@ -405,3 +404,46 @@ class TestFlowLogs:
         assert stack_violations(lg.vpc_flow_logs, [self._vpc()]) == [
             ("vpc", "VPC vpc has no flow log")
         ]
+
+
+def test_unknown_used_as_known_is_cannot_verify_not_a_crash():
+    t = trail(advancedEventSelectors=[{"fieldSelectors": UNKNOWN}])
+    findings = lg.trail_data_events.evaluate(StackIndex([bucket("artifacts"), model(), t]), None)
+    assert [(f.message, f.unknown) for f in findings] == [
+        ("cannot verify until apply: a value this rule reads is unknown during preview", True)
+    ]
+
+
+class TestDataEventsDuringPreview:
+    def test_unknown_uri_resolved_through_dependency(self):
+        b = bucket("artifacts")
+        m = res(
+            "aws:sagemaker/model:Model",
+            {"primaryContainer": {"modelDataUrl": UNKNOWN}},
+            "m",
+            property_dependencies={"primaryContainer": [b.urn]},
+        )
+        assert stack_violations(lg.trail_data_events, [b, m, trail()]) == [
+            (
+                "artifacts",
+                "no trail logs S3 data events for bucket artifacts (model artifacts of m)",
+            )
+        ]
+
+    def test_unknown_selector_arn_is_cannot_verify(self):
+        t = trail(
+            eventSelectors=[{"dataResources": [{"type": "AWS::S3::Object", "values": [UNKNOWN]}]}]
+        )
+        found = lg.trail_data_events.evaluate(StackIndex([bucket("artifacts"), model(), t]), None)
+        assert [(f.unknown, f.message) for f in found] == [
+            (
+                True,
+                "cannot verify until apply: advancedEventSelectors/eventSelectors is unknown during preview "
+                "(data events for bucket artifacts)",
+            )
+        ]
+
+    def test_unknown_uri_without_dependency_is_cannot_verify(self):
+        m = res("aws:sagemaker/model:Model", {"primaryContainer": {"modelDataUrl": UNKNOWN}}, "m")
+        found = lg.trail_data_events.evaluate(StackIndex([m, trail()]), None)
+        assert [f.unknown for f in found] == [True]

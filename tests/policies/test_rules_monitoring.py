@@ -6,6 +6,7 @@ import pytest
 
 from policies.rules import monitoring as mon
 from policies.rules.base import res
+from policies.rules.stack_index import StackIndex
 
 from .conftest import DELETE, stack_violations, violations, with_change
 
@@ -275,3 +276,27 @@ class TestGuardrail:
             (None, "Bedrock is used but the stack has no guardrail")
         ]
         assert stack_violations(mon.guardrail_present, [ilc, res(GUARDRAIL, G_OK, "g")]) == []
+
+
+class TestAlarmsDuringPreview:
+    def test_alarm_linked_by_dependency_with_unknown_dimensions(self):
+        from policies.rules.base import UNKNOWN
+
+        ep = endpoint()
+        alarms = [
+            res(
+                ALARM,
+                {"metricName": m, "dimensions": {"EndpointName": UNKNOWN}},
+                m,
+                dependencies=(ep.urn,),
+            )
+            for m in ("ModelLatency", "Invocation5XXErrors")
+        ]
+        assert stack_violations(mon.endpoint_operational_alarms, [ep, *alarms]) == []
+
+    def test_unattributable_alarm_makes_missing_alarm_undecidable(self):
+        from policies.rules.base import UNKNOWN
+
+        a = res(ALARM, {"metricName": "ModelLatency", "dimensions": {"EndpointName": UNKNOWN}}, "a")
+        found = mon.endpoint_operational_alarms.evaluate(StackIndex([endpoint(), a]), None)
+        assert found and all(f.unknown for f in found)

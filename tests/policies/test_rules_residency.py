@@ -438,3 +438,19 @@ def test_flow_log_to_s3_object_arn_resolves_the_bucket():
             "logDestination arn:aws:s3:::flow/vpc/ is in eu-west-1, not the home region eu-west-2",
         )
     ]
+
+
+def test_unknown_sink_resolved_through_dependency():
+    b = _bucket("cap", "eu-west-1")
+    ec = res(
+        "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+        {"region": "eu-west-2", "dataCaptureConfig": {"destinationS3Uri": UNKNOWN}},
+        "ec",
+        property_dependencies={"dataCaptureConfig": [b.urn]},
+    )
+    assert stack_violations(rz.sinks_in_home_region, [b, ec], {"homeRegion": "eu-west-2"}) == [
+        (
+            "ec",
+            "dataCaptureConfig.destinationS3Uri (cap) is in eu-west-1, not the home region eu-west-2",
+        )
+    ]
