@@ -246,6 +246,7 @@ class PolicyPackServer:
         self._info: analyzer_pb2.AnalyzerInfo | None = None
         self.port: int | None = None
         self._stderr: list[str] = []
+        self._drainer: threading.Thread | None = None
         self._lock = threading.Lock()
 
     # lifecycle
@@ -265,7 +266,8 @@ class PolicyPackServer:
             env=env,
             text=True,
         )
-        threading.Thread(target=self._drain_stderr, daemon=True).start()
+        self._drainer = threading.Thread(target=self._drain_stderr, daemon=True)
+        self._drainer.start()
         line = self._read_port_line()
         try:
             self.port = int(line.strip())

@@ -409,3 +409,12 @@ def test_server_analyses_several_stacks(pack, leaky):
     first = pack.analyze(leaky, PROD_CONFIG)
     second = pack.analyze(leaky, PROD_CONFIG)
     assert found(first) == found(second)
+
+
+def test_broken_pack_reports_its_error(tmp_path):
+    from offline_preview.analyzer import PolicyPackError, PolicyPackServer
+
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    (tmp_path / "__main__.py").write_text("raise SystemExit('rules failed to import: boom')\n")
+    with pytest.raises(PolicyPackError, match="boom"):
+        PolicyPackServer(tmp_path, startup_timeout=20).start()
