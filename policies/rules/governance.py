@@ -123,7 +123,7 @@ def descriptions_present(r: Res, cfg: dict):
     types=("aws:ecr/repository:Repository",),
     dev_advisory=True,
     remediation='Set image_scanning_configuration.scan_on_push=True, image_tag_mutability="IMMUTABLE" and '
-    'encryption_configurations=[{encryption_type: "KMS", kms_key: <CMK arn>}].',
+    'encryption_configurations=[{encryption_type: "KMS", kms_key: the CMK ARN}].',
 )
 def ecr_hardened(r: Res, cfg: dict):
     """Container registries scan on push, keep tags immutable and encrypt with a CMK."""

@@ -59,7 +59,7 @@ def region_of(r: Res) -> Any:
     frameworks=RESIDENCY_FRAMEWORKS,
     types=("pulumi:providers:aws",),
     config_schema=ALLOWED_REGIONS,
-    remediation="Set `aws:region` in Pulumi.<stack>.yaml (default provider) or `region=` on the explicit "
+    remediation="Set `aws:region` in `Pulumi.<stack>.yaml` (default provider) or `region=` on the explicit "
     "aws.Provider to one of the allowed regions.",
 )
 def provider_region_allowed(r: Res, cfg: dict):
