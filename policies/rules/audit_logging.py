@@ -88,7 +88,7 @@ def trail_validation(r: Res, cfg: dict):
     frameworks=LOG,
     types=(TRAIL,),
     dev_advisory=True,
-    remediation='Set `cloud_watch_logs_group_arn` (the log group ARN followed by `:*`) and `cloud_watch_logs_role_arn`.',
+    remediation="Set `cloud_watch_logs_group_arn` (the log group ARN followed by `:*`) and `cloud_watch_logs_role_arn`.",
 )
 def trail_cloudwatch(r: Res, cfg: dict):
     """Trails deliver to CloudWatch Logs, so alarms can watch API activity."""

@@ -35,14 +35,15 @@ def _unknown_error(findings: list[Finding]) -> UnknownValueError:
 
 
 def _res_from_args(args: Any) -> Res:
+    """The resource of an Analyze call; `Rule.evaluate` turns its proxied props into plain data."""
     provider = getattr(args, "provider", None)
     return Res(
         type=args.resource_type,
         name=args.name,
         urn=args.urn,
-        props=plain(args.props),
+        props=args.props,
         provider_type=provider.resource_type if provider else None,
-        provider=plain(provider.props) if provider else None,
+        provider=provider.props if provider else None,
         provider_urn=provider.urn if provider else None,
         parent=getattr(args.opts, "parent", None),
     )
