@@ -3,9 +3,10 @@
 import os
 import sys
 
-from .cli import main
+from .cli import main, tune_gc
 
 if __name__ == "__main__":
+    tune_gc()
     code = main()
     # Everything is written and the pack process is stopped by now. Tearing down
     # the interpreter (thousands of pulumi_aws modules, the Pulumi runtime's

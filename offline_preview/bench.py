@@ -276,6 +276,9 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
 
     from .analyzer import PolicyPackServer
+    from .cli import tune_gc
+
+    tune_gc()  # in-process runs measured with the same collector settings as the CLI
 
     started = time.perf_counter()
     print("measuring the dev and prod previews…", file=sys.stderr, flush=True)

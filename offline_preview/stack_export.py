@@ -2,10 +2,13 @@
 
 This is the file `pulumi stack export` writes and `pulumi stack import`
 reads, so a user with the CLI can load what the offline preview recorded into
-a scratch stack and run the same pack over it with the real engine:
+a scratch stack of the same name (URNs carry the stack and project names) and
+run the same pack over it with the real engine, without touching AWS:
 
     python -m offline_preview --stack prod --export prod-export.json
-    pulumi stack init offline-prod && pulumi stack import --file prod-export.json
+    pulumi login file://$PWD/.offline-state        # a throw-away local backend
+    pulumi stack init prod --secrets-provider passphrase
+    pulumi stack import --file prod-export.json
     pulumi policy analyze --policy-pack policies --policy-pack-config policies/config/prod.json
 
 Resources are written in registration order (the stack first, every parent,
