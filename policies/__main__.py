@@ -12,9 +12,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pulumi_policy import EnforcementLevel, PolicyPack  # noqa: E402
 from rules import ALL_RULES  # noqa: E402
 from rules.pack import build_policies  # noqa: E402
-from rules.speedups import install  # noqa: E402
+from rules.speedups import install, tune_gc  # noqa: E402
 
 install()
+tune_gc()
 
 PolicyPack(
     name="regulated-inference",

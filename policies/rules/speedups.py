@@ -17,6 +17,7 @@ Applied by `policies/__main__.py` only; rules never depend on it. Behaviour is u
 from __future__ import annotations
 
 import functools
+import gc
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -94,3 +95,13 @@ def install() -> bool:
     servicer.Analyze = _per_request(servicer.Analyze)
     servicer.AnalyzeStack = _per_request(servicer.AnalyzeStack)
     return True
+
+
+def tune_gc() -> None:
+    """Fewer full collections while a request allocates its many short-lived dicts.
+
+    The pack is a short-lived server whose requests allocate hundreds of thousands of small
+    objects; the default thresholds make collections scan the whole heap again and again.
+    """
+    gc.freeze()  # everything imported so far is permanent
+    gc.set_threshold(50_000, 20, 100)
