@@ -277,7 +277,14 @@ TRUST_CONDITION_KEYS = {
             "items": {"type": "string"},
             "description": "AWS account/role principals a trust policy may name (break-glass, CI).",
             "default": [],
-        }
+        },
+        "servicesWithoutSourceConditions": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Service principals whose role trust cannot carry aws:SourceAccount/aws:SourceArn "
+            "(documented exceptions only).",
+            "default": [],
+        },
     },
     remediation="Trust exactly one service principal per statement and add Condition aws:SourceAccount "
     "(and aws:SourceArn where the service supports it); federated (IRSA) trusts must pin `<issuer>:sub`.",
@@ -311,7 +318,8 @@ def trust_policy_scoped(r: Res, cfg: dict):
             yield f"statement {st.sid}: trusts AWS principal(s) {', '.join(map(str, accounts))}"
         if len(services) > 1:
             yield f"statement {st.sid}: trusts {len(services)} services ({', '.join(map(str, services))}); use one"
-        if services and not keys & TRUST_CONDITION_KEYS:
+        exempt = set(cfg["servicesWithoutSourceConditions"])
+        if services and not keys & TRUST_CONDITION_KEYS and not set(services) <= exempt:
             yield f"statement {st.sid}: service trust without aws:SourceAccount/aws:SourceArn condition"
         if federated and not any(k.endswith(":sub") for k in keys):
             yield f"statement {st.sid}: federated trust without a `:sub` condition"

@@ -221,6 +221,15 @@ class TestTrust:
             iam.trust_policy_scoped, ROLE, self._trust({"Service": "sagemaker.amazonaws.com"})
         ) == ["statement T: service trust without aws:SourceAccount/aws:SourceArn condition"]
 
+    def test_documented_exception(self):
+        cfg = {"servicesWithoutSourceConditions": ["ec2.amazonaws.com"]}
+        assert (
+            violations(
+                iam.trust_policy_scoped, ROLE, self._trust({"Service": "ec2.amazonaws.com"}), cfg
+            )
+            == []
+        )
+
     def test_two_services(self):
         p = self._trust({"Service": ["sagemaker.amazonaws.com", "lambda.amazonaws.com"]}, self.SRC)
         assert violations(iam.trust_policy_scoped, ROLE, p) == [
