@@ -335,6 +335,17 @@ class PolicyPackServer:
             self._info = self._stub().GetAnalyzerInfo(empty_pb2.Empty())
         return self._info
 
+    def pack_version(self) -> str:
+        """The version the CLI reports: PulumiPolicy.yaml's `version` (the Python SDK always says 0.0.1)."""
+        try:
+            import yaml
+
+            data = yaml.safe_load((self.pack_dir / "PulumiPolicy.yaml").read_text()) or {}
+        except (OSError, ValueError, ImportError):
+            data = {}
+        version = data.get("version") if isinstance(data, dict) else None
+        return str(version) if version else self.info().version
+
     def plugin_version(self) -> str:
         return self._stub().GetPluginInfo(empty_pb2.Empty()).version
 
@@ -437,7 +448,7 @@ class PolicyPackServer:
         ]
         return AnalysisResult(
             pack_name=info.name,
-            pack_version=info.version,
+            pack_version=self.pack_version(),
             policies=policies,
             violations=violations,
             resources_analyzed=analyzed,
