@@ -83,7 +83,12 @@ class SourceLocator:
     @staticmethod
     def _line_naming(path: Path, name: str) -> int:
         """The first line of `path` that spells `name` as a string literal (1 if none)."""
-        pattern = re.compile(r"[\"']" + re.escape(name) + r"[\"']")
+        return SourceLocator._line_matching(path, r"[\"']" + re.escape(name) + r"[\"']")
+
+    @staticmethod
+    def _line_matching(path: Path, regex: str) -> int:
+        """The first line of `path` matching `regex` (1 if none)."""
+        pattern = re.compile(regex)
         try:
             for i, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
                 if pattern.search(line):
@@ -125,6 +130,12 @@ class SourceLocator:
         res = self._by_urn.get(urn or "")
         if res is None or res.type == STACK_TYPE:
             return self.relative(self.stack_file()), 1
+        if res.type.startswith("pulumi:providers:") and res.name.startswith("default"):
+            # A default provider is configured by the stack file's `<package>:` keys.
+            package = res.type.rsplit(":", 1)[-1]
+            return self.relative(self.stack_file()), self._line_matching(
+                self.stack_file(), rf"^\s*{re.escape(package)}:"
+            )
         # The nearest component (the resource itself when it is one) declares it.
         comp: RecordedResource | None = res if is_component(res) else None
         cursor = res

@@ -167,3 +167,37 @@ def test_module_entry_point_flushes_its_report_and_exit_status(real_analyze, tmp
     assert data["stack"] == "dev" and data["exitCode"] == 0
     assert "Exception ignored" not in proc.stderr
     assert json.loads(export.read_text())["deployment"]["resources"][0]["type"] == STACK_TYPE
+
+
+def test_sarif_locates_findings_in_component_sources_and_stack_config(real_analyze, tmp_path):
+    """Stricter parameters than prod's make real components fail; each result points at its source."""
+    config = json.loads((REPO_ROOT / "policies" / "config" / "prod.json").read_text())
+    config["aws-provider-region-allowed"]["allowedRegions"] = ["eu-west-1"]
+    config["cloudwatch-log-retention"]["minRetentionDays"] = 3000
+    strict = tmp_path / "strict.json"
+    strict.write_text(json.dumps(config))
+    from offline_preview import cli
+
+    report = cli.run_preview("prod", policy_config=strict, analyze=real_analyze)
+    results = to_sarif(report)["runs"][0]["results"]
+    provider = next(r for r in results if r["ruleId"] == "aws-provider-region-allowed")
+    where = provider["locations"][0]["physicalLocation"]
+    assert where["artifactLocation"]["uri"] == "Pulumi.prod.yaml"
+    line = (
+        (REPO_ROOT / "Pulumi.prod.yaml").read_text().splitlines()[where["region"]["startLine"] - 1]
+    )
+    assert line.strip().startswith("aws:")
+    assert provider["level"] == "error"
+    # Log groups inside components: the line of the component's source that names the child.
+    component_of = report.component_of()
+    by_urn = report.recording.by_urn()
+    logs = [r for r in results if r["ruleId"] == "cloudwatch-log-retention"]
+    assert logs
+    for result in logs:
+        urn = result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+        component = component_of[urn]
+        role = by_urn[urn].name[len(component.name) + 1 :]
+        where = result["locations"][0]["physicalLocation"]
+        assert where["artifactLocation"]["uri"].startswith("components/")
+        source = (REPO_ROOT / where["artifactLocation"]["uri"]).read_text().splitlines()
+        assert f"-{role}" in source[where["region"]["startLine"] - 1]
