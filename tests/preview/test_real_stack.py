@@ -201,3 +201,24 @@ def test_sarif_locates_findings_in_component_sources_and_stack_config(real_analy
         assert where["artifactLocation"]["uri"].startswith("components/")
         source = (REPO_ROOT / where["artifactLocation"]["uri"]).read_text().splitlines()
         assert f"-{role}" in source[where["region"]["startLine"] - 1]
+
+
+def test_broken_pack_exits_2_naming_the_pack(run_cli, real_analyze, tmp_path):
+    """The default path (pack started beside the program) reports a pack that cannot start."""
+    pack = tmp_path / "pack"
+    (pack / "config").mkdir(parents=True)
+    (pack / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    (pack / "__main__.py").write_text("raise SystemExit('the pack is broken')\n")
+    (pack / "config" / "dev.json").write_text("{}")
+    r = run_cli("--stack", "dev", "--policy-pack", str(pack))
+    assert r.code == 2
+    assert f"error: the policy pack in {pack} failed to start: PolicyPackError" in r.err
+    assert "the pack is broken" in r.err
+
+
+def test_policy_config_naming_unknown_rules_exits_2(run_cli, real_analyze, tmp_path):
+    config = tmp_path / "dev.json"
+    config.write_text(json.dumps({"no-such-rule": "mandatory"}))
+    r = run_cli("--stack", "dev", "--policy-pack-config", str(config))
+    assert r.code == 2
+    assert "no-such-rule" in r.err
