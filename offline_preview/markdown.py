@@ -14,8 +14,13 @@ from .analysis import MANDATORY, PolicyViolation
 from .report import ComponentGroup, PreviewReport
 
 MARKER = "<!-- offline-preview:{stack} -->"
-#: GitHub renders at most 65,536 characters in a comment; leave room for the rest.
+#: Findings listed per table; the rest is counted.
 MAX_TABLE_ROWS = 60
+#: GitHub refuses comments over 65,536 characters; optional sections are dropped past this.
+MAX_COMMENT_CHARS = 60_000
+#: Past this many top-level components the diagram shows one node per component kind
+#: (GitHub's Mermaid refuses more than 500 edges).
+MAX_DIAGRAM_COMPONENTS = 40
 
 
 def _cell(text: str | None) -> str:
@@ -30,6 +35,8 @@ def _mermaid_label(text: str) -> str:
 def mermaid_diagram(rep: PreviewReport) -> str:
     """`flowchart` source: components as nodes/subgraphs, dependencies as arrows."""
     tree = rep.component_tree()
+    if len(tree.children) > MAX_DIAGRAM_COMPONENTS:
+        return _kind_diagram(rep, tree)
     ids: dict[str, str] = {}
     # URN -> id of the node that stands for it (its nearest component, or the stack node).
     owner: dict[str, str] = {}
@@ -103,6 +110,41 @@ def mermaid_diagram(rep: PreviewReport) -> str:
     return "\n".join(lines)
 
 
+def _kind_diagram(rep: PreviewReport, tree: ComponentGroup) -> str:
+    """One node per top-level component kind (e.g. `ManagedInference ×50`), for large stacks."""
+    kinds: dict[str, list[ComponentGroup]] = {}
+    for child in tree.children:
+        kinds.setdefault(child.kind, []).append(child)
+    node_of_kind = {kind: f"k{i}" for i, kind in enumerate(sorted(kinds), start=1)}
+    owner: dict[str, str] = {m.urn: "stack" for m in tree.members}
+    lines = ["flowchart LR"]
+    for kind, groups in sorted(kinds.items()):
+        node = node_of_kind[kind]
+        resources = sum(g.total for g in groups)
+        count = f" ×{len(groups)}" if len(groups) > 1 else ""
+        lines.append(f'  {node}["<b>{_mermaid_label(kind)}{count}</b><br/>{resources} resources"]')
+        for group in groups:
+            for sub in group.walk():
+                assert sub.resource is not None
+                owner[sub.resource.urn] = node
+                for m in sub.members:
+                    owner[m.urn] = node
+    if tree.members:
+        lines.append(f'  stack(["stack: {len(tree.members)} top-level resources"])')
+    edges: set[tuple[str, str]] = set()
+    for res in rep.recording.resources:
+        src = owner.get(res.urn)
+        deps = set(res.dependencies)
+        for urns in res.property_dependencies.values():
+            deps.update(urns)
+        for dep in deps:
+            dst = owner.get(dep)
+            if src and dst and src != dst:
+                edges.add((src, dst))
+    lines.extend(f"  {a} --> {b}" for a, b in sorted(edges))
+    return "\n".join(lines)
+
+
 def _node_order(node: str) -> int:
     return int(node[1:]) if node[1:].isdigit() else 0
 
@@ -163,8 +205,25 @@ def render_markdown(rep: PreviewReport) -> str:
     out.append("```")
     out.append("")
 
-    out.append("<details><summary>Resources by component</summary>")
-    out.append("")
+    footer = (
+        f"<sub>Offline preview: the stack program under simulated AWS, judged by the policy pack "
+        f"over the analyzer protocol; reproduce with `make preview STACK={rep.stack}`.</sub>"
+    )
+    body = "\n".join(out)
+    for section in (_resources_section(rep), _coverage_section(rep)):
+        if len(body) + len(section) + len(footer) < MAX_COMMENT_CHARS:
+            body += "\n" + section
+        else:
+            body += (
+                "\n<sub>Sections left out to fit a comment: the text and JSON reports "
+                "(`FORMAT=text`, `FORMAT=json`) have everything.</sub>\n"
+            )
+            break
+    return body + "\n" + footer + "\n"
+
+
+def _resources_section(rep: PreviewReport) -> str:
+    out = ["<details><summary>Resources by component</summary>", ""]
     out.append("| Component | Name | Resources | Types |")
     out.append("|---|---|---:|---|")
     for group in rep.component_tree().walk():
@@ -175,28 +234,23 @@ def render_markdown(rep: PreviewReport) -> str:
         out.append(
             f"| {pad}{_cell(group.kind)} | {_cell(group.label)} | {len(group.members)} | {types} |"
         )
-    out.append("")
-    out.append("</details>")
-    out.append("")
+    out += ["", "</details>", ""]
+    return "\n".join(out)
 
+
+def _coverage_section(rep: PreviewReport) -> str:
     coverage = rep.coverage()
-    if coverage:
-        out.append("<details><summary>Control coverage by framework</summary>")
-        out.append("")
-        out.append("| Framework | Clause | Status | Controls | Rules |")
-        out.append("|---|---|---|---|---|")
-        for fw, clauses in coverage.items():
-            for cl in clauses:
-                mark = {"evidenced": "✅", "findings": "⚠️", "failing": "❌"}[cl.status]
-                out.append(
-                    f"| {_cell(fw)} | {_cell(cl.clause)} | {mark} {cl.status} | {' '.join(cl.controls)} | "
-                    f"{_cell(', '.join(cl.rules))} |"
-                )
-        out.append("")
-        out.append("</details>")
-        out.append("")
-    out.append(
-        f"<sub>Offline preview: the stack program under simulated AWS, judged by the policy pack "
-        f"over the analyzer protocol; reproduce with `make preview STACK={rep.stack}`.</sub>"
-    )
-    return "\n".join(out) + "\n"
+    if not coverage:
+        return ""
+    out = ["<details><summary>Control coverage by framework</summary>", ""]
+    out.append("| Framework | Clause | Status | Controls | Rules |")
+    out.append("|---|---|---|---|---|")
+    for fw, clauses in coverage.items():
+        for cl in clauses:
+            mark = {"evidenced": "✅", "findings": "⚠️", "failing": "❌"}[cl.status]
+            out.append(
+                f"| {_cell(fw)} | {_cell(cl.clause)} | {mark} {cl.status} | {' '.join(cl.controls)} | "
+                f"{_cell(', '.join(cl.rules))} |"
+            )
+    out += ["", "</details>", ""]
+    return "\n".join(out)

@@ -257,3 +257,53 @@ def test_stack_export_uses_the_engines_urns(sample_report):
     assert by_name["alerts"] == "urn:pulumi:prod::sample-inference::aws:sns/topic:Topic::alerts"
     # Idempotent: already-canonical URNs are left alone.
     assert canonical_urns(sample_report.recording) == urns
+
+
+def _many_components_report(n: int) -> PreviewReport:
+    import pulumi
+    import pulumi_aws as aws
+
+    from offline_preview.engine import run_program
+
+    class Widget(pulumi.ComponentResource):
+        def __init__(self, name, key):
+            super().__init__("regulated-inference:index:Widget", name, None, None)
+            aws.sns.Topic(
+                f"{name}-topic", kms_master_key_id=key.arn, opts=pulumi.ResourceOptions(parent=self)
+            )
+            self.register_outputs({})
+
+    def program():
+        key = aws.kms.Key("key", enable_key_rotation=True)
+        for i in range(n):
+            Widget(f"w{i}", key)
+
+    recording = run_program(program, project="p", stack="big", config={"aws:region": "eu-west-2"})
+    return PreviewReport(
+        recording=recording, analysis=AnalysisResult(pack_name="p", pack_version="1")
+    )
+
+
+def test_large_stacks_get_one_diagram_node_per_component_kind():
+    from offline_preview.markdown import MAX_DIAGRAM_COMPONENTS, mermaid_diagram
+
+    diagram = mermaid_diagram(_many_components_report(MAX_DIAGRAM_COMPONENTS + 5))
+    assert (
+        f'k1["<b>Widget ×{MAX_DIAGRAM_COMPONENTS + 5}</b><br/>{MAX_DIAGRAM_COMPONENTS + 5} resources"]'
+        in diagram
+    )
+    assert "k1 --> stack" in diagram  # the topics use the top-level key
+    assert diagram.count("-->") == 1
+
+
+def test_markdown_drops_optional_sections_to_fit_a_comment(monkeypatch):
+    from offline_preview import markdown
+
+    report = _many_components_report(3)
+    full = markdown.render_markdown(report)
+    assert "<summary>Resources by component</summary>" in full
+    monkeypatch.setattr(markdown, "MAX_COMMENT_CHARS", len(full) - 50)
+    cut = markdown.render_markdown(report)
+    assert "<summary>Resources by component</summary>" not in cut
+    assert "Sections left out to fit a comment" in cut
+    assert "```mermaid" in cut and len(cut) < len(full)
