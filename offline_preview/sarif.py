@@ -59,24 +59,32 @@ class SourceLocator:
         return path.as_uri()
 
     def _component_source(self, token: str) -> tuple[Path, int, list[str]] | None:
-        """File, first line and source lines of the class registered under `token`."""
+        """File, first line and source lines of the class registered under `token`.
+
+        Type tokens name a class, not a module, and two programs may both have
+        a `SecureBucket`: a class defined in the program's own directory wins,
+        then an imported class whose file is inside the project, then any.
+        """
         if token in self._classes:
             return self._classes[token]
         cls_name = token.rsplit(":", 1)[-1]
-        found = None
-        for cls in _all_subclasses(pulumi.ComponentResource):
-            if cls.__name__ != cls_name:
-                continue
-            try:
-                lines, start = inspect.getsourcelines(cls)
-                found = (Path(inspect.getsourcefile(cls) or ""), start, lines)
-                break
-            except (OSError, TypeError):
-                continue
+        found = self._grep_class(cls_name)
         if found is None:
-            # Classes defined in the program file itself (run as __main__) are not
-            # importable: find the definition in the program's directory.
-            found = self._grep_class(cls_name)
+            candidates = []
+            for cls in _all_subclasses(pulumi.ComponentResource):
+                if cls.__name__ != cls_name:
+                    continue
+                try:
+                    lines, start = inspect.getsourcelines(cls)
+                    path = Path(inspect.getsourcefile(cls) or "").resolve()
+                except (OSError, TypeError):
+                    continue
+                candidates.append(
+                    (0 if path.is_relative_to(self.project_dir) else 1, path, start, lines)
+                )
+            if candidates:
+                _, path, start, lines = min(candidates, key=lambda c: c[0])
+                found = (path, start, lines)
         self._classes[token] = found
         return found
 
@@ -169,8 +177,6 @@ def _all_subclasses(cls: type) -> list[type]:
         for sub in todo.pop().__subclasses__():
             out.append(sub)
             todo.append(sub)
-    # Prefer classes from our own packages when two share a name.
-    out.sort(key=lambda c: 0 if c.__module__.split(".")[0] in ("components", "stacks") else 1)
     return out
 
 
