@@ -9,9 +9,10 @@ the CLI loads it), drives the policy pack over the analyzer protocol with
 Exit status:
   0  no mandatory violation
   1  mandatory violations (each is named in the report)
-  2  bad input: invalid stack config (the config layer's message), unknown
-     stack, missing policy config, broken policy pack, a program AWS would
-     reject
+  2  bad input: invalid stack config (the config layer's message, no
+     traceback), unknown stack, missing or invalid policy config, a policy pack
+     that cannot start or answer, an input AWS would reject, a stack program
+     that raises (with its traceback)
   3  an internal error of the preview itself (a bug: please report it)
 """
 
