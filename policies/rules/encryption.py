@@ -56,7 +56,6 @@ def endpoint_config_cmk(r: Res, cfg: dict):
                 "ml.p5.*",
                 "ml.*d.*",
                 "ml.*dn.*",
-                "ml.inf2.*",
                 "ml.trn1.*",
             ],
         },
