@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -69,6 +70,8 @@ _SEVERITY = {
 }
 _UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 _SIG = "4dabf18193072939515e22adb298388d"
+
+_URN_IN_MESSAGE = re.compile(r"\[(urn:pulumi:[^\]\s]+)\]")
 
 CONTROL_TAG = "control:"
 FRAMEWORK_TAG = "framework:"
@@ -474,6 +477,11 @@ def _violation(
 ) -> PolicyViolation:
     urn = d.urn or default_urn
     message = d.message
+    if urn is None:
+        # a stack policy's "cannot verify" advisory carries no URN field; ours name it as "[urn]"
+        named = set(_URN_IN_MESSAGE.findall(message))
+        if len(named) == 1 and next(iter(named)) in by_urn:
+            urn = next(iter(named))
     if d.description and message.startswith(d.description + "\n"):
         message = message[len(d.description) + 1 :]
     r = by_urn.get(urn) if urn else None

@@ -419,3 +419,38 @@ def test_broken_pack_reports_its_error(tmp_path):
     (tmp_path / "__main__.py").write_text("raise SystemExit('rules failed to import: boom')\n")
     with pytest.raises(PolicyPackError, match="boom"):
         PolicyPackServer(tmp_path, startup_timeout=20).start()
+
+
+def test_stack_level_cannot_verify_names_its_resource(pack):
+    def program():
+        aws.sagemaker.EndpointConfiguration(
+            "ec",
+            kms_key_arn="arn:k",
+            tags=TAGS,
+            production_variants=[
+                {
+                    "variant_name": "v",
+                    "model_name": "m",
+                    "instance_type": "ml.m5.large",
+                    "initial_instance_count": 2,
+                }
+            ],
+            data_capture_config={
+                "destination_s3_uri": "s3://cap/x",
+                "kms_key_id": "arn:k",
+                "initial_sampling_percentage": 100,
+                "capture_options": [{"capture_mode": "Input"}, {"capture_mode": "Output"}],
+            },
+        )
+
+    rec = copy.deepcopy(run(program))
+    ec = rec.one("aws:sagemaker/endpointConfiguration:EndpointConfiguration", "ec")
+    ec.outputs["dataCaptureConfig"]["destinationS3Uri"] = UNKNOWN_STRING
+    result = pack.analyze(rec, PROD_CONFIG)
+    (v,) = [v for v in result.violations if v.policy == "sinks-in-home-region"]
+    assert v.enforcement == ADVISORY
+    assert (
+        "cannot verify until apply: dataCaptureConfig.destinationS3Uri is unknown during preview"
+        in v.message
+    )
+    assert v.resource_name == "ec"
