@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import frameworks as fw
-from .base import Res, cannot_verify, get, has, is_unknown, rule
+from .base import UNKNOWN, Res, cannot_verify, get, has, is_unknown, parse_json, rule
 
 GOV = (fw.ISO_INVENTORY, fw.ISO_CONFIG, fw.SOC2_CHANGE)
 TAGGABLE_FILE = Path(__file__).resolve().parent / "aws_taggable_types.txt"
@@ -45,7 +45,9 @@ def required_tags(r: Res, cfg: dict):
         yield cannot_verify("tags")
         return
     keys = set(tags or {})
-    default = get(r.provider or {}, "defaultTags.tags")
+    # provider inputs carry objects JSON-encoded (`defaultTags: '{"tags": {...}}'`)
+    default_tags = parse_json(get(r.provider or {}, "defaultTags"))
+    default = UNKNOWN if is_unknown(default_tags) else get(default_tags, "tags")
     if isinstance(default, dict):
         keys |= set(default)
     elif is_unknown(default):

@@ -454,3 +454,25 @@ def test_stack_level_cannot_verify_names_its_resource(pack):
         in v.message
     )
     assert v.resource_name == "ec"
+
+
+def test_provider_default_tags_satisfy_required_tags(pack):
+    def program():
+        tagged = aws.Provider("tagged", region="eu-west-2", default_tags={"tags": TAGS})
+        aws.cloudwatch.LogGroup(
+            "lg",
+            retention_in_days=400,
+            kms_key_id="arn:k",
+            opts=pulumi.ResourceOptions(provider=tagged),
+        )
+        aws.cloudwatch.LogGroup("untagged", retention_in_days=400, kms_key_id="arn:k")
+
+    result = pack.analyze(run(program), PROD_CONFIG)
+    assert [
+        (v.resource_name, v.message) for v in result.violations if v.policy == "required-tags"
+    ] == [
+        (
+            "untagged",
+            "missing required tag(s): owner, environment, data-classification, cost-center",
+        )
+    ]
