@@ -294,7 +294,7 @@ def restricted_namespace(r: Res, cfg: dict):
         if enforce != "restricted":
             yield f"label pod-security.kubernetes.io/enforce is {enforce or 'not set'}, expected restricted"
         return
-    ns = get(r.props, "metadata.namespace")
+    ns = _namespace_of(r)
     if is_unknown(ns):
         yield cannot_verify("metadata.namespace")
     elif ns in (None, "", "default"):
@@ -302,7 +302,11 @@ def restricted_namespace(r: Res, cfg: dict):
 
 
 def _namespace_of(r: Res) -> Any:
-    return get(r.props, "metadata.namespace")
+    """The object's namespace; without one, the Kubernetes provider's default `namespace`."""
+    ns = get(r.props, "metadata.namespace")
+    if ns is None and r.provider is not None:
+        ns = get(r.provider, "namespace")
+    return ns
 
 
 @rule(

@@ -384,3 +384,14 @@ class TestEcr:
             "imageTagMutability is MUTABLE (default)",
             "encryptionConfigurations does not use KMS with a customer-managed key",
         ]
+
+
+def test_namespace_from_the_kubernetes_provider():
+    props = with_change(DEPLOY_OK, "metadata.namespace", DELETE)
+    assert (
+        violations(k8s.restricted_namespace, DEPLOY, props, provider={"namespace": "inference"})
+        == []
+    )
+    assert violations(k8s.restricted_namespace, DEPLOY, props) == [
+        "metadata.namespace is the default namespace"
+    ]
