@@ -14,6 +14,7 @@ program as JSON strings.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import runpy
 import sys
@@ -98,11 +99,18 @@ class RecordingMonitor(_mocks.MockMonitor):
         super().__init__(mocks)
         self.sim = mocks
         self.config = config
-        self.records: dict[str, RecordedResource] = {}
-        self.order: list[str] = []
+        self.records: dict[str, RecordedResource] = {}  # in registration order
         self.stack_urn: str | None = None
         self.stack_outputs: dict[str, Any] = {}
         self._default_providers: dict[str, str] = {}
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The engine's URN: the parent's full type chain, without the root stack's type."""
+        if parent:
+            qualified = parent.split("::")[2]
+            if qualified != "pulumi:pulumi:Stack":
+                type_ = f"{qualified}${type_}"
+        return f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{type_}::{name}"
 
     # The engine creates one default provider per package, configured from
     # the stack config's `<package>:*` keys.
@@ -149,8 +157,6 @@ class RecordingMonitor(_mocks.MockMonitor):
             property_dependencies=pdeps,
             provider=provider,
         )
-        if urn not in self.order:
-            self.order.append(urn)
 
     def _run_transforms(self, request, inputs: dict) -> dict:
         transforms = list(self._stack_transforms) + _mocks._resolve_callbacks(request.transforms)
@@ -272,6 +278,11 @@ def config_to_cli(project: str, config: dict[str, Any]) -> dict[str, str]:
 # -- running a program -----------------------------------------------------------
 
 
+def _ignore_unretrieved(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+    if "exception was never retrieved" not in str(context.get("message", "")):
+        loop.default_exception_handler(context)
+
+
 def run_program(
     program: Callable[[], Any],
     *,
@@ -301,6 +312,9 @@ def run_program(
     )
     configure(settings)
     pulumi.runtime.settings.ROOT.set(None)
+    # A failing program leaves the outputs of its pending resources unresolved; asyncio would
+    # log each of them when collected. The failure itself is re-raised below, once.
+    _mocks._ensure_event_loop().set_exception_handler(_ignore_unretrieved)
     try:
         _sync_await(run_in_stack(program))
     except BaseException as exc:
@@ -309,11 +323,11 @@ def run_program(
             project,
             stack,
             dict(config),
-            [monitor.records[u] for u in monitor.order],
+            list(monitor.records.values()),
             monitor.stack_outputs,
         )
         raise
-    resources = [monitor.records[u] for u in monitor.order]
+    resources = list(monitor.records.values())
     return Recording(project, stack, dict(config), resources, monitor.stack_outputs)
 
 
