@@ -48,13 +48,8 @@ def test_stack_has_no_mandatory_violation(pack, recordings, stack, config):
 def test_prod_with_injected_open_ingress_rule(pack, recordings, prod_baseline):
     rec = copy.deepcopy(recordings["prod"])
     sg = next(r for r in rec.resources if r.type == "aws:ec2/securityGroup:SecurityGroup")
-    stack_urn = rec.resources[0].urn
-    urn = (
-        stack_urn.rsplit("::", 1)[0].replace(
-            "pulumi:pulumi:Stack", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-        )
-        + "::debug-ssh"
-    )
+    # a top-level resource someone adds by hand to the program
+    urn = f"urn:pulumi:{rec.stack}::{rec.project}::aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule::debug-ssh"
     inputs = {
         "securityGroupId": sg.outputs["id"] if "id" in sg.outputs else sg.id,
         "cidrIpv4": "0.0.0.0/0",
