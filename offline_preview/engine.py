@@ -95,10 +95,16 @@ class Recording:
 class RecordingMonitor(_mocks.MockMonitor):
     """A mock resource monitor that records what the engine would receive."""
 
-    def __init__(self, mocks: SimulatedAws, config: dict[str, str]):
+    def __init__(
+        self,
+        mocks: SimulatedAws,
+        config: dict[str, str],
+        on_resource: Callable[[RecordedResource], None] | None = None,
+    ):
         super().__init__(mocks)
         self.sim = mocks
         self.config = config
+        self.on_resource = on_resource
         self.records: dict[str, RecordedResource] = {}  # in registration order
         self.stack_urn: str | None = None
         self.stack_outputs: dict[str, Any] = {}
@@ -157,6 +163,9 @@ class RecordingMonitor(_mocks.MockMonitor):
             property_dependencies=pdeps,
             provider=provider,
         )
+        if self.on_resource is not None and custom:
+            # As the engine does, a custom resource can be analysed as soon as it is registered.
+            self.on_resource(self.records[urn])
 
     def _run_transforms(self, request, inputs: dict) -> dict:
         transforms = list(self._stack_transforms) + _mocks._resolve_callbacks(request.transforms)
@@ -290,15 +299,18 @@ def run_program(
     stack: str,
     config: dict[str, str],
     preview: bool = True,
+    on_resource: Callable[[RecordedResource], None] | None = None,
 ) -> Recording:
     """Run `program` under the simulated AWS and return what it registered.
 
+    `on_resource` is called with each custom resource as it is registered
+    (inputs and outputs known), so a caller can analyse while the program runs.
     Exceptions from the program (for instance an invalid stack config) are
     re-raised after the runtime has shut down.
     """
     region = config.get("aws:region", "us-east-1")
     sim = SimulatedAws(project=project, stack=stack, region=region)
-    monitor = RecordingMonitor(sim, config)
+    monitor = RecordingMonitor(sim, config, on_resource)
     pulumi.runtime.set_all_config(dict(config), [])
     settings = _mocks.MockSettings(
         monitor=monitor,
@@ -336,6 +348,7 @@ def run_stack_program(
     *,
     config: dict[str, str] | None = None,
     project_dir: Path = REPO_ROOT,
+    on_resource: Callable[[RecordedResource], None] | None = None,
 ) -> Recording:
     """Run the project's program (`main:` in Pulumi.yaml) for a stack, as `pulumi preview` would."""
     project = load_project(project_dir)
@@ -347,4 +360,6 @@ def run_stack_program(
         sys.modules.pop("__pulumi_main__", None)
         runpy.run_path(str(main_file), run_name="__pulumi_main__")
 
-    return run_program(program, project=project["name"], stack=stack, config=cfg)
+    return run_program(
+        program, project=project["name"], stack=stack, config=cfg, on_resource=on_resource
+    )
