@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import re
 import subprocess
 import sys
@@ -374,89 +375,195 @@ class PolicyPackServer:
         self, recording: Recording, policy_config: Path | str | Mapping[str, Any] | None = None
     ) -> AnalysisResult:
         """Configure, then Analyze every custom resource and AnalyzeStack once."""
-        with self._lock:  # Configure + Analyze must not interleave with another stack's
-            return self._analyze(recording, policy_config)
+        session = self.session(policy_config, project=recording.project, stack=recording.stack)
+        try:
+            for r in recording.resources:
+                session.add(r)
+            return session.finish(recording)
+        finally:
+            session.close()
 
-    def _analyze(self, recording: Recording, policy_config) -> AnalysisResult:
-        start = time.perf_counter()
-        info = self.info()
-        resolved = self.configure(policy_config)
-        stub = self._stub()
+    def session(
+        self,
+        policy_config: Path | str | Mapping[str, Any] | None = None,
+        *,
+        project: str,
+        stack: str,
+        background: bool = False,
+    ) -> AnalysisSession:
+        """Start analysing one stack: Configure and ConfigureStack now, Analyze as resources arrive.
+
+        With `background=True`, `add` only queues the resource and a worker thread calls Analyze,
+        so the pack (another process) works while the program is still registering resources:
+
+            with server.session(config, project=p, stack=s, background=True) as session:
+                recording = run_stack_program(s, on_resource=session.add)
+                result = session.finish(recording)
+        """
+        return AnalysisSession(
+            self, policy_config, project=project, stack=stack, background=background
+        )
+
+
+class AnalysisSession:
+    """One stack's analysis over a started pack (holds the server until finished or closed)."""
+
+    def __init__(
+        self,
+        server: PolicyPackServer,
+        policy_config: Path | str | Mapping[str, Any] | None,
+        *,
+        project: str,
+        stack: str,
+        background: bool,
+    ):
+        self.server = server
+        self._queue: queue.Queue[RecordedResource | None] | None = None
+        self._worker: threading.Thread | None = None
+        self._errors: list[BaseException] = []
+        server._lock.acquire()  # Configure + Analyze must not interleave with another stack's
+        self._locked = True
         try:
-            stub.ConfigureStack(
-                analyzer_pb2.AnalyzerStackConfigureRequest(
-                    stack=recording.stack,
-                    project=recording.project,
-                    organization="organization",
-                    dry_run=True,
+            self.start = time.perf_counter()
+            self.info = server.info()
+            self.resolved = server.configure(policy_config)
+            self.stub = server._stub()
+            try:
+                self.stub.ConfigureStack(
+                    analyzer_pb2.AnalyzerStackConfigureRequest(
+                        stack=stack, project=project, organization="organization", dry_run=True
+                    )
                 )
-            )
-        except grpc.RpcError:  # older SDKs do not implement it; the CLI tolerates that too
-            pass
-        meta = {p.name: _policy_meta(p) for p in info.policies}
-        by_urn = {r.urn: r for r in recording.resources}
-        violations: list[PolicyViolation] = []
-        analyzed = 0
+            except grpc.RpcError:  # older SDKs do not implement it; the CLI tolerates that too
+                pass
+        except BaseException:
+            self.close()
+            raise
+        self.meta = {p.name: _policy_meta(p) for p in self.info.policies}
+        self.by_urn: dict[str, RecordedResource] = {}
+        self.analyzed: set[str] = set()
+        self.violations: list[PolicyViolation] = []
+        if background:
+            self._queue = queue.Queue()
+            self._worker = threading.Thread(target=self._work, name="policy-analyze", daemon=True)
+            self._worker.start()
+
+    # resources as they are registered
+    def add(self, r: RecordedResource) -> None:
+        """Analyze one resource (now, or on the worker thread with `background=True`)."""
+        if self._queue is not None:
+            self._queue.put(r)
+        else:
+            self._analyze_one(r)
+
+    def _work(self) -> None:
+        assert self._queue is not None
+        while True:
+            r = self._queue.get()
+            if r is None:
+                return
+            if self._errors:
+                continue  # drain after a failure; finish() re-raises it
+            try:
+                self._analyze_one(r)
+            except BaseException as exc:  # noqa: BLE001 - re-raised by finish()
+                self._errors.append(exc)
+
+    def _analyze_one(self, r: RecordedResource) -> None:
+        self.by_urn[r.urn] = r
+        if not r.custom or r.urn in self.analyzed:
+            return
+        req = analyzer_pb2.AnalyzeRequest(
+            type=r.type, properties=_struct(r.inputs), urn=r.urn, name=r.name, options=_options(r)
+        )
+        prov = _provider(r, self.by_urn)
+        if prov is not None:
+            req.provider.CopyFrom(prov)
+        resp = self._call(self.stub.Analyze, req)
+        self.analyzed.add(r.urn)
+        self.violations.extend(
+            _violation(d, r.urn, self.by_urn, self.meta) for d in resp.diagnostics
+        )
+
+    def _call(self, method: Any, request: Any) -> Any:
         try:
-            for r in recording.resources:
-                if not r.custom:
-                    continue
-                req = analyzer_pb2.AnalyzeRequest(
-                    type=r.type,
-                    properties=_struct(r.inputs),
-                    urn=r.urn,
-                    name=r.name,
-                    options=_options(r),
-                )
-                prov = _provider(r, by_urn)
-                if prov is not None:
-                    req.provider.CopyFrom(prov)
-                resp = stub.Analyze(req)
-                analyzed += 1
-                violations.extend(_violation(d, r.urn, by_urn, meta) for d in resp.diagnostics)
-            stack_req = analyzer_pb2.AnalyzeStackRequest()
-            for r in recording.resources:
-                ar = analyzer_pb2.AnalyzerResource(
-                    type=r.type,
-                    properties=_struct(_outputs(r)),
-                    urn=r.urn,
-                    name=r.name,
-                    options=_options(r),
-                    parent=r.parent or "",
-                    dependencies=list(r.dependencies),
-                )
-                prov = _provider(r, by_urn)
-                if prov is not None:
-                    ar.provider.CopyFrom(prov)
-                for key, urns in r.property_dependencies.items():
-                    ar.propertyDependencies[key].urns.extend(urns)
-                stack_req.resources.append(ar)
-            resp = stub.AnalyzeStack(stack_req)
+            return method(request)
         except grpc.RpcError as e:
             raise PolicyPackError(
-                f"policy pack failed: {e.details()}\n{''.join(self._stderr)[-4000:]}"
+                f"policy pack failed: {e.details()}\n{''.join(self.server._stderr)[-4000:]}"
             ) from e
-        violations.extend(_violation(d, None, by_urn, meta) for d in resp.diagnostics)
+
+    def finish(self, recording: Recording) -> AnalysisResult:
+        """Analyze what was not streamed, then AnalyzeStack with every resource's outputs."""
+        self._stop_worker()
+        if self._errors:
+            raise self._errors[0]
+        for r in recording.resources:
+            self.by_urn[r.urn] = r
+        for r in recording.resources:
+            self._analyze_one(r)
+        stack_req = analyzer_pb2.AnalyzeStackRequest()
+        for r in recording.resources:
+            ar = analyzer_pb2.AnalyzerResource(
+                type=r.type,
+                properties=_struct(_outputs(r)),
+                urn=r.urn,
+                name=r.name,
+                options=_options(r),
+                parent=r.parent or "",
+                dependencies=list(r.dependencies),
+            )
+            prov = _provider(r, self.by_urn)
+            if prov is not None:
+                ar.provider.CopyFrom(prov)
+            for key, urns in r.property_dependencies.items():
+                ar.propertyDependencies[key].urns.extend(urns)
+            stack_req.resources.append(ar)
+        resp = self._call(self.stub.AnalyzeStack, stack_req)
+        self.violations.extend(
+            _violation(d, None, self.by_urn, self.meta) for d in resp.diagnostics
+        )
         policies = [
             PolicyInfo(
                 name=p.name,
                 description=p.description,
-                enforcement=resolved[p.name][0],
-                severity=meta[p.name]["severity"],
-                controls=meta[p.name]["controls"],
-                frameworks=meta[p.name]["frameworks"],
-                remediation=meta[p.name]["remediation"],
+                enforcement=self.resolved[p.name][0],
+                severity=self.meta[p.name]["severity"],
+                controls=self.meta[p.name]["controls"],
+                frameworks=self.meta[p.name]["frameworks"],
+                remediation=self.meta[p.name]["remediation"],
             )
-            for p in info.policies
+            for p in self.info.policies
         ]
-        return AnalysisResult(
-            pack_name=info.name,
-            pack_version=self.pack_version(),
+        result = AnalysisResult(
+            pack_name=self.info.name,
+            pack_version=self.server.pack_version(),
             policies=policies,
-            violations=violations,
-            resources_analyzed=analyzed,
-            seconds=time.perf_counter() - start,
+            violations=self.violations,
+            resources_analyzed=len(self.analyzed),
+            seconds=time.perf_counter() - self.start,
         )
+        self.close()
+        return result
+
+    def _stop_worker(self) -> None:
+        if self._worker is not None and self._queue is not None:
+            self._queue.put(None)
+            self._worker.join()
+            self._worker = None
+
+    def close(self) -> None:
+        """Release the server (idempotent); a session that was not finished analyses nothing more."""
+        self._stop_worker()
+        if self._locked:
+            self._locked = False
+            self.server._lock.release()
+
+    def __enter__(self) -> AnalysisSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _policy_meta(p: analyzer_pb2.PolicyInfo) -> dict[str, Any]:

@@ -476,3 +476,30 @@ def test_provider_default_tags_satisfy_required_tags(pack):
             "missing required tag(s): owner, environment, data-classification, cost-center",
         )
     ]
+
+
+@pytest.mark.parametrize("background", [False, True])
+def test_streaming_session_matches_batch_analysis(pack, leaky, background):
+    batch = pack.analyze(leaky, PROD_CONFIG)
+    with pack.session(
+        PROD_CONFIG, project="handwritten", stack="prod", background=background
+    ) as session:
+        recording = run_program(
+            leaky_program,
+            project="handwritten",
+            stack="prod",
+            config={"aws:region": "eu-west-2"},
+            on_resource=session.add,
+        )
+        streamed = session.finish(recording)
+    assert found(streamed) == found(batch) == EXPECTED_LEAKY
+    assert streamed.resources_analyzed == batch.resources_analyzed
+
+
+def test_session_releases_the_server_on_error(pack):
+    with pytest.raises(PolicyConfigError):
+        pack.session({"no-such-policy": "advisory"}, project="p", stack="s")
+    assert pack._lock.acquire(timeout=5), "a failed session must release the server"
+    pack._lock.release()
+    result = pack.analyze(run(lambda: None), PROD_CONFIG)
+    assert [v.policy for v in result.violations] == ["cloudtrail-enabled"]
