@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import gc
 import inspect
+import queue
 import sys
 import threading
 import time
@@ -243,30 +244,53 @@ def _run_with_pack(
     server = analyzer.PolicyPackServer(pack, project=load_project(project)["name"])
     failure: list[BaseException] = []
 
-    def start() -> None:
+    # Resources are analysed as the program registers them (as the engine does): a worker
+    # thread waits for the pack, then feeds it while the program is still running.
+    pending: queue.Queue = queue.Queue()
+    sessions: list = []
+
+    def stream() -> None:
         try:
             server.start()
+            session = server.session(str(config_path), project=server.project, stack=stack)
+            sessions.append(session)
+            while (r := pending.get()) is not None:
+                session.add(r)
         except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
             failure.append(exc)
+            while pending.get() is not None:  # drain so the program never blocks
+                pass
 
-    starter = threading.Thread(target=start, name="policy-pack-start", daemon=True)
-    starter.start()
+    streamer = threading.Thread(target=stream, name="policy-pack-stream", daemon=True)
+    streamer.start()
     try:
         with progress.phase("program", f"running the {stack} stack program under simulated AWS"):
-            recording = run_stack_program(stack, config=cfg, project_dir=project)
+            try:
+                recording = run_stack_program(
+                    stack, config=cfg, project_dir=project, on_resource=pending.put
+                )
+            finally:
+                pending.put(None)
         with progress.phase(
             "analysis",
             f"analyzing {len(recording.resources)} resources with the policy pack ({pack.name})",
         ):
-            starter.join()
+            streamer.join()
             if failure:
                 exc = failure[0]
-                raise BrokenPackError(
-                    f"the policy pack in {pack} failed to start: {type(exc).__name__}: {exc}"
-                ) from exc
-            analysis = _guarded(pack, lambda: server.analyze(recording, str(config_path)))
+                if not sessions:
+                    raise BrokenPackError(
+                        f"the policy pack in {pack} failed to start: {type(exc).__name__}: {exc}"
+                    ) from exc
+                if isinstance(exc, analyzer.PolicyPackError):
+                    raise BrokenPackError(f"the policy pack in {pack} failed: {exc}") from exc
+                raise exc
+            analysis = _guarded(pack, lambda: sessions[0].finish(recording))
     finally:
-        starter.join()
+        pending.put(None)
+        streamer.join()
+        for session in sessions:
+            session.close()
         server.close()
     return recording, analysis
 
