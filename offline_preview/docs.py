@@ -32,7 +32,10 @@ def _type_name(tp: object) -> str:
     if origin is typing.Literal:
         return " \\| ".join(repr(a).replace("'", "`") for a in typing.get_args(tp))
     if origin in (typing.Union, types.UnionType):
-        return " \\| ".join(_type_name(a) for a in typing.get_args(tp) if a is not type(None)) + " (optional)"
+        return (
+            " \\| ".join(_type_name(a) for a in typing.get_args(tp) if a is not type(None))
+            + " (optional)"
+        )
     if origin in (list, tuple):
         return f"list of {_type_name(typing.get_args(tp)[0])}"
     if origin is dict:
@@ -67,10 +70,14 @@ def _rows(model: type[BaseModel], prefix: str, seen: set[type]) -> list[str]:
     rows: list[str] = []
     for name, field in model.model_fields.items():
         key = field.alias or name
-        path = key if ":" in key else (f"{prefix}.{key}" if prefix else f"regulated-inference:{key}")
+        path = (
+            key if ":" in key else (f"{prefix}.{key}" if prefix else f"regulated-inference:{key}")
+        )
         tp = field.annotation
         sub = _submodel(tp)
-        list_of = typing.get_origin(tp) is list or any(typing.get_origin(a) is list for a in typing.get_args(tp))
+        list_of = typing.get_origin(tp) is list or any(
+            typing.get_origin(a) is list for a in typing.get_args(tp)
+        )
         desc = " ".join((field.description or (sub.__doc__ if sub else "") or "").split())
         rows.append(f"| `{path}` | {_type_name(tp)} | {_default(field)} | {desc} |")
         if sub and sub not in seen:
@@ -105,7 +112,11 @@ def configuration_md() -> str:
 def _doc_after(body: list[ast.stmt], i: int) -> str:
     if i + 1 < len(body):
         nxt = body[i + 1]
-        if isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant) and isinstance(nxt.value.value, str):
+        if (
+            isinstance(nxt, ast.Expr)
+            and isinstance(nxt.value, ast.Constant)
+            and isinstance(nxt.value.value, str)
+        ):
             return " ".join(nxt.value.value.split())
     return ""
 
@@ -137,18 +148,29 @@ def components_md() -> str:
         source = path.read_text()
         tree = ast.parse(source)
         classes = {c.name: c for c in tree.body if isinstance(c, ast.ClassDef)}
-        comps = [c for c in classes.values()
-                 if any(ast.get_source_segment(source, b) in ("pulumi.ComponentResource",) for b in c.bases)]
+        comps = [
+            c
+            for c in classes.values()
+            if any(
+                ast.get_source_segment(source, b) in ("pulumi.ComponentResource",) for b in c.bases
+            )
+        ]
         for comp in comps:
-            lines += [f"## {comp.name}", "", f"`components/{path.name}` — " +
-                      " ".join((ast.get_docstring(comp) or "").split()), ""]
+            lines += [
+                f"## {comp.name}",
+                "",
+                f"`components/{path.name}` — " + " ".join((ast.get_docstring(comp) or "").split()),
+                "",
+            ]
             args = classes.get(f"{comp.name}Args")
             if args is not None:
                 lines += ["| argument | type | description |", "|---|---|---|"]
                 for name, ann, doc in _fields(args, source):
                     optional = "NotRequired" in ann
-                    ann = ann[len("NotRequired["):-1] if optional else ann
-                    lines.append(f"| `{name}`{' (optional)' if optional else ''} | `{ann}` | {doc} |")
+                    ann = ann[len("NotRequired[") : -1] if optional else ann
+                    lines.append(
+                        f"| `{name}`{' (optional)' if optional else ''} | `{ann}` | {doc} |"
+                    )
                 lines.append("")
             outputs = _fields(comp, source)
             if outputs:
@@ -174,7 +196,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             DOCS.mkdir(exist_ok=True)
             target.write_text(text)
-    catalog = [sys.executable, str(REPO_ROOT / "policies" / "catalog.py")] + (["--check"] if args.check else [])
+    catalog = [sys.executable, str(REPO_ROOT / "policies" / "catalog.py")] + (
+        ["--check"] if args.check else []
+    )
     if subprocess.run(catalog, cwd=REPO_ROOT).returncode != 0:
         stale.append("docs/policies.md")
     if stale:

@@ -157,4 +157,10 @@ def build_self_hosted(cfg: Any, platform: Any) -> dict[str, Any]:
     return exports
 
 
-__all__ = ["build_self_hosted", "check_cluster_accounts", "component_args", "provider_for", "artifact_prefix"]
+__all__ = [
+    "build_self_hosted",
+    "check_cluster_accounts",
+    "component_args",
+    "provider_for",
+    "artifact_prefix",
+]

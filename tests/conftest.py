@@ -14,7 +14,9 @@ from offline_preview.engine import Recording, load_stack_config, run_program, ru
 PROJECT = "regulated-inference"
 
 
-def run_component(fn: Callable[[], Any], *, stack: str = "test", region: str = "eu-west-2") -> Recording:
+def run_component(
+    fn: Callable[[], Any], *, stack: str = "test", region: str = "eu-west-2"
+) -> Recording:
     """Run a small program (usually one component) and return what it registered."""
     return run_program(fn, project=PROJECT, stack=stack, config={"aws:region": region})
 

@@ -21,5 +21,11 @@ def test_configuration_reference_covers_every_top_level_key():
 
 def test_component_reference_lists_every_component():
     text = docs.components_md()
-    for name in ("EncryptionKeys", "IsolatedNetwork", "SecureBucket", "LeastPrivilegeRole", "AuditTrail"):
+    for name in (
+        "EncryptionKeys",
+        "IsolatedNetwork",
+        "SecureBucket",
+        "LeastPrivilegeRole",
+        "AuditTrail",
+    ):
         assert f"## {name}" in text

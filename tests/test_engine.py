@@ -31,7 +31,8 @@ def test_urns_carry_the_full_parent_type_chain_like_the_engine():
     urns = {r.name: r.urn for r in rec.resources}
     assert urns["top"] == "urn:pulumi:s::proj::aws:sns/topic:Topic::top"
     assert urns["p-topic"] == (
-        "urn:pulumi:s::proj::regulated-inference:index:Parent$regulated-inference:index:Inner$aws:sns/topic:Topic::p-topic")
+        "urn:pulumi:s::proj::regulated-inference:index:Parent$regulated-inference:index:Inner$aws:sns/topic:Topic::p-topic"
+    )
     topic = rec.one("aws:sns/topic:Topic", "p-topic")
     assert topic.parent == urns["p-inner"]
     assert topic.provider.startswith("urn:pulumi:s::proj::pulumi:providers:aws::default_")
@@ -39,8 +40,16 @@ def test_urns_carry_the_full_parent_type_chain_like_the_engine():
 
 def test_on_resource_sees_each_custom_resource_once_as_registered():
     seen = []
-    rec = run_program(_program, project="proj", stack="s", config={"aws:region": "eu-west-2"},
-                      on_resource=seen.append)
+    rec = run_program(
+        _program,
+        project="proj",
+        stack="s",
+        config={"aws:region": "eu-west-2"},
+        on_resource=seen.append,
+    )
     assert [r.urn for r in seen] == [r.urn for r in rec.resources if r.custom]
-    assert all(r.outputs.get("arn", "").startswith("arn:aws:sns:eu-west-2:") for r in seen
-               if r.type == "aws:sns/topic:Topic")
+    assert all(
+        r.outputs.get("arn", "").startswith("arn:aws:sns:eu-west-2:")
+        for r in seen
+        if r.type == "aws:sns/topic:Topic"
+    )

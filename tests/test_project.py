@@ -52,7 +52,13 @@ print(len([r for r in rec.resources if r.custom]))
 def test_program_runs_from_the_stacks_directory_in_a_fresh_interpreter():
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     code = _RUNNER.format(root=str(ROOT), stacks_dir=str(ROOT / "stacks"))
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT / "stacks", env=env, capture_output=True,
-                         text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT / "stacks",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     assert int(out.stdout.strip().splitlines()[-1]) > 50

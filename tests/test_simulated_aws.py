@@ -38,11 +38,26 @@ def test_arns_and_ids_have_each_services_format(rec):
     assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", key.id)
     assert key.outputs["arn"] == f"arn:aws:kms:eu-west-2:{acct}:key/{key.id}"
     vpc = rec.one("aws:ec2/vpc:Vpc")
-    assert re.fullmatch(r"vpc-[0-9a-f]{17}", vpc.id) and vpc.outputs["defaultSecurityGroupId"].startswith("sg-")
-    assert rec.one("aws:sns/topic:Topic", "t").outputs["arn"].startswith(f"arn:aws:sns:eu-west-2:{acct}:t-")
-    assert rec.one("aws:cloudwatch/logGroup:LogGroup").outputs["arn"] == f"arn:aws:logs:eu-west-2:{acct}:log-group:/x/y"
-    assert re.fullmatch(rf"arn:aws:iam::{acct}:role/r-[0-9a-f]{{7}}", rec.one("aws:iam/role:Role").outputs["arn"])
-    assert rec.one("aws:sagemaker/endpoint:Endpoint").outputs["arn"].startswith(f"arn:aws:sagemaker:eu-west-2:{acct}:endpoint/e-")
+    assert re.fullmatch(r"vpc-[0-9a-f]{17}", vpc.id) and vpc.outputs[
+        "defaultSecurityGroupId"
+    ].startswith("sg-")
+    assert (
+        rec.one("aws:sns/topic:Topic", "t")
+        .outputs["arn"]
+        .startswith(f"arn:aws:sns:eu-west-2:{acct}:t-")
+    )
+    assert (
+        rec.one("aws:cloudwatch/logGroup:LogGroup").outputs["arn"]
+        == f"arn:aws:logs:eu-west-2:{acct}:log-group:/x/y"
+    )
+    assert re.fullmatch(
+        rf"arn:aws:iam::{acct}:role/r-[0-9a-f]{{7}}", rec.one("aws:iam/role:Role").outputs["arn"]
+    )
+    assert (
+        rec.one("aws:sagemaker/endpoint:Endpoint")
+        .outputs["arn"]
+        .startswith(f"arn:aws:sagemaker:eu-west-2:{acct}:endpoint/e-")
+    )
 
 
 def test_region_follows_explicit_provider_and_own_region_argument(rec):
@@ -60,14 +75,28 @@ def test_deterministic(rec):
     assert {r.urn: r.id for r in again.resources} == {r.urn: r.id for r in rec.resources}
 
 
-@pytest.mark.parametrize("make", [
-    lambda: aws.s3.Bucket("b", bucket="Not_A_Valid_Bucket"),
-    lambda: aws.iam.Role("r", name="r" * 65, assume_role_policy="{}"),
-    lambda: aws.sagemaker.Model("m", name="bad_name", execution_role_arn="arn"),
-    lambda: aws.kms.Alias("a", name="alias/aws/reserved", target_key_id="k"),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: aws.s3.Bucket("b", bucket="Not_A_Valid_Bucket"),
+        lambda: aws.iam.Role("r", name="r" * 65, assume_role_policy="{}"),
+        lambda: aws.sagemaker.Model("m", name="bad_name", execution_role_arn="arn"),
+        lambda: aws.kms.Alias("a", name="alias/aws/reserved", target_key_id="k"),
+    ],
+)
 def test_refuses_what_aws_refuses(make):
     with pytest.raises(Exception) as info:
         run_component(make)
-    assert isinstance(info.value, SimulatedAwsError) or "SimulatedAwsError" in repr(info.value) or any(
-        w in str(info.value) for w in ("InvalidBucketName", "ValidationError", "ValidationException", "InvalidAliasName"))
+    assert (
+        isinstance(info.value, SimulatedAwsError)
+        or "SimulatedAwsError" in repr(info.value)
+        or any(
+            w in str(info.value)
+            for w in (
+                "InvalidBucketName",
+                "ValidationError",
+                "ValidationException",
+                "InvalidAliasName",
+            )
+        )
+    )

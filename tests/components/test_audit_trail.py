@@ -9,10 +9,14 @@ from components.lib.errors import ComponentArgsError
 from tests.conftest import run_component
 
 ARGS = {
-    "trail_name": "t-audit", "region": "eu-west-2", "account_id": "111122223333",
-    "audit_bucket_name": "audit-bucket", "audit_kms_key_arn": "arn:aws:kms:eu-west-2:111122223333:key/a",
+    "trail_name": "t-audit",
+    "region": "eu-west-2",
+    "account_id": "111122223333",
+    "audit_bucket_name": "audit-bucket",
+    "audit_kms_key_arn": "arn:aws:kms:eu-west-2:111122223333:key/a",
     "logs_kms_key_arn": "arn:aws:kms:eu-west-2:111122223333:key/l",
-    "log_group_name": "/regulated-inference/test/cloudtrail", "log_retention_days": 400,
+    "log_group_name": "/regulated-inference/test/cloudtrail",
+    "log_retention_days": 400,
     "data_event_bucket_arns": ["arn:aws:s3:::models-1", "arn:aws:s3:::capture-1"],
 }
 
@@ -31,7 +35,10 @@ def test_trail_is_validated_encrypted_and_delivers_to_logs(rec):
     assert t["cloudWatchLogsGroupArn"] == lg.outputs["arn"] + ":*"
     assert lg.inputs["kmsKeyId"] == ARGS["logs_kms_key_arn"] and lg.inputs["retentionInDays"] == 400
     assert t["cloudWatchLogsRoleArn"] == rec.one("aws:iam/role:Role").outputs["arn"]
-    assert trail.outputs["arn"] == "arn:aws:cloudtrail:eu-west-2:" + trail.outputs["arn"].split(":")[4] + ":trail/t-audit"
+    assert (
+        trail.outputs["arn"]
+        == "arn:aws:cloudtrail:eu-west-2:" + trail.outputs["arn"].split(":")[4] + ":trail/t-audit"
+    )
 
 
 def test_management_and_data_events(rec):
@@ -41,11 +48,19 @@ def test_management_and_data_events(rec):
     fields = {f["field"]: f for f in data["fieldSelectors"]}
     assert fields["eventCategory"]["equals"] == ["Data"]
     assert fields["resources.type"]["equals"] == ["AWS::S3::Object"]
-    assert fields["resources.ARN"]["startsWiths"] == ["arn:aws:s3:::models-1/", "arn:aws:s3:::capture-1/"]
+    assert fields["resources.ARN"]["startsWiths"] == [
+        "arn:aws:s3:::models-1/",
+        "arn:aws:s3:::capture-1/",
+    ]
 
 
-@pytest.mark.parametrize("change,arg", [({"data_event_bucket_arns": []}, "data_event_bucket_arns"),
-                                        ({"trail_name": ""}, "trail_name")])
+@pytest.mark.parametrize(
+    "change,arg",
+    [
+        ({"data_event_bucket_arns": []}, "data_event_bucket_arns"),
+        ({"trail_name": ""}, "trail_name"),
+    ],
+)
 def test_invalid_args(change, arg):
     with pytest.raises(ComponentArgsError) as info:
         run_component(lambda: AuditTrail("a", {**ARGS, **change}))

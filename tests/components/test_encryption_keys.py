@@ -10,8 +10,12 @@ from components.encryption_keys import EncryptionKeys
 from components.lib.errors import ComponentArgsError
 from tests.conftest import run_component
 
-ARGS = {"account_id": "111122223333", "region": "eu-west-2", "log_group_prefix": "/regulated-inference/test/",
-        "trail_name": "test-audit"}
+ARGS = {
+    "account_id": "111122223333",
+    "region": "eu-west-2",
+    "log_group_prefix": "/regulated-inference/test/",
+    "trail_name": "test-audit",
+}
 
 
 @pytest.fixture(scope="module")
@@ -53,28 +57,40 @@ def test_logs_key_lets_cloudwatch_logs_use_it_only_for_our_log_groups(rec):
     st = _statement(rec, "logs", "CloudWatchLogsForOurLogGroups")
     assert st["Principal"] == {"Service": "logs.eu-west-2.amazonaws.com"}
     assert st["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == (
-        "arn:aws:logs:eu-west-2:111122223333:log-group:/regulated-inference/test/*")
+        "arn:aws:logs:eu-west-2:111122223333:log-group:/regulated-inference/test/*"
+    )
 
 
 def test_audit_key_lets_only_our_trail_encrypt(rec):
     st = _statement(rec, "audit", "CloudTrailEncryptLogs")
-    assert st["Condition"]["StringEquals"]["aws:SourceArn"] == "arn:aws:cloudtrail:eu-west-2:111122223333:trail/test-audit"
-    assert "CloudTrailEncryptLogs" not in json.dumps(json.loads(_keys(rec)["data"].inputs["policy"]))
+    assert (
+        st["Condition"]["StringEquals"]["aws:SourceArn"]
+        == "arn:aws:cloudtrail:eu-west-2:111122223333:trail/test-audit"
+    )
+    assert "CloudTrailEncryptLogs" not in json.dumps(
+        json.loads(_keys(rec)["data"].inputs["policy"])
+    )
 
 
 def test_data_key_used_only_via_sagemaker_s3_bedrock_for_this_account(rec):
     st = _statement(rec, "data", "UseViaServicesInThisAccount")
     assert st["Condition"]["StringEquals"]["kms:CallerAccount"] == "111122223333"
     assert sorted(st["Condition"]["StringEquals"]["kms:ViaService"]) == [
-        "bedrock.eu-west-2.amazonaws.com", "s3.eu-west-2.amazonaws.com", "sagemaker.eu-west-2.amazonaws.com"]
+        "bedrock.eu-west-2.amazonaws.com",
+        "s3.eu-west-2.amazonaws.com",
+        "sagemaker.eu-west-2.amazonaws.com",
+    ]
 
 
-@pytest.mark.parametrize("change,arg", [
-    ({"deletion_window_days": 5}, "deletion_window_days"),
-    ({"deletion_window_days": 31}, "deletion_window_days"),
-    ({"log_group_prefix": "regulated"}, "log_group_prefix"),
-    ({"trail_name": ""}, "trail_name"),
-])
+@pytest.mark.parametrize(
+    "change,arg",
+    [
+        ({"deletion_window_days": 5}, "deletion_window_days"),
+        ({"deletion_window_days": 31}, "deletion_window_days"),
+        ({"log_group_prefix": "regulated"}, "log_group_prefix"),
+        ({"trail_name": ""}, "trail_name"),
+    ],
+)
 def test_invalid_args_fail_before_any_resource(change, arg):
     with pytest.raises(ComponentArgsError) as info:
         run_component(lambda: EncryptionKeys("k", {**ARGS, **change}))
@@ -85,6 +101,11 @@ def test_invalid_args_fail_before_any_resource(change, arg):
 
 def test_bedrock_may_encrypt_invocation_logs_with_the_data_key_for_this_account_only(rec):
     st = _statement(rec, "data", "BedrockInvocationLogDelivery")
-    assert st["Principal"] == {"Service": "bedrock.amazonaws.com"} and st["Action"] == "kms:GenerateDataKey"
-    assert st["Condition"] == {"StringEquals": {"aws:SourceAccount": "111122223333"},
-                               "ArnLike": {"aws:SourceArn": "arn:aws:bedrock:eu-west-2:111122223333:*"}}
+    assert (
+        st["Principal"] == {"Service": "bedrock.amazonaws.com"}
+        and st["Action"] == "kms:GenerateDataKey"
+    )
+    assert st["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "111122223333"},
+        "ArnLike": {"aws:SourceArn": "arn:aws:bedrock:eu-west-2:111122223333:*"},
+    }

@@ -13,9 +13,14 @@ from tests.conftest import run_component
 
 KEY = "arn:aws:kms:eu-west-2:111122223333:key/0b0c7f2e-1111-2222-3333-444455556666"
 ARGS = {
-    "cidr": "10.40.0.0/16", "subnet_cidrs": ["10.40.0.0/20", "10.40.16.0/20"],
-    "availability_zones": ["eu-west-2a", "eu-west-2b"], "region": "eu-west-2", "account_id": "111122223333",
-    "logs_kms_key_arn": KEY, "log_group_name": "/regulated-inference/test/vpc-flow-logs", "log_retention_days": 400,
+    "cidr": "10.40.0.0/16",
+    "subnet_cidrs": ["10.40.0.0/20", "10.40.16.0/20"],
+    "availability_zones": ["eu-west-2a", "eu-west-2b"],
+    "region": "eu-west-2",
+    "account_id": "111122223333",
+    "logs_kms_key_arn": KEY,
+    "log_group_name": "/regulated-inference/test/vpc-flow-logs",
+    "log_retention_days": 400,
 }
 
 
@@ -28,8 +33,12 @@ def test_private_subnets_only_and_no_internet_path(rec):
     subnets = rec.of_type("aws:ec2/subnet:Subnet")
     assert sorted(s.inputs["availabilityZone"] for s in subnets) == ["eu-west-2a", "eu-west-2b"]
     assert all(s.inputs["mapPublicIpOnLaunch"] is False for s in subnets)
-    for typ in ("aws:ec2/internetGateway:InternetGateway", "aws:ec2/natGateway:NatGateway",
-                "aws:ec2/route:Route", "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway"):
+    for typ in (
+        "aws:ec2/internetGateway:InternetGateway",
+        "aws:ec2/natGateway:NatGateway",
+        "aws:ec2/route:Route",
+        "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway",
+    ):
         assert rec.of_type(typ) == []
     (rt,) = rec.of_type("aws:ec2/routeTable:RouteTable")
     assert not rt.inputs.get("routes")  # only the implicit local route
@@ -53,13 +62,21 @@ def test_interface_endpoints_private_dns_policies_and_s3_gateway(rec):
     s3 = eps["com.amazonaws.eu-west-2.s3"].inputs
     assert s3["vpcEndpointType"] == "Gateway" and s3["routeTableIds"]
     s3_doc = json.loads(s3["policy"])
-    assert s3_doc["Statement"][0]["Condition"]["StringEquals"]["aws:ResourceAccount"] == "111122223333"
-    assert s3_doc["Statement"][1]["Resource"] == "arn:aws:s3:::prod-eu-west-2-starport-layer-bucket/*"
+    assert (
+        s3_doc["Statement"][0]["Condition"]["StringEquals"]["aws:ResourceAccount"] == "111122223333"
+    )
+    assert (
+        s3_doc["Statement"][1]["Resource"] == "arn:aws:s3:::prod-eu-west-2-starport-layer-bucket/*"
+    )
 
 
 def test_endpoint_sg_admits_https_from_the_vpc_only(rec):
     (rule,) = rec.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
-    assert (rule.inputs["fromPort"], rule.inputs["toPort"], rule.inputs["ipProtocol"]) == (443, 443, "tcp")
+    assert (rule.inputs["fromPort"], rule.inputs["toPort"], rule.inputs["ipProtocol"]) == (
+        443,
+        443,
+        "tcp",
+    )
     assert rule.inputs["cidrIpv4"] == "10.40.0.0/16"
     for sg in rec.of_type("aws:ec2/securityGroup:SecurityGroup"):
         assert sg.inputs["description"]  # G3
@@ -88,20 +105,35 @@ def test_flow_logs_all_traffic_to_encrypted_group_with_retention(rec):
 
 def test_endpoint_policy_override(rec):
     custom = json.dumps({"Version": "2012-10-17", "Statement": []})
-    r = run_component(lambda: IsolatedNetwork("n", {**ARGS, "interface_services": ["bedrock-runtime"],
-                                                    "endpoint_policies": {"bedrock-runtime": custom}}))
-    ep = next(e for e in r.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.inputs["vpcEndpointType"] == "Interface")
+    r = run_component(
+        lambda: IsolatedNetwork(
+            "n",
+            {
+                **ARGS,
+                "interface_services": ["bedrock-runtime"],
+                "endpoint_policies": {"bedrock-runtime": custom},
+            },
+        )
+    )
+    ep = next(
+        e
+        for e in r.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+        if e.inputs["vpcEndpointType"] == "Interface"
+    )
     assert ep.inputs["policy"] == custom
 
 
-@pytest.mark.parametrize("change,arg", [
-    ({"cidr": "10.40.0.0/33"}, "cidr"),
-    ({"subnet_cidrs": ["10.40.0.0/20"]}, "subnet_cidrs"),
-    ({"subnet_cidrs": ["10.40.0.0/20", "10.50.0.0/20"]}, "subnet_cidrs"),
-    ({"subnet_cidrs": ["10.40.0.0/20", "10.40.8.0/21"]}, "subnet_cidrs"),
-    ({"availability_zones": ["eu-west-2a", "eu-west-2a"]}, "availability_zones"),
-    ({"interface_services": ["sagemaker.api", "ec2messages"]}, "interface_services"),
-])
+@pytest.mark.parametrize(
+    "change,arg",
+    [
+        ({"cidr": "10.40.0.0/33"}, "cidr"),
+        ({"subnet_cidrs": ["10.40.0.0/20"]}, "subnet_cidrs"),
+        ({"subnet_cidrs": ["10.40.0.0/20", "10.50.0.0/20"]}, "subnet_cidrs"),
+        ({"subnet_cidrs": ["10.40.0.0/20", "10.40.8.0/21"]}, "subnet_cidrs"),
+        ({"availability_zones": ["eu-west-2a", "eu-west-2a"]}, "availability_zones"),
+        ({"interface_services": ["sagemaker.api", "ec2messages"]}, "interface_services"),
+    ],
+)
 def test_invalid_args_fail_before_any_resource(change, arg):
     with pytest.raises(ComponentArgsError) as info:
         run_component(lambda: IsolatedNetwork("n", {**ARGS, **change}))

@@ -20,9 +20,16 @@ LOGS = "arn:aws:logs:eu-west-2:111122223333:log-group:/regulated-inference/test/
 
 def _role(**overrides):
     args = {
-        "trust": ServiceTrust("sagemaker.amazonaws.com", ACCT, "arn:aws:sagemaker:eu-west-2:111122223333:*"),
-        "grants": [iam.ReadObjects(BUCKET, "fraud/v3"), iam.UseKey(KEY), iam.PullImages(REPO),
-                   iam.WriteLogs(LOGS), iam.PutMetrics("RegulatedInference/Quality")],
+        "trust": ServiceTrust(
+            "sagemaker.amazonaws.com", ACCT, "arn:aws:sagemaker:eu-west-2:111122223333:*"
+        ),
+        "grants": [
+            iam.ReadObjects(BUCKET, "fraud/v3"),
+            iam.UseKey(KEY),
+            iam.PullImages(REPO),
+            iam.WriteLogs(LOGS),
+            iam.PutMetrics("RegulatedInference/Quality"),
+        ],
         "description": "fraud model execution",
         **overrides,
     }
@@ -43,8 +50,10 @@ def test_trust_names_one_service_with_source_account_and_arn(rec):
     (st,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     assert st["Principal"] == {"Service": "sagemaker.amazonaws.com"}
     assert st["Action"] == "sts:AssumeRole"
-    assert st["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCT},
-                               "ArnLike": {"aws:SourceArn": "arn:aws:sagemaker:eu-west-2:111122223333:*"}}
+    assert st["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCT},
+        "ArnLike": {"aws:SourceArn": "arn:aws:sagemaker:eu-west-2:111122223333:*"},
+    }
     assert role.inputs["maxSessionDuration"] == 3600
     assert role.outputs["arn"].startswith(f"arn:aws:iam::{rec_account(rec)}:role/r-role-")
 
@@ -56,11 +65,18 @@ def rec_account(rec):
 def test_permissions_are_exact_and_wildcard_free(rec):
     by_sid = {s["Sid"]: s for s in _policy(rec)["Statement"]}
     assert by_sid["ReadObjects0"]["Resource"] == f"{BUCKET}/fraud/v3/*"
-    assert by_sid["ListPrefix0"]["Condition"] == {"StringLike": {"s3:prefix": ["fraud/v3/*", "fraud/v3"]}}
-    assert by_sid["UseKey1"]["Resource"] == KEY and by_sid["UseKey1"]["Action"] == ["kms:Decrypt", "kms:DescribeKey"]
+    assert by_sid["ListPrefix0"]["Condition"] == {
+        "StringLike": {"s3:prefix": ["fraud/v3/*", "fraud/v3"]}
+    }
+    assert by_sid["UseKey1"]["Resource"] == KEY and by_sid["UseKey1"]["Action"] == [
+        "kms:Decrypt",
+        "kms:DescribeKey",
+    ]
     assert by_sid["PullImages2"]["Resource"] == REPO
     assert by_sid["WriteLogs3"]["Resource"] == [LOGS, f"{LOGS}:log-stream:*"]
-    assert by_sid["PutMetrics4"]["Condition"] == {"StringEquals": {"cloudwatch:namespace": "RegulatedInference/Quality"}}
+    assert by_sid["PutMetrics4"]["Condition"] == {
+        "StringEquals": {"cloudwatch:namespace": "RegulatedInference/Quality"}
+    }
     for st in by_sid.values():
         actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
         assert not any("*" in a for a in actions)
@@ -71,26 +87,45 @@ def test_permissions_are_exact_and_wildcard_free(rec):
 
 
 def test_irsa_trust_is_limited_to_one_service_account():
-    rec = _role(trust=WebIdentityTrust("arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-2.amazonaws.com/id/ABC",
-                                       "oidc.eks.eu-west-2.amazonaws.com/id/ABC", "models", "fraud"))
+    rec = _role(
+        trust=WebIdentityTrust(
+            "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-2.amazonaws.com/id/ABC",
+            "oidc.eks.eu-west-2.amazonaws.com/id/ABC",
+            "models",
+            "fraud",
+        )
+    )
     (st,) = json.loads(rec.one("aws:iam/role:Role").inputs["assumeRolePolicy"])["Statement"]
     assert st["Action"] == "sts:AssumeRoleWithWebIdentity"
     assert st["Condition"]["StringEquals"] == {
         "oidc.eks.eu-west-2.amazonaws.com/id/ABC:sub": "system:serviceaccount:models:fraud",
-        "oidc.eks.eu-west-2.amazonaws.com/id/ABC:aud": "sts.amazonaws.com"}
+        "oidc.eks.eu-west-2.amazonaws.com/id/ABC:aud": "sts.amazonaws.com",
+    }
 
 
-@pytest.mark.parametrize("overrides,arg", [
-    ({"trust": ServiceTrust("*", ACCT)}, "trust.service"),
-    ({"trust": ServiceTrust("sagemaker.amazonaws.com ec2.amazonaws.com", ACCT)}, "trust.service"),
-    ({"grants": []}, "grants"),
-    ({"grants": [iam.CustomStatement("All", ("s3:*",), (BUCKET,))]}, "grants[0]"),
-    ({"grants": [iam.CustomStatement("Any", ("s3:GetObject",), ("*",))]}, "grants[0]"),
-    ({"managed_policy_arns": ["arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"]}, "managed_policy_arns"),
-    ({"managed_policy_arns": ["arn:aws:iam::111122223333:policy/TeamFullAccess"]}, "managed_policy_arns"),
-    ({"description": ""}, "description"),
-    ({"max_session_duration": 60}, "max_session_duration"),
-])
+@pytest.mark.parametrize(
+    "overrides,arg",
+    [
+        ({"trust": ServiceTrust("*", ACCT)}, "trust.service"),
+        (
+            {"trust": ServiceTrust("sagemaker.amazonaws.com ec2.amazonaws.com", ACCT)},
+            "trust.service",
+        ),
+        ({"grants": []}, "grants"),
+        ({"grants": [iam.CustomStatement("All", ("s3:*",), (BUCKET,))]}, "grants[0]"),
+        ({"grants": [iam.CustomStatement("Any", ("s3:GetObject",), ("*",))]}, "grants[0]"),
+        (
+            {"managed_policy_arns": ["arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"]},
+            "managed_policy_arns",
+        ),
+        (
+            {"managed_policy_arns": ["arn:aws:iam::111122223333:policy/TeamFullAccess"]},
+            "managed_policy_arns",
+        ),
+        ({"description": ""}, "description"),
+        ({"max_session_duration": 60}, "max_session_duration"),
+    ],
+)
 def test_invalid_args_fail_before_any_resource(overrides, arg):
     with pytest.raises(ComponentArgsError) as info:
         _role(**overrides)

@@ -9,13 +9,23 @@ import pytest
 
 from components.lib.tagging import REQUIRED_TAG_KEYS, is_taggable
 
-COMPONENTS = ("EncryptionKeys", "IsolatedNetwork", "SecureBucket", "AuditTrail", "LeastPrivilegeRole")
+COMPONENTS = (
+    "EncryptionKeys",
+    "IsolatedNetwork",
+    "SecureBucket",
+    "AuditTrail",
+    "LeastPrivilegeRole",
+)
 
 
 @pytest.mark.parametrize("stack", ["prod", "dev"])
 def test_every_platform_component_is_registered(stack, request):
     rec = request.getfixturevalue(stack)
-    present = {r.type.rsplit(":", 1)[1] for r in rec.resources if r.type.startswith("regulated-inference:index:")}
+    present = {
+        r.type.rsplit(":", 1)[1]
+        for r in rec.resources
+        if r.type.startswith("regulated-inference:index:")
+    }
     assert set(COMPONENTS) <= present
     assert len(rec.of_type("regulated-inference:index:SecureBucket")) >= 4
 
@@ -23,20 +33,29 @@ def test_every_platform_component_is_registered(stack, request):
 @pytest.mark.parametrize("stack", ["prod", "dev"])
 def test_no_internet_gateway_nat_or_default_route(stack, request):
     rec = request.getfixturevalue(stack)
-    for typ in ("aws:ec2/internetGateway:InternetGateway", "aws:ec2/natGateway:NatGateway",
-                "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway", "aws:ec2/eip:Eip"):
+    for typ in (
+        "aws:ec2/internetGateway:InternetGateway",
+        "aws:ec2/natGateway:NatGateway",
+        "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway",
+        "aws:ec2/eip:Eip",
+    ):
         assert rec.of_type(typ) == [], typ
     for r in rec.of_type("aws:ec2/route:Route"):
         assert r.inputs.get("destinationCidrBlock") != "0.0.0.0/0"
     for rt in rec.of_type("aws:ec2/routeTable:RouteTable"):
-        assert not any(route.get("cidrBlock") == "0.0.0.0/0" for route in rt.inputs.get("routes") or [])
+        assert not any(
+            route.get("cidrBlock") == "0.0.0.0/0" for route in rt.inputs.get("routes") or []
+        )
     for sn in rec.of_type("aws:ec2/subnet:Subnet"):
         assert sn.inputs["mapPublicIpOnLaunch"] is False
 
 
 def test_prod_uses_three_azs_in_eu_west_2(prod):
-    azs = sorted(s.inputs["availabilityZone"] for s in prod.of_type("aws:ec2/subnet:Subnet")
-                 if s.parent and "IsolatedNetwork" in s.parent)
+    azs = sorted(
+        s.inputs["availabilityZone"]
+        for s in prod.of_type("aws:ec2/subnet:Subnet")
+        if s.parent and "IsolatedNetwork" in s.parent
+    )
     assert azs == ["eu-west-2a", "eu-west-2b", "eu-west-2c"]
     for r in prod.resources:
         arn = r.outputs.get("arn")
@@ -45,7 +64,9 @@ def test_prod_uses_three_azs_in_eu_west_2(prod):
 
 
 def test_dev_is_cheaper(dev, prod):
-    assert len([s for s in dev.of_type("aws:ec2/subnet:Subnet")]) < len(prod.of_type("aws:ec2/subnet:Subnet"))
+    assert len([s for s in dev.of_type("aws:ec2/subnet:Subnet")]) < len(
+        prod.of_type("aws:ec2/subnet:Subnet")
+    )
     dev_keys = {k.inputs["deletionWindowInDays"] for k in dev.of_type("aws:kms/key:Key")}
     prod_keys = {k.inputs["deletionWindowInDays"] for k in prod.of_type("aws:kms/key:Key")}
     assert dev_keys == {7} and prod_keys == {30}
@@ -55,11 +76,16 @@ def test_prod_audit_bucket_is_worm_for_seven_years_in_compliance_mode(prod):
     (lock,) = prod.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
     assert lock.inputs["rule"]["defaultRetention"] == {"mode": "COMPLIANCE", "days": 2557}
     trail = prod.one("aws:cloudtrail/trail:Trail")
-    audit_bucket = next(b for b in prod.of_type("aws:s3/bucket:Bucket") if b.inputs.get("objectLockEnabled"))
+    audit_bucket = next(
+        b for b in prod.of_type("aws:s3/bucket:Bucket") if b.inputs.get("objectLockEnabled")
+    )
     assert trail.inputs["s3BucketName"] == audit_bucket.outputs["bucket"]
     # the trail waits for the bucket policy that lets it write
-    policy = next(p for p in prod.of_type("aws:s3/bucketPolicy:BucketPolicy")
-                  if p.inputs["bucket"] == audit_bucket.outputs["bucket"])
+    policy = next(
+        p
+        for p in prod.of_type("aws:s3/bucketPolicy:BucketPolicy")
+        if p.inputs["bucket"] == audit_bucket.outputs["bucket"]
+    )
     assert policy.urn in trail.dependencies
     doc = json.loads(policy.inputs["policy"])
     writer = next(s for s in doc["Statement"] if s["Sid"] == "ServiceWrite0")
@@ -68,7 +94,9 @@ def test_prod_audit_bucket_is_worm_for_seven_years_in_compliance_mode(prod):
 
 def test_prod_log_groups_are_encrypted_retained_and_usable_by_cloudwatch_logs(prod):
     """Each log group's KMS key must let CloudWatch Logs use it for that group, or creation fails."""
-    keys = {k.outputs["arn"]: json.loads(k.inputs["policy"]) for k in prod.of_type("aws:kms/key:Key")}
+    keys = {
+        k.outputs["arn"]: json.loads(k.inputs["policy"]) for k in prod.of_type("aws:kms/key:Key")
+    }
     groups = prod.of_type("aws:cloudwatch/logGroup:LogGroup")
     assert len(groups) >= 3
     for g in groups:
@@ -83,7 +111,9 @@ def test_prod_log_groups_are_encrypted_retained_and_usable_by_cloudwatch_logs(pr
 
 def test_trail_records_data_events_of_model_and_capture_buckets(prod):
     selectors = prod.one("aws:cloudtrail/trail:Trail").inputs["advancedEventSelectors"]
-    arns = next(f for s in selectors for f in s["fieldSelectors"] if f["field"] == "resources.ARN")["startsWiths"]
+    arns = next(f for s in selectors for f in s["fieldSelectors"] if f["field"] == "resources.ARN")[
+        "startsWiths"
+    ]
     buckets = {b.outputs["bucket"] for b in prod.of_type("aws:s3/bucket:Bucket")}
     models = next(b for b in buckets if "-models-" in b)
     capture = next(b for b in buckets if "-capture-" in b)
@@ -104,10 +134,14 @@ def test_required_tags_on_every_taggable_aws_resource(stack, request):
 
 def test_every_bucket_has_its_protections(prod):
     buckets = {b.outputs["bucket"] for b in prod.of_type("aws:s3/bucket:Bucket")}
-    for typ in ("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-                "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws:s3/bucketVersioning:BucketVersioning",
-                "aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
-                "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"):
+    for typ in (
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "aws:s3/bucketVersioning:BucketVersioning",
+        "aws:s3/bucketPolicy:BucketPolicy",
+        "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    ):
         assert {r.inputs["bucket"] for r in prod.of_type(typ)} >= buckets, typ
     logged = {r.inputs["bucket"] for r in prod.of_type("aws:s3/bucketLogging:BucketLogging")}
     unlogged = buckets - logged

@@ -172,7 +172,9 @@ def test_oidc_provider_of_another_account_is_refused_before_any_resource():
         for model in cfg[f"{NS}:models"]:
             if "kubernetes" in model:
                 arn = model["kubernetes"]["cluster"]["oidcProviderArn"]
-                model["kubernetes"]["cluster"]["oidcProviderArn"] = arn.replace("262849081348", "999999999999")
+                model["kubernetes"]["cluster"]["oidcProviderArn"] = arn.replace(
+                    "262849081348", "999999999999"
+                )
 
     with pytest.raises(ConfigError) as err:
         run_stack_with("prod", mutate)
