@@ -36,6 +36,7 @@ import sys
 import threading
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -377,9 +378,7 @@ class PolicyPackServer:
         """Configure, then Analyze every custom resource and AnalyzeStack once."""
         session = self.session(policy_config, project=recording.project, stack=recording.stack)
         try:
-            for r in recording.resources:
-                session.add(r)
-            return session.finish(recording)
+            return session.finish(recording)  # Analyze (pipelined) + AnalyzeStack
         finally:
             session.close()
 
@@ -403,6 +402,10 @@ class PolicyPackServer:
         return AnalysisSession(
             self, policy_config, project=project, stack=stack, background=background
         )
+
+
+#: Analyze requests in flight at once (the pack's gRPC server runs 4 worker threads).
+PIPELINE_DEPTH = 4
 
 
 class AnalysisSession:
@@ -473,17 +476,35 @@ class AnalysisSession:
         self.by_urn[r.urn] = r
         if not r.custom or r.urn in self.analyzed:
             return
+        self._collect(r, self._call(self.stub.Analyze, self._request(r)))
+
+    def _request(self, r: RecordedResource) -> Any:
         req = analyzer_pb2.AnalyzeRequest(
             type=r.type, properties=_struct(r.inputs), urn=r.urn, name=r.name, options=_options(r)
         )
         prov = _provider(r, self.by_urn)
         if prov is not None:
             req.provider.CopyFrom(prov)
-        resp = self._call(self.stub.Analyze, req)
+        return req
+
+    def _collect(self, r: RecordedResource, resp: Any) -> None:
         self.analyzed.add(r.urn)
         self.violations.extend(
             _violation(d, r.urn, self.by_urn, self.meta) for d in resp.diagnostics
         )
+
+    def _analyze_pipelined(self, resources: list[RecordedResource]) -> None:
+        """Analyze many resources with requests in flight while the pack works on earlier ones.
+
+        Building a request (here) and evaluating it (in the pack's process) overlap, as
+        they do when the engine analyses a deployment's steps concurrently. Results are
+        collected in order, so the outcome is the same as one call at a time.
+        """
+        todo = [r for r in resources if r.custom and r.urn not in self.analyzed]
+        with ThreadPoolExecutor(max_workers=PIPELINE_DEPTH) as pool:
+            calls = [pool.submit(self._call, self.stub.Analyze, self._request(r)) for r in todo]
+            for r, call in zip(todo, calls, strict=True):
+                self._collect(r, call.result())
 
     def _call(self, method: Any, request: Any) -> Any:
         try:
@@ -500,8 +521,7 @@ class AnalysisSession:
             raise self._errors[0]
         for r in recording.resources:
             self.by_urn[r.urn] = r
-        for r in recording.resources:
-            self._analyze_one(r)
+        self._analyze_pipelined(recording.resources)
         stack_req = analyzer_pb2.AnalyzeStackRequest()
         for r in recording.resources:
             ar = analyzer_pb2.AnalyzerResource(
