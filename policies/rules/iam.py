@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import frameworks as fw
@@ -93,6 +93,20 @@ def _each_allow(r: Res) -> Iterator[tuple[str, Statement] | Finding]:
             yield item
 
 
+def _per_allow(
+    r: Res, check: Callable[[str, Statement], Iterator[str | Finding]]
+) -> Iterator[str | Finding]:
+    """Run `check` on each Allow statement of the resource's identity policies.
+
+    Findings about the documents themselves (unparseable, unknown at preview) pass through.
+    """
+    for item in _each_allow(r):
+        if isinstance(item, Finding):
+            yield item
+        else:
+            yield from check(*item)
+
+
 def _unknowns(label: str, st: Statement) -> Finding | None:
     parts = unknown_parts(st)
     return cannot_verify(f"{label} statement {st.sid} {'/'.join(parts)}") if parts else None
@@ -109,18 +123,17 @@ def _unknowns(label: str, st: Statement) -> Finding | None:
 )
 def no_admin_star(r: Res, cfg: dict):
     """Identity policies never allow every action on every resource (`*:*`)."""
-    for item in _each_allow(r):
-        if isinstance(item, Finding):
-            yield item
-            continue
-        label, st = item
+
+    def check(label: str, st: Statement) -> Iterator[str | Finding]:
         if st.not_actions is not None:
             yield f"{label} statement {st.sid}: Allow with NotAction grants every other action"
-            continue
+            return
         if any(a in ("*", "*:*") for a in st.actions or []) and on_all_resources(st):
             yield f'{label} statement {st.sid}: allows Action "*" on Resource "*"'
         elif (u := _unknowns(label, st)) is not None:
             yield u
+
+    yield from _per_allow(r, check)
 
 
 @rule(
@@ -159,11 +172,8 @@ def no_admin_star(r: Res, cfg: dict):
 def no_wildcards(r: Res, cfg: dict):
     """Identity policies use no wildcard actions and no `*` resource outside a documented list."""
     star_ok = {a.lower() for a in cfg["starResourceActions"]}
-    for item in _each_allow(r):
-        if isinstance(item, Finding):
-            yield item
-            continue
-        label, st = item
+
+    def check(label: str, st: Statement) -> Iterator[str | Finding]:
         if st.not_actions is not None:
             yield f"{label} statement {st.sid}: NotAction is an implicit wildcard"
         wild = [a for a in st.actions or [] if isinstance(a, str) and ("*" in a or "?" in a)]
@@ -182,6 +192,8 @@ def no_wildcards(r: Res, cfg: dict):
         if (u := _unknowns(label, st)) is not None:
             yield u
 
+    yield from _per_allow(r, check)
+
 
 @rule(
     name="iam-no-privilege-escalation",
@@ -194,11 +206,8 @@ def no_wildcards(r: Res, cfg: dict):
 )
 def no_privilege_escalation(r: Res, cfg: dict):
     """Identity policies grant no privilege-escalation actions (iam:PassRole on `*`, iam:Put*Policy, …)."""
-    for item in _each_allow(r):
-        if isinstance(item, Finding):
-            yield item
-            continue
-        label, st = item
+
+    def check(label: str, st: Statement) -> Iterator[str | Finding]:
         granted = grants_any(st, ESCALATION_ACTIONS)
         if granted:
             yield f"{label} statement {st.sid}: grants {', '.join(granted)}"
@@ -208,6 +217,8 @@ def no_privilege_escalation(r: Res, cfg: dict):
                 yield f'{label} statement {st.sid}: grants {", ".join(on_star)} on Resource "*"'
         if (u := _unknowns(label, st)) is not None:
             yield u
+
+    yield from _per_allow(r, check)
 
 
 @rule(
@@ -335,17 +346,16 @@ def trust_policy_scoped(r: Res, cfg: dict):
 )
 def no_kms_decrypt_on_all_keys(r: Res, cfg: dict):
     """Identity policies grant no kms:Decrypt or kms:* on Resource `*`."""
-    for item in _each_allow(r):
-        if isinstance(item, Finding):
-            yield item
-            continue
-        label, st = item
+
+    def check(label: str, st: Statement) -> Iterator[str | Finding]:
         if on_all_resources(st):
             granted = grants_any(st, KMS_DECRYPT_ACTIONS)
             if granted:
                 yield f"{label} statement {st.sid}: grants {', '.join(granted)} on every key"
         elif (u := _unknowns(label, st)) is not None:
             yield u
+
+    yield from _per_allow(r, check)
 
 
 WORKLOADS = {
