@@ -1,6 +1,6 @@
 """Hardened model serving on an existing Kubernetes (EKS) cluster, with IRSA and a canary.
 
-Controls K1–K11 (see ../shared/CONTROLS.md), I1–I7 for the IRSA role, R7 for
+Controls K1–K11 (see policies/CONTROLS.md), I1–I7 for the IRSA role, R7 for
 images. What it declares, all in one namespace of its own:
 
 - Namespace enforcing the *restricted* Pod Security Standard (enforce + audit + warn).

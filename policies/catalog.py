@@ -66,7 +66,7 @@ def render() -> str:
         f"The `regulated-inference` CrossGuard pack has **{len(ALL_RULES)} rules** "
         f"({sum(r.kind == 'resource' for r in ALL_RULES)} resource rules, "
         f"{sum(r.kind == 'stack' for r in ALL_RULES)} stack rules) covering every control in "
-        "`CONTROLS.md`. Run it with:",
+        "[`policies/CONTROLS.md`](../policies/CONTROLS.md). Run it with:",
         "",
         "```sh",
         "pulumi preview --policy-pack policies --policy-pack-config policies/config/prod.json",

@@ -12,7 +12,7 @@ import jsonschema
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMA = ROOT.parent / "shared" / "reference" / "pulumi-project.schema.json"
+SCHEMA = ROOT / "tests" / "vendor" / "pulumi-project.schema.json"
 
 
 def test_pulumi_yaml_is_valid_against_pulumis_schema():
