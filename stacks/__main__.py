@@ -11,7 +11,7 @@ import pulumi_aws as aws
 from components.lib.tagging import apply_required_tags
 from stacks import config
 from stacks.inference import build_bedrock, build_managed_inference
-from stacks.platform import build_platform, platform_exports
+from stacks.platform_layer import build_platform, platform_exports
 from stacks.self_hosted import build_self_hosted, check_cluster_accounts
 
 cfg = config.load()

@@ -29,7 +29,7 @@ from components.model_monitoring import (
 if TYPE_CHECKING:  # pragma: no cover
     from stacks.config import StackConfig
     from stacks.config.models import ModelConfig
-    from stacks.platform import Platform
+    from stacks.platform_layer import Platform
 
 
 def endpoint_name(model: ModelConfig, stack: str) -> str:

@@ -62,3 +62,11 @@ def test_program_runs_from_the_stacks_directory_in_a_fresh_interpreter():
     )
     assert out.returncode == 0, out.stderr[-3000:]
     assert int(out.stdout.strip().splitlines()[-1]) > 50
+
+
+def test_no_module_in_the_program_directory_shadows_the_standard_library():
+    # The language host runs `main:` with runpy.run_path, which puts stacks/ first on
+    # sys.path (pulumi-language-python-exec): stacks/platform.py once hid `platform`.
+    program = ROOT / "stacks"
+    names = {p.stem for p in program.glob("*.py")} | {p.name for p in program.iterdir() if p.is_dir()}
+    assert sorted(names & set(sys.stdlib_module_names)) == []

@@ -25,7 +25,7 @@ from components.lib import kubernetes as k8s
 from components.lib.tagging import REQUIRED_TAG_KEYS, apply_required_tags
 from offline_preview.engine import Recording, run_program
 from stacks.config import ConfigError, parse
-from stacks.platform import build_platform
+from stacks.platform_layer import build_platform
 from stacks.self_hosted import build_self_hosted
 from tests.config.test_kubernetes_config import raw_prod, self_hosted_model
 from tests.conftest import run_stack_with
