@@ -240,9 +240,15 @@ class PolicyPackServer:
         python: str | None = None,
         startup_timeout: float = 60.0,
         project: str = "regulated-inference",
+        engine_address: str = "127.0.0.1:0",
+        env: Mapping[str, str] | None = None,
     ):
+        """`python`, `engine_address` and `env` (default: this process's environment) let a test
+        start the pack exactly as the CLI does (tests/policies/test_cli_shim.py)."""
         self.pack_dir = Path(pack_dir)
         self.python = python or sys.executable
+        self.engine_address = engine_address
+        self.env = env
         self.startup_timeout = startup_timeout
         self.project = project
         self._proc: subprocess.Popen | None = None
@@ -258,11 +264,11 @@ class PolicyPackServer:
     def start(self) -> PolicyPackServer:
         if self._proc is not None:
             return self
-        env = dict(os.environ)
+        env = dict(os.environ if self.env is None else self.env)
         env.setdefault("PULUMI_PROJECT", self.project)
         env.setdefault("PULUMI_STACK", "offline")
         env.setdefault("PULUMI_DRY_RUN", "true")
-        cmd = [self.python, "-u", "-m", "pulumi.policy", "127.0.0.1:0", str(self.pack_dir)]
+        cmd = [self.python, "-u", "-m", "pulumi.policy", self.engine_address, str(self.pack_dir)]
         self._proc = subprocess.Popen(
             cmd,
             cwd=self.pack_dir,
