@@ -70,3 +70,95 @@ def test_no_module_in_the_program_directory_shadows_the_standard_library():
     program = ROOT / "stacks"
     names = {p.stem for p in program.glob("*.py")} | {p.name for p in program.iterdir() if p.is_dir()}
     assert sorted(names & set(sys.stdlib_module_names)) == []
+
+
+# --- the venv `pulumi install` builds -------------------------------------------------------
+# `pulumi install` (pkg/cmd/pulumi/install/install.go) hands the language host the program
+# directory from getPwdMain (pkg/engine/project.go: `main: stacks/` -> stacks/), and the pip
+# toolchain (sdk/python/toolchain/pip.go InstallDependencies) runs `python -m pip install -r
+# requirements.txt` there, into the project's .venv. The language host then runs the program
+# (sdk/python/cmd/pulumi-language-python-exec): `import pulumi, pulumi.runtime`, chdir to stacks/,
+# `runpy.run_path(".")` — stacks/ first on sys.path, the repository root nowhere on it.
+#
+# Offline and fast (~10 s): the third-party pins are already installed in this checkout's .venv
+# by `make setup`; the test venv sees them through a directory of links that leaves out this
+# project's own (editable) install, so the project is importable only if stacks/requirements.txt
+# installs it. pip itself resolves the file, from stacks/ as the CLI runs it.
+_PROGRAM_RUNNER = """
+import runpy, sys
+import pulumi, pulumi.runtime
+assert {root!r} not in sys.path and '' not in sys.path, sys.path
+from offline_preview.engine import load_stack_config, run_program
+import components
+assert components.__file__ == {components!r}, components.__file__
+rec = run_program(lambda: runpy.run_path('.', run_name='__main__'),
+                  project='regulated-inference', stack='prod', config=load_stack_config('prod'))
+print(len([r for r in rec.resources if r.custom]))
+"""
+
+
+def _site_packages(python: Path) -> Path:
+    out = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return Path(out.stdout.strip())
+
+
+def _third_party_only(site: Path, dest: Path) -> Path:
+    """Links to everything installed in `site` except this project's own install."""
+    dest.mkdir()
+    for entry in site.iterdir():
+        if entry.name.startswith(("__editable__", "regulated_inference")) or entry.suffix == ".pth":
+            continue
+        (dest / entry.name).symlink_to(entry)
+    return dest
+
+
+def test_program_runs_from_a_venv_built_from_the_requirements_file_alone(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    deps = _third_party_only(_site_packages(Path(sys.executable)), tmp_path / "deps")
+    (_site_packages(python) / "third_party.pth").write_text(f"{deps}\n")
+    importable = "import importlib.util as u; print(u.find_spec('components') is not None)"
+    before = subprocess.run(
+        [str(python), "-I", "-c", importable], cwd=ROOT / "stacks", env=env, capture_output=True
+    )
+    assert before.stdout.strip() == b"False"  # nothing of the project leaks into the test venv
+
+    report = tmp_path / "pip-report.json"
+    pip = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-index"]
+        + ["--no-build-isolation", "--disable-pip-version-check", "--report", str(report)]
+        + ["-r", "requirements.txt"],
+        cwd=ROOT / "stacks",  # where `pulumi install` runs pip
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert pip.returncode == 0, pip.stdout[-2000:] + pip.stderr[-3000:]
+    installed = json.loads(report.read_text())["install"]
+    # every pin of ../requirements.txt was already satisfied; the project itself, editable, from
+    # the repository root (pip took `-e ..` relative to its working directory, stacks/)
+    assert [(i["metadata"]["name"], i["download_info"]) for i in installed] == [
+        ("regulated-inference", {"url": ROOT.as_uri(), "dir_info": {"editable": True}})
+    ]
+
+    code = _PROGRAM_RUNNER.format(
+        root=str(ROOT), components=str(ROOT / "components" / "__init__.py")
+    )
+    run = subprocess.run(
+        [str(python), "-I", "-c", code],
+        cwd=ROOT / "stacks",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert int(run.stdout.strip().splitlines()[-1]) > 50
