@@ -1,6 +1,9 @@
 """`python -m offline_preview`: what a stack would deploy, and whether it passes policy.
 
     python -m offline_preview --stack prod --format sarif --output prod.sarif
+    python -m offline_preview --stack prod --output sarif=prod.sarif --output markdown=prod.md
+
+The second form writes several formats from one run (the text report still goes to stdout).
 
 Runs the project's stack program under the simulated AWS (config loaded as
 the CLI loads it), drives the policy pack over the analyzer protocol with
@@ -334,7 +337,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", "-f", choices=FORMATS, default="text", help="report format (default: text)"
     )
     parser.add_argument(
-        "--output", "-o", type=Path, help="write the report to FILE instead of stdout"
+        "--output",
+        "-o",
+        action="append",
+        type=_output_spec,
+        default=[],
+        metavar="[FORMAT=]FILE",
+        help="write the --format report to FILE instead of stdout; FORMAT=FILE (FORMAT one of "
+        f"{', '.join(FORMATS)}) writes that format as well, from the same run (repeatable)",
     )
     parser.add_argument(
         "--export",
@@ -361,6 +371,14 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: <policy-pack>/config/<stack>.json)",
     )
     return parser
+
+
+def _output_spec(value: str) -> tuple[str | None, Path]:
+    """`--output` value: `FORMAT=FILE` when the part before `=` names a format, else `FILE`."""
+    fmt, sep, path = value.partition("=")
+    if sep and fmt in FORMATS and path:
+        return fmt, Path(path)
+    return None, Path(value)
 
 
 def _write(path: Path, text: str) -> None:
@@ -404,13 +422,16 @@ def main(argv: list[str] | None = None, *, analyze: Analyze | None = None) -> in
         traceback.print_exc(file=err)
         return EXIT_BAD_INPUT
 
+    outputs = [(fmt or args.format, path) for fmt, path in args.output]
+    to_stdout = all(fmt is not None for fmt, _ in args.output)  # a plain FILE replaces stdout
+    formats = sorted({fmt for fmt, _ in outputs} | ({args.format} if to_stdout else set()))
     try:
-        with progress.phase("report", f"writing the {args.format} report"):
-            text = render(report, args.format)
-            if args.output:
-                _write(args.output, text)
-            else:
-                sys.stdout.write(text)
+        with progress.phase("report", f"writing the {', '.join(formats)} report(s)"):
+            rendered = {fmt: render(report, fmt) for fmt in formats}  # each format once
+            for fmt, path in outputs:
+                _write(path, rendered[fmt])
+            if to_stdout:
+                sys.stdout.write(rendered[args.format])
                 sys.stdout.flush()
             if args.export:
                 from .stack_export import render_export
@@ -424,11 +445,9 @@ def main(argv: list[str] | None = None, *, analyze: Analyze | None = None) -> in
         traceback.print_exc(file=err)
         return EXIT_INTERNAL
 
-    if args.output or args.export:
+    if outputs or args.export:
         written = ", ".join(
-            f"{label} {path}"
-            for label, path in ((args.format, args.output), ("stack export", args.export))
-            if path
+            f"{label} {path}" for label, path in [*outputs, ("stack export", args.export)] if path
         )
         print(
             f"offline-preview: {args.stack}: {len(report.mandatory)} mandatory, {len(report.advisory)} advisory "

@@ -115,6 +115,60 @@ def test_output_and_export_write_files_and_summarise_on_stderr(run_cli, fake_ana
     assert f"wrote markdown {out}, stack export {export}" in r.err
 
 
+def test_every_format_from_one_run_with_the_exit_status_of_the_findings(
+    run_cli, fake_analyze, tmp_path
+):
+    project = copy_project(
+        SAMPLE, tmp_path / "p", "prod", lambda c: c.update({"sample-inference:rotateKeys": False})
+    )
+    calls = []
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return fake_analyze(*args, **kwargs)
+
+    out = tmp_path / "out"
+    r = run_cli(
+        "--project-dir",
+        str(project),
+        "--stack",
+        "prod",
+        "--output",
+        f"sarif={out / 'prod.sarif'}",
+        "--output",
+        f"markdown={out / 'prod.md'}",
+        "--output",
+        f"json={out / 'prod.json'}",
+        analyze=counting,
+    )
+    assert r.code == 1 and len(calls) == 1  # one run of the program and the pack
+    assert "FAIL: 1 mandatory violation(s)" in r.out  # --format (text) still on stdout
+    sarif = json.loads((out / "prod.sarif").read_text())
+    assert [res["ruleId"] for res in sarif["runs"][0]["results"] if res["level"] == "error"] == [
+        "kms-key-rotation"
+    ]
+    assert "kms-key-rotation" in (out / "prod.md").read_text()
+    data = json.loads((out / "prod.json").read_text())
+    assert data["stack"] == "prod" and "kms-key-rotation" in json.dumps(data)
+    assert (
+        f"wrote sarif {out / 'prod.sarif'}, markdown {out / 'prod.md'}, json {out / 'prod.json'}"
+        in r.err
+    )
+
+
+def test_output_without_a_known_format_prefix_is_a_path_in_the_format(
+    run_cli, fake_analyze, tmp_path
+):
+    # `a=b.json` is a file name (no format called "a"); a plain FILE replaces stdout
+    target = tmp_path / "a=b.json"
+    r = run_cli(
+        "--project-dir", str(SAMPLE), "--format", "json", "--output", str(target),
+        analyze=fake_analyze,
+    )  # fmt: skip
+    assert r.code == 0 and r.out == ""
+    assert json.loads(target.read_text())["stack"] == "dev"
+
+
 def test_unknown_format_is_a_usage_error(run_cli):
     try:
         run_cli("--format", "yaml")
