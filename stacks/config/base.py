@@ -43,10 +43,12 @@ def _kind(annotation: Any) -> tuple[str, str] | None:
 def _scalar(path: str, value: Any, scalar: str) -> Any:
     if scalar == "number" and isinstance(value, bool):
         raise RuleViolation(path, value, "must be a number, not true/false")
-    # `pulumi config set --path` stores whole numbers without a leading zero as JSON
-    # integers (pulumi/pulumi sdk/go/common/resource/config/value.go `coerce`): a text
-    # field given an integer gets the digits it was typed as.
-    if scalar == "text" and isinstance(value, int) and not isinstance(value, bool):
+    # `pulumi config set --path` stores "true"/"false" as booleans and whole numbers without a
+    # leading zero as JSON integers (pulumi/pulumi sdk/go/common/resource/config/value.go
+    # `coerce`): a text field gets back the text that was typed.
+    if scalar == "text" and isinstance(value, bool):
+        return "true" if value else "false"
+    if scalar == "text" and isinstance(value, int):
         return str(value)
     return value
 
@@ -57,7 +59,7 @@ class ConfigModel(BaseModel):
 
     Numbers must be finite (NaN and ±infinity are refused everywhere: NaN compares
     false with every threshold) and never booleans; a text field accepts the
-    integer the CLI writes for digits (`--path ... 4` is stored as the number 4).
+    number or boolean the CLI writes for digits or true/false (`--path ... 4` stores 4).
     """
 
     model_config = ConfigDict(
