@@ -64,8 +64,7 @@ _AMBIGUOUS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     (
         re.compile(r"^[-+]?\.(nan|NaN|NAN|inf|Inf|INF)$|^[-+]?\.(inf|Inf|INF)$"),
-        "is not a finite number (config reaches the program as JSON, which has no NaN or "
-        "infinity)",
+        "is not a finite number (config reaches the program as JSON, which has no NaN or infinity)",
     ),
     (
         re.compile(r"^[-+]?(0[0-9]+|0[oO][0-7_]+|0[xX][0-9a-fA-F_]+|0[bB][01_]+)$"),
@@ -159,12 +158,16 @@ def _build(path: Path, node: Node, seen: set[int]) -> Any:
     where_key: dict[str, Node] = {}
     for key_node, value_node in node.value:
         if key_node.tag == "tag:yaml.org,2002:merge":
-            raise StackFileError(f"{_where(path, key_node)}: YAML merge keys (<<) are not supported")
+            raise StackFileError(
+                f"{_where(path, key_node)}: YAML merge keys (<<) are not supported"
+            )
         if not isinstance(key_node, ScalarNode) or key_node.tag != _STR:
             raise StackFileError(f"{_where(path, key_node)}: mapping keys must be plain text")
         key = key_node.value
         if key_node.style is None and key == "<<":
-            raise StackFileError(f"{_where(path, key_node)}: YAML merge keys (<<) are not supported")
+            raise StackFileError(
+                f"{_where(path, key_node)}: YAML merge keys (<<) are not supported"
+            )
         if key in out:
             first = where_key[key].start_mark.line + 1
             raise StackFileError(

@@ -46,7 +46,9 @@ _ARTIFACT_KEY = re.compile(r"^[A-Za-z0-9!_.*'()/-]+\.tar\.gz$")
 #: sagemaker service-2.json and docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-schedule-expression.html):
 #: hourly `cron(0 * ? * * *)`, daily at an hour `cron(0 H ? * * *)`, every N hours from an hour
 #: `cron(0 H/N ? * * *)`. `NOW` (one run) needs a data-analysis window this stack does not set.
-_SCHEDULE = re.compile(r"^cron\(0 (\*|(?P<hour>[01]?[0-9]|2[0-3])(/(?P<every>[0-9]{1,2}))?) \? \* \* \*\)$")
+_SCHEDULE = re.compile(
+    r"^cron\(0 (\*|(?P<hour>[01]?[0-9]|2[0-3])(/(?P<every>[0-9]{1,2}))?) \? \* \* \*\)$"
+)
 
 #: Evaluation metrics and quality-gate thresholds are fractions: 0–1, never percent.
 METRIC_SCALE = "a fraction from 0 to 1 (0.95, not 95: percent is refused)"
@@ -602,7 +604,9 @@ class GuardrailConfig(ConfigModel):
     """Strength of the HATE, INSULTS, SEXUAL, VIOLENCE and MISCONDUCT filters (input and output)."""
     pii_action: Literal["BLOCK", "ANONYMIZE"] = "ANONYMIZE"
     """What happens to detected PII: block the request/answer, or mask it."""
-    pii_entities: list[str] = Field(default_factory=lambda: list(DEFAULT_PII), min_length=1, max_length=len(_PII_TYPES))
+    pii_entities: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_PII), min_length=1, max_length=len(_PII_TYPES)
+    )
     """PII entity types the guardrail detects."""
     blocked_input_message: str = "This request cannot be processed under our usage policy."
     """What the caller receives when the guardrail blocks a prompt (1–500 characters, Bedrock's limit)."""

@@ -52,9 +52,7 @@ PROD_KEY_DELETION_WINDOW_DAYS: int = _param(
     "kms-key-policy-and-deletion-window", "minDeletionWindowDays"
 )  # type: ignore[assignment]
 PROD_MIN_INSTANCES: int = _param("sagemaker-multi-instance", "minInstances")  # type: ignore[assignment]
-PROD_INSTANCE_TYPES: list[str] = _param(
-    "sagemaker-instance-type-allowed", "allowedInstanceTypes"
-)  # type: ignore[assignment]
+PROD_INSTANCE_TYPES: list[str] = _param("sagemaker-instance-type-allowed", "allowedInstanceTypes")  # type: ignore[assignment]
 #: L7 (sagemaker-data-capture): every endpoint captures a non-zero share of requests.
 PROD_MIN_CAPTURE_SAMPLING_PERCENT = 1
 

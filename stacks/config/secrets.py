@@ -40,10 +40,19 @@ from stacks.config.errors import ConfigError
 SECRET_PLACEHOLDER = "[secret]"
 
 _FORMS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"(?<![A-Z0-9])(AKIA|ASIA|AIDA|AROA)[A-Z0-9]{16}(?![A-Z0-9])"), "an AWS access key id"),
+    (
+        re.compile(r"(?<![A-Z0-9])(AKIA|ASIA|AIDA|AROA)[A-Z0-9]{16}(?![A-Z0-9])"),
+        "an AWS access key id",
+    ),
     (re.compile(r"-----BEGIN ([A-Z0-9 ]+ )?PRIVATE KEY-----"), "a private key"),
-    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{12,}"), "an authorization header value"),
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"), "a JSON web token"),
+    (
+        re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{12,}"),
+        "an authorization header value",
+    ),
+    (
+        re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),
+        "a JSON web token",
+    ),
     (re.compile(r"\b(ghp|gho|ghu|ghs|ghr|github_pat)_[A-Za-z0-9_]{20,}"), "a GitHub token"),
     (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), "a Slack token"),
     (re.compile(r"\bsk-[A-Za-z0-9_-]{20,}"), "an API secret key"),
@@ -84,7 +93,9 @@ def _walk(path: str, key: str | None, value: Any):
         yield path, key, value
 
 
-def find_plain_secret(raw: dict[str, Any], secret_keys: frozenset[str] = frozenset()) -> tuple[str, str] | None:
+def find_plain_secret(
+    raw: dict[str, Any], secret_keys: frozenset[str] = frozenset()
+) -> tuple[str, str] | None:
     """(key path, what it looks like) of the first plain value that looks like a secret."""
     for top, value in raw.items():
         if top in secret_keys:

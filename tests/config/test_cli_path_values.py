@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from stacks.config import ConfigError, parse
-from tests.conftest import stack_config
 from tests.config.pulumi_cli import coerce, config_set, parse_path
+from tests.conftest import stack_config
 
 NS = "regulated-inference"
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,8 +33,12 @@ def test_the_simulated_storage_rule_matches_the_cli_source():
     assert coerce("0") == 0 and coerce("04") == "04"  # leading zero stays text
     assert coerce("2.3.0") == "2.3.0" and coerce("0.95") == "0.95" and coerce("1e3") == "1e3"
     assert coerce("500m") == "500m"
-    assert parse_path('models[0].kubernetes.resources.cpuRequest') == [
-        "models", 0, "kubernetes", "resources", "cpuRequest"
+    assert parse_path("models[0].kubernetes.resources.cpuRequest") == [
+        "models",
+        0,
+        "kubernetes",
+        "resources",
+        "cpuRequest",
     ]
     assert parse_path('tags["cost.center"]') == ["tags", "cost.center"]
 
@@ -72,7 +76,11 @@ def test_documented_path_commands_give_a_valid_config(stack, doc, command):
         pytest.skip(f"{stack} has no models[{top[1]}]")
     if "kubernetes" in top and "kubernetes" not in models[top[1]]:
         pytest.skip(f"{stack} models[{top[1]}] is not self-hosted")
-    if "version" in top and models[top[1]].get("versions") and value not in models[top[1]]["versions"]:
+    if (
+        "version" in top
+        and models[top[1]].get("versions")
+        and value not in models[top[1]]["versions"]
+    ):
         pytest.skip("version not registered in this stack")
     config_set(cfg, key, value, path=True, type_=type_)
     parse(raw(cfg))

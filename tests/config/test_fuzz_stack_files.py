@@ -33,22 +33,60 @@ NS = "regulated-inference"
 ROOT = Path(__file__).resolve().parents[2]
 STACKS = ("dev", "prod")
 
+
 def fuzz(n: int) -> settings:
     return settings(
-    max_examples=n,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+        max_examples=n,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     )
 
+
 TRICKY_SCALARS = [
-    "yes", "no", "on", "off", "Y", "NO", ".nan", ".inf", "-.inf", "1e3", "1e400",
-    "2024-01-01", "2024-01-01T10:00:00Z", "0755", "0x1F", "0o17", "1_000", "1:30", "~", "null",
-    "''", '""', "[]", "{}", "-1", "0", "99999999999999999999999", "3.5", "true", "false",
-    "!!binary aGVsbG8=", "!!python/object/apply:os.system ['true']", "*nope", "&a 1",
-    "'AKIAIOSFODNN7EXAMPLE'", "'-----BEGIN RSA PRIVATE KEY-----'", "{secure: v1:abc}",
-    "NaN", "Infinity", "'\t'", "[1, [2, [3]]]", "{a: {b: {c: 1}}}",
+    "yes",
+    "no",
+    "on",
+    "off",
+    "Y",
+    "NO",
+    ".nan",
+    ".inf",
+    "-.inf",
+    "1e3",
+    "1e400",
+    "2024-01-01",
+    "2024-01-01T10:00:00Z",
+    "0755",
+    "0x1F",
+    "0o17",
+    "1_000",
+    "1:30",
+    "~",
+    "null",
+    "''",
+    '""',
+    "[]",
+    "{}",
+    "-1",
+    "0",
+    "99999999999999999999999",
+    "3.5",
+    "true",
+    "false",
+    "!!binary aGVsbG8=",
+    "!!python/object/apply:os.system ['true']",
+    "*nope",
+    "&a 1",
+    "'AKIAIOSFODNN7EXAMPLE'",
+    "'-----BEGIN RSA PRIVATE KEY-----'",
+    "{secure: v1:abc}",
+    "NaN",
+    "Infinity",
+    "'\t'",
+    "[1, [2, [3]]]",
+    "{a: {b: {c: 1}}}",
 ]
 
 
@@ -66,7 +104,17 @@ def mutated_file(draw) -> tuple[str, bytes]:
     lines = _text(stack).splitlines(keepends=True)
     op = draw(
         st.sampled_from(
-            ["scalar", "tab", "delete", "duplicate", "truncate", "encoding", "bytes", "alias", "indent"]
+            [
+                "scalar",
+                "tab",
+                "delete",
+                "duplicate",
+                "truncate",
+                "encoding",
+                "bytes",
+                "alias",
+                "indent",
+            ]
         )
     )
     i = draw(st.integers(0, len(lines) - 1))
@@ -151,9 +199,25 @@ scalars = st.one_of(
     st.sampled_from([0.0, 0.5, 0.95, 1.0, 1.5, 95.0, -0.1, math.nan, math.inf, -math.inf]),
     st.text(max_size=12),
     st.sampled_from(
-        ["", " ", "eu-west-2", "us-east-1", "ml.m5.large", "ml.g5.xlarge", "cron(0 * ? * * *)",
-         "NOW", "AKIAIOSFODNN7EXAMPLE", "Bearer abcdefghijklmnopqrstuvwxyz", "x" * 600,
-         "[secret]", "COMPLIANCE", "GOVERNANCE", "10.0.0.0/8", "eu.anthropic.claude-3", "2.3.0"]
+        [
+            "",
+            " ",
+            "eu-west-2",
+            "us-east-1",
+            "ml.m5.large",
+            "ml.g5.xlarge",
+            "cron(0 * ? * * *)",
+            "NOW",
+            "AKIAIOSFODNN7EXAMPLE",
+            "Bearer abcdefghijklmnopqrstuvwxyz",
+            "x" * 600,
+            "[secret]",
+            "COMPLIANCE",
+            "GOVERNANCE",
+            "10.0.0.0/8",
+            "eu.anthropic.claude-3",
+            "2.3.0",
+        ]
     ),
 )
 values = st.recursive(

@@ -50,23 +50,63 @@ PROD = (ROOT / "Pulumi.prod.yaml").read_text()
 @pytest.mark.parametrize(
     "text,where,fragment",
     [
-        (PROD.replace("    cidr: 10.40", "\tcidr: 10.40"), "Pulumi.prod.yaml:17:1", "tabs cannot indent"),
-        (PROD.replace("retentionDays: 400", "retentionDays: [400"), "Pulumi.prod.yaml:", "invalid YAML"),
-        (PROD.replace("availabilityZones: 3", "availabilityZones: yes"), "Pulumi.prod.yaml:18:24", "YAML 1.1"),
-        (PROD.replace("retentionDays: 400", "retentionDays: 2025-01-01"), "Pulumi.prod.yaml:", "date"),
+        (
+            PROD.replace("    cidr: 10.40", "\tcidr: 10.40"),
+            "Pulumi.prod.yaml:17:1",
+            "tabs cannot indent",
+        ),
+        (
+            PROD.replace("retentionDays: 400", "retentionDays: [400"),
+            "Pulumi.prod.yaml:",
+            "invalid YAML",
+        ),
+        (
+            PROD.replace("availabilityZones: 3", "availabilityZones: yes"),
+            "Pulumi.prod.yaml:18:24",
+            "YAML 1.1",
+        ),
+        (
+            PROD.replace("retentionDays: 400", "retentionDays: 2025-01-01"),
+            "Pulumi.prod.yaml:",
+            "date",
+        ),
         (PROD.replace("retentionDays: 400", "retentionDays: 4e2"), "Pulumi.prod.yaml:", "YAML 1.2"),
-        (PROD.replace("retentionDays: 400", "retentionDays: .nan"), "Pulumi.prod.yaml:", "not a finite number"),
-        (PROD.replace("retentionDays: 400", "retentionDays: 0400"), "Pulumi.prod.yaml:", "leading-zero"),
-        (PROD.replace("    retentionDays: 400\n", "    retentionDays: 400\n    retentionDays: 365\n"), "Pulumi.prod.yaml:", "already defined at line"),
+        (
+            PROD.replace("retentionDays: 400", "retentionDays: .nan"),
+            "Pulumi.prod.yaml:",
+            "not a finite number",
+        ),
+        (
+            PROD.replace("retentionDays: 400", "retentionDays: 0400"),
+            "Pulumi.prod.yaml:",
+            "leading-zero",
+        ),
+        (
+            PROD.replace(
+                "    retentionDays: 400\n", "    retentionDays: 400\n    retentionDays: 365\n"
+            ),
+            "Pulumi.prod.yaml:",
+            "already defined at line",
+        ),
         (PROD + "x: &a [1]\ny: [*a, *a]\n", "Pulumi.prod.yaml:", "aliases"),
-        (PROD.replace("retentionDays: 400", "retentionDays: !!int 400"), "Pulumi.prod.yaml:", "explicit YAML tag"),
+        (
+            PROD.replace("retentionDays: 400", "retentionDays: !!int 400"),
+            "Pulumi.prod.yaml:",
+            "explicit YAML tag",
+        ),
         ("- config\n", "Pulumi.prod.yaml:1:1", "must be a YAML mapping"),
         ("config: 3\n", "Pulumi.prod.yaml:1:9", "`config:` must be a mapping"),
         (PROD.encode("utf-16"), "Pulumi.prod.yaml:1:1", "UTF-16"),
-        (PROD.encode().replace(b"eu-west-2", b"eu-west-\xff2", 1), "Pulumi.prod.yaml:5:23", "not valid UTF-8"),
+        (
+            PROD.encode().replace(b"eu-west-2", b"eu-west-\xff2", 1),
+            "Pulumi.prod.yaml:5:23",
+            "not valid UTF-8",
+        ),
     ],
 )
-def test_malformed_stack_files_get_one_line_naming_file_and_position(tmp_path, text, where, fragment):
+def test_malformed_stack_files_get_one_line_naming_file_and_position(
+    tmp_path, text, where, fragment
+):
     project = _project(tmp_path, text)
     with pytest.raises(StackFileError) as info:
         load_stack_config("prod", project)
@@ -86,7 +126,9 @@ def test_a_malformed_file_exits_2_with_one_line_and_no_traceback(tmp_path, capsy
 
     project = _project(tmp_path, PROD.replace("    cidr: 10.40", "\tcidr: 10.40"))
     shutil.copytree(ROOT / "stacks", tmp_path / "stacks")
-    code = cli.main(["--project-dir", str(project), "--stack", "prod"], analyze=lambda *a, **k: None)
+    code = cli.main(
+        ["--project-dir", str(project), "--stack", "prod"], analyze=lambda *a, **k: None
+    )
     err = capsys.readouterr().err
     assert code == 2
     lines = [line for line in err.splitlines() if line.startswith("error:")]
@@ -197,7 +239,9 @@ def test_more_azs_than_the_region_has_fails_before_any_resource():
         run_stack_program("prod", config=encode(cfg))
     assert info.value.key == f"{NS}:network.availabilityZones"
     assert "eu-west-2 has 3 available availability zones" in info.value.rule
-    registered = [r for r in info.value.partial_recording.resources if r.type != "pulumi:pulumi:Stack"]
+    registered = [
+        r for r in info.value.partial_recording.resources if r.type != "pulumi:pulumi:Stack"
+    ]
     assert registered == []
 
 
@@ -290,7 +334,9 @@ def test_a_plain_kubeconfig_with_credentials_is_refused_but_an_exec_one_is_not()
     cfg = raw("prod")
     kube = cfg["models"][2]["kubernetes"]
     kube.pop("context")
-    kube["kubeconfig"] = "apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    token: abc.def\n"
+    kube["kubeconfig"] = (
+        "apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    token: abc.def\n"
+    )
     e = refused(cfg)
     assert e.key == f"{NS}:models[2].kubernetes.kubeconfig"
     kube["kubeconfig"] = (
@@ -355,7 +401,9 @@ def test_prod_parameters_name_the_packs_controls():
         (("models", 1, "instanceCount"), 1, "models[1].instanceCount", "M5"),
     ],
 )
-def test_prod_values_the_pack_refuses_are_refused_first_with_the_same_control(path, value, key, control):
+def test_prod_values_the_pack_refuses_are_refused_first_with_the_same_control(
+    path, value, key, control
+):
     cfg = raw("prod")
     node = cfg
     for part in path[:-1]:
