@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from pulumi.resource import ResourceOptions, ResourceTransformArgs
 from pulumi.runtime import mocks as _mocks
 from pulumi.runtime import rpc
@@ -34,12 +33,9 @@ from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
 from .simulated_aws import SimulatedAws
+from .stack_file import StackFileError, read_stack_config, read_yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-class StackFileError(Exception):
-    """A stack name or stack file the CLI would refuse."""
 
 
 @dataclass
@@ -255,7 +251,7 @@ def _cli_value(value: Any) -> str:
 
 
 def load_project(project_dir: Path = REPO_ROOT) -> dict[str, Any]:
-    return yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
+    return read_yaml(project_dir / "Pulumi.yaml")
 
 
 def load_stack_config(stack: str, project_dir: Path = REPO_ROOT) -> dict[str, str]:
@@ -269,8 +265,7 @@ def load_stack_config(stack: str, project_dir: Path = REPO_ROOT) -> dict[str, st
         raise StackFileError(
             f"no stack '{stack}': {path.name} does not exist (stacks: {', '.join(known)})"
         )
-    raw = yaml.safe_load(path.read_text()) or {}
-    return config_to_cli(project, raw.get("config") or {})
+    return config_to_cli(project, read_stack_config(path))
 
 
 def config_to_cli(project: str, config: dict[str, Any]) -> dict[str, str]:

@@ -16,6 +16,11 @@ from stacks.self_hosted import build_self_hosted, check_cluster_accounts
 
 cfg = config.load()
 check_cluster_accounts(cfg, aws.get_caller_identity().account_id)  # before any resource
+config.check_availability_zones(  # before any resource: the region's real AZs
+    cfg.network.availability_zones,
+    aws.get_availability_zones(state="available").names,
+    cfg.region,
+)
 apply_required_tags(cfg.tags)
 platform = build_platform(cfg)
 pulumi.export("platform", platform_exports(platform))

@@ -26,12 +26,19 @@ from stacks.config.platform import (
     LoggingConfig,
     NetworkConfig,
     ResidencyConfig,
+    check_availability_zones,
     check_region,
 )
+from stacks.config.prod_rules import (
+    PROD_AUDIT_MIN_RETENTION_DAYS,
+    PROD_AUDIT_MODES,
+    PROD_KEY_DELETION_WINDOW_DAYS,
+    PROD_MIN_LOG_RETENTION_DAYS,
+    control,
+)
+from stacks.config.secrets import check_no_plain_secrets
 
 PROJECT = "regulated-inference"
-#: Prod floor for log retention (control L10).
-PROD_MIN_LOG_RETENTION_DAYS = 365
 
 
 class StackConfig(ConfigModel):
@@ -105,13 +112,29 @@ class StackConfig(ConfigModel):
                 raise ConfigError(
                     f"{ns}:logging.retentionDays",
                     self.logging.retention_days,
-                    f"prod keeps logs ≥ {PROD_MIN_LOG_RETENTION_DAYS} days (control L10)",
+                    f"prod keeps logs ≥ {PROD_MIN_LOG_RETENTION_DAYS} days "
+                    f"(control {control('cloudwatch-log-retention')})",
                 )
-            if self.keys.deletion_window_days != 30:
+            if self.keys.deletion_window_days < PROD_KEY_DELETION_WINDOW_DAYS:
                 raise ConfigError(
                     f"{ns}:keys.deletionWindowDays",
                     self.keys.deletion_window_days,
-                    "prod keys use the 30-day deletion window (control E9)",
+                    f"prod keys use the {PROD_KEY_DELETION_WINDOW_DAYS}-day deletion window "
+                    f"(control {control('kms-key-policy-and-deletion-window')})",
+                )
+            if self.audit.object_lock_mode not in PROD_AUDIT_MODES:
+                raise ConfigError(
+                    f"{ns}:audit.objectLockMode",
+                    self.audit.object_lock_mode,
+                    f"prod audit records are locked in {' or '.join(PROD_AUDIT_MODES)} mode: nobody "
+                    f"can shorten or delete them (control {control('audit-bucket-worm')})",
+                )
+            if self.audit.retention_days < PROD_AUDIT_MIN_RETENTION_DAYS:
+                raise ConfigError(
+                    f"{ns}:audit.retentionDays",
+                    self.audit.retention_days,
+                    f"prod keeps audit records ≥ {PROD_AUDIT_MIN_RETENTION_DAYS} days "
+                    f"(control {control('audit-bucket-worm')})",
                 )
         names = [m.name for m in self.models]
         for i, name in enumerate(names):
@@ -130,10 +153,15 @@ TOP_LEVEL_KEYS = tuple(
 )
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def _decode(value: str) -> Any:
     try:
-        return json.loads(value)
-    except (TypeError, ValueError):
+        # NaN / Infinity are not JSON (the CLI never writes them); keep such text as text.
+        return json.loads(value, parse_constant=_no_constant)
+    except (TypeError, ValueError, RecursionError):
         return value
 
 
@@ -155,8 +183,25 @@ def raw_config(project: str = PROJECT) -> dict[str, Any]:
     return raw
 
 
-def parse(raw: dict[str, Any], project: str = PROJECT) -> StackConfig:
-    """Validate a decoded config mapping; raise ConfigError with the first problem."""
+def secret_keys(raw: dict[str, Any], project: str = PROJECT) -> frozenset[str]:
+    """The keys of `raw` the CLI marks secret (set with `--secret`, wholly or at a nested path)."""
+    from pulumi.runtime import config as runtime_config
+
+    return frozenset(
+        key
+        for key in raw
+        if runtime_config.is_config_secret(key if ":" in key else f"{project}:{key}")
+    )
+
+
+def parse(
+    raw: dict[str, Any], project: str = PROJECT, secret: frozenset[str] = frozenset()
+) -> StackConfig:
+    """Validate a decoded config mapping; raise ConfigError with the first problem.
+
+    `secret` names the top-level keys that were set with `--secret` (their values may hold
+    credentials); every other value is checked for secrets in plain text first."""
+    check_no_plain_secrets(raw, project, secret)
     if "aws:region" not in raw:
         raise ConfigError(
             "aws:region",
@@ -175,7 +220,16 @@ def parse(raw: dict[str, Any], project: str = PROJECT) -> StackConfig:
 
 def load() -> StackConfig:
     """The current stack's config, validated. Call before declaring any resource."""
-    return parse(raw_config(pulumi.get_project() or PROJECT))
+    project = pulumi.get_project() or PROJECT
+    raw = raw_config(project)
+    return parse(raw, project, secret_keys(raw, project))
 
 
-__all__ = ["ConfigError", "StackConfig", "load", "parse", "PROJECT"]
+__all__ = [
+    "ConfigError",
+    "StackConfig",
+    "check_availability_zones",
+    "load",
+    "parse",
+    "PROJECT",
+]

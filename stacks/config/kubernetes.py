@@ -13,6 +13,7 @@ stack-level validation.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -23,6 +24,24 @@ from stacks.config.errors import ConfigError, RuleViolation
 
 #: Placeholder the offline preview sees for a secret it cannot decrypt.
 SECRET_PLACEHOLDER = "[secret]"
+
+#: Label key syntax (k8s.io/apimachinery pkg/util/validation: IsQualifiedName):
+#: optional DNS-1123 subdomain prefix (≤ 253) + "/" + name (≤ 63, alphanumeric at both ends,
+#: - _ . inside).
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+
+
+def check_label_key(key: str) -> None:
+    prefix, _, name = key.rpartition("/")
+    if "/" in prefix or (prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix))):
+        raise ValueError(
+            "label key prefix must be a DNS-1123 subdomain (lowercase a-z 0-9 - ., ≤ 253 chars)"
+        )
+    if key.endswith("/") or not _LABEL_NAME.match(name):
+        raise ValueError(
+            "label key name must be ≤ 63 chars of A-Z a-z 0-9 - _ ., starting and ending alphanumeric"
+        )
 
 
 def _check_label_value(path: str, value: str) -> str:
@@ -240,7 +259,7 @@ class KubernetesConfig(ConfigModel):
     """Kubeconfig contents or path, as a secret (`pulumi config set --secret --path
     'models[0].kubernetes.kubeconfig'`). Unset with `context` unset: the ambient provider
     (`kubernetes:kubeconfig` / `kubernetes:context` stack config, then $KUBECONFIG, ~/.kube/config)."""
-    context: str | None = None
+    context: str | None = Field(default=None, min_length=1, max_length=253)
     """Kubeconfig context to use (with `kubeconfig`, or with the ambient kubeconfig)."""
     cluster: ClusterConfig
     """The cluster's OIDC provider, for IRSA."""
@@ -327,6 +346,23 @@ class KubernetesConfig(ConfigModel):
             if net.prefixlen < 8:
                 raise RuleViolation(
                     f"[{i}]", cidr, "too wide for an S3 prefix-list entry (never 0.0.0.0/0)"
+                )
+        return value
+
+    @field_validator("node_selector")
+    @classmethod
+    def _node_selector(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, label in value.items():
+            try:
+                check_label_key(key)
+            except ValueError as exc:
+                raise RuleViolation(key, key, str(exc)) from None
+            if not k8s.LABEL_VALUE.match(label):
+                raise RuleViolation(
+                    key,
+                    label,
+                    "must be a Kubernetes label value (≤ 63 chars of A-Z a-z 0-9 - _ ., starting "
+                    "and ending alphanumeric, or empty)",
                 )
         return value
 

@@ -20,9 +20,17 @@ from pydantic import Field, field_validator, model_validator
 
 from components.lib import metrics
 from components.lib import sagemaker as sm
+from stacks.config import aws_model
 from stacks.config.base import ConfigModel
 from stacks.config.errors import ConfigError, RuleViolation
 from stacks.config.kubernetes import KubernetesConfig
+from stacks.config.prod_rules import (
+    PROD_INSTANCE_TYPES,
+    PROD_MIN_CAPTURE_SAMPLING_PERCENT,
+    PROD_MIN_INSTANCES,
+    control,
+    prod_instance_type_allowed,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from stacks.config import StackConfig
@@ -33,6 +41,35 @@ Stage = Literal["pilot", "production"]
 _VERSION = r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,39}$"
 _FEATURE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 _ARTIFACT_KEY = re.compile(r"^[A-Za-z0-9!_.*'()/-]+\.tar\.gz$")
+
+#: Schedules Model Monitor accepts (SageMaker API `ScheduleConfig.ScheduleExpression`, botocore's
+#: sagemaker service-2.json and docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-schedule-expression.html):
+#: hourly `cron(0 * ? * * *)`, daily at an hour `cron(0 H ? * * *)`, every N hours from an hour
+#: `cron(0 H/N ? * * *)`. `NOW` (one run) needs a data-analysis window this stack does not set.
+_SCHEDULE = re.compile(
+    r"^cron\(0 (\*|(?P<hour>[01]?[0-9]|2[0-3])(/(?P<every>[0-9]{1,2}))?) \? \* \* \*\)$"
+)
+
+#: Evaluation metrics and quality-gate thresholds are fractions: 0–1, never percent.
+METRIC_SCALE = "a fraction from 0 to 1 (0.95, not 95: percent is refused)"
+
+
+def check_schedule(value: str) -> str:
+    match = _SCHEDULE.match(value)
+    every = match and match.group("every")
+    if not match or (every is not None and not 1 <= int(every) <= 24):
+        raise ValueError(
+            "Model Monitor accepts only cron(0 * ? * * *) (hourly), cron(0 H ? * * *) (daily at "
+            "hour H, 0–23) or cron(0 H/N ? * * *) (every N hours, 1–24); times are UTC"
+        )
+    return value
+
+
+def check_fractions(values: dict[str, float]) -> dict[str, float]:
+    for metric, value in values.items():
+        if not 0 <= value <= 1:
+            raise RuleViolation(metric, value, f"metrics are {METRIC_SCALE}")
+    return values
 
 
 class RolloutConfig(ConfigModel):
@@ -83,7 +120,7 @@ class AutoscalingConfig(ConfigModel):
     """Never fewer instances than this (prod production models: ≥ 2)."""
     max_instances: int = Field(ge=1, le=100)
     """Never more instances than this."""
-    target_invocations_per_instance: int = Field(default=100, ge=1)
+    target_invocations_per_instance: int = Field(default=100, ge=1, le=1_000_000)
     """Invocations per instance per minute the policy keeps the variant at."""
 
     @model_validator(mode="after")
@@ -100,12 +137,14 @@ class DriftConfig(ConfigModel):
 
     features: list[str] = Field(min_length=1, max_length=9)
     """Features whose `feature_baseline_drift_<name>` metric is alarmed (1–9: one alarm holds ≤ 10 metrics)."""
-    threshold: float = Field(default=0.2, gt=0)
-    """Baseline drift distance above which the drift alarm fires."""
+    threshold: float = Field(default=0.2, gt=0, le=1)
+    """Baseline drift distance (0–1, a distance between distributions) above which the drift alarm fires."""
     schedule: str = "cron(0 * ? * * *)"
-    """Schedule expression; Model Monitor accepts hourly or daily cron expressions."""
+    """Schedule expression, UTC: `cron(0 * ? * * *)` hourly, `cron(0 H ? * * *)` daily at hour H,
+    `cron(0 H/N ? * * *)` every N hours — the forms Model Monitor accepts."""
     instance_type: str = "ml.m5.xlarge"
-    """Instance the monitoring job runs on (EBS-backed: its volume is KMS-encrypted)."""
+    """Instance the monitoring job runs on: a processing instance type of the SageMaker API
+    (EBS-backed: its volume is KMS-encrypted)."""
     max_runtime_seconds: int = Field(default=1800, ge=60, le=3600)
     """Job time limit; must fit the hourly schedule (≤ 3600 s)."""
     baseline_prefix: str | None = None
@@ -123,37 +162,33 @@ class DriftConfig(ConfigModel):
     @field_validator("instance_type")
     @classmethod
     def _instance(cls, value: str) -> str:
-        try:
-            sm.check_kms_instance_type(value)
-        except ValueError as exc:
-            raise ValueError(str(exc)) from None
+        sm.check_kms_instance_type(value)
+        aws_model.check_instance_type(value, "processing")
         return value
 
     @field_validator("schedule")
     @classmethod
     def _schedule(cls, value: str) -> str:
-        if not value.startswith("cron(") or not value.endswith(")"):
-            raise ValueError("must be a cron(...) expression, e.g. cron(0 * ? * * *) for hourly")
-        return value
+        return check_schedule(value)
 
 
 class MonitoringConfig(ConfigModel):
     """Alarm thresholds. Operational ones come from SageMaker's metrics, quality ones from the
     evaluation job's metrics (namespace `RegulatedInference/ModelQuality`, see docs)."""
 
-    latency_p99_ms: float = Field(default=1000, gt=0)
-    """ModelLatency p99 above this (ms) alarms and rolls a deployment back."""
-    overhead_latency_p99_ms: float = Field(default=100, gt=0)
-    """OverheadLatency p99 (SageMaker's own time) above this (ms) alarms."""
+    latency_p99_ms: float = Field(default=1000, gt=0, le=60000)
+    """ModelLatency p99 above this (ms, ≤ 60000: a real-time invocation times out at 60 s) alarms and rolls a deployment back."""
+    overhead_latency_p99_ms: float = Field(default=100, gt=0, le=60000)
+    """OverheadLatency p99 (SageMaker's own time) above this (ms, ≤ 60000) alarms."""
     max_4xx_rate: float = Field(default=0.05, ge=0, le=1, alias="max4xxRate")
     """Share of requests answered 4xx above which the alarm fires (rolls back)."""
     max_5xx_rate: float = Field(default=0.01, ge=0, le=1, alias="max5xxRate")
     """Share of requests answered 5xx above which the alarm fires (rolls back)."""
-    cpu_utilization_percent: float = Field(default=80, gt=0)
+    cpu_utilization_percent: float = Field(default=80, gt=0, le=100 * 448)
     """CPUUtilization above this alarms (sum over vCPUs: 0–100 × vCPUs)."""
     memory_utilization_percent: float = Field(default=85, gt=0, le=100)
     """MemoryUtilization above this alarms."""
-    gpu_utilization_percent: float = Field(default=90, gt=0)
+    gpu_utilization_percent: float = Field(default=90, gt=0, le=100 * 16)
     """GPUUtilization above this alarms (GPU instance types only; 0–100 × GPUs)."""
     invocations_anomaly_band: float = Field(default=3, gt=0, le=10)
     """Width (standard deviations) of the anomaly band on Invocations."""
@@ -180,9 +215,24 @@ class QualityGateConfig(ConfigModel):
     """Thresholds the recorded evaluation of a version must meet to be deployed to prod."""
 
     minimum: dict[str, float] = {}
-    """Metric → lowest acceptable value (e.g. accuracy: 0.9)."""
+    """Metric → lowest acceptable value, a fraction 0–1 (e.g. accuracy: 0.9, not 90)."""
     maximum: dict[str, float] = {}
-    """Metric → highest acceptable value (e.g. hallucinationRate: 0.05)."""
+    """Metric → highest acceptable value, a fraction 0–1 (e.g. hallucinationRate: 0.05, not 5)."""
+
+    @field_validator("minimum", "maximum")
+    @classmethod
+    def _fractions(cls, value: dict[str, float]) -> dict[str, float]:
+        return check_fractions(value)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> QualityGateConfig:
+        for metric, low in self.minimum.items():
+            high = self.maximum.get(metric)
+            if high is not None and high < low:
+                raise RuleViolation(
+                    f"maximum.{metric}", high, f"is below the minimum {low}: no value can pass"
+                )
+        return self
 
     @property
     def is_empty(self) -> bool:
@@ -197,7 +247,7 @@ class RegisteredVersion(ConfigModel):
     artifact_key: str | None = None
     """Key of model.tar.gz in the model-artifacts bucket; default `<name>/<version>/model.tar.gz`."""
     evaluation: dict[str, float] = {}
-    """Evaluation results of this version (the quality gate's input)."""
+    """Evaluation results of this version (the quality gate's input); each a fraction 0–1."""
     model_package_version: int | None = Field(default=None, ge=1)
     """Version number of this model's package in the SageMaker Model Registry (group = model name)."""
 
@@ -206,6 +256,11 @@ class RegisteredVersion(ConfigModel):
     def _image(cls, value: str) -> str:
         sm.parse_ecr_image(value)
         return value
+
+    @field_validator("evaluation")
+    @classmethod
+    def _fractions(cls, value: dict[str, float]) -> dict[str, float]:
+        return check_fractions(value)
 
 
 class ModelConfig(ConfigModel):
@@ -252,7 +307,8 @@ class ModelConfig(ConfigModel):
     monitoring: MonitoringConfig = MonitoringConfig()
     """Alarm thresholds and the drift schedule."""
     evaluation: dict[str, float] = {}
-    """Evaluation results of *this version* (metric → value), as the evaluation pipeline recorded them."""
+    """Evaluation results of *this version* (metric → value), as the evaluation pipeline recorded
+    them; every metric is a fraction 0–1 (accuracy 0.95, not 95)."""
     quality_gate: QualityGateConfig = QualityGateConfig()
     """Thresholds `evaluation` must meet for a prod deployment."""
     environment: dict[str, str] = {}
@@ -265,7 +321,9 @@ class ModelConfig(ConfigModel):
     @field_validator("version", mode="before")
     @classmethod
     def _version_is_text(cls, value: Any) -> Any:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+        # Whole numbers arrive as the digits typed (`pulumi config set --path ... 2` stores 2);
+        # a fraction is YAML's float, which has lost its trailing zeros.
+        if isinstance(value, float) or isinstance(value, bool):
             raise ValueError(
                 f"quote the version in YAML (e.g. version: '{value}'): unquoted it is read as a "
                 "number, and 2.10 would silently become 2.1"
@@ -331,7 +389,13 @@ class ModelConfig(ConfigModel):
     def _instance_type(cls, value: str | None) -> str | None:
         if value is not None:
             sm.check_kms_instance_type(value)
+            aws_model.check_instance_type(value, "endpoint")
         return value
+
+    @field_validator("evaluation")
+    @classmethod
+    def _fractions(cls, value: dict[str, float]) -> dict[str, float]:
+        return check_fractions(value)
 
     @field_validator("callers")
     @classmethod
@@ -401,7 +465,7 @@ class ModelConfig(ConfigModel):
                         f"quality gate: no evaluation result for {metric} (minimum {low})",
                     )
                 )
-            elif value < low:
+            elif not value >= low:  # NaN never passes
                 failures.append(
                     (metric, value, f"quality gate: {metric} {value} is below the minimum {low}")
                 )
@@ -415,7 +479,7 @@ class ModelConfig(ConfigModel):
                         f"quality gate: no evaluation result for {metric} (maximum {high})",
                     )
                 )
-            elif value > high:
+            elif not value <= high:  # NaN never passes
                 failures.append(
                     (metric, value, f"quality gate: {metric} {value} exceeds the maximum {high}")
                 )
@@ -540,12 +604,26 @@ class GuardrailConfig(ConfigModel):
     """Strength of the HATE, INSULTS, SEXUAL, VIOLENCE and MISCONDUCT filters (input and output)."""
     pii_action: Literal["BLOCK", "ANONYMIZE"] = "ANONYMIZE"
     """What happens to detected PII: block the request/answer, or mask it."""
-    pii_entities: list[str] = Field(default_factory=lambda: list(DEFAULT_PII), min_length=1)
+    pii_entities: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_PII), min_length=1, max_length=len(_PII_TYPES)
+    )
     """PII entity types the guardrail detects."""
     blocked_input_message: str = "This request cannot be processed under our usage policy."
-    """What the caller receives when the guardrail blocks a prompt."""
+    """What the caller receives when the guardrail blocks a prompt (1–500 characters, Bedrock's limit)."""
     blocked_output_message: str = "The answer was withheld under our usage policy."
-    """What the caller receives when the guardrail blocks an answer."""
+    """What the caller receives when the guardrail blocks an answer (1–500 characters, Bedrock's limit)."""
+
+    @field_validator("blocked_input_message", "blocked_output_message")
+    @classmethod
+    def _messaging(cls, value: str) -> str:
+        # CreateGuardrail blockedInputMessaging / blockedOutputsMessaging (bedrock service model).
+        shape = aws_model.bedrock_shape("GuardrailBlockedMessaging")
+        if not shape.get("min", 0) <= len(value) <= shape.get("max", len(value)):
+            raise ValueError(
+                f"must be {shape.get('min', 0)}–{shape.get('max')} characters (Bedrock "
+                f"CreateGuardrail limit); it has {len(value)}"
+            )
+        return value
 
     @field_validator("pii_entities")
     @classmethod
@@ -655,18 +733,33 @@ def check_models(cfg: StackConfig) -> None:
             )
         if not cfg.is_prod:
             continue
-        if model.instance_count < 2:
+        m5 = control("sagemaker-multi-instance")
+        if model.instance_count < PROD_MIN_INSTANCES:
             raise ConfigError(
                 f"{key}.instanceCount",
                 model.instance_count,
-                "prod endpoints run ≥ 2 instances so each variant spans AZs (control M5), "
-                "pilots included",
+                f"prod endpoints run ≥ {PROD_MIN_INSTANCES} instances so each variant spans AZs "
+                f"(control {m5}), pilots included",
             )
-        if model.scaling().min_instances < 2:
+        if model.scaling().min_instances < PROD_MIN_INSTANCES:
             raise ConfigError(
                 f"{key}.autoscaling.minInstances",
                 model.scaling().min_instances,
-                "prod endpoints never scale below 2 instances (control M5)",
+                f"prod endpoints never scale below {PROD_MIN_INSTANCES} instances (control {m5})",
+            )
+        if not prod_instance_type_allowed(model.instance_type or ""):
+            raise ConfigError(
+                f"{key}.instanceType",
+                model.instance_type,
+                f"prod endpoints use the approved instance families {PROD_INSTANCE_TYPES} "
+                f"(control {control('sagemaker-instance-type-allowed')})",
+            )
+        if model.capture_sampling_percent < PROD_MIN_CAPTURE_SAMPLING_PERCENT:
+            raise ConfigError(
+                f"{key}.captureSamplingPercent",
+                model.capture_sampling_percent,
+                "prod endpoints capture a share of requests and responses, ≥ "
+                f"{PROD_MIN_CAPTURE_SAMPLING_PERCENT} % (control L7)",
             )
         if model.model_package_version is None:
             raise ConfigError(

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
-import re
 from typing import Literal
 
 from pydantic import EmailStr, Field, field_validator
 
+from stacks.config import aws_model
 from stacks.config.base import ConfigModel
 from stacks.config.errors import RuleViolation
-
-_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 
 #: Retention values CloudWatch Logs accepts (PutRetentionPolicy).
 LOG_RETENTION_DAYS: tuple[int, ...] = (
@@ -41,9 +39,26 @@ LOG_RETENTION_DAYS: tuple[int, ...] = (
 
 
 def check_region(value: str) -> str:
-    if not _REGION.match(value):
-        raise ValueError("must be an AWS region code like 'eu-west-2'")
+    """A region AWS has (botocore's endpoint data, all partitions)."""
+    try:
+        aws_model.check_region(value)
+    except ValueError as exc:
+        raise ValueError(f"must be an AWS region code like 'eu-west-2': {value!r} {exc}") from None
     return value
+
+
+def check_availability_zones(requested: int, zone_names: list[str], region: str) -> None:
+    """`network.availabilityZones` against the zones the region really has (from
+    `aws.get_availability_zones(state="available")`, asked before any resource)."""
+    if requested > len(zone_names):
+        from stacks.config.errors import ConfigError
+
+        raise ConfigError(
+            "regulated-inference:network.availabilityZones",
+            requested,
+            f"{region} has {len(zone_names)} available availability zones "
+            f"({', '.join(zone_names)}); ask for at most {len(zone_names)}",
+        )
 
 
 class ResidencyConfig(ConfigModel):
@@ -56,8 +71,12 @@ class ResidencyConfig(ConfigModel):
     @classmethod
     def _regions(cls, value: list[str]) -> list[str]:
         for i, region in enumerate(value):
-            if not _REGION.match(region):
-                raise RuleViolation(f"[{i}]", region, "must be an AWS region code like 'eu-west-2'")
+            try:
+                check_region(region)
+            except ValueError as exc:
+                raise RuleViolation(f"[{i}]", region, str(exc)) from None
+            if region in value[:i]:
+                raise RuleViolation(f"[{i}]", region, "listed twice")
         return value
 
 
@@ -123,7 +142,8 @@ class AuditConfig(ConfigModel):
     """The WORM audit bucket that receives CloudTrail logs and deployment records."""
 
     retention_days: int = Field(ge=1, le=36500)
-    """Default Object Lock retention of every audit object, in days (7 years = 2557)."""
+    """Default Object Lock retention of every audit object, in days, 1–36500 (S3's limit;
+    7 years = 2557). Prod: ≥ 365 in COMPLIANCE mode (control L5)."""
     object_lock_mode: Literal["COMPLIANCE", "GOVERNANCE"] = "COMPLIANCE"
     """COMPLIANCE: nobody, root included, can delete before expiry. GOVERNANCE: privileged users can."""
 
