@@ -76,7 +76,7 @@ class AlertTopic(pulumi.ComponentResource):
 
     arn: pulumi.Output[str]
     """The topic ARN (alarm action)."""
-    deployment_event_rule_arn: str | None
+    deployment_event_rule_arn: pulumi.Output[str] | None
     """ARN of the EventBridge rule forwarding endpoint deployment events (None without endpoints)."""
 
     def __init__(self, name: str, args: AlertTopicArgs, opts: pulumi.ResourceOptions | None = None):
@@ -103,12 +103,11 @@ class AlertTopic(pulumi.ComponentResource):
         )
         account = args["account_id"]
         endpoints = list(args.get("deployment_event_endpoints") or [])
-        rule_arn: str | None = None
+        rule_arn: pulumi.Output[str] | None = None
         if endpoints:
             region = args.get("region") or ""
             part = "aws-us-gov" if region.startswith("us-gov-") else "aws"
             rule_name = f"{name}-deployments"[:64]
-            rule_arn = f"arn:{part}:events:{region}:{account}:rule/{rule_name}"
             rule = aws.cloudwatch.EventRule(
                 f"{name}-deployments",
                 name=rule_name,
@@ -127,6 +126,7 @@ class AlertTopic(pulumi.ComponentResource):
             aws.cloudwatch.EventTarget(
                 f"{name}-deployments-to-topic", rule=rule.name, arn=topic.arn, opts=child
             )
+            rule_arn = rule.arn
         event_statements = (
             [
                 {
@@ -137,7 +137,7 @@ class AlertTopic(pulumi.ComponentResource):
                     "Resource": "<topic>",
                     "Condition": {
                         "StringEquals": {"aws:SourceAccount": account},
-                        "ArnEquals": {"aws:SourceArn": rule_arn},
+                        "ArnEquals": {"aws:SourceArn": "<rule>"},
                     },
                 }
             ]
@@ -147,21 +147,31 @@ class AlertTopic(pulumi.ComponentResource):
         aws.sns.TopicPolicy(
             f"{name}-policy",
             arn=topic.arn,
-            policy=topic.arn.apply(
-                lambda arn: iam.document(
+            policy=pulumi.Output.all(topic.arn, rule_arn).apply(
+                lambda r: iam.document(
                     [
-                        *({**st, "Resource": arn} for st in event_statements),
+                        *(
+                            {
+                                **st,
+                                "Resource": r[0],
+                                "Condition": {
+                                    **st["Condition"],
+                                    "ArnEquals": {"aws:SourceArn": r[1]},
+                                },
+                            }
+                            for st in event_statements
+                        ),
                         {
                             "Sid": "CloudWatchAlarmsOfThisAccount",
                             "Effect": "Allow",
                             "Principal": {"Service": "cloudwatch.amazonaws.com"},
                             "Action": "sns:Publish",
-                            "Resource": arn,
+                            "Resource": r[0],
                             "Condition": {
                                 "StringEquals": {"aws:SourceAccount": account},
                                 "ArnLike": {
-                                    "aws:SourceArn": arn.split(":sns:")[0]
-                                    + f":cloudwatch:{arn.split(':')[3]}:{account}:alarm:*"
+                                    "aws:SourceArn": r[0].split(":sns:")[0]
+                                    + f":cloudwatch:{r[0].split(':')[3]}:{account}:alarm:*"
                                 },
                             },
                         },
@@ -170,7 +180,7 @@ class AlertTopic(pulumi.ComponentResource):
                             "Effect": "Deny",
                             "Principal": "*",
                             "Action": "sns:Publish",
-                            "Resource": arn,
+                            "Resource": r[0],
                             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
                         },
                     ]

@@ -68,5 +68,7 @@ def test_no_module_in_the_program_directory_shadows_the_standard_library():
     # The language host runs `main:` with runpy.run_path, which puts stacks/ first on
     # sys.path (pulumi-language-python-exec): stacks/platform.py once hid `platform`.
     program = ROOT / "stacks"
-    names = {p.stem for p in program.glob("*.py")} | {p.name for p in program.iterdir() if p.is_dir()}
+    names = {p.stem for p in program.glob("*.py")} | {
+        p.name for p in program.iterdir() if p.is_dir()
+    }
     assert sorted(names & set(sys.stdlib_module_names)) == []

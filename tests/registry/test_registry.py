@@ -62,9 +62,7 @@ def test_registry_creates_one_protected_tagged_group_per_sagemaker_model(both):
     [provider] = rec.of_type("pulumi:providers:aws")
     main_region = load_stack_config(stack)["aws:region"]
     assert provider.inputs["region"] == main_region
-    assert set(rec.stack_outputs["groups"]) == {
-        g.inputs["tags"]["model"] for g in groups
-    }
+    assert set(rec.stack_outputs["groups"]) == {g.inputs["tags"]["model"] for g in groups}
 
 
 def test_main_stack_references_exactly_the_groups_the_registry_creates(prod, dev):

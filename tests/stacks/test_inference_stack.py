@@ -179,9 +179,7 @@ def test_deployment_records_in_the_worm_audit_bucket(prod):
         assert "version" not in content and "endpointConfig" not in content
         assert content["evaluation"] == model.evaluation
         assert content["imageDigest"] == model.image.split("@")[1]
-        assert content["modelPackage"].endswith(
-            f"/{model.name}-prod/{model.model_package_version}"
-        )
+        assert content["modelPackage"].endswith(f"/{model.name}-prod/{model.model_package_version}")
 
 
 def test_bedrock_guardrail_logging_and_runtime_endpoint(prod):
