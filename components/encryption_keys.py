@@ -144,6 +144,20 @@ def key_policy(purpose: str, args: EncryptionKeysArgs) -> str:
                 "Resource": "*",
                 "Condition": {"StringEquals": {"aws:SourceAccount": acct}},
             },
+            {
+                # The EventBridge rule forwarding SageMaker deployment events (rollbacks) to the
+                # KMS-encrypted alert topic ("Amazon EventBridge targets: SNS topics encrypted
+                # with a customer managed key need kms:GenerateDataKey/Decrypt for events").
+                "Sid": "EventBridgeRulesPublishToEncryptedTopics",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": acct},
+                    "ArnLike": {"aws:SourceArn": f"arn:{part}:events:{region}:{acct}:rule/*"},
+                },
+            },
         ]
     if purpose == "data":
         # Bedrock model-invocation logging writes to an SSE-KMS bucket under the data key.

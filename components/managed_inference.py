@@ -2,23 +2,45 @@
 
 Declares, for one model deployment:
 
-- a model package group (the registry entry of the model; the version is in tags and outputs);
-- the execution role, from grants on exact ARNs: this artifact folder, this
-  key, this ECR repository, the ENIs of these subnets and security group, this
-  log group (I1–I7);
-- the Model: network isolation on, VPC config in the private subnets (N1, N2);
+- one execution role per deployed version, from grants on exact ARNs: that version's
+  artifact folder, this key, its ECR repository, the ENIs of these subnets and security
+  group, this log group (I1–I7);
+- the Model: network isolation on, VPC config in the private subnets (N1, N2),
+  created from an approved package version of the model's registry group (G2). The
+  group itself is *not* declared here: a package version exists only after the
+  training pipeline's CreateModelPackage, so a deployment that created the group
+  could never also create a model from it. The group belongs to the registry
+  project (`registry/`, docs/lifecycle.md "Day one");
 - the EndpointConfiguration: the data key on the volume, data capture of input
   and output to the encrypted capture bucket (E1, L7). Configs are immutable,
   so each is *named after a hash of what it contains*: a new version (or a new
   instance count…) is a new config, and the endpoint moves to it by its
   deployment config;
+- the same Model and EndpointConfiguration for the *previous* version (`previous`),
+  so that an automatic rollback always lands on live resources (below);
 - the Endpoint: blue/green canary or linear traffic shifting with bake time
   (or rolling batches) and auto-rollback on alarms that exist in the stack (M6);
 - autoscaling: target tracking on SageMakerVariantInvocationsPerInstance;
 - an invoke policy on this endpoint only, attached to the callers' roles —
   for a pilot, the pilot users alone;
-- the deployment record: a JSON object in the WORM audit bucket saying what
-  ran where (model, version, image digest, artifact, evaluation, stage, config hash).
+- the deployment record: a JSON object in the WORM audit bucket saying what was
+  *requested* (requested and previous version, image digest, artifact, evaluation,
+  stage, config hash), never what is assumed to run.
+
+Why the previous version stays declared: when an alarm fires during a bake, SageMaker
+rolls the endpoint back to its previous endpoint config, but the Terraform AWS provider
+(which pulumi-aws bridges) still reports the update as successful
+(hashicorp/terraform-provider-aws #48997, #46663). Pulumi would then delete the old
+model and config — the ones the endpoint runs on — and the next update fails with
+"Could not find endpoint configuration". Keeping them *declared* (not merely
+`retain_on_delete`) matters: a retained resource leaves the state while it still
+exists under its deterministic name, so re-declaring that version later (a rollback
+by config) would try to create a config whose name is taken, and the state would
+no longer say what exists. Declared, both stay in state and in AWS; swapping
+`version` and `previous` changes only which config the endpoint points at (the
+resources are keyed by content hash, not by role). After an automatic rollback,
+`pulumi refresh` brings the endpoint's real config into the state
+(docs/lifecycle.md).
 
 Why not a second variant for the pilot: IAM has no condition key on
 InvokeEndpoint's TargetVariant, so "only pilot users reach the pilot" cannot
@@ -53,6 +75,20 @@ _PACKAGE = re.compile(
 
 
 @dataclass(frozen=True)
+class PreviousVersion:
+    """The version the endpoint ran before this one: its Model and EndpointConfiguration
+    stay deployed so a rollback (automatic or by config) lands on live resources."""
+
+    version: str
+    image_uri: str
+    """Serving image by digest (ECR, home region)."""
+    artifact_key: str
+    """Key of its model.tar.gz in the artifact bucket."""
+    model_package_arn: str | None = None
+    """Its approved package version in the same registry group, when packages are used."""
+
+
+@dataclass(frozen=True)
 class DeploymentRecord:
     """Where and what to record about this deployment in the WORM audit bucket."""
 
@@ -61,7 +97,9 @@ class DeploymentRecord:
     kms_key_arn: pulumi.Input[str]
     """The audit key; the bucket refuses uploads with any other key."""
     config_sha256: str
-    """sha256 of the model's config as written in the stack config."""
+    """sha256 of the deployed model config (the requested version and its settings)."""
+    request_sha256: str = ""
+    """sha256 of the whole request (including the previous version kept for rollback)."""
     evaluation: dict[str, float] = field(default_factory=dict)
     """Evaluation results of this version (the quality gate's input)."""
     stack: str = ""
@@ -127,14 +165,14 @@ class ManagedInferenceArgs(TypedDict):
     environment: NotRequired[dict[str, str]]
     """Container environment (no secrets)."""
     model_package_group: NotRequired[str]
-    """Model registry group of this model; default `model_name`. A pilot of a new version of an
-    existing model names that model's group."""
-    create_model_package_group: NotRequired[bool]
-    """Declare the group here (default True); False when another deployment declares it."""
+    """Model registry group the packages come from; default `model_name`. The group is never
+    declared here (the registry project creates it, see `sagemaker.package_group_name`)."""
     model_package_arn: NotRequired[str | None]
     """Approved model-package version (`…:model-package/<model>/<n>`) the model is created from
     (control G2). The package carries the image and artifact; `image_uri` and `artifact_key`
     still scope the execution role and go into the deployment record."""
+    previous: NotRequired[PreviousVersion | None]
+    """The version that ran before; its model and endpoint config stay deployed (rollback target)."""
     deployment_record: NotRequired[DeploymentRecord | None]
     """Write the deployment record (recommended; the stack always does)."""
 
@@ -225,6 +263,38 @@ def _validate(args: ManagedInferenceArgs) -> sm.EcrImage:
     for role in args.get("callers") or []:
         if role.startswith("arn:") or "*" in role:
             raise bad("callers", role, "IAM role names (not ARNs, no wildcards)")
+    previous = args.get("previous")
+    if previous is not None:
+        if not isinstance(previous, PreviousVersion):
+            raise bad("previous", previous, "must be a PreviousVersion")
+        if previous.version == args.get("version"):
+            raise bad("previous.version", previous.version, "must differ from `version`")
+        try:
+            old = sm.parse_ecr_image(previous.image_uri)
+        except ValueError as exc:
+            raise bad("previous.image_uri", previous.image_uri, str(exc)) from None
+        if old.region != args.get("region"):
+            raise bad(
+                "previous.image_uri",
+                previous.image_uri,
+                "the registry must be in the home region (R7)",
+            )
+        pkey = previous.artifact_key or ""
+        if not pkey.endswith(".tar.gz") or pkey.startswith("/") or "://" in pkey:
+            raise bad("previous.artifact_key", pkey, "an object key ending in .tar.gz")
+        if (package is None) != (previous.model_package_arn is None):
+            raise bad(
+                "previous.model_package_arn",
+                previous.model_package_arn,
+                "the previous version must come from the registry exactly when this one does",
+            )
+        match = _PACKAGE.match(previous.model_package_arn or "")
+        if previous.model_package_arn is not None and (not match or match["group"] != group):
+            raise bad(
+                "previous.model_package_arn",
+                previous.model_package_arn,
+                f"a package version of group {group!r}",
+            )
     return image
 
 
@@ -235,6 +305,8 @@ class ManagedInference(pulumi.ComponentResource):
     endpoint_arn: pulumi.Output[str]
     endpoint_config_name: pulumi.Output[str]
     """Named `<endpoint>-<version>-<hash>`: a new one per change (configs are immutable)."""
+    previous_endpoint_config_name: pulumi.Output[str] | None
+    """The previous version's config, kept deployed as the rollback target (None without one)."""
     model_name: pulumi.Output[str]
     """SageMaker Model name, `<model>-<version>-<hash>`."""
     model_package_group_name: pulumi.Output[str]
@@ -257,7 +329,6 @@ class ManagedInference(pulumi.ComponentResource):
         count = args["instance_count"]
         sampling = args.get("capture_sampling_percent", 100)
         capture_prefix = args.get("capture_prefix", f"capture/{endpoint_name}/").strip("/") + "/"
-        artifact_folder = posixpath.dirname(args["artifact_key"])
         group_name = args.get("model_package_group", args["model_name"])
         environment = dict(args.get("environment") or {})
         tags = {
@@ -267,17 +338,21 @@ class ManagedInference(pulumi.ComponentResource):
             "model-package-group": group_name,
         }
 
-        if args.get("create_model_package_group", True):
-            group = aws.sagemaker.ModelPackageGroup(
-                f"{name}-registry",
-                model_package_group_name=group_name,
-                model_package_group_description=f"Registered versions of {group_name}",
-                tags=tags,
-                opts=child,
+        self.model_package_group_name = pulumi.Output.from_input(group_name)
+        previous = args.get("previous")
+        # Every version kept deployed: (version, image, artifact key, package ARN).
+        versions = [
+            (version, args["image_uri"], args["artifact_key"], args.get("model_package_arn"))
+        ]
+        if previous is not None:
+            versions.append(
+                (
+                    previous.version,
+                    previous.image_uri,
+                    previous.artifact_key,
+                    previous.model_package_arn,
+                )
             )
-            self.model_package_group_name = group.model_package_group_name
-        else:
-            self.model_package_group_name = pulumi.Output.from_input(group_name)
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
             name=sm.endpoint_log_group(endpoint_name),
@@ -285,124 +360,142 @@ class ManagedInference(pulumi.ComponentResource):
             retention_in_days=args["log_retention_days"],
             opts=child,
         )
-        role = LeastPrivilegeRole(
-            f"{name}-execution",
-            {
-                "trust": ServiceTrust(
-                    "sagemaker.amazonaws.com", account, f"arn:{part}:sagemaker:{region}:{account}:*"
-                ),
-                "description": f"SageMaker execution role of {endpoint_name} ({args['model_name']})",
-                "grants": [
-                    iam.ReadObjects(args["artifact_bucket_arn"], artifact_folder),
-                    iam.WriteObjects(args["capture_bucket_arn"], capture_prefix),
-                    iam.UseKey(args["data_key_arn"], decrypt=True, encrypt=True),
-                    iam.PullImages(image.repository_arn(part)),
-                    iam.VpcAccess(
-                        tuple(args["subnet_arns"]), (args["security_group_arn"],), region, account
-                    ),
-                    iam.WriteLogs(log_group.arn),
-                    # SageMaker reads the rollback alarms with the execution role while baking
-                    # ("Auto-Rollback Configuration and Monitoring").
-                    iam.CustomStatement(
-                        "DescribeRollbackAlarms",
-                        ("cloudwatch:DescribeAlarms",),
-                        tuple(
-                            pulumi.Output.concat(
-                                f"arn:{part}:cloudwatch:{region}:{account}:alarm:", alarm
-                            )
-                            for alarm in args["rollback_alarm_names"]
-                        ),
-                    ),
-                ],
-            },
-            opts=child,
-        )
-
         package = args.get("model_package_arn")
-        model_hash = sm.short_hash(
-            {
-                "image": args["image_uri"],
-                "artifact": args["artifact_key"],
-                "env": environment,
-                "package": package,
-            }
-        )
-        if package is not None:
-            container = aws.sagemaker.ModelPrimaryContainerArgs(
-                model_package_name=package, environment=environment or None
-            )
-        else:
-            container = aws.sagemaker.ModelPrimaryContainerArgs(
-                image=args["image_uri"],
-                mode="SingleModel",
-                model_data_url=pulumi.Output.concat(
-                    "s3://", args["artifact_bucket_name"], "/", args["artifact_key"]
-                ),
-                environment=environment or None,
-            )
-        model = aws.sagemaker.Model(
-            f"{name}-model-{model_hash}",
-            name=sm.safe_name(args["model_name"], version, model_hash),
-            execution_role_arn=role.arn,
-            enable_network_isolation=True,
-            primary_container=container,
-            vpc_config=aws.sagemaker.ModelVpcConfigArgs(
-                subnets=list(args["subnet_ids"]),
-                security_group_ids=[args["security_group_id"]],
-            ),
-            tags=tags,
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[role]
-            ),  # role policy in place first,
-        )
 
-        config_hash = sm.short_hash(
-            {
-                "model": model_hash,
-                "version": version,
-                "instanceType": args["instance_type"],
-                "instanceCount": count,
-                "variant": variant,
-                "sampling": sampling,
-                "capture": capture_prefix,
-            }
-        )
-        config = aws.sagemaker.EndpointConfiguration(
-            f"{name}-config-{config_hash}",
-            name=sm.safe_name(endpoint_name, version, config_hash),
-            kms_key_arn=args["data_key_arn"],
-            production_variants=[
-                aws.sagemaker.EndpointConfigurationProductionVariantArgs(
-                    variant_name=variant,
-                    model_name=model.name,
-                    instance_type=args["instance_type"],
-                    initial_instance_count=count,
-                    initial_variant_weight=1.0,
+        def model_and_config(
+            v: str, image_uri: str, artifact_key: str, package_arn: str | None
+        ) -> tuple[LeastPrivilegeRole, aws.sagemaker.Model, aws.sagemaker.EndpointConfiguration]:
+            # Logical and physical names carry a hash of the content: every field of a Model
+            # and an EndpointConfiguration forces replacement (sm.FORCE_NEW), so a change is a
+            # new resource, created before the old one is deleted.
+            model_hash = sm.short_hash(
+                {
+                    "image": image_uri,
+                    "artifact": artifact_key,
+                    "env": environment,
+                    "package": package_arn,
+                }
+            )
+            # One execution role per version (I7: no role shared by two models), scoped to
+            # that version's artifact folder and image repository only.
+            role = LeastPrivilegeRole(
+                f"{name}-execution-{model_hash}",
+                {
+                    "trust": ServiceTrust(
+                        "sagemaker.amazonaws.com",
+                        account,
+                        f"arn:{part}:sagemaker:{region}:{account}:*",
+                    ),
+                    "description": f"SageMaker execution role of {endpoint_name} "
+                    f"({args['model_name']} {v})",
+                    "grants": [
+                        iam.ReadObjects(
+                            args["artifact_bucket_arn"], posixpath.dirname(artifact_key)
+                        ),
+                        iam.WriteObjects(args["capture_bucket_arn"], capture_prefix),
+                        iam.UseKey(args["data_key_arn"], decrypt=True, encrypt=True),
+                        iam.PullImages(sm.parse_ecr_image(image_uri).repository_arn(part)),
+                        iam.VpcAccess(
+                            tuple(args["subnet_arns"]),
+                            (args["security_group_arn"],),
+                            region,
+                            account,
+                        ),
+                        iam.WriteLogs(log_group.arn),
+                        # SageMaker reads the rollback alarms with the execution role while
+                        # baking ("Auto-Rollback Configuration and Monitoring").
+                        iam.CustomStatement(
+                            "DescribeRollbackAlarms",
+                            ("cloudwatch:DescribeAlarms",),
+                            tuple(
+                                pulumi.Output.concat(
+                                    f"arn:{part}:cloudwatch:{region}:{account}:alarm:", alarm
+                                )
+                                for alarm in args["rollback_alarm_names"]
+                            ),
+                        ),
+                    ],
+                },
+                opts=child,
+            )
+            if package_arn is not None:
+                container = aws.sagemaker.ModelPrimaryContainerArgs(
+                    model_package_name=package_arn, environment=environment or None
                 )
-            ],
-            data_capture_config=aws.sagemaker.EndpointConfigurationDataCaptureConfigArgs(
-                enable_capture=True,
-                initial_sampling_percentage=sampling,
-                destination_s3_uri=pulumi.Output.concat(
-                    "s3://", args["capture_bucket_name"], "/", capture_prefix.rstrip("/")
+            else:
+                container = aws.sagemaker.ModelPrimaryContainerArgs(
+                    image=image_uri,
+                    mode="SingleModel",
+                    model_data_url=pulumi.Output.concat(
+                        "s3://", args["artifact_bucket_name"], "/", artifact_key
+                    ),
+                    environment=environment or None,
+                )
+            model = aws.sagemaker.Model(
+                f"{name}-model-{model_hash}",
+                name=sm.safe_name(args["model_name"], v, model_hash),
+                execution_role_arn=role.arn,
+                enable_network_isolation=True,
+                primary_container=container,
+                vpc_config=aws.sagemaker.ModelVpcConfigArgs(
+                    subnets=list(args["subnet_ids"]),
+                    security_group_ids=[args["security_group_id"]],
                 ),
-                kms_key_id=args["data_key_arn"],
-                capture_options=[
-                    aws.sagemaker.EndpointConfigurationDataCaptureConfigCaptureOptionArgs(
-                        capture_mode="Input"
-                    ),
-                    aws.sagemaker.EndpointConfigurationDataCaptureConfigCaptureOptionArgs(
-                        capture_mode="Output"
-                    ),
+                tags={**tags, "model-version": v},
+                # the role's policy in place first
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[role]),
+            )
+            config_hash = sm.short_hash(
+                {
+                    "model": model_hash,
+                    "version": v,
+                    "instanceType": args["instance_type"],
+                    "instanceCount": count,
+                    "variant": variant,
+                    "sampling": sampling,
+                    "capture": capture_prefix,
+                }
+            )
+            config = aws.sagemaker.EndpointConfiguration(
+                f"{name}-config-{config_hash}",
+                name=sm.safe_name(endpoint_name, v, config_hash),
+                kms_key_arn=args["data_key_arn"],
+                production_variants=[
+                    aws.sagemaker.EndpointConfigurationProductionVariantArgs(
+                        variant_name=variant,
+                        model_name=model.name,
+                        instance_type=args["instance_type"],
+                        initial_instance_count=count,
+                        initial_variant_weight=1.0,
+                    )
                 ],
-                capture_content_type_header=aws.sagemaker.EndpointConfigurationDataCaptureConfigCaptureContentTypeHeaderArgs(
-                    json_content_types=["application/json"],
-                    csv_content_types=["text/csv"],
+                data_capture_config=aws.sagemaker.EndpointConfigurationDataCaptureConfigArgs(
+                    enable_capture=True,
+                    initial_sampling_percentage=sampling,
+                    destination_s3_uri=pulumi.Output.concat(
+                        "s3://", args["capture_bucket_name"], "/", capture_prefix.rstrip("/")
+                    ),
+                    kms_key_id=args["data_key_arn"],
+                    capture_options=[
+                        aws.sagemaker.EndpointConfigurationDataCaptureConfigCaptureOptionArgs(
+                            capture_mode="Input"
+                        ),
+                        aws.sagemaker.EndpointConfigurationDataCaptureConfigCaptureOptionArgs(
+                            capture_mode="Output"
+                        ),
+                    ],
+                    capture_content_type_header=aws.sagemaker.EndpointConfigurationDataCaptureConfigCaptureContentTypeHeaderArgs(
+                        json_content_types=["application/json"],
+                        csv_content_types=["text/csv"],
+                    ),
                 ),
-            ),
-            tags=tags,
-            opts=child,
-        )
+                tags={**tags, "model-version": v},
+                opts=child,
+            )
+            return role, model, config
+
+        role, model, config = model_and_config(*versions[0])
+        previous_config = model_and_config(*versions[1])[2] if previous is not None else None
 
         endpoint = aws.sagemaker.Endpoint(
             f"{name}-endpoint",
@@ -410,7 +503,9 @@ class ManagedInference(pulumi.ComponentResource):
             endpoint_config_name=config.name,
             deployment_config=deployment_config(args["rollout"], args["rollback_alarm_names"]),
             tags=tags,
-            opts=child,
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[previous_config] if previous_config is not None else None
+            ),
         )
 
         # Registered only when the range allows scaling. AWS refuses an endpoint update that
@@ -465,16 +560,25 @@ class ManagedInference(pulumi.ComponentResource):
                 f"{version}/{record.config_sha256[:16]}.json"
             )
             content = pulumi.Output.all(
-                model.name, config.name, args["artifact_bucket_name"]
+                model.name,
+                config.name,
+                args["artifact_bucket_name"],
+                previous_config.name if previous_config is not None else None,
             ).apply(
                 lambda r: sm.canonical_json(
                     {
-                        "schema": "regulated-inference/deployment-record/v1",
+                        # What was REQUESTED by this deployment. SageMaker may still roll the
+                        # endpoint back automatically (and the provider reports success), so
+                        # the record never claims what runs: the rollback event on the alert
+                        # topic and `pulumi refresh` say that (docs/lifecycle.md).
+                        "schema": "regulated-inference/deployment-record/v2",
+                        "kind": "deployment-request",
                         "stack": record.stack,
                         "region": region,
                         "account": account,
                         "model": args["model_name"],
-                        "version": version,
+                        "requestedVersion": version,
+                        "previousVersion": previous.version if previous is not None else None,
                         "stage": args["stage"],
                         "image": args["image_uri"],
                         "imageDigest": f"sha256:{image.digest}",
@@ -482,9 +586,11 @@ class ManagedInference(pulumi.ComponentResource):
                         "artifactUri": f"s3://{r[2]}/{args['artifact_key']}",
                         "evaluation": dict(sorted(record.evaluation.items())),
                         "configSha256": record.config_sha256,
+                        "requestSha256": record.request_sha256 or record.config_sha256,
                         "endpoint": endpoint_name,
-                        "endpointConfig": r[1],
-                        "sagemakerModel": r[0],
+                        "requestedEndpointConfig": r[1],
+                        "requestedSagemakerModel": r[0],
+                        "previousEndpointConfig": r[3],
                         "instanceType": args["instance_type"],
                         "instanceCount": count,
                         "rollout": args["rollout"].strategy,
@@ -510,6 +616,9 @@ class ManagedInference(pulumi.ComponentResource):
         self.endpoint_name = endpoint.name
         self.endpoint_arn = endpoint.arn
         self.endpoint_config_name = config.name
+        self.previous_endpoint_config_name = (
+            previous_config.name if previous_config is not None else None
+        )
         self.model_name = model.name
         self.execution_role_arn = role.arn
         self.invoke_policy_arn = invoke.arn
@@ -520,6 +629,7 @@ class ManagedInference(pulumi.ComponentResource):
                 "endpointName": self.endpoint_name,
                 "endpointArn": self.endpoint_arn,
                 "endpointConfigName": self.endpoint_config_name,
+                "previousEndpointConfigName": self.previous_endpoint_config_name,
                 "modelName": self.model_name,
                 "modelPackageGroupName": self.model_package_group_name,
                 "executionRoleArn": self.execution_role_arn,
@@ -580,6 +690,7 @@ def deployment_config(
 __all__ = [
     "DEFAULT_VARIANT",
     "DeploymentRecord",
+    "PreviousVersion",
     "ManagedInference",
     "ManagedInferenceArgs",
     "deployment_config",

@@ -3,7 +3,9 @@
 Three components, because SageMaker's auto-rollback needs the alarms *before*
 the endpoint exists, and a Model Monitor schedule needs the endpoint *after*:
 
-1. `AlertTopic` — the KMS-encrypted SNS topic every alarm notifies (E6, N11).
+1. `AlertTopic` — the KMS-encrypted SNS topic every alarm notifies (E6, N11), and an
+   EventBridge rule that forwards every deployment state change of the stack's
+   endpoints — rollbacks included — to it.
 2. `ModelMonitoring` — per endpoint variant: alarms on ModelLatency p99,
    OverheadLatency p99, 4xx and 5xx rates, an anomaly band on Invocations,
    CPU / memory (and GPU) utilisation, and the four quality metrics of
@@ -45,7 +47,28 @@ class AlertTopicArgs(TypedDict):
     emails: list[str]
     """E-mail addresses subscribed (each confirms by e-mail). At least one."""
     account_id: str
-    """This account: only its CloudWatch alarms may publish."""
+    """This account: only its CloudWatch alarms (and the deployment-event rule) may publish."""
+    deployment_event_endpoints: NotRequired[list[str]]
+    """Endpoint names whose deployment state changes (rollbacks included) are forwarded."""
+    region: NotRequired[str]
+    """Home region (the endpoints' ARNs in the event rule); required with endpoints."""
+
+
+#: EventBridge event SageMaker sends for blue/green and rolling deployments, including an
+#: automatic rollback ("Events that Amazon SageMaker AI sends to Amazon EventBridge",
+#: "SageMaker endpoint deployment state change"; `resources` holds the endpoint ARN).
+DEPLOYMENT_EVENT_SOURCE = "aws.sagemaker"
+DEPLOYMENT_EVENT_DETAIL_TYPE = "SageMaker Endpoint Deployment State Change"
+
+
+def deployment_event_pattern(endpoint_arns: list[str]) -> dict:
+    """Every deployment state change of these endpoints. Not filtered on the state: a rollback
+    must never be missed because a state name changed, and people need the start too."""
+    return {
+        "source": [DEPLOYMENT_EVENT_SOURCE],
+        "detail-type": [DEPLOYMENT_EVENT_DETAIL_TYPE],
+        "resources": sorted(endpoint_arns),
+    }
 
 
 class AlertTopic(pulumi.ComponentResource):
@@ -53,6 +76,8 @@ class AlertTopic(pulumi.ComponentResource):
 
     arn: pulumi.Output[str]
     """The topic ARN (alarm action)."""
+    deployment_event_rule_arn: pulumi.Output[str] | None
+    """ARN of the EventBridge rule forwarding endpoint deployment events (None without endpoints)."""
 
     def __init__(self, name: str, args: AlertTopicArgs, opts: pulumi.ResourceOptions | None = None):
         emails = list(args.get("emails") or [])
@@ -62,29 +87,91 @@ class AlertTopic(pulumi.ComponentResource):
             raise ComponentArgsError(
                 "AlertTopic", "kms_key_arn", None, "alerts are KMS-encrypted (E6)"
             )
+        for e in args.get("deployment_event_endpoints") or []:
+            if not sm.SAGEMAKER_NAME.match(e or ""):
+                raise ComponentArgsError(
+                    "AlertTopic", "deployment_event_endpoints", e, "endpoint names"
+                )
+        if args.get("deployment_event_endpoints") and not args.get("region"):
+            raise ComponentArgsError(
+                "AlertTopic", "region", None, "required with deployment_event_endpoints"
+            )
         super().__init__("regulated-inference:index:AlertTopic", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         topic = aws.sns.Topic(
             f"{name}-topic", name=name, kms_master_key_id=args["kms_key_arn"], opts=child
         )
         account = args["account_id"]
+        endpoints = list(args.get("deployment_event_endpoints") or [])
+        rule_arn: pulumi.Output[str] | None = None
+        if endpoints:
+            region = args.get("region") or ""
+            part = "aws-us-gov" if region.startswith("us-gov-") else "aws"
+            rule_name = f"{name}-deployments"[:64]
+            rule = aws.cloudwatch.EventRule(
+                f"{name}-deployments",
+                name=rule_name,
+                description="SageMaker endpoint deployment state changes (rollbacks included)",
+                event_pattern=json.dumps(
+                    deployment_event_pattern(
+                        [
+                            # SageMaker ARNs carry the endpoint name in lower case.
+                            f"arn:{part}:sagemaker:{region}:{account}:endpoint/{e.lower()}"
+                            for e in endpoints
+                        ]
+                    )
+                ),
+                opts=child,
+            )
+            aws.cloudwatch.EventTarget(
+                f"{name}-deployments-to-topic", rule=rule.name, arn=topic.arn, opts=child
+            )
+            rule_arn = rule.arn
+        event_statements = (
+            [
+                {
+                    "Sid": "EndpointDeploymentEventsOfThisStack",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "events.amazonaws.com"},
+                    "Action": "sns:Publish",
+                    "Resource": "<topic>",
+                    "Condition": {
+                        "StringEquals": {"aws:SourceAccount": account},
+                        "ArnEquals": {"aws:SourceArn": "<rule>"},
+                    },
+                }
+            ]
+            if rule_arn
+            else []
+        )
         aws.sns.TopicPolicy(
             f"{name}-policy",
             arn=topic.arn,
-            policy=topic.arn.apply(
-                lambda arn: iam.document(
+            policy=pulumi.Output.all(topic.arn, rule_arn).apply(
+                lambda r: iam.document(
                     [
+                        *(
+                            {
+                                **st,
+                                "Resource": r[0],
+                                "Condition": {
+                                    **st["Condition"],
+                                    "ArnEquals": {"aws:SourceArn": r[1]},
+                                },
+                            }
+                            for st in event_statements
+                        ),
                         {
                             "Sid": "CloudWatchAlarmsOfThisAccount",
                             "Effect": "Allow",
                             "Principal": {"Service": "cloudwatch.amazonaws.com"},
                             "Action": "sns:Publish",
-                            "Resource": arn,
+                            "Resource": r[0],
                             "Condition": {
                                 "StringEquals": {"aws:SourceAccount": account},
                                 "ArnLike": {
-                                    "aws:SourceArn": arn.split(":sns:")[0]
-                                    + f":cloudwatch:{arn.split(':')[3]}:{account}:alarm:*"
+                                    "aws:SourceArn": r[0].split(":sns:")[0]
+                                    + f":cloudwatch:{r[0].split(':')[3]}:{account}:alarm:*"
                                 },
                             },
                         },
@@ -93,7 +180,7 @@ class AlertTopic(pulumi.ComponentResource):
                             "Effect": "Deny",
                             "Principal": "*",
                             "Action": "sns:Publish",
-                            "Resource": arn,
+                            "Resource": r[0],
                             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
                         },
                     ]
@@ -106,7 +193,8 @@ class AlertTopic(pulumi.ComponentResource):
                 f"{name}-email-{i}", topic=topic.arn, protocol=_EMAIL, endpoint=email, opts=child
             )
         self.arn = topic.arn
-        self.register_outputs({"arn": self.arn})
+        self.deployment_event_rule_arn = rule_arn
+        self.register_outputs({"arn": self.arn, "deploymentEventRuleArn": rule_arn})
 
 
 # -- per-endpoint alarms ---------------------------------------------------------------
@@ -506,9 +594,25 @@ class DataQualityMonitor(pulumi.ComponentResource):
         baseline = pulumi.Output.concat(
             "s3://", args["baseline_bucket_name"], "/", args["baseline_prefix"].strip("/"), "/"
         )
+        # Every field of a job definition forces replacement (sm.FORCE_NEW) and a fixed name
+        # makes the provider delete it before recreating it, while the schedule points at it.
+        # So the job definition is named (logically and physically) after a hash of its
+        # content: a new version (new baseline) is a new job definition, created first; the
+        # schedule is updated in place to it; the old one is deleted at the end.
+        job_hash = sm.short_hash(
+            {
+                "image": image,
+                "baseline": args["baseline_prefix"],
+                "output": args["output_prefix"],
+                "capture": args["capture_prefix"],
+                "instanceType": args["instance_type"],
+                "maxRuntime": args["max_runtime_seconds"],
+                "schedule": args["schedule_name"],
+            }
+        )
         job = aws.sagemaker.DataQualityJobDefinition(
-            f"{name}-job",
-            name=sm.safe_name(args["schedule_name"], "job"),
+            f"{name}-job-{job_hash}",
+            name=sm.safe_name(args["schedule_name"], job_hash),
             role_arn=role.arn,
             data_quality_app_specification=aws.sagemaker.DataQualityJobDefinitionDataQualityAppSpecificationArgs(
                 image_uri=image,
@@ -669,10 +773,12 @@ def _validate_drift(args: DataQualityMonitorArgs) -> str:
 __all__ = [
     "AlertTopic",
     "AlertTopicArgs",
+    "DEPLOYMENT_EVENT_DETAIL_TYPE",
     "DataQualityMonitor",
     "DataQualityMonitorArgs",
     "ModelMonitoring",
     "ModelMonitoringArgs",
     "Thresholds",
     "dashboard_body",
+    "deployment_event_pattern",
 ]

@@ -350,6 +350,12 @@ def _eks_cluster(c: _Ctx) -> tuple[str, dict]:
     }
 
 
+def _event_rule(c: _Ctx) -> tuple[str, dict]:
+    # EventBridge PutRule: the rule is identified by its name on the default bus.
+    name = c.autoname("name", 64)
+    return name, {"name": name, "arn": c.arn("events", f"rule/{name}")}
+
+
 def _generic(c: _Ctx) -> tuple[str, dict]:
     return f"{c.name}-{c.hex(7, 'id')}", {}
 
@@ -399,6 +405,7 @@ _AWS: dict[str, Any] = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": _alarm,
     "aws:cloudwatch/compositeAlarm:CompositeAlarm": _alarm,
     "aws:cloudwatch/dashboard:Dashboard": _dashboard,
+    "aws:cloudwatch/eventRule:EventRule": _event_rule,
     "aws:ecr/repository:Repository": _ecr_repo,
     "aws:bedrock/guardrail:Guardrail": _guardrail,
     "aws:bedrock/guardrailVersion:GuardrailVersion": _guardrail_version,

@@ -7,7 +7,14 @@ Per SageMaker model in the stack config, in this order (each step needs the one 
    the alarms of step 1, autoscaling, invoke policy, deployment record;
 3. `DataQualityMonitor` — Model Monitor schedule on the endpoint, drift alarm.
 
-Every alarm notifies one KMS-encrypted alert topic (`<project>-<stack>-model-alerts`).
+Every alarm notifies one KMS-encrypted alert topic (`<project>-<stack>-model-alerts`), and
+so does an EventBridge rule on every deployment state change of the stack's endpoints
+(an automatic rollback included).
+
+The model registry is not declared here: each model's package group is created by the
+registry project (`registry/`), named by `sagemaker.package_group_name(<model>, <stack>)`,
+and the endpoints deploy package versions the config declares as registered and approved
+(docs/lifecycle.md "Day one").
 """
 
 from __future__ import annotations
@@ -18,7 +25,12 @@ import pulumi
 
 from components.bedrock_access import BedrockAccess, GuardrailSettings, LoggingSettings
 from components.lib import sagemaker as sm
-from components.managed_inference import DEFAULT_VARIANT, DeploymentRecord, ManagedInference
+from components.managed_inference import (
+    DEFAULT_VARIANT,
+    DeploymentRecord,
+    ManagedInference,
+    PreviousVersion,
+)
 from components.model_monitoring import (
     AlertTopic,
     DataQualityMonitor,
@@ -47,13 +59,39 @@ def thresholds(model: ModelConfig) -> Thresholds:
     )
 
 
-def model_package_arn(model: ModelConfig, platform: Platform) -> str | None:
-    """The registry package version the model deploys (group = model name), if configured."""
-    if model.model_package_version is None:
+def package_group(model: ModelConfig, stack: str) -> str:
+    """The registry group the model's packages live in (created by `registry/`)."""
+    return sm.package_group_name(model.package_group, stack)
+
+
+def model_package_arn(
+    model: ModelConfig, platform: Platform, stack: str, version: int | None = None
+) -> str | None:
+    """The registry package version the model deploys, if configured."""
+    number = model.model_package_version if version is None else version
+    if number is None:
         return None
-    return (
-        f"arn:{platform.partition}:sagemaker:{platform.region}:{platform.account_id}:"
-        f"model-package/{model.package_group}/{model.model_package_version}"
+    return sm.model_package_arn(
+        platform.partition,
+        platform.region,
+        platform.account_id,
+        package_group(model, stack),
+        number,
+    )
+
+
+def previous_version(model: ModelConfig, platform: Platform, stack: str) -> PreviousVersion | None:
+    """The version kept deployed as the rollback target (`previousVersion`), if any."""
+    old = model.previous()
+    if old is None or model.previous_version is None:
+        return None
+    return PreviousVersion(
+        version=model.previous_version,
+        image_uri=old.image,
+        artifact_key=model.previous_artifact_key() or "",
+        model_package_arn=model_package_arn(model, platform, stack, old.model_package_version)
+        if old.model_package_version is not None
+        else None,
     )
 
 
@@ -79,6 +117,8 @@ def build_managed_inference(cfg: StackConfig, platform: Platform) -> dict[str, A
             "kms_key_arn": platform.keys.logs_key_arn,
             "emails": [str(e) for e in cfg.alerts.emails],
             "account_id": platform.account_id,
+            "region": platform.region,
+            "deployment_event_endpoints": [endpoint_name(m, stack) for m in models],
         },
     )
     exports: dict[str, Any] = {}
@@ -129,13 +169,14 @@ def build_managed_inference(cfg: StackConfig, platform: Platform) -> dict[str, A
                 "log_retention_days": cfg.logging.retention_days,
                 "callers": list(model.callers),
                 "environment": dict(model.environment),
-                "model_package_arn": model_package_arn(model, platform),
-                "model_package_group": model.package_group,
-                "create_model_package_group": model.registry_group is None,
+                "model_package_arn": model_package_arn(model, platform, stack),
+                "model_package_group": package_group(model, stack),
+                "previous": previous_version(model, platform, stack),
                 "deployment_record": DeploymentRecord(
                     bucket_name=platform.audit.bucket_name,
                     kms_key_arn=platform.keys.audit_key_arn,
                     config_sha256=model.config_sha256(),
+                    request_sha256=model.request_sha256(),
                     evaluation=dict(model.evaluation),
                     stack=stack,
                 ),
@@ -147,6 +188,8 @@ def build_managed_inference(cfg: StackConfig, platform: Platform) -> dict[str, A
             "stage": model.stage,
             "endpoint": managed.endpoint_name,
             "endpointConfig": managed.endpoint_config_name,
+            "previousVersion": model.previous_version,
+            "previousEndpointConfig": managed.previous_endpoint_config_name,
             "sagemakerModel": managed.model_name,
             "modelPackageGroup": managed.model_package_group_name,
             "invokePolicyArn": managed.invoke_policy_arn,
@@ -238,4 +281,4 @@ def build_bedrock(cfg: StackConfig, platform: Platform) -> dict[str, Any]:
     }
 
 
-__all__ = ["build_bedrock", "build_managed_inference", "endpoint_name"]
+__all__ = ["build_bedrock", "build_managed_inference", "endpoint_name", "package_group"]

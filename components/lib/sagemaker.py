@@ -273,6 +273,44 @@ def sha256_json(value: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def package_group_name(model: str, stack: str) -> str:
+    """Physical name of a model's package group in the model registry of one stack.
+
+    The registry project (`registry/`) creates the group under this name; the main
+    stack only references it (a model-package ARN `…:model-package/<group>/<n>`).
+    Per stack, so dev and prod can share an account.
+    """
+    return safe_name(model, stack)
+
+
+def model_package_arn(partition: str, region: str, account: str, group: str, version: int) -> str:
+    """ARN of version `version` of a package group (exists only after CreateModelPackage)."""
+    return f"arn:{partition}:sagemaker:{region}:{account}:model-package/{group}/{version}"
+
+
+# -- forced replacements (Terraform AWS provider, which pulumi-aws bridges) -------------
+
+#: Fields whose change makes the provider *replace* the resource (`ForceNew`), per type.
+#: `"*"` means every argument (the API has no Update call for the resource).
+#: Sources, hashicorp/terraform-provider-aws `internal/service/sagemaker/`:
+#: - `endpoint.go`: `name` and `deployment_config.auto_rollback_configuration` are ForceNew;
+#:   `endpoint_config_name` and the blue/green / rolling policies are updated in place
+#:   (UpdateEndpoint). A replaced endpoint has a fixed name, so it is deleted before it is
+#:   recreated: an outage. Hence the rollback alarm set must never change with a version.
+#: - `monitoring_schedule.go`: only `name` is ForceNew; `monitoring_schedule_config`
+#:   (including `monitoring_job_definition_name`) is updated in place.
+#: - `data_quality_job_definition.go`, `endpoint_configuration.go`, `model.go`: every
+#:   argument is ForceNew (no Update API). These are therefore named after a hash of their
+#:   content *and* registered under a logical name with that hash: a change is a new
+#:   resource, created before the old one is deleted at the end of the deployment.
+FORCE_NEW: dict[str, tuple[str, ...]] = {
+    "aws:sagemaker/endpoint:Endpoint": ("name", "deploymentConfig.autoRollbackConfiguration"),
+    "aws:sagemaker/monitoringSchedule:MonitoringSchedule": ("name",),
+    "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition": ("*",),
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration": ("*",),
+    "aws:sagemaker/model:Model": ("*",),
+}
+
 # -- Model Monitor -----------------------------------------------------------------
 
 #: Accounts of the AWS-built Model Monitor analyzer image, per region
@@ -334,6 +372,7 @@ def endpoint_log_group(endpoint_name: str) -> str:
 
 
 __all__ = [
+    "FORCE_NEW",
     "NVME_INSTANCE_FAMILIES",
     "GPU_INSTANCE_FAMILIES",
     "Rollout",
@@ -344,6 +383,8 @@ __all__ = [
     "has_gpu",
     "instance_family",
     "model_monitor_image",
+    "model_package_arn",
+    "package_group_name",
     "parse_ecr_image",
     "safe_name",
     "sha256_json",

@@ -274,6 +274,11 @@ class ModelConfig(ConfigModel):
     versions: dict[str, RegisteredVersion] = {}
     """Registered versions (version → image, artifactKey, evaluation). When set, `image`,
     `artifactKey` and `evaluation` come from `versions[version]`."""
+    previous_version: str | None = Field(default=None, pattern=_VERSION)
+    """The version the endpoint ran before `version` (a key of `versions`). Its model and
+    endpoint config stay deployed, so an automatic rollback lands on live resources (the
+    provider reports a rolled-back update as a success). Required in prod once `versions`
+    holds more than one version. Set it to the old `version` whenever you change `version`."""
     kubernetes: KubernetesConfig | None = None
     """Self-host on Kubernetes instead of SageMaker (see the self-hosting guide)."""
     image: str | None = None
@@ -440,7 +445,52 @@ class ModelConfig(ConfigModel):
                 self.instance_count,
                 f"must lie within autoscaling min/max ({scaling.min_instances}–{scaling.max_instances})",
             )
+        if (
+            scaling.max_instances > scaling.min_instances
+            and self.instance_count != scaling.max_instances
+        ):
+            # Every endpoint update starts the variant at the new config's initial instance count:
+            # the provider cannot send RetainAllVariantProperties (hashicorp/terraform-provider-aws
+            # PR #49069). Starting at the autoscaling maximum never leaves a rollout (or a rollback)
+            # under-provisioned at peak, where latency alarms would roll a good version back;
+            # target tracking scales in afterwards. docs/lifecycle.md "Autoscaling and rollouts".
+            raise RuleViolation(
+                "instanceCount",
+                self.instance_count,
+                f"with autoscaling, set instanceCount to autoscaling.maxInstances "
+                f"({scaling.max_instances}): every rollout restarts the variant at instanceCount "
+                "(the provider cannot retain the scaled count)",
+            )
+        if self.previous_version is not None:
+            if not self.versions or self.previous_version not in self.versions:
+                raise RuleViolation(
+                    "previousVersion",
+                    self.previous_version,
+                    f"must be a registered version (versions: {sorted(self.versions)})",
+                )
+            if self.previous_version == self.version:
+                raise RuleViolation(
+                    "previousVersion", self.previous_version, "must differ from version"
+                )
+            old = self.versions[self.previous_version]
+            if (old.model_package_version is None) != (self.model_package_version is None):
+                raise RuleViolation(
+                    "previousVersion",
+                    self.previous_version,
+                    "the previous and the current version must both come from the model registry "
+                    "(modelPackageVersion) or both not",
+                )
         return self
+
+    def previous(self) -> RegisteredVersion | None:
+        """The registered entry of `previousVersion`, if any."""
+        return self.versions.get(self.previous_version) if self.previous_version else None
+
+    def previous_artifact_key(self) -> str | None:
+        old = self.previous()
+        if old is None:
+            return None
+        return old.artifact_key or f"{self.name}/{self.previous_version}/model.tar.gz"
 
     @property
     def package_group(self) -> str:
@@ -487,10 +537,22 @@ class ModelConfig(ConfigModel):
 
     def config_sha256(self) -> str:
         """sha256 of the deployed config (camelCase JSON, sorted keys): the selected version's
-        image, artifact and evaluation, without the rest of the registry, so registering another
-        version changes nothing and rolling back gives the earlier hash again."""
+        image, artifact and evaluation, without the rest of the registry (nor `previousVersion`),
+        so registering another version changes nothing and rolling back gives the earlier hash
+        again."""
         return sm.sha256_json(
-            self.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"versions"})
+            self.model_dump(
+                mode="json",
+                by_alias=True,
+                exclude_none=True,
+                exclude={"versions", "previous_version"},
+            )
+        )
+
+    def request_sha256(self) -> str:
+        """sha256 of the whole request: the deployed config plus the previous version kept."""
+        return sm.sha256_json(
+            {"config": self.config_sha256(), "previousVersion": self.previous_version}
         )
 
 
@@ -768,6 +830,20 @@ def check_models(cfg: StackConfig) -> None:
                 "prod deploys an approved package version from the SageMaker Model Registry "
                 f"(group {model.package_group!r}; control G2); set modelPackageVersion (in versions[{model.version}] "
                 "when versions are used)",
+            )
+        if len(model.versions) > 1 and model.previous_version is None:
+            raise ConfigError(
+                f"{key}.previousVersion",
+                None,
+                "prod keeps the previous version's model and endpoint config deployed so an "
+                "automatic rollback lands on live resources; name it (one of "
+                f"{sorted(v for v in model.versions if v != model.version)})",
+            )
+        if model.previous_version is not None and model.previous().model_package_version is None:  # type: ignore[union-attr]
+            raise ConfigError(
+                f"{key}.versions[{model.previous_version}].modelPackageVersion",
+                None,
+                "prod deploys only approved package versions (control G2), the previous one too",
             )
         if model.rollout.strategy not in ("canary", "linear"):
             raise ConfigError(

@@ -11,7 +11,7 @@ import pytest
 
 from components.lib import sagemaker as sm
 from components.lib.errors import ComponentArgsError
-from components.managed_inference import DeploymentRecord, ManagedInference
+from components.managed_inference import DeploymentRecord, ManagedInference, PreviousVersion
 from offline_preview.engine import Recording
 from tests.conftest import run_component
 
@@ -198,10 +198,68 @@ def test_autoscaling_tracks_invocations_per_instance(rec):
     )
 
 
-def test_registry_group_and_version_tags(rec):
-    group = rec.one("aws:sagemaker/modelPackageGroup:ModelPackageGroup").inputs
-    assert group["modelPackageGroupName"] == "fraud-scorer"
+def test_the_component_never_declares_the_registry_group(rec):
+    # A package version exists only after CreateModelPackage: a deployment that created the
+    # group could never also create a model from it. The registry project owns the groups.
+    assert rec.of_type("aws:sagemaker/modelPackageGroup:ModelPackageGroup") == []
+    packaged = run(
+        model_package_group="fraud-scorer-prod",
+        model_package_arn=f"arn:aws:sagemaker:{REGION}:{ACCT}:model-package/fraud-scorer-prod/5",
+    )
+    assert packaged.of_type("aws:sagemaker/modelPackageGroup:ModelPackageGroup") == []
+    assert (
+        packaged.one(MODEL)
+        .inputs["primaryContainer"]["modelPackageName"]
+        .endswith("/fraud-scorer-prod/5")
+    )
     assert rec.one(ENDPOINT).inputs["tags"]["model-version"] == "2.3.0"
+
+
+OLD_IMAGE = f"{ACCT}.dkr.ecr.{REGION}.amazonaws.com/models/fraud-scorer@sha256:{'b' * 64}"
+PREVIOUS = PreviousVersion("2.2.1", OLD_IMAGE, "fraud-scorer/2.2.1/model.tar.gz")
+
+
+def test_previous_version_keeps_its_own_model_config_and_role_deployed():
+    both = run(previous=PREVIOUS)
+    configs = {c.outputs["name"]: c for c in both.of_type(CONFIG)}
+    assert len(configs) == 2
+    endpoint = both.one(ENDPOINT)
+    [current] = [n for n in configs if n.startswith("fraud-scorer-prod-2-3-0-")]
+    [previous] = [n for n in configs if n.startswith("fraud-scorer-prod-2-2-1-")]
+    assert endpoint.inputs["endpointConfigName"] == current
+    # The previous config exists before the endpoint moves (a rollback target that is live).
+    assert configs[previous].urn in endpoint.dependencies
+    models = {m.outputs["name"]: m.inputs for m in both.of_type(MODEL)}
+    old_model = models[configs[previous].inputs["productionVariants"][0]["modelName"]]
+    assert old_model["primaryContainer"]["image"] == OLD_IMAGE
+    # One execution role per version, each reading only its own artifact folder (I7).
+    roles = {m["executionRoleArn"] for m in models.values()}
+    assert len(roles) == 2
+    reads = sorted(
+        st["Resource"]
+        for p in both.of_type("aws:iam/rolePolicy:RolePolicy")
+        for st in json.loads(p.inputs["policy"])["Statement"]
+        if st["Sid"].startswith("ReadObjects")
+    )
+    assert reads == [
+        "arn:aws:s3:::models-bucket/fraud-scorer/2.2.1/*",
+        "arn:aws:s3:::models-bucket/fraud-scorer/2.3.0/*",
+    ]
+
+
+def test_swapping_version_and_previous_creates_and_deletes_nothing():
+    forward = run(previous=PREVIOUS)
+    back = run(
+        version="2.2.1",
+        image_uri=OLD_IMAGE,
+        artifact_key="fraud-scorer/2.2.1/model.tar.gz",
+        previous=PreviousVersion("2.3.0", IMAGE, "fraud-scorer/2.3.0/model.tar.gz"),
+    )
+    kinds = (MODEL, CONFIG, "aws:iam/role:Role")
+    assert {r.urn: r.inputs for k in kinds for r in back.of_type(k)} == {
+        r.urn: r.inputs for k in kinds for r in forward.of_type(k)
+    }
+    assert back.one(ENDPOINT).inputs["endpointConfigName"].startswith("fraud-scorer-prod-2-2-1-")
 
 
 def test_config_name_follows_the_version_so_a_change_is_a_new_config(rec):
@@ -248,12 +306,24 @@ def test_deployment_record_in_worm_bucket_with_audit_key(rec):
     assert i["serverSideEncryption"] == "aws:kms"
     assert i["key"] == f"deployments/prod/fraud-scorer/2.3.0/{'f' * 16}.json"
     record = json.loads(i["content"])
-    assert record["model"] == "fraud-scorer" and record["version"] == "2.3.0"
+    assert record["model"] == "fraud-scorer" and record["requestedVersion"] == "2.3.0"
+    assert record["kind"] == "deployment-request" and record["previousVersion"] is None
     assert record["imageDigest"] == "sha256:" + "c" * 64
     assert record["artifactUri"] == "s3://models-bucket/fraud-scorer/2.3.0/model.tar.gz"
     assert record["evaluation"] == {"accuracy": 0.96}
     assert record["stage"] == "production" and record["configSha256"] == "f" * 64
-    assert record["endpointConfig"] == rec.one(CONFIG).outputs["name"]
+    assert record["requestedEndpointConfig"] == rec.one(CONFIG).outputs["name"]
+    assert record["previousEndpointConfig"] is None
+    # It says what was requested; it never claims what runs (SageMaker may roll back).
+    assert "endpointConfig" not in record and "version" not in record
+
+
+def test_deployment_record_names_the_previous_version_kept():
+    record = json.loads(
+        run(previous=PREVIOUS).one("aws:s3/bucketObjectv2:BucketObjectv2").inputs["content"]
+    )
+    assert record["requestedVersion"] == "2.3.0" and record["previousVersion"] == "2.2.1"
+    assert record["previousEndpointConfig"].startswith("fraud-scorer-prod-2-2-1-")
 
 
 @pytest.mark.parametrize(
@@ -272,6 +342,28 @@ def test_deployment_record_in_worm_bucket_with_audit_key(rec):
         ({"instance_count": 1}, "instance_count", "min_instances (2)"),
         ({"artifact_key": "s3://b/model.tar.gz"}, "artifact_key", ".tar.gz"),
         ({"instance_type": "ml.inf1.xlarge"}, "instance_type", "Inf1"),
+        (
+            {"previous": PreviousVersion("2.3.0", IMAGE, "a/model.tar.gz")},
+            "previous.version",
+            "differ",
+        ),
+        (
+            {
+                "previous": PreviousVersion(
+                    "2.2.1", OLD_IMAGE.replace(REGION, "us-east-1"), "a/m.tar.gz"
+                )
+            },
+            "previous.image_uri",
+            "home region",
+        ),
+        (
+            {
+                "model_package_arn": f"arn:aws:sagemaker:{REGION}:{ACCT}:model-package/fraud-scorer/5",
+                "previous": PREVIOUS,
+            },
+            "previous.model_package_arn",
+            "exactly when this one does",
+        ),
     ],
 )
 def test_invalid_args_are_refused_before_any_resource(change, arg, fragment):

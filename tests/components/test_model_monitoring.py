@@ -291,3 +291,73 @@ def test_drift_invalid_args(change, arg, fragment):
     with pytest.raises(ComponentArgsError) as info:
         run_component(lambda: DataQualityMonitor("bad", drift_args(**change)))
     assert info.value.arg == arg and fragment in info.value.rule
+
+
+# -- rollback events and job definitions named by content ------------------------------------
+
+
+def test_every_endpoint_deployment_event_reaches_the_topic_from_this_rule_only():
+    rec = run_component(
+        lambda: AlertTopic(
+            "alerts",
+            {
+                "kms_key_arn": LOGS_KEY,
+                "emails": ["a@x.example"],
+                "account_id": ACCT,
+                "region": REGION,
+                "deployment_event_endpoints": ["fraud-scorer-prod", "Claims-Prod"],
+            },
+        )
+    )
+    rule = rec.one("aws:cloudwatch/eventRule:EventRule")
+    pattern = json.loads(rule.inputs["eventPattern"])
+    assert pattern == {
+        "source": ["aws.sagemaker"],
+        "detail-type": ["SageMaker Endpoint Deployment State Change"],
+        "resources": [
+            f"arn:aws:sagemaker:{REGION}:{ACCT}:endpoint/claims-prod",
+            f"arn:aws:sagemaker:{REGION}:{ACCT}:endpoint/fraud-scorer-prod",
+        ],
+    }
+    target = rec.one("aws:cloudwatch/eventTarget:EventTarget")
+    topic = rec.one("aws:sns/topic:Topic")
+    assert target.inputs["arn"] == topic.outputs["arn"]
+    assert target.inputs["rule"] == rule.outputs["name"]
+    statements = json.loads(rec.one("aws:sns/topicPolicy:TopicPolicy").inputs["policy"])[
+        "Statement"
+    ]
+    [events] = [s for s in statements if s["Principal"] == {"Service": "events.amazonaws.com"}]
+    assert events["Action"] == "sns:Publish" and events["Resource"] == topic.outputs["arn"]
+    assert events["Condition"]["ArnEquals"] == {"aws:SourceArn": rule.outputs["arn"]}
+    assert events["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCT}
+
+
+def test_no_rule_and_no_events_grant_without_endpoints():
+    rec = run_component(
+        lambda: AlertTopic(
+            "alerts", {"kms_key_arn": LOGS_KEY, "emails": ["a@x.example"], "account_id": ACCT}
+        )
+    )
+    assert rec.of_type("aws:cloudwatch/eventRule:EventRule") == []
+    policy = json.loads(rec.one("aws:sns/topicPolicy:TopicPolicy").inputs["policy"])
+    assert "events.amazonaws.com" not in json.dumps(policy)
+
+
+def test_job_definition_is_named_after_its_content():
+    job = "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition"
+    first = run_component(lambda: DataQualityMonitor("dq", drift_args())).one(job)
+    again = run_component(lambda: DataQualityMonitor("dq", drift_args())).one(job)
+    assert (first.urn, first.outputs["name"]) == (again.urn, again.outputs["name"])
+    moved = run_component(
+        lambda: DataQualityMonitor("dq", drift_args(baseline_prefix="fraud-scorer/2.4.0/baseline/"))
+    )
+    new = moved.one(job)
+    # A new resource (new URN and name), so it is created before the old one is deleted,
+    # and the schedule (same URN, updated in place) moves to it.
+    assert new.urn != first.urn and new.outputs["name"] != first.outputs["name"]
+    schedule = moved.one("aws:sagemaker/monitoringSchedule:MonitoringSchedule")
+    assert (
+        schedule.inputs["monitoringScheduleConfig"]["monitoringJobDefinitionName"]
+        == (new.outputs["name"])
+    )
+    assert sm.SAGEMAKER_NAME.match(new.outputs["name"])

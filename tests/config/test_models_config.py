@@ -224,6 +224,7 @@ def test_prod_models_need_two_instances(index):
 def test_prod_models_cannot_scale_below_two():
     r = raw()
     r["models"][0]["autoscaling"] = {"minInstances": 1, "maxInstances": 4}
+    r["models"][0]["instanceCount"] = 4  # = maxInstances (test_autoscaled_instance_count_...)
     e = error(r)
     assert e.key == f"{NS}:models[0].autoscaling.minInstances" and e.value == 1
 
@@ -465,6 +466,7 @@ def registry_model() -> dict[str, Any]:
             "modelPackageVersion": 2,
         },
     }
+    m["previousVersion"] = "2.2.1"
     return m
 
 
@@ -474,7 +476,7 @@ def test_version_selects_image_artifact_and_evaluation_from_the_registry():
     m = load(r).models[0]
     assert m.image.endswith("2" * 64) and m.artifact_key == "fraud-scorer/2.3.0/model.tar.gz"
     assert m.evaluation == {"accuracy": 0.96, "biasDisparity": 0.03}
-    r["models"][0]["version"] = "2.2.1"  # the one-line rollback
+    r["models"][0].update(version="2.2.1", previousVersion="2.3.0")  # the rollback swap
     back = load(r).models[0]
     assert back.image.endswith("1" * 64) and back.artifact_key == "fraud-scorer/2.2.1/model.tar.gz"
     assert back.evaluation == {"accuracy": 0.955, "biasDisparity": 0.04}
@@ -503,7 +505,7 @@ def test_quality_gate_reads_the_selected_versions_evaluation():
     r = raw()
     r["models"][0] = registry_model()
     r["models"][0]["versions"]["2.2.1"]["evaluation"]["accuracy"] = 0.93
-    r["models"][0]["version"] = "2.2.1"
+    r["models"][0].update(version="2.2.1", previousVersion="2.3.0")
     e = error(r)
     assert e.key == f"{NS}:models[0].evaluation.accuracy" and e.value == 0.93
     assert "version 2.2.1 of fraud-scorer cannot be deployed to prod" in e.rule
@@ -515,6 +517,72 @@ def test_registering_a_version_does_not_change_the_deployed_hash():
     before = load(r).models[0].config_sha256()
     r["models"][0]["versions"]["2.4.0"] = {"image": f"{ECR}/fraud-scorer@sha256:{'4' * 64}"}
     assert load(r).models[0].config_sha256() == before
+
+
+def test_prod_keeps_the_previous_version_deployed():
+    r = raw()
+    r["models"][0] = registry_model()
+    del r["models"][0]["previousVersion"]
+    e = error(r)
+    assert e.key == f"{NS}:models[0].previousVersion" and e.value is None
+    assert "automatic rollback lands on live resources" in e.rule and "['2.2.1']" in e.rule
+    # One registered version: nothing ran before it, nothing to keep.
+    del r["models"][0]["versions"]["2.2.1"]
+    assert load(r).models[0].previous() is None
+
+
+@pytest.mark.parametrize(
+    "previous,fragment",
+    [
+        ("2.4.0", "must be a registered version (versions: ['2.2.1', '2.3.0'])"),
+        ("2.3.0", "must differ from version"),
+    ],
+)
+def test_previous_version_must_be_another_registered_version(previous, fragment):
+    r = raw()
+    r["models"][0] = registry_model()
+    r["models"][0]["previousVersion"] = previous
+    e = error(r)
+    assert e.key == f"{NS}:models[0].previousVersion" and e.value == previous
+    assert fragment in e.rule
+
+
+def test_previous_version_comes_from_the_registry_like_the_current_one():
+    r = raw()
+    r["models"][0] = registry_model()
+    del r["models"][0]["versions"]["2.2.1"]["modelPackageVersion"]
+    e = error(r)
+    assert e.key == f"{NS}:models[0].previousVersion"
+    assert "both come from the model registry" in e.rule
+
+
+def test_previous_version_does_not_change_the_deployed_hash_but_the_request_hash():
+    r = raw()
+    r["models"][0] = registry_model()
+    m = load(r).models[0]
+    r["models"][0]["versions"]["2.4.0"] = {
+        "image": f"{ECR}/fraud-scorer@sha256:{'4' * 64}",
+        "modelPackageVersion": 3,
+    }
+    r["models"][0]["previousVersion"] = "2.4.0"  # e.g. after rolling 2.4.0 back to 2.3.0
+    back = load(r).models[0]
+    assert back.config_sha256() == m.config_sha256()  # the same configuration came back
+    assert back.request_sha256() != m.request_sha256()  # but a different request
+
+
+def test_autoscaled_instance_count_is_the_autoscaling_maximum():
+    # Each rollout restarts the variant at instanceCount: the provider cannot send
+    # RetainAllVariantProperties (hashicorp/terraform-provider-aws PR #49069).
+    r = raw()
+    r["models"][0]["autoscaling"] = {"minInstances": 2, "maxInstances": 6}
+    e = error(r)
+    assert e.key == f"{NS}:models[0].instanceCount" and e.value == 2
+    assert "set instanceCount to autoscaling.maxInstances (6)" in e.rule
+    r["models"][0]["instanceCount"] = 6
+    assert load(r).models[0].instance_count == 6
+    # Without scaling (min = max) there is nothing to reset.
+    r["models"][0].update(instanceCount=3, autoscaling={"minInstances": 3, "maxInstances": 3})
+    assert load(r).models[0].instance_count == 3
 
 
 def test_unquoted_numeric_version_is_refused():

@@ -56,7 +56,8 @@ def test_models_are_isolated_in_the_stacks_private_subnets(prod):
     azs = {s.inputs["availabilityZone"] for s in prod.of_type("aws:ec2/subnet:Subnet")}
     assert len(azs) >= 2
     models = prod.of_type(MODEL)
-    assert len(models) == 2
+    # Two endpoints, plus fraud-scorer's previous version kept deployed as the rollback target.
+    assert len(models) == 3
     for m in models:
         assert m.inputs["enableNetworkIsolation"] is True
         assert m.inputs["vpcConfig"]["subnets"] == subnets
@@ -169,11 +170,16 @@ def test_deployment_records_in_the_worm_audit_bucket(prod):
         obj = records[model.name]
         assert obj["bucket"] == audit_bucket and obj["kmsKeyId"] == audit_key
         content = json.loads(obj["content"])
-        assert content["version"] == model.version and content["stage"] == model.stage
+        # What was requested, not what is assumed to run (an automatic rollback may follow).
+        assert content["kind"] == "deployment-request"
+        assert content["requestedVersion"] == model.version and content["stage"] == model.stage
+        assert content["previousVersion"] == model.previous_version
         assert content["configSha256"] == model.config_sha256()
+        assert content["requestSha256"] == model.request_sha256()
+        assert "version" not in content and "endpointConfig" not in content
         assert content["evaluation"] == model.evaluation
         assert content["imageDigest"] == model.image.split("@")[1]
-        assert content["modelPackage"].endswith(f"/{model.name}/{model.model_package_version}")
+        assert content["modelPackage"].endswith(f"/{model.name}-prod/{model.model_package_version}")
 
 
 def test_bedrock_guardrail_logging_and_runtime_endpoint(prod):
@@ -210,13 +216,16 @@ def test_dev_runs_one_cheap_model_with_bedrock(dev):
 
 
 def _deploy(version: str, register: dict | None = None):
-    """The config change of a deployment: optionally register a version, then select it."""
+    """The config change of a deployment: optionally register a version, then select it,
+    naming the version that ran until now as `previousVersion` (docs/lifecycle.md)."""
 
     def mutate(cfg: dict) -> None:
         for m in cfg[f"{NS}:models"]:
             if m["name"] == "fraud-scorer":
                 if register is not None:
                     m["versions"][version] = register
+                if m["version"] != version:
+                    m["previousVersion"] = m["version"]
                 m["version"] = version
 
     return mutate
@@ -238,19 +247,36 @@ def _fraud(rec, typ: str):
     return [r for r in rec.of_type(typ) if r.name.startswith("fraud-scorer-")]
 
 
+def _fraud_endpoint(rec):
+    [endpoint] = [e for e in rec.of_type(ENDPOINT) if e.inputs["name"] == "fraud-scorer-prod"]
+    return endpoint
+
+
+def _running(rec):
+    """(endpoint config, model) the fraud-scorer endpoint is asked to run."""
+    name = _fraud_endpoint(rec).inputs["endpointConfigName"]
+    [config] = [c for c in _fraud(rec, CONFIG) if c.outputs["name"] == name]
+    model_name = config.inputs["productionVariants"][0]["modelName"]
+    [model] = [m for m in _fraud(rec, MODEL) if m.outputs["name"] == model_name]
+    return config, model
+
+
 def test_new_version_is_a_new_config_on_the_same_endpoint(prod):
-    [old_config] = _fraud(prod, CONFIG)
+    old_config, old_model = _running(prod)
     new = run_stack_with("prod", _deploy("2.4.0", NEW_VERSION))
-    [new_config] = _fraud(new, CONFIG)
+    new_config, model = _running(new)
     assert new_config.name != old_config.name
     assert new_config.outputs["name"].startswith("fraud-scorer-prod-2-4-0-")
-    [endpoint] = [e for e in new.of_type(ENDPOINT) if e.inputs["name"] == "fraud-scorer-prod"]
-    assert endpoint.inputs["endpointConfigName"] == new_config.outputs["name"]
+    endpoint = _fraud_endpoint(new)
     assert endpoint.inputs["deploymentConfig"]["blueGreenUpdatePolicy"]  # the guarded path
-    [model] = _fraud(new, MODEL)
     assert model.inputs["primaryContainer"]["modelPackageName"].endswith(
-        ":model-package/fraud-scorer/6"
+        ":model-package/fraud-scorer-prod/6"
     )
+    # The version that ran until now stays deployed, unchanged: an automatic rollback lands on it.
+    kept = {c.urn: c.inputs for c in _fraud(new, CONFIG)}
+    assert kept[old_config.urn] == old_config.inputs
+    assert {m.urn: m.inputs for m in _fraud(new, MODEL)}[old_model.urn] == old_model.inputs
+    assert set(kept) == {old_config.urn, new_config.urn}
     [record] = [
         json.loads(o.inputs["content"])
         for o in new.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
@@ -261,27 +287,37 @@ def test_new_version_is_a_new_config_on_the_same_endpoint(prod):
 
 
 def test_one_line_rollback_deploys_the_registered_previous_version(prod):
-    back = run_stack_with("prod", _deploy("2.2.1"))  # only `version:` changes
-    [config] = _fraud(back, CONFIG)
+    before = {c.urn: c.inputs for c in _fraud(prod, CONFIG)}
+    back = run_stack_with("prod", _deploy("2.2.1"))  # `version:` and `previousVersion:` swap
+    config, model = _running(back)
     assert config.outputs["name"].startswith("fraud-scorer-prod-2-2-1-")
-    [model] = _fraud(back, MODEL)
     versions = [m for m in sagemaker_models("prod") if m["name"] == "fraud-scorer"][0]["versions"]
     assert model.inputs["primaryContainer"]["modelPackageName"].endswith(
-        f":model-package/fraud-scorer/{versions['2.2.1']['modelPackageVersion']}"
+        f":model-package/fraud-scorer-prod/{versions['2.2.1']['modelPackageVersion']}"
     )
+    # Swapping creates and deletes nothing: both configs were deployed, only the endpoint moves.
+    assert {c.urn: c.inputs for c in _fraud(back, CONFIG)} == before
     record = [
         json.loads(o.inputs["content"])
         for o in back.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
         if json.loads(o.inputs["content"])["model"] == "fraud-scorer"
     ][0]
-    assert record["version"] == "2.2.1" and record["evaluation"] == versions["2.2.1"]["evaluation"]
+    assert record["requestedVersion"] == "2.2.1" and record["previousVersion"] == "2.3.0"
+    assert record["evaluation"] == versions["2.2.1"]["evaluation"]
 
 
 def test_rolling_forward_then_back_restores_the_same_config(prod):
-    [original] = _fraud(prod, CONFIG)
-    again = run_stack_with("prod", _deploy("2.3.0", None))
-    [same] = _fraud(again, CONFIG)
+    original, _ = _running(prod)
+    forward = run_stack_with("prod", _deploy("2.4.0", NEW_VERSION))
+
+    def back(cfg: dict) -> None:
+        _deploy("2.4.0", NEW_VERSION)(cfg)
+        _deploy("2.3.0")(cfg)
+
+    again = run_stack_with("prod", back)
+    same, _ = _running(again)
     assert (same.name, same.outputs["name"]) == (original.name, original.outputs["name"])
+    assert _running(forward)[0].urn in {c.urn for c in _fraud(again, CONFIG)}  # 2.4.0 kept
 
 
 def test_quality_gate_stops_a_prod_deployment_before_anything_is_registered():
@@ -341,14 +377,11 @@ def test_pilot_of_a_new_version_runs_beside_production_for_pilot_users_only():
         )
 
     rec = run_stack_with("prod", mutate)
-    groups = [
-        g.inputs["modelPackageGroupName"]
-        for g in rec.of_type("aws:sagemaker/modelPackageGroup:ModelPackageGroup")
-    ]
-    assert sorted(groups) == ["claims-assistant", "fraud-scorer"]  # the pilot shares fraud-scorer's
+    # The registry project owns the groups; the pilot shares fraud-scorer's group.
+    assert rec.of_type("aws:sagemaker/modelPackageGroup:ModelPackageGroup") == []
     [pilot_model] = [m for m in rec.of_type(MODEL) if m.name.startswith("fraud-scorer-pilot-")]
     assert pilot_model.inputs["primaryContainer"]["modelPackageName"].endswith(
-        ":model-package/fraud-scorer/6"
+        ":model-package/fraud-scorer-prod/6"
     )
     [policy] = [
         p
