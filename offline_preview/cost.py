@@ -207,6 +207,11 @@ def money(usd: float) -> str:
     return f"${usd:,.2f}"
 
 
+def qty(x: float) -> str:
+    """A quantity for people: 4,380 / 13.15 / 0.01."""
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:,.4g}"
+
+
 def _r(x: float) -> float:
     return round(x, 6)
 
@@ -686,7 +691,7 @@ class _Estimator:
                 )
 
 
-_FOUNDATION_MODEL = re.compile(r"foundation-model/([A-Za-z0-9._:-]+?)(?=[\"'*,\]\s]|$)")
+_FOUNDATION_MODEL = re.compile(r"foundation-model/([A-Za-z0-9._:-]+?)(?=[\\\"'*,\]\s]|$)")
 
 
 def _name(r: RecordedResource) -> str:
