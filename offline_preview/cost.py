@@ -443,7 +443,7 @@ class _Estimator:
             hi_h = max_s / 3600
             self.add(
                 sched,
-                f"Model Monitor job {instance} × {count:g}, {runs:g} runs/month",
+                f"Model Monitor job {instance} × {count:g}, {runs:.4g} runs/month",
                 runs * count * lo_h,
                 runs * count * hi_h,
                 "instance-hour",
@@ -775,7 +775,7 @@ def runs_per_month(expression: str) -> float:
             days = DAYS_PER_MONTH
     except (ValueError, KeyError):
         raise CostModelError(f"cannot read the schedule expression {expression!r}") from None
-    return round(per_day * days, 4)
+    return per_day * days
 
 
 def _quantity(value: Any) -> float:
