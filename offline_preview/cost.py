@@ -376,7 +376,8 @@ class _Estimator:
     # -- SageMaker -----------------------------------------------------------------------
     def sagemaker_endpoints(self) -> None:
         configs = {
-            _name(c): c for c in self.of("aws:sagemaker/endpointConfiguration:EndpointConfiguration")
+            _name(c): c
+            for c in self.of("aws:sagemaker/endpointConfiguration:EndpointConfiguration")
         }
         targets = {
             t.inputs.get("resourceId"): t
@@ -429,7 +430,9 @@ class _Estimator:
             expr = (cfg.get("scheduleConfig") or {}).get("scheduleExpression", "")
             job = jobs.get(cfg.get("monitoringJobDefinitionName"))
             if job is None:
-                self.notes.append(f"monitoring schedule {sched.name}: job definition not in this stack")
+                self.notes.append(
+                    f"monitoring schedule {sched.name}: job definition not in this stack"
+                )
                 continue
             cluster = (job.inputs.get("jobResources") or {}).get("clusterConfig") or {}
             instance = cluster.get("instanceType")
@@ -628,7 +631,10 @@ class _Estimator:
             for model in _FOUNDATION_MODEL.findall(json.dumps(r.inputs, default=str)):
                 models.setdefault(model, r)
         anchor = next(iter(self.of("aws:bedrock/guardrail:Guardrail")), None)
-        tin, tout = self.cfg.bedrock_input_tokens_per_month, self.cfg.bedrock_output_tokens_per_month
+        tin, tout = (
+            self.cfg.bedrock_input_tokens_per_month,
+            self.cfg.bedrock_output_tokens_per_month,
+        )
         for model, found_on in sorted(models.items()):
             res = anchor or found_on
             for direction, tokens, alias in (
@@ -639,7 +645,9 @@ class _Estimator:
                 if not self.table.has(key):
                     if tokens:
                         self.table.get(key)  # raises: a usage to price, and no price
-                    self.notes.append(f"Bedrock {model}: no {direction} price in the table (usage 0)")
+                    self.notes.append(
+                        f"Bedrock {model}: no {direction} price in the table (usage 0)"
+                    )
                     continue
                 self.add(
                     res,
@@ -766,9 +774,11 @@ def runs_per_month(expression: str) -> float:
         per_hour = _count_field(minute, 0, 59)
         per_day = _count_field(hour, 0, 23) * per_hour
         if dom not in ("*", "?"):
-            days = _count_field(dom, 1, 31) * DAYS_PER_MONTH / 30.4375
+            days = _count_field(dom, 1, 31)  # those days of every month
         elif dow not in ("*", "?"):
-            names = dict(zip(("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"), range(1, 8)))
+            names = {
+                d: i for i, d in enumerate(("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"), 1)
+            }
             dow_n = re.sub(r"[A-Z]{3}", lambda d: str(names[d.group(0)]), dow.upper())
             days = _count_field(dow_n, 1, 7) * DAYS_PER_MONTH / 7
         else:
@@ -826,9 +836,7 @@ def _item_key(item: dict[str, Any]) -> tuple[str, str, str]:
 def compare(current: CostEstimate, base: dict[str, Any]) -> dict[str, Any]:
     """Differences against a base report's cost section: totals, per component, items added/removed."""
     cur = current.to_dict()
-    delta = {
-        k: round(cur["range"][k] - float(base["range"].get(k, 0)), 2) for k in ("min", "max")
-    }
+    delta = {k: round(cur["range"][k] - float(base["range"].get(k, 0)), 2) for k in ("min", "max")}
     base_comp = {c["component"]: c["monthly"] for c in base.get("components", [])}
     cur_comp = {c["component"]: c["monthly"] for c in cur["components"]}
     components = []

@@ -33,7 +33,9 @@ from pathlib import Path
 from typing import Any
 
 PRICES_DIR = Path(__file__).resolve().parent / "prices"
-BULK_URL = "https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/{offer}/current/{region}/index.json"
+BULK_URL = (
+    "https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/{offer}/current/{region}/index.json"
+)
 
 
 class PriceTableError(Exception):
@@ -98,7 +100,9 @@ def load_table(region: str, prices_dir: Path = PRICES_DIR) -> PriceTable:
             path=path,
         )
     except (ValueError, KeyError, TypeError) as exc:
-        raise PriceTableError(f"price table {path} is malformed: {type(exc).__name__}: {exc}") from exc
+        raise PriceTableError(
+            f"price table {path} is malformed: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 # -- refresh from the Price List bulk files ---------------------------------------------------
@@ -162,7 +166,9 @@ def _read_bulk(path: Path) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m offline_preview.cost_prices")
     sub = parser.add_subparsers(dest="command", required=True)
-    ref = sub.add_parser("refresh", help="update a region's price table from AWS Price List bulk files")
+    ref = sub.add_parser(
+        "refresh", help="update a region's price table from AWS Price List bulk files"
+    )
     ref.add_argument("--region", required=True)
     src = ref.add_mutually_exclusive_group(required=True)
     src.add_argument(
@@ -174,7 +180,10 @@ def main(argv: list[str] | None = None) -> int:
 
     table_path = args.prices_dir / f"{args.region}.json"
     if not table_path.is_file():
-        print(f"error: no table {table_path} to refresh (copy an existing region's file)", file=sys.stderr)
+        print(
+            f"error: no table {table_path} to refresh (copy an existing region's file)",
+            file=sys.stderr,
+        )
         return 2
     offers = {e.get("offer") for e in json.loads(table_path.read_text())["prices"].values()}
     bulk: dict[str, dict[str, Any]] = {}
@@ -195,7 +204,9 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     doc, updated, missing = refresh_table(table_path, bulk)
     table_path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-    print(f"{table_path}: {len(updated)} price(s) refreshed, {len(missing)} not found in the bulk files")
+    print(
+        f"{table_path}: {len(updated)} price(s) refreshed, {len(missing)} not found in the bulk files"
+    )
     for key in missing:
         print(f"  not found: {key}")
     return 0

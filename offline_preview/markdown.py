@@ -280,7 +280,9 @@ def _cost_section(rep: PreviewReport) -> list[str]:
 
     est = rep.cost
     if est is None:
-        return [f"<sub>Cost: {_cell(rep.cost_unavailable)}</sub>", ""] if rep.cost_unavailable else []
+        return (
+            [f"<sub>Cost: {_cell(rep.cost_unavailable)}</sub>", ""] if rep.cost_unavailable else []
+        )
     out = [f"### 💰 Monthly cost estimate: {money(est.total_min)} – {money(est.total_max)}", ""]
     if est.budget_exceeded:
         out += [f"❌ **Over budget**: {_cell(est.budget_message())}", ""]
@@ -300,7 +302,10 @@ def _cost_section(rep: PreviewReport) -> list[str]:
         )
         out.append("")
         if comparison["components"]:
-            out += ["| Component | Base (max) | This branch (max) | Change |", "|---|---:|---:|---:|"]
+            out += [
+                "| Component | Base (max) | This branch (max) | Change |",
+                "|---|---:|---:|---:|",
+            ]
             for c in comparison["components"][:MAX_COST_ROWS]:
                 out.append(
                     f"| {_cell(c['component'])} | {money(c['base'])} | {money(c['current'])} | "
@@ -324,12 +329,16 @@ def _cost_section(rep: PreviewReport) -> list[str]:
         out.append(f"| {_cell(label)} | {money(lo)} – {money(hi)} |")
     out += ["", "| Resource | Item | Quantity | Unit price | Monthly |", "|---|---|---:|---:|---:|"]
     for i in est.top_items(MAX_COST_ROWS):
-        amount = qty(i.quantity_max) if i.quantity_min == i.quantity_max else (
-            f"{qty(i.quantity_min)}–{qty(i.quantity_max)}"
+        amount = (
+            qty(i.quantity_max)
+            if i.quantity_min == i.quantity_max
+            else (f"{qty(i.quantity_min)}–{qty(i.quantity_max)}")
         )
         price = f"${i.unit_price:g}" if i.unit_price is not None else "not priced"
-        monthly = money(i.monthly_max) if i.monthly_min == i.monthly_max else (
-            f"{money(i.monthly_min)}–{money(i.monthly_max)}"
+        monthly = (
+            money(i.monthly_max)
+            if i.monthly_min == i.monthly_max
+            else (f"{money(i.monthly_min)}–{money(i.monthly_max)}")
         )
         out.append(
             f"| `{_cell(i.resource.name)}` | {_cell(i.description)} | {amount} {_cell(i.unit)} | "

@@ -718,8 +718,11 @@ def _cost_text(rep: PreviewReport) -> list[str]:
             line += f" ({i.note})"
         out.extend(_wrap(line, "    "))
     if est.assumptions:
-        out.append("  assumptions (set under regulated-inference:cost to change):".replace(
-            "regulated-inference", rep.project))
+        out.append(
+            "  assumptions (set under regulated-inference:cost to change):".replace(
+                "regulated-inference", rep.project
+            )
+        )
         for a in est.assumptions:
             out.extend(_wrap(f"{a['key']} = {a['value']}: {a['description']}", "    "))
     for note in est.notes:

@@ -70,7 +70,11 @@ def test_sagemaker_endpoint_instances_times_730_hours():
         {
             "name": "ep-config-1",
             "productionVariants": [
-                {"variantName": "primary", "instanceType": "ml.m5.xlarge", "initialInstanceCount": 2}
+                {
+                    "variantName": "primary",
+                    "instanceType": "ml.m5.xlarge",
+                    "initialInstanceCount": 2,
+                }
             ],
         },
     )
@@ -91,7 +95,11 @@ def test_sagemaker_autoscaling_gives_a_min_max_range():
         {
             "name": "c",
             "productionVariants": [
-                {"variantName": "primary", "instanceType": "ml.c5.xlarge", "initialInstanceCount": 2}
+                {
+                    "variantName": "primary",
+                    "instanceType": "ml.c5.xlarge",
+                    "initialInstanceCount": 2,
+                }
             ],
         },
     )
@@ -185,7 +193,9 @@ def test_log_groups_ingestion_and_steady_state_storage_flow_logs_at_vended_rate(
         "fl",
         {"logDestination": "arn:aws:logs:eu-west-2:1:log-group:/vpc/flow", "trafficType": "ALL"},
     )
-    flow_group = res("aws:cloudwatch/logGroup:LogGroup", "flow", {"name": "/vpc/flow", "retentionInDays": 365})
+    flow_group = res(
+        "aws:cloudwatch/logGroup:LogGroup", "flow", {"name": "/vpc/flow", "retentionInDays": 365}
+    )
     app = res("aws:cloudwatch/logGroup:LogGroup", "app", {"name": "/app", "retentionInDays": 30})
     est = run(
         [flow, flow_group, app],
@@ -194,7 +204,9 @@ def test_log_groups_ingestion_and_steady_state_storage_flow_logs_at_vended_rate(
     f_in, f_store = items(est, "flow")
     assert f_in.price_key == "logs:vended-ingestion-gb"
     assert f_in.monthly_max == pytest.approx(20 * 0.5985)  # 11.97
-    assert f_store.monthly_max == pytest.approx(20 * (365 / (730 / 24)) * 0.0315)  # 20 GB × 12 months
+    assert f_store.monthly_max == pytest.approx(
+        20 * (365 / (730 / 24)) * 0.0315
+    )  # 20 GB × 12 months
     a_in, a_store = items(est, "app")
     assert a_in.monthly_max == pytest.approx(2 * 0.5985)
     assert a_store.monthly_max == pytest.approx(2 * (30 / (730 / 24)) * 0.0315)
@@ -214,9 +226,15 @@ def test_cloudtrail_data_events_per_100k_management_first_copy_free():
     mgmt_only = res(
         "aws:cloudtrail/trail:Trail",
         "mgmt",
-        {"advancedEventSelectors": [{"fieldSelectors": [{"field": "eventCategory", "equals": ["Management"]}]}]},
+        {
+            "advancedEventSelectors": [
+                {"fieldSelectors": [{"field": "eventCategory", "equals": ["Management"]}]}
+            ]
+        },
     )
-    est = run([trail, mgmt_only], {"proj:cost": json.dumps({"cloudtrailDataEventsPerMonth": 3_000_000})})
+    est = run(
+        [trail, mgmt_only], {"proj:cost": json.dumps({"cloudtrailDataEventsPerMonth": 3_000_000})}
+    )
     by = {(i.resource.name, i.description): i.monthly_max for i in est.items}
     assert by[("trail", "data events")] == pytest.approx(3_000_000 / 100_000 * 0.10)  # $3.00
     assert by[("trail", "management events, first copy")] == 0.0
@@ -267,7 +285,9 @@ def test_bedrock_default_usage_is_zero_with_a_note():
     policy = res(
         "aws:iam/rolePolicy:RolePolicy",
         "invoke",
-        {"policy": '{"Resource": "arn:aws:bedrock:eu-west-2::foundation-model/amazon.titan-embed-text-v2:0"}'},
+        {
+            "policy": '{"Resource": "arn:aws:bedrock:eu-west-2::foundation-model/amazon.titan-embed-text-v2:0"}'
+        },
     )
     est = run([policy])
     assert [i.monthly_max for i in est.items] == [0.0, 0.0]
@@ -343,13 +363,19 @@ def test_eks_pods_node_share_only_when_priced():
         "hpa",
         {
             "metadata": {"namespace": "ml"},
-            "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "llm"}, "minReplicas": 2, "maxReplicas": 5},
+            "spec": {
+                "scaleTargetRef": {"kind": "Deployment", "name": "llm"},
+                "minReplicas": 2,
+                "maxReplicas": 5,
+            },
         },
     )
     unpriced = run([dep, hpa])
     assert [i.monthly_max for i in items(unpriced, "llm")] == [0.0, 0.0]
     assert "not priced: set proj:cost.eks.vcpuHourUsd" in items(unpriced, "llm")[0].note
-    priced = run([dep, hpa], {"proj:cost": json.dumps({"eks": {"vcpuHourUsd": 0.04, "gpuHourUsd": 0.8}})})
+    priced = run(
+        [dep, hpa], {"proj:cost": json.dumps({"eks": {"vcpuHourUsd": 0.04, "gpuHourUsd": 0.8}})}
+    )
     cpu, gpu = items(priced, "llm")
     assert (cpu.monthly_min, cpu.monthly_max) == (
         pytest.approx(2 * 4.5 * 0.04 * 730),
@@ -367,7 +393,9 @@ def test_unpriced_resources_cost_nothing():
 
 
 def test_unknown_region_with_a_budget_is_one_clear_error():
-    rec = Recording("proj", "s", {"aws:region": "eu-central-1", "proj:budget": '{"monthlyUsd": 10}'}, [], {})
+    rec = Recording(
+        "proj", "s", {"aws:region": "eu-central-1", "proj:budget": '{"monthlyUsd": 10}'}, [], {}
+    )
     with pytest.raises(CostModelError) as err:
         estimate(rec, {})
     assert str(err.value).startswith(
@@ -384,7 +412,10 @@ def test_missing_instance_price_is_an_error_when_a_budget_is_set():
     config = res(
         "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
         "cfg",
-        {"name": "c", "productionVariants": [{"variantName": "v", "instanceType": "ml.p5.48xlarge"}]},
+        {
+            "name": "c",
+            "productionVariants": [{"variantName": "v", "instanceType": "ml.p5.48xlarge"}],
+        },
     )
     ep = res("aws:sagemaker/endpoint:Endpoint", "ep", {"endpointConfigName": "c"})
     with pytest.raises(CostModelError, match="no price for 'sagemaker:hosting:ml.p5.48xlarge'"):
@@ -394,7 +425,9 @@ def test_missing_instance_price_is_an_error_when_a_budget_is_set():
 def test_invalid_budget_is_a_config_error_naming_the_key():
     from stacks.config import ConfigError
 
-    rec = Recording("proj", "s", {"aws:region": "eu-west-2", "proj:budget": '{"monthlyUsd": -1}'}, [], {})
+    rec = Recording(
+        "proj", "s", {"aws:region": "eu-west-2", "proj:budget": '{"monthlyUsd": -1}'}, [], {}
+    )
     with pytest.raises(ConfigError, match=r"proj:budget.monthlyUsd = -1"):
         estimate(rec, {})
 
@@ -454,7 +487,14 @@ def test_json_cost_section_schema(run_cli, fake_analyze):
     r = run_cli("--project-dir", str(SAMPLE), "--format", "json", analyze=fake_analyze)
     cost = json.loads(r.out)["cost"]
     assert set(cost) >= {
-        "currency", "total", "range", "priceTableDate", "assumptions", "items", "budget", "components",
+        "currency",
+        "total",
+        "range",
+        "priceTableDate",
+        "assumptions",
+        "items",
+        "budget",
+        "components",
     }
     assert cost["currency"] == "USD"
     assert cost["priceTableDate"] == load_table("eu-west-1").date
@@ -463,7 +503,9 @@ def test_json_cost_section_schema(run_cli, fake_analyze):
     for item in cost["items"]:
         assert set(item) >= {"resource", "component", "quantity", "unit", "unitPrice", "monthly"}
         assert item["resource"].startswith("urn:pulumi:dev::sample-inference::")
-        assert item["monthly"]["max"] == pytest.approx(item["quantity"]["max"] * item["unitPrice"], abs=1e-4)
+        assert item["monthly"]["max"] == pytest.approx(
+            item["quantity"]["max"] * item["unitPrice"], abs=1e-4
+        )
     assert {a["key"] for a in cost["assumptions"]} == {"sample-inference:cost.s3StorageGbPerBucket"}
 
 
@@ -497,7 +539,9 @@ def test_compare_totals_and_components():
     base = {"range": {"min": 0.0, "max": 0.0}, "components": [], "items": []}
     diff = compare(cur, base)
     assert diff["delta"] == {"min": 1.0, "max": 1.0}
-    assert diff["components"] == [{"component": "(stack)", "base": 0.0, "current": 1.0, "delta": 1.0}]
+    assert diff["components"] == [
+        {"component": "(stack)", "base": 0.0, "current": 1.0, "delta": 1.0}
+    ]
     assert [i["resourceName"] for i in diff["itemsAdded"]] == ["k"]
 
 
