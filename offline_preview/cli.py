@@ -221,8 +221,10 @@ def attach_cost(report: PreviewReport, progress: Progress | None = None) -> None
     """The monthly cost estimate of the recorded resources (offline_preview/cost.py)."""
     from .cost import estimate
 
-    with (progress or Progress(quiet=True)).phase("cost", "estimating the monthly cost"):
+    progress = progress or Progress(quiet=True)
+    with progress.phase("cost", "estimating the monthly cost"):
         result = estimate(report.recording, report.component_of())
+    report.timings["cost"] = progress.timings["cost"]
     if isinstance(result, str):
         report.cost_unavailable = result
     else:
