@@ -11,11 +11,13 @@ the CLI loads it), drives the policy pack over the analyzer protocol with
 
 Exit status:
   0  no mandatory violation
-  1  mandatory violations (each is named in the report)
+  1  mandatory violations (each is named in the report), or the cost estimate
+     exceeds the stack's `budget.monthlyUsd` (by how much, and the top items)
   2  bad input: invalid stack config (the config layer's message, no
      traceback), unknown stack, missing or invalid policy config, a policy pack
      that cannot start or answer, an input AWS would reject, a stack program
-     that raises (with its traceback)
+     that raises (with its traceback), a stack with a budget or cost
+     assumptions in a region without a price table
   3  an internal error of the preview itself (a bug: please report it)
 """
 
@@ -118,9 +120,10 @@ def _config_error_types() -> tuple[type[BaseException], ...]:
         pass
     from pulumi import RunError
 
+    from .cost import CostModelError
     from .simulated_aws import SimulatedAwsError
 
-    types += [RunError, SimulatedAwsError]
+    types += [RunError, SimulatedAwsError, CostModelError]
     return tuple(types)
 
 
@@ -205,7 +208,7 @@ def run_preview(
             analysis = _guarded(pack, lambda: _call_analyze(analyze, recording, config_path, pack))
     else:
         recording, analysis = _run_with_pack(stack, cfg, project, pack, config_path, progress)
-    return PreviewReport(
+    report = PreviewReport(
         recording=recording,
         analysis=analysis,
         policy_config=_display_path(config_path),
@@ -213,6 +216,34 @@ def run_preview(
         project_dir=project,
         rule_scopes=load_rule_scopes(pack),
     )
+    attach_cost(report, progress)
+    return report
+
+
+def attach_cost(report: PreviewReport, progress: Progress | None = None) -> None:
+    """The monthly cost estimate of the recorded resources (offline_preview/cost.py)."""
+    from .cost import estimate
+
+    progress = progress or Progress(quiet=True)
+    with progress.phase("cost", "estimating the monthly cost"):
+        result = estimate(report.recording, report.component_of())
+    report.timings["cost"] = progress.timings["cost"]
+    if isinstance(result, str):
+        report.cost_unavailable = result
+    else:
+        report.cost = result
+
+
+def load_cost_base(path: Path) -> dict:
+    """The `cost` section of a previous JSON report (`--compare-cost`)."""
+    from .cost import load_base_cost
+
+    try:
+        return load_base_cost(Path(path).read_text(encoding="utf-8"), str(path))
+    except OSError as exc:
+        raise PreviewInputError(f"cannot read the base report {path}: {exc}") from exc
+    except ValueError as exc:
+        raise PreviewInputError(str(exc)) from exc
 
 
 def _guarded(pack: Path, fn: Callable[[], AnalysisResult]) -> AnalysisResult:
@@ -354,6 +385,12 @@ def build_parser() -> argparse.ArgumentParser:
         "for `pulumi stack import` + `pulumi policy analyze`",
     )
     parser.add_argument(
+        "--compare-cost",
+        type=Path,
+        metavar="BASE.json",
+        help="a JSON report of the base branch: show the cost difference against it",
+    )
+    parser.add_argument(
         "--project-dir",
         type=Path,
         help="directory holding Pulumi.yaml and Pulumi.<stack>.yaml (default: the current directory "
@@ -406,6 +443,7 @@ def main(argv: list[str] | None = None, *, analyze: Analyze | None = None) -> in
     progress = Progress(stream=err)
     bad_input = _config_error_types()
     try:
+        cost_base = load_cost_base(args.compare_cost) if args.compare_cost else None
         report = run_preview(
             args.stack,
             project_dir=args.project_dir,
@@ -422,6 +460,7 @@ def main(argv: list[str] | None = None, *, analyze: Analyze | None = None) -> in
         traceback.print_exc(file=err)
         return EXIT_BAD_INPUT
 
+    report.cost_base = cost_base
     outputs = [(fmt or args.format, path) for fmt, path in args.output]
     to_stdout = all(fmt is not None for fmt, _ in args.output)  # a plain FILE replaces stdout
     formats = sorted({fmt for fmt, _ in outputs} | ({args.format} if to_stdout else set()))
@@ -445,6 +484,8 @@ def main(argv: list[str] | None = None, *, analyze: Analyze | None = None) -> in
         traceback.print_exc(file=err)
         return EXIT_INTERNAL
 
+    if report.budget_exceeded:
+        print(f"error: {report.cost.budget_message()}", file=err)
     if outputs or args.export:
         written = ", ".join(
             f"{label} {path}" for label, path in [*outputs, ("stack export", args.export)] if path

@@ -183,6 +183,18 @@ def render_markdown(rep: PreviewReport) -> str:
         f"({enf['mandatory']} mandatory, {enf['advisory']} advisory, {enf['disabled']} disabled) |"
     )
     out.append(f"| Findings | {len(rep.mandatory)} mandatory · {len(rep.advisory)} advisory |")
+    if rep.cost is not None:
+        from .cost import money
+
+        budget = (
+            ""
+            if rep.cost.budget_usd is None
+            else f" · budget {money(rep.cost.budget_usd)}"
+            + (" ❌ exceeded" if rep.cost.budget_exceeded else " ✅")
+        )
+        out.append(
+            f"| Monthly cost | {money(rep.cost.total_min)} – {money(rep.cost.total_max)}{budget} |"
+        )
     out.append("")
 
     if rep.mandatory:
@@ -197,6 +209,8 @@ def render_markdown(rep: PreviewReport) -> str:
         out.append("")
         out.append("</details>")
         out.append("")
+
+    out.extend(_cost_section(rep))
 
     out.append("### Architecture")
     out.append("")
@@ -254,3 +268,93 @@ def _coverage_section(rep: PreviewReport) -> str:
             )
     out += ["", "</details>", ""]
     return "\n".join(out)
+
+
+#: Cost items listed in the comment (largest first); the JSON report has all of them.
+MAX_COST_ROWS = 15
+
+
+def _cost_section(rep: PreviewReport) -> list[str]:
+    """Monthly cost: total range, budget, difference against the base report, by component."""
+    from .cost import NOT_INCLUDED, money, qty, signed
+
+    est = rep.cost
+    if est is None:
+        return (
+            [f"<sub>Cost: {_cell(rep.cost_unavailable)}</sub>", ""] if rep.cost_unavailable else []
+        )
+    out = [f"### 💰 Monthly cost estimate: {money(est.total_min)} – {money(est.total_max)}", ""]
+    if est.budget_exceeded:
+        out += [f"❌ **Over budget**: {_cell(est.budget_message())}", ""]
+    elif est.budget_usd is not None:
+        out += [
+            f"✅ Within `{est.budget_key}` {money(est.budget_usd)} (upper end compared).",
+            "",
+        ]
+    comparison = rep.cost_comparison()
+    if comparison is not None:
+        b = comparison["base"]["range"]
+        out.append(
+            f"**Against the base branch**: {money(b['min'])} – {money(b['max'])} → "
+            f"{money(est.total_min)} – {money(est.total_max)} "
+            f"(**{signed(comparison['delta']['max'])}**/month at the upper end, "
+            f"{signed(comparison['delta']['min'])} at the lower)"
+        )
+        out.append("")
+        if comparison["components"]:
+            out += [
+                "| Component | Base (max) | This branch (max) | Change |",
+                "|---|---:|---:|---:|",
+            ]
+            for c in comparison["components"][:MAX_COST_ROWS]:
+                out.append(
+                    f"| {_cell(c['component'])} | {money(c['base'])} | {money(c['current'])} | "
+                    f"{signed(c['delta'])} |"
+                )
+            out.append("")
+        for title, found in (
+            ("Added", comparison["itemsAdded"]),
+            ("Removed", comparison["itemsRemoved"]),
+        ):
+            if found:
+                names = ", ".join(
+                    f"{_cell(i['description'])} (`{_cell(i['resourceName'])}`) {money(i['monthly']['max'])}"
+                    for i in found[:8]
+                )
+                more = f" and {len(found) - 8} more" if len(found) > 8 else ""
+                out += [f"{title}: {names}{more}", ""]
+    out += ["<details><summary>Cost by component and largest items</summary>", ""]
+    out += ["| Component | Monthly (min – max) |", "|---|---:|"]
+    for label, lo, hi in est.by_component():
+        out.append(f"| {_cell(label)} | {money(lo)} – {money(hi)} |")
+    out += ["", "| Resource | Item | Quantity | Unit price | Monthly |", "|---|---|---:|---:|---:|"]
+    for i in est.top_items(MAX_COST_ROWS):
+        amount = (
+            qty(i.quantity_max)
+            if i.quantity_min == i.quantity_max
+            else (f"{qty(i.quantity_min)}–{qty(i.quantity_max)}")
+        )
+        price = f"${i.unit_price:g}" if i.unit_price is not None else "not priced"
+        monthly = (
+            money(i.monthly_max)
+            if i.monthly_min == i.monthly_max
+            else (f"{money(i.monthly_min)}–{money(i.monthly_max)}")
+        )
+        out.append(
+            f"| `{_cell(i.resource.name)}` | {_cell(i.description)} | {amount} {_cell(i.unit)} | "
+            f"{price} | {monthly} |"
+        )
+    out.append("")
+    if est.assumptions:
+        out.append(
+            "Assumptions: "
+            + "; ".join(f"`{a['key'].split(':', 1)[1]}` = {a['value']}" for a in est.assumptions)
+        )
+        out.append("")
+    out.append(
+        f"<sub>{est.table.region} prices dated {est.table.date} "
+        f"(`offline_preview/prices/{est.table.path.name}`), 730 h/month, USD, list prices. "
+        f"Not included: {'; '.join(NOT_INCLUDED)}.</sub>"
+    )
+    out += ["", "</details>", ""]
+    return out

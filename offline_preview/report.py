@@ -165,6 +165,11 @@ class PreviewReport:
     project_dir: Path | None = None
     #: rule name -> ("resource" | "stack", type tokens; () = every type), see `load_rule_scopes`.
     rule_scopes: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    #: The monthly cost estimate (offline_preview/cost.py), or why there is none.
+    cost: Any = None
+    cost_unavailable: str = ""
+    #: The `cost` section of a base report (`--compare-cost`), for the difference.
+    cost_base: dict[str, Any] | None = None
 
     # -- resources ---------------------------------------------------------
 
@@ -247,8 +252,19 @@ class PreviewReport:
         return [v for v in self.analysis.violations if v.enforcement not in (MANDATORY, ADVISORY)]
 
     @property
+    def budget_exceeded(self) -> bool:
+        return bool(self.cost is not None and self.cost.budget_exceeded)
+
+    @property
     def exit_code(self) -> int:
-        return EXIT_MANDATORY if self.mandatory else EXIT_OK
+        return EXIT_MANDATORY if self.mandatory or self.budget_exceeded else EXIT_OK
+
+    def cost_comparison(self) -> dict[str, Any] | None:
+        if self.cost is None or self.cost_base is None:
+            return None
+        from .cost import compare
+
+        return compare(self.cost, self.cost_base)
 
     def enforcement_counts(self) -> dict[str, int]:
         counts = Counter(p.enforcement for p in self.analysis.policies)
@@ -452,7 +468,17 @@ class PreviewReport:
                 ]
                 for fw, clauses in self.coverage().items()
             },
+            "cost": self._cost_dict(),
         }
+
+    def _cost_dict(self) -> dict[str, Any] | None:
+        if self.cost is None:
+            return {"unavailable": self.cost_unavailable} if self.cost_unavailable else None
+        out = self.cost.to_dict()
+        comparison = self.cost_comparison()
+        if comparison is not None:
+            out["comparison"] = comparison
+        return out
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n"
@@ -557,6 +583,8 @@ def render_text(rep: PreviewReport) -> str:
         if rep.mandatory
         else "PASS: no mandatory violation"
     )
+    if rep.budget_exceeded:
+        verdict = (verdict if rep.mandatory else "FAIL") + ": over budget"
     add(f"Offline preview of {rep.project}/{rep.stack} (region {rep.region or '?'}) — {verdict}")
     add(
         f"Policy pack {a.pack_name} {a.pack_version}"
@@ -628,8 +656,77 @@ def render_text(rep: PreviewReport) -> str:
             if res:
                 lines.extend(_wrap(f"resources ({len(cl.resources)}): {res}", "        "))
     add("")
+    lines.extend(_cost_text(rep))
     add(
         f"{len(rep.mandatory)} mandatory, {len(rep.advisory)} advisory finding(s); "
         f"exit status {rep.exit_code}"
     )
     return "\n".join(lines) + "\n"
+
+
+#: Cost items listed in the text report (largest first); the JSON report has all.
+TEXT_COST_ITEMS = 12
+
+
+def _cost_text(rep: PreviewReport) -> list[str]:
+    """The COST ESTIMATE section of the text report."""
+    from .cost import NOT_INCLUDED, money, qty, signed
+
+    est = rep.cost
+    if est is None:
+        return [f"COST ESTIMATE: {rep.cost_unavailable}", ""] if rep.cost_unavailable else []
+    out = [
+        f"COST ESTIMATE ({est.currency}/month; {est.table.region} prices dated {est.table.date}, "
+        f"offline_preview/prices/{est.table.path.name}; 730 h/month)",
+        f"  total: {money(est.total_min)} – {money(est.total_max)}",
+    ]
+    if est.budget_usd is not None:
+        if est.budget_exceeded:
+            out.extend(_wrap(f"BUDGET EXCEEDED: {est.budget_message()}", "  "))
+        else:
+            out.append(
+                f"  budget {est.budget_key} {money(est.budget_usd)}: within "
+                f"(upper end compared; {money(est.budget_usd - est.total_max)} to spare)"
+            )
+    comparison = rep.cost_comparison()
+    if comparison is not None:
+        b = comparison["base"]["range"]
+        out.append(
+            f"  vs base: {money(b['min'])} – {money(b['max'])} -> {signed(comparison['delta']['min'])} / "
+            f"{signed(comparison['delta']['max'])}"
+        )
+    out.append("  by component (min – max):")
+    for label, lo, hi in est.by_component():
+        out.append(f"    {label:<62} {money(lo):>12} – {money(hi):>12}")
+    shown = est.top_items(TEXT_COST_ITEMS)
+    unpriced = [i for i in est.items if i.unit_price is None and i not in shown]
+    out.append(f"  largest items ({len(shown)} of {len(est.items)}; all in FORMAT=json):")
+    for i in shown + unpriced:
+        price = f"{i.unit_price:g}" if i.unit_price is not None else "not priced"
+        amount = (
+            qty(i.quantity_min)
+            if i.quantity_min == i.quantity_max
+            else f"{qty(i.quantity_min)}–{qty(i.quantity_max)}"
+        )
+        cost = (
+            money(i.monthly_max)
+            if i.monthly_min == i.monthly_max
+            else f"{money(i.monthly_min)}–{money(i.monthly_max)}"
+        )
+        line = f"{i.resource.name}: {i.description}: {amount} {i.unit} × {price} = {cost}"
+        if i.note:
+            line += f" ({i.note})"
+        out.extend(_wrap(line, "    "))
+    if est.assumptions:
+        out.append(
+            "  assumptions (set under regulated-inference:cost to change):".replace(
+                "regulated-inference", rep.project
+            )
+        )
+        for a in est.assumptions:
+            out.extend(_wrap(f"{a['key']} = {a['value']}: {a['description']}", "    "))
+    for note in est.notes:
+        out.extend(_wrap(f"note: {note}", "  "))
+    out.extend(_wrap(f"not included: {'; '.join(NOT_INCLUDED)}", "  "))
+    out.append("")
+    return out

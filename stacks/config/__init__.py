@@ -15,6 +15,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from components.lib.tagging import REQUIRED_TAG_KEYS
 from stacks.config.base import ConfigModel
+from stacks.config.cost import BudgetConfig, CostConfig
 from stacks.config.errors import ConfigError, RuleViolation, from_validation_error
 from stacks.config.kubernetes import check_self_hosted
 from stacks.config.models import BedrockConfig, ModelConfig, check_models
@@ -58,6 +59,10 @@ class StackConfig(ConfigModel):
     alerts: AlertsConfig
     models: list[ModelConfig] = []
     bedrock: BedrockConfig | None = None
+    cost: CostConfig = CostConfig()
+    """Usage assumptions of the offline preview's cost estimate (docs/cost.md)."""
+    budget: BudgetConfig | None = None
+    """Monthly budget; the offline preview exits 1 when its estimate exceeds it."""
 
     @field_validator("region")
     @classmethod
