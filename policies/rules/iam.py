@@ -376,8 +376,7 @@ def trust_policy_scoped(r: Res, cfg: dict):
         accounts = [
             a
             for a in st.principal_values("aws")
-            if a not in trusted
-            and f"arn:aws:iam::{account_of_principal(a)}:root" not in trusted
+            if a not in trusted and f"arn:aws:iam::{account_of_principal(a)}:root" not in trusted
         ]
         if accounts:
             yield f"statement {st.sid}: trusts AWS principal(s) {', '.join(map(str, accounts))}"
@@ -422,6 +421,7 @@ def no_kms_decrypt_on_all_keys(r: Res, cfg: dict):
             yield f"{label} statement {st.sid}: grants {', '.join(granted)} on every key"
 
     yield from _per_allow(r, check)
+
 
 WORKLOADS = {
     "aws:sagemaker/model:Model": "executionRoleArn",
@@ -534,7 +534,7 @@ def resource_policy_statements(r: Res) -> Iterator[tuple[str, list[Stmt]] | Find
     controls=("I8", "N10", "N11", "N3"),
     frameworks=(*IAM_FRAMEWORKS, fw.SOC2_BOUNDARY, fw.ISO_ACCESS_RESTRICTION, fw.GDPR_SECURITY),
     types=tuple(RESOURCE_POLICY_PATHS),
-    remediation="Name the exact principals, or pin every statement that names Principal \"*\" with a "
+    remediation='Name the exact principals, or pin every statement that names Principal "*" with a '
     "condition on aws:PrincipalAccount / aws:PrincipalOrgID / aws:SourceAccount (network conditions "
     "such as aws:SourceIp or aws:SourceVpce alone do not make a statement private).",
 )

@@ -390,7 +390,18 @@ def statements(doc: Any) -> list[Stmt] | Any:
         sid = f"#{i}"
         if is_unknown(st):
             out.append(
-                Stmt(sid, "Allow", (UNKNOWN,), False, (UNKNOWN,), False, None, False, (), ["Statement"])
+                Stmt(
+                    sid,
+                    "Allow",
+                    (UNKNOWN,),
+                    False,
+                    (UNKNOWN,),
+                    False,
+                    None,
+                    False,
+                    (),
+                    ["Statement"],
+                )
             )
             continue
         if not isinstance(st, dict):
@@ -414,9 +425,7 @@ def statements(doc: Any) -> list[Stmt] | Any:
             unknown.append("Action")
         if resources is not None and any(is_unknown(r) for r in resources):
             unknown.append("Resource")
-        if principals is not None and any(
-            is_unknown(v) for vs in principals.values() for v in vs
-        ):
+        if principals is not None and any(is_unknown(v) for vs in principals.values() for v in vs):
             unknown.append("Principal")
         if cond_unknown:
             unknown.append("Condition")
@@ -472,7 +481,9 @@ ALWAYS_PRESENT = frozenset(
         "aws:sourceip",
     }
 )
-_POSITIVE = frozenset({"stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike"})
+_POSITIVE = frozenset(
+    {"stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike"}
+)
 _PROBES = {
     "account": "000000000000",
     "arn": f"arn:aws:{_PROBE}:eu-west-2:000000000000:{_PROBE}/{_PROBE}",
