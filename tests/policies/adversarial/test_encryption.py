@@ -16,7 +16,7 @@ from ..conftest import stack_violations, violations
 
 KEY_ARN = "arn:aws:kms:eu-west-2:111122223333:key/abc"
 BP = "aws:s3/bucketPolicy:BucketPolicy"
-B, O = "arn:aws:s3:::b", "arn:aws:s3:::b/*"
+B, OBJ = "arn:aws:s3:::b", "arn:aws:s3:::b/*"
 SETTINGS = settings(derandomize=True, max_examples=30, deadline=None)
 
 
@@ -34,7 +34,7 @@ def tls(*statements):
     )
 
 
-def deny(action="s3:*", resource=(B, O), principal="*", cond=None, **kw):
+def deny(action="s3:*", resource=(B, OBJ), principal="*", cond=None, **kw):
     return {
         "Effect": "Deny",
         "Principal": principal,
@@ -52,7 +52,7 @@ def deny(action="s3:*", resource=(B, O), principal="*", cond=None, **kw):
         [deny(action="*")],
         [deny(principal={"AWS": "*"}, cond={"Bool": {"aws:SecureTransport": False}})],
         [deny(resource=("arn:aws:s3:::b*",))],
-        [deny(action="s3:*", resource=(B,)), deny(action="s3:*", resource=(O,))],
+        [deny(action="s3:*", resource=(B,)), deny(action="s3:*", resource=(OBJ,))],
         [
             deny(
                 cond={
@@ -66,7 +66,7 @@ def deny(action="s3:*", resource=(B, O), principal="*", cond=None, **kw):
                 "Effect": "Deny",
                 "Principal": "*",
                 "NotAction": "iam:*",
-                "Resource": [B, O],
+                "Resource": [B, OBJ],
                 "Condition": {"Bool": {"aws:SecureTransport": "false"}},
             }
         ],
@@ -81,7 +81,7 @@ def test_e4_equivalent_tls_denies_pass(statements):
     [
         ([deny(action="s3:GetObject")], "bucket"),
         ([deny(resource=(B,))], "objects"),
-        ([deny(resource=(O,))], "bucket"),
+        ([deny(resource=(OBJ,))], "bucket"),
         ([deny(principal={"AWS": "arn:aws:iam::111122223333:root"})], "bucket"),
         (
             [
