@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from . import frameworks as fw
 from .base import Finding, Res, cannot_verify, get, has, is_unknown, rule
-from .iam_documents import DocumentError, action_matches, statements
+from .iam import public_findings
+from .iam_documents import action_matches
+from .policy_eval import DocumentError, Stmt, always_true, service_all, statements
 from .stack_index import SSE, SSE_V2, StackIndex
 
 ENC = (fw.HIPAA_ENCRYPTION, fw.GDPR_SECURITY, fw.SOC2_CONFIDENTIALITY, fw.ISO_CRYPTO)
 ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
 KEY = "aws:kms/key:Key"
+#: every KMS key type: all carry `policy` and `deletionWindowInDays` (pulumi_aws kms/key.py,
+#: external_key.py, replica_key.py, replica_external_key.py); only `Key` takes
+#: `enableKeyRotation` (a replica's rotation is the primary's shared property; keys with
+#: imported material have no automatic rotation).
+KEY_TYPES = (
+    KEY,
+    "aws:kms/externalKey:ExternalKey",
+    "aws:kms/replicaKey:ReplicaKey",
+    "aws:kms/replicaExternalKey:ReplicaExternalKey",
+)
 
 
 def _require(r: Res, path: str, what: str):
@@ -123,8 +135,21 @@ def _sse_rule_problems(rules_, label: str):
             yield cannot_verify(f"{label}[{i}].applyServerSideEncryptionByDefault.sseAlgorithm")
         elif algo not in KMS_ALGORITHMS:
             yield f"{label}[{i}] uses {algo or 'no algorithm'}, not SSE-KMS"
-        elif not has(rl, "applyServerSideEncryptionByDefault.kmsMasterKeyId"):
+        elif not has(rl, "applyServerSideEncryptionByDefault.kmsMasterKeyId") or _aws_managed(
+            get(rl, "applyServerSideEncryptionByDefault.kmsMasterKeyId")
+        ):
             yield f"{label}[{i}] uses the AWS-managed aws/s3 key, not a customer-managed key"
+
+
+def _aws_managed(key_ref) -> str:
+    """The AWS-managed alias (`alias/aws/<service>`) a key reference names, or "".
+
+    AWS-managed keys are only addressable by their `alias/aws/...` alias (bare or as an alias ARN).
+    """
+    if not isinstance(key_ref, str):
+        return ""
+    i = key_ref.lower().find("alias/aws/")
+    return key_ref[i:] if i >= 0 else ""
 
 
 @rule(
@@ -155,6 +180,8 @@ def s3_bucket_encryption_configured(stack: StackIndex, cfg: dict):
         if stack.settings(b, "encryption"):
             continue  # judged by s3-encryption-cmk
         inline = get(b.props, "serverSideEncryptionConfiguration.rules")
+        if inline is None:  # the v6 BucketV2 list form
+            inline = get(b.props, "serverSideEncryptionConfigurations.0.rules")
         if is_unknown(inline) or inline:
             for f in _sse_rule_problems(inline, "serverSideEncryptionConfiguration.rules"):
                 yield (
@@ -166,26 +193,49 @@ def s3_bucket_encryption_configured(stack: StackIndex, cfg: dict):
         yield Finding(f"bucket {b.name} has no server-side encryption configuration", b.urn)
 
 
-def _tls_deny(doc) -> bool | None:
-    try:
-        sts = statements(doc)
-    except DocumentError:
-        return False
-    if is_unknown(sts):
-        return None
-    for st in sts:
-        if st.effect != "Deny":
-            continue
-        for op, block in st.conditions.items():
-            if not isinstance(block, dict) or not op.lower().startswith("bool"):
+def _tls_condition(st: Stmt) -> bool:
+    """The Deny's conditions hold for every plain-HTTP request: `aws:SecureTransport` false
+    (Bool, or BoolIfExists — the key is always present), and nothing else that narrows."""
+    tls = False
+    for c in st.conditions:
+        if (
+            c.key == "aws:securetransport"
+            and c.operator == "bool"
+            and not c.qualifier
+            and c.values
+            and all(str(v).lower() == "false" for v in c.values)
+        ):
+            tls = True
+        elif not always_true(c):
+            return False
+    return tls
+
+
+def _tls_gaps(bucket: str, sts: list[Stmt]) -> list[str]:
+    """What the TLS Denies leave uncovered on the bucket and its objects ([] = fully covered).
+
+    A Deny counts if it is for everyone (Principal "*", no NotPrincipal) and its only narrowing
+    condition is aws:SecureTransport=false; together such Denies must cover every S3 action in the
+    catalogue on `arn:aws:s3:::<bucket>` and on its objects.
+    """
+    everything = service_all("s3")
+    gaps = []
+    for what, arn in (
+        ("bucket", f"arn:aws:s3:::{bucket}"),
+        ("objects", f"arn:aws:s3:::{bucket}/zq9probe/key"),
+    ):
+        covered: set[str] = set()
+        for st in sts:
+            if st.allows or st.not_principal or not st.wildcard_principal:
                 continue
-            for k, v in block.items():
-                values = v if isinstance(v, list) else [v]
-                if k.lower() == "aws:securetransport" and any(
-                    str(x).lower() == "false" for x in values
-                ):
-                    return True
-    return False
+            if not _tls_condition(st) or not st.covers_resource(arn):
+                continue
+            covered |= st.action_set()
+        missing = everything - covered
+        if missing:
+            sample = ", ".join(sorted(missing)[:3])
+            gaps.append(f"{what} ({len(missing)} S3 actions not denied, e.g. {sample})")
+    return gaps
 
 
 @rule(
@@ -197,7 +247,7 @@ def _tls_deny(doc) -> bool | None:
     remediation='Attach a bucket policy with a Deny on s3:* for Principal "*" when aws:SecureTransport is false.',
 )
 def s3_bucket_tls_only(stack: StackIndex, cfg: dict):
-    """Every bucket's policy denies requests that do not use TLS."""
+    """Every bucket's policy denies requests that do not use TLS, for every S3 action on the bucket and its objects."""
     for b in stack.buckets:
         docs = [get(p.props, "policy") for p in stack.settings(b, "policy")]
         if has(b.props, "policy"):
@@ -205,14 +255,31 @@ def s3_bucket_tls_only(stack: StackIndex, cfg: dict):
         if not docs:
             yield Finding(f"bucket {b.name} has no bucket policy denying non-TLS requests", b.urn)
             continue
-        results = [_tls_deny(d) for d in docs]
-        if True in results:
-            continue
-        if None in results:
+        name = get(b.props, "bucket")
+        sts: list[Stmt] = []
+        unknown = is_unknown(name) or not isinstance(name, str)
+        for d in docs:
+            try:
+                got = statements(d)
+            except DocumentError:
+                continue
+            if is_unknown(got):
+                unknown = True
+            else:
+                sts.extend(s for s in got if not s.unknown)
+                unknown = unknown or any(s.unknown for s in got)
+        if unknown:
             yield cannot_verify("policy", b.urn, f"bucket {b.name}")
-        else:
+            continue
+        if not any(_tls_condition(s) and not s.allows for s in sts):
             yield Finding(
                 f"bucket {b.name}: no policy statement denies aws:SecureTransport=false", b.urn
+            )
+            continue
+        gaps = _tls_gaps(name, sts)
+        if gaps:
+            yield Finding(
+                f"bucket {b.name}: the TLS-only Deny does not cover {'; '.join(gaps)}", b.urn
             )
 
 
@@ -232,8 +299,8 @@ def _simple_cmk(
         value = get(r.props, path)
         if not has(r.props, path):
             yield f"{path} is not set: {what.lower()} use an AWS-owned key"
-        elif aws_managed and isinstance(value, str) and value.endswith(aws_managed):
-            yield f"{path} is the AWS-managed key {aws_managed}, not a customer-managed key"
+        elif alias := _aws_managed(value):
+            yield f"{path} is the AWS-managed key {alias}, not a customer-managed key"
 
     return check
 
@@ -287,6 +354,11 @@ def kms_key_rotation(r: Res, cfg: dict):
     spec = get(r.props, "customerMasterKeySpec")
     if isinstance(spec, str) and spec != "SYMMETRIC_DEFAULT":
         return  # AWS supports rotation for symmetric keys only
+    usage = get(r.props, "keyUsage")
+    if isinstance(usage, str) and usage != "ENCRYPT_DECRYPT":
+        return  # HMAC / signing keys: no automatic rotation (AWS KMS "Rotate AWS KMS keys")
+    if has(r.props, "customKeyStoreId") or has(r.props, "xksKeyId"):
+        return  # keys in custom key stores cannot rotate automatically (same page)
     flag = get(r.props, "enableKeyRotation")
     if is_unknown(flag):
         yield cannot_verify("enableKeyRotation")
@@ -299,7 +371,7 @@ def kms_key_rotation(r: Res, cfg: dict):
     severity="high",
     controls=("E9",),
     frameworks=ENC,
-    types=(KEY,),
+    types=KEY_TYPES,
     config_schema={
         "minDeletionWindowDays": {
             "type": "integer",
@@ -325,9 +397,10 @@ def kms_key_policy(r: Res, cfg: dict):
         if is_unknown(sts):
             yield cannot_verify("policy")
         else:
-            for st in sts:
-                if st.allows and st.public_principal and not st.has_conditions:
-                    yield f'policy statement {st.sid}: Principal "*" without a condition'
+            for f in public_findings("policy", sts):
+                if isinstance(f, str):
+                    f = f.replace(": allows Principal", ": Principal")
+                yield f
     window = get(r.props, "deletionWindowInDays")
     if is_unknown(window):
         yield cannot_verify("deletionWindowInDays")

@@ -8,18 +8,21 @@ from typing import Any
 
 from . import frameworks as fw
 from .base import Finding, Res, cannot_verify, get, is_unknown, rule
-from .iam_documents import (
-    ESCALATION_ACTIONS,
-    ESCALATION_ON_STAR,
-    KMS_DECRYPT_ACTIONS,
+from .iam_documents import ESCALATION_ACTIONS, ESCALATION_ON_STAR, KMS_DECRYPT_ACTIONS
+from .policy_eval import (
+    ACCOUNT_RE,
     DocumentError,
-    Statement,
-    action_matches,
-    grants_any,
-    on_all_resources,
+    Stmt,
+    account_of_arn,
+    account_of_principal,
+    exposure,
+    glob_match,
+    narrowing,
+    pin_of,
+    restrictable,
     statements,
-    unknown_parts,
 )
+from .stack_index import StackIndex
 
 ROLE = "aws:iam/role:Role"
 IDENTITY_POLICY_TYPES = (
@@ -29,6 +32,7 @@ IDENTITY_POLICY_TYPES = (
     "aws:iam/groupPolicy:GroupPolicy",
     ROLE,
 )
+
 IAM_FRAMEWORKS = (
     fw.HIPAA_ACCESS,
     fw.SOC2_ACCESS,
@@ -42,6 +46,11 @@ RESOURCE_POLICY_PATHS: dict[str, str] = {
     "aws:s3/bucketPolicy:BucketPolicy": "policy",
     "aws:kms/key:Key": "policy",
     "aws:kms/replicaKey:ReplicaKey": "policy",
+    "aws:kms/externalKey:ExternalKey": "policy",
+    "aws:kms/replicaExternalKey:ReplicaExternalKey": "policy",
+    "aws:s3/bucket:Bucket": "policy",
+    "aws:s3/bucketV2:BucketV2": "policy",
+    "aws:ec2/vpcEndpointPolicy:VpcEndpointPolicy": "policy",
     "aws:sns/topic:Topic": "policy",
     "aws:sns/topicPolicy:TopicPolicy": "policy",
     "aws:ec2/vpcEndpoint:VpcEndpoint": "policy",
@@ -69,7 +78,7 @@ def identity_documents(r: Res) -> Iterator[tuple[str, Any]]:
 
 def _statements_of(
     r: Res, documents: Iterator[tuple[str, Any]]
-) -> Iterator[tuple[str, Statement] | Finding]:
+) -> Iterator[tuple[str, Stmt] | Finding]:
     for label, doc in documents:
         if doc is None:
             continue
@@ -85,7 +94,7 @@ def _statements_of(
             yield label, st
 
 
-def _each_allow(r: Res) -> Iterator[tuple[str, Statement] | Finding]:
+def _each_allow(r: Res) -> Iterator[tuple[str, Stmt] | Finding]:
     for item in _statements_of(r, identity_documents(r)):
         if isinstance(item, Finding):
             yield item
@@ -94,7 +103,7 @@ def _each_allow(r: Res) -> Iterator[tuple[str, Statement] | Finding]:
 
 
 def _per_allow(
-    r: Res, check: Callable[[str, Statement], Iterator[str | Finding]]
+    r: Res, check: Callable[[str, Stmt], Iterator[str | Finding]]
 ) -> Iterator[str | Finding]:
     """Run `check` on each Allow statement of the resource's identity policies.
 
@@ -107,9 +116,30 @@ def _per_allow(
             yield from check(*item)
 
 
-def _unknowns(label: str, st: Statement) -> Finding | None:
-    parts = unknown_parts(st)
+def _unknowns(label: str, st: Stmt) -> Finding | None:
+    parts = [p for p in ("Action", "Resource") if p in st.unknown] or (
+        ["Statement"] if "Statement" in st.unknown else []
+    )
     return cannot_verify(f"{label} statement {st.sid} {'/'.join(parts)}") if parts else None
+
+
+def _broad_label(st: Stmt, action: str) -> str:
+    """How a statement's resources reach every resource: `Resource "<pattern>"` or NotResource."""
+    if st.not_resource:
+        return "NotResource"
+    for p in st.resources or ():
+        if isinstance(p, str) and st.unrestricted_resources(action) and _is_broad(st, p, action):
+            return f'Resource "{p}"'
+    return 'Resource "*"'
+
+
+def _is_broad(st: Stmt, pattern: str, action: str) -> bool:
+    one = Stmt(st.sid, st.effect, st.actions, st.not_action, (pattern,), False, None, False)
+    return one.unrestricted_resources(action)
+
+
+#: a service prefix and action name no real pattern names: a pattern matching it matches all
+_ANY_ACTION = "zq9svc:zq9action"
 
 
 @rule(
@@ -122,16 +152,23 @@ def _unknowns(label: str, st: Statement) -> Finding | None:
     "the workload calls, on the exact ARNs it uses.",
 )
 def no_admin_star(r: Res, cfg: dict):
-    """Identity policies never allow every action on every resource (`*:*`)."""
+    """Identity policies never allow every action on every resource (`*:*`).
 
-    def check(label: str, st: Statement) -> Iterator[str | Finding]:
-        if st.not_actions is not None:
+    By effect: any action pattern that matches every service and action (`*`, `*:*`, `*:?*`,
+    `??*:*`…) on resources that match every ARN (`*`, `arn:*`, `arn:aws:*:*:*:*`, NotResource).
+    """
+
+    def check(label: str, st: Stmt) -> Iterator[str | Finding]:
+        if st.not_action:
             yield f"{label} statement {st.sid}: Allow with NotAction grants every other action"
             return
-        if any(a in ("*", "*:*") for a in st.actions or []) and on_all_resources(st):
+        if "Action" in st.unknown or "Resource" in st.unknown:
+            yield _unknowns(label, st)
+            return
+        if any(glob_match(p, _ANY_ACTION) for p in st.action_patterns()) and (
+            st.unrestricted_resources()
+        ):
             yield f'{label} statement {st.sid}: allows Action "*" on Resource "*"'
-        elif (u := _unknowns(label, st)) is not None:
-            yield u
 
     yield from _per_allow(r, check)
 
@@ -146,7 +183,9 @@ def no_admin_star(r: Res, cfg: dict):
         "starResourceActions": {
             "type": "array",
             "items": {"type": "string"},
-            "description": 'Actions AWS only authorises on Resource "*" (no resource-level permissions).',
+            "description": 'Actions accepted on Resource "*" although AWS lets them be scoped. Actions '
+            "AWS cannot scope (no resource types in the Service Authorization Reference) are always "
+            "accepted on `*` (checkov CKV_AWS_355).",
             "default": [
                 "ecr:GetAuthorizationToken",
                 "cloudwatch:PutMetricData",
@@ -167,28 +206,31 @@ def no_admin_star(r: Res, cfg: dict):
         }
     },
     remediation="Name each action explicitly (no `service:*` or `Get*`) and scope Resource to exact ARNs; "
-    'Resource "*" is only accepted for the actions in `starResourceActions`.',
+    'Resource "*" (or any ARN pattern matching every resource, or NotResource) is only accepted for '
+    "actions AWS cannot scope and those in `starResourceActions`.",
 )
 def no_wildcards(r: Res, cfg: dict):
     """Identity policies use no wildcard actions and no `*` resource outside a documented list."""
     star_ok = {a.lower() for a in cfg["starResourceActions"]}
 
-    def check(label: str, st: Statement) -> Iterator[str | Finding]:
-        if st.not_actions is not None:
+    def check(label: str, st: Stmt) -> Iterator[str | Finding]:
+        if st.not_action:
             yield f"{label} statement {st.sid}: NotAction is an implicit wildcard"
-        wild = [a for a in st.actions or [] if isinstance(a, str) and ("*" in a or "?" in a)]
+        wild = st.wildcard_actions()
         if wild:
-            yield f"{label} statement {st.sid}: wildcard action(s) {', '.join(sorted(wild))}"
-        if st.not_resources is not None:
+            yield f"{label} statement {st.sid}: wildcard action(s) {', '.join(wild)}"
+        if st.not_resource:
             yield f"{label} statement {st.sid}: NotResource is an implicit wildcard"
-        elif on_all_resources(st):
-            unlisted = sorted(
-                a
-                for a in st.actions or []
-                if isinstance(a, str) and a.lower() not in star_ok and a not in wild
-            )
-            if unlisted:
-                yield f'{label} statement {st.sid}: Resource "*" for {", ".join(unlisted)}'
+        else:
+            exact = [a for a in st.action_patterns() if a not in wild]
+            broad: dict[str, list[str]] = {}
+            for a in exact:
+                if a.lower() in star_ok or not restrictable(a):
+                    continue
+                if st.unrestricted_resources(a):
+                    broad.setdefault(_broad_label(st, a), []).append(a)
+            for where, acts in broad.items():
+                yield f"{label} statement {st.sid}: {where} for {', '.join(sorted(acts))}"
         if (u := _unknowns(label, st)) is not None:
             yield u
 
@@ -207,14 +249,14 @@ def no_wildcards(r: Res, cfg: dict):
 def no_privilege_escalation(r: Res, cfg: dict):
     """Identity policies grant no privilege-escalation actions (iam:PassRole on `*`, iam:Put*Policy, …)."""
 
-    def check(label: str, st: Statement) -> Iterator[str | Finding]:
-        granted = grants_any(st, ESCALATION_ACTIONS)
+    def check(label: str, st: Stmt) -> Iterator[str | Finding]:
+        granted = st.matched(ESCALATION_ACTIONS)
         if granted:
             yield f"{label} statement {st.sid}: grants {', '.join(granted)}"
-        if on_all_resources(st):
-            on_star = grants_any(st, ESCALATION_ON_STAR)
-            if on_star:
-                yield f'{label} statement {st.sid}: grants {", ".join(on_star)} on Resource "*"'
+        on_star = [a for a in st.matched(ESCALATION_ON_STAR) if st.unrestricted_resources(a)]
+        if on_star:
+            where = _broad_label(st, on_star[0])
+            yield f"{label} statement {st.sid}: grants {', '.join(on_star)} on {where}"
         if (u := _unknowns(label, st)) is not None:
             yield u
 
@@ -232,6 +274,8 @@ def no_privilege_escalation(r: Res, cfg: dict):
         "aws:iam/userPolicyAttachment:UserPolicyAttachment",
         "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
         "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+        "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive",
+        "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive",
         ROLE,
     ),
     config_schema={
@@ -248,7 +292,7 @@ def no_broad_managed_policies(r: Res, cfg: dict):
     """No AdministratorAccess, IAMFullAccess or *FullAccess managed policy is attached."""
     if r.type == ROLE:
         arns, label = get(r.props, "managedPolicyArns"), "managedPolicyArns"
-    elif r.type.endswith("RolePolicyAttachmentsExclusive"):
+    elif r.type.endswith("AttachmentsExclusive"):
         arns, label = get(r.props, "policyArns"), "policyArns"
     else:
         arns, label = [get(r.props, "policyArn")], "policyArn"
@@ -262,9 +306,10 @@ def no_broad_managed_policies(r: Res, cfg: dict):
             yield cannot_verify(label)
             continue
         name = arn.rsplit("/", 1)[-1]
-        if ":iam::aws:policy/" in arn and any(
-            action_matches(p, name) for p in cfg["deniedPolicyNames"]
-        ):
+        # any partition (aws, aws-cn, aws-us-gov), any path (job-function/, service-role/)
+        parts = arn.split(":", 5)
+        aws_managed = len(parts) == 6 and parts[2] == "iam" and parts[4].lower() == "aws"
+        if aws_managed and any(glob_match(p, name) for p in cfg["deniedPolicyNames"]):
             yield f"{label}: attaches AWS-managed {name}"
 
 
@@ -301,11 +346,16 @@ TRUST_CONDITION_KEYS = {
     "(and aws:SourceArn where the service supports it); federated (IRSA) trusts must pin `<issuer>:sub`.",
 )
 def trust_policy_scoped(r: Res, cfg: dict):
-    """Role trust policies name one service and carry aws:SourceAccount/aws:SourceArn (confused deputy)."""
+    """Role trust policies name one service and carry aws:SourceAccount/aws:SourceArn (confused deputy).
+
+    A source condition counts only if it pins an account, organisation or exact ARN
+    (`StringLike aws:SourceAccount "*"` or `ArnLike aws:SourceArn "arn:aws:*"` pin nothing).
+    """
     doc = get(r.props, "assumeRolePolicy")
     if doc is None:
         yield "assumeRolePolicy is missing"
         return
+    trusted = set(cfg["trustedAccountPrincipals"])
     for item in _statements_of(r, iter([("assumeRolePolicy", doc)])):
         if isinstance(item, Finding):
             yield item
@@ -313,26 +363,37 @@ def trust_policy_scoped(r: Res, cfg: dict):
         _, st = item
         if not st.allows:
             continue
-        if is_unknown(st.principal):
+        if "Principal" in st.unknown:
             yield cannot_verify(f"assumeRolePolicy statement {st.sid} Principal")
             continue
-        if st.public_principal:
+        if st.wildcard_principal or any(
+            isinstance(v, str) and "*" in v for v in st.principal_values("service")
+        ):
             yield f'statement {st.sid}: trusts Principal "*"'
             continue
-        services = st.principal_values("Service")
-        federated = st.principal_values("Federated")
+        services = list(st.principal_values("service"))
+        federated = st.principal_values("federated")
         accounts = [
-            a for a in st.principal_values("AWS") if a not in cfg["trustedAccountPrincipals"]
+            a
+            for a in st.principal_values("aws")
+            if a not in trusted and f"arn:aws:iam::{account_of_principal(a)}:root" not in trusted
         ]
-        keys = st.condition_keys()
         if accounts:
             yield f"statement {st.sid}: trusts AWS principal(s) {', '.join(map(str, accounts))}"
-        if len(services) > 1:
+        if len({str(s).lower() for s in services}) > 1:
             yield f"statement {st.sid}: trusts {len(services)} services ({', '.join(map(str, services))}); use one"
+        if "Condition" in st.unknown:
+            yield cannot_verify(f"assumeRolePolicy statement {st.sid} Condition")
+            continue
         exempt = set(cfg["servicesWithoutSourceConditions"])
-        if services and not keys & TRUST_CONDITION_KEYS and not set(services) <= exempt:
+        source_pinned = any(
+            c.key in TRUST_CONDITION_KEYS and pin_of(c) is not None for c in st.conditions
+        )
+        if services and not source_pinned and not set(services) <= exempt:
             yield f"statement {st.sid}: service trust without aws:SourceAccount/aws:SourceArn condition"
-        if federated and not any(k.endswith(":sub") for k in keys):
+        if federated and not any(
+            c.key.endswith(":sub") and not c.negated and c in narrowing(st) for c in st.conditions
+        ):
             yield f"statement {st.sid}: federated trust without a `:sub` condition"
 
 
@@ -345,15 +406,19 @@ def trust_policy_scoped(r: Res, cfg: dict):
     remediation="Grant kms:Decrypt (and kms:GenerateDataKey) on the exact key ARNs the workload uses.",
 )
 def no_kms_decrypt_on_all_keys(r: Res, cfg: dict):
-    """Identity policies grant no kms:Decrypt or kms:* on Resource `*`."""
+    """Identity policies grant no kms:Decrypt or kms:* on Resource `*`.
 
-    def check(label: str, st: Statement) -> Iterator[str | Finding]:
-        if on_all_resources(st):
-            granted = grants_any(st, KMS_DECRYPT_ACTIONS)
-            if granted:
-                yield f"{label} statement {st.sid}: grants {', '.join(granted)} on every key"
-        elif (u := _unknowns(label, st)) is not None:
-            yield u
+    By effect: every pattern that reaches the decrypt actions (`kms:*`, `kms:De*`, `*:Decrypt`,
+    NotAction) on resources that match every key (`*`, `arn:aws:kms:*:*:key/*`, NotResource…).
+    """
+
+    def check(label: str, st: Stmt) -> Iterator[str | Finding]:
+        if "Action" in st.unknown or "Resource" in st.unknown:
+            yield _unknowns(label, st)
+            return
+        granted = [a for a in st.matched(KMS_DECRYPT_ACTIONS) if st.unrestricted_resources(a)]
+        if granted:
+            yield f"{label} statement {st.sid}: grants {', '.join(granted)} on every key"
 
     yield from _per_allow(r, check)
 
@@ -412,29 +477,165 @@ def one_role_per_workload(stack, cfg: dict):
                 )
 
 
+def public_findings(label: str, sts: list[Stmt]) -> Iterator[str | Finding]:
+    """Allow statements of a resource policy that admit anyone (I8, N10, N11, E9, N3).
+
+    A wildcard principal (`*`, `{"AWS": "*"}`, a wildcard inside an AWS principal, or Allow with
+    NotPrincipal) is public unless a condition pins the caller to an account or organisation
+    (`policy_eval.pin_of`), or a Deny for everyone outside an account/organisation covers the
+    statement. Network conditions (source IP, VPC, VPC endpoint) and conditions every request
+    satisfies pin nothing.
+    """
+    for st in sts:
+        if not st.allows:
+            continue
+        if "Principal" in st.unknown or "Statement" in st.unknown:
+            yield cannot_verify(f"{label} statement {st.sid} Principal")
+            continue
+        if not st.wildcard_principal:
+            continue
+        if "Condition" in st.unknown:
+            yield cannot_verify(f"{label} statement {st.sid} Condition")
+            continue
+        if not exposure(st, sts).public:
+            continue
+        who = "NotPrincipal (everyone else)" if st.not_principal else 'Principal "*"'
+        real = narrowing(st)
+        if not real:
+            yield f"{label} statement {st.sid}: allows {who} without a condition"
+        else:
+            keys = ", ".join(sorted({c.key for c in real}))
+            yield (
+                f"{label} statement {st.sid}: allows {who}; its conditions ({keys}) do not pin the "
+                "caller to an account or organisation"
+            )
+
+
+def resource_policy_statements(r: Res) -> Iterator[tuple[str, list[Stmt]] | Finding]:
+    """(label, statements) of a resource's resource policy; findings for unknown/invalid documents."""
+    path = RESOURCE_POLICY_PATHS[r.type]
+    doc = get(r.props, path)
+    if doc is None:
+        return
+    try:
+        sts = statements(doc)
+    except DocumentError as e:
+        yield Finding(f"{path}: {e}")
+        return
+    if is_unknown(sts):
+        yield cannot_verify(path, what="policy document")
+        return
+    yield path, sts
+
+
 @rule(
     name="resource-policy-not-public",
     severity="critical",
-    controls=("I8", "N10"),
+    controls=("I8", "N10", "N11", "N3"),
     frameworks=(*IAM_FRAMEWORKS, fw.SOC2_BOUNDARY, fw.ISO_ACCESS_RESTRICTION, fw.GDPR_SECURITY),
     types=tuple(RESOURCE_POLICY_PATHS),
-    remediation="Add a Condition (aws:PrincipalAccount, aws:SourceVpce, aws:SourceArn, …) to every "
-    'statement that names Principal "*", or name the exact principals.',
+    remediation='Name the exact principals, or pin every statement that names Principal "*" with a '
+    "condition on aws:PrincipalAccount / aws:PrincipalOrgID / aws:SourceAccount (network conditions "
+    "such as aws:SourceIp or aws:SourceVpce alone do not make a statement private).",
 )
 def resource_policy_not_public(r: Res, cfg: dict):
-    """Resource policies (bucket, key, topic, endpoint, registry) never open to `*` without conditions."""
-    path = RESOURCE_POLICY_PATHS[r.type]
-    for item in _statements_of(r, iter([(path, get(r.props, path))])):
+    """Resource policies (bucket, key, topic, endpoint, registry) never admit anyone outside an account or organisation."""
+    for item in resource_policy_statements(r):
         if isinstance(item, Finding):
             yield item
+        else:
+            yield from public_findings(*item)
+
+
+def stack_accounts(stack: StackIndex) -> set[str]:
+    """The accounts this stack deploys into: account ids in its resources' ARNs and owner ids,
+    and the AWS providers' `allowedAccountIds`."""
+    out: set[str] = set()
+    for r in stack.resources:
+        if r.type.startswith("pulumi:providers:aws"):
+            for a in get(r.props, "allowedAccountIds") or []:
+                if isinstance(a, str) and ACCOUNT_RE.match(a):
+                    out.add(a)
             continue
-        label, st = item
-        if not st.allows:
+        if not r.type.startswith("aws:"):
             continue
-        if is_unknown(st.principal):
-            yield cannot_verify(f"{label} statement {st.sid} Principal")
-        elif st.public_principal and not st.has_conditions:
-            yield f'{label} statement {st.sid}: allows Principal "*" without a condition'
+        acct = account_of_arn(get(r.props, "arn"))
+        if acct:
+            out.add(acct)
+        for key in ("ownerId", "accountId"):
+            v = get(r.props, key)
+            if isinstance(v, str) and ACCOUNT_RE.match(v):
+                out.add(v)
+    return out
+
+
+@rule(
+    name="resource-policy-no-cross-account",
+    kind="stack",
+    severity="critical",
+    controls=("I8", "N10", "N11", "N3", "E9"),
+    frameworks=(*IAM_FRAMEWORKS, fw.SOC2_BOUNDARY, fw.ISO_ACCESS_RESTRICTION, fw.GDPR_SECURITY),
+    config_schema={
+        "accountIds": {
+            "type": "array",
+            "items": {"type": "string", "pattern": "^[0-9]{12}$"},
+            "description": "Accounts resource policies may admit, besides the accounts the stack's "
+            "own resources live in (inferred from their ARNs and the providers' allowedAccountIds).",
+            "default": [],
+        },
+        "organizationIds": {
+            "type": "array",
+            "items": {"type": "string", "pattern": "^o-[a-z0-9]{10,32}$"},
+            "description": "AWS Organizations whose accounts resource policies may admit "
+            "(aws:PrincipalOrgID). Default none: admitting an organisation is cross-account.",
+            "default": [],
+        },
+    },
+    remediation="Admit only this account's principals (its root, roles, or aws:PrincipalAccount / "
+    "aws:SourceAccount = this account); list any other trusted account in `accountIds`.",
+)
+def resource_policy_no_cross_account(stack: StackIndex, cfg: dict):
+    """Resource policies admit no other account (by principal, or by pinning condition)."""
+    ours = stack_accounts(stack) | set(cfg["accountIds"])
+    orgs = set(cfg["organizationIds"])
+    for r in stack.resources:
+        if r.type not in RESOURCE_POLICY_PATHS:
+            continue
+        for item in resource_policy_statements(r):
+            if isinstance(item, Finding):
+                continue  # reported by resource-policy-not-public
+            label, sts = item
+            for st in sts:
+                if not st.allows or st.unknown:
+                    continue
+                ex = exposure(st, sts)
+                if ex.public:
+                    continue  # reported by resource-policy-not-public
+                foreign = sorted(ex.accounts - ours)
+                if not ours and ex.accounts:
+                    yield cannot_verify(
+                        f"{label} statement {st.sid}", r.urn, "this stack's account is not known"
+                    )
+                    continue
+                if foreign:
+                    yield Finding(
+                        f"{r.name}: {label} statement {st.sid} admits other account(s) "
+                        f"{', '.join(foreign)}",
+                        r.urn,
+                    )
+                other_orgs = sorted(ex.orgs - orgs)
+                if other_orgs:
+                    yield Finding(
+                        f"{r.name}: {label} statement {st.sid} admits organisation(s) "
+                        f"{', '.join(other_orgs)} not in organizationIds",
+                        r.urn,
+                    )
+                if ex.opaque:
+                    yield Finding(
+                        f"{r.name}: {label} statement {st.sid} admits canonical user(s) "
+                        f"{', '.join(ex.opaque)} (an account the pack cannot verify)",
+                        r.urn,
+                    )
 
 
 RULES = [
@@ -446,4 +647,5 @@ RULES = [
     no_kms_decrypt_on_all_keys,
     one_role_per_workload,
     resource_policy_not_public,
+    resource_policy_no_cross_account,
 ]

@@ -388,7 +388,7 @@ def acls_disabled(stack: StackIndex, cfg: dict):
         yield Finding("bucket ACL resource: ACLs must stay disabled", acl.urn)
     for b in stack.buckets:
         acl = get(b.props, "acl")
-        if isinstance(acl, str) and acl != "private":
+        if isinstance(acl, str) and acl.strip().lower() != "private":
             yield Finding(f"bucket {b.name} sets canned ACL {acl}", b.urn)
         if has(b.props, "grants"):
             yield Finding(f"bucket {b.name} grants ACL permissions", b.urn)
@@ -416,10 +416,13 @@ def sns_subscription_https(r: Res, cfg: dict):
     proto = get(r.props, "protocol")
     if is_unknown(proto):
         yield cannot_verify("protocol")
-    elif proto == "http":
+    elif isinstance(proto, str) and proto.strip().lower() == "http":
         yield "protocol is http: alerts travel unencrypted"
     endpoint = get(r.props, "endpoint")
-    if isinstance(endpoint, str) and endpoint.startswith("http://"):
+    if is_unknown(endpoint):
+        if isinstance(proto, str) and proto.strip().lower() in ("http", "https"):
+            yield cannot_verify("endpoint")
+    elif isinstance(endpoint, str) and endpoint.strip().lower().startswith("http://"):
         yield f"endpoint {endpoint} is plain http"
 
 
