@@ -177,11 +177,13 @@ def run_preview(
     config: dict[str, str] | None = None,
     analyze: Analyze | None = None,
     progress: Progress | None = None,
+    account: str = "",
 ) -> PreviewReport:
     """Run the stack program and the pack; everything the reports need.
 
     `config` replaces the stack file's config (CLI-shaped: namespaced keys,
-    string values), e.g. for generated stacks in the benchmark. Raises the
+    string values), e.g. for generated stacks in the benchmark. `account` is the
+    simulated caller's account (default: the first of `aws:allowedAccountIds`). Raises the
     config layer's own exception for an invalid config.
     """
     progress = progress or Progress(quiet=True)
@@ -194,14 +196,16 @@ def run_preview(
             )
     if analyze is not None:
         with progress.phase("program", f"running the {stack} stack program under simulated AWS"):
-            recording = run_stack_program(stack, config=cfg, project_dir=project)
+            recording = run_stack_program(stack, config=cfg, project_dir=project, account=account)
         with progress.phase(
             "analysis",
             f"analyzing {len(recording.resources)} resources with the policy pack ({pack.name})",
         ):
             analysis = _guarded(pack, lambda: _call_analyze(analyze, recording, config_path, pack))
     else:
-        recording, analysis = _run_with_pack(stack, cfg, project, pack, config_path, progress)
+        recording, analysis = _run_with_pack(
+            stack, cfg, project, pack, config_path, progress, account
+        )
     return PreviewReport(
         recording=recording,
         analysis=analysis,
@@ -230,6 +234,7 @@ def _run_with_pack(
     pack: Path,
     config_path: Path,
     progress: Progress,
+    account: str = "",
 ) -> tuple[Recording, AnalysisResult]:
     """Program and pack in parallel: the pack's process starts while the program runs.
 
@@ -267,7 +272,7 @@ def _run_with_pack(
         with progress.phase("program", f"running the {stack} stack program under simulated AWS"):
             try:
                 recording = run_stack_program(
-                    stack, config=cfg, project_dir=project, on_resource=pending.put
+                    stack, config=cfg, project_dir=project, on_resource=pending.put, account=account
                 )
             finally:
                 pending.put(None)
@@ -344,6 +349,13 @@ def build_parser() -> argparse.ArgumentParser:
         "for `pulumi stack import` + `pulumi policy analyze`",
     )
     parser.add_argument(
+        "--account",
+        type=_account_id,
+        metavar="ID",
+        help="the 12-digit AWS account the simulated caller is in (default: the first of the "
+        "stack's aws:allowedAccountIds, else a stable made-up account)",
+    )
+    parser.add_argument(
         "--project-dir",
         type=Path,
         help="directory holding Pulumi.yaml and Pulumi.<stack>.yaml (default: the current directory "
@@ -361,6 +373,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: <policy-pack>/config/<stack>.json)",
     )
     return parser
+
+
+def _account_id(value: str) -> str:
+    if not (len(value) == 12 and value.isdigit()):
+        raise argparse.ArgumentTypeError(f"{value!r} is not an AWS account id (12 digits)")
+    return value
 
 
 def _write(path: Path, text: str) -> None:
@@ -395,6 +413,7 @@ def main(argv: list[str] | None = None, *, analyze: Analyze | None = None) -> in
             policy_config=args.policy_pack_config,
             analyze=analyze,
             progress=progress,
+            account=args.account or "",
         )
     except bad_input as exc:
         print(f"error: {exc}", file=err)

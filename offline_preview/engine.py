@@ -33,7 +33,7 @@ from pulumi.runtime.settings import configure
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
-from .simulated_aws import SimulatedAws
+from .simulated_aws import SimulatedAws, simulated_account
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -300,16 +300,24 @@ def run_program(
     config: dict[str, str],
     preview: bool = True,
     on_resource: Callable[[RecordedResource], None] | None = None,
+    account: str = "",
 ) -> Recording:
     """Run `program` under the simulated AWS and return what it registered.
 
     `on_resource` is called with each custom resource as it is registered
     (inputs and outputs known), so a caller can analyse while the program runs.
+    `account` is the caller's account (default: the first of `aws:allowedAccountIds`, else a
+    stable hash of project and stack; see `simulated_account`).
     Exceptions from the program (for instance an invalid stack config) are
     re-raised after the runtime has shut down.
     """
     region = config.get("aws:region", "us-east-1")
-    sim = SimulatedAws(project=project, stack=stack, region=region)
+    sim = SimulatedAws(
+        project=project,
+        stack=stack,
+        region=region,
+        account=simulated_account(project, stack, config, account),
+    )
     monitor = RecordingMonitor(sim, config, on_resource)
     pulumi.runtime.set_all_config(dict(config), [])
     settings = _mocks.MockSettings(
@@ -349,6 +357,7 @@ def run_stack_program(
     config: dict[str, str] | None = None,
     project_dir: Path = REPO_ROOT,
     on_resource: Callable[[RecordedResource], None] | None = None,
+    account: str = "",
 ) -> Recording:
     """Run the project's program (`main:` in Pulumi.yaml) for a stack, as `pulumi preview` would."""
     project = load_project(project_dir)
@@ -361,5 +370,10 @@ def run_stack_program(
         runpy.run_path(str(main_file), run_name="__pulumi_main__")
 
     return run_program(
-        program, project=project["name"], stack=stack, config=cfg, on_resource=on_resource
+        program,
+        project=project["name"],
+        stack=stack,
+        config=cfg,
+        on_resource=on_resource,
+        account=account,
     )
