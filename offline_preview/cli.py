@@ -130,8 +130,36 @@ def default_analyzer() -> Analyze:
     return analyzer.analyze
 
 
+def _pack_config(
+    stack: str,
+    cfg: dict[str, str],
+    project: Path,
+    config_path: Path,
+    explicit: Path | None,
+) -> tuple[str | dict, str]:
+    """The pack config to use and how the report names it.
+
+    `policies/config/<stack>.json` when it exists (what `--policy-pack-config` gives the CLI);
+    for a stack without one, the config generated from the stack's own config
+    (`offline_preview.policy_config`), so a new stack previews without a hand-written file.
+    """
+    if config_path.is_file():
+        return str(config_path), _display_path(config_path)
+    if explicit is not None:
+        raise PreviewInputError(
+            f"no policy config for stack '{stack}': {config_path} does not exist"
+        )
+    from .policy_config import generate
+
+    try:
+        generated = generate(cfg, load_project(project)["name"])
+    except ValueError as exc:
+        raise PreviewInputError(f"cannot generate the policy config for '{stack}': {exc}") from None
+    return generated, f"generated from Pulumi.{stack}.yaml"
+
+
 def _call_analyze(
-    analyze: Analyze, recording: Recording, config_path: Path, pack_dir: Path
+    analyze: Analyze, recording: Recording, config_path: str | dict, pack_dir: Path
 ) -> AnalysisResult:
     """Pass the pack directory when the driver takes one (by whatever name it uses)."""
     try:
@@ -140,8 +168,8 @@ def _call_analyze(
         params = {}
     for name in ("pack_dir", "policy_pack", "pack_path", "pack"):
         if name in params:
-            return analyze(recording, str(config_path), **{name: pack_dir})
-    return analyze(recording, str(config_path))
+            return analyze(recording, config_path, **{name: pack_dir})
+    return analyze(recording, config_path)
 
 
 def resolve_paths(
@@ -190,10 +218,7 @@ def run_preview(
     project, pack, config_path = resolve_paths(stack, project_dir, policy_pack, policy_config)
     with progress.phase("config", f"loading Pulumi.yaml and Pulumi.{stack}.yaml"):
         cfg = config if config is not None else load_stack_config(stack, project)
-        if not config_path.is_file():
-            raise PreviewInputError(
-                f"no policy config for stack '{stack}': {config_path} does not exist"
-            )
+        pack_config, shown = _pack_config(stack, cfg, project, config_path, policy_config)
     if analyze is not None:
         with progress.phase("program", f"running the {stack} stack program under simulated AWS"):
             recording = run_stack_program(stack, config=cfg, project_dir=project, account=account)
@@ -201,15 +226,15 @@ def run_preview(
             "analysis",
             f"analyzing {len(recording.resources)} resources with the policy pack ({pack.name})",
         ):
-            analysis = _guarded(pack, lambda: _call_analyze(analyze, recording, config_path, pack))
+            analysis = _guarded(pack, lambda: _call_analyze(analyze, recording, pack_config, pack))
     else:
         recording, analysis = _run_with_pack(
-            stack, cfg, project, pack, config_path, progress, account
+            stack, cfg, project, pack, pack_config, progress, account
         )
     return PreviewReport(
         recording=recording,
         analysis=analysis,
-        policy_config=_display_path(config_path),
+        policy_config=shown,
         timings=dict(progress.timings),
         project_dir=project,
         rule_scopes=load_rule_scopes(pack),
@@ -232,7 +257,7 @@ def _run_with_pack(
     cfg: dict[str, str],
     project: Path,
     pack: Path,
-    config_path: Path,
+    config_path: str | dict,
     progress: Progress,
     account: str = "",
 ) -> tuple[Recording, AnalysisResult]:
@@ -257,7 +282,7 @@ def _run_with_pack(
     def stream() -> None:
         try:
             server.start()
-            session = server.session(str(config_path), project=server.project, stack=stack)
+            session = server.session(config_path, project=server.project, stack=stack)
             sessions.append(session)
             while (r := pending.get()) is not None:
                 session.add(r)
