@@ -377,3 +377,38 @@ def run_stack_program(
         on_resource=on_resource,
         account=account,
     )
+
+
+def bedrock_logging_conflicts(project_dir: Path = REPO_ROOT) -> list[str]:
+    """Stacks of this project that share an account (`aws:allowedAccountIds`) but do not agree on
+    which ONE of them owns the account's Bedrock model-invocation logging
+    (`regulated-inference:account.bedrockLoggingOwner`, unset = the stack itself).
+
+    Bedrock keeps one logging configuration per account and region: two owners overwrite each
+    other, and destroying either deletes it for both (DeleteModelInvocationLoggingConfiguration).
+    A config-level check: it sees the stack files of this project only."""
+    project = load_project(project_dir)["name"]
+    claims: dict[tuple[str, str], dict[str, str]] = {}
+    for path in sorted(project_dir.glob("Pulumi.*.yaml")):
+        stack = path.name[len("Pulumi.") : -len(".yaml")]
+        cfg = config_to_cli(project, (yaml.safe_load(path.read_text()) or {}).get("config") or {})
+        if f"{project}:bedrock" not in cfg:
+            continue
+        try:
+            accounts = json.loads(cfg.get("aws:allowedAccountIds", "[]"))
+            owner = json.loads(cfg.get(f"{project}:account", "{}")).get("bedrockLoggingOwner")
+        except (TypeError, ValueError, AttributeError):
+            continue
+        region = cfg.get("aws:region", "")
+        for account in accounts if isinstance(accounts, list) else [accounts]:
+            claims.setdefault((str(account), region), {})[stack] = owner or stack
+    problems = []
+    for (account, region), owners in sorted(claims.items()):
+        named = sorted(set(owners.values()))
+        if len(named) > 1:
+            problems.append(
+                f"account {account} in {region}: stacks {sorted(owners)} name different Bedrock "
+                f"logging owners {named}; set {project}:account.bedrockLoggingOwner to ONE of them "
+                "in every stack of the account"
+            )
+    return problems

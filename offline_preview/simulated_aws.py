@@ -385,6 +385,12 @@ def _eks_cluster(c: _Ctx) -> tuple[str, dict]:
     }
 
 
+def _invocation_logging(c: _Ctx) -> tuple[str, dict]:
+    # One setting per account and region: the Terraform resource's id is the region
+    # (terraform-provider-aws internal/service/bedrock/model_invocation_logging_configuration.go).
+    return c.region, {}
+
+
 def _generic(c: _Ctx) -> tuple[str, dict]:
     return f"{c.name}-{c.hex(7, 'id')}", {}
 
@@ -440,6 +446,9 @@ _AWS: dict[str, Any] = {
     "aws:appautoscaling/target:Target": _autoscaling_target,
     "aws:appautoscaling/policy:Policy": _autoscaling_policy,
     "aws:eks/cluster:Cluster": _eks_cluster,
+    "aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration": (
+        _invocation_logging
+    ),
 }
 
 

@@ -166,7 +166,7 @@ def test_exports_record_versions_and_split(rec):
 
 def test_oidc_provider_of_another_account_is_refused_before_any_resource():
     """Through the real program (stacks/__main__.py): refused before the platform is declared."""
-    from tests.conftest import run_stack_with, stack_config
+    from tests.conftest import run_stack_with
 
     def mutate(cfg: dict) -> None:
         for model in cfg[f"{NS}:models"]:
