@@ -105,7 +105,9 @@ def test_an_unknown_environment_is_refused():
 
 def test_a_new_stack_previews_without_a_hand_written_pack_config(tmp_path: Path):
     raw = yaml.safe_load((REPO_ROOT / "Pulumi.dev.yaml").read_text())
-    raw["config"]["regulated-inference:tags"]["environment"] = "dev"
+    # its own account, owning that account's Bedrock logging (a copy of dev would name dev)
+    raw["config"]["aws:allowedAccountIds"] = ["210987654321"]
+    raw["config"].pop("regulated-inference:account")
     (tmp_path / "Pulumi.yaml").write_text((REPO_ROOT / "Pulumi.yaml").read_text())
     (tmp_path / "Pulumi.staging.yaml").write_text(yaml.safe_dump(raw))
     (tmp_path / "stacks").symlink_to(REPO_ROOT / "stacks")
