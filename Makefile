@@ -54,6 +54,7 @@ bench: setup
 
 ## Regenerates the reference docs (checked by tests for staleness).
 docs: setup
+	$(PY) -m offline_preview.policy_config
 	$(PY) -m offline_preview.docs
 
 clean:

@@ -151,6 +151,10 @@ class BedrockAccessArgs(TypedDict):
     """Service principal that assumes the invoke role, e.g. lambda.amazonaws.com."""
     guardrail: NotRequired[GuardrailSettings]
     logging: NotRequired[LoggingSettings]
+    invocation_logging: NotRequired[bool]
+    """Configure the account's model-invocation logging (default True). It is ONE setting per
+    account and region (`PutModelInvocationLoggingConfiguration`; Terraform's resource id is the
+    region): exactly one stack of an account may own it, the others pass False and rely on it."""
     profile_arns: NotRequired[list[pulumi.Input[str]]]
     """Inference profile ARNs (resolved with the account id); validated like model ARNs when plain."""
 
@@ -208,65 +212,13 @@ class BedrockAccess(pulumi.ComponentResource):
         settings = args.get("guardrail", GuardrailSettings())
         logging_settings = args.get("logging", LoggingSettings())
 
-        # -- invocation logging -------------------------------------------------------
-        log_group = aws.cloudwatch.LogGroup(
-            f"{name}-invocation-logs",
-            name=args["log_group_name"],
-            kms_key_id=args["logs_key_arn"],
-            retention_in_days=args["log_retention_days"],
-            opts=child,
-        )
-        bucket = SecureBucket(
-            f"{name}-log-bucket",
-            {
-                "kms_key_arn": args["data_key_arn"],
-                "access_log_bucket": args["access_log_bucket"],
-                "access_log_prefix": "bedrock-logs/",
-                "service_writers": [
-                    ServiceWriter(
-                        service="bedrock.amazonaws.com",
-                        prefix="invocations/",
-                        source_account=account,
-                        source_arn=bedrock_source,
-                    )
-                ],
-                "noncurrent_version_expiration_days": 90,
-            },
-            opts=child,
-        )
-        logging_role = LeastPrivilegeRole(
-            f"{name}-logging-role",
-            {
-                "trust": ServiceTrust("bedrock.amazonaws.com", account, bedrock_source),
-                "description": "Bedrock model invocation logging into the encrypted log group",
-                "grants": [
-                    iam.WriteLogs(log_group.arn),
-                    iam.WriteObjects(bucket.arn, "invocations/large-data/"),
-                    iam.UseKey(args["data_key_arn"], decrypt=False, encrypt=True),
-                ],
-            },
-            opts=child,
-        )
-        aws.bedrockmodel.InvocationLoggingConfiguration(
-            f"{name}-invocation-logging",
-            logging_config=aws.bedrockmodel.InvocationLoggingConfigurationLoggingConfigArgs(
-                text_data_delivery_enabled=logging_settings.text,
-                image_data_delivery_enabled=logging_settings.image,
-                embedding_data_delivery_enabled=logging_settings.embedding,
-                video_data_delivery_enabled=logging_settings.video,
-                cloudwatch_config=aws.bedrockmodel.InvocationLoggingConfigurationLoggingConfigCloudwatchConfigArgs(
-                    log_group_name=log_group.name,
-                    role_arn=logging_role.arn,
-                    large_data_delivery_s3_config=aws.bedrockmodel.InvocationLoggingConfigurationLoggingConfigCloudwatchConfigLargeDataDeliveryS3ConfigArgs(
-                        bucket_name=bucket.bucket_name, key_prefix="invocations/large-data"
-                    ),
-                ),
-                s3_config=aws.bedrockmodel.InvocationLoggingConfigurationLoggingConfigS3ConfigArgs(
-                    bucket_name=bucket.bucket_name, key_prefix="invocations"
-                ),
-            ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[bucket.policy, logging_role]),
-        )
+        # -- invocation logging (the account's owner stack only) ---------------------------
+        log_group_name: pulumi.Input[str | None] = None
+        log_bucket_name: pulumi.Input[str | None] = None
+        if args.get("invocation_logging", True):
+            log_group_name, log_bucket_name = self._invocation_logging(
+                name, args, bedrock_source, logging_settings
+            )
 
         # -- guardrail ------------------------------------------------------------------
         filters = [
@@ -338,8 +290,8 @@ class BedrockAccess(pulumi.ComponentResource):
         self.guardrail_id = guardrail.guardrail_id
         self.guardrail_arn = guardrail.guardrail_arn
         self.guardrail_version = version.version
-        self.log_group_name = log_group.name
-        self.log_bucket_name = bucket.bucket_name
+        self.log_group_name = pulumi.Output.from_input(log_group_name)
+        self.log_bucket_name = pulumi.Output.from_input(log_bucket_name)
         self.register_outputs(
             {
                 "invokeRoleArn": self.invoke_role_arn,
@@ -350,6 +302,77 @@ class BedrockAccess(pulumi.ComponentResource):
                 "logBucketName": self.log_bucket_name,
             }
         )
+
+    def _invocation_logging(
+        self,
+        name: str,
+        args: BedrockAccessArgs,
+        bedrock_source: str,
+        logging_settings: LoggingSettings,
+    ) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+        """Log group, log bucket, delivery role and the account's logging configuration."""
+        child = pulumi.ResourceOptions(parent=self)
+        account = args["account_id"]
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-invocation-logs",
+            name=args["log_group_name"],
+            kms_key_id=args["logs_key_arn"],
+            retention_in_days=args["log_retention_days"],
+            opts=child,
+        )
+        bucket = SecureBucket(
+            f"{name}-log-bucket",
+            {
+                "kms_key_arn": args["data_key_arn"],
+                "access_log_bucket": args["access_log_bucket"],
+                "access_log_prefix": "bedrock-logs/",
+                "service_writers": [
+                    ServiceWriter(
+                        service="bedrock.amazonaws.com",
+                        prefix="invocations/",
+                        source_account=account,
+                        source_arn=bedrock_source,
+                    )
+                ],
+                "noncurrent_version_expiration_days": 90,
+            },
+            opts=child,
+        )
+        logging_role = LeastPrivilegeRole(
+            f"{name}-logging-role",
+            {
+                "trust": ServiceTrust("bedrock.amazonaws.com", account, bedrock_source),
+                "description": "Bedrock model invocation logging into the encrypted log group",
+                "grants": [
+                    iam.WriteLogs(log_group.arn),
+                    iam.WriteObjects(bucket.arn, "invocations/large-data/"),
+                    iam.UseKey(args["data_key_arn"], decrypt=False, encrypt=True),
+                ],
+            },
+            opts=child,
+        )
+        aws.bedrockmodel.InvocationLoggingConfiguration(
+            f"{name}-invocation-logging",
+            logging_config=aws.bedrockmodel.InvocationLoggingConfigurationLoggingConfigArgs(
+                text_data_delivery_enabled=logging_settings.text,
+                image_data_delivery_enabled=logging_settings.image,
+                embedding_data_delivery_enabled=logging_settings.embedding,
+                video_data_delivery_enabled=logging_settings.video,
+                cloudwatch_config=aws.bedrockmodel.InvocationLoggingConfigurationLoggingConfigCloudwatchConfigArgs(
+                    log_group_name=log_group.name,
+                    role_arn=logging_role.arn,
+                    large_data_delivery_s3_config=aws.bedrockmodel.InvocationLoggingConfigurationLoggingConfigCloudwatchConfigLargeDataDeliveryS3ConfigArgs(
+                        bucket_name=bucket.bucket_name, key_prefix="invocations/large-data"
+                    ),
+                ),
+                s3_config=aws.bedrockmodel.InvocationLoggingConfigurationLoggingConfigS3ConfigArgs(
+                    bucket_name=bucket.bucket_name, key_prefix="invocations"
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[bucket.policy, logging_role]),
+        )
+
+        return log_group.name, bucket.bucket_name
 
 
 def _fingerprint(settings: GuardrailSettings) -> str:

@@ -75,6 +75,11 @@ class EncryptionKeysArgs(TypedDict):
     extra_log_group_patterns: NotRequired[list[str]]
     """More log-group name patterns the logs key serves, for AWS-named groups the stack pre-creates
     encrypted (e.g. `/aws/sagemaker/Endpoints/*-prod`). Default none."""
+    access_log_source_arns: NotRequired[list[str]]
+    """S3 server access logs: the source buckets (ARNs, or ArnLike patterns such as
+    `arn:aws:s3:::regulated-inference-prod-*`) whose access logs S3 writes into a bucket encrypted
+    with the logs key. Their log delivery (`logging.s3.amazonaws.com`) may generate data keys
+    for this account and these sources only. Default none: no log delivery grant."""
     deletion_window_days: NotRequired[int]
     """Days before a scheduled deletion takes effect, 7–30; default 30."""
     partition: NotRequired[str]
@@ -86,6 +91,34 @@ def _log_group_arns(args: EncryptionKeysArgs) -> str | list[str]:
     patterns = [f"{args['log_group_prefix']}*", *args.get("extra_log_group_patterns", [])]
     arns = [f"arn:{part}:logs:{region}:{acct}:log-group:{p}" for p in patterns]
     return arns[0] if len(arns) == 1 else arns
+
+
+def _access_log_delivery(args: EncryptionKeysArgs) -> list[dict]:
+    """S3 server access log delivery into an SSE-KMS target bucket.
+
+    S3 writes access logs as the `logging.s3.amazonaws.com` service principal; to a bucket whose
+    default encryption is SSE-KMS with a customer-managed key it delivers only if that key's
+    policy lets the principal call `kms:GenerateDataKey` (AWS S3 User Guide, "Enabling Amazon S3
+    server access logging" → permissions for log delivery, SSE-KMS destination buckets). Scoped to
+    this account (aws:SourceAccount) and the source buckets (aws:SourceArn), as the guide advises
+    for every service principal (confused-deputy prevention).
+    """
+    sources = list(args.get("access_log_source_arns") or [])
+    if not sources:
+        return []
+    return [
+        {
+            "Sid": "S3ServerAccessLogDelivery",
+            "Effect": "Allow",
+            "Principal": {"Service": "logging.s3.amazonaws.com"},
+            "Action": "kms:GenerateDataKey",
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": args["account_id"]},
+                "ArnLike": {"aws:SourceArn": sources[0] if len(sources) == 1 else sources},
+            },
+        }
+    ]
 
 
 def key_policy(purpose: str, args: EncryptionKeysArgs) -> str:
@@ -136,6 +169,7 @@ def key_policy(purpose: str, args: EncryptionKeysArgs) -> str:
                     "ArnLike": {"kms:EncryptionContext:aws:logs:arn": _log_group_arns(args)}
                 },
             },
+            *_access_log_delivery(args),
             {
                 "Sid": "CloudWatchAlarmsPublishToEncryptedTopics",
                 "Effect": "Allow",
@@ -229,6 +263,18 @@ class EncryptionKeys(pulumi.ComponentResource):
         for field in ("account_id", "region", "log_group_prefix", "trail_name"):
             if not args.get(field):
                 raise ComponentArgsError(_COMPONENT, field, args.get(field), "required")
+        for arn in args.get("access_log_source_arns") or []:
+            if (
+                not str(arn).startswith("arn:")
+                or ":s3:::" not in str(arn)
+                or str(arn).endswith(":::*")
+            ):
+                raise ComponentArgsError(
+                    _COMPONENT,
+                    "access_log_source_arns",
+                    arn,
+                    "S3 bucket ARNs or name patterns (arn:aws:s3:::<prefix>-*), never every bucket",
+                )
         if not args["log_group_prefix"].startswith("/") or not args["log_group_prefix"].endswith(
             "/"
         ):

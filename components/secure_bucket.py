@@ -66,6 +66,9 @@ class SecureBucketArgs(TypedDict):
     """Let `pulumi destroy` delete a non-empty bucket. Default False; refused with Object Lock."""
     account_id: NotRequired[str]
     """This account; required for the log bucket (S3 log delivery is allowed for this account only)."""
+    log_source_arns: NotRequired[list[str]]
+    """Log bucket only: the source buckets (ARNs or ArnLike patterns) whose access logs S3 may
+    deliver here (aws:SourceArn). Default: any bucket of `account_id`."""
 
 
 def bucket_policy(
@@ -75,6 +78,7 @@ def bucket_policy(
     log_bucket: bool,
     account_id: str | None,
     resolved_writer_arns: list[str | None],
+    log_source_arns: list[str] | None = None,
 ) -> str:
     """TLS-only (1.2+), right-key-only uploads, plus one Allow per service writer."""
     objects = f"{bucket_arn}/*"
@@ -136,6 +140,10 @@ def bucket_policy(
             }
         )
     if log_bucket and account_id:
+        condition: dict = {"StringEquals": {"aws:SourceAccount": account_id}}
+        if log_source_arns:
+            sources = list(log_source_arns)
+            condition["ArnLike"] = {"aws:SourceArn": sources[0] if len(sources) == 1 else sources}
         statements.append(
             {
                 "Sid": "S3ServerAccessLogs",
@@ -143,7 +151,7 @@ def bucket_policy(
                 "Principal": {"Service": "logging.s3.amazonaws.com"},
                 "Action": "s3:PutObject",
                 "Resource": objects,
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                "Condition": condition,
             }
         )
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
@@ -292,7 +300,15 @@ class SecureBucket(pulumi.ComponentResource):
         policy_json = pulumi.Output.all(
             bucket.arn, args["kms_key_arn"], *[w.source_arn for w in writers]
         ).apply(
-            lambda a: bucket_policy(a[0], a[1], writers, is_log_bucket, account_id, list(a[2:]))
+            lambda a: bucket_policy(
+                a[0],
+                a[1],
+                writers,
+                is_log_bucket,
+                account_id,
+                list(a[2:]),
+                args.get("log_source_arns"),
+            )
         )
         # The policy is applied after the public access block so it is never briefly judged "public".
         self.policy = aws.s3.BucketPolicy(

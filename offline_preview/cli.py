@@ -136,8 +136,36 @@ def default_analyzer() -> Analyze:
     return analyzer.analyze
 
 
+def _pack_config(
+    stack: str,
+    cfg: dict[str, str],
+    project: Path,
+    config_path: Path,
+    explicit: Path | None,
+) -> tuple[str | dict, str]:
+    """The pack config to use and how the report names it.
+
+    `policies/config/<stack>.json` when it exists (what `--policy-pack-config` gives the CLI);
+    for a stack without one, the config generated from the stack's own config
+    (`offline_preview.policy_config`), so a new stack previews without a hand-written file.
+    """
+    if config_path.is_file():
+        return str(config_path), _display_path(config_path)
+    if explicit is not None:
+        raise PreviewInputError(
+            f"no policy config for stack '{stack}': {config_path} does not exist"
+        )
+    from .policy_config import generate
+
+    try:
+        generated = generate(cfg, load_project(project)["name"])
+    except ValueError as exc:
+        raise PreviewInputError(f"cannot generate the policy config for '{stack}': {exc}") from None
+    return generated, f"generated from Pulumi.{stack}.yaml"
+
+
 def _call_analyze(
-    analyze: Analyze, recording: Recording, config_path: Path, pack_dir: Path
+    analyze: Analyze, recording: Recording, config_path: str | dict, pack_dir: Path
 ) -> AnalysisResult:
     """Pass the pack directory when the driver takes one (by whatever name it uses)."""
     try:
@@ -146,8 +174,8 @@ def _call_analyze(
         params = {}
     for name in ("pack_dir", "policy_pack", "pack_path", "pack"):
         if name in params:
-            return analyze(recording, str(config_path), **{name: pack_dir})
-    return analyze(recording, str(config_path))
+            return analyze(recording, config_path, **{name: pack_dir})
+    return analyze(recording, config_path)
 
 
 def resolve_paths(
@@ -183,35 +211,36 @@ def run_preview(
     config: dict[str, str] | None = None,
     analyze: Analyze | None = None,
     progress: Progress | None = None,
+    account: str = "",
 ) -> PreviewReport:
     """Run the stack program and the pack; everything the reports need.
 
     `config` replaces the stack file's config (CLI-shaped: namespaced keys,
-    string values), e.g. for generated stacks in the benchmark. Raises the
+    string values), e.g. for generated stacks in the benchmark. `account` is the
+    simulated caller's account (default: the first of `aws:allowedAccountIds`). Raises the
     config layer's own exception for an invalid config.
     """
     progress = progress or Progress(quiet=True)
     project, pack, config_path = resolve_paths(stack, project_dir, policy_pack, policy_config)
     with progress.phase("config", f"loading Pulumi.yaml and Pulumi.{stack}.yaml"):
         cfg = config if config is not None else load_stack_config(stack, project)
-        if not config_path.is_file():
-            raise PreviewInputError(
-                f"no policy config for stack '{stack}': {config_path} does not exist"
-            )
+        pack_config, shown = _pack_config(stack, cfg, project, config_path, policy_config)
     if analyze is not None:
         with progress.phase("program", f"running the {stack} stack program under simulated AWS"):
-            recording = run_stack_program(stack, config=cfg, project_dir=project)
+            recording = run_stack_program(stack, config=cfg, project_dir=project, account=account)
         with progress.phase(
             "analysis",
             f"analyzing {len(recording.resources)} resources with the policy pack ({pack.name})",
         ):
-            analysis = _guarded(pack, lambda: _call_analyze(analyze, recording, config_path, pack))
+            analysis = _guarded(pack, lambda: _call_analyze(analyze, recording, pack_config, pack))
     else:
-        recording, analysis = _run_with_pack(stack, cfg, project, pack, config_path, progress)
+        recording, analysis = _run_with_pack(
+            stack, cfg, project, pack, pack_config, progress, account
+        )
     report = PreviewReport(
         recording=recording,
         analysis=analysis,
-        policy_config=_display_path(config_path),
+        policy_config=shown,
         timings=dict(progress.timings),
         project_dir=project,
         rule_scopes=load_rule_scopes(pack),
@@ -262,8 +291,9 @@ def _run_with_pack(
     cfg: dict[str, str],
     project: Path,
     pack: Path,
-    config_path: Path,
+    config_path: str | dict,
     progress: Progress,
+    account: str = "",
 ) -> tuple[Recording, AnalysisResult]:
     """Program and pack in parallel: the pack's process starts while the program runs.
 
@@ -286,7 +316,7 @@ def _run_with_pack(
     def stream() -> None:
         try:
             server.start()
-            session = server.session(str(config_path), project=server.project, stack=stack)
+            session = server.session(config_path, project=server.project, stack=stack)
             sessions.append(session)
             while (r := pending.get()) is not None:
                 session.add(r)
@@ -301,7 +331,7 @@ def _run_with_pack(
         with progress.phase("program", f"running the {stack} stack program under simulated AWS"):
             try:
                 recording = run_stack_program(
-                    stack, config=cfg, project_dir=project, on_resource=pending.put
+                    stack, config=cfg, project_dir=project, on_resource=pending.put, account=account
                 )
             finally:
                 pending.put(None)
@@ -391,6 +421,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="a JSON report of the base branch: show the cost difference against it",
     )
     parser.add_argument(
+        "--account",
+        type=_account_id,
+        metavar="ID",
+        help="the 12-digit AWS account the simulated caller is in (default: the first of the "
+        "stack's aws:allowedAccountIds, else a stable made-up account)",
+    )
+    parser.add_argument(
         "--project-dir",
         type=Path,
         help="directory holding Pulumi.yaml and Pulumi.<stack>.yaml (default: the current directory "
@@ -416,6 +453,12 @@ def _output_spec(value: str) -> tuple[str | None, Path]:
     if sep and fmt in FORMATS and path:
         return fmt, Path(path)
     return None, Path(value)
+
+
+def _account_id(value: str) -> str:
+    if not (len(value) == 12 and value.isdigit()):
+        raise argparse.ArgumentTypeError(f"{value!r} is not an AWS account id (12 digits)")
+    return value
 
 
 def _write(path: Path, text: str) -> None:
@@ -451,6 +494,7 @@ def main(argv: list[str] | None = None, *, analyze: Analyze | None = None) -> in
             policy_config=args.policy_pack_config,
             analyze=analyze,
             progress=progress,
+            account=args.account or "",
         )
     except bad_input as exc:
         print(f"error: {exc}", file=err)

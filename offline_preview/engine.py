@@ -32,7 +32,7 @@ from pulumi.runtime.settings import configure
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
-from .simulated_aws import SimulatedAws
+from .simulated_aws import SimulatedAws, simulated_account
 from .stack_file import StackFileError, read_stack_config, read_yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -295,16 +295,24 @@ def run_program(
     config: dict[str, str],
     preview: bool = True,
     on_resource: Callable[[RecordedResource], None] | None = None,
+    account: str = "",
 ) -> Recording:
     """Run `program` under the simulated AWS and return what it registered.
 
     `on_resource` is called with each custom resource as it is registered
     (inputs and outputs known), so a caller can analyse while the program runs.
+    `account` is the caller's account (default: the first of `aws:allowedAccountIds`, else a
+    stable hash of project and stack; see `simulated_account`).
     Exceptions from the program (for instance an invalid stack config) are
     re-raised after the runtime has shut down.
     """
     region = config.get("aws:region", "us-east-1")
-    sim = SimulatedAws(project=project, stack=stack, region=region)
+    sim = SimulatedAws(
+        project=project,
+        stack=stack,
+        region=region,
+        account=simulated_account(project, stack, config, account),
+    )
     monitor = RecordingMonitor(sim, config, on_resource)
     pulumi.runtime.set_all_config(dict(config), [])
     settings = _mocks.MockSettings(
@@ -344,6 +352,7 @@ def run_stack_program(
     config: dict[str, str] | None = None,
     project_dir: Path = REPO_ROOT,
     on_resource: Callable[[RecordedResource], None] | None = None,
+    account: str = "",
 ) -> Recording:
     """Run the project's program (`main:` in Pulumi.yaml) for a stack, as `pulumi preview` would."""
     project = load_project(project_dir)
@@ -356,5 +365,45 @@ def run_stack_program(
         runpy.run_path(str(main_file), run_name="__pulumi_main__")
 
     return run_program(
-        program, project=project["name"], stack=stack, config=cfg, on_resource=on_resource
+        program,
+        project=project["name"],
+        stack=stack,
+        config=cfg,
+        on_resource=on_resource,
+        account=account,
     )
+
+
+def bedrock_logging_conflicts(project_dir: Path = REPO_ROOT) -> list[str]:
+    """Stacks of this project that share an account (`aws:allowedAccountIds`) but do not agree on
+    which ONE of them owns the account's Bedrock model-invocation logging
+    (`regulated-inference:account.bedrockLoggingOwner`, unset = the stack itself).
+
+    Bedrock keeps one logging configuration per account and region: two owners overwrite each
+    other, and destroying either deletes it for both (DeleteModelInvocationLoggingConfiguration).
+    A config-level check: it sees the stack files of this project only."""
+    project = load_project(project_dir)["name"]
+    claims: dict[tuple[str, str], dict[str, str]] = {}
+    for path in sorted(project_dir.glob("Pulumi.*.yaml")):
+        stack = path.name[len("Pulumi.") : -len(".yaml")]
+        cfg = config_to_cli(project, read_stack_config(path))
+        if f"{project}:bedrock" not in cfg:
+            continue
+        try:
+            accounts = json.loads(cfg.get("aws:allowedAccountIds", "[]"))
+            owner = json.loads(cfg.get(f"{project}:account", "{}")).get("bedrockLoggingOwner")
+        except (TypeError, ValueError, AttributeError):
+            continue
+        region = cfg.get("aws:region", "")
+        for account in accounts if isinstance(accounts, list) else [accounts]:
+            claims.setdefault((str(account), region), {})[stack] = owner or stack
+    problems = []
+    for (account, region), owners in sorted(claims.items()):
+        named = sorted(set(owners.values()))
+        if len(named) > 1:
+            problems.append(
+                f"account {account} in {region}: stacks {sorted(owners)} name different Bedrock "
+                f"logging owners {named}; set {project}:account.bedrockLoggingOwner to ONE of them "
+                "in every stack of the account"
+            )
+    return problems

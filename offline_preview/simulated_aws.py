@@ -18,6 +18,7 @@ derived from a hash of the resource's URN, so two runs give the same output.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -66,9 +67,43 @@ def partition_for(region: str) -> str:
 
 
 def account_for(project: str, stack: str) -> str:
-    """A stable, realistic 12-digit account id for a (project, stack)."""
+    """A stable, realistic 12-digit account id for a (project, stack) that names no account."""
     digest = int(hashlib.sha256(f"{project}/{stack}".encode()).hexdigest(), 16)
     return str(100000000000 + digest % 899999999999)
+
+
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+
+
+def allowed_accounts(config: dict[str, str]) -> list[str]:
+    """`aws:allowedAccountIds` as the program receives it (a JSON list in one config string).
+
+    The provider key is a list of strings (pulumi-aws `config/vars.py`: `allowed_account_ids`,
+    read with `get_object`); `pulumi config set --path 'aws:allowedAccountIds[0]' 123456789012`
+    stores a whole number without a leading zero as an integer, so both shapes are read here.
+    """
+    raw = config.get("aws:allowedAccountIds")
+    if raw in (None, ""):
+        return []
+    try:
+        value = json.loads(raw)
+    except (TypeError, ValueError):
+        value = raw
+    values = value if isinstance(value, list) else [value]
+    return [str(v) for v in values]
+
+
+def simulated_account(project: str, stack: str, config: dict[str, str], explicit: str = "") -> str:
+    """The account the simulated caller is in: `--account`, else the first of
+    `aws:allowedAccountIds` (the account the stack says it deploys to), else a hash of the stack."""
+    if explicit:
+        if not _ACCOUNT_ID.match(explicit):
+            raise SimulatedAwsError(f"--account {explicit!r}: an AWS account id is 12 digits")
+        return explicit
+    for account in allowed_accounts(config):
+        if _ACCOUNT_ID.match(account):
+            return account
+    return account_for(project, stack)
 
 
 @dataclass
@@ -356,6 +391,12 @@ def _event_rule(c: _Ctx) -> tuple[str, dict]:
     return name, {"name": name, "arn": c.arn("events", f"rule/{name}")}
 
 
+def _invocation_logging(c: _Ctx) -> tuple[str, dict]:
+    # One setting per account and region: the Terraform resource's id is the region
+    # (terraform-provider-aws internal/service/bedrock/model_invocation_logging_configuration.go).
+    return c.region, {}
+
+
 def _generic(c: _Ctx) -> tuple[str, dict]:
     return f"{c.name}-{c.hex(7, 'id')}", {}
 
@@ -412,6 +453,9 @@ _AWS: dict[str, Any] = {
     "aws:appautoscaling/target:Target": _autoscaling_target,
     "aws:appautoscaling/policy:Policy": _autoscaling_policy,
     "aws:eks/cluster:Cluster": _eks_cluster,
+    "aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration": (
+        _invocation_logging
+    ),
 }
 
 

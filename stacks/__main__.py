@@ -11,11 +11,13 @@ import pulumi_aws as aws
 from components.lib.tagging import apply_required_tags
 from stacks import config
 from stacks.inference import build_bedrock, build_managed_inference
-from stacks.platform_layer import build_platform, platform_exports
+from stacks.platform_layer import build_platform, check_deploy_account, platform_exports
 from stacks.self_hosted import build_self_hosted, check_cluster_accounts
 
 cfg = config.load()
-check_cluster_accounts(cfg, aws.get_caller_identity().account_id)  # before any resource
+account = aws.get_caller_identity().account_id
+check_deploy_account(cfg, account)  # aws:allowedAccountIds, before any resource
+check_cluster_accounts(cfg, account)
 config.check_availability_zones(  # before any resource: the region's real AZs
     cfg.network.availability_zones,
     aws.get_availability_zones(state="available").names,

@@ -255,6 +255,7 @@ def build_bedrock(cfg: StackConfig, platform: Platform) -> dict[str, Any]:
             "log_retention_days": cfg.logging.retention_days,
             "access_log_bucket": platform.access_logs.bucket_name,
             "invoker_service": bedrock.invoker_service,
+            "invocation_logging": cfg.account.owns_bedrock_logging(stack),
             "guardrail": GuardrailSettings(
                 prompt_attack_strength=g.prompt_attack_strength,
                 content_filter_strength=g.content_filter_strength,

@@ -12,6 +12,7 @@ from components.encryption_keys import EncryptionKeys
 from components.isolated_network import IsolatedNetwork
 from components.secure_bucket import ObjectLock, SecureBucket, ServiceWriter
 from stacks.config import StackConfig
+from stacks.config.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,20 @@ class Platform:
     audit: SecureBucket
     access_logs: SecureBucket
     trail: AuditTrail
+
+
+def check_deploy_account(cfg: StackConfig, account_id: str) -> None:
+    """Refuse credentials of an account `aws:allowedAccountIds` does not list, before any resource.
+
+    The AWS provider refuses them too, but only when it is configured; this check makes the
+    program stop first, with one config error, so nothing is planned against the wrong account."""
+    if cfg.allowed_account_ids and account_id not in cfg.allowed_account_ids:
+        raise ConfigError(
+            "aws:allowedAccountIds",
+            cfg.allowed_account_ids,
+            f"the deploying credentials are for account {account_id}, which this stack may not "
+            "deploy to (switch credentials, or add the account if it is really this stack's)",
+        )
 
 
 def _bedrock_endpoint_policy(cfg: StackConfig, account_id: str) -> dict[str, str]:
@@ -57,6 +72,9 @@ def build_platform(cfg: StackConfig) -> Platform:
     log_group_prefix = f"/regulated-inference/{stack}/"
     trail_name = f"{prefix}-audit"
     retention = cfg.logging.retention_days
+    # Every bucket of the stack is auto-named from a logical name that starts with the prefix
+    # (`<logical name>-<7 hex>`), so this pattern names exactly this stack's buckets.
+    log_sources = [f"arn:{partition}:s3:::{prefix}-*"]
 
     keys = EncryptionKeys(
         prefix,
@@ -69,6 +87,7 @@ def build_platform(cfg: StackConfig) -> Platform:
             # SageMaker writes endpoint logs to AWS-named groups; the stack pre-creates them encrypted.
             "extra_log_group_patterns": [f"/aws/sagemaker/Endpoints/*-{stack}"],
             "deletion_window_days": cfg.keys.deletion_window_days,
+            "access_log_source_arns": log_sources,
         },
     )
     network = IsolatedNetwork(
@@ -91,6 +110,7 @@ def build_platform(cfg: StackConfig) -> Platform:
             "kms_key_arn": keys.logs_key_arn,
             "is_access_log_bucket": True,
             "account_id": account,
+            "log_source_arns": log_sources,
             "expiration_days": max(retention, 365),
         },
     )

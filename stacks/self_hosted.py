@@ -1,14 +1,19 @@
 """Composition: every model with a `kubernetes` section becomes a `SelfHostedInference`.
 
-Config → component args, and the Kubernetes provider: an explicit
-`kubernetes.Provider` per model when `kubernetes.kubeconfig` or
-`kubernetes.context` is set, otherwise the stack's default ("ambient")
-provider, which reads `kubernetes:kubeconfig` / `kubernetes:context` from the
-stack config, then $KUBECONFIG, then ~/.kube/config.
+Config → component args, and the Kubernetes provider, per model, first match wins:
+
+1. `kubernetes.kubeconfig` (secret) and/or `kubernetes.context` — a developer's override;
+2. `kubernetes.cluster.name/endpoint/certificateAuthorityData` — the way EKS is reached on CI:
+   the program writes a kubeconfig whose user runs `aws eks get-token` (exec credential plugin,
+   client.authentication.k8s.io/v1beta1, as `aws eks update-kubeconfig` writes it), so the
+   provider needs only the AWS credentials of the deploy job, no kubeconfig file;
+3. otherwise the stack's default ("ambient") provider, which reads `kubernetes:kubeconfig` /
+   `kubernetes:context` from the stack config, then $KUBECONFIG, then ~/.kube/config.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pulumi
@@ -105,10 +110,66 @@ def component_args(model: Any, kube: KubernetesConfig, platform: Any) -> SelfHos
     return args
 
 
+#: The exec credential API `aws eks get-token` answers (AWS CLI `eks get-token` → ExecCredential).
+EXEC_API_VERSION = "client.authentication.k8s.io/v1beta1"
+
+
+def eks_kubeconfig(cluster: Any, region: str) -> str:
+    """A kubeconfig for an EKS cluster whose token comes from `aws eks get-token`.
+
+    The same shape `aws eks update-kubeconfig` writes: cluster server + CA data, a user whose
+    `exec` runs `aws --region <r> eks get-token --cluster-name <n> [--role-arn <arn>] --output
+    json`. No secret in it: the token is fetched at each connection with the AWS credentials of
+    whoever runs Pulumi (locally or the CI deploy role). JSON is YAML, which the provider reads
+    (`kubeconfig`: "the contents of a kubeconfig file or the path to a kubeconfig file",
+    pulumi_kubernetes/provider.py)."""
+    args = ["--region", region, "eks", "get-token", "--cluster-name", cluster.name]
+    if cluster.deploy_role_arn:
+        args += ["--role-arn", cluster.deploy_role_arn]
+    args += ["--output", "json"]
+    name = cluster.name
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {
+                    "name": name,
+                    "cluster": {
+                        "server": cluster.endpoint,
+                        "certificate-authority-data": cluster.certificate_authority_data,
+                    },
+                }
+            ],
+            "users": [
+                {
+                    "name": name,
+                    "user": {
+                        "exec": {
+                            "apiVersion": EXEC_API_VERSION,
+                            "command": "aws",
+                            "args": args,
+                            "interactiveMode": "Never",
+                        }
+                    },
+                }
+            ],
+            "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+            "current-context": name,
+        },
+        indent=2,
+    )
+
+
 def provider_for(model_name: str, kube: KubernetesConfig) -> kubernetes.Provider | None:
-    """An explicit provider from the model's kubeconfig/context, or None for the ambient one."""
+    """The model's Kubernetes provider (see the module docstring), or None for the ambient one."""
     if kube.uses_ambient_provider:
         return None
+    if kube.kubeconfig is None and kube.context is None:
+        kubeconfig = eks_kubeconfig(kube.cluster, kube.cluster.region)
+        # No secret inside (the token comes from exec), but a kubeconfig input is secret by habit:
+        # a user-supplied one usually holds credentials, and one rule for both is simpler to audit.
+        return kubernetes.Provider(f"{model_name}-k8s", kubeconfig=pulumi.Output.secret(kubeconfig))
     return kubernetes.Provider(
         f"{model_name}-k8s",
         kubeconfig=pulumi.Output.secret(kube.kubeconfig) if kube.kubeconfig else None,
@@ -153,6 +214,7 @@ def build_self_hosted(cfg: Any, platform: Any) -> dict[str, Any]:
             "canaryEffectiveWeight": hosted.canary_effective_weight,
             "replicas": hosted.replicas,
             "provider": "ambient" if provider is None else f"{model.name}-k8s",
+            "cluster": kube.cluster.name,
         }
     return exports
 
@@ -161,6 +223,7 @@ __all__ = [
     "build_self_hosted",
     "check_cluster_accounts",
     "component_args",
+    "eks_kubeconfig",
     "provider_for",
     "artifact_prefix",
 ]

@@ -100,3 +100,52 @@ def test_refuses_what_aws_refuses(make):
             )
         )
     )
+
+
+# -- the simulated caller's account (issue 10, item 5) ------------------------------------------
+
+
+def _caller():
+    pulumi.export("account", aws.get_caller_identity().account_id)
+    aws.sns.Topic("t")
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        '["210987654321"]',  # YAML list of quoted strings, as Pulumi.<stack>.yaml holds it
+        "[210987654321]",  # `pulumi config set --path 'aws:allowedAccountIds[0]' 210987654321`
+    ],
+)
+def test_account_comes_from_allowed_account_ids(stored):
+    from offline_preview.engine import run_program
+
+    rec = run_program(
+        _caller,
+        project="regulated-inference",
+        stack="sim",
+        config={"aws:region": "eu-west-2", "aws:allowedAccountIds": stored},
+    )
+    assert rec.stack_outputs["account"] == "210987654321"
+    assert ":210987654321:" in rec.one("aws:sns/topic:Topic").outputs["arn"]
+
+
+def test_explicit_account_wins_and_without_either_the_account_is_a_stable_hash():
+    from offline_preview.engine import run_program
+
+    cfg = {"aws:region": "eu-west-2", "aws:allowedAccountIds": '["210987654321"]'}
+    rec = run_program(
+        _caller, project="regulated-inference", stack="sim", config=cfg, account="123456789012"
+    )
+    assert rec.stack_outputs["account"] == "123456789012"
+    plain = run_program(
+        _caller, project="regulated-inference", stack="sim", config={"aws:region": "eu-west-2"}
+    )
+    assert plain.stack_outputs["account"] == account_for("regulated-inference", "sim")
+
+
+def test_a_malformed_explicit_account_is_refused():
+    from offline_preview.simulated_aws import simulated_account
+
+    with pytest.raises(SimulatedAwsError, match="12 digits"):
+        simulated_account("p", "s", {}, "12345")

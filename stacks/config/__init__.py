@@ -20,6 +20,7 @@ from stacks.config.errors import ConfigError, RuleViolation, from_validation_err
 from stacks.config.kubernetes import check_self_hosted
 from stacks.config.models import BedrockConfig, ModelConfig, check_models
 from stacks.config.platform import (
+    AccountConfig,
     AlertsConfig,
     AuditConfig,
     Environment,
@@ -27,6 +28,7 @@ from stacks.config.platform import (
     LoggingConfig,
     NetworkConfig,
     ResidencyConfig,
+    check_account_ids,
     check_availability_zones,
     check_region,
 )
@@ -47,6 +49,11 @@ class StackConfig(ConfigModel):
 
     region: str = Field(alias="aws:region")
     """`aws:region`: the home region; every resource goes here."""
+    allowed_account_ids: list[str] = Field(default=[], alias="aws:allowedAccountIds")
+    """`aws:allowedAccountIds`: the accounts this stack may deploy to (the AWS provider refuses
+    others; the program refuses them before declaring anything). Set it in every stack file."""
+    account: AccountConfig = AccountConfig()
+    """Account-wide settings (one per account and region) and which stack owns them."""
     environment: Environment
     """`dev` or `prod`; prod turns on the stricter rules below."""
     residency: ResidencyConfig
@@ -68,6 +75,11 @@ class StackConfig(ConfigModel):
     @classmethod
     def _region(cls, value: str) -> str:
         return check_region(value)
+
+    @field_validator("allowed_account_ids", mode="before")
+    @classmethod
+    def _accounts(cls, value: Any) -> list[str]:
+        return check_account_ids(value)
 
     @field_validator("tags")
     @classmethod
@@ -185,6 +197,8 @@ def raw_config(project: str = PROJECT) -> dict[str, Any]:
     region = values.get("aws:region")
     if region is not None:
         raw["aws:region"] = region
+    if values.get("aws:allowedAccountIds") is not None:
+        raw["aws:allowedAccountIds"] = _decode(values["aws:allowedAccountIds"])
     return raw
 
 

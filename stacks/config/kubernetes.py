@@ -65,13 +65,91 @@ def _check_image(path: str, value: str | None) -> str | None:
     return value
 
 
+_BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
+
+
 class ClusterConfig(ConfigModel):
-    """The EKS cluster's IAM OIDC identity provider, used for IRSA."""
+    """The EKS cluster: its IAM OIDC identity provider (IRSA) and how the stack reaches its API.
+
+    With `name`, `endpoint` and `certificateAuthorityData` the program writes the provider's
+    kubeconfig itself, with a token from `aws eks get-token` (what `aws eks update-kubeconfig`
+    writes): no kubeconfig file needed, so a CI runner with AWS credentials can deploy.
+    Read them with `aws eks describe-cluster --name <name> --query 'cluster.[endpoint,certificateAuthority.data]'`.
+    """
 
     oidc_provider_arn: str
     """ARN of the cluster's IAM OIDC provider (arn:aws:iam::<account>:oidc-provider/oidc.eks.<region>.amazonaws.com/id/<ID>)."""
     oidc_issuer: str | None = None
     """The cluster's OIDC issuer URL; optional — derived from the provider ARN, and must match it if given."""
+    name: str | None = None
+    """EKS cluster name (`aws eks get-token --cluster-name`). With `endpoint` and
+    `certificateAuthorityData`: the stack builds its own kubeconfig (CI needs no kubeconfig file)."""
+    endpoint: str | None = None
+    """The cluster's API server URL (https://<id>.<suffix>.<region>.eks.amazonaws.com)."""
+    certificate_authority_data: str | None = None
+    """The cluster's CA bundle, base64 (`cluster.certificateAuthority.data`). Not a secret."""
+    deploy_role_arn: str | None = None
+    """Optional IAM role `aws eks get-token --role-arn` assumes for the token (the role the
+    cluster's access entry maps); default: the deploying credentials themselves."""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        if value is not None and not _CLUSTER_NAME.match(value):
+            raise RuleViolation("", value, "must be an EKS cluster name (1-100 of A-Z a-z 0-9 - _)")
+        return value
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https://[A-Za-z0-9.-]+(:\d+)?/?$", value):
+            raise RuleViolation("", value, "must be the cluster's https:// API server URL")
+        return value
+
+    @field_validator("certificate_authority_data")
+    @classmethod
+    def _ca(cls, value: str | None) -> str | None:
+        if value is not None and not _BASE64.match(value):
+            raise RuleViolation(
+                "", value[:40], "must be the base64 CA bundle (certificateAuthority.data)"
+            )
+        return value
+
+    @field_validator("deploy_role_arn")
+    @classmethod
+    def _role(cls, value: str | None) -> str | None:
+        if value is not None and not _ROLE_ARN.match(value):
+            raise RuleViolation(
+                "", value, "must be an IAM role ARN (arn:aws:iam::<account>:role/…)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _api_access_complete(self) -> ClusterConfig:
+        given = {
+            "name": self.name,
+            "endpoint": self.endpoint,
+            "certificateAuthorityData": self.certificate_authority_data,
+        }
+        if any(v is not None for v in given.values()):
+            for key, value in given.items():
+                if value is None:
+                    raise RuleViolation(
+                        key,
+                        None,
+                        "name, endpoint and certificateAuthorityData go together "
+                        "(the stack builds its kubeconfig from all three)",
+                    )
+        if self.deploy_role_arn is not None and self.name is None:
+            raise RuleViolation("deployRoleArn", self.deploy_role_arn, "needs the cluster name")
+        return self
+
+    @property
+    def has_api_access(self) -> bool:
+        """The stack can build the provider's kubeconfig itself."""
+        return self.name is not None
 
     @field_validator("oidc_provider_arn")
     @classmethod
@@ -260,7 +338,9 @@ class KubernetesConfig(ConfigModel):
     'models[0].kubernetes.kubeconfig'`). Unset with `context` unset: the ambient provider
     (`kubernetes:kubeconfig` / `kubernetes:context` stack config, then $KUBECONFIG, ~/.kube/config)."""
     context: str | None = Field(default=None, min_length=1, max_length=253)
-    """Kubeconfig context to use (with `kubeconfig`, or with the ambient kubeconfig)."""
+    """Kubeconfig context to use (with `kubeconfig`, or with the ambient kubeconfig): a developer
+    override of `cluster.name`/`endpoint`; never commit it to a stack file CI deploys (a runner
+    has no such context)."""
     cluster: ClusterConfig
     """The cluster's OIDC provider, for IRSA."""
     namespace: str
@@ -386,8 +466,8 @@ class KubernetesConfig(ConfigModel):
 
     @property
     def uses_ambient_provider(self) -> bool:
-        """No kubeconfig and no context here: the stack's default Kubernetes provider is used."""
-        return self.kubeconfig is None and self.context is None
+        """No kubeconfig, no context, no cluster API access: the stack's default Kubernetes provider."""
+        return self.kubeconfig is None and self.context is None and not self.cluster.has_api_access
 
 
 def check_self_hosted(cfg: Any, project: str = "regulated-inference") -> None:

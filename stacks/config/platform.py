@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Literal
+import re
+from typing import Any, Literal
 
 from pydantic import EmailStr, Field, field_validator
 
@@ -163,3 +164,56 @@ class AlertsConfig(ConfigModel):
 
 
 Environment = Literal["dev", "prod"]
+
+
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+
+
+def check_account_ids(value: Any) -> list[str]:
+    """`aws:allowedAccountIds`, the AWS provider's list of accounts it may deploy to.
+
+    pulumi-aws reads it as a list of strings (sdk `pulumi_aws/config/vars.py`,
+    `allowed_account_ids`), and the provider refuses credentials of any other account.
+    `pulumi config set --path 'aws:allowedAccountIds[0]' 262849081348` stores a whole number
+    without a leading zero as an integer, so integers of 12 digits are accepted as that id.
+    """
+    values = value if isinstance(value, list) else [value]
+    if not values:
+        raise ValueError("name at least one account (or remove the key)")
+    out: list[str] = []
+    for i, item in enumerate(values):
+        text = str(item) if isinstance(item, int) and not isinstance(item, bool) else item
+        if not isinstance(text, str) or not _ACCOUNT_ID.match(text):
+            raise RuleViolation(
+                f"[{i}]",
+                item,
+                "must be a 12-digit AWS account id (quote it in YAML so leading zeros survive)",
+            )
+        out.append(text)
+    return out
+
+
+class AccountConfig(ConfigModel):
+    """Settings AWS keeps once per account and region: exactly one stack of an account owns each.
+
+    Stacks that share an account (allowed in `aws:allowedAccountIds`) must name the same owner;
+    `tests/stacks/test_shared_account.py` checks the project's stack files (docs/self-hosting.md).
+    """
+
+    bedrock_logging_owner: str | None = None
+    """Stack that owns the account's Amazon Bedrock model-invocation logging, which is ONE setting
+    per account and region (`PutModelInvocationLoggingConfiguration`): a second stack writing it
+    overwrites the first, and destroying either turns logging off for both. Unset: this stack owns
+    it. A stack that names another owner configures no logging; its Bedrock calls are logged by
+    the owner's setting."""
+
+    @field_validator("bedrock_logging_owner")
+    @classmethod
+    def _stack_name(cls, value: str | None) -> str | None:
+        if value is not None and not _STACK_NAME.match(value):
+            raise ValueError("must be a stack name (letters, digits, '-', '_', '.')")
+        return value
+
+    def owns_bedrock_logging(self, stack: str) -> bool:
+        return self.bedrock_logging_owner in (None, stack)

@@ -109,3 +109,32 @@ def test_bedrock_may_encrypt_invocation_logs_with_the_data_key_for_this_account_
         "StringEquals": {"aws:SourceAccount": "111122223333"},
         "ArnLike": {"aws:SourceArn": "arn:aws:bedrock:eu-west-2:111122223333:*"},
     }
+
+
+def _statement(rec, purpose: str, sid: str) -> dict | None:
+    doc = json.loads(_keys(rec)[purpose].inputs["policy"])
+    return next((st for st in doc["Statement"] if st.get("Sid") == sid), None)
+
+
+def test_s3_access_log_delivery_may_use_the_logs_key_for_named_sources_only():
+    sources = ["arn:aws:s3:::regulated-inference-test-*"]
+    rec = run_component(lambda: EncryptionKeys("k", {**ARGS, "access_log_source_arns": sources}))
+    st = _statement(rec, "logs", "S3ServerAccessLogDelivery")
+    assert st is not None, "S3 cannot write access logs into an SSE-KMS bucket without this grant"
+    assert st["Effect"] == "Allow"
+    assert st["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert st["Action"] == "kms:GenerateDataKey"
+    assert st["Condition"]["StringEquals"] == {"aws:SourceAccount": "111122223333"}
+    assert st["Condition"]["ArnLike"] == {"aws:SourceArn": sources[0]}
+    for purpose in ("data", "audit"):  # only the logs key encrypts the access-log bucket
+        assert _statement(rec, purpose, "S3ServerAccessLogDelivery") is None
+
+
+def test_no_access_log_grant_without_sources(rec):
+    assert _statement(rec, "logs", "S3ServerAccessLogDelivery") is None
+
+
+@pytest.mark.parametrize("bad", ["arn:aws:s3:::*", "regulated-inference-*", "arn:aws:sns:::x"])
+def test_access_log_sources_must_be_bucket_arns_not_everything(bad):
+    with pytest.raises(ComponentArgsError, match="access_log_source_arns"):
+        run_component(lambda: EncryptionKeys("k", {**ARGS, "access_log_source_arns": [bad]}))

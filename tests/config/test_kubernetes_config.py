@@ -336,3 +336,51 @@ def test_entry_round_trips_as_cli_json():
     # What `pulumi config set --path` stores is what the program decodes.
     entry = json.loads(json.dumps(self_hosted_model()))
     assert validate(entry).models[0].kubernetes.namespace == "credit-risk-llm"
+
+
+# -- reaching the cluster without a kubeconfig file (issue 10, item 4) ---------------------------
+
+API = {
+    "name": "prod-eks",
+    "endpoint": "https://ABC123.gr7.eu-west-2.eks.amazonaws.com",
+    "certificateAuthorityData": "LS0tLS1CRUdJTi0tLS0tCg==",
+}
+
+
+def _with_api(**extra: Any) -> dict[str, Any]:
+    entry = self_hosted_model()
+    entry["kubernetes"].pop("context", None)
+    entry["kubernetes"]["cluster"].update({**API, **extra})
+    return entry
+
+
+def test_cluster_api_access_fields():
+    kube = validate(_with_api()).models[0].kubernetes
+    assert kube.cluster.has_api_access and not kube.uses_ambient_provider
+    assert kube.cluster.endpoint == API["endpoint"]
+
+
+@pytest.mark.parametrize("missing", ["name", "endpoint", "certificateAuthorityData"])
+def test_cluster_api_fields_go_together(missing):
+    entry = _with_api()
+    del entry["kubernetes"]["cluster"][missing]
+    with pytest.raises(ConfigError) as err:
+        validate(entry)
+    assert err.value.key == f"{K}.cluster.{missing}"
+    assert "go together" in err.value.rule
+
+
+@pytest.mark.parametrize(
+    "field,value,rule",
+    [
+        ("endpoint", "http://ABC123.eks.amazonaws.com", "https://"),
+        ("certificateAuthorityData", "not base64!", "base64"),
+        ("deployRoleArn", "arn:aws:iam::123:user/x", "IAM role ARN"),
+        ("name", "prod eks", "EKS cluster name"),
+    ],
+)
+def test_cluster_api_fields_are_checked(field, value, rule):
+    with pytest.raises(ConfigError) as err:
+        validate(_with_api(**{field: value}))
+    assert err.value.key == f"{K}.cluster.{field}"
+    assert rule in err.value.rule

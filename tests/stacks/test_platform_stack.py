@@ -152,3 +152,40 @@ def test_stack_outputs_name_the_platform(prod):
     out = prod.stack_outputs["platform"]
     assert out["region"] == "eu-west-2" and out["vpcId"].startswith("vpc-")
     assert set(out["keys"]) == {"data", "logs", "audit"}
+
+
+@pytest.mark.parametrize("stack", ["prod", "dev"])
+def test_access_logs_reach_the_sse_kms_log_bucket(stack, request):
+    """The access-log bucket is SSE-KMS under the logs key: S3 log delivery needs both the bucket
+    policy and the key policy, for this stack's source buckets and account only."""
+    rec = request.getfixturevalue(stack)
+    account = rec.stack_outputs["platform"]["keys"]["logs"].split(":")[4]
+    log_bucket = rec.stack_outputs["platform"]["buckets"]["accessLogs"]
+    bucket_urn = next(
+        r.urn for r in rec.of_type("aws:s3/bucket:Bucket") if r.outputs.get("bucket") == log_bucket
+    )
+    sse = next(
+        r
+        for r in rec.of_type(
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+        )
+        if r.parent == next(x.parent for x in rec.resources if x.urn == bucket_urn)
+    )
+    logs_key_arn = rec.stack_outputs["platform"]["keys"]["logs"]
+    assert sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"] == (
+        logs_key_arn
+    )
+    logs_key = next(r for r in rec.of_type("aws:kms/key:Key") if r.outputs["arn"] == logs_key_arn)
+    grant = next(
+        st
+        for st in json.loads(logs_key.inputs["policy"])["Statement"]
+        if st.get("Principal") == {"Service": "logging.s3.amazonaws.com"}
+    )
+    assert "kms:GenerateDataKey" in grant["Action"]
+    assert grant["Condition"]["StringEquals"]["aws:SourceAccount"] == account
+    pattern = grant["Condition"]["ArnLike"]["aws:SourceArn"]
+    logged = {r.inputs["bucket"] for r in rec.of_type("aws:s3/bucketLogging:BucketLogging")}
+    assert logged, "no bucket logs its access"
+    for name in logged:
+        assert fnmatch.fnmatchcase(f"arn:aws:s3:::{name}", pattern), (name, pattern)
+    assert not fnmatch.fnmatchcase("arn:aws:s3:::regulated-inference-other-x", pattern)

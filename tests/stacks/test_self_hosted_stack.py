@@ -28,7 +28,7 @@ from stacks.config import ConfigError, parse
 from stacks.platform_layer import build_platform
 from stacks.self_hosted import build_self_hosted
 from tests.config.test_kubernetes_config import raw_prod, self_hosted_model
-from tests.conftest import run_stack_with
+from tests.conftest import run_stack_with, stack_config
 
 NS = "regulated-inference"
 COMPONENT = "regulated-inference:index:SelfHostedInference"
@@ -257,3 +257,57 @@ def test_prod_stack_validation_runs_the_self_hosted_rules():
     with pytest.raises(ConfigError) as err:
         run_stack_with("prod", mutate)
     assert err.value.key == f"{NS}:models[1].kubernetes.namespace"
+
+
+# -- CI reaches the cluster with AWS credentials only (issue 10, item 4) -------------------------
+
+
+def _kubeconfig_of(provider) -> dict:
+    value = provider.inputs["kubeconfig"]
+    assert value[rpc._special_sig_key] == rpc._special_secret_sig  # marked secret all the same
+    return json.loads(value["value"])
+
+
+def test_prod_reaches_its_cluster_without_a_kubeconfig_file_or_context(prod):
+    provider = prod.one("pulumi:providers:kubernetes", "credit-risk-llm-k8s")
+    assert "context" not in provider.inputs, "a CI runner has no kubeconfig context"
+    cfg = _kubeconfig_of(provider)
+    (model,) = [m for m in stack_config("prod")["regulated-inference:models"] if "kubernetes" in m]
+    cluster = model["kubernetes"]["cluster"]
+    (c,) = cfg["clusters"]
+    assert c["cluster"] == {
+        "server": cluster["endpoint"],
+        "certificate-authority-data": cluster["certificateAuthorityData"],
+    }
+    (user,) = cfg["users"]
+    exec_ = user["user"]["exec"]
+    assert exec_["apiVersion"] == "client.authentication.k8s.io/v1beta1"
+    assert exec_["command"] == "aws"
+    args = exec_["args"]
+    assert args[args.index("--cluster-name") + 1] == cluster["name"]
+    assert args[args.index("--region") + 1] == "eu-west-2"
+    assert args[args.index("eks") + 1] == "get-token"
+    assert "--role-arn" not in args
+    assert cfg["current-context"] == cfg["contexts"][0]["name"]
+    assert cfg["contexts"][0]["context"] == {"cluster": c["name"], "user": user["name"]}
+    for obj in kubernetes_objects(prod):
+        assert obj.provider_urn == provider.urn, obj.name
+
+
+def test_deploy_role_is_passed_to_get_token():
+    entry = self_hosted_model()
+    entry["kubernetes"].pop("context", None)
+    role = "arn:aws:iam::262849081348:role/eks-deployer"
+    entry["kubernetes"]["cluster"].update(
+        {
+            "name": "prod-eks",
+            "endpoint": "https://ABC.gr7.eu-west-2.eks.amazonaws.com",
+            "certificateAuthorityData": "QUJD",
+            "deployRoleArn": role,
+        }
+    )
+    rec = run_stack(entry)
+    args = _kubeconfig_of(rec.one("pulumi:providers:kubernetes", "credit-risk-llm-k8s"))["users"][
+        0
+    ]["user"]["exec"]["args"]
+    assert args[args.index("--role-arn") + 1] == role
