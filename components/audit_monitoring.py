@@ -188,9 +188,7 @@ class AuditEvidenceAlarms(pulumi.ComponentResource):
             )
         return out
 
-    def _heartbeat(
-        self, role: str, description: str, hours: int, **metric
-    ) -> pulumi.Output[str]:
+    def _heartbeat(self, role: str, description: str, hours: int, **metric) -> pulumi.Output[str]:
         return self._alarm(
             role,
             description + f"; no data for {hours} h is treated as breaching",
@@ -204,7 +202,9 @@ class AuditEvidenceAlarms(pulumi.ComponentResource):
             **metric,
         )
 
-    def _s3_heartbeat(self, role: str, bucket: pulumi.Input[str], prefix: str, hours: int, what: str):
+    def _s3_heartbeat(
+        self, role: str, bucket: pulumi.Input[str], prefix: str, hours: int, what: str
+    ):
         config = f"{self._args['name_prefix']}-{role}"[:64]
         aws.s3.BucketMetric(
             f"{self._name}-{role}-requests",
@@ -296,23 +296,41 @@ def _validate(args: AuditEvidenceAlarmsArgs) -> None:
         return ComponentArgsError(_COMPONENT, arg, value, rule)
 
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,40}", args.get("name_prefix") or ""):
-        raise bad("name_prefix", args.get("name_prefix"), "lower-case letters, digits, '-', ≤ 41 chars")
+        raise bad(
+            "name_prefix", args.get("name_prefix"), "lower-case letters, digits, '-', ≤ 41 chars"
+        )
     for key in ("alarm_topic_arn", "trail_log_group_name", "audit_bucket_name"):
         if not args.get(key):
-            raise bad(key, args.get(key), "required: evidence that is not watched is not evidence (M1, L*)")
+            raise bad(
+                key,
+                args.get(key),
+                "required: evidence that is not watched is not evidence (M1, L*)",
+            )
     if not (args.get("trail_s3_prefix", "cloudtrail/") or "").strip("/"):
-        raise bad("trail_s3_prefix", args.get("trail_s3_prefix"), "the trail's key prefix, not the whole bucket")
+        raise bad(
+            "trail_s3_prefix",
+            args.get("trail_s3_prefix"),
+            "the trail's key prefix, not the whole bucket",
+        )
     ids = list(args.get("bedrock_model_ids") or [])
     if len(ids) > 9 or len(set(ids)) != len(ids) or any(i.startswith("arn:") for i in ids):
-        raise bad("bedrock_model_ids", ids, "≤ 9 distinct ModelIds (an alarm holds at most 10 metric queries)")
+        raise bad(
+            "bedrock_model_ids",
+            ids,
+            "≤ 9 distinct ModelIds (an alarm holds at most 10 metric queries)",
+        )
     if ids and not args.get("invocation_logging", True):
-        raise bad("bedrock_model_ids", ids, "only with invocation_logging (nothing to expect otherwise)")
+        raise bad(
+            "bedrock_model_ids", ids, "only with invocation_logging (nothing to expect otherwise)"
+        )
     prefixes = list(args.get("capture_prefixes") or [])
     if prefixes and not args.get("capture_bucket_name"):
         raise bad("capture_bucket_name", None, "required with capture_prefixes")
     for p in prefixes:
         if not p.strip("/"):
-            raise bad("capture_prefixes", p, "a capture prefix per endpoint, never the whole bucket")
+            raise bad(
+                "capture_prefixes", p, "a capture prefix per endpoint, never the whole bucket"
+            )
     if not 1 <= args.get("capture_silence_hours", 24) <= 24:
         raise bad("capture_silence_hours", args.get("capture_silence_hours"), "1–24 hours")
     if not 1 <= args.get("trail_silence_hours", 1) <= 6:

@@ -164,8 +164,18 @@ class BedrockMonitoring(pulumi.ComponentResource):
             return alarms.metric_query(qid, RUNTIME_NAMESPACE, metric, dims, "Sum", period)
 
         rates = (
-            ("server-error-rate", "InvocationServerErrors", t.max_server_error_rate, "FILL(e, 0) / inv"),
-            ("client-error-rate", "InvocationClientErrors", t.max_client_error_rate, "FILL(e, 0) / inv"),
+            (
+                "server-error-rate",
+                "InvocationServerErrors",
+                t.max_server_error_rate,
+                "FILL(e, 0) / inv",
+            ),
+            (
+                "client-error-rate",
+                "InvocationClientErrors",
+                t.max_client_error_rate,
+                "FILL(e, 0) / inv",
+            ),
             (
                 "throttle-rate",
                 "InvocationThrottles",
@@ -190,8 +200,12 @@ class BedrockMonitoring(pulumi.ComponentResource):
 
     def _guardrail_alarms(self, policies: tuple[str, ...]) -> dict[str, pulumi.Output[str]]:
         t, period, a = self._t, self._period, self._args
-        gdims = dict(zip(GUARDRAIL_DIMENSIONS, (a["guardrail_arn"], a["guardrail_version"]), strict=True))
-        total = alarms.metric_query("inv", GUARDRAILS_NAMESPACE, "Invocations", gdims, "Sum", period)
+        gdims = dict(
+            zip(GUARDRAIL_DIMENSIONS, (a["guardrail_arn"], a["guardrail_version"]), strict=True)
+        )
+        total = alarms.metric_query(
+            "inv", GUARDRAILS_NAMESPACE, "Invocations", gdims, "Sum", period
+        )
         out: dict[str, pulumi.Output[str]] = {}
         intervened = {
             "guardrail/intervention-rate": (
@@ -252,7 +266,11 @@ def _validate(args: BedrockMonitoringArgs) -> tuple[BedrockThresholds, tuple[str
         raise bad("model_ids", ids, "at least one allowed model")
     for mid in ids:
         if mid.startswith("arn:") or not _MODEL_ID.match(mid):
-            raise bad("model_ids", mid, "a ModelId like 'anthropic.claude-3-haiku-20240307-v1:0' (use model_id(arn))")
+            raise bad(
+                "model_ids",
+                mid,
+                "a ModelId like 'anthropic.claude-3-haiku-20240307-v1:0' (use model_id(arn))",
+            )
     if len(set(ids)) != len(ids):
         raise bad("model_ids", ids, "each model once")
     for key in ("guardrail_arn", "guardrail_version", "alarm_topic_arn"):

@@ -218,7 +218,10 @@ class ScheduledDriftCheck(pulumi.ComponentResource):
                         "sagemaker:VpcSecurityGroupIds": [args["security_group_id"]],
                     },
                     # ForAllValues is true for an absent key: require the keys to be present.
-                    "Null": {"sagemaker:VpcSubnets": "false", "sagemaker:VpcSecurityGroupIds": "false"},
+                    "Null": {
+                        "sagemaker:VpcSubnets": "false",
+                        "sagemaker:VpcSecurityGroupIds": "false",
+                    },
                     "Bool": {"sagemaker:InterContainerTrafficEncryption": "true"},
                 },
             ),
@@ -404,7 +407,9 @@ def _validate(args: ScheduledDriftCheckArgs) -> sm.EcrImage:
         except ValueError as exc:
             raise bad("features", f, str(exc)) from None
     if len(",".join(features)) > 256:
-        raise bad("features", features, "joined names ≤ 256 chars (a processing job environment value)")
+        raise bad(
+            "features", features, "joined names ≤ 256 chars (a processing job environment value)"
+        )
     threshold = args.get("drift_threshold")
     if not isinstance(threshold, int | float) or not 0 < threshold <= 1:
         raise bad("drift_threshold", threshold, "a drift distance in (0, 1]")
@@ -413,13 +418,19 @@ def _validate(args: ScheduledDriftCheckArgs) -> sm.EcrImage:
         raise bad("interval_hours", interval, f"one of {INTERVAL_HOURS} (divides the day)")
     runtime = args.get("max_runtime_seconds", 0)
     if not 60 <= runtime <= interval * 3600:
-        raise bad("max_runtime_seconds", runtime, f"60–{interval * 3600} s: a run ends before the next")
+        raise bad(
+            "max_runtime_seconds", runtime, f"60–{interval * 3600} s: a run ends before the next"
+        )
     try:
         image = sm.parse_ecr_image(args.get("image_uri", ""))
     except ValueError as exc:
         raise bad("image_uri", args.get("image_uri"), str(exc)) from None
     if image.region != args.get("region"):
-        raise bad("image_uri", args.get("image_uri"), f"the image must be in the home region {args.get('region')}")
+        raise bad(
+            "image_uri",
+            args.get("image_uri"),
+            f"the image must be in the home region {args.get('region')}",
+        )
     try:
         sm.check_kms_instance_type(args.get("instance_type", ""))
     except ValueError as exc:
@@ -427,12 +438,18 @@ def _validate(args: ScheduledDriftCheckArgs) -> sm.EcrImage:
     if len(args.get("subnet_ids") or []) < 2 or len(args.get("subnet_ids") or []) != len(
         args.get("subnet_arns") or []
     ):
-        raise bad("subnet_ids", args.get("subnet_ids"), "private subnets in ≥ 2 AZs, with their ARNs")
+        raise bad(
+            "subnet_ids", args.get("subnet_ids"), "private subnets in ≥ 2 AZs, with their ARNs"
+        )
     for key in ("capture_prefix", "baseline_prefix", "output_prefix"):
         if not (args.get(key) or "").strip("/"):
             raise bad(key, args.get(key), "a non-empty prefix (never a whole bucket)")
     if (args["output_prefix"].strip("/") + "/").startswith(args["capture_prefix"].strip("/") + "/"):
-        raise bad("output_prefix", args["output_prefix"], "outside the capture prefix (reports are not captured data)")
+        raise bad(
+            "output_prefix",
+            args["output_prefix"],
+            "outside the capture prefix (reports are not captured data)",
+        )
     for key in ("alarm_topic_arn", "data_key_arn", "security_group_id"):
         if not args.get(key):
             raise bad(key, args.get(key), "required (alarm action M1, KMS E1, network N*)")

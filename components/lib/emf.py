@@ -201,11 +201,19 @@ def _metric_data(
     timestamp: dt.datetime,
 ) -> dict[str, Any]:
     if namespace.upper().startswith("AWS/"):
-        raise ValueError(f"{namespace}: namespaces beginning with AWS/ are reserved (PutMetricData)")
+        raise ValueError(
+            f"{namespace}: namespaces beginning with AWS/ are reserved (PutMetricData)"
+        )
     _timestamp_ms(timestamp)
     dims = [{"Name": k, "Value": v} for k, v in dimensions.items()]
     data = [
-        {"MetricName": name, "Dimensions": dims, "Value": value, "Unit": unit, "Timestamp": timestamp}
+        {
+            "MetricName": name,
+            "Dimensions": dims,
+            "Value": value,
+            "Unit": unit,
+            "Timestamp": timestamp,
+        }
         for name, value in values.items()
     ]
     if len(data) > PUT_METRIC_DATA_MAX:

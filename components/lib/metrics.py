@@ -101,7 +101,9 @@ def quality_metric(name: str) -> QualityMetric:
     for qm in QUALITY_METRICS:
         if qm.name == name:
             return qm
-    raise KeyError(f"{name!r} is not a quality metric ({', '.join(q.name for q in QUALITY_METRICS)})")
+    raise KeyError(
+        f"{name!r} is not a quality metric ({', '.join(q.name for q in QUALITY_METRICS)})"
+    )
 
 
 # -- drift ----------------------------------------------------------------------------

@@ -64,7 +64,10 @@ def test_every_alarm_notifies_the_topic_with_explicit_missing_data(rec):
 
 
 def test_bedrock_delivery_failures_alarm_on_any_failure(rec):
-    for metric in ("ModelInvocationLogsCloudWatchDeliveryFailure", "ModelInvocationLogsS3DeliveryFailure"):
+    for metric in (
+        "ModelInvocationLogsCloudWatchDeliveryFailure",
+        "ModelInvocationLogsS3DeliveryFailure",
+    ):
         alarm = alarms(rec)[f"bedrock-{metric}"]
         assert alarm["namespace"] == "AWS/Bedrock" and alarm["metricName"] == metric
         assert "dimensions" not in alarm  # published "Across all model IDs"
@@ -90,7 +93,10 @@ def test_trail_heartbeats_treat_silence_as_breaching(rec):
     assert beat["period"] == 3600 and beat["evaluationPeriods"] == 1
     s3 = a["trail-s3-heartbeat"]
     assert s3["namespace"] == "AWS/S3" and s3["metricName"] == "PutRequests"
-    assert s3["dimensions"] == {"BucketName": "audit-worm", "FilterId": "ri-prod-trail-s3-heartbeat"}
+    assert s3["dimensions"] == {
+        "BucketName": "audit-worm",
+        "FilterId": "ri-prod-trail-s3-heartbeat",
+    }
     assert s3["treatMissingData"] == "breaching"
     configs = {m.inputs["name"]: m.inputs for m in rec.of_type(BUCKET_METRIC)}
     assert configs["ri-prod-trail-s3-heartbeat"]["bucket"] == "audit-worm"
@@ -99,7 +105,11 @@ def test_trail_heartbeats_treat_silence_as_breaching(rec):
 
 def test_metric_filters_on_the_trail_log_group(rec):
     filters = {f.inputs["name"].removeprefix(PREFIX + "-"): f.inputs for f in rec.of_type(FILTER)}
-    assert set(filters) == {"TrailConfigurationChanges", "InvocationLoggingChanges", "DataCaptureDisabled"}
+    assert set(filters) == {
+        "TrailConfigurationChanges",
+        "InvocationLoggingChanges",
+        "DataCaptureDisabled",
+    }
     for name, f in filters.items():
         assert f["logGroupName"] == TRAIL_LOGS
         assert f["metricTransformation"] == {
@@ -109,8 +119,14 @@ def test_metric_filters_on_the_trail_log_group(rec):
             "unit": "Count",
         }
     assert '$.eventName = "StopLogging"' in filters["TrailConfigurationChanges"]["pattern"]
-    assert '$.eventName = "DeleteModelInvocationLoggingConfiguration"' in filters["InvocationLoggingChanges"]["pattern"]
-    assert "$.requestParameters.dataCaptureConfig.enableCapture IS FALSE" in filters["DataCaptureDisabled"]["pattern"]
+    assert (
+        '$.eventName = "DeleteModelInvocationLoggingConfiguration"'
+        in filters["InvocationLoggingChanges"]["pattern"]
+    )
+    assert (
+        "$.requestParameters.dataCaptureConfig.enableCapture IS FALSE"
+        in filters["DataCaptureDisabled"]["pattern"]
+    )
     alarm = alarms(rec)["data-capture-disabled"]
     assert alarm["namespace"] == "RegulatedInference/AuditEvidence"
     assert alarm["metricName"] == "DataCaptureDisabled" and alarm["threshold"] == 0
@@ -121,7 +137,10 @@ def test_capture_heartbeat_per_endpoint_prefix(rec):
     configs = {m.inputs["name"]: m.inputs for m in rec.of_type(BUCKET_METRIC)}
     assert configs["ri-prod-capture-heartbeat-1"]["filter"] == {"prefix": "capture/triage-prod/"}
     beat = a["capture-heartbeat-1"]
-    assert beat["dimensions"] == {"BucketName": "capture-bucket", "FilterId": "ri-prod-capture-heartbeat-1"}
+    assert beat["dimensions"] == {
+        "BucketName": "capture-bucket",
+        "FilterId": "ri-prod-capture-heartbeat-1",
+    }
     assert beat["treatMissingData"] == "breaching"
     assert beat["evaluationPeriods"] == 24 and beat["datapointsToAlarm"] == 24
 

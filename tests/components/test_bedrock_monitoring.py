@@ -47,7 +47,9 @@ def queries(alarm: dict) -> dict[str, dict]:
 
 def test_model_id_from_arn():
     assert model_id(f"arn:aws:bedrock:{REGION}::foundation-model/{HAIKU}") == HAIKU
-    assert model_id(f"arn:aws:bedrock:{REGION}:{ACCT}:inference-profile/eu.{HAIKU}") == f"eu.{HAIKU}"
+    assert (
+        model_id(f"arn:aws:bedrock:{REGION}:{ACCT}:inference-profile/eu.{HAIKU}") == f"eu.{HAIKU}"
+    )
 
 
 def test_every_alarm_notifies_the_topic_and_states_missing_data(rec):
@@ -111,7 +113,9 @@ def test_guardrail_intervention_rates_overall_and_per_policy(rec):
 
 def test_guardrail_server_errors_alarm_on_any(rec):
     g = alarms(rec)["guardrail-server-errors"]
-    assert g["namespace"] == "AWS/Bedrock/Guardrails" and g["metricName"] == "InvocationServerErrors"
+    assert (
+        g["namespace"] == "AWS/Bedrock/Guardrails" and g["metricName"] == "InvocationServerErrors"
+    )
     assert g["dimensions"] == {"GuardrailArn": GUARDRAIL, "GuardrailVersion": "1"}
     assert g["threshold"] == 0 and g["comparisonOperator"] == "GreaterThanThreshold"
     assert g["evaluationPeriods"] == 1
@@ -119,7 +123,10 @@ def test_guardrail_server_errors_alarm_on_any(rec):
 
 def test_outputs_name_every_alarm(rec):
     out = rec.one("regulated-inference:index:BedrockMonitoring").outputs["alarmNames"]
-    assert out[f"{HAIKU}/latency-p99"] == f"{PREFIX}-anthropic.claude-3-haiku-20240307-v1-0-latency-p99"
+    assert (
+        out[f"{HAIKU}/latency-p99"]
+        == f"{PREFIX}-anthropic.claude-3-haiku-20240307-v1-0-latency-p99"
+    )
     assert out["guardrail/server-errors"] == f"{PREFIX}-guardrail-server-errors"
 
 
@@ -127,13 +134,25 @@ def test_outputs_name_every_alarm(rec):
     "change,arg,fragment",
     [
         ({"model_ids": []}, "model_ids", "at least one"),
-        ({"model_ids": [f"arn:aws:bedrock:{REGION}::foundation-model/{HAIKU}"]}, "model_ids", "model_id(arn)"),
+        (
+            {"model_ids": [f"arn:aws:bedrock:{REGION}::foundation-model/{HAIKU}"]},
+            "model_ids",
+            "model_id(arn)",
+        ),
         ({"model_ids": [TITAN, TITAN]}, "model_ids", "each model once"),
         ({"alarm_topic_arn": ""}, "alarm_topic_arn", "M1"),
         ({"guardrail_version": ""}, "guardrail_version", "required"),
         ({"policy_types": ["PromptAttack"]}, "policy_types", "GuardrailPolicyType"),
-        ({"thresholds": BedrockThresholds(max_server_error_rate=5)}, "thresholds.max_server_error_rate", "between 0 and 1"),
-        ({"thresholds": BedrockThresholds(latency_p95_ms=9, latency_p99_ms=5)}, "thresholds.latency_p99_ms", "≥"),
+        (
+            {"thresholds": BedrockThresholds(max_server_error_rate=5)},
+            "thresholds.max_server_error_rate",
+            "between 0 and 1",
+        ),
+        (
+            {"thresholds": BedrockThresholds(latency_p95_ms=9, latency_p99_ms=5)},
+            "thresholds.latency_p99_ms",
+            "≥",
+        ),
         ({"period_seconds": 7}, "period_seconds", "60, 300"),
         ({"name_prefix": "bad prefix"}, "name_prefix", "letters"),
     ],

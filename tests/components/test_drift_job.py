@@ -86,7 +86,8 @@ def test_schedule_calls_create_processing_job_hourly_on_the_hour(rec):
 
 
 @pytest.mark.parametrize(
-    "hours,expr", [(1, "cron(0 * * * ? *)"), (6, "cron(0 0/6 * * ? *)"), (24, "cron(0 0/24 * * ? *)")]
+    "hours,expr",
+    [(1, "cron(0 * * * ? *)"), (6, "cron(0 0/6 * * ? *)"), (24, "cron(0 0/24 * * ? *)")],
 )
 def test_schedule_expression_on_utc_hours(hours, expr):
     assert schedule_expression(hours) == expr
@@ -102,7 +103,9 @@ def test_job_request_is_encrypted_in_the_vpc_and_unique_per_run(rec):
     assert cluster["VolumeKmsKeyId"] == DATA_KEY and cluster["InstanceType"] == "ml.m5.xlarge"
     assert req["ProcessingOutputConfig"]["KmsKeyId"] == DATA_KEY
     out = req["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]
-    assert out["S3Uri"] == "s3://capture-bucket/drift/fraud-scorer-prod/<aws.scheduler.execution-id>"
+    assert (
+        out["S3Uri"] == "s3://capture-bucket/drift/fraud-scorer-prod/<aws.scheduler.execution-id>"
+    )
     net = req["NetworkConfig"]
     assert net["VpcConfig"] == {"Subnets": SUBNETS, "SecurityGroupIds": ["sg-0work"]}
     assert net["EnableInterContainerTrafficEncryption"] is True
@@ -125,14 +128,20 @@ def test_job_role_reads_capture_and_baseline_writes_reports_publishes_drift_only
         "aws:SourceArn": f"arn:aws:sagemaker:{REGION}:{ACCT}:processing-job/fraud-scorer-prod-drift-*"
     }
     p = job["policy"]
-    assert p["ReadObjects0"]["Resource"] == "arn:aws:s3:::capture-bucket/capture/fraud-scorer-prod/*"
-    assert p["ReadObjects1"]["Resource"] == "arn:aws:s3:::models-bucket/fraud-scorer/2.3.0/baseline/*"
+    assert (
+        p["ReadObjects0"]["Resource"] == "arn:aws:s3:::capture-bucket/capture/fraud-scorer-prod/*"
+    )
+    assert (
+        p["ReadObjects1"]["Resource"] == "arn:aws:s3:::models-bucket/fraud-scorer/2.3.0/baseline/*"
+    )
     assert p["WriteObjects2"]["Resource"] == "arn:aws:s3:::capture-bucket/drift/fraud-scorer-prod/*"
     assert p["PullImages4"]["Resource"] == f"arn:aws:ecr:{REGION}:{ACCT}:repository/drift-check"
     assert p["PutMetrics6"]["Condition"] == {
         "StringEquals": {"cloudwatch:namespace": "RegulatedInference/ModelDrift"}
     }
-    assert not any("sagemaker:" in str(s["Action"]) or "iam:" in str(s["Action"]) for s in p.values())
+    assert not any(
+        "sagemaker:" in str(s["Action"]) or "iam:" in str(s["Action"]) for s in p.values()
+    )
 
 
 def test_scheduler_role_creates_only_this_job_and_passes_only_the_job_role(rec):
@@ -144,15 +153,26 @@ def test_scheduler_role_creates_only_this_job_and_passes_only_the_job_role(rec):
     assert set(p) == {"CreateThisDriftJobOnly", "PassTheJobRoleToSageMaker"}
     create = p["CreateThisDriftJobOnly"]
     assert create["Action"] == "sagemaker:CreateProcessingJob"
-    assert create["Resource"] == f"arn:aws:sagemaker:{REGION}:{ACCT}:processing-job/fraud-scorer-prod-drift-*"
+    assert (
+        create["Resource"]
+        == f"arn:aws:sagemaker:{REGION}:{ACCT}:processing-job/fraud-scorer-prod-drift-*"
+    )
     cond = create["Condition"]
-    assert cond["ArnEquals"] == {"sagemaker:VolumeKmsKey": DATA_KEY, "sagemaker:OutputKmsKey": DATA_KEY}
+    assert cond["ArnEquals"] == {
+        "sagemaker:VolumeKmsKey": DATA_KEY,
+        "sagemaker:OutputKmsKey": DATA_KEY,
+    }
     assert cond["ForAllValues:StringEquals"]["sagemaker:VpcSubnets"] == SUBNETS
-    assert cond["Null"] == {"sagemaker:VpcSubnets": "false", "sagemaker:VpcSecurityGroupIds": "false"}
+    assert cond["Null"] == {
+        "sagemaker:VpcSubnets": "false",
+        "sagemaker:VpcSecurityGroupIds": "false",
+    }
     passrole = p["PassTheJobRoleToSageMaker"]
     job_role = next(x for x in rec.of_type("aws:iam/role:Role") if "job-role" in x.name)
     assert passrole["Resource"] == job_role.outputs["arn"]
-    assert passrole["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+    assert passrole["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}
+    }
 
 
 def test_drift_alarm_reads_the_contract_and_treats_silence_as_breaching(rec):
@@ -208,7 +228,11 @@ def test_optional_schedule_key_is_used_and_decryptable():
         ({"instance_type": "ml.g5.xlarge"}, "instance_type", "hardware module"),
         ({"subnet_ids": ["subnet-0a"]}, "subnet_ids", "≥ 2 AZs"),
         ({"capture_prefix": "/"}, "capture_prefix", "never a whole bucket"),
-        ({"output_prefix": "capture/fraud-scorer-prod/drift"}, "output_prefix", "outside the capture"),
+        (
+            {"output_prefix": "capture/fraud-scorer-prod/drift"},
+            "output_prefix",
+            "outside the capture",
+        ),
         ({"alarm_topic_arn": ""}, "alarm_topic_arn", "M1"),
     ],
 )
