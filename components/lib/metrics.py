@@ -24,8 +24,11 @@ which pins `cloudwatch:namespace` to this namespace only.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
+
+from components.lib.sagemaker import DATA_QUALITY_NAMESPACE, DRIFT_METRIC_PREFIX
 
 #: The one CloudWatch namespace for model-quality metrics.
 QUALITY_NAMESPACE = "RegulatedInference/ModelQuality"
@@ -85,6 +88,64 @@ def quality_dimensions(endpoint_name: str, variant_name: str) -> dict[str, str]:
     return dict(zip(QUALITY_DIMENSIONS, (endpoint_name, variant_name), strict=True))
 
 
+#: CloudWatch unit of every quality datapoint: a ratio has no unit (`StandardUnit` "None").
+QUALITY_UNIT = "None"
+#: Every quality metric is a ratio on this closed scale; anything else is a publisher bug.
+QUALITY_SCALE: tuple[float, float] = (0.0, 1.0)
+#: Who publishes: the model owner's evaluation job (see docs/quality-metrics.md).
+QUALITY_PUBLISHER = "the model owner's evaluation job (role granted PutMetrics(QUALITY_NAMESPACE))"
+
+
+def quality_metric(name: str) -> QualityMetric:
+    """The quality metric called `name`; KeyError naming the known ones otherwise."""
+    for qm in QUALITY_METRICS:
+        if qm.name == name:
+            return qm
+    raise KeyError(
+        f"{name!r} is not a quality metric ({', '.join(q.name for q in QUALITY_METRICS)})"
+    )
+
+
+# -- drift ----------------------------------------------------------------------------
+#
+# Drift is published per feature as `feature_baseline_drift_<feature>` with dimensions
+# Endpoint and MonitoringSchedule — the names SageMaker Model Monitor's analyzer uses.
+# Model Monitor writes them into its own namespace (`DATA_QUALITY_NAMESPACE`,
+# "aws/sagemaker/Endpoints/data-metrics"); a job of ours must not: PutMetricData says
+# "You cannot specify a namespace that begins with 'AWS/'. Namespaces that begin with
+# 'AWS/' are reserved for use by Amazon Web Services products" (CloudWatch API reference,
+# PutMetricData, Namespace), and whether the lower-case "aws/" prefix is matched case-
+# insensitively is not documented, so we do not rely on it. The scheduled drift check
+# (`components.drift_job`) therefore publishes the same metric names and dimensions into
+# `DRIFT_NAMESPACE`; an alarm reads either path by changing only the namespace.
+
+#: Namespace of drift published by this project's scheduled drift check (not Model Monitor).
+DRIFT_NAMESPACE = "RegulatedInference/ModelDrift"
+#: Namespace each drift source publishes into, by source.
+DRIFT_NAMESPACES: dict[str, str] = {
+    "model-monitor": DATA_QUALITY_NAMESPACE,
+    "processing-job": DRIFT_NAMESPACE,
+}
+#: Dimensions of every drift datapoint (Model Monitor's names, both exactly).
+DRIFT_DIMENSIONS: tuple[str, str] = ("Endpoint", "MonitoringSchedule")
+#: Drift is a distance between the baseline and the captured distribution, 0–1, no unit.
+DRIFT_UNIT = "None"
+#: Feature names that make a valid metric name suffix (CloudWatch metric names ≤ 255 chars).
+FEATURE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
+
+
+def drift_metric_name(feature: str) -> str:
+    """`feature_baseline_drift_<feature>`; ValueError for a name CloudWatch would mangle."""
+    if not FEATURE_NAME.match(feature or ""):
+        raise ValueError(f"feature {feature!r}: letters, digits, '_', '.', '-' only, 1–200 chars")
+    return f"{DRIFT_METRIC_PREFIX}{feature}"
+
+
+def drift_dimensions(endpoint_name: str, schedule_name: str) -> dict[str, str]:
+    """The exact dimensions a drift publisher uses (schedule = Model Monitor schedule or drift check)."""
+    return dict(zip(DRIFT_DIMENSIONS, (endpoint_name, schedule_name), strict=True))
+
+
 __all__ = [
     "QUALITY_NAMESPACE",
     "QUALITY_DIMENSIONS",
@@ -96,4 +157,15 @@ __all__ = [
     "USER_SATISFACTION",
     "OUTPUT_QUALITY",
     "quality_dimensions",
+    "QUALITY_UNIT",
+    "QUALITY_SCALE",
+    "QUALITY_PUBLISHER",
+    "quality_metric",
+    "DRIFT_NAMESPACE",
+    "DRIFT_NAMESPACES",
+    "DRIFT_DIMENSIONS",
+    "DRIFT_UNIT",
+    "FEATURE_NAME",
+    "drift_metric_name",
+    "drift_dimensions",
 ]

@@ -1,0 +1,87 @@
+"""Alarm conventions shared by the monitoring components: one place for "how an alarm notifies".
+
+Every alarm this project declares (control M1):
+
+- notifies the alert topic on ALARM *and* on OK (`alarm_actions`, `ok_actions`), with
+  `actions_enabled=True`;
+- states `treat_missing_data` explicitly — the caller must decide whether silence is good
+  news (`notBreaching`: no traffic, no errors) or missing evidence (`breaching`: a job,
+  a log delivery or a capture that should have produced data did not);
+- carries the exact dimensions the publishing service uses.
+
+Pure helpers that build resources under a given parent; no component of their own.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import pulumi
+import pulumi_aws as aws
+
+MissingData = Literal["breaching", "notBreaching", "ignore", "missing"]
+#: CloudWatch `TreatMissingData` values (PutMetricAlarm API reference).
+MISSING_DATA_VALUES: tuple[str, ...] = ("breaching", "notBreaching", "ignore", "missing")
+
+
+def metric_alarm(
+    resource_name: str,
+    *,
+    parent: pulumi.Resource,
+    topic_arn: pulumi.Input[str],
+    name: pulumi.Input[str],
+    description: str,
+    treat_missing_data: MissingData,
+    **kwargs: Any,
+) -> aws.cloudwatch.MetricAlarm:
+    """A metric alarm that notifies `topic_arn` on ALARM and OK, missing-data policy explicit."""
+    if treat_missing_data not in MISSING_DATA_VALUES:
+        raise ValueError(f"treat_missing_data {treat_missing_data!r} not in {MISSING_DATA_VALUES}")
+    kwargs.setdefault("evaluation_periods", 1)
+    kwargs.setdefault("datapoints_to_alarm", kwargs["evaluation_periods"])
+    return aws.cloudwatch.MetricAlarm(
+        resource_name,
+        name=name,
+        alarm_description=description,
+        treat_missing_data=treat_missing_data,
+        actions_enabled=True,
+        alarm_actions=[topic_arn],
+        ok_actions=[topic_arn],
+        opts=pulumi.ResourceOptions(parent=parent),
+        **kwargs,
+    )
+
+
+def metric_query(
+    query_id: str,
+    namespace: str,
+    metric_name: str,
+    dimensions: dict[str, pulumi.Input[str]] | None,
+    stat: str,
+    period: int,
+    *,
+    label: str | None = None,
+) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
+    """One metric of a metric-math alarm (not returned itself)."""
+    return aws.cloudwatch.MetricAlarmMetricQueryArgs(
+        id=query_id,
+        label=label,
+        return_data=False,
+        metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
+            namespace=namespace,
+            metric_name=metric_name,
+            dimensions=dimensions,
+            period=period,
+            stat=stat,
+        ),
+    )
+
+
+def expression(query_id: str, expr: str, label: str) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
+    """The metric-math expression an alarm evaluates (the one query with `return_data`)."""
+    return aws.cloudwatch.MetricAlarmMetricQueryArgs(
+        id=query_id, expression=expr, label=label, return_data=True
+    )
+
+
+__all__ = ["MISSING_DATA_VALUES", "MissingData", "expression", "metric_alarm", "metric_query"]

@@ -1,0 +1,242 @@
+"""ScheduledDriftCheck: drift without Model Monitor — schedule, job request, roles, alarm."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.drift_job import ScheduledDriftCheck, schedule_expression
+from components.lib.errors import ComponentArgsError
+from offline_preview.engine import Recording
+from tests.conftest import run_component
+
+ACCT = "111122223333"
+REGION = "eu-west-2"
+TOPIC = f"arn:aws:sns:{REGION}:{ACCT}:alerts"
+DATA_KEY = f"arn:aws:kms:{REGION}:{ACCT}:key/data"
+IMAGE = f"{ACCT}.dkr.ecr.{REGION}.amazonaws.com/drift-check@sha256:" + "a" * 64
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+SCHEDULE = "aws:scheduler/schedule:Schedule"
+SUBNETS = ["subnet-0a", "subnet-0b"]
+
+
+def drift_args(**change) -> dict:
+    a = {
+        "endpoint_name": "fraud-scorer-prod",
+        "check_name": "fraud-scorer-prod-drift",
+        "features": ["amount", "hour_of_day"],
+        "drift_threshold": 0.2,
+        "interval_hours": 1,
+        "image_uri": IMAGE,
+        "instance_type": "ml.m5.xlarge",
+        "max_runtime_seconds": 1800,
+        "capture_bucket_name": "capture-bucket",
+        "capture_bucket_arn": "arn:aws:s3:::capture-bucket",
+        "capture_prefix": "capture/fraud-scorer-prod/",
+        "output_prefix": "drift/fraud-scorer-prod/",
+        "baseline_bucket_name": "models-bucket",
+        "baseline_bucket_arn": "arn:aws:s3:::models-bucket",
+        "baseline_prefix": "fraud-scorer/2.3.0/baseline/",
+        "data_key_arn": DATA_KEY,
+        "subnet_ids": SUBNETS,
+        "subnet_arns": [f"arn:aws:ec2:{REGION}:{ACCT}:subnet/{s}" for s in SUBNETS],
+        "security_group_id": "sg-0work",
+        "security_group_arn": f"arn:aws:ec2:{REGION}:{ACCT}:security-group/sg-0work",
+        "region": REGION,
+        "account_id": ACCT,
+        "alarm_topic_arn": TOPIC,
+    }
+    a.update(change)
+    return a
+
+
+@pytest.fixture(scope="module")
+def rec() -> Recording:
+    return run_component(lambda: ScheduledDriftCheck("drift", drift_args()))
+
+
+def roles(rec: Recording) -> dict[str, dict]:
+    """Role name (logical) -> {'trust': ..., 'policy': {Sid: statement}}."""
+    out = {}
+    for role in rec.of_type("aws:iam/role:Role"):
+        key = "job" if "job-role" in role.name else "scheduler"
+        out[key] = {"trust": json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]}
+    for pol in rec.of_type("aws:iam/rolePolicy:RolePolicy"):
+        key = "job" if "job-role" in pol.name else "scheduler"
+        out[key]["policy"] = {s["Sid"]: s for s in json.loads(pol.inputs["policy"])["Statement"]}
+    return out
+
+
+def request(rec: Recording) -> dict:
+    return json.loads(rec.one(SCHEDULE).inputs["target"]["input"])
+
+
+def test_schedule_calls_create_processing_job_hourly_on_the_hour(rec):
+    s = rec.one(SCHEDULE).inputs
+    assert s["scheduleExpression"] == "cron(0 * * * ? *)"
+    assert s["scheduleExpressionTimezone"] == "UTC"
+    assert s["flexibleTimeWindow"] == {"mode": "OFF"}
+    assert s["state"] == "ENABLED"
+    target = s["target"]
+    assert target["arn"] == "arn:aws:scheduler:::aws-sdk:sagemaker:createProcessingJob"
+    scheduler_role = next(r for r in rec.of_type("aws:iam/role:Role") if "scheduler" in r.name)
+    assert target["roleArn"] == scheduler_role.outputs["arn"]
+    assert target["retryPolicy"] == {"maximumRetryAttempts": 2, "maximumEventAgeInSeconds": 900}
+
+
+@pytest.mark.parametrize(
+    "hours,expr",
+    [(1, "cron(0 * * * ? *)"), (6, "cron(0 0/6 * * ? *)"), (24, "cron(0 0/24 * * ? *)")],
+)
+def test_schedule_expression_on_utc_hours(hours, expr):
+    assert schedule_expression(hours) == expr
+
+
+def test_job_request_is_encrypted_in_the_vpc_and_unique_per_run(rec):
+    req = request(rec)
+    assert req["ProcessingJobName"] == "fraud-scorer-prod-drift-<aws.scheduler.execution-id>"
+    job_role = next(r for r in rec.of_type("aws:iam/role:Role") if "job-role" in r.name)
+    assert req["RoleArn"] == job_role.outputs["arn"]
+    assert req["AppSpecification"] == {"ImageUri": IMAGE}
+    cluster = req["ProcessingResources"]["ClusterConfig"]
+    assert cluster["VolumeKmsKeyId"] == DATA_KEY and cluster["InstanceType"] == "ml.m5.xlarge"
+    assert req["ProcessingOutputConfig"]["KmsKeyId"] == DATA_KEY
+    out = req["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]
+    assert (
+        out["S3Uri"] == "s3://capture-bucket/drift/fraud-scorer-prod/<aws.scheduler.execution-id>"
+    )
+    net = req["NetworkConfig"]
+    assert net["VpcConfig"] == {"Subnets": SUBNETS, "SecurityGroupIds": ["sg-0work"]}
+    assert net["EnableInterContainerTrafficEncryption"] is True
+    # Network isolation would forbid reading the capture window and PutMetricData.
+    assert net["EnableNetworkIsolation"] is False
+    [baseline] = req["ProcessingInputs"]
+    assert baseline["S3Input"]["S3Uri"] == "s3://models-bucket/fraud-scorer/2.3.0/baseline/"
+    env = req["Environment"]
+    assert env["CAPTURE_S3_URI"] == "s3://capture-bucket/capture/fraud-scorer-prod/"
+    assert env["SCHEDULED_TIME"] == "<aws.scheduler.scheduled-time>"
+    assert env["METRIC_NAMESPACE"] == "RegulatedInference/ModelDrift"
+    assert env["FEATURES"] == "amount,hour_of_day" and env["ENDPOINT_NAME"] == "fraud-scorer-prod"
+    assert req["StoppingCondition"] == {"MaxRuntimeInSeconds": 1800}
+
+
+def test_job_role_reads_capture_and_baseline_writes_reports_publishes_drift_only(rec):
+    job = roles(rec)["job"]
+    assert job["trust"]["Principal"] == {"Service": "sagemaker.amazonaws.com"}
+    assert job["trust"]["Condition"]["ArnLike"] == {
+        "aws:SourceArn": f"arn:aws:sagemaker:{REGION}:{ACCT}:processing-job/fraud-scorer-prod-drift-*"
+    }
+    p = job["policy"]
+    assert (
+        p["ReadObjects0"]["Resource"] == "arn:aws:s3:::capture-bucket/capture/fraud-scorer-prod/*"
+    )
+    assert (
+        p["ReadObjects1"]["Resource"] == "arn:aws:s3:::models-bucket/fraud-scorer/2.3.0/baseline/*"
+    )
+    assert p["WriteObjects2"]["Resource"] == "arn:aws:s3:::capture-bucket/drift/fraud-scorer-prod/*"
+    assert p["PullImages4"]["Resource"] == f"arn:aws:ecr:{REGION}:{ACCT}:repository/drift-check"
+    assert p["PutMetrics6"]["Condition"] == {
+        "StringEquals": {"cloudwatch:namespace": "RegulatedInference/ModelDrift"}
+    }
+    assert not any(
+        "sagemaker:" in str(s["Action"]) or "iam:" in str(s["Action"]) for s in p.values()
+    )
+
+
+def test_scheduler_role_creates_only_this_job_and_passes_only_the_job_role(rec):
+    r = roles(rec)
+    sched = r["scheduler"]
+    assert sched["trust"]["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert sched["trust"]["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCT}
+    p = sched["policy"]
+    assert set(p) == {"CreateThisDriftJobOnly", "PassTheJobRoleToSageMaker"}
+    create = p["CreateThisDriftJobOnly"]
+    assert create["Action"] == "sagemaker:CreateProcessingJob"
+    assert (
+        create["Resource"]
+        == f"arn:aws:sagemaker:{REGION}:{ACCT}:processing-job/fraud-scorer-prod-drift-*"
+    )
+    cond = create["Condition"]
+    assert cond["ArnEquals"] == {
+        "sagemaker:VolumeKmsKey": DATA_KEY,
+        "sagemaker:OutputKmsKey": DATA_KEY,
+    }
+    assert cond["ForAllValues:StringEquals"]["sagemaker:VpcSubnets"] == SUBNETS
+    assert cond["Null"] == {
+        "sagemaker:VpcSubnets": "false",
+        "sagemaker:VpcSecurityGroupIds": "false",
+    }
+    passrole = p["PassTheJobRoleToSageMaker"]
+    job_role = next(x for x in rec.of_type("aws:iam/role:Role") if "job-role" in x.name)
+    assert passrole["Resource"] == job_role.outputs["arn"]
+    assert passrole["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}
+    }
+
+
+def test_drift_alarm_reads_the_contract_and_treats_silence_as_breaching(rec):
+    alarm = rec.one(ALARM).inputs
+    assert alarm["name"] == "fraud-scorer-prod-drift-feature-drift"
+    assert alarm["alarmActions"] == [TOPIC] and alarm["okActions"] == [TOPIC]
+    assert alarm["actionsEnabled"] is True
+    assert alarm["treatMissingData"] == "breaching"
+    assert alarm["threshold"] == 0.2 and alarm["comparisonOperator"] == "GreaterThanThreshold"
+    queries = {q["id"]: q for q in alarm["metricQueries"]}
+    assert queries["drift"]["expression"] == "MAX([f0, f1])" and queries["drift"]["returnData"]
+    m = queries["f1"]["metric"]
+    assert m["namespace"] == "RegulatedInference/ModelDrift"
+    assert m["metricName"] == "feature_baseline_drift_hour_of_day"
+    assert m["dimensions"] == {
+        "Endpoint": "fraud-scorer-prod",
+        "MonitoringSchedule": "fraud-scorer-prod-drift",
+    }
+    assert m["period"] == 3600 and m["stat"] == "Maximum"
+
+
+def test_alarm_period_follows_the_interval():
+    rec = run_component(
+        lambda: ScheduledDriftCheck("d6", drift_args(interval_hours=6, max_runtime_seconds=7200))
+    )
+    queries = {q["id"]: q for q in rec.one(ALARM).inputs["metricQueries"]}
+    assert queries["f0"]["metric"]["period"] == 6 * 3600
+
+
+def test_optional_schedule_key_is_used_and_decryptable():
+    key = f"arn:aws:kms:{REGION}:{ACCT}:key/sched"
+    rec = run_component(lambda: ScheduledDriftCheck("k", drift_args(schedule_kms_key_arn=key)))
+    assert rec.one(SCHEDULE).inputs["kmsKeyArn"] == key
+    assert roles(rec)["scheduler"]["policy"]["UseKey2"]["Resource"] == key
+
+
+@pytest.mark.parametrize(
+    "change,arg,fragment",
+    [
+        ({"check_name": "x" * 41}, "check_name", "at most 40"),
+        ({"check_name": "bad_name"}, "check_name", "SageMaker name"),
+        ({"features": []}, "features", "1–9 features"),
+        ({"features": ["a b"]}, "features", "letters, digits"),
+        ({"drift_threshold": 1.5}, "drift_threshold", "(0, 1]"),
+        ({"interval_hours": 5}, "interval_hours", "divides the day"),
+        ({"max_runtime_seconds": 7200}, "max_runtime_seconds", "before the next"),
+        ({"image_uri": "drift:latest"}, "image_uri", "pinned by digest"),
+        (
+            {"image_uri": IMAGE.replace(REGION, "us-east-1")},
+            "image_uri",
+            "home region",
+        ),
+        ({"instance_type": "ml.g5.xlarge"}, "instance_type", "hardware module"),
+        ({"subnet_ids": ["subnet-0a"]}, "subnet_ids", "≥ 2 AZs"),
+        ({"capture_prefix": "/"}, "capture_prefix", "never a whole bucket"),
+        (
+            {"output_prefix": "capture/fraud-scorer-prod/drift"},
+            "output_prefix",
+            "outside the capture",
+        ),
+        ({"alarm_topic_arn": ""}, "alarm_topic_arn", "M1"),
+    ],
+)
+def test_invalid_args_are_refused_before_any_resource(change, arg, fragment):
+    with pytest.raises(ComponentArgsError) as info:
+        run_component(lambda: ScheduledDriftCheck("bad", drift_args(**change)))
+    assert info.value.arg == arg and fragment in info.value.rule
