@@ -47,12 +47,17 @@ def _project(tmp_path: Path, stack_text: str | bytes) -> Path:
 PROD = (ROOT / "Pulumi.prod.yaml").read_text()
 
 
+def _line_of(fragment: str) -> int:
+    """1-based line of `fragment` in the prod stack file (positions follow the file as it is)."""
+    return PROD[: PROD.index(fragment)].count("\n") + 1
+
+
 @pytest.mark.parametrize(
     "text,where,fragment",
     [
         (
             PROD.replace("    cidr: 10.40", "\tcidr: 10.40"),
-            "Pulumi.prod.yaml:17:1",
+            f"Pulumi.prod.yaml:{_line_of('    cidr: 10.40')}:1",
             "tabs cannot indent",
         ),
         (
@@ -62,7 +67,7 @@ PROD = (ROOT / "Pulumi.prod.yaml").read_text()
         ),
         (
             PROD.replace("availabilityZones: 3", "availabilityZones: yes"),
-            "Pulumi.prod.yaml:18:24",
+            f"Pulumi.prod.yaml:{_line_of('availabilityZones: 3')}:24",
             "YAML 1.1",
         ),
         (
@@ -133,7 +138,8 @@ def test_a_malformed_file_exits_2_with_one_line_and_no_traceback(tmp_path, capsy
     assert code == 2
     lines = [line for line in err.splitlines() if line.startswith("error:")]
     assert lines == [
-        "error: Pulumi.prod.yaml:17:1: invalid YAML: found character '\\t' that cannot start any "
+        f"error: Pulumi.prod.yaml:{_line_of('    cidr: 10.40')}:1: invalid YAML: found character '\\t' "
+        "that cannot start any "
         "token (tabs cannot indent YAML: use spaces)"
     ]
     assert "Traceback" not in err
@@ -333,7 +339,7 @@ def test_secrets_in_plain_config_are_refused_without_echoing_them(where, value):
 def test_a_plain_kubeconfig_with_credentials_is_refused_but_an_exec_one_is_not():
     cfg = raw("prod")
     kube = cfg["models"][2]["kubernetes"]
-    kube.pop("context")
+    kube.pop("context", None)  # the committed prod file builds its kubeconfig from `cluster`
     kube["kubeconfig"] = (
         "apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    token: abc.def\n"
     )
@@ -348,9 +354,11 @@ def test_a_plain_kubeconfig_with_credentials_is_refused_but_an_exec_one_is_not()
 
 def test_secure_values_are_accepted(tmp_path):
     text = PROD.replace(
-        "        context: prod-eks\n",
-        "        kubeconfig:\n          secure: v1:Zm9vYmFy:AAAABBBBCCCCDDDD\n",
+        "        namespace: credit-risk-llm\n",
+        "        kubeconfig:\n          secure: v1:Zm9vYmFy:AAAABBBBCCCCDDDD\n"
+        "        namespace: credit-risk-llm\n",
     )
+    assert text != PROD
     project = _project(tmp_path, text)
     cfg = load_stack_config("prod", project)
     parsed = parse({k.removeprefix(f"{NS}:"): _json(v) for k, v in cfg.items()})
