@@ -136,7 +136,9 @@ class FakeEngine:
 
     def start(self) -> FakeEngine:
         self._server = grpc.server(ThreadPoolExecutor(max_workers=4))
-        resource_pb2_grpc.add_ResourceMonitorServicer_to_server(_ResourceMonitor(self), self._server)
+        resource_pb2_grpc.add_ResourceMonitorServicer_to_server(
+            _ResourceMonitor(self), self._server
+        )
         engine_pb2_grpc.add_EngineServicer_to_server(_Engine(self), self._server)
         port = self._server.add_insecure_port("127.0.0.1:0")
         self._server.start()

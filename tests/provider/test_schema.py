@@ -69,7 +69,11 @@ def test_inputs_are_camel_case_and_required_follow_the_typeddicts(provider):
     assert sorted(keys["requiredInputs"]) == ["accountId", "logGroupPrefix", "region", "trailName"]
     assert keys["inputProperties"]["deletionWindowDays"]["type"] == "integer"
     patterns = keys["inputProperties"]["extraLogGroupPatterns"]
-    assert (patterns["type"], patterns["items"]["type"], patterns["plain"]) == ("array", "string", True)
+    assert (patterns["type"], patterns["items"]["type"], patterns["plain"]) == (
+        "array",
+        "string",
+        True,
+    )
     assert sorted(keys["required"]) == ["auditKeyArn", "dataKeyArn", "logsKeyArn"]  # outputs
     network = provider.schema()["resources"][f"{PACKAGE}:index:IsolatedNetwork"]
     # pulumi.Input[str] is an input (not plain) in the schema: other languages may pass outputs.
