@@ -1,7 +1,5 @@
 """Customer-managed KMS keys, one per purpose (controls E8, E9, R3, G3)."""
 
-from __future__ import annotations
-
 import json
 from typing import NotRequired, TypedDict
 

@@ -6,8 +6,6 @@ gateway endpoint, the default security group stripped of rules, and flow logs
 (ALL traffic) to a KMS-encrypted log group.
 """
 
-from __future__ import annotations
-
 import ipaddress
 from typing import NotRequired, TypedDict
 

@@ -19,8 +19,6 @@ All alarms carry the dimensions SageMaker publishes with (EndpointName,
 VariantName; Endpoint, MonitoringSchedule for drift) and notify the topic (M1).
 """
 
-from __future__ import annotations
-
 import json
 from dataclasses import dataclass
 from typing import NotRequired, TypedDict

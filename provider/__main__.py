@@ -1,0 +1,45 @@
+"""The regulated-inference component provider: our components for every Pulumi language.
+
+The CLI starts this as a source-based plugin (see PulumiPlugin.yaml): `python provider/
+<engine address>`. `component_provider_host` (pulumi/pulumi:
+sdk/python/lib/pulumi/provider/experimental/host.py) infers the package schema from each
+component's type annotations (analyzer.py: the `args: <TypedDict>` of `__init__` gives the
+inputs, the class's annotated attributes the outputs, docstrings the descriptions), then serves
+GetSchema and Construct over gRPC (pulumi/provider/server.py), printing its port on stdout.
+
+Type tokens are `<name>:index:<class name>` (experimental/schema.py generate_schema), so `name`
+below must be the prefix each component passes to `ComponentResource.__init__`, and the class
+names must be unique across the package. Construct hands a component a plain dict of
+snake_case args (experimental/component.py map_inputs): nested args must be TypedDicts,
+not dataclasses, and annotations must be real types, not PEP 563 strings (the analyzer reads
+`inspect.get_annotations` without evaluating them).
+
+Only components the analyzer accepts, Construct can build and whose every input and output is
+documented are listed (tests/provider checks all three); the others wait for their args to
+become documented TypedDicts (issue 12).
+"""
+
+from importlib.metadata import version
+
+from pulumi.provider.experimental import component_provider_host
+
+from components.encryption_keys import EncryptionKeys
+from components.isolated_network import IsolatedNetwork
+from components.model_monitoring import AlertTopic
+
+#: The package name: the first part of every type token (`regulated-inference:index:<Class>`).
+PACKAGE = "regulated-inference"
+
+#: The components served, in schema order.
+COMPONENTS = [EncryptionKeys, IsolatedNetwork, AlertTopic]
+
+
+def main() -> None:
+    # The schema's version is the project's (pyproject.toml), so a generated SDK names the release.
+    component_provider_host(
+        components=COMPONENTS, name=PACKAGE, version=version("regulated-inference")
+    )
+
+
+if __name__ == "__main__":
+    main()
