@@ -350,7 +350,14 @@ def safe_deployment(r: Res, cfg: dict):
     alarms = get(dc, "autoRollbackConfiguration.alarms")
     if is_unknown(alarms):
         yield cannot_verify("deploymentConfig.autoRollbackConfiguration.alarms")
-    elif not alarms:
+    elif not [
+        a
+        for a in as_list(alarms)
+        if is_unknown(a)
+        or is_unknown(get(a, "alarmName"))
+        or (isinstance(get(a, "alarmName"), str) and get(a, "alarmName").strip())
+    ]:
+        # an entry without an alarm name watches nothing
         yield "deploymentConfig.autoRollbackConfiguration.alarms is empty: a bad model is not rolled back"
 
 
