@@ -113,7 +113,7 @@ def cloudtrail_multi_region(stack: StackIndex, cfg: dict):
     flags = [get(t.props, "isMultiRegionTrail") for t in recording]
     if True in flags or not recording:
         return  # no trail at all: cloudtrail-enabled reports it
-    for t, f in zip(recording, flags):
+    for t, f in zip(recording, flags, strict=False):
         if is_unknown(f):
             yield cannot_verify("isMultiRegionTrail", t.urn)
         else:
@@ -259,7 +259,9 @@ def _trail_coverage(trail: Res, cov: DataEventCoverage) -> None:
         return
     for sel in get(trail.props, "eventSelectors") or []:
         rw = str(get(sel, "readWriteType") or "All").lower()
-        kinds = {"all": {"read", "write"}, "readonly": {"read"}, "writeonly": {"write"}}.get(rw, set())
+        kinds = {"all": {"read", "write"}, "readonly": {"read"}, "writeonly": {"write"}}.get(
+            rw, set()
+        )
         for dr in get(sel, "dataResources") or []:
             if get(dr, "type") != "AWS::S3::Object":
                 continue
@@ -276,9 +278,15 @@ def _trail_coverage(trail: Res, cov: DataEventCoverage) -> None:
             fields.setdefault(get(fs, "field"), []).append(fs)
         if not any("Data" in _vals(fs, "equals") for fs in fields.get("eventCategory", [])):
             continue
-        if not any("AWS::S3::Object" in _vals(fs, "equals") for fs in fields.get("resources.type", [])):
+        if not any(
+            "AWS::S3::Object" in _vals(fs, "equals") for fs in fields.get("resources.type", [])
+        ):
             continue
-        if fields.get("eventName") or fields.get("eventSource") or fields.get("resources.type", [])[1:]:
+        if (
+            fields.get("eventName")
+            or fields.get("eventSource")
+            or fields.get("resources.type", [])[1:]
+        ):
             continue  # narrowed to some operations: not every access is recorded
         kinds = {"read", "write"}
         for fs in fields.get("readOnly", []):
@@ -289,9 +297,19 @@ def _trail_coverage(trail: Res, cov: DataEventCoverage) -> None:
             elif "false" in eq or "true" in ne:
                 kinds = {"write"}
         arn_sels = fields.get("resources.ARN", [])
-        values = [v for fs in arn_sels for k in ("startsWiths", "equals", "notStartsWiths",
-                                                  "notEquals", "endsWiths", "notEndsWiths")
-                  for v in _vals(fs, k)]
+        values = [
+            v
+            for fs in arn_sels
+            for k in (
+                "startsWiths",
+                "equals",
+                "notStartsWiths",
+                "notEquals",
+                "endsWiths",
+                "notEndsWiths",
+            )
+            for v in _vals(fs, k)
+        ]
         if any(is_unknown(v) for v in values):
             cov.unknown = True
             continue
@@ -419,7 +437,9 @@ def _versioned(stack: StackIndex, b: Res) -> bool:
     A later settings resource wins over the inline block in AWS, but both are one bucket setting:
     any Suspended/Disabled resource makes the outcome depend on apply order, so it is not versioned.
     """
-    statuses = [get(v.props, "versioningConfiguration.status") for v in stack.settings(b, "versioning")]
+    statuses = [
+        get(v.props, "versioningConfiguration.status") for v in stack.settings(b, "versioning")
+    ]
     if statuses:
         return all(s == "Enabled" or is_unknown(s) for s in statuses)
     inline = get(b.props, "versioning")

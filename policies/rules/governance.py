@@ -127,7 +127,11 @@ def descriptions_present(r: Res, cfg: dict):
     d = get(r.props, "description")
     if is_unknown(d):
         return  # present, value pending
-    if not isinstance(d, str) or d.strip().lower() in ("", "managed by pulumi", "managed by terraform"):
+    if not isinstance(d, str) or d.strip().lower() in (
+        "",
+        "managed by pulumi",
+        "managed by terraform",
+    ):
         yield "description is missing or the tool default"
 
 

@@ -28,7 +28,10 @@ _KINDS: dict[str, tuple[tuple[str, ...], str]] = {
     "ReplicaSet": (("apps/v1", "apps/v1beta2", "extensions/v1beta1"), _TEMPLATE),
     "ReplicationController": (("core/v1",), _TEMPLATE),
     "Job": (("batch/v1",), _TEMPLATE),
-    "CronJob": (("batch/v1", "batch/v1beta1", "batch/v2alpha1"), "spec.jobTemplate.spec.template.spec"),
+    "CronJob": (
+        ("batch/v1", "batch/v1beta1", "batch/v2alpha1"),
+        "spec.jobTemplate.spec.template.spec",
+    ),
     "Pod": (("core/v1",), "spec"),
     "PodTemplate": (("core/v1",), "template.spec"),
 }
@@ -42,7 +45,9 @@ POD_SPEC_PATHS: dict[str, str] = {
 POD_KINDS: tuple[str, ...] = tuple(sorted(POD_SPEC_PATHS))
 #: long-running kinds (probes make sense; K6)
 SERVING_KINDS: tuple[str, ...] = tuple(
-    t for t in POD_KINDS if t.split(":")[-1].removesuffix("Patch") not in ("Job", "CronJob", "PodTemplate")
+    t
+    for t in POD_KINDS
+    if t.split(":")[-1].removesuffix("Patch") not in ("Job", "CronJob", "PodTemplate")
 )
 CONTAINER_KEYS = ("initContainers", "containers", "ephemeralContainers")
 PERSISTENT_VOLUME = "kubernetes:core/v1:PersistentVolume"

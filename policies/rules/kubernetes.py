@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from . import frameworks as fw
@@ -123,7 +122,11 @@ def no_privilege(r: Res, cfg: dict):
         elif "ALL" not in (drop or []) and not _unset_ok(r, drop):
             # Pod Security Admission (restricted) requires the literal "ALL"
             near = [d for d in drop or [] if isinstance(d, str) and d.upper() == "ALL"]
-            hint = f" (found {near[0]!r}; the restricted Pod Security Standard requires 'ALL')" if near else ""
+            hint = (
+                f" (found {near[0]!r}; the restricted Pod Security Standard requires 'ALL')"
+                if near
+                else ""
+            )
             yield f"{path}: capabilities.drop does not include ALL{hint}"
         add = [
             a

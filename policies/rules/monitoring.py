@@ -252,8 +252,10 @@ def multi_instance(r: Res, cfg: dict):
         low = get(mis, "minInstanceCount")
         if is_unknown(status) or is_unknown(low):
             yield cannot_verify(f"productionVariants[{i}].managedInstanceScaling")
-        elif isinstance(status, str) and status.upper() == "ENABLED" and (
-            not isinstance(low, (int, float)) or low < least
+        elif (
+            isinstance(status, str)
+            and status.upper() == "ENABLED"
+            and (not isinstance(low, (int, float)) or low < least)
         ):
             # SageMaker ProductionVariantManagedInstanceScaling: MinInstanceCount may be 0
             yield (
@@ -262,12 +264,13 @@ def multi_instance(r: Res, cfg: dict):
             )
 
 
-
 def _scaling_floor(r: Res, least: int):
     """Application Auto Scaling of a SageMaker variant (`serviceNamespace` sagemaker, dimension
     `sagemaker:variant:DesiredInstanceCount`, `resourceId` endpoint/<name>/variant/<variant>):
     the target's `minCapacity` and a scheduled action's `scalableTargetAction.minCapacity` are floors."""
-    ns, dim, rid = (get(r.props, k) for k in ("serviceNamespace", "scalableDimension", "resourceId"))
+    ns, dim, rid = (
+        get(r.props, k) for k in ("serviceNamespace", "scalableDimension", "resourceId")
+    )
     if any(is_unknown(x) for x in (ns, dim)):
         yield cannot_verify("scalableDimension")
         return

@@ -86,7 +86,10 @@ PUBLIC_V4: tuple[Net, ...] = tuple(
     _subtract([ipaddress.ip_network("0.0.0.0/0")], [ipaddress.ip_network(c) for c in _V4_SPECIAL])
 )
 PUBLIC_V6: tuple[Net, ...] = tuple(
-    _subtract([ipaddress.ip_network(c) for c in _V6_PUBLIC], [ipaddress.ip_network(c) for c in _V6_SPECIAL])
+    _subtract(
+        [ipaddress.ip_network(c) for c in _V6_PUBLIC],
+        [ipaddress.ip_network(c) for c in _V6_SPECIAL],
+    )
 )
 PUBLIC_V4_SIZE = sum(n.num_addresses for n in PUBLIC_V4)
 PUBLIC_V6_SIZE = sum(n.num_addresses for n in PUBLIC_V6)
@@ -205,7 +208,9 @@ def traffic(rule: Any, proto_key: str = "protocol") -> tuple[str | None, tuple[i
     return p, (0, 65535)
 
 
-def covers_traffic(outer: tuple[str | None, tuple[int, int]], inner: tuple[str | None, tuple[int, int]]) -> bool:
+def covers_traffic(
+    outer: tuple[str | None, tuple[int, int]], inner: tuple[str | None, tuple[int, int]]
+) -> bool:
     """True if every packet `inner` matches is matched by `outer` (unknowns: False)."""
     (op, (olo, ohi)), (ip, (ilo, ihi)) = outer, inner
     if op is None or ip is None:

@@ -393,7 +393,7 @@ def _route_problems(route, label: str, dest_keys: tuple[str, str], standalone: b
     See netsets for the target semantics."""
     dests = [get(route, k) for k in dest_keys]
     if any(is_unknown(d) for d in dests):
-        for k, d in zip(dest_keys, dests):
+        for k, d in zip(dest_keys, dests, strict=False):
             if is_unknown(d):
                 yield cannot_verify(f"{label}.{k}" if label else k)
         return
@@ -496,16 +496,28 @@ def network_exposure_across_resources(stack: StackIndex, cfg: dict):
         for direction in ("ingress", "egress"):
             blocks = get(g.props, direction)
             for b in blocks if isinstance(blocks, list) else []:
-                add(g.urn, direction, g, _sg_block_cidrs(b), resolve(g, "", get(b, "prefixListIds")))
+                add(
+                    g.urn, direction, g, _sg_block_cidrs(b), resolve(g, "", get(b, "prefixListIds"))
+                )
     for r in stack.of_type(SG_RULE):
         for key in sg_refs.keys(r, "securityGroupId"):
-            add(key, _rule_direction(r.props) or "", r, _sg_block_cidrs(r.props),
-                resolve(r, "prefixListIds"))
+            add(
+                key,
+                _rule_direction(r.props) or "",
+                r,
+                _sg_block_cidrs(r.props),
+                resolve(r, "prefixListIds"),
+            )
     for r in stack.of_type(INGRESS_RULE, EGRESS_RULE):
         direction = "ingress" if r.type == INGRESS_RULE else "egress"
         for key in sg_refs.keys(r, "securityGroupId"):
-            add(key, direction, r, [get(r.props, "cidrIpv4"), get(r.props, "cidrIpv6")],
-                resolve(r, "prefixListId"))
+            add(
+                key,
+                direction,
+                r,
+                [get(r.props, "cidrIpv4"), get(r.props, "cidrIpv6")],
+                resolve(r, "prefixListId"),
+            )
     for (key, direction), carriers in groups.items():
         if direction not in ("ingress", "egress"):
             continue
@@ -568,7 +580,8 @@ def network_exposure_across_resources(stack: StackIndex, cfg: dict):
             continue
         if via and not _exposed(dests) and (what := _exposed([*dests, *via])) is not None:
             yield Finding(
-                f"route {r.name}: destination prefix list covers {what}: route out of the VPC", r.urn
+                f"route {r.name}: destination prefix list covers {what}: route out of the VPC",
+                r.urn,
             )
             continue
         if route_targets(r.props) and not _exposed(dests):

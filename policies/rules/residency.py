@@ -264,7 +264,11 @@ def _profile_problems(value: Any, cfg: dict) -> Iterator[str]:
 def _model_references(props: Any, path: str = "") -> Iterator[tuple[str, str]]:
     """(path, value) of every string that names a Bedrock model or inference profile."""
     if isinstance(props, str):
-        if "foundation-model/" in props or "inference-profile/" in props or _BARE_PROFILE.match(props):
+        if (
+            "foundation-model/" in props
+            or "inference-profile/" in props
+            or _BARE_PROFILE.match(props)
+        ):
             yield path, props
     elif isinstance(props, dict):
         for k, v in props.items():
@@ -587,8 +591,9 @@ def container_images(r: Res) -> Iterator[tuple[str, Any]]:
         yield path, spec
         return
     for label, c in pod_containers(spec):
-        yield f"{path}.{label}" + ("" if is_unknown(c) else ".image"), (
-            c if is_unknown(c) else get(c, "image")
+        yield (
+            f"{path}.{label}" + ("" if is_unknown(c) else ".image"),
+            (c if is_unknown(c) else get(c, "image")),
         )
 
 

@@ -377,7 +377,10 @@ class TestRetention:
         Changed from asserting a finding (issue 11: no false positive on documented special values).
         """
         assert violations(lg.log_retention, self.LG, {}, {"minRetentionDays": 365}) == []
-        assert violations(lg.log_retention, self.LG, {"retentionInDays": 0}, {"minRetentionDays": 365}) == []
+        assert (
+            violations(lg.log_retention, self.LG, {"retentionInDays": 0}, {"minRetentionDays": 365})
+            == []
+        )
 
     def test_unknown(self):
         assert unknowns(lg.log_retention, self.LG, {"retentionInDays": UNKNOWN}) == [

@@ -11,8 +11,12 @@ from policies.rules import governance as gov
 from ..conftest import violations
 
 BUCKET = "aws:s3/bucket:Bucket"
-TAGS = {"owner": "a@example.com", "environment": "prod", "data-classification": "confidential",
-        "cost-center": "cc-1"}
+TAGS = {
+    "owner": "a@example.com",
+    "environment": "prod",
+    "data-classification": "confidential",
+    "cost-center": "cc-1",
+}
 CFG = {"requiredTags": list(TAGS)}
 
 
@@ -28,25 +32,39 @@ class TestTags:
 
     def test_resource_blank_overrides_a_good_default(self):
         provider = {"defaultTags": json.dumps({"tags": TAGS})}
-        got = violations(gov.required_tags, BUCKET, {"tags": {"cost-center": " "}}, CFG, provider=provider)
+        got = violations(
+            gov.required_tags, BUCKET, {"tags": {"cost-center": " "}}, CFG, provider=provider
+        )
         assert got == ["empty required tag(s): cost-center"]
 
     def test_key_case_matters(self):
         tags = {**{k: v for k, v in TAGS.items() if k != "owner"}, "Owner": "a@example.com"}
-        assert violations(gov.required_tags, BUCKET, {"tags": tags}, CFG) == ["missing required tag(s): owner"]
+        assert violations(gov.required_tags, BUCKET, {"tags": tags}, CFG) == [
+            "missing required tag(s): owner"
+        ]
 
 
 class TestDescriptions:
-    @pytest.mark.parametrize("d", ["Managed by Pulumi", "managed by pulumi ", "  ", "MANAGED BY TERRAFORM"])
+    @pytest.mark.parametrize(
+        "d", ["Managed by Pulumi", "managed by pulumi ", "  ", "MANAGED BY TERRAFORM"]
+    )
     def test_tool_defaults_in_any_spelling(self, d):
-        assert violations(gov.descriptions_present, "aws:ec2/securityGroup:SecurityGroup", {"description": d}) == [
+        assert violations(
+            gov.descriptions_present, "aws:ec2/securityGroup:SecurityGroup", {"description": d}
+        ) == ["description is missing or the tool default"]
+
+    @pytest.mark.parametrize(
+        "type_",
+        [
+            "aws:kms/externalKey:ExternalKey",
+            "aws:kms/replicaKey:ReplicaKey",
+            "aws:kms/replicaExternalKey:ReplicaExternalKey",
+        ],
+    )
+    def test_every_key_type(self, type_):
+        assert violations(gov.descriptions_present, type_, {}) == [
             "description is missing or the tool default"
         ]
-
-    @pytest.mark.parametrize("type_", ["aws:kms/externalKey:ExternalKey", "aws:kms/replicaKey:ReplicaKey",
-                                       "aws:kms/replicaExternalKey:ReplicaExternalKey"])
-    def test_every_key_type(self, type_):
-        assert violations(gov.descriptions_present, type_, {}) == ["description is missing or the tool default"]
         assert violations(gov.descriptions_present, type_, {"description": "audit trail key"}) == []
 
 
@@ -54,15 +72,21 @@ ECR = "aws:ecr/repository:Repository"
 ECR_OK = {
     "imageScanningConfiguration": {"scanOnPush": True},
     "imageTagMutability": "IMMUTABLE",
-    "encryptionConfigurations": [{"encryptionType": "KMS", "kmsKey": "arn:aws:kms:eu-west-2:1:key/k"}],
+    "encryptionConfigurations": [
+        {"encryptionType": "KMS", "kmsKey": "arn:aws:kms:eu-west-2:1:key/k"}
+    ],
 }
 
 
 class TestRegistry:
     def test_compliant_and_dual_layer(self):
         assert violations(gov.ecr_hardened, ECR, ECR_OK) == []
-        dsse = {**ECR_OK, "encryptionConfigurations": [{"encryptionType": "KMS_DSSE",
-                                                        "kmsKey": "arn:aws:kms:eu-west-2:1:key/k"}]}
+        dsse = {
+            **ECR_OK,
+            "encryptionConfigurations": [
+                {"encryptionType": "KMS_DSSE", "kmsKey": "arn:aws:kms:eu-west-2:1:key/k"}
+            ],
+        }
         assert violations(gov.ecr_hardened, ECR, dsse) == []
 
     @pytest.mark.parametrize(
@@ -80,7 +104,9 @@ class TestRegistry:
 
     def test_mutable_by_default(self):
         props = {k: v for k, v in ECR_OK.items() if k != "imageTagMutability"}
-        assert violations(gov.ecr_hardened, ECR, props) == ["imageTagMutability is MUTABLE (default)"]
+        assert violations(gov.ecr_hardened, ECR, props) == [
+            "imageTagMutability is MUTABLE (default)"
+        ]
 
 
 class TestRegistryProvenance:
@@ -95,6 +121,6 @@ class TestRegistryProvenance:
 
     def test_unversioned_package_group(self):
         pkg = "arn:aws:sagemaker:eu-west-2:111122223333:model-package-group/credit-risk"
-        assert violations(gov.model_from_registry, self.MODEL, {"primaryContainer": {"modelPackageName": pkg}}) == [
-            f"primaryContainer.modelPackageName {pkg} is not a versioned model-package ARN"
-        ]
+        assert violations(
+            gov.model_from_registry, self.MODEL, {"primaryContainer": {"modelPackageName": pkg}}
+        ) == [f"primaryContainer.modelPackageName {pkg} is not a versioned model-package ARN"]

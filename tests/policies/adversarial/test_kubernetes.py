@@ -48,7 +48,13 @@ def wrap(kind: str, spec: dict) -> dict:
     return out
 
 
-SECURITY_RULES = [k8s.run_as_non_root, k8s.no_privilege, k8s.read_only_root, k8s.seccomp, k8s.no_host_access]
+SECURITY_RULES = [
+    k8s.run_as_non_root,
+    k8s.no_privilege,
+    k8s.read_only_root,
+    k8s.seccomp,
+    k8s.no_host_access,
+]
 KINDS = [
     "kubernetes:apps/v1:Deployment",
     "kubernetes:apps/v1:StatefulSet",
@@ -72,14 +78,18 @@ def test_compliant_pod_passes_in_every_kind(kind, rule):
 @pytest.mark.parametrize("kind", KINDS)
 def test_privileged_is_caught_in_every_kind(kind):
     spec = pod(securityContext={**SC, "privileged": True})
-    assert violations(k8s.no_privilege, kind, wrap(kind, spec)) == ["containers[0]: privileged is true"]
+    assert violations(k8s.no_privilege, kind, wrap(kind, spec)) == [
+        "containers[0]: privileged is true"
+    ]
 
 
 @pytest.mark.parametrize("key", ["initContainers", "ephemeralContainers"])
 def test_init_and_ephemeral_containers_are_containers(key):
     spec = pod()
     spec[key] = [{"name": "debug", "image": IMAGE, "securityContext": {"privileged": True}}]
-    got = violations(k8s.no_privilege, "kubernetes:core/v1:Pod", wrap("kubernetes:core/v1:Pod", spec))
+    got = violations(
+        k8s.no_privilege, "kubernetes:core/v1:Pod", wrap("kubernetes:core/v1:Pod", spec)
+    )
     assert got == [
         f"{key}[0]: privileged is true",
         f"{key}[0]: allowPrivilegeEscalation is not false",
@@ -110,7 +120,9 @@ class TestInheritance:
 
     @pytest.mark.parametrize("profile", ["Unconfined", None])
     def test_container_seccomp_overrides_pod(self, profile):
-        spec = pod(securityContext={**SC, "seccompProfile": {"type": profile}} if profile else {**SC})
+        spec = pod(
+            securityContext={**SC, "seccompProfile": {"type": profile}} if profile else {**SC}
+        )
         if profile is None:
             del spec["securityContext"]["seccompProfile"]
         got = violations(k8s.seccomp, DEPLOY, wrap(DEPLOY, spec))
@@ -134,9 +146,13 @@ class TestCapabilities:
     @pytest.mark.parametrize("cap", ["CAP_SYS_ADMIN", "sys_admin", "ALL"])
     def test_added_capabilities_in_any_spelling(self, cap):
         spec = pod(securityContext={**SC, "capabilities": {"drop": ["ALL"], "add": [cap]}})
-        assert violations(k8s.no_privilege, DEPLOY, wrap(DEPLOY, spec)) == [f"containers[0]: adds capabilities {cap}"]
+        assert violations(k8s.no_privilege, DEPLOY, wrap(DEPLOY, spec)) == [
+            f"containers[0]: adds capabilities {cap}"
+        ]
 
-    @pytest.mark.parametrize("cap", ["NET_BIND_SERVICE", "CAP_NET_BIND_SERVICE", "net_bind_service"])
+    @pytest.mark.parametrize(
+        "cap", ["NET_BIND_SERVICE", "CAP_NET_BIND_SERVICE", "net_bind_service"]
+    )
     def test_net_bind_service_in_any_spelling_passes(self, cap):
         spec = pod(securityContext={**SC, "capabilities": {"drop": ["ALL"], "add": [cap]}})
         assert violations(k8s.no_privilege, DEPLOY, wrap(DEPLOY, spec)) == []
@@ -148,7 +164,12 @@ class TestHostAccess:
         assert violations(k8s.no_host_access, k8s_pods.PERSISTENT_VOLUME, pv) == [
             "PersistentVolume mounts hostPath /var/lib/kubelet: any pod that claims it reads the node"
         ]
-        assert violations(k8s.no_host_access, k8s_pods.PERSISTENT_VOLUME, {"spec": {"csi": {"driver": "ebs"}}}) == []
+        assert (
+            violations(
+                k8s.no_host_access, k8s_pods.PERSISTENT_VOLUME, {"spec": {"csi": {"driver": "ebs"}}}
+            )
+            == []
+        )
 
     def test_host_port_zero_is_no_host_port(self):
         spec = pod(ports=[{"containerPort": 8080, "hostPort": 0}])
@@ -156,13 +177,20 @@ class TestHostAccess:
 
     def test_host_port_on_ephemeral_or_init_container(self):
         spec = pod()
-        spec["initContainers"] = [{"name": "i", "image": IMAGE, "ports": [{"containerPort": 1, "hostPort": 9090}]}]
-        assert violations(k8s.no_host_access, "kubernetes:batch/v1:CronJob",
-                          wrap("kubernetes:batch/v1:CronJob", spec)) == ["initContainers[0]: binds hostPort 9090"]
+        spec["initContainers"] = [
+            {"name": "i", "image": IMAGE, "ports": [{"containerPort": 1, "hostPort": 9090}]}
+        ]
+        assert violations(
+            k8s.no_host_access,
+            "kubernetes:batch/v1:CronJob",
+            wrap("kubernetes:batch/v1:CronJob", spec),
+        ) == ["initContainers[0]: binds hostPort 9090"]
 
     def test_host_namespaces_in_a_bare_pod(self):
         spec = {**pod(), "hostPID": True, "volumes": [{"name": "root", "hostPath": {"path": "/"}}]}
-        assert violations(k8s.no_host_access, "kubernetes:core/v1:Pod", wrap("kubernetes:core/v1:Pod", spec)) == [
+        assert violations(
+            k8s.no_host_access, "kubernetes:core/v1:Pod", wrap("kubernetes:core/v1:Pod", spec)
+        ) == [
             "hostPID is true",
             "volume root mounts a hostPath",
         ]
@@ -177,8 +205,16 @@ class TestPatches:
             assert violations(rule, self.PATCH, props, {"minUid": 10000}) == [], rule.name
 
     def test_a_patch_that_sets_privileged_is_caught(self):
-        props = {"spec": {"template": {"spec": {"containers": [{"name": "s", "securityContext": {"privileged": True}}]}}}}
-        assert violations(k8s.no_privilege, self.PATCH, props) == ["containers[0]: privileged is true"]
+        props = {
+            "spec": {
+                "template": {
+                    "spec": {"containers": [{"name": "s", "securityContext": {"privileged": True}}]}
+                }
+            }
+        }
+        assert violations(k8s.no_privilege, self.PATCH, props) == [
+            "containers[0]: privileged is true"
+        ]
 
 
 class TestExposureAndNamespaces:
@@ -187,24 +223,36 @@ class TestExposureAndNamespaces:
     @pytest.mark.parametrize(
         "spec,message",
         [
-            ({"type": "ClusterIP", "externalIPs": ["203.0.113.10"]},
-             "spec.externalIPs 203.0.113.10: the model is reachable from outside the cluster"),
-            ({"type": "NodePort"}, "spec.type is NodePort: the model is reachable from outside the cluster"),
+            (
+                {"type": "ClusterIP", "externalIPs": ["203.0.113.10"]},
+                "spec.externalIPs 203.0.113.10: the model is reachable from outside the cluster",
+            ),
+            (
+                {"type": "NodePort"},
+                "spec.type is NodePort: the model is reachable from outside the cluster",
+            ),
         ],
     )
     def test_service_exposure(self, spec, message):
         assert violations(k8s.service_not_exposed, self.SVC, {"spec": spec}) == [message]
 
     def test_cluster_ip_passes(self):
-        assert violations(k8s.service_not_exposed, self.SVC, {"spec": {"type": "ClusterIP", "externalIPs": []}}) == []
+        assert (
+            violations(
+                k8s.service_not_exposed,
+                self.SVC,
+                {"spec": {"type": "ClusterIP", "externalIPs": []}},
+            )
+            == []
+        )
 
     def test_default_namespace_through_the_provider(self):
         kind = "kubernetes:batch/v1:CronJob"
         props = wrap(kind, pod())
         del props["metadata"]["namespace"]
-        assert violations(k8s.restricted_namespace, kind, props, provider={"namespace": "default"}) == [
-            "metadata.namespace is the default namespace"
-        ]
+        assert violations(
+            k8s.restricted_namespace, kind, props, provider={"namespace": "default"}
+        ) == ["metadata.namespace is the default namespace"]
 
     def test_default_deny_required_for_a_cronjob_namespace(self):
         kind = "kubernetes:batch/v1:CronJob"

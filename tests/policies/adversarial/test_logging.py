@@ -21,7 +21,11 @@ KEY = "arn:aws:kms:eu-west-2:111122223333:key/k"
 
 
 def bucket(name, **props):
-    return res("aws:s3/bucket:Bucket", {"bucket": name, "arn": f"arn:aws:s3:::{name}", "id": name, **props}, name)
+    return res(
+        "aws:s3/bucket:Bucket",
+        {"bucket": name, "arn": f"arn:aws:s3:::{name}", "id": name, **props},
+        name,
+    )
 
 
 def trail(**props):
@@ -48,8 +52,16 @@ class TestManagementEvents:
             {"eventSelectors": [{"excludeManagementEventSources": ["kms.amazonaws.com"]}]},
             {"advancedEventSelectors": [mgmt({"field": "readOnly", "equals": ["true"]})]},
             {"advancedEventSelectors": [mgmt({"field": "readOnly", "notEquals": ["false"]})]},
-            {"advancedEventSelectors": [mgmt({"field": "eventSource", "notEquals": ["kms.amazonaws.com"]})]},
-            {"advancedEventSelectors": [{"fieldSelectors": [{"field": "eventCategory", "equals": ["Data"]}]}]},
+            {
+                "advancedEventSelectors": [
+                    mgmt({"field": "eventSource", "notEquals": ["kms.amazonaws.com"]})
+                ]
+            },
+            {
+                "advancedEventSelectors": [
+                    {"fieldSelectors": [{"field": "eventCategory", "equals": ["Data"]}]}
+                ]
+            },
             {"enableLogging": False},
         ],
     )
@@ -73,7 +85,10 @@ class TestManagementEvents:
     def test_single_region_trail(self):
         t = res(TRAIL, {"s3BucketName": "audit"}, "trail")  # provider default: single-Region
         assert stack_violations(lg.cloudtrail_multi_region, [t]) == [
-            ("trail", "isMultiRegionTrail is not true: API activity in other regions is not recorded")
+            (
+                "trail",
+                "isMultiRegionTrail is not true: API activity in other regions is not recorded",
+            )
         ]
         assert stack_violations(lg.cloudtrail_multi_region, [trail()]) == []
 
@@ -81,21 +96,33 @@ class TestManagementEvents:
         quiet = res(TRAIL, {"isMultiRegionTrail": True, "enableLogging": False}, "quiet")
         single = res(TRAIL, {"isMultiRegionTrail": False}, "trail")
         assert stack_violations(lg.cloudtrail_multi_region, [quiet, single]) == [
-            ("trail", "isMultiRegionTrail is not true: API activity in other regions is not recorded")
+            (
+                "trail",
+                "isMultiRegionTrail is not true: API activity in other regions is not recorded",
+            )
         ]
 
     def test_unknown_multi_region(self):
         t = res(TRAIL, {"isMultiRegionTrail": UNKNOWN}, "trail")
-        assert [f.unknown for f in lg.cloudtrail_multi_region.evaluate(__import__(
-            "policies.rules.stack_index", fromlist=["StackIndex"]).StackIndex([t]))] == [True]
+        assert [
+            f.unknown
+            for f in lg.cloudtrail_multi_region.evaluate(
+                __import__("policies.rules.stack_index", fromlist=["StackIndex"]).StackIndex([t])
+            )
+        ] == [True]
 
 
 MISSING = ("artifacts", "no trail logs S3 data events for bucket artifacts (model artifacts of m)")
 
 
 def data(*fields):
-    return {"fieldSelectors": [{"field": "eventCategory", "equals": ["Data"]},
-                               {"field": "resources.type", "equals": ["AWS::S3::Object"]}, *fields]}
+    return {
+        "fieldSelectors": [
+            {"field": "eventCategory", "equals": ["Data"]},
+            {"field": "resources.type", "equals": ["AWS::S3::Object"]},
+            *fields,
+        ]
+    }
 
 
 class TestDataEvents:
@@ -103,54 +130,149 @@ class TestDataEvents:
         "props",
         [
             # a prefix inside the bucket records only part of it
-            {"eventSelectors": [{"dataResources": [{"type": "AWS::S3::Object",
-                                                    "values": ["arn:aws:s3:::artifacts/models/"]}]}]},
+            {
+                "eventSelectors": [
+                    {
+                        "dataResources": [
+                            {
+                                "type": "AWS::S3::Object",
+                                "values": ["arn:aws:s3:::artifacts/models/"],
+                            }
+                        ]
+                    }
+                ]
+            },
             # reads only: a copied model leaves no record... writes only: a download leaves none
-            {"eventSelectors": [{"readWriteType": "WriteOnly", "dataResources": [
-                {"type": "AWS::S3::Object", "values": ["arn:aws:s3:::artifacts/"]}]}]},
+            {
+                "eventSelectors": [
+                    {
+                        "readWriteType": "WriteOnly",
+                        "dataResources": [
+                            {"type": "AWS::S3::Object", "values": ["arn:aws:s3:::artifacts/"]}
+                        ],
+                    }
+                ]
+            },
             # another bucket whose name merely starts the same
-            {"eventSelectors": [{"dataResources": [{"type": "AWS::S3::Object",
-                                                    "values": ["arn:aws:s3:::artifacts-old/"]}]}]},
+            {
+                "eventSelectors": [
+                    {
+                        "dataResources": [
+                            {"type": "AWS::S3::Object", "values": ["arn:aws:s3:::artifacts-old/"]}
+                        ]
+                    }
+                ]
+            },
             # Equals names one object ARN, not the bucket
-            {"advancedEventSelectors": [data({"field": "resources.ARN", "equals": ["arn:aws:s3:::artifacts/"]})]},
+            {
+                "advancedEventSelectors": [
+                    data({"field": "resources.ARN", "equals": ["arn:aws:s3:::artifacts/"]})
+                ]
+            },
             # every bucket but this one
-            {"advancedEventSelectors": [data({"field": "resources.ARN",
-                                              "notStartsWiths": ["arn:aws:s3:::artifacts/"]})]},
+            {
+                "advancedEventSelectors": [
+                    data({"field": "resources.ARN", "notStartsWiths": ["arn:aws:s3:::artifacts/"]})
+                ]
+            },
             # the bucket, minus a prefix of it
-            {"advancedEventSelectors": [data({"field": "resources.ARN", "startsWiths": ["arn:aws:s3:::artifacts/"],
-                                              "notStartsWiths": ["arn:aws:s3:::artifacts/secret/"]})]},
+            {
+                "advancedEventSelectors": [
+                    data(
+                        {
+                            "field": "resources.ARN",
+                            "startsWiths": ["arn:aws:s3:::artifacts/"],
+                            "notStartsWiths": ["arn:aws:s3:::artifacts/secret/"],
+                        }
+                    )
+                ]
+            },
             # only some operations
             {"advancedEventSelectors": [data({"field": "eventName", "equals": ["PutObject"]})]},
             {"advancedEventSelectors": [data({"field": "readOnly", "equals": ["true"]})]},
             # Lambda data events are not S3 object events
-            {"eventSelectors": [{"dataResources": [{"type": "AWS::Lambda::Function", "values": ["arn:aws:lambda"]}]}]},
+            {
+                "eventSelectors": [
+                    {
+                        "dataResources": [
+                            {"type": "AWS::Lambda::Function", "values": ["arn:aws:lambda"]}
+                        ]
+                    }
+                ]
+            },
             # a stopped trail records nothing
-            {"enableLogging": False, "eventSelectors": [{"dataResources": [
-                {"type": "AWS::S3::Object", "values": ["arn:aws:s3:::"]}]}]},
+            {
+                "enableLogging": False,
+                "eventSelectors": [
+                    {"dataResources": [{"type": "AWS::S3::Object", "values": ["arn:aws:s3:::"]}]}
+                ],
+            },
         ],
     )
     def test_partial_coverage_is_caught(self, props):
-        assert stack_violations(lg.trail_data_events, [bucket("artifacts"), model(), trail(**props)]) == [MISSING]
+        assert stack_violations(
+            lg.trail_data_events, [bucket("artifacts"), model(), trail(**props)]
+        ) == [MISSING]
 
     @pytest.mark.parametrize(
         "props",
         [
-            {"eventSelectors": [{"dataResources": [{"type": "AWS::S3::Object", "values": ["arn:aws:s3"]}]}]},
-            {"eventSelectors": [{"dataResources": [{"type": "AWS::S3::Object", "values": ["arn:aws:s3:::"]}]}]},
-            {"eventSelectors": [
-                {"readWriteType": "ReadOnly", "dataResources": [{"type": "AWS::S3::Object", "values": ["arn:aws:s3:::artifacts/"]}]},
-                {"readWriteType": "WriteOnly", "dataResources": [{"type": "AWS::S3::Object", "values": ["arn:aws:s3:::artifacts/"]}]},
-            ]},
+            {
+                "eventSelectors": [
+                    {"dataResources": [{"type": "AWS::S3::Object", "values": ["arn:aws:s3"]}]}
+                ]
+            },
+            {
+                "eventSelectors": [
+                    {"dataResources": [{"type": "AWS::S3::Object", "values": ["arn:aws:s3:::"]}]}
+                ]
+            },
+            {
+                "eventSelectors": [
+                    {
+                        "readWriteType": "ReadOnly",
+                        "dataResources": [
+                            {"type": "AWS::S3::Object", "values": ["arn:aws:s3:::artifacts/"]}
+                        ],
+                    },
+                    {
+                        "readWriteType": "WriteOnly",
+                        "dataResources": [
+                            {"type": "AWS::S3::Object", "values": ["arn:aws:s3:::artifacts/"]}
+                        ],
+                    },
+                ]
+            },
             {"advancedEventSelectors": [data()]},  # every S3 object
-            {"advancedEventSelectors": [data({"field": "resources.ARN", "startsWiths": ["arn:aws:s3:::art"]})]},
-            {"advancedEventSelectors": [data({"field": "resources.ARN", "startsWiths": ["arn:aws:s3:::artifacts/"],
-                                              "notStartsWiths": ["arn:aws:s3:::other/"]})]},
-            {"advancedEventSelectors": [data({"field": "readOnly", "equals": ["true"]}),
-                                        data({"field": "readOnly", "equals": ["false"]})]},
+            {
+                "advancedEventSelectors": [
+                    data({"field": "resources.ARN", "startsWiths": ["arn:aws:s3:::art"]})
+                ]
+            },
+            {
+                "advancedEventSelectors": [
+                    data(
+                        {
+                            "field": "resources.ARN",
+                            "startsWiths": ["arn:aws:s3:::artifacts/"],
+                            "notStartsWiths": ["arn:aws:s3:::other/"],
+                        }
+                    )
+                ]
+            },
+            {
+                "advancedEventSelectors": [
+                    data({"field": "readOnly", "equals": ["true"]}),
+                    data({"field": "readOnly", "equals": ["false"]}),
+                ]
+            },
         ],
     )
     def test_equivalent_full_coverage_passes(self, props):
-        assert stack_violations(lg.trail_data_events, [bucket("artifacts"), model(), trail(**props)]) == []
+        assert (
+            stack_violations(lg.trail_data_events, [bucket("artifacts"), model(), trail(**props)])
+            == []
+        )
 
 
 DC_OK = {
@@ -166,22 +288,39 @@ DC_OK = {
 
 class TestCapture:
     def test_input_and_output_mode_is_both(self):
-        props = with_change(DC_OK, "dataCaptureConfig.captureOptions", [{"captureMode": "InputAndOutput"}])
+        props = with_change(
+            DC_OK, "dataCaptureConfig.captureOptions", [{"captureMode": "InputAndOutput"}]
+        )
         assert violations(lg.data_capture, EC, props) == []
 
     @pytest.mark.parametrize(
         "path,value,message",
         [
-            ("dataCaptureConfig.enableCapture", DELETE,
-             "dataCaptureConfig.enableCapture is not set (defaults to false): nothing is captured"),
-            ("dataCaptureConfig.kmsKeyId", "alias/aws/s3",
-             "dataCaptureConfig.kmsKeyId alias/aws/s3 is an AWS-managed key, not a CMK"),
-            ("dataCaptureConfig.captureOptions", [{"captureMode": "Input"}, {"captureMode": "Input"}],
-             "dataCaptureConfig.captureOptions does not capture Output"),
-            ("dataCaptureConfig.initialSamplingPercentage", DELETE,
-             "dataCaptureConfig.initialSamplingPercentage is not set"),
-            ("dataCaptureConfig.initialSamplingPercentage", -5,
-             "dataCaptureConfig.initialSamplingPercentage is 0"),
+            (
+                "dataCaptureConfig.enableCapture",
+                DELETE,
+                "dataCaptureConfig.enableCapture is not set (defaults to false): nothing is captured",
+            ),
+            (
+                "dataCaptureConfig.kmsKeyId",
+                "alias/aws/s3",
+                "dataCaptureConfig.kmsKeyId alias/aws/s3 is an AWS-managed key, not a CMK",
+            ),
+            (
+                "dataCaptureConfig.captureOptions",
+                [{"captureMode": "Input"}, {"captureMode": "Input"}],
+                "dataCaptureConfig.captureOptions does not capture Output",
+            ),
+            (
+                "dataCaptureConfig.initialSamplingPercentage",
+                DELETE,
+                "dataCaptureConfig.initialSamplingPercentage is not set",
+            ),
+            (
+                "dataCaptureConfig.initialSamplingPercentage",
+                -5,
+                "dataCaptureConfig.initialSamplingPercentage is 0",
+            ),
         ],
     )
     def test_rewrites_that_capture_less(self, path, value, message):
@@ -189,8 +328,15 @@ class TestCapture:
 
 
 class TestRetention:
-    @pytest.mark.parametrize("props", [{}, {"retentionInDays": 0}, {"retentionInDays": 3653},
-                                       {"retentionInDays": 365, "logGroupClass": "STANDARD"}])
+    @pytest.mark.parametrize(
+        "props",
+        [
+            {},
+            {"retentionInDays": 0},
+            {"retentionInDays": 3653},
+            {"retentionInDays": 365, "logGroupClass": "STANDARD"},
+        ],
+    )
     def test_never_expire_and_long_retention_pass(self, props):
         assert violations(lg.log_retention, LOG_GROUP, props, {"minRetentionDays": 365}) == []
 
@@ -201,44 +347,68 @@ class TestRetention:
         ]
 
     def test_string_days_are_not_a_number(self):
-        assert violations(lg.log_retention, LOG_GROUP, {"retentionInDays": "400"}, {"minRetentionDays": 365}) == [
-            "retentionInDays is 400, minimum 365"
-        ]
+        assert violations(
+            lg.log_retention, LOG_GROUP, {"retentionInDays": "400"}, {"minRetentionDays": 365}
+        ) == ["retentionInDays is 400, minimum 365"]
 
 
 def _versioning(name, status, type_="aws:s3/bucketVersioning:BucketVersioning"):
-    return res(type_, {"bucket": name, "versioningConfiguration": {"status": status}}, f"{name}-v-{status}")
+    return res(
+        type_, {"bucket": name, "versioningConfiguration": {"status": status}}, f"{name}-v-{status}"
+    )
 
 
 def _lifecycle(name):
-    return res("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", {"bucket": name, "rules": []}, f"{name}-l")
+    return res(
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        {"bucket": name, "rules": []},
+        f"{name}-l",
+    )
 
 
 class TestBuckets:
     def test_v2_alias_and_inline_versioning(self):
-        stack = [bucket("a"), _versioning("a", "Enabled", "aws:s3/bucketVersioningV2:BucketVersioningV2"), _lifecycle("a"),
-                 bucket("b", versioning={"enabled": True}), _lifecycle("b")]
+        stack = [
+            bucket("a"),
+            _versioning("a", "Enabled", "aws:s3/bucketVersioningV2:BucketVersioningV2"),
+            _lifecycle("a"),
+            bucket("b", versioning={"enabled": True}),
+            _lifecycle("b"),
+        ]
         assert stack_violations(lg.bucket_versioning_lifecycle, stack) == []
 
     def test_suspended_anywhere_is_not_versioned(self):
-        stack = [bucket("a"), _versioning("a", "Enabled"), _versioning("a", "Suspended"), _lifecycle("a"),
-                 bucket("b", versioning={"enabled": False}), _lifecycle("b")]
+        stack = [
+            bucket("a"),
+            _versioning("a", "Enabled"),
+            _versioning("a", "Suspended"),
+            _lifecycle("a"),
+            bucket("b", versioning={"enabled": False}),
+            _lifecycle("b"),
+        ]
         assert stack_violations(lg.bucket_versioning_lifecycle, stack) == [
-            ("a", "bucket a is not versioned"), ("b", "bucket b is not versioned")
+            ("a", "bucket a is not versioned"),
+            ("b", "bucket b is not versioned"),
         ]
 
     def test_inline_and_v2_logging_count(self):
         stack = [
             bucket("a", logging={"targetBucket": "logs"}),
             bucket("b"),
-            res("aws:s3/bucketLoggingV2:BucketLoggingV2", {"bucket": "b", "targetBucket": "logs"}, "bl"),
+            res(
+                "aws:s3/bucketLoggingV2:BucketLoggingV2",
+                {"bucket": "b", "targetBucket": "logs"},
+                "bl",
+            ),
             bucket("logs"),
         ]
         assert stack_violations(lg.bucket_access_logging, stack) == []
 
     def test_logging_resource_without_target_is_not_logging(self):
         stack = [bucket("a"), res("aws:s3/bucketLogging:BucketLogging", {"bucket": "a"}, "bl")]
-        assert stack_violations(lg.bucket_access_logging, stack) == [("a", "bucket a has no access logging")]
+        assert stack_violations(lg.bucket_access_logging, stack) == [
+            ("a", "bucket a has no access logging")
+        ]
 
 
 class TestFlowLogs:
@@ -254,18 +424,35 @@ class TestFlowLogs:
 
     def test_subnet_flow_log_does_not_cover_the_vpc(self):
         fl = res("aws:ec2/flowLog:FlowLog", {"subnetId": "subnet-1", "trafficType": "ALL"}, "fl")
-        assert stack_violations(lg.vpc_flow_logs, [self._vpc(), fl]) == [("vpc", "VPC vpc has no flow log")]
+        assert stack_violations(lg.vpc_flow_logs, [self._vpc(), fl]) == [
+            ("vpc", "VPC vpc has no flow log")
+        ]
 
     def test_all_plus_reject_is_covered(self):
-        fls = [res("aws:ec2/flowLog:FlowLog", {"vpcId": "vpc-1", "trafficType": t}, f"fl{t}") for t in ("REJECT", "ALL")]
+        fls = [
+            res("aws:ec2/flowLog:FlowLog", {"vpcId": "vpc-1", "trafficType": t}, f"fl{t}")
+            for t in ("REJECT", "ALL")
+        ]
         assert stack_violations(lg.vpc_flow_logs, [self._vpc(), *fls]) == []
 
 
 class TestInvocationLogging:
     def test_aws_managed_key_on_log_group_is_not_encryption(self):
-        lgr = res(LOG_GROUP, {"name": "bedrock", "kmsKeyId": "arn:aws:kms:eu-west-2:1:alias/aws/logs"}, "lg")
-        c = res(lg.BEDROCK_LOGGING, {"loggingConfig": {"cloudwatchConfig": {"logGroupName": "bedrock"},
-                                                       "textDataDeliveryEnabled": True}}, "c")
+        lgr = res(
+            LOG_GROUP,
+            {"name": "bedrock", "kmsKeyId": "arn:aws:kms:eu-west-2:1:alias/aws/logs"},
+            "lg",
+        )
+        c = res(
+            lg.BEDROCK_LOGGING,
+            {
+                "loggingConfig": {
+                    "cloudwatchConfig": {"logGroupName": "bedrock"},
+                    "textDataDeliveryEnabled": True,
+                }
+            },
+            "c",
+        )
         assert stack_violations(lg.bedrock_invocation_logging, [lgr, c]) == [
             ("c", "invocation log group bedrock is not KMS-encrypted")
         ]

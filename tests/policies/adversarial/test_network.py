@@ -89,7 +89,8 @@ class TestAddressSets:
         assert netsets.open_verdict(cidrs)[0] == netsets.INTERNET
 
     @pytest.mark.parametrize(
-        "cidrs", [["10.0.0.0/8"], ["172.16.0.0/12", "192.168.0.0/16"], ["100.64.0.0/10"], ["fd00::/8"]]
+        "cidrs",
+        [["10.0.0.0/8"], ["172.16.0.0/12", "192.168.0.0/16"], ["100.64.0.0/10"], ["fd00::/8"]],
     )
     def test_private_space_is_not_exposure(self, cidrs):
         assert netsets.open_verdict(cidrs)[0] is None
@@ -105,17 +106,37 @@ class TestIngressRewrites:
         "props,message",
         [
             (
-                {"ingress": [{"protocol": "-1", "fromPort": 0, "toPort": 0,
-                              "cidrBlocks": ["0.0.0.0/1", "128.0.0.0/1"]}]},
+                {
+                    "ingress": [
+                        {
+                            "protocol": "-1",
+                            "fromPort": 0,
+                            "toPort": 0,
+                            "cidrBlocks": ["0.0.0.0/1", "128.0.0.0/1"],
+                        }
+                    ]
+                },
                 "ingress[0] allows 0.0.0.0/1, 128.0.0.0/1 (the whole IPv4 internet) (ports 0-0)",
             ),
             (
-                {"ingress": [{"protocol": "tcp", "fromPort": 443, "toPort": 443,
-                              "ipv6CidrBlocks": ["2000::/4", "3000::/4"]}]},
+                {
+                    "ingress": [
+                        {
+                            "protocol": "tcp",
+                            "fromPort": 443,
+                            "toPort": 443,
+                            "ipv6CidrBlocks": ["2000::/4", "3000::/4"],
+                        }
+                    ]
+                },
                 "ingress[0] allows 2000::/4, 3000::/4 (the whole IPv6 internet) (ports 443-443)",
             ),
             (  # a single string where AWS takes a list
-                {"ingress": [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": "0.0.0.0/0"}]},
+                {
+                    "ingress": [
+                        {"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": "0.0.0.0/0"}
+                    ]
+                },
                 "ingress[0] allows 0.0.0.0/0 (ports 22-22)",
             ),
         ],
@@ -124,7 +145,11 @@ class TestIngressRewrites:
         assert violations(net.no_ingress_from_internet, SG, props) == [message]
 
     def test_default_security_group_is_a_carrier_too(self):
-        props = {"ingress": [{"protocol": "all", "fromPort": 0, "toPort": 65535, "cidrBlocks": ["0.0.0.0/0"]}]}
+        props = {
+            "ingress": [
+                {"protocol": "all", "fromPort": 0, "toPort": 65535, "cidrBlocks": ["0.0.0.0/0"]}
+            ]
+        }
         assert violations(net.no_ingress_from_internet, net.DEFAULT_SG, props) == [
             "ingress[0] allows 0.0.0.0/0 (ports 0-65535)"
         ]
@@ -144,10 +169,22 @@ class TestIngressRewrites:
     def test_nacl_deny_first_closes_the_allow(self):
         props = {
             "ingress": [
-                {"ruleNo": 200, "action": "allow", "protocol": "-1", "fromPort": 0, "toPort": 0,
-                 "cidrBlock": "0.0.0.0/0"},
-                {"ruleNo": 100, "action": "deny", "protocol": "-1", "fromPort": 0, "toPort": 0,
-                 "cidrBlock": "0.0.0.0/0"},
+                {
+                    "ruleNo": 200,
+                    "action": "allow",
+                    "protocol": "-1",
+                    "fromPort": 0,
+                    "toPort": 0,
+                    "cidrBlock": "0.0.0.0/0",
+                },
+                {
+                    "ruleNo": 100,
+                    "action": "deny",
+                    "protocol": "-1",
+                    "fromPort": 0,
+                    "toPort": 0,
+                    "cidrBlock": "0.0.0.0/0",
+                },
             ]
         }
         assert violations(net.no_ingress_from_internet, NACL, props) == []
@@ -155,10 +192,22 @@ class TestIngressRewrites:
     def test_nacl_deny_on_other_port_does_not_close_it(self):
         props = {
             "ingress": [
-                {"ruleNo": 100, "action": "deny", "protocol": "tcp", "fromPort": 22, "toPort": 22,
-                 "cidrBlock": "0.0.0.0/0"},
-                {"ruleNo": 200, "action": "ALLOW", "protocol": "6", "fromPort": 0, "toPort": 65535,
-                 "cidrBlock": "0.0.0.0/0"},
+                {
+                    "ruleNo": 100,
+                    "action": "deny",
+                    "protocol": "tcp",
+                    "fromPort": 22,
+                    "toPort": 22,
+                    "cidrBlock": "0.0.0.0/0",
+                },
+                {
+                    "ruleNo": 200,
+                    "action": "ALLOW",
+                    "protocol": "6",
+                    "fromPort": 0,
+                    "toPort": 65535,
+                    "cidrBlock": "0.0.0.0/0",
+                },
             ]
         }
         assert violations(net.no_ingress_from_internet, NACL, props) == [
@@ -168,8 +217,14 @@ class TestIngressRewrites:
     def test_nacl_entries_split_across_rules(self):
         props = {
             "ingress": [
-                {"ruleNo": 100 + i, "action": "allow", "protocol": "-1", "fromPort": 0, "toPort": 0,
-                 "cidrBlock": str(n)}
+                {
+                    "ruleNo": 100 + i,
+                    "action": "allow",
+                    "protocol": "-1",
+                    "fromPort": 0,
+                    "toPort": 0,
+                    "cidrBlock": str(n),
+                }
                 for i, n in enumerate(ipaddress.ip_network("0.0.0.0/0").subnets(new_prefix=9))
             ]
         }
@@ -182,8 +237,19 @@ class TestIngressRewrites:
     @pytest.mark.parametrize(
         "type_,props",
         [
-            (SG, {"ingress": [{"protocol": "tcp", "fromPort": 443, "toPort": 443,
-                               "cidrBlocks": ["10.0.0.0/9", "10.128.0.0/9"]}]}),
+            (
+                SG,
+                {
+                    "ingress": [
+                        {
+                            "protocol": "tcp",
+                            "fromPort": 443,
+                            "toPort": 443,
+                            "cidrBlocks": ["10.0.0.0/9", "10.128.0.0/9"],
+                        }
+                    ]
+                },
+            ),
             (SG, {"ingress": [{"protocol": "tcp", "fromPort": 443, "toPort": 443, "self": True}]}),
             (INGRESS, {"referencedSecurityGroupId": "sg-1"}),
             (INGRESS, {"cidrIpv6": "fd00::/8"}),
@@ -201,8 +267,16 @@ class TestIngressRewrites:
 
 class TestEgressRewrites:
     def test_split_egress(self):
-        props = {"egress": [{"protocol": "-1", "fromPort": 0, "toPort": 0,
-                             "cidrBlocks": ["0.0.0.0/1", "128.0.0.0/1"]}]}
+        props = {
+            "egress": [
+                {
+                    "protocol": "-1",
+                    "fromPort": 0,
+                    "toPort": 0,
+                    "cidrBlocks": ["0.0.0.0/1", "128.0.0.0/1"],
+                }
+            ]
+        }
         assert violations(net.no_unrestricted_egress, SG, props) == [
             "egress[0] allows 0.0.0.0/1, 128.0.0.0/1 (the whole IPv4 internet) (ports 0-0)"
         ]
@@ -227,22 +301,37 @@ class TestAcrossResources:
         sg = res(SG, {"id": "sg-1"}, "sg")
         rule_ = res(INGRESS, {"securityGroupId": "sg-1", "prefixListId": "pl-123"}, "r")
         assert stack_violations(self.rule, [sg, rule_, _pl(["0.0.0.0/1", "128.0.0.0/1"])]) == [
-            ("sg", "security group sg: ingress through managed prefix lists allows 0.0.0.0/1, "
-                   "128.0.0.0/1 (the whole IPv4 internet)")
+            (
+                "sg",
+                "security group sg: ingress through managed prefix lists allows 0.0.0.0/1, "
+                "128.0.0.0/1 (the whole IPv4 internet)",
+            )
         ]
 
     def test_prefix_list_entries_as_separate_resources_and_by_dependency(self):
         sg = res(SG, {"id": "sg-1"}, "sg")
         pl = res(net.PREFIX_LIST, {"entries": []}, "pl")
         entries = [
-            res(net.PREFIX_LIST_ENTRY, {"cidr": c}, f"e{i}", property_dependencies={"prefixListId": [pl.urn]})
+            res(
+                net.PREFIX_LIST_ENTRY,
+                {"cidr": c},
+                f"e{i}",
+                property_dependencies={"prefixListId": [pl.urn]},
+            )
             for i, c in enumerate(["2000::/4", "3000::/4"])
         ]
-        rule_ = res(EGRESS, {"securityGroupId": UNKNOWN, "prefixListId": UNKNOWN}, "r",
-                    property_dependencies={"securityGroupId": [sg.urn], "prefixListId": [pl.urn]})
+        rule_ = res(
+            EGRESS,
+            {"securityGroupId": UNKNOWN, "prefixListId": UNKNOWN},
+            "r",
+            property_dependencies={"securityGroupId": [sg.urn], "prefixListId": [pl.urn]},
+        )
         assert stack_violations(self.rule, [sg, pl, *entries, rule_]) == [
-            ("sg", "security group sg: egress through managed prefix lists allows 2000::/4, 3000::/4 "
-                   "(the whole IPv6 internet)")
+            (
+                "sg",
+                "security group sg: egress through managed prefix lists allows 2000::/4, 3000::/4 "
+                "(the whole IPv6 internet)",
+            )
         ]
 
     def test_split_across_many_rule_resources(self):
@@ -263,22 +352,47 @@ class TestAcrossResources:
     def test_nacl_rules_as_resources_with_denies(self):
         acl = res(NACL, {"id": "acl-1"}, "acl")
         rules = [
-            res(net.NACL_RULE, {"networkAclId": "acl-1", "ruleNumber": 100 + i, "ruleAction": "allow",
-                                "protocol": "-1", "cidrBlock": str(n)}, f"r{i}")
+            res(
+                net.NACL_RULE,
+                {
+                    "networkAclId": "acl-1",
+                    "ruleNumber": 100 + i,
+                    "ruleAction": "allow",
+                    "protocol": "-1",
+                    "cidrBlock": str(n),
+                },
+                f"r{i}",
+            )
             for i, n in enumerate(ipaddress.ip_network("0.0.0.0/0").subnets(new_prefix=9))
         ]
         got = stack_violations(self.rule, [acl, *rules])
         assert len(got) == 1 and got[0][0] == "acl" and "(the whole IPv4 internet)" in got[0][1]
-        deny = res(net.NACL_RULE, {"networkAclId": "acl-1", "ruleNumber": 1, "ruleAction": "deny",
-                                   "protocol": "-1", "cidrBlock": "0.0.0.0/0"}, "deny")
+        deny = res(
+            net.NACL_RULE,
+            {
+                "networkAclId": "acl-1",
+                "ruleNumber": 1,
+                "ruleAction": "deny",
+                "protocol": "-1",
+                "cidrBlock": "0.0.0.0/0",
+            },
+            "deny",
+        )
         assert stack_violations(self.rule, [acl, deny, *rules]) == []
 
     def test_route_to_igw_known_only_by_reference(self):
         igw = res(net.IGW_TYPES[0], {}, "igw")
-        route = res(ROUTE, {"destinationCidrBlock": "10.9.0.0/16", "gatewayId": UNKNOWN}, "rt1",
-                    property_dependencies={"gatewayId": [igw.urn]})
+        route = res(
+            ROUTE,
+            {"destinationCidrBlock": "10.9.0.0/16", "gatewayId": UNKNOWN},
+            "rt1",
+            property_dependencies={"gatewayId": [igw.urn]},
+        )
         assert stack_violations(self.rule, [igw, route]) == [
-            ("rt1", "route rt1 targets InternetGateway igw: a path to the internet whatever the destination")
+            (
+                "rt1",
+                "route rt1 targets InternetGateway igw: a path to the internet whatever the destination",
+            )
         ]
 
     def test_route_destination_prefix_list(self):
@@ -290,8 +404,15 @@ class TestAcrossResources:
     def test_default_routes_split_over_route_resources(self):
         table = res(RT, {"id": "rtb-1"}, "table")
         routes = [
-            res(ROUTE, {"routeTableId": "rtb-1", "destinationCidrBlock": str(n), "transitGatewayId": "tgw-1"},
-                f"r{i}")
+            res(
+                ROUTE,
+                {
+                    "routeTableId": "rtb-1",
+                    "destinationCidrBlock": str(n),
+                    "transitGatewayId": "tgw-1",
+                },
+                f"r{i}",
+            )
             for i, n in enumerate(ipaddress.ip_network("0.0.0.0/0").subnets(new_prefix=9))
         ]
         got = stack_violations(self.rule, [table, *routes])
@@ -302,19 +423,31 @@ class TestRoutes:
     @pytest.mark.parametrize(
         "props,message",
         [
-            ({"destinationCidrBlock": "10.0.0.0/8", "gatewayId": "igw-0abc"},
-             "targets internet gateway igw-0abc: a path to the internet whatever the destination"),
-            ({"destinationCidrBlock": "10.0.0.0/8", "gatewayId": "IGW-0ABC"},
-             "targets internet gateway IGW-0ABC: a path to the internet whatever the destination"),
-            ({"destinationCidrBlock": "192.168.0.0/16", "natGatewayId": UNKNOWN},
-             "targets NAT gateway: a path to the internet whatever the destination"),
-            ({"destinationIpv6CidrBlock": "2001:db8::/32", "egressOnlyGatewayId": "eigw-1"},
-             "targets egress-only internet gateway eigw-1: a path to the internet whatever the destination"),
-            ({"destinationCidrBlock": "0.0.0.0/1", "transitGatewayId": "tgw-1"},
-             "destinationCidrBlock 0.0.0.0/1 (a wide public range (56.5% of public IPv4)): default route "
-             "out of the VPC"),
-            ({"destinationIpv6CidrBlock": "::/0", "networkInterfaceId": "eni-1"},
-             "destinationIpv6CidrBlock ::/0: default route out of the VPC"),
+            (
+                {"destinationCidrBlock": "10.0.0.0/8", "gatewayId": "igw-0abc"},
+                "targets internet gateway igw-0abc: a path to the internet whatever the destination",
+            ),
+            (
+                {"destinationCidrBlock": "10.0.0.0/8", "gatewayId": "IGW-0ABC"},
+                "targets internet gateway IGW-0ABC: a path to the internet whatever the destination",
+            ),
+            (
+                {"destinationCidrBlock": "192.168.0.0/16", "natGatewayId": UNKNOWN},
+                "targets NAT gateway: a path to the internet whatever the destination",
+            ),
+            (
+                {"destinationIpv6CidrBlock": "2001:db8::/32", "egressOnlyGatewayId": "eigw-1"},
+                "targets egress-only internet gateway eigw-1: a path to the internet whatever the destination",
+            ),
+            (
+                {"destinationCidrBlock": "0.0.0.0/1", "transitGatewayId": "tgw-1"},
+                "destinationCidrBlock 0.0.0.0/1 (a wide public range (56.5% of public IPv4)): default route "
+                "out of the VPC",
+            ),
+            (
+                {"destinationIpv6CidrBlock": "::/0", "networkInterfaceId": "eni-1"},
+                "destinationIpv6CidrBlock ::/0: default route out of the VPC",
+            ),
         ],
     )
     def test_route_resource(self, props, message):
@@ -345,18 +478,25 @@ class TestRoutes:
         assert violations(net.no_internet_path, ROUTE, props) == []
 
     def test_unknown_gateway_is_reported(self):
-        assert unknowns(net.no_internet_path, ROUTE, {"destinationCidrBlock": "10.1.0.0/16",
-                                                      "gatewayId": UNKNOWN}) == [
-            "cannot verify until apply: gatewayId is unknown during preview (route target)"
-        ]
+        assert unknowns(
+            net.no_internet_path,
+            ROUTE,
+            {"destinationCidrBlock": "10.1.0.0/16", "gatewayId": UNKNOWN},
+        ) == ["cannot verify until apply: gatewayId is unknown during preview (route target)"]
 
 
 class TestDefaultSgRulesFromOutside:
     def test_rule_resource_on_the_default_group(self):
         vpc = res("aws:ec2/vpc:Vpc", {"id": "vpc-1"}, "vpc")
-        d = res(net.DEFAULT_SG, {"id": "sg-def", "vpcId": "vpc-1", "ingress": [], "egress": []}, "dsg")
-        r = res(INGRESS, {"securityGroupId": UNKNOWN, "cidrIpv4": "10.0.0.0/8"}, "sneaky",
-                property_dependencies={"securityGroupId": [d.urn]})
+        d = res(
+            net.DEFAULT_SG, {"id": "sg-def", "vpcId": "vpc-1", "ingress": [], "egress": []}, "dsg"
+        )
+        r = res(
+            INGRESS,
+            {"securityGroupId": UNKNOWN, "cidrIpv4": "10.0.0.0/8"},
+            "sneaky",
+            property_dependencies={"securityGroupId": [d.urn]},
+        )
         assert stack_violations(net.default_sg_locked, [vpc, d, r]) == [
             ("dsg", "the default security group has rules (sneaky adds one)")
         ]
@@ -364,19 +504,21 @@ class TestDefaultSgRulesFromOutside:
 
 class TestOtherNetworkRules:
     def test_isolation_string_true_is_not_true(self):
-        assert violations(net.model_network_isolation, net.MODEL, {"enableNetworkIsolation": "true"}) == [
-            "enableNetworkIsolation is not true: the model container can reach the network"
-        ]
+        assert violations(
+            net.model_network_isolation, net.MODEL, {"enableNetworkIsolation": "true"}
+        ) == ["enableNetworkIsolation is not true: the model container can reach the network"]
 
     def test_subnet_ipv6_auto_assign(self):
-        assert violations(net.subnet_no_public_ip, "aws:ec2/subnet:Subnet",
-                          {"assignIpv6AddressOnCreation": True}) == ["assignIpv6AddressOnCreation is true"]
+        assert violations(
+            net.subnet_no_public_ip, "aws:ec2/subnet:Subnet", {"assignIpv6AddressOnCreation": True}
+        ) == ["assignIpv6AddressOnCreation is true"]
 
     def test_eks_public_by_default(self):
-        assert violations(net.eks_endpoint_private, "aws:eks/cluster:Cluster",
-                          {"vpcConfig": {"endpointPrivateAccess": True}}) == [
-            "vpcConfig.endpointPublicAccess is not false (AWS default: public)"
-        ]
+        assert violations(
+            net.eks_endpoint_private,
+            "aws:eks/cluster:Cluster",
+            {"vpcConfig": {"endpointPrivateAccess": True}},
+        ) == ["vpcConfig.endpointPublicAccess is not false (AWS default: public)"]
 
     def test_pab_string_flags_are_not_true(self):
         props = dict.fromkeys(net.PAB_FLAGS, True) | {"restrictPublicBuckets": "true"}

@@ -19,9 +19,9 @@ VPCE = "aws:ec2/vpcEndpoint:VpcEndpoint"
 class TestProviderAndResourceRegion:
     @pytest.mark.parametrize("region", ["EU-WEST-2", "eu-west-2 ", "us-east-1"])
     def test_provider_region_must_match_exactly(self, region):
-        assert violations(rz.provider_region_allowed, "pulumi:providers:aws", {"region": region}, EU) == [
-            f"provider region {region} is not in the allowed regions ['eu-west-2']"
-        ]
+        assert violations(
+            rz.provider_region_allowed, "pulumi:providers:aws", {"region": region}, EU
+        ) == [f"provider region {region} is not in the allowed regions ['eu-west-2']"]
 
     @pytest.mark.parametrize(
         "svc,region",
@@ -38,7 +38,12 @@ class TestProviderAndResourceRegion:
         ]
 
     def test_in_region_endpoint_passes(self):
-        assert violations(rz.resource_region_allowed, VPCE, {"serviceName": "com.amazonaws.eu-west-2.kms"}, EU) == []
+        assert (
+            violations(
+                rz.resource_region_allowed, VPCE, {"serviceName": "com.amazonaws.eu-west-2.kms"}, EU
+            )
+            == []
+        )
 
     def test_cross_region_arn_in_a_reference(self):
         props = {"kmsKeyId": "arn:aws:kms:us-east-1:111122223333:key/abc"}
@@ -47,12 +52,27 @@ class TestProviderAndResourceRegion:
         ]
 
     def test_cross_region_arn_inside_a_nested_list_and_json(self):
-        doc = json.dumps({"Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage",
-                                         "Resource": "arn:aws:sqs:ap-south-1:111122223333:q"}]})
-        got = violations(rz.resource_region_allowed, "aws:sns/topicPolicy:TopicPolicy", {"policy": doc}, EU)
-        assert got == ["policy references arn:aws:sqs:ap-south-1:111122223333:q in ap-south-1, outside ['eu-west-2']"]
+        doc = json.dumps(
+            {
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "sqs:SendMessage",
+                        "Resource": "arn:aws:sqs:ap-south-1:111122223333:q",
+                    }
+                ]
+            }
+        )
+        got = violations(
+            rz.resource_region_allowed, "aws:sns/topicPolicy:TopicPolicy", {"policy": doc}, EU
+        )
+        assert got == [
+            "policy references arn:aws:sqs:ap-south-1:111122223333:q in ap-south-1, outside ['eu-west-2']"
+        ]
         props = {"alarmActions": ["arn:aws:sns:eu-west-2:1:ok", "arn:aws:sns:us-west-2:1:far"]}
-        assert violations(rz.resource_region_allowed, "aws:cloudwatch/metricAlarm:MetricAlarm", props, EU) == [
+        assert violations(
+            rz.resource_region_allowed, "aws:cloudwatch/metricAlarm:MetricAlarm", props, EU
+        ) == [
             "alarmActions[1] references arn:aws:sns:us-west-2:1:far in us-west-2, outside ['eu-west-2']"
         ]
 
@@ -62,7 +82,9 @@ class TestProviderAndResourceRegion:
             {"kmsKeyId": "arn:aws:kms:eu-west-2:111122223333:key/abc"},
             {"bucket": "arn:aws:s3:::global-bucket-arns-have-no-region"},
             {"role": "arn:aws:iam::111122223333:role/r"},
-            {"policy": '{"Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:aws:kms:*:1:key/*"}]}'},
+            {
+                "policy": '{"Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:aws:kms:*:1:key/*"}]}'
+            },
         ],
     )
     def test_region_less_and_in_region_references_pass(self, props):
@@ -77,15 +99,21 @@ class TestKeys:
         ]
 
     def test_replica_external_key_region_from_explicit_provider(self):
-        assert violations(rz.kms_no_multi_region, "aws:kms/replicaExternalKey:ReplicaExternalKey",
-                          {"primaryKeyArn": "arn:aws:kms:eu-west-2:1:key/mrk-1"}, EU,
-                          provider={"region": "us-east-1"}) == [
-            "replica key in us-east-1, outside ['eu-west-2']"
-        ]
+        assert violations(
+            rz.kms_no_multi_region,
+            "aws:kms/replicaExternalKey:ReplicaExternalKey",
+            {"primaryKeyArn": "arn:aws:kms:eu-west-2:1:key/mrk-1"},
+            EU,
+            provider={"region": "us-east-1"},
+        ) == ["replica key in us-east-1, outside ['eu-west-2']"]
 
     def test_replica_in_region_of_a_foreign_primary(self):
-        assert violations(rz.kms_no_multi_region, "aws:kms/replicaKey:ReplicaKey",
-                          {"region": "eu-west-2", "primaryKeyArn": "arn:aws:kms:us-east-1:1:key/mrk-1"}, EU) == [
+        assert violations(
+            rz.kms_no_multi_region,
+            "aws:kms/replicaKey:ReplicaKey",
+            {"region": "eu-west-2", "primaryKeyArn": "arn:aws:kms:us-east-1:1:key/mrk-1"},
+            EU,
+        ) == [
             "primaryKeyArn arn:aws:kms:us-east-1:1:key/mrk-1 is in us-east-1, outside ['eu-west-2']: the key "
             "material is shared with it"
         ]
@@ -98,38 +126,84 @@ class TestBedrockGeographies:
     @pytest.mark.parametrize(
         "type_,props,message",
         [
-            ("aws:bedrock/agentAgent:AgentAgent", {"foundationModel": "global.anthropic.claude-sonnet-4-v1:0"},
-             "foundationModel: global.anthropic.claude-sonnet-4-v1:0 is a global cross-Region inference profile "
-             "(routes to any commercial region)"),
-            ("aws:bedrock/agentAgent:AgentAgent", {"foundationModel": "us.anthropic.claude-3-haiku-v1:0"},
-             "foundationModel: us.anthropic.claude-3-haiku-v1:0 routes to the 'us' geography, allowed: ['eu']"),
-            ("aws:bedrock/agentKnowledgeBase:AgentKnowledgeBase",
-             {"knowledgeBaseConfiguration": {"vectorKnowledgeBaseConfiguration": {
-                 "embeddingModelArn": "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0"}}},
-             "knowledgeBaseConfiguration.vectorKnowledgeBaseConfiguration.embeddingModelArn: "
-             "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0 is in us-east-1, "
-             "outside ['eu-west-2']"),
-            (PROFILE, {"modelSource": {"copyFrom": "arn:aws:bedrock:eu-west-2:1:inference-profile/*.anthropic.claude"}},
-             "arn:aws:bedrock:eu-west-2:1:inference-profile/*.anthropic.claude names inference profiles of any "
-             "geography, global ones included"),
-            (PROFILE, {"modelSource": {"copyFrom": "arn:aws:bedrock:eu-west-2:1:inference-profile/GLOBAL.anthropic.x"}},
-             "arn:aws:bedrock:eu-west-2:1:inference-profile/GLOBAL.anthropic.x is a global cross-Region inference "
-             "profile (routes to any commercial region)"),
-            (PROFILE, {"modelSource": {"copyFrom": "arn:aws:bedrock:*::foundation-model/anthropic.claude"}},
-             "arn:aws:bedrock:*::foundation-model/anthropic.claude names the model in any region (region wildcard '*')"),
+            (
+                "aws:bedrock/agentAgent:AgentAgent",
+                {"foundationModel": "global.anthropic.claude-sonnet-4-v1:0"},
+                "foundationModel: global.anthropic.claude-sonnet-4-v1:0 is a global cross-Region inference profile "
+                "(routes to any commercial region)",
+            ),
+            (
+                "aws:bedrock/agentAgent:AgentAgent",
+                {"foundationModel": "us.anthropic.claude-3-haiku-v1:0"},
+                "foundationModel: us.anthropic.claude-3-haiku-v1:0 routes to the 'us' geography, allowed: ['eu']",
+            ),
+            (
+                "aws:bedrock/agentKnowledgeBase:AgentKnowledgeBase",
+                {
+                    "knowledgeBaseConfiguration": {
+                        "vectorKnowledgeBaseConfiguration": {
+                            "embeddingModelArn": "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0"
+                        }
+                    }
+                },
+                "knowledgeBaseConfiguration.vectorKnowledgeBaseConfiguration.embeddingModelArn: "
+                "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0 is in us-east-1, "
+                "outside ['eu-west-2']",
+            ),
+            (
+                PROFILE,
+                {
+                    "modelSource": {
+                        "copyFrom": "arn:aws:bedrock:eu-west-2:1:inference-profile/*.anthropic.claude"
+                    }
+                },
+                "arn:aws:bedrock:eu-west-2:1:inference-profile/*.anthropic.claude names inference profiles of any "
+                "geography, global ones included",
+            ),
+            (
+                PROFILE,
+                {
+                    "modelSource": {
+                        "copyFrom": "arn:aws:bedrock:eu-west-2:1:inference-profile/GLOBAL.anthropic.x"
+                    }
+                },
+                "arn:aws:bedrock:eu-west-2:1:inference-profile/GLOBAL.anthropic.x is a global cross-Region inference "
+                "profile (routes to any commercial region)",
+            ),
+            (
+                PROFILE,
+                {
+                    "modelSource": {
+                        "copyFrom": "arn:aws:bedrock:*::foundation-model/anthropic.claude"
+                    }
+                },
+                "arn:aws:bedrock:*::foundation-model/anthropic.claude names the model in any region (region wildcard '*')",
+            ),
         ],
     )
     def test_model_references_everywhere(self, type_, props, message):
         assert violations(rz.bedrock_geographies, type_, props, GEO) == [message]
 
     def test_iam_grant_wildcard_profile_and_not_resource(self):
-        doc = {"Statement": [
-            {"Sid": "A", "Effect": "Allow", "Action": "bedrock:Invoke*",
-             "Resource": ["arn:aws:bedrock:eu-west-2:1:inference-profile/*"]},
-            {"Sid": "B", "Effect": "Allow", "Action": "bedrock:*",
-             "NotResource": "arn:aws:bedrock:eu-west-2::foundation-model/x"},
-        ]}
-        got = violations(rz.bedrock_geographies, "aws:iam/policy:Policy", {"policy": json.dumps(doc)}, GEO)
+        doc = {
+            "Statement": [
+                {
+                    "Sid": "A",
+                    "Effect": "Allow",
+                    "Action": "bedrock:Invoke*",
+                    "Resource": ["arn:aws:bedrock:eu-west-2:1:inference-profile/*"],
+                },
+                {
+                    "Sid": "B",
+                    "Effect": "Allow",
+                    "Action": "bedrock:*",
+                    "NotResource": "arn:aws:bedrock:eu-west-2::foundation-model/x",
+                },
+            ]
+        }
+        got = violations(
+            rz.bedrock_geographies, "aws:iam/policy:Policy", {"policy": json.dumps(doc)}, GEO
+        )
         assert sorted(got) == [
             "policy statement A: grants arn:aws:bedrock:eu-west-2:1:inference-profile/* names any inference "
             "profile, global ones included",
@@ -140,10 +214,26 @@ class TestBedrockGeographies:
     @pytest.mark.parametrize(
         "type_,props",
         [
-            ("aws:bedrock/agentAgent:AgentAgent", {"foundationModel": "eu.anthropic.claude-3-haiku-v1:0"}),
-            ("aws:bedrock/agentAgent:AgentAgent", {"foundationModel": "anthropic.claude-3-haiku-20240307-v1:0"}),
-            ("aws:bedrock/guardrail:Guardrail", {"name": "g", "description": "blocks prompt attacks. and pii."}),
-            (PROFILE, {"modelSource": {"copyFrom": "arn:aws:bedrock:eu-west-2::foundation-model/anthropic.claude"}}),
+            (
+                "aws:bedrock/agentAgent:AgentAgent",
+                {"foundationModel": "eu.anthropic.claude-3-haiku-v1:0"},
+            ),
+            (
+                "aws:bedrock/agentAgent:AgentAgent",
+                {"foundationModel": "anthropic.claude-3-haiku-20240307-v1:0"},
+            ),
+            (
+                "aws:bedrock/guardrail:Guardrail",
+                {"name": "g", "description": "blocks prompt attacks. and pii."},
+            ),
+            (
+                PROFILE,
+                {
+                    "modelSource": {
+                        "copyFrom": "arn:aws:bedrock:eu-west-2::foundation-model/anthropic.claude"
+                    }
+                },
+            ),
         ],
     )
     def test_in_geography_rewrites_pass(self, type_, props):
@@ -156,17 +246,32 @@ class TestSinks:
 
     def test_subscription_filter_forwards_to_another_region(self):
         lgr = res("aws:cloudwatch/logGroup:LogGroup", {"name": "app", "region": "eu-west-2"}, "lg")
-        sub = res(self.SUB, {"logGroup": "app",
-                             "destinationArn": "arn:aws:firehose:us-east-1:111122223333:deliverystream/x"}, "sub")
+        sub = res(
+            self.SUB,
+            {
+                "logGroup": "app",
+                "destinationArn": "arn:aws:firehose:us-east-1:111122223333:deliverystream/x",
+            },
+            "sub",
+        )
         assert stack_violations(rz.sinks_in_home_region, [lgr, sub], self.HOME) == [
-            ("sub", "destinationArn arn:aws:firehose:us-east-1:111122223333:deliverystream/x is in us-east-1, "
-                    "not the home region eu-west-2")
+            (
+                "sub",
+                "destinationArn arn:aws:firehose:us-east-1:111122223333:deliverystream/x is in us-east-1, "
+                "not the home region eu-west-2",
+            )
         ]
 
     def test_subscription_filter_in_region_passes(self):
         lgr = res("aws:cloudwatch/logGroup:LogGroup", {"name": "app", "region": "eu-west-2"}, "lg")
-        sub = res(self.SUB, {"logGroup": "app",
-                             "destinationArn": "arn:aws:kinesis:eu-west-2:111122223333:stream/x"}, "sub")
+        sub = res(
+            self.SUB,
+            {
+                "logGroup": "app",
+                "destinationArn": "arn:aws:kinesis:eu-west-2:111122223333:stream/x",
+            },
+            "sub",
+        )
         assert stack_violations(rz.sinks_in_home_region, [lgr, sub], self.HOME) == []
 
 
@@ -184,32 +289,60 @@ class TestImages:
         ],
     )
     def test_in_region_hostnames_pass(self, image):
-        assert violations(rz.images_in_region, self.MODEL, {"primaryContainer": {"image": image}}, EU) == []
+        assert (
+            violations(rz.images_in_region, self.MODEL, {"primaryContainer": {"image": image}}, EU)
+            == []
+        )
 
     @pytest.mark.parametrize(
         "image,message",
         [
             ("111122223333.dkr-ecr.us-east-1.on.aws/llm:1", "is pulled from us-east-1"),
-            ("111122223333.dkr.ecr-fips.us-gov-west-1.amazonaws.com/llm:1", "is pulled from us-gov-west-1"),
+            (
+                "111122223333.dkr.ecr-fips.us-gov-west-1.amazonaws.com/llm:1",
+                "is pulled from us-gov-west-1",
+            ),
             ("public.ecr.aws/x/llm:1", "is not from a private ECR registry"),
-            ("111122223333.dkr.ecr.eu-west-2.amazonaws.com.evil.example/llm:1", "is not from a private ECR registry"),
-            ("evil.example/111122223333.dkr.ecr.eu-west-2.amazonaws.com/llm:1", "is not from a private ECR registry"),
+            (
+                "111122223333.dkr.ecr.eu-west-2.amazonaws.com.evil.example/llm:1",
+                "is not from a private ECR registry",
+            ),
+            (
+                "evil.example/111122223333.dkr.ecr.eu-west-2.amazonaws.com/llm:1",
+                "is not from a private ECR registry",
+            ),
         ],
     )
     def test_out_of_region_or_lookalike_hosts(self, image, message):
-        got = violations(rz.images_in_region, self.MODEL, {"primaryContainer": {"image": image}}, EU)
+        got = violations(
+            rz.images_in_region, self.MODEL, {"primaryContainer": {"image": image}}, EU
+        )
         assert len(got) == 1 and message in got[0]
 
     @pytest.mark.parametrize(
         "type_,props,path",
         [
-            ("kubernetes:batch/v1:CronJob",
-             {"spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": [{"image": "nginx"}]}}}}}},
-             "spec.jobTemplate.spec.template.spec.containers[0].image"),
-            ("kubernetes:core/v1:Pod", {"spec": {"ephemeralContainers": [{"image": "busybox"}]}},
-             "spec.ephemeralContainers[0].image"),
-            ("kubernetes:batch/v1:Job", {"spec": {"template": {"spec": {"initContainers": [{"image": "alpine"}]}}}},
-             "spec.template.spec.initContainers[0].image"),
+            (
+                "kubernetes:batch/v1:CronJob",
+                {
+                    "spec": {
+                        "jobTemplate": {
+                            "spec": {"template": {"spec": {"containers": [{"image": "nginx"}]}}}
+                        }
+                    }
+                },
+                "spec.jobTemplate.spec.template.spec.containers[0].image",
+            ),
+            (
+                "kubernetes:core/v1:Pod",
+                {"spec": {"ephemeralContainers": [{"image": "busybox"}]}},
+                "spec.ephemeralContainers[0].image",
+            ),
+            (
+                "kubernetes:batch/v1:Job",
+                {"spec": {"template": {"spec": {"initContainers": [{"image": "alpine"}]}}}},
+                "spec.template.spec.initContainers[0].image",
+            ),
         ],
     )
     def test_every_pod_kind(self, type_, props, path):
