@@ -15,7 +15,27 @@ ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
 MODEL = "aws:sagemaker/model:Model"
 
 
+#: the only sources CloudTrail lets a trail exclude from management events (AWS CloudTrail API
+#: reference, EventSelector.ExcludeManagementEventSources; AdvancedFieldSelector eventSource).
+#: Excluding KMS drops management *write* events such as ScheduleKeyDeletion and DisableKey.
+_EXCLUDABLE_SOURCES = ("kms.amazonaws.com", "rdsdata.amazonaws.com")
+
+
+def _vals(fs: Any, key: str) -> list:
+    v = get(fs, key)
+    return v if isinstance(v, list) else ([] if v is None else [v])
+
+
 def _logs_management_events(trail: Res) -> bool | None:
+    """True if the trail records management events including write events (every source).
+
+    Semantics (AWS CloudTrail User Guide, "Logging management events"; pulumi-aws `cloudtrail.Trail`):
+    `enableLogging` false stops the trail; no selectors at all means every management event;
+    a basic selector records management events unless `includeManagementEvents` is false, and
+    only reads when `readWriteType` is ReadOnly; an advanced selector records management events
+    when `eventCategory` equals Management, and only reads when `readOnly` equals "true" (or
+    does not equal "false"); excluded event sources (KMS) drop write events too.
+    """
     if get(trail.props, "enableLogging") is False:
         return False
     basic = get(trail.props, "eventSelectors")
@@ -25,12 +45,32 @@ def _logs_management_events(trail: Res) -> bool | None:
     if not basic and not advanced:
         return True  # CloudTrail's default: all management events
     for sel in basic or []:
-        if get(sel, "includeManagementEvents") is not False:
-            return True
+        if get(sel, "includeManagementEvents") is False:
+            continue
+        rw = get(sel, "readWriteType")
+        if isinstance(rw, str) and rw.lower() == "readonly":
+            continue
+        if _vals(sel, "excludeManagementEventSources"):
+            continue
+        return True
     for sel in advanced or []:
+        fields = {}
         for fs in get(sel, "fieldSelectors") or []:
-            if get(fs, "field") == "eventCategory" and "Management" in (get(fs, "equals") or []):
-                return True
+            fields.setdefault(get(fs, "field"), []).append(fs)
+        if not any("Management" in _vals(fs, "equals") for fs in fields.get("eventCategory", [])):
+            continue
+        ro = fields.get("readOnly", [])
+        if any(
+            "true" in [str(v).lower() for v in _vals(fs, "equals")]
+            or "false" in [str(v).lower() for v in _vals(fs, "notEquals")]
+            for fs in ro
+        ):
+            continue
+        if any(
+            _vals(fs, k) for fs in fields.get("eventSource", []) for k in ("notEquals", "equals")
+        ):
+            continue  # some sources excluded (or only some included)
+        return True
     return False
 
 
@@ -55,6 +95,32 @@ def cloudtrail_enabled(stack: StackIndex, cfg: dict):
             yield Finding("trail logs no management events (or logging is disabled)", t.urn)
     else:
         yield Finding("no CloudTrail trail in the stack: API activity is not audited")
+
+
+@rule(
+    name="cloudtrail-multi-region",
+    kind="stack",
+    severity="high",
+    controls=("L1",),
+    frameworks=LOG,
+    remediation="Set is_multi_region_trail=True (and keep enable_logging on) on the trail that records "
+    "management events.",
+)
+def cloudtrail_multi_region(stack: StackIndex, cfg: dict):
+    """A trail that records management write events is multi-Region (pulumi-aws default: single-Region)."""
+    trails = stack.of_type(TRAIL)
+    recording = [t for t in trails if _logs_management_events(t) is not False]
+    flags = [get(t.props, "isMultiRegionTrail") for t in recording]
+    if True in flags or not recording:
+        return  # no trail at all: cloudtrail-enabled reports it
+    for t, f in zip(recording, flags, strict=False):
+        if is_unknown(f):
+            yield cannot_verify("isMultiRegionTrail", t.urn)
+        else:
+            yield Finding(
+                "isMultiRegionTrail is not true: API activity in other regions is not recorded",
+                t.urn,
+            )
 
 
 def _bool_true(r: Res, path: str, what: str):
@@ -95,6 +161,11 @@ def trail_cloudwatch(r: Res, cfg: dict):
     for path in ("cloudWatchLogsGroupArn", "cloudWatchLogsRoleArn"):
         if not has(r.props, path):
             yield f"{path} is not set: events do not reach CloudWatch Logs"
+
+
+def _aws_managed_key(key: Any) -> bool:
+    """An AWS-managed key alias (`alias/aws/...`, by name or ARN) is not a customer-managed key."""
+    return isinstance(key, str) and ("alias/aws/" in key)
 
 
 def _bucket_names_from_uri(value: Any) -> str | None:
@@ -143,33 +214,116 @@ def model_data_buckets(stack: StackIndex) -> tuple[dict[str, str], list[Finding]
     return out, unknown
 
 
-def _data_event_coverage(trail: Res) -> tuple[bool, list[str], bool]:
-    """(covers every bucket, ARN prefixes covered, some selector value is unknown) for S3 object data events."""
-    prefixes: list[str] = []
-    unknown = False
+_ALL_S3 = ("arn:aws:s3", "arn:aws:s3:::", "arn:aws-us-gov:s3", "arn:aws-cn:s3")
+
+
+def _object_prefix(bucket: str) -> str:
+    return f"arn:aws:s3:::{bucket}/"
+
+
+class DataEventCoverage:
+    """Which S3 object data events a trail records, per read and write.
+
+    Basic selectors (`eventSelectors.dataResources` of type AWS::S3::Object): each value is an ARN
+    prefix; `arn:aws:s3:::bucket/` is the whole bucket, `arn:aws:s3:::bucket/prefix/` only part of it,
+    `arn:aws:s3` every bucket; `readWriteType` ReadOnly/WriteOnly records half (AWS CloudTrail
+    EventSelector). Advanced selectors: `eventCategory` Data, `resources.type` AWS::S3::Object,
+    `resources.ARN` StartsWith (string prefix) or Equals (one exact object ARN), NotStartsWith /
+    NotEquals exclusions, `readOnly` and `eventName` narrowing (AdvancedFieldSelector). A bucket is
+    covered when both reads and writes of every object in it are recorded.
+    """
+
+    def __init__(self) -> None:
+        #: (prefixes, exclusions) per kind "read"/"write"; prefix "" = every bucket
+        self.rules: list[tuple[set[str], list[str], list[str]]] = []
+        self.unknown = False
+
+    def add(self, kinds: set[str], prefixes: list[str], excluded: list[str]) -> None:
+        if kinds and prefixes:
+            self.rules.append((kinds, prefixes, excluded))
+
+    def covers(self, bucket: str) -> bool:
+        target = _object_prefix(bucket)
+        done: set[str] = set()
+        for kinds, prefixes, excluded in self.rules:
+            if not any(target.startswith(p) for p in prefixes):
+                continue
+            if any(target.startswith(x) or x.startswith(target) for x in excluded):
+                continue  # part (or all) of the bucket is excluded
+            done |= kinds
+        return done >= {"read", "write"}
+
+
+def _trail_coverage(trail: Res, cov: DataEventCoverage) -> None:
+    if get(trail.props, "enableLogging") is False:
+        return
     for sel in get(trail.props, "eventSelectors") or []:
+        rw = str(get(sel, "readWriteType") or "All").lower()
+        kinds = {"all": {"read", "write"}, "readonly": {"read"}, "writeonly": {"write"}}.get(
+            rw, set()
+        )
         for dr in get(sel, "dataResources") or []:
-            if get(dr, "type") == "AWS::S3::Object":
-                for v in get(dr, "values") or []:
-                    if v in ("arn:aws:s3", "arn:aws:s3:::", "arn:aws-us-gov:s3", "arn:aws-cn:s3"):
-                        return True, [], False
-                    if isinstance(v, str):
-                        prefixes.append(v)
-                    unknown = unknown or is_unknown(v)
+            if get(dr, "type") != "AWS::S3::Object":
+                continue
+            prefixes = []
+            for v in get(dr, "values") or []:
+                if is_unknown(v):
+                    cov.unknown = True
+                elif isinstance(v, str):
+                    prefixes.append("" if v in _ALL_S3 else v)
+            cov.add(kinds, prefixes, [])
     for sel in get(trail.props, "advancedEventSelectors") or []:
-        fields = {get(fs, "field"): fs for fs in get(sel, "fieldSelectors") or []}
-        if "Data" not in (get(fields.get("eventCategory"), "equals") or []):
+        fields: dict[Any, list] = {}
+        for fs in get(sel, "fieldSelectors") or []:
+            fields.setdefault(get(fs, "field"), []).append(fs)
+        if not any("Data" in _vals(fs, "equals") for fs in fields.get("eventCategory", [])):
             continue
-        if "AWS::S3::Object" not in (get(fields.get("resources.type"), "equals") or []):
+        if not any(
+            "AWS::S3::Object" in _vals(fs, "equals") for fs in fields.get("resources.type", [])
+        ):
             continue
-        arn_sel = fields.get("resources.ARN")
-        if arn_sel is None:
-            return True, [], False
-        for v in (get(arn_sel, "startsWiths") or []) + (get(arn_sel, "equals") or []):
-            if isinstance(v, str):
-                prefixes.append(v)
-            unknown = unknown or is_unknown(v)
-    return False, prefixes, unknown
+        if (
+            fields.get("eventName")
+            or fields.get("eventSource")
+            or fields.get("resources.type", [])[1:]
+        ):
+            continue  # narrowed to some operations: not every access is recorded
+        kinds = {"read", "write"}
+        for fs in fields.get("readOnly", []):
+            eq = [str(v).lower() for v in _vals(fs, "equals")]
+            ne = [str(v).lower() for v in _vals(fs, "notEquals")]
+            if "true" in eq or "false" in ne:
+                kinds = {"read"}
+            elif "false" in eq or "true" in ne:
+                kinds = {"write"}
+        arn_sels = fields.get("resources.ARN", [])
+        values = [
+            v
+            for fs in arn_sels
+            for k in (
+                "startsWiths",
+                "equals",
+                "notStartsWiths",
+                "notEquals",
+                "endsWiths",
+                "notEndsWiths",
+            )
+            for v in _vals(fs, k)
+        ]
+        if any(is_unknown(v) for v in values):
+            cov.unknown = True
+            continue
+        starts = [v for fs in arn_sels for v in _vals(fs, "startsWiths") if isinstance(v, str)]
+        # Equals names one exact object ARN; only the bucket ARN itself ("arn:aws:s3:::b/") with
+        # nothing after it would match, which records no object: it never covers a bucket.
+        excluded = [v for fs in arn_sels for v in _vals(fs, "notStartsWiths") if isinstance(v, str)]
+        narrowed = any(_vals(fs, "endsWiths") for fs in arn_sels) or any(
+            _vals(fs, "equals") for fs in arn_sels
+        )
+        if not arn_sels:
+            cov.add(kinds, [""], [])
+        elif not narrowed:
+            cov.add(kinds, starts if starts else [""], excluded)
 
 
 @rule(
@@ -187,24 +341,17 @@ def trail_data_events(stack: StackIndex, cfg: dict):
     yield from unknown
     if not needed:
         return
-    all_buckets = False
-    some_unknown = False
-    prefixes: list[str] = []
+    cov = DataEventCoverage()
     for t in stack.of_type(TRAIL):
         if is_unknown(get(t.props, "eventSelectors")) or is_unknown(
             get(t.props, "advancedEventSelectors")
         ):
             yield cannot_verify("eventSelectors", t.urn)
             return
-        every, pre, unknown_values = _data_event_coverage(t)
-        all_buckets = all_buckets or every
-        some_unknown = some_unknown or unknown_values
-        prefixes.extend(pre)
-    if all_buckets:
-        return
-    covered = {p.split(":::", 1)[1].split("/", 1)[0] for p in prefixes if ":::" in p}
+        _trail_coverage(t, cov)
+    some_unknown = cov.unknown
     for name, why in sorted(needed.items()):
-        if name in covered:
+        if cov.covers(name):
             continue
         bucket = stack.bucket_by_name(name)
         urn = bucket.urn if bucket else None
@@ -285,11 +432,19 @@ def audit_bucket_worm(stack: StackIndex, cfg: dict):
 
 
 def _versioned(stack: StackIndex, b: Res) -> bool:
-    for v in stack.settings(b, "versioning"):
-        status = get(v.props, "versioningConfiguration.status")
-        if status == "Enabled" or is_unknown(status):
-            return True
-    return get(b.props, "versioning.enabled") is True
+    """Versioning Enabled (not Suspended/Disabled) through BucketVersioning(V2) or the inline block.
+
+    A later settings resource wins over the inline block in AWS, but both are one bucket setting:
+    any Suspended/Disabled resource makes the outcome depend on apply order, so it is not versioned.
+    """
+    statuses = [
+        get(v.props, "versioningConfiguration.status") for v in stack.settings(b, "versioning")
+    ]
+    if statuses:
+        return all(s == "Enabled" or is_unknown(s) for s in statuses)
+    inline = get(b.props, "versioning")
+    inline = inline[0] if isinstance(inline, list) and inline else inline
+    return get(inline, "enabled") is True or is_unknown(get(inline, "enabled"))
 
 
 PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
@@ -336,7 +491,9 @@ def bedrock_invocation_logging(stack: StackIndex, cfg: dict):
         lg_name = get(lc, "cloudwatchConfig.logGroupName")
         if isinstance(lg_name, str):
             lg = log_groups.get(lg_name)
-            if lg is not None and not has(lg.props, "kmsKeyId"):
+            if lg is not None and (
+                not has(lg.props, "kmsKeyId") or _aws_managed_key(get(lg.props, "kmsKeyId"))
+            ):
                 yield Finding(f"invocation log group {lg_name} is not KMS-encrypted", c.urn)
         bucket_name = get(lc, "s3Config.bucketName")
         if isinstance(bucket_name, str):
@@ -369,24 +526,40 @@ def data_capture(r: Res, cfg: dict):
     if not dc:
         yield "dataCaptureConfig is not set: requests and responses are not recorded"
         return
-    if get(dc, "enableCapture") is False:
+    enabled = get(dc, "enableCapture")
+    if is_unknown(enabled):
+        yield cannot_verify("dataCaptureConfig.enableCapture")
+    elif enabled is False:
         yield "dataCaptureConfig.enableCapture is false"
+    elif enabled is not True:  # pulumi-aws: "Flag to enable data capture. Defaults to false."
+        yield "dataCaptureConfig.enableCapture is not set (defaults to false): nothing is captured"
     if not has(dc, "kmsKeyId"):
         yield "dataCaptureConfig.kmsKeyId is not set: captured data is not CMK-encrypted"
+    elif _aws_managed_key(get(dc, "kmsKeyId")):
+        yield f"dataCaptureConfig.kmsKeyId {get(dc, 'kmsKeyId')} is an AWS-managed key, not a CMK"
     if not has(dc, "destinationS3Uri"):
         yield "dataCaptureConfig.destinationS3Uri is not set"
     modes = get(dc, "captureOptions")
     if is_unknown(modes):
         yield cannot_verify("dataCaptureConfig.captureOptions")
     else:
-        found = {get(m, "captureMode") for m in modes or []}
+        found: set[str] = set()
+        for m in modes or []:
+            mode = get(m, "captureMode")
+            if is_unknown(mode):
+                found |= {"Input", "Output"}  # reported as unknown below if nothing else is missing
+            elif isinstance(mode, str):
+                # CaptureMode: Input | Output | InputAndOutput (SageMaker API CaptureOption)
+                found |= {"Input", "Output"} if mode == "InputAndOutput" else {mode}
         missing = sorted({"Input", "Output"} - found)
         if missing:
             yield f"dataCaptureConfig.captureOptions does not capture {', '.join(missing)}"
     pct = get(dc, "initialSamplingPercentage")
     if is_unknown(pct):
         yield cannot_verify("dataCaptureConfig.initialSamplingPercentage")
-    elif pct is not None and pct <= 0:
+    elif pct is None:
+        yield "dataCaptureConfig.initialSamplingPercentage is not set"
+    elif not isinstance(pct, (int, float)) or pct != pct or pct <= 0:
         yield "dataCaptureConfig.initialSamplingPercentage is 0"
 
 
@@ -410,7 +583,12 @@ def bucket_access_logging(stack: StackIndex, cfg: dict):
             tb = stack.bucket_by_name(t)
             targets.add(tb.urn if tb else t)
     for b in stack.buckets:
-        if stack.settings(b, "logging") or has(b.props, "logging.targetBucket") or b.urn in targets:
+        if (
+            any(has(lg.props, "targetBucket") for lg in stack.settings(b, "logging"))
+            or has(b.props, "logging.targetBucket")
+            or has(b.props, "loggings.0.targetBucket")
+            or b.urn in targets
+        ):
             continue
         yield Finding(f"bucket {b.name} has no access logging", b.urn)
 
@@ -450,13 +628,22 @@ def bucket_versioning_lifecycle(stack: StackIndex, cfg: dict):
     remediation="Set retention_in_days to at least the configured minimum (a valid CloudWatch value).",
 )
 def log_retention(r: Res, cfg: dict):
-    """Log groups keep logs for at least the configured minimum (and say so explicitly)."""
+    """Log groups keep logs for at least the configured minimum.
+
+    `retentionInDays` 0 — and unset, which the provider and CloudWatch treat the same — means
+    "never expire" (pulumi-aws `cloudwatch.LogGroup.retention_in_days`: "If you select 0, the events
+    in the log group are always retained and never expire"): compliant. The DELIVERY log class
+    forces a retention of 2 days whatever `retentionInDays` says.
+    """
     days = get(r.props, "retentionInDays")
-    if is_unknown(days):
+    cls = get(r.props, "logGroupClass")
+    if isinstance(cls, str) and cls.upper() == "DELIVERY":
+        yield f"logGroupClass DELIVERY keeps logs for 2 days, minimum {cfg['minRetentionDays']}"
+    elif is_unknown(days):
         yield cannot_verify("retentionInDays")
     elif days is None or days == 0:
-        yield f"retentionInDays is not set: set an explicit retention of at least {cfg['minRetentionDays']} days"
-    elif days < cfg["minRetentionDays"]:
+        return  # never expires
+    elif not isinstance(days, (int, float)) or days < cfg["minRetentionDays"]:
         yield f"retentionInDays is {days}, minimum {cfg['minRetentionDays']}"
 
 
@@ -471,19 +658,39 @@ def log_retention(r: Res, cfg: dict):
 def vpc_flow_logs(stack: StackIndex, cfg: dict):
     """Every VPC has flow logs."""
     covered: set[str] = set()
+    partial: dict[str, str] = {}
+    unknown: set[str] = set()
     for fl in stack.of_type("aws:ec2/flowLog:FlowLog"):
+        keys = set(fl.property_dependencies.get("vpcId", ()))
         vid = get(fl.props, "vpcId")
         if isinstance(vid, str):
-            covered.add(vid)
-        covered.update(fl.property_dependencies.get("vpcId", ()))
+            keys.add(vid)
+        traffic = get(fl.props, "trafficType")
+        if is_unknown(traffic):
+            unknown |= keys
+        elif isinstance(traffic, str) and traffic.upper() == "ALL":
+            covered |= keys
+        else:  # ACCEPT or REJECT only: half of the traffic is not recorded
+            for k in keys:
+                partial[k] = str(traffic)
     for vpc in stack.of_type("aws:ec2/vpc:Vpc"):
-        if vpc.urn in covered or get(vpc.props, "id") in covered:
+        ids = {vpc.urn, get(vpc.props, "id")}
+        if ids & covered:
             continue
-        yield Finding(f"VPC {vpc.name} has no flow log", vpc.urn)
+        if ids & unknown:
+            yield cannot_verify("trafficType", vpc.urn, "flow log of the VPC")
+        elif hits := [partial[i] for i in ids if i in partial]:
+            yield Finding(
+                f"VPC {vpc.name}: flow log records only {hits[0]} traffic (trafficType must be ALL)",
+                vpc.urn,
+            )
+        else:
+            yield Finding(f"VPC {vpc.name} has no flow log", vpc.urn)
 
 
 RULES = [
     cloudtrail_enabled,
+    cloudtrail_multi_region,
     trail_validation,
     trail_cloudwatch,
     trail_data_events,

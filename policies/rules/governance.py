@@ -56,7 +56,15 @@ def required_tags(r: Res, cfg: dict):
     missing = [t for t in cfg["requiredTags"] if t not in keys]
     if missing:
         yield f"missing required tag(s): {', '.join(missing)}"
-    empty = [t for t in cfg["requiredTags"] if isinstance(tags, dict) and tags.get(t) == ""]
+    merged = dict(default) if isinstance(default, dict) else {}
+    merged.update(tags if isinstance(tags, dict) else {})  # resource tags override default tags
+    empty = [
+        t
+        for t in cfg["requiredTags"]
+        if t in merged
+        and not is_unknown(merged[t])
+        and not (isinstance(merged[t], str) and merged[t].strip())
+    ]
     if empty:
         yield f"empty required tag(s): {', '.join(empty)}"
 
@@ -104,7 +112,13 @@ def model_from_registry(r: Res, cfg: dict):
     severity="low",
     controls=("G3",),
     frameworks=GOV,
-    types=("aws:ec2/securityGroup:SecurityGroup", "aws:kms/key:Key"),
+    types=(
+        "aws:ec2/securityGroup:SecurityGroup",
+        "aws:kms/key:Key",
+        "aws:kms/externalKey:ExternalKey",
+        "aws:kms/replicaKey:ReplicaKey",
+        "aws:kms/replicaExternalKey:ReplicaExternalKey",
+    ),
     dev_advisory=True,
     remediation='Describe what the security group or key is for (not Pulumi\'s default "Managed by Pulumi").',
 )
@@ -113,7 +127,11 @@ def descriptions_present(r: Res, cfg: dict):
     d = get(r.props, "description")
     if is_unknown(d):
         return  # present, value pending
-    if not d or d.strip() in ("Managed by Pulumi", "Managed by Terraform"):
+    if not isinstance(d, str) or d.strip().lower() in (
+        "",
+        "managed by pulumi",
+        "managed by terraform",
+    ):
         yield "description is missing or the tool default"
 
 
@@ -142,7 +160,12 @@ def ecr_hardened(r: Res, cfg: dict):
     encs = get(r.props, "encryptionConfigurations")
     if is_unknown(encs):
         yield cannot_verify("encryptionConfigurations")
-    elif not any(get(e, "encryptionType") == "KMS" and has(e, "kmsKey") for e in encs or []):
+    elif not any(
+        str(get(e, "encryptionType") or "").upper() in ("KMS", "KMS_DSSE")
+        and has(e, "kmsKey")
+        and not (isinstance(get(e, "kmsKey"), str) and "alias/aws/" in get(e, "kmsKey"))
+        for e in encs or []
+    ):
         yield "encryptionConfigurations does not use KMS with a customer-managed key"
 
 

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from . import frameworks as fw
 from .base import Finding, Res, cannot_verify, get, has, is_unknown, rule
-from .residency import K8S_WORKLOADS
+from .k8s_pods import (
+    PERSISTENT_VOLUME_KINDS,
+    POD_KINDS,
+    SERVING_KINDS,
+    containers,
+    is_patch,
+    pod_path,
+    pod_spec,
+)
 from .stack_index import StackIndex
 
 K8S = (fw.ISO_CONFIG, fw.SOC2_ACCESS, fw.HIPAA_ACCESS, fw.AIACT_ROBUSTNESS)
@@ -17,35 +24,34 @@ SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 
 
-def _pod(r: Res) -> Any:
-    return get(r.props, "spec.template.spec")
+_containers = containers
 
 
-def _containers(pod: Any) -> Iterator[tuple[str, Any]]:
-    for key in ("initContainers", "containers"):
-        for i, c in enumerate(get(pod, key) or []):
-            yield f"{key}[{i}]", c
-
-
-def _k8s_rule(name, controls, severity="high", dev_advisory=False, **kw):
+def _k8s_rule(name, controls, severity="high", dev_advisory=False, types=POD_KINDS, **kw):
     return rule(
         name=name,
         controls=controls,
         severity=severity,
         frameworks=K8S,
-        types=K8S_WORKLOADS,
+        types=types,
         dev_advisory=dev_advisory,
         **kw,
     )
 
 
 def _pod_or_unknown(r: Res):
-    pod = _pod(r)
+    """The pod spec of any pod-bearing kind (k8s_pods); a patch that sets no pod is not judged."""
+    pod = pod_spec(r)
     if is_unknown(pod):
-        return None, cannot_verify("spec.template.spec")
+        return None, cannot_verify(pod_path(r))
     if not pod:
-        return None, "spec.template.spec is missing"
+        return None, (None if is_patch(r) else f"{pod_path(r)} is missing")
     return pod, None
+
+
+def _unset_ok(r: Res, value: Any) -> bool:
+    """A *Patch leaves an absent field as it is on the cluster: absence is not a finding there."""
+    return value is None and is_patch(r)
 
 
 def _effective(pod: Any, c: Any, key: str) -> Any:
@@ -79,9 +85,11 @@ def run_as_non_root(r: Res, cfg: dict):
         if is_unknown(nonroot) or is_unknown(uid):
             yield cannot_verify(f"{path}.securityContext")
             continue
-        if nonroot is not True:
+        if nonroot is not True and not _unset_ok(r, nonroot):
             yield f"{path}: runAsNonRoot is not true"
-        if uid is None or uid < cfg["minUid"]:
+        if _unset_ok(r, uid):
+            continue
+        if uid is None or not isinstance(uid, (int, float)) or uid < cfg["minUid"]:
             yield f"{path}: runAsUser is {uid}, minimum {cfg['minUid']}"
 
 
@@ -104,12 +112,27 @@ def no_privilege(r: Res, cfg: dict):
             continue
         if get(sc, "privileged") is True:
             yield f"{path}: privileged is true"
-        if get(sc, "allowPrivilegeEscalation") is not False:
+        ape = get(sc, "allowPrivilegeEscalation")
+        if ape is not False and not _unset_ok(r, ape):
+            # unset means allowed (Kubernetes SecurityContext.allowPrivilegeEscalation)
             yield f"{path}: allowPrivilegeEscalation is not false"
-        drop = get(sc, "capabilities.drop") or []
-        if "ALL" not in drop:
-            yield f"{path}: capabilities.drop does not include ALL"
-        add = [a for a in get(sc, "capabilities.add") or [] if a != "NET_BIND_SERVICE"]
+        drop = get(sc, "capabilities.drop")
+        if is_unknown(drop):
+            yield cannot_verify(f"{path}.securityContext.capabilities.drop")
+        elif "ALL" not in (drop or []) and not _unset_ok(r, drop):
+            # Pod Security Admission (restricted) requires the literal "ALL"
+            near = [d for d in drop or [] if isinstance(d, str) and d.upper() == "ALL"]
+            hint = (
+                f" (found {near[0]!r}; the restricted Pod Security Standard requires 'ALL')"
+                if near
+                else ""
+            )
+            yield f"{path}: capabilities.drop does not include ALL{hint}"
+        add = [
+            a
+            for a in get(sc, "capabilities.add") or []
+            if not (isinstance(a, str) and a.upper().removeprefix("CAP_") == "NET_BIND_SERVICE")
+        ]
         if add:
             yield f"{path}: adds capabilities {', '.join(map(str, add))}"
 
@@ -131,7 +154,7 @@ def read_only_root(r: Res, cfg: dict):
         v = get(c, "securityContext.readOnlyRootFilesystem")
         if is_unknown(v):
             yield cannot_verify(f"{path}.securityContext.readOnlyRootFilesystem")
-        elif v is not True:
+        elif v is not True and not _unset_ok(r, v):
             yield f"{path}: readOnlyRootFilesystem is not true"
 
 
@@ -152,6 +175,8 @@ def seccomp(r: Res, cfg: dict):
         t = _effective(pod, c, "seccompProfile.type")
         if is_unknown(t):
             yield cannot_verify(f"{path}.securityContext.seccompProfile")
+        elif _unset_ok(r, t):
+            continue
         elif t not in ("RuntimeDefault", "Localhost"):
             yield f"{path}: seccompProfile is {t or 'not set'} (Unconfined)"
 
@@ -160,10 +185,20 @@ def seccomp(r: Res, cfg: dict):
     "k8s-no-host-access",
     ("K5",),
     severity="critical",
-    remediation="Remove hostNetwork/hostPID/hostIPC, hostPath volumes and hostPort.",
+    types=(*POD_KINDS, *PERSISTENT_VOLUME_KINDS),
+    remediation="Remove hostNetwork/hostPID/hostIPC, hostPath volumes (in pods and PersistentVolumes) "
+    "and hostPort.",
 )
 def no_host_access(r: Res, cfg: dict):
-    """Pods share no host namespace, mount no hostPath and bind no hostPort."""
+    """Pods share no host namespace, mount no hostPath (directly or through a PersistentVolume) and bind
+    no hostPort."""
+    if r.type in PERSISTENT_VOLUME_KINDS:
+        hp = get(r.props, "spec.hostPath")
+        if is_unknown(hp):
+            yield cannot_verify("spec.hostPath")
+        elif hp:
+            yield f"PersistentVolume mounts hostPath {get(hp, 'path')}: any pod that claims it reads the node"
+        return
     pod, problem = _pod_or_unknown(r)
     if problem:
         yield problem
@@ -176,7 +211,8 @@ def no_host_access(r: Res, cfg: dict):
             yield f"volume {get(v, 'name')} mounts a hostPath"
     for path, c in _containers(pod):
         for p in get(c, "ports") or []:
-            if has(p, "hostPort"):
+            hp = get(p, "hostPort")
+            if is_unknown(hp) or (hp not in (None, 0, "0", "")):
                 yield f"{path}: binds hostPort {get(p, 'hostPort')}"
 
 
@@ -188,6 +224,7 @@ GPU_KEYS = ("nvidia.com/gpu", "amd.com/gpu", "aws.amazon.com/neuron")
     ("K6",),
     severity="medium",
     dev_advisory=True,
+    types=SERVING_KINDS,
     remediation="Set resources.requests and limits (cpu, memory and any GPU) and liveness/readiness probes.",
 )
 def resources_and_probes(r: Res, cfg: dict):
@@ -243,7 +280,7 @@ def image_digest(r: Res, cfg: dict):
     severity="medium",
     controls=("K8",),
     frameworks=K8S,
-    types=(*K8S_WORKLOADS, SERVICE_ACCOUNT),
+    types=(*POD_KINDS, SERVICE_ACCOUNT),
     dev_advisory=True,
     remediation="Create a ServiceAccount per workload, set serviceAccountName, and "
     "automountServiceAccountToken=false (IRSA's projected token does not need it).",
@@ -278,7 +315,7 @@ def dedicated_sa(r: Res, cfg: dict):
     severity="high",
     controls=("K9",),
     frameworks=K8S,
-    types=(*K8S_WORKLOADS, NAMESPACE, SERVICE),
+    types=(*POD_KINDS, NAMESPACE, SERVICE),
     remediation="Deploy into a dedicated namespace labelled pod-security.kubernetes.io/enforce=restricted.",
 )
 def restricted_namespace(r: Res, cfg: dict):
@@ -333,7 +370,7 @@ def default_deny(stack: StackIndex, cfg: dict):
             if not get(spec, t.lower()):
                 denies.setdefault(ns, set()).add(t)
     seen: set[str] = set()
-    for w in stack.of_type(*K8S_WORKLOADS):
+    for w in stack.of_type(*POD_KINDS):
         ns = _namespace_of(w)
         if is_unknown(ns):
             yield cannot_verify("metadata.namespace", w.urn)
@@ -359,12 +396,18 @@ def default_deny(stack: StackIndex, cfg: dict):
     remediation="Use a ClusterIP Service; expose through an internal ingress if callers are outside the cluster.",
 )
 def service_not_exposed(r: Res, cfg: dict):
-    """Model Services are ClusterIP (not LoadBalancer or NodePort)."""
+    """Model Services are ClusterIP (not LoadBalancer or NodePort) and carry no externalIPs."""
     t = get(r.props, "spec.type")
     if is_unknown(t):
         yield cannot_verify("spec.type")
-    elif t in ("LoadBalancer", "NodePort"):
+    elif isinstance(t, str) and t.lower() in ("loadbalancer", "nodeport"):
         yield f"spec.type is {t}: the model is reachable from outside the cluster"
+    ips = get(r.props, "spec.externalIPs")
+    if is_unknown(ips):
+        yield cannot_verify("spec.externalIPs")
+    elif ips:
+        # kube-proxy routes traffic for these IPs to the Service on every node (Service.spec.externalIPs)
+        yield f"spec.externalIPs {', '.join(map(str, ips))}: the model is reachable from outside the cluster"
 
 
 RULES = [

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from . import frameworks as fw
-from .base import UNKNOWN, Finding, Res, cannot_verify, get, has, is_unknown, rule
+from .base import UNKNOWN, Finding, Res, as_list, cannot_verify, get, has, is_unknown, rule
 from .iam_documents import action_matches
 from .stack_index import StackIndex
 
@@ -16,6 +16,9 @@ ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 ENDPOINT = "aws:sagemaker/endpoint:Endpoint"
 ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
 GUARDRAIL = "aws:bedrock/guardrail:Guardrail"
+SCALABLE_TARGET = "aws:appautoscaling/target:Target"
+SCHEDULED_ACTION = "aws:appautoscaling/scheduledAction:ScheduledAction"
+_VARIANT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 
 
 @rule(
@@ -29,9 +32,15 @@ GUARDRAIL = "aws:bedrock/guardrail:Guardrail"
 )
 def alarm_actions(r: Res, cfg: dict):
     """Alarms notify someone: they have actions, and actions are enabled."""
-    if not has(r.props, "alarmActions"):
+    actions = get(r.props, "alarmActions")
+    if is_unknown(actions):
+        pass  # set, value pending
+    elif not [a for a in as_list(actions) if is_unknown(a) or (isinstance(a, str) and a.strip())]:
         yield "alarmActions is empty: nobody is notified"
-    if get(r.props, "actionsEnabled") is False:
+    enabled = get(r.props, "actionsEnabled")
+    if is_unknown(enabled):
+        yield cannot_verify("actionsEnabled")
+    elif enabled is False or (isinstance(enabled, str) and enabled.lower() == "false"):
         yield "actionsEnabled is false"
 
 
@@ -208,7 +217,7 @@ def monitor_schedule(stack: StackIndex, cfg: dict):
     severity="medium",
     controls=("M5",),
     frameworks=(fw.SOC2_AVAILABILITY, fw.ISO_REDUNDANCY),
-    types=(ENDPOINT_CONFIG,),
+    types=(ENDPOINT_CONFIG, SCALABLE_TARGET, SCHEDULED_ACTION),
     config_schema={
         "minInstances": {
             "type": "integer",
@@ -220,7 +229,12 @@ def monitor_schedule(stack: StackIndex, cfg: dict):
     remediation="Set initial_instance_count to at least the minimum so the variant spans Availability Zones.",
 )
 def multi_instance(r: Res, cfg: dict):
-    """Production variants run enough instances to survive an instance or AZ failure."""
+    """Production variants run enough instances to survive an instance or AZ failure, and nothing
+    (autoscaling targets, scheduled actions, managed instance scaling) scales them below that."""
+    least = cfg["minInstances"]
+    if r.type in (SCALABLE_TARGET, SCHEDULED_ACTION):
+        yield from _scaling_floor(r, least)
+        return
     variants = get(r.props, "productionVariants")
     if is_unknown(variants):
         yield cannot_verify("productionVariants")
@@ -231,8 +245,51 @@ def multi_instance(r: Res, cfg: dict):
         n = get(v, "initialInstanceCount")
         if is_unknown(n):
             yield cannot_verify(f"productionVariants[{i}].initialInstanceCount")
-        elif n is None or n < cfg["minInstances"]:
-            yield f"productionVariants[{i}].initialInstanceCount is {n}, minimum {cfg['minInstances']}"
+        elif n is None or not isinstance(n, (int, float)) or n < least:
+            yield f"productionVariants[{i}].initialInstanceCount is {n}, minimum {least}"
+        mis = get(v, "managedInstanceScaling")
+        status = get(mis, "status")
+        low = get(mis, "minInstanceCount")
+        if is_unknown(status) or is_unknown(low):
+            yield cannot_verify(f"productionVariants[{i}].managedInstanceScaling")
+        elif (
+            isinstance(status, str)
+            and status.upper() == "ENABLED"
+            and (not isinstance(low, (int, float)) or low < least)
+        ):
+            # SageMaker ProductionVariantManagedInstanceScaling: MinInstanceCount may be 0
+            yield (
+                f"productionVariants[{i}].managedInstanceScaling.minInstanceCount is {low}, "
+                f"minimum {least}: managed scaling can shrink the variant below it"
+            )
+
+
+def _scaling_floor(r: Res, least: int):
+    """Application Auto Scaling of a SageMaker variant (`serviceNamespace` sagemaker, dimension
+    `sagemaker:variant:DesiredInstanceCount`, `resourceId` endpoint/<name>/variant/<variant>):
+    the target's `minCapacity` and a scheduled action's `scalableTargetAction.minCapacity` are floors."""
+    ns, dim, rid = (
+        get(r.props, k) for k in ("serviceNamespace", "scalableDimension", "resourceId")
+    )
+    if any(is_unknown(x) for x in (ns, dim)):
+        yield cannot_verify("scalableDimension")
+        return
+    if not (
+        (isinstance(ns, str) and ns.lower() == "sagemaker")
+        or (isinstance(dim, str) and dim.lower() == _VARIANT_DIMENSION.lower())
+    ):
+        return
+    if isinstance(dim, str) and dim.lower() != _VARIANT_DIMENSION.lower():
+        return  # inference components or other dimensions
+    path = "minCapacity" if r.type == SCALABLE_TARGET else "scalableTargetAction.minCapacity"
+    low = get(r.props, path)
+    what = rid if isinstance(rid, str) else "the variant"
+    if is_unknown(low):
+        yield cannot_verify(path)
+    elif low is None and r.type == SCHEDULED_ACTION:
+        return  # the action does not change the floor
+    elif not isinstance(low, (int, float)) or low < least:
+        yield f"{path} is {low} for {what}, minimum {least}: autoscaling can shrink the variant below it"
 
 
 @rule(
@@ -296,7 +353,14 @@ def safe_deployment(r: Res, cfg: dict):
     alarms = get(dc, "autoRollbackConfiguration.alarms")
     if is_unknown(alarms):
         yield cannot_verify("deploymentConfig.autoRollbackConfiguration.alarms")
-    elif not alarms:
+    elif not [
+        a
+        for a in as_list(alarms)
+        if is_unknown(a)
+        or is_unknown(get(a, "alarmName"))
+        or (isinstance(get(a, "alarmName"), str) and get(a, "alarmName").strip())
+    ]:
+        # an entry without an alarm name watches nothing
         yield "deploymentConfig.autoRollbackConfiguration.alarms is empty: a bad model is not rolled back"
 
 

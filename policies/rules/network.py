@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from . import frameworks as fw
-from .base import Finding, Res, cannot_verify, get, has, is_unknown, rule
+from .base import Finding, Res, as_list, cannot_verify, get, has, is_unknown, rule
+from .netsets import (
+    INTERNET_TARGETS,
+    acl_allowed,
+    acl_entry_inline,
+    acl_entry_resource,
+    exposure,
+    open_verdict,
+    route_targets,
+)
 from .stack_index import ACL, ACL_V2, StackIndex
 
 NET = (
@@ -166,6 +175,19 @@ def _open(values) -> list[str]:
     return [c for c in values or [] if c in OPEN_CIDRS]
 
 
+def _exposed(cidrs: list) -> str | None:
+    """How a set of CIDRs reaches the internet (netsets), or None: the literal open blocks as
+    written (`0.0.0.0/0`), or the public blocks followed by what they add up to."""
+    verdict, what = open_verdict(cidrs)
+    if verdict is None:
+        return None
+    public = [c for c in cidrs if isinstance(c, str) and exposure([c]).v4 + exposure([c]).v6]
+    if public and all(c in OPEN_CIDRS for c in public):
+        return ", ".join(public)
+    shown = ", ".join(public[:4]) + (f" and {len(public) - 4} more" if len(public) > 4 else "")
+    return f"{shown} ({what})"
+
+
 SG = "aws:ec2/securityGroup:SecurityGroup"
 DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -174,10 +196,26 @@ SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 NACL = "aws:ec2/networkAcl:NetworkAcl"
 NACL_RULE = "aws:ec2/networkAclRule:NetworkAclRule"
 DEFAULT_NACL = "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl"
+PREFIX_LIST = "aws:ec2/managedPrefixList:ManagedPrefixList"
+PREFIX_LIST_ENTRY = "aws:ec2/managedPrefixListEntry:ManagedPrefixListEntry"
+
+
+def _sg_block_cidrs(b) -> list:
+    cidrs = []
+    for key in ("cidrBlocks", "ipv6CidrBlocks"):
+        v = get(b, key)
+        cidrs.extend(v if isinstance(v, list) else as_list(v))
+    return cidrs
+
+
+def _rule_direction(p) -> str | None:
+    t = get(p, "type")
+    return t.strip().lower() if isinstance(t, str) else None
 
 
 def _open_rules(r: Res, direction: str):
-    """Messages for rules of `direction` (ingress|egress) open to the world."""
+    """Messages for rules of `direction` (ingress|egress) open to the internet, judged as address
+    sets (netsets): `0.0.0.0/0`, its splits and wide public ranges alike."""
     t, p = r.type, r.props
     if t in (SG, DEFAULT_SG):
         blocks = get(p, direction)
@@ -185,9 +223,12 @@ def _open_rules(r: Res, direction: str):
             yield cannot_verify(direction)
             return
         for i, b in enumerate(blocks or []):
-            cidrs = _open((get(b, "cidrBlocks") or []) + (get(b, "ipv6CidrBlocks") or []))
-            if cidrs:
-                yield f"{direction}[{i}] allows {', '.join(cidrs)} (ports {get(b, 'fromPort')}-{get(b, 'toPort')})"
+            cidrs = _sg_block_cidrs(b)
+            if any(is_unknown(c) for c in cidrs):
+                yield cannot_verify(f"{direction}[{i}].cidrBlocks")
+                continue
+            if (what := _exposed(cidrs)) is not None:
+                yield f"{direction}[{i}] allows {what} (ports {get(b, 'fromPort')}-{get(b, 'toPort')})"
     elif t in (INGRESS_RULE, EGRESS_RULE):
         if (t == INGRESS_RULE) != (direction == "ingress"):
             return
@@ -195,26 +236,30 @@ def _open_rules(r: Res, direction: str):
             v = get(p, key)
             if is_unknown(v):
                 yield cannot_verify(key)
-            elif v in OPEN_CIDRS:
-                yield f"{key} {v} opens the security group to the internet"
+            elif (what := _exposed([v])) is not None:
+                yield f"{key} {what} opens the security group to the internet"
     elif t == SG_RULE:
-        if get(p, "type") != direction:
+        if _rule_direction(p) != direction:
             return
-        cidrs = _open((get(p, "cidrBlocks") or []) + (get(p, "ipv6CidrBlocks") or []))
-        if cidrs:
-            yield f"{direction} rule allows {', '.join(cidrs)}"
+        cidrs = _sg_block_cidrs(p)
+        if any(is_unknown(c) for c in cidrs):
+            yield cannot_verify("cidrBlocks")
+        elif (what := _exposed(cidrs)) is not None:
+            yield f"{direction} rule allows {what}"
     elif t in (NACL, DEFAULT_NACL) and direction == "ingress":
-        for i, b in enumerate(get(p, "ingress") or []):
-            if get(b, "action") == "allow" and (
-                get(b, "cidrBlock") in OPEN_CIDRS or get(b, "ipv6CidrBlock") in OPEN_CIDRS
-            ):
+        entries = get(p, "ingress")
+        if is_unknown(entries):
+            yield cannot_verify("ingress")
+            return
+        parsed = [acl_entry_inline(e) for e in entries or []]
+        for i, e in enumerate(parsed):
+            if e.allow and _exposed(acl_allowed([x for x in parsed if x is e or not x.allow])):
                 yield f"ingress[{i}] allows traffic from the internet"
+        if not any(e.allow and _exposed(list(e.cidrs)) for e in parsed):
+            if (what := _exposed(acl_allowed(parsed))) is not None:
+                yield f"ingress entries together admit {what}"
     elif t == NACL_RULE and direction == "ingress":
-        if (
-            get(p, "egress") is not True
-            and get(p, "ruleAction") == "allow"
-            and (get(p, "cidrBlock") in OPEN_CIDRS or get(p, "ipv6CidrBlock") in OPEN_CIDRS)
-        ):
+        if get(p, "egress") is not True and _exposed(acl_allowed([acl_entry_resource(p)])):
             yield "allows inbound traffic from the internet"
 
 
@@ -266,6 +311,13 @@ def default_sg_locked(stack: StackIndex, cfg: dict):
         if isinstance(vid, str):
             locked.add(vid)
         locked.update(d.property_dependencies.get("vpcId", ()))
+    # rules attached from outside: an SG rule resource on the default group is a rule of it too
+    refs = _Refs(stack, (DEFAULT_SG,))
+    for r in stack.of_type(SG_RULE, INGRESS_RULE, EGRESS_RULE):
+        for key in refs.keys(r, "securityGroupId"):
+            d = stack.by_urn.get(key)
+            if d is not None and d.type == DEFAULT_SG:
+                yield Finding(f"the default security group has rules ({r.name} adds one)", d.urn)
     for vpc in stack.of_type("aws:ec2/vpc:Vpc"):
         if vpc.urn not in locked and get(vpc.props, "id") not in locked:
             yield Finding(
@@ -320,20 +372,236 @@ def no_internet_path(r: Res, cfg: dict):
         if get(r.props, "connectivityType") != "private":
             yield "public NAT gateway gives private subnets a path to the internet"
     elif r.type == ROUTE:
-        for key in ("destinationCidrBlock", "destinationIpv6CidrBlock"):
-            v = get(r.props, key)
-            if is_unknown(v):
-                yield cannot_verify(key)
-            elif v in OPEN_CIDRS:
-                yield f"{key} {v}: default route out of the VPC"
+        yield from _route_problems(
+            r.props, "", ("destinationCidrBlock", "destinationIpv6CidrBlock"), standalone=True
+        )
     else:
         routes = get(r.props, "routes")
         if is_unknown(routes):
             yield cannot_verify("routes")
             return
         for i, rt in enumerate(routes or []):
-            if get(rt, "cidrBlock") in OPEN_CIDRS or get(rt, "ipv6CidrBlock") in OPEN_CIDRS:
-                yield f"routes[{i}] is a default route out of the VPC"
+            if is_unknown(rt):
+                yield cannot_verify(f"routes[{i}]")
+                continue
+            yield from _route_problems(rt, f"routes[{i}]", ("cidrBlock", "ipv6CidrBlock"))
+
+
+def _route_problems(route, label: str, dest_keys: tuple[str, str], standalone: bool = False):
+    """One message per route that is an internet path: by destination (the set it covers) or by
+    target (internet/NAT/egress-only/carrier gateways reach the internet whatever the destination).
+    See netsets for the target semantics."""
+    dests = [get(route, k) for k in dest_keys]
+    if any(is_unknown(d) for d in dests):
+        for k, d in zip(dest_keys, dests, strict=False):
+            if is_unknown(d):
+                yield cannot_verify(f"{label}.{k}" if label else k)
+        return
+    verdict, what = open_verdict(dests)
+    targets = route_targets(route)
+    if verdict is not None:
+        if standalone:
+            opened = [d for d in dests if isinstance(d, str) and open_verdict([d])[0]]
+            shown = (opened or [d for d in dests if isinstance(d, str)])[0]
+            key = dest_keys[dests.index(shown)]
+            suffix = "" if shown in OPEN_CIDRS else f" ({what})"
+            yield f"{key} {shown}{suffix}: default route out of the VPC"
+        else:
+            yield f"{label} is a default route out of the VPC" + (
+                "" if any(d in OPEN_CIDRS for d in dests) else f" ({what})"
+            )
+        return
+    for fld, kind, value in targets:
+        if kind in INTERNET_TARGETS:
+            where = f"{label} targets" if label else "targets"
+            shown = "" if is_unknown(value) else f" {value}"
+            yield f"{where} {kind}{shown}: a path to the internet whatever the destination"
+            return
+        if fld == "gatewayId" and is_unknown(value):
+            yield cannot_verify(f"{label}.gatewayId" if label else "gatewayId", what="route target")
+            return
+
+
+IGW = "aws:ec2/internetGateway:InternetGateway"
+EIGW = "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway"
+
+
+class _Refs:
+    """Resolves a reference property (a value or, during preview, a dependency) to a stack key."""
+
+    def __init__(self, stack: StackIndex, types: tuple[str, ...]):
+        self.stack, self.types = stack, types
+        self.by_value: dict[str, str] = {}
+        for t in types:
+            for r in stack.of_type(t):
+                for k in ("id", "arn", "name"):
+                    v = get(r.props, k)
+                    if isinstance(v, str) and v:
+                        self.by_value.setdefault(v, r.urn)
+
+    def keys(self, r: Res, prop: str, value=None) -> list[str]:
+        value = get(r.props, prop) if value is None else value
+        out = []
+        for v in as_list(value):
+            if isinstance(v, str) and v:
+                out.append(self.by_value.get(v, v))
+        if not out or all(k not in self.stack.by_urn for k in out):
+            for u in r.property_dependencies.get(prop, ()):
+                if u in self.stack.by_urn and self.stack.by_urn[u].type in self.types:
+                    out.append(u)
+        return out
+
+
+def prefix_list_cidrs(stack: StackIndex) -> tuple[_Refs, dict[str, list[str]]]:
+    """Managed prefix lists of the stack -> their CIDRs (inline `entries` plus `ManagedPrefixListEntry`s)."""
+    refs = _Refs(stack, (PREFIX_LIST,))
+    cidrs: dict[str, list[str]] = {}
+    for pl in stack.of_type(PREFIX_LIST):
+        entries = get(pl.props, "entries")
+        cidrs[pl.urn] = [get(e, "cidr") for e in entries or []] if not is_unknown(entries) else []
+    for e in stack.of_type(PREFIX_LIST_ENTRY):
+        for k in refs.keys(e, "prefixListId"):
+            cidrs.setdefault(k, []).append(get(e.props, "cidr"))
+    return refs, cidrs
+
+
+@rule(
+    name="network-exposure-across-resources",
+    kind="stack",
+    severity="critical",
+    controls=("N4", "N5", "N8"),
+    frameworks=(*NET, fw.ISO_DLP),
+    remediation="Remove the prefix-list entries, split rules or routes that together open the network to "
+    "the internet; route only to VPC endpoints and allow only VPC-internal CIDRs.",
+)
+def network_exposure_across_resources(stack: StackIndex, cfg: dict):
+    """Security groups, network ACLs and route tables do not reach the internet through managed prefix
+    lists, rules split over several resources, or route targets only known through references."""
+    pl_refs, pl_cidrs = prefix_list_cidrs(stack)
+
+    def resolve(r: Res, prop: str, value=None) -> list:
+        out: list = []
+        for k in pl_refs.keys(r, prop, value):
+            out.extend(pl_cidrs.get(k, ()))
+        return out
+
+    # --- security groups: every carrier of a group's rules, by group --------------------------
+    sg_refs = _Refs(stack, (SG, DEFAULT_SG))
+    groups: dict[tuple[str, str], list[tuple[Res, list, list]]] = {}
+
+    def add(key: str, direction: str, carrier: Res, literal: list, via: list) -> None:
+        groups.setdefault((key, direction), []).append((carrier, literal, via))
+
+    for g in stack.of_type(SG, DEFAULT_SG):
+        for direction in ("ingress", "egress"):
+            blocks = get(g.props, direction)
+            for b in blocks if isinstance(blocks, list) else []:
+                add(
+                    g.urn, direction, g, _sg_block_cidrs(b), resolve(g, "", get(b, "prefixListIds"))
+                )
+    for r in stack.of_type(SG_RULE):
+        for key in sg_refs.keys(r, "securityGroupId"):
+            add(
+                key,
+                _rule_direction(r.props) or "",
+                r,
+                _sg_block_cidrs(r.props),
+                resolve(r, "prefixListIds"),
+            )
+    for r in stack.of_type(INGRESS_RULE, EGRESS_RULE):
+        direction = "ingress" if r.type == INGRESS_RULE else "egress"
+        for key in sg_refs.keys(r, "securityGroupId"):
+            add(
+                key,
+                direction,
+                r,
+                [get(r.props, "cidrIpv4"), get(r.props, "cidrIpv6")],
+                resolve(r, "prefixListId"),
+            )
+    for (key, direction), carriers in groups.items():
+        if direction not in ("ingress", "egress"):
+            continue
+        if any(_exposed(lit) for _, lit, _ in carriers):
+            continue  # already reported on that resource by no-ingress-from-internet/no-unrestricted-egress
+        every = [c for _, lit, via in carriers for c in (*lit, *via)]
+        what = _exposed(every)
+        if what is None:
+            continue
+        sg = stack.by_urn.get(key)
+        via_pl = any(via for _, _, via in carriers)
+        how = "through managed prefix lists" if via_pl else f"across {len(carriers)} rules"
+        yield Finding(
+            f"security group {sg.name if sg else key}: {direction} {how} allows {what}",
+            sg.urn if sg else carriers[0][0].urn,
+        )
+
+    # --- network ACLs: inline entries and NetworkAclRule resources, in rule-number order --------
+    acl_refs = _Refs(stack, (NACL, DEFAULT_NACL))
+    acls: dict[str, list] = {}
+    single_open: set[str] = set()
+    for a in stack.of_type(NACL, DEFAULT_NACL):
+        entries = get(a.props, "ingress")
+        for e in entries if isinstance(entries, list) else []:
+            acls.setdefault(a.urn, []).append(acl_entry_inline(e))
+    for r in stack.of_type(NACL_RULE):
+        if get(r.props, "egress") is True:
+            continue
+        for key in acl_refs.keys(r, "networkAclId"):
+            entry = acl_entry_resource(r.props)
+            acls.setdefault(key, []).append(entry)
+            if _exposed(acl_allowed([entry])):
+                single_open.add(key)
+    for key, entries in acls.items():
+        if key in single_open or any(e.allow and _exposed(list(e.cidrs)) for e in entries):
+            continue
+        what = _exposed(acl_allowed(entries))
+        if what is not None:
+            acl = stack.by_urn.get(key)
+            yield Finding(
+                f"network ACL {acl.name if acl else key}: its rules together admit {what}",
+                acl.urn if acl else None,
+            )
+
+    # --- routes: targets known only by reference, prefix-list destinations, split destinations --
+    gw_refs = _Refs(stack, (IGW, EIGW, NAT))
+    rt_refs = _Refs(stack, (ROUTE_TABLE, DEFAULT_ROUTE_TABLE))
+    leaving: dict[str, list] = {}
+    for r in stack.of_type(ROUTE):
+        dests = [get(r.props, "destinationCidrBlock"), get(r.props, "destinationIpv6CidrBlock")]
+        via = resolve(r, "destinationPrefixListId")
+        gw = [stack.by_urn[k] for k in gw_refs.keys(r, "gatewayId") if k in stack.by_urn]
+        gw = [g for g in gw if g.type in (IGW, EIGW)]
+        if gw and is_unknown(get(r.props, "gatewayId")):
+            yield Finding(
+                f"route {r.name} targets {gw[0].type.rsplit(':', 1)[-1]} {gw[0].name}: a path to the "
+                "internet whatever the destination",
+                r.urn,
+            )
+            continue
+        if via and not _exposed(dests) and (what := _exposed([*dests, *via])) is not None:
+            yield Finding(
+                f"route {r.name}: destination prefix list covers {what}: route out of the VPC",
+                r.urn,
+            )
+            continue
+        if route_targets(r.props) and not _exposed(dests):
+            for key in rt_refs.keys(r, "routeTableId"):
+                leaving.setdefault(key, []).extend([*dests, *via])
+    for rt in stack.of_type(ROUTE_TABLE, DEFAULT_ROUTE_TABLE):
+        routes = get(rt.props, "routes")
+        for route in routes if isinstance(routes, list) else []:
+            dests = [get(route, "cidrBlock"), get(route, "ipv6CidrBlock")]
+            via = resolve(rt, "", get(route, "destinationPrefixListId"))
+            if route_targets(route) and not _exposed(dests):
+                leaving.setdefault(rt.urn, []).extend([*dests, *via])
+    for key, dests in leaving.items():
+        what = _exposed(dests)
+        if what is not None:
+            t = stack.by_urn.get(key)
+            yield Finding(
+                f"route table {t.name if t else key}: routes out of the VPC together cover {what}",
+                t.urn if t else None,
+            )
 
 
 PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
@@ -462,6 +730,7 @@ RULES = [
     default_sg_locked,
     subnet_no_public_ip,
     no_internet_path,
+    network_exposure_across_resources,
     pab_complete,
     bucket_pab,
     acls_disabled,

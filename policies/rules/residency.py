@@ -10,6 +10,8 @@ from . import frameworks as fw
 from .base import UNKNOWN, Finding, Res, as_list, cannot_verify, get, is_unknown, rule
 from .iam import IDENTITY_POLICY_TYPES, identity_documents
 from .iam_documents import DocumentError, action_matches, statements
+from .k8s_pods import POD_KINDS, pod_path
+from .k8s_pods import containers as pod_containers
 from .stack_index import BUCKET_TYPES, REPLICATION, StackIndex
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
@@ -34,7 +36,16 @@ HOME_REGION = {
 }
 
 _ARN_REGION = re.compile(r"^arn:[a-z-]+:[a-z0-9-]+:([a-z0-9-]*):")
-_ECR_IMAGE = re.compile(r"^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/")
+#: a concrete region name (partition prefixes: standard, gov, China, ISO)
+REGION = re.compile(r"^(?:[a-z]{2}|[a-z]{2}-gov|[a-z]{2}-iso[a-z]?|cn)-[a-z]+-\d$")
+_ARN_ANYWHERE = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]+:([a-z0-9*?-]*):")
+#: private ECR registry hosts (AWS ECR endpoints and quotas): `<acct>.dkr.ecr.<region>.amazonaws.com`,
+#: FIPS `<acct>.dkr.ecr-fips.<region>.amazonaws.com`, China `….amazonaws.com.cn`, dual-stack
+#: `<acct>.dkr-ecr.<region>.on.aws` (and `-fips`). Host names are case-insensitive; a port may follow.
+_ECR_IMAGE = re.compile(
+    r"^(\d{12})\.(?:dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?"
+    r"|dkr-ecr(?:-fips)?\.([a-z0-9-]+)\.on\.aws)(?::\d+)?/"
+)
 
 
 def arn_region(arn: Any) -> str | None:
@@ -83,12 +94,53 @@ def provider_region_allowed(r: Res, cfg: dict):
     remediation="Remove the resource's own `region=` argument or set it to an allowed region.",
 )
 def resource_region_allowed(r: Res, cfg: dict):
-    """A resource's own `region` argument (pulumi-aws v7) is in the allowed list."""
+    """A resource's own `region` argument (pulumi-aws v7) is in the allowed list, and nothing it
+    references is a service or resource in another region."""
+    allowed = cfg["allowedRegions"]
     region = get(r.props, "region")
     if is_unknown(region):
         yield cannot_verify("region")
-    elif region is not None and region not in cfg["allowedRegions"]:
-        yield f"region {region} is not in the allowed regions {cfg['allowedRegions']}"
+    elif region is not None and region not in allowed:
+        yield f"region {region} is not in the allowed regions {allowed}"
+    svc = get(r.props, "serviceName")
+    if r.type == "aws:ec2/vpcEndpoint:VpcEndpoint" and isinstance(svc, str):
+        other = service_region(svc)
+        if other is not None and other not in allowed:
+            yield f"serviceName {svc} reaches a service in {other}, outside {allowed}"
+    for path, arn, other in foreign_arns(r.props, allowed):
+        yield f"{path} references {arn} in {other}, outside {allowed}"
+
+
+def service_region(name: str) -> str | None:
+    """The region named in an endpoint service name (`com.amazonaws.<region>.<svc>`,
+    `aws.sagemaker.<region>.notebook`, `com.amazonaws.vpce.<region>.vpce-svc-…`), if any."""
+    for part in name.lower().split("."):
+        if REGION.match(part):
+            return part
+    return None
+
+
+def foreign_arns(props: Any, allowed: list[str], path: str = "") -> Iterator[tuple[str, str, str]]:
+    """(path, ARN, region) for every ARN in the resource's properties (also inside JSON documents)
+    whose region is a concrete region outside `allowed`; region-less and wildcard ARNs are left to
+    the rules that judge wildcards."""
+    if isinstance(props, str):
+        if "arn:" not in props:
+            return
+        for m in _ARN_ANYWHERE.finditer(props):
+            reg = m.group(1)
+            if reg and REGION.match(reg) and reg not in allowed:
+                end = props.find('"', m.start())
+                yield path or "(value)", props[m.start() : end if end > 0 else None], reg
+                return  # one finding per property
+    elif isinstance(props, dict):
+        for k, v in props.items():
+            if k in ("region", "arn", "id", "tagsAll"):
+                continue  # the resource's own identity: judged above and by R1
+            yield from foreign_arns(v, allowed, f"{path}.{k}" if path else k)
+    elif isinstance(props, list):
+        for i, v in enumerate(props):
+            yield from foreign_arns(v, allowed, f"{path}[{i}]")
 
 
 @rule(
@@ -96,13 +148,19 @@ def resource_region_allowed(r: Res, cfg: dict):
     severity="high",
     controls=("R3",),
     frameworks=(*RESIDENCY_FRAMEWORKS, fw.ISO_CRYPTO),
-    types=("aws:kms/key:Key", "aws:kms/replicaKey:ReplicaKey"),
+    types=(
+        "aws:kms/key:Key",
+        "aws:kms/externalKey:ExternalKey",
+        "aws:kms/replicaKey:ReplicaKey",
+        "aws:kms/replicaExternalKey:ReplicaExternalKey",
+    ),
     config_schema=ALLOWED_REGIONS,
     remediation="Create single-Region keys (`multi_region=False`); drop replica keys outside the allowed regions.",
 )
 def kms_no_multi_region(r: Res, cfg: dict):
-    """No multi-Region KMS keys, and no replica key outside the allowed regions."""
-    if r.type == "aws:kms/key:Key":
+    """No multi-Region KMS keys (of any key type), and no replica key whose primary or replica region
+    is outside the allowed regions."""
+    if r.type in ("aws:kms/key:Key", "aws:kms/externalKey:ExternalKey"):
         multi = get(r.props, "multiRegion")
         if is_unknown(multi):
             yield cannot_verify("multiRegion")
@@ -116,6 +174,12 @@ def kms_no_multi_region(r: Res, cfg: dict):
         yield cannot_verify("region")
     elif region not in cfg["allowedRegions"]:
         yield f"replica key in {region or 'an unspecified region'}, outside {cfg['allowedRegions']}"
+    primary = get(r.props, "primaryKeyArn")
+    if is_unknown(primary):
+        return  # resolved at apply; the primary key itself is judged where it is declared
+    preg = arn_region(primary)
+    if preg and preg not in cfg["allowedRegions"]:
+        yield f"primaryKeyArn {primary} is in {preg}, outside {cfg['allowedRegions']}: the key material is shared with it"
 
 
 @rule(
@@ -159,23 +223,60 @@ def replication_in_allowed_regions(stack: StackIndex, cfg: dict):
                 )
 
 
-_PROFILE = re.compile(r"inference-profile/([a-z-]+)\.")
-_FOUNDATION = re.compile(r"foundation-model/([^/]+)$")
+_PROFILE = re.compile(r"inference-profile/([a-z*?-]+)\.", re.IGNORECASE)
+_PROFILE_ANY = re.compile(r"inference-profile/[*?]", re.IGNORECASE)
+_FOUNDATION = re.compile(r"foundation-model/([^/]+)$", re.IGNORECASE)
+#: a bare cross-Region profile id as Bedrock resources take it (`global.anthropic…`, `us.meta…`)
+_BARE_PROFILE = re.compile(r"^([a-z*?]+(?:-[a-z]+)?)\.[a-z0-9-]+\.[a-z0-9]", re.IGNORECASE)
+_GEOGRAPHIES = ("us", "eu", "apac", "us-gov", "jp", "au", "ca", "global")
 
 
 def _profile_problems(value: Any, cfg: dict) -> Iterator[str]:
     if not isinstance(value, str):
         return
     m = _PROFILE.search(value)
+    if m is None and _PROFILE_ANY.search(value):
+        yield f"{value} names any inference profile, global ones included"
+        return
+    if m is None and not value.startswith("arn:"):
+        b = _BARE_PROFILE.match(value)
+        if b and (b.group(1).lower() in _GEOGRAPHIES or "*" in b.group(1) or "?" in b.group(1)):
+            m = b
     if m:
-        prefix = m.group(1)
-        if prefix == "global":
+        prefix = m.group(1).lower()
+        if "*" in prefix or "?" in prefix:
+            yield f"{value} names inference profiles of any geography, global ones included"
+        elif prefix == "global":
             yield f"{value} is a global cross-Region inference profile (routes to any commercial region)"
         elif prefix not in cfg["allowedGeographies"]:
             yield f"{value} routes to the {prefix!r} geography, allowed: {cfg['allowedGeographies']}"
     region = arn_region(value)
-    if region and (m or _FOUNDATION.search(value)) and region not in cfg["allowedRegions"]:
-        yield f"{value} is in {region}, outside {cfg['allowedRegions']}"
+    if region is None and value.startswith("arn:"):
+        w = _ARN_ANYWHERE.match(value)
+        region = w.group(1) if w else None
+    if region and (m or _FOUNDATION.search(value)):
+        if "*" in region or "?" in region:
+            yield f"{value} names the model in any region (region wildcard {region!r})"
+        elif region not in cfg["allowedRegions"]:
+            yield f"{value} is in {region}, outside {cfg['allowedRegions']}"
+
+
+def _model_references(props: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """(path, value) of every string that names a Bedrock model or inference profile."""
+    if isinstance(props, str):
+        if (
+            "foundation-model/" in props
+            or "inference-profile/" in props
+            or _BARE_PROFILE.match(props)
+        ):
+            yield path, props
+    elif isinstance(props, dict):
+        for k, v in props.items():
+            if k not in ("arn", "id", "tagsAll", "tags"):
+                yield from _model_references(v, f"{path}.{k}" if path else k)
+    elif isinstance(props, list):
+        for i, v in enumerate(props):
+            yield from _model_references(v, f"{path}[{i}]")
 
 
 @rule(
@@ -183,7 +284,7 @@ def _profile_problems(value: Any, cfg: dict) -> Iterator[str]:
     severity="critical",
     controls=("R5",),
     frameworks=(*RESIDENCY_FRAMEWORKS, fw.AIACT_ROBUSTNESS),
-    types=("aws:bedrock/inferenceProfile:InferenceProfile", *IDENTITY_POLICY_TYPES),
+    types=("aws:bedrock*", *IDENTITY_POLICY_TYPES),
     config_schema={
         **ALLOWED_REGIONS,
         "allowedGeographies": {
@@ -206,6 +307,13 @@ def bedrock_geographies(r: Res, cfg: dict):
         else:
             yield from _profile_problems(src, cfg)
         return
+    if r.type.startswith("aws:bedrock"):
+        # agents, knowledge bases, custom models, provisioned throughput, evaluation jobs, …:
+        # wherever a model or profile is named
+        for path, value in _model_references(r.props):
+            for p in _profile_problems(value, cfg):
+                yield f"{path}: {p}"
+        return
     for label, doc in identity_documents(r):
         try:
             sts = statements(doc)
@@ -218,9 +326,23 @@ def bedrock_geographies(r: Res, cfg: dict):
         for st in sts:
             if not st.allows:
                 continue
+            if st.not_resources is not None and _bedrock_actions(st):
+                yield (
+                    f"{label} statement {st.sid}: grants Bedrock invocation on NotResource (every model "
+                    "and profile not listed, global ones included)"
+                )
             for res in st.resources or []:
                 for p in _profile_problems(res, cfg):
                     yield f"{label} statement {st.sid}: grants {p}"
+
+
+def _bedrock_actions(st: Any) -> bool:
+    acts = st.actions if st.actions is not None else ["*"]  # NotAction: everything else
+    return any(
+        isinstance(a, str)
+        and (action_matches(a, "bedrock:InvokeModel") or action_matches(a, "bedrock:Converse"))
+        for a in acts
+    )
 
 
 _MODEL_ID = re.compile(
@@ -341,6 +463,10 @@ def _sinks(r: Res) -> Iterator[tuple[str, str, Any]]:
     elif t == "aws:cloudtrail/trail:Trail":
         yield "s3BucketName", "bucket", get(p, "s3BucketName")
         yield "cloudWatchLogsGroupArn", "arn", get(p, "cloudWatchLogsGroupArn")
+    elif t == SUBSCRIPTION_FILTER:
+        # where the logs are forwarded (Kinesis, Firehose, Lambda or a cross-account destination)
+        yield "destinationArn", "arn", get(p, "destinationArn")
+        yield "logGroup", "loggroup", get(p, "logGroup")
     elif t == "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition":
         outputs = get(p, "dataQualityJobOutputConfig.monitoringOutputs")
         for i, o in enumerate(as_list(outputs) if not is_unknown(outputs) else [outputs]):
@@ -351,7 +477,9 @@ def _sinks(r: Res) -> Iterator[tuple[str, str, Any]]:
             )
 
 
+SUBSCRIPTION_FILTER = "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter"
 SINK_TYPES = (
+    SUBSCRIPTION_FILTER,
     "aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration",
     "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
     "aws:ec2/flowLog:FlowLog",
@@ -408,6 +536,9 @@ def sinks_in_home_region(stack: StackIndex, cfg: dict):
                 if region == "":  # S3 ARNs carry no region
                     target = stack.bucket_by_name(ref)
                     region = region_of(target) if target else None
+                elif region is None and kind == "arn" and ":" not in ref:
+                    target = log_groups.get(ref)  # a log group named by name
+                    region = region_of(target) if target else None
             elif kind == "loggroup":
                 target = log_groups.get(ref)
                 region = region_of(target) if target else None
@@ -429,11 +560,13 @@ def sinks_in_home_region(stack: StackIndex, cfg: dict):
 def _image_problem(image: Any, cfg: dict) -> str | None:
     if not isinstance(image, str):
         return None
-    m = _ECR_IMAGE.match(image)
+    host, sep, rest = image.partition("/")
+    m = _ECR_IMAGE.match(host.lower() + sep) if sep else None
     if not m:
         return f"image {image} is not from a private ECR registry"
-    if m.group(2) not in cfg["allowedRegions"]:
-        return f"image {image} is pulled from {m.group(2)}, outside {cfg['allowedRegions']}"
+    region = m.group(2) or m.group(3)
+    if region not in cfg["allowedRegions"]:
+        return f"image {image} is pulled from {region}, outside {cfg['allowedRegions']}"
     return None
 
 
@@ -452,27 +585,20 @@ def container_images(r: Res) -> Iterator[tuple[str, Any]]:
         for i, c in enumerate(containers or []):
             yield f"containers[{i}].image", get(c, "image") if not is_unknown(c) else c
         return
-    spec = get(r.props, "spec.template.spec")
+    path = pod_path(r)
+    spec = get(r.props, path)
     if is_unknown(spec):
-        yield "spec.template.spec", spec
+        yield path, spec
         return
-    for key in ("containers", "initContainers"):
-        cs = get(spec, key)
-        if is_unknown(cs):
-            yield f"spec.template.spec.{key}", cs
-            continue
-        for i, c in enumerate(cs or []):
-            yield (
-                f"spec.template.spec.{key}[{i}].image",
-                get(c, "image") if not is_unknown(c) else c,
-            )
+    for label, c in pod_containers(spec):
+        yield (
+            f"{path}.{label}" + ("" if is_unknown(c) else ".image"),
+            (c if is_unknown(c) else get(c, "image")),
+        )
 
 
-K8S_WORKLOADS = (
-    "kubernetes:apps/v1:Deployment",
-    "kubernetes:apps/v1:StatefulSet",
-    "kubernetes:apps/v1:DaemonSet",
-)
+#: every pod-bearing Kubernetes kind (kept under this name for existing importers)
+K8S_WORKLOADS = POD_KINDS
 
 
 @rule(

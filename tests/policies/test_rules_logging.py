@@ -371,10 +371,16 @@ class TestRetention:
             == []
         )
 
-    def test_missing(self):
-        assert violations(lg.log_retention, self.LG, {}, {"minRetentionDays": 365}) == [
-            "retentionInDays is not set: set an explicit retention of at least 365 days"
-        ]
+    def test_missing_means_never_expire(self):
+        """Unset and 0 both mean "never expire" (pulumi-aws LogGroup.retention_in_days docs): compliant.
+
+        Changed from asserting a finding (issue 11: no false positive on documented special values).
+        """
+        assert violations(lg.log_retention, self.LG, {}, {"minRetentionDays": 365}) == []
+        assert (
+            violations(lg.log_retention, self.LG, {"retentionInDays": 0}, {"minRetentionDays": 365})
+            == []
+        )
 
     def test_unknown(self):
         assert unknowns(lg.log_retention, self.LG, {"retentionInDays": UNKNOWN}) == [

@@ -1,0 +1,1 @@
+"""Adversarial suite: equivalent rewrites of violations stay caught, of compliant resources stay passing."""
