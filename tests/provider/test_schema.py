@@ -64,6 +64,7 @@ def test_inputs_are_camel_case_and_required_follow_the_typeddicts(provider):
         "extraLogGroupPatterns",
         "deletionWindowDays",
         "partition",
+        "accessLogSourceArns",
     }
     # NotRequired[...] keys are optional; the rest are required inputs in every language.
     assert sorted(keys["requiredInputs"]) == ["accountId", "logGroupPrefix", "region", "trailName"]
