@@ -37,8 +37,7 @@ NOT_OWN_NAME = {
     "aws:s3/bucketPolicy:BucketPolicy",
     "aws:s3/bucketVersioning:BucketVersioning",
 }
-#: Collisions in SageMaker names owned by the SageMaker engineer (components/managed_inference.py,
-#: components/model_monitoring.py, stacks/inference.py): xfail until their branch is merged.
+#: SageMaker names (components/managed_inference.py, model_monitoring.py, stacks/inference.py).
 SAGEMAKER_OWNED = ("aws:sagemaker/",)
 
 
@@ -93,12 +92,6 @@ def test_no_physical_name_is_claimed_by_both_stacks(shared):
     assert others == []
 
 
-@pytest.mark.xfail(
-    reason="SageMaker physical names (model package groups, …) are made stack-unique by the "
-    "SageMaker engineer's branch (components/managed_inference.py, stacks/inference.py); "
-    "un-xfail at merge",
-    strict=False,
-)
 def test_no_sagemaker_name_is_claimed_by_both_stacks(shared):
     sagemaker = [c for c in _collisions(shared) if c[0].startswith(SAGEMAKER_OWNED)]
     assert sagemaker == []
