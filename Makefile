@@ -35,10 +35,10 @@ $(PACK_STAMP): policies/requirements.txt
 # GNU make exits 0, or 2 whenever a recipe fails (GNU make manual, "How to Run make"): it cannot
 # pass on the preview's 1. `make preview` therefore exits 0 (no mandatory violation) or 2, and
 # names the preview's own status (1 = mandatory violations, 2 = bad input, 3 = internal error)
-# in its last line; for the real 0/1/2 run `.venv/bin/python -m offline_preview` after `make setup`
+# in its last line; for the real 0/1/2 run `.venv/bin/python -m regulated_inference.preview` after `make setup`
 # (as the workflows do).
 preview: setup
-	@$(PY) -m offline_preview --stack $(STACK) --format $(FORMAT) $(if $(OUTPUT),--output $(OUTPUT)) \
+	@$(PY) -m regulated_inference.preview --stack $(STACK) --format $(FORMAT) $(if $(OUTPUT),--output $(OUTPUT)) \
 	  || { status=$$?; echo "make preview: the offline preview exited $$status" \
 	       "(1 = mandatory violations, 2 = bad input, 3 = internal error)" >&2; exit $$status; }
 
@@ -50,12 +50,12 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 
 bench: setup
-	$(PY) -m offline_preview.bench
+	$(PY) -m tools.bench
 
 ## Regenerates the reference docs (checked by tests for staleness).
 docs: setup
-	$(PY) -m offline_preview.policy_config
-	$(PY) -m offline_preview.docs
+	$(PY) -m regulated_inference.preview.policy_config
+	$(PY) -m tools.docs
 
 clean:
 	rm -rf $(VENV) $(PACK_VENV) .pytest_cache

@@ -23,9 +23,9 @@ from importlib.metadata import version
 
 from pulumi.provider.experimental import component_provider_host
 
-from components.encryption_keys import EncryptionKeys
-from components.isolated_network import IsolatedNetwork
-from components.model_monitoring import AlertTopic
+from regulated_inference.components.encryption_keys import EncryptionKeys
+from regulated_inference.components.isolated_network import IsolatedNetwork
+from regulated_inference.components.model_monitoring import AlertTopic
 
 #: The package name: the first part of every type token (`regulated-inference:index:<Class>`).
 PACKAGE = "regulated-inference"

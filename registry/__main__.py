@@ -11,7 +11,7 @@ declares a group (docs/lifecycle.md "Day one").
 One place per fact: this program has no stack config of its own. For registry stack
 `<stack>` it reads the main project's `Pulumi.<stack>.yaml` (one directory up): the
 home region, `aws:allowedAccountIds` if set, the required tags, and the SageMaker
-model entries. Group names come from `components.lib.sagemaker.package_group_name`,
+model entries. Group names come from `regulated_inference.lib.sagemaker.package_group_name`,
 the function the main stack uses to reference them, so they are equal by
 construction and unique per stack (dev and prod may share an account).
 
@@ -30,14 +30,14 @@ import pulumi
 import pulumi_aws as aws
 import yaml
 
-#: The repository root: the registry shares `components/` with the main program. Added
+#: The repository root: the registry shares `regulated_inference/components/` with the main program. Added
 #: explicitly, so the program imports from a venv built from requirements.txt alone.
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from components.lib import sagemaker as sm  # noqa: E402
-from components.lib.tagging import REQUIRED_TAG_KEYS, apply_required_tags  # noqa: E402
+from regulated_inference.lib import sagemaker as sm  # noqa: E402
+from regulated_inference.lib.tagging import REQUIRED_TAG_KEYS, apply_required_tags  # noqa: E402
 
 MAIN_PROJECT = "regulated-inference"
 

@@ -9,7 +9,12 @@ from typing import Any
 
 import pytest
 
-from offline_preview.engine import Recording, load_stack_config, run_program, run_stack_program
+from regulated_inference.simulation.engine import (
+    Recording,
+    load_stack_config,
+    run_program,
+    run_stack_program,
+)
 
 PROJECT = "regulated-inference"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from offline_preview import docs
+from tools import docs
 
 
 def test_generated_docs_are_not_stale():
@@ -11,7 +11,7 @@ def test_generated_docs_are_not_stale():
 
 
 def test_configuration_reference_covers_every_top_level_key():
-    from stacks.config import TOP_LEVEL_KEYS
+    from regulated_inference.config import TOP_LEVEL_KEYS
 
     text = docs.configuration_md()
     for key in TOP_LEVEL_KEYS:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from components import audit_monitoring, bedrock_monitoring
-from components.lib import metrics
+from regulated_inference.components import audit_monitoring, bedrock_monitoring
+from regulated_inference.lib import metrics
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from offline_preview import cli
-from offline_preview.engine import REPO_ROOT, load_stack_config
-from offline_preview.policy_config import for_stack, generate, main, render, stale
 from policies.rules import ALL_RULES, BY_NAME
+from regulated_inference.preview import cli
+from regulated_inference.preview.policy_config import for_stack, generate, main, render, stale
+from regulated_inference.simulation.engine import REPO_ROOT, load_stack_config
 
 PACK_CONFIG = REPO_ROOT / "policies" / "config"
 
@@ -20,7 +20,7 @@ PACK_CONFIG = REPO_ROOT / "policies" / "config"
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_checked_in_pack_configs_are_what_the_stack_files_generate(stack):
     assert (PACK_CONFIG / f"{stack}.json").read_text() == render(for_stack(stack)), (
-        "stale: run `python -m offline_preview.policy_config` (or `make docs`)"
+        "stale: run `python -m regulated_inference.preview.policy_config` (or `make docs`)"
     )
 
 

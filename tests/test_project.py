@@ -34,14 +34,14 @@ def test_stack_files_use_the_project_namespace_with_structured_values():
 
 
 # The language host runs `main:` from its own directory, with that directory
-# (not the repository root) on sys.path; `components` must come from the
+# (not the repository root) on sys.path; `regulated_inference` must come from the
 # installed project.
 _RUNNER = """
 import sys, runpy
 sys.path = [p for p in sys.path if p not in ('', '{root}')]
-import components, stacks
-assert not components.__file__.startswith('{stacks_dir}')
-from offline_preview.engine import load_stack_config, run_program
+import regulated_inference
+assert not regulated_inference.__file__.startswith('{stacks_dir}')
+from regulated_inference.simulation.engine import load_stack_config, run_program
 cfg = load_stack_config('prod')
 rec = run_program(lambda: runpy.run_path('__main__.py', run_name='__main__'),
                   project='regulated-inference', stack='prod', config=cfg)
@@ -90,9 +90,9 @@ _PROGRAM_RUNNER = """
 import runpy, sys
 import pulumi, pulumi.runtime
 assert {root!r} not in sys.path and '' not in sys.path, sys.path
-from offline_preview.engine import load_stack_config, run_program
-import components
-assert components.__file__ == {components!r}, components.__file__
+from regulated_inference.simulation.engine import load_stack_config, run_program
+import regulated_inference
+assert regulated_inference.__file__ == {components!r}, regulated_inference.__file__
 rec = run_program(lambda: runpy.run_path('.', run_name='__main__'),
                   project='regulated-inference', stack='prod', config=load_stack_config('prod'))
 print(len([r for r in rec.resources if r.custom]))
@@ -126,7 +126,7 @@ def test_program_runs_from_a_venv_built_from_the_requirements_file_alone(tmp_pat
     python = venv / "bin" / "python"
     deps = _third_party_only(_site_packages(Path(sys.executable)), tmp_path / "deps")
     (_site_packages(python) / "third_party.pth").write_text(f"{deps}\n")
-    importable = "import importlib.util as u; print(u.find_spec('components') is not None)"
+    importable = "import importlib.util as u; print(u.find_spec('regulated_inference') is not None)"
     before = subprocess.run(
         [str(python), "-I", "-c", importable], cwd=ROOT / "stacks", env=env, capture_output=True
     )
@@ -152,7 +152,7 @@ def test_program_runs_from_a_venv_built_from_the_requirements_file_alone(tmp_pat
     ]
 
     code = _PROGRAM_RUNNER.format(
-        root=str(ROOT), components=str(ROOT / "components" / "__init__.py")
+        root=str(ROOT), components=str(ROOT / "regulated_inference" / "__init__.py")
     )
     run = subprocess.run(
         [str(python), "-I", "-c", code],

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from components.audit_trail import AuditTrail
-from components.lib.errors import ComponentArgsError
+from regulated_inference.components.audit_trail import AuditTrail
+from regulated_inference.lib.errors import ComponentArgsError
 from tests.conftest import run_component
 
 ARGS = {

@@ -6,9 +6,13 @@ import json
 
 import pytest
 
-from components.bedrock_access import BedrockAccess, GuardrailSettings, runtime_endpoint_policy
-from components.lib.errors import ComponentArgsError
-from offline_preview.engine import Recording
+from regulated_inference.components.bedrock_access import (
+    BedrockAccess,
+    GuardrailSettings,
+    runtime_endpoint_policy,
+)
+from regulated_inference.lib.errors import ComponentArgsError
+from regulated_inference.simulation.engine import Recording
 from tests.conftest import run_component
 
 ACCT = "111122223333"

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from components.bedrock_monitoring import BedrockMonitoring, BedrockThresholds, model_id
-from components.lib.errors import ComponentArgsError
-from offline_preview.engine import Recording
+from regulated_inference.components.bedrock_monitoring import (
+    BedrockMonitoring,
+    BedrockThresholds,
+    model_id,
+)
+from regulated_inference.lib.errors import ComponentArgsError
+from regulated_inference.simulation.engine import Recording
 from tests.conftest import run_component
 
 ACCT = "111122223333"

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from components.drift_job import ScheduledDriftCheck, schedule_expression
-from components.lib.errors import ComponentArgsError
-from offline_preview.engine import Recording
+from regulated_inference.components.drift_job import ScheduledDriftCheck, schedule_expression
+from regulated_inference.lib.errors import ComponentArgsError
+from regulated_inference.simulation.engine import Recording
 from tests.conftest import run_component
 
 ACCT = "111122223333"

@@ -13,7 +13,7 @@ import math
 
 import pytest
 
-from components.lib import emf, metrics
+from regulated_inference.lib import emf, metrics
 
 T = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 T_MS = 1772366400000

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from components.encryption_keys import EncryptionKeys
-from components.lib.errors import ComponentArgsError
+from regulated_inference.components.encryption_keys import EncryptionKeys
+from regulated_inference.lib.errors import ComponentArgsError
 from tests.conftest import run_component
 
 ARGS = {

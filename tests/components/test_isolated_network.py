@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from components.isolated_network import IsolatedNetwork
-from components.lib import endpoints
-from components.lib.errors import ComponentArgsError
+from regulated_inference.components.isolated_network import IsolatedNetwork
+from regulated_inference.lib import endpoints
+from regulated_inference.lib.errors import ComponentArgsError
 from tests.conftest import run_component
 
 KEY = "arn:aws:kms:eu-west-2:111122223333:key/0b0c7f2e-1111-2222-3333-444455556666"

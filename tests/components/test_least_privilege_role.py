@@ -6,9 +6,13 @@ import json
 
 import pytest
 
-from components.least_privilege_role import LeastPrivilegeRole, ServiceTrust, WebIdentityTrust
-from components.lib import iam
-from components.lib.errors import ComponentArgsError
+from regulated_inference.components.least_privilege_role import (
+    LeastPrivilegeRole,
+    ServiceTrust,
+    WebIdentityTrust,
+)
+from regulated_inference.lib import iam
+from regulated_inference.lib.errors import ComponentArgsError
 from tests.conftest import run_component
 
 ACCT = "111122223333"

@@ -9,10 +9,14 @@ import json
 
 import pytest
 
-from components.lib import sagemaker as sm
-from components.lib.errors import ComponentArgsError
-from components.managed_inference import DeploymentRecord, ManagedInference, PreviousVersion
-from offline_preview.engine import Recording
+from regulated_inference.components.managed_inference import (
+    DeploymentRecord,
+    ManagedInference,
+    PreviousVersion,
+)
+from regulated_inference.lib import sagemaker as sm
+from regulated_inference.lib.errors import ComponentArgsError
+from regulated_inference.simulation.engine import Recording
 from tests.conftest import run_component
 
 ACCT = "111122223333"
@@ -424,7 +428,7 @@ def test_model_waits_for_the_execution_role_policy(rec):
     assert policy.urn in rec.one(MODEL).dependencies
 
 
-# -- the AWS facts the component relies on (components/lib/sagemaker.py) ----------------------
+# -- the AWS facts the component relies on (regulated_inference/lib/sagemaker.py) ----------------------
 
 
 @pytest.mark.parametrize(

@@ -6,16 +6,16 @@ import json
 
 import pytest
 
-from components.lib import metrics
-from components.lib import sagemaker as sm
-from components.lib.errors import ComponentArgsError
-from components.model_monitoring import (
+from regulated_inference.components.model_monitoring import (
     AlertTopic,
     DataQualityMonitor,
     ModelMonitoring,
     Thresholds,
 )
-from offline_preview.engine import Recording
+from regulated_inference.lib import metrics
+from regulated_inference.lib import sagemaker as sm
+from regulated_inference.lib.errors import ComponentArgsError
+from regulated_inference.simulation.engine import Recording
 from tests.conftest import run_component
 
 ACCT = "111122223333"

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from components.lib.errors import ComponentArgsError
-from components.secure_bucket import ObjectLock, SecureBucket, ServiceWriter
+from regulated_inference.components.secure_bucket import ObjectLock, SecureBucket, ServiceWriter
+from regulated_inference.lib.errors import ComponentArgsError
 from tests.conftest import run_component
 
 KEY = "arn:aws:kms:eu-west-2:111122223333:key/0b0c7f2e-1111-2222-3333-444455556666"

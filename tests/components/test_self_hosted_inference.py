@@ -11,9 +11,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from components.lib import kubernetes as k8s
-from components.lib.errors import ComponentArgsError
-from components.self_hosted_inference import (
+from regulated_inference.components.self_hosted_inference import (
     Canary,
     ContainerResources,
     Irsa,
@@ -23,7 +21,9 @@ from components.self_hosted_inference import (
     Probes,
     SelfHostedInference,
 )
-from offline_preview.engine import Recording
+from regulated_inference.lib import kubernetes as k8s
+from regulated_inference.lib.errors import ComponentArgsError
+from regulated_inference.simulation.engine import Recording
 from tests.conftest import run_component
 
 KUBERNETES_VERSION = "1.37.0"

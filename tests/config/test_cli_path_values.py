@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from stacks.config import ConfigError, parse
+from regulated_inference.config import ConfigError, parse
 from tests.config.pulumi_cli import coerce, config_set, parse_path
 from tests.conftest import stack_config
 

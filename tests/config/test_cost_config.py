@@ -1,4 +1,4 @@
-"""The `cost` and `budget` sections of the stack config (stacks/config/cost.py)."""
+"""The `cost` and `budget` sections of the stack config (regulated_inference/config/cost.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from stacks.config import ConfigError, parse
+from regulated_inference.config import ConfigError, parse
 from tests.conftest import stack_config
 
 

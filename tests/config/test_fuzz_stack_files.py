@@ -25,8 +25,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from offline_preview.engine import StackFileError, load_stack_config, run_stack_program
-from stacks.config import ConfigError, parse
+from regulated_inference.config import ConfigError, parse
+from regulated_inference.simulation.engine import (
+    StackFileError,
+    load_stack_config,
+    run_stack_program,
+)
 from tests.conftest import encode, stack_config
 
 NS = "regulated-inference"

@@ -11,9 +11,13 @@ from typing import Any
 
 import pytest
 
-from offline_preview.engine import StackFileError, load_stack_config, run_stack_program
-from stacks.config import ConfigError, aws_model, parse
-from stacks.config.prod_rules import PROD_PACK_PARAMETERS
+from regulated_inference.config import ConfigError, aws_model, parse
+from regulated_inference.config.prod_rules import PROD_PACK_PARAMETERS
+from regulated_inference.simulation.engine import (
+    StackFileError,
+    load_stack_config,
+    run_stack_program,
+)
 from tests.conftest import encode, stack_config
 
 NS = "regulated-inference"
@@ -127,7 +131,7 @@ def test_a_utf8_bom_is_read_as_both_parsers_read_it(tmp_path):
 
 
 def test_a_malformed_file_exits_2_with_one_line_and_no_traceback(tmp_path, capsys):
-    from offline_preview import cli
+    from regulated_inference.preview import cli
 
     project = _project(tmp_path, PROD.replace("    cidr: 10.40", "\tcidr: 10.40"))
     shutil.copytree(ROOT / "stacks", tmp_path / "stacks")

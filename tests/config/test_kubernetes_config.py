@@ -10,8 +10,12 @@ from typing import Any
 
 import pytest
 
-from stacks.config import ConfigError, StackConfig, parse
-from stacks.config.kubernetes import SECRET_PLACEHOLDER, KubernetesConfig, check_self_hosted
+from regulated_inference.config import ConfigError, StackConfig, parse
+from regulated_inference.config.kubernetes import (
+    SECRET_PLACEHOLDER,
+    KubernetesConfig,
+    check_self_hosted,
+)
 from tests.conftest import stack_config
 
 NS = "regulated-inference"

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from stacks.config import ConfigError, parse
-from stacks.config.models import check_models
+from regulated_inference.config import ConfigError, parse
+from regulated_inference.config.models import check_models
 from tests.conftest import stack_config
 
 NS = "regulated-inference"

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from stacks.config import ConfigError
+from regulated_inference.config import ConfigError
 from tests.conftest import run_stack_with
 
 NS = "regulated-inference"
@@ -209,7 +209,7 @@ def test_invalid_config_fails_with_one_clear_message_and_registers_nothing(
 
 
 def test_sagemaker_models_need_two_azs():
-    from stacks.config import parse
+    from regulated_inference.config import parse
     from tests.conftest import stack_config
 
     raw = {k.removeprefix(f"{NS}:"): v for k, v in stack_config("dev").items()}
@@ -224,7 +224,7 @@ def test_sagemaker_models_need_two_azs():
 
 
 def test_missing_region_is_named():
-    from stacks.config import parse
+    from regulated_inference.config import parse
 
     with pytest.raises(ConfigError) as info:
         parse({"environment": "dev"})
@@ -233,7 +233,7 @@ def test_missing_region_is_named():
 
 
 def test_valid_configs_parse():
-    from stacks.config import parse
+    from regulated_inference.config import parse
     from tests.conftest import stack_config
 
     for stack in ("dev", "prod"):

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from offline_preview.analyzer import POLICIES_DIR, PolicyPackServer
 from policies.rules.base import UNKNOWN, Finding, Rule, res
 from policies.rules.stack_index import StackIndex
+from regulated_inference.preview.analyzer import POLICIES_DIR, PolicyPackServer
 
 DEV_CONFIG = POLICIES_DIR / "config" / "dev.json"
 PROD_CONFIG = POLICIES_DIR / "config" / "prod.json"

@@ -15,7 +15,7 @@ What the CLI does for a local Python pack (pulumi/pulumi):
   `pulumi install`, `pulumi policy new` and downloaded packs do): `make setup` must.
 
 So the pack must start from its own venv, built from policies/requirements.txt alone, with its own
-directory as cwd and no PYTHONPATH — never from the repository's `.venv`. `offline_preview.analyzer`
+directory as cwd and no PYTHONPATH — never from the repository's `.venv`. `regulated_inference.preview.analyzer`
 (which drives the pack for every other test) is reused here with that interpreter and environment.
 """
 
@@ -29,8 +29,8 @@ import grpc
 import pytest
 import yaml
 
-from offline_preview.analyzer import POLICIES_DIR, PolicyPackServer
-from offline_preview.engine import REPO_ROOT, run_stack_program
+from regulated_inference.preview.analyzer import POLICIES_DIR, PolicyPackServer
+from regulated_inference.simulation.engine import REPO_ROOT, run_stack_program
 
 PACK_VENV = POLICIES_DIR / "venv"
 PACK_PYTHON = PACK_VENV / "bin" / "python"
@@ -80,7 +80,7 @@ def test_the_pack_venv_holds_the_pack_requirements_only(pack_python):
         "import importlib.util as u, sys; "
         "print(sys.prefix); "
         "print(*[m for m in ('pulumi_policy', 'pulumi', 'grpc', 'pulumi_aws', 'pydantic', "
-        "'components', 'stacks', 'offline_preview') if u.find_spec(m)])"
+        "'regulated_inference', 'components', 'stacks', 'offline_preview') if u.find_spec(m)])"
     )
     out = subprocess.run(
         [str(pack_python), "-c", probe],
@@ -97,7 +97,7 @@ def test_the_pack_venv_holds_the_pack_requirements_only(pack_python):
 
 
 def _sample(rotate_keys: bool):
-    from offline_preview.engine import load_stack_config
+    from regulated_inference.simulation.engine import load_stack_config
 
     cfg = load_stack_config("prod", SAMPLE)
     cfg["sample-inference:rotateKeys"] = "true" if rotate_keys else "false"

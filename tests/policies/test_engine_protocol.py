@@ -13,10 +13,14 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pytest
 
-from offline_preview.analysis import ADVISORY, MANDATORY
-from offline_preview.analyzer import PolicyConfigError, load_policy_config, resolve_config
-from offline_preview.engine import run_program
 from policies.rules import ALL_RULES, BY_NAME
+from regulated_inference.preview.analysis import ADVISORY, MANDATORY
+from regulated_inference.preview.analyzer import (
+    PolicyConfigError,
+    load_policy_config,
+    resolve_config,
+)
+from regulated_inference.simulation.engine import run_program
 
 from .conftest import DEV_CONFIG, PROD_CONFIG
 
@@ -413,7 +417,7 @@ def test_server_analyses_several_stacks(pack, leaky):
 
 
 def test_broken_pack_reports_its_error(tmp_path):
-    from offline_preview.analyzer import PolicyPackError, PolicyPackServer
+    from regulated_inference.preview.analyzer import PolicyPackError, PolicyPackServer
 
     (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\n")
     (tmp_path / "__main__.py").write_text("raise SystemExit('rules failed to import: boom')\n")

@@ -10,10 +10,10 @@ import sys
 import jsonschema
 import pytest
 
-from offline_preview.analyzer import POLICIES_DIR
 from policies.rules import ALL_RULES, BY_NAME, FAMILIES
 from policies.rules.base import SEVERITIES, res
 from policies.rules.stack_index import StackIndex
+from regulated_inference.preview.analyzer import POLICIES_DIR
 
 CONTROLS_MD = POLICIES_DIR / "CONTROLS.md"
 FAMILY_SIZES = {"R": 7, "E": 10, "L": 11, "N": 12, "I": 8, "M": 7, "K": 11, "G": 4}

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from offline_preview.engine import RecordedResource, run_stack_program
+from regulated_inference.simulation.engine import RecordedResource, run_stack_program
 
 from .conftest import DEV_CONFIG, PROD_CONFIG
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from offline_preview.engine import run_stack_program
 from policies.rules import ALL_RULES
 from policies.rules.base import UNKNOWN, Res
 from policies.rules.stack_index import StackIndex
+from regulated_inference.simulation.engine import run_stack_program
 
 RESOURCE_RULES = [r for r in ALL_RULES if r.kind == "resource"]
 STACK_RULES = [r for r in ALL_RULES if r.kind == "stack"]

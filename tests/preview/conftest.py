@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from offline_preview import cli
-from offline_preview.report import PreviewReport
+from regulated_inference.preview import cli
+from regulated_inference.preview.report import PreviewReport
 
 from . import fake_analyzer
 
@@ -59,7 +59,7 @@ class CliRun:
 
 @pytest.fixture
 def run_cli(capsys) -> Callable[..., CliRun]:
-    """Run `python -m offline_preview ARGS` in-process; returns exit code, stdout, stderr."""
+    """Run `python -m regulated_inference.preview ARGS` in-process; returns exit code, stdout, stderr."""
 
     def run(*args: str, analyze=None) -> CliRun:
         code = cli.main(list(args), analyze=analyze)
@@ -77,7 +77,7 @@ def sample_report() -> PreviewReport:
 
 
 def _real_analyzer():
-    """The policy-pack driver (offline_preview.analyzer): the pack started as the CLI does."""
+    """The policy-pack driver (regulated_inference.preview.analyzer): the pack started as the CLI does."""
     return cli.default_analyzer()
 
 

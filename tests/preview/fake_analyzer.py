@@ -1,6 +1,6 @@
 """A tiny stand-in for the policy-pack driver, for tests of the preview's own logic.
 
-It honours the `AnalysisResult` contract (offline_preview/analysis.py) and the
+It honours the `AnalysisResult` contract (regulated_inference/preview/analysis.py) and the
 `--policy-pack-config` file format (`{"all": level, "<rule>": level}` or
 `{"<rule>": {"enforcementLevel": level}}`), with four rules: a resource rule,
 a tag rule, a stack-level rule (a trail exists) and a stack rule that
@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from offline_preview.analysis import AnalysisResult, PolicyInfo, PolicyViolation
-from offline_preview.engine import Recording
+from regulated_inference.preview.analysis import AnalysisResult, PolicyInfo, PolicyViolation
+from regulated_inference.simulation.engine import Recording
 
 RULES = (
     PolicyInfo(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from offline_preview.bench import MODELS_KEY, ScalePoint, generated_config, linear_fit, render
+from tools.bench import MODELS_KEY, ScalePoint, generated_config, linear_fit, render
 
 
 def test_generated_config_clones_prod_models_with_distinct_names():

@@ -1,4 +1,4 @@
-"""Exit paths of `python -m offline_preview` (sample project, fake policy driver)."""
+"""Exit paths of `python -m regulated_inference.preview` (sample project, fake policy driver)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import io
 import json
 import time
 
-from offline_preview import cli
+from regulated_inference.preview import cli
 
 from .conftest import SAMPLE, copy_project
 

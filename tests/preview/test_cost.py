@@ -1,6 +1,6 @@
 """The cost estimate: each priced item against hand-computed figures, budget, region, reports, refresh tool.
 
-Prices are read from the eu-west-2 table (offline_preview/prices/eu-west-2.json) so
+Prices are read from the eu-west-2 table (regulated_inference/preview/prices/eu-west-2.json) so
 the arithmetic below names the table's figure it uses; the assertions are the
 hand computation (e.g. 2 × 0.269 × 730), not the model's own output.
 """
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from offline_preview import cost_prices
-from offline_preview.cost import (
+from regulated_inference.preview import cost_prices
+from regulated_inference.preview.cost import (
     CostModelError,
     alarm_metrics,
     compare,
@@ -22,9 +22,9 @@ from offline_preview.cost import (
     load_base_cost,
     runs_per_month,
 )
-from offline_preview.cost_prices import load_table, on_demand_usd, refresh_table
-from offline_preview.engine import RecordedResource, Recording
-from offline_preview.markdown import render_markdown
+from regulated_inference.preview.cost_prices import load_table, on_demand_usd, refresh_table
+from regulated_inference.preview.markdown import render_markdown
+from regulated_inference.simulation.engine import RecordedResource, Recording
 
 from .conftest import SAMPLE, copy_project
 
@@ -423,7 +423,7 @@ def test_missing_instance_price_is_an_error_when_a_budget_is_set():
 
 
 def test_invalid_budget_is_a_config_error_naming_the_key():
-    from stacks.config import ConfigError
+    from regulated_inference.config import ConfigError
 
     rec = Recording(
         "proj", "s", {"aws:region": "eu-west-2", "proj:budget": '{"monthlyUsd": -1}'}, [], {}
@@ -467,7 +467,7 @@ def test_unknown_region_with_budget_exits_2(run_cli, fake_analyze, tmp_path):
     errors = [line for line in r.err.splitlines() if not line.startswith("offline-preview:")]
     assert errors == [
         "error: no price table for region 'eu-central-1' (tables: eu-west-1, eu-west-2); add "
-        "prices/eu-central-1.json with `python -m offline_preview.cost_prices refresh --region eu-central-1`"
+        "prices/eu-central-1.json with `python -m regulated_inference.preview.cost_prices refresh --region eu-central-1`"
     ]
     assert r.out == ""
 
@@ -510,7 +510,7 @@ def test_json_cost_section_schema(run_cli, fake_analyze):
 
 
 def test_markdown_shows_the_difference_against_a_base_report(fake_analyze, tmp_path):
-    from offline_preview import cli
+    from regulated_inference.preview import cli
 
     report = cli.run_preview("dev", project_dir=SAMPLE, analyze=fake_analyze)  # eu-west-1
     base = report.cost.to_dict()
@@ -546,7 +546,7 @@ def test_compare_totals_and_components():
 
 
 def test_prod_preview_shows_the_monthly_estimate_within_budget(prod_report):
-    from offline_preview.report import render_text
+    from regulated_inference.preview.report import render_text
 
     text = render_text(prod_report)
     assert "COST ESTIMATE (USD/month; eu-west-2 prices dated " in text

@@ -8,11 +8,11 @@ import re
 
 import jsonschema
 
-from offline_preview.analysis import AnalysisResult, PolicyViolation
-from offline_preview.markdown import render_markdown
-from offline_preview.report import PreviewReport, python_type, split_framework
-from offline_preview.sarif import to_sarif
-from offline_preview.stack_export import canonical_urns, to_deployment
+from regulated_inference.preview.analysis import AnalysisResult, PolicyViolation
+from regulated_inference.preview.markdown import render_markdown
+from regulated_inference.preview.report import PreviewReport, python_type, split_framework
+from regulated_inference.preview.sarif import to_sarif
+from regulated_inference.preview.stack_export import canonical_urns, to_deployment
 
 from .conftest import SARIF_SCHEMA
 
@@ -129,7 +129,7 @@ def test_sarif_rules_results_and_levels(sample_report):
 
 def test_sarif_points_at_the_declaring_source(sample_report):
     # The real SecureBucket shares the sample's type token; the program's own class must win.
-    import components.secure_bucket  # noqa: F401
+    import regulated_inference.components.secure_bucket  # noqa: F401
 
     results = to_sarif(sample_report)["runs"][0]["results"]
     by_name = {r["locations"][0]["logicalLocations"][0]["name"]: r for r in results}
@@ -266,7 +266,7 @@ def _many_components_report(n: int) -> PreviewReport:
     import pulumi
     import pulumi_aws as aws
 
-    from offline_preview.engine import run_program
+    from regulated_inference.simulation.engine import run_program
 
     class Widget(pulumi.ComponentResource):
         def __init__(self, name, key):
@@ -288,7 +288,7 @@ def _many_components_report(n: int) -> PreviewReport:
 
 
 def test_large_stacks_get_one_diagram_node_per_component_kind():
-    from offline_preview.markdown import MAX_DIAGRAM_COMPONENTS, mermaid_diagram
+    from regulated_inference.preview.markdown import MAX_DIAGRAM_COMPONENTS, mermaid_diagram
 
     diagram = mermaid_diagram(_many_components_report(MAX_DIAGRAM_COMPONENTS + 5))
     assert (
@@ -300,7 +300,7 @@ def test_large_stacks_get_one_diagram_node_per_component_kind():
 
 
 def test_markdown_drops_optional_sections_to_fit_a_comment(monkeypatch):
-    from offline_preview import markdown
+    from regulated_inference.preview import markdown
 
     report = _many_components_report(3)
     full = markdown.render_markdown(report)

@@ -12,10 +12,10 @@ import textwrap
 import jsonschema
 import yaml
 
-from offline_preview.engine import REPO_ROOT
-from offline_preview.markdown import render_markdown
-from offline_preview.report import STACK_TYPE
-from offline_preview.sarif import to_sarif
+from regulated_inference.preview.markdown import render_markdown
+from regulated_inference.preview.report import STACK_TYPE
+from regulated_inference.preview.sarif import to_sarif
+from regulated_inference.simulation.engine import REPO_ROOT
 
 from .conftest import SARIF_SCHEMA, copy_project
 
@@ -64,7 +64,7 @@ def test_prod_markdown_diagram_shows_the_platform_and_models(prod_report):
 
 
 def test_prod_stack_export_round_trips_as_json(prod_report, tmp_path):
-    from offline_preview.stack_export import render_export
+    from regulated_inference.preview.stack_export import render_export
 
     dep = json.loads(render_export(prod_report.recording))["deployment"]
     assert dep["resources"][0]["type"] == STACK_TYPE
@@ -140,7 +140,7 @@ def test_prod_with_invalid_config_exits_2_with_the_config_message(run_cli, real_
 
 
 def test_module_entry_point_flushes_its_report_and_exit_status(real_analyze, tmp_path):
-    """`python -m offline_preview` as `make preview` runs it (a real process, real exit)."""
+    """`python -m regulated_inference.preview` as `make preview` runs it (a real process, real exit)."""
     import subprocess
     import sys
 
@@ -149,7 +149,7 @@ def test_module_entry_point_flushes_its_report_and_exit_status(real_analyze, tmp
         [
             sys.executable,
             "-m",
-            "offline_preview",
+            "regulated_inference.preview",
             "--stack",
             "dev",
             "--format",
@@ -176,7 +176,7 @@ def test_sarif_locates_findings_in_component_sources_and_stack_config(real_analy
     config["cloudwatch-log-retention"]["minRetentionDays"] = 3000
     strict = tmp_path / "strict.json"
     strict.write_text(json.dumps(config))
-    from offline_preview import cli
+    from regulated_inference.preview import cli
 
     report = cli.run_preview("prod", policy_config=strict, analyze=real_analyze)
     results = to_sarif(report)["runs"][0]["results"]
@@ -198,7 +198,7 @@ def test_sarif_locates_findings_in_component_sources_and_stack_config(real_analy
         component = component_of[urn]
         role = by_urn[urn].name[len(component.name) + 1 :]
         where = result["locations"][0]["physicalLocation"]
-        assert where["artifactLocation"]["uri"].startswith("components/")
+        assert where["artifactLocation"]["uri"].startswith("regulated_inference/components/")
         source = (REPO_ROOT / where["artifactLocation"]["uri"]).read_text().splitlines()
         assert f"-{role}" in source[where["region"]["startLine"] - 1]
 

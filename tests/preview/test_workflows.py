@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from offline_preview.engine import REPO_ROOT
+from regulated_inference.simulation.engine import REPO_ROOT
 
 from .conftest import SAMPLE, copy_project
 
@@ -68,7 +68,7 @@ def test_pull_request_runs_tests_previews_uploads_sarif_and_comments():
     assert preview["permissions"]["security-events"] == "write"
     steps = _steps(preview)
     # one run of the preview writes every report (it ran three times before)
-    assert steps.count("-m offline_preview") == 1
+    assert steps.count("-m regulated_inference.preview") == 1
     for fmt, ext in (("sarif", "sarif"), ("markdown", "md"), ("json", "json")):
         assert f'--output "{fmt}=preview/$STACK.{ext}"' in steps
     assert "make setup" in steps  # .venv and policies/venv, before the preview
@@ -196,7 +196,9 @@ def test_every_workflow_builds_both_venvs_before_the_cli_or_the_preview_runs():
         for job_name, job in _load(name)["jobs"].items():
             runs = [s.get("run", "") + s.get("uses", "") for s in job["steps"]]
             needs_venvs = [
-                i for i, r in enumerate(runs) if "pulumi/actions@" in r or "offline_preview" in r
+                i
+                for i, r in enumerate(runs)
+                if "pulumi/actions@" in r or "regulated_inference.preview" in r
             ]
             setup = [i for i, r in enumerate(runs) if "make setup" in r or "make test" in r]
             if needs_venvs:

@@ -33,7 +33,7 @@ from google.protobuf import struct_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from offline_preview.engine import REPO_ROOT, Recording
+from regulated_inference.simulation.engine import REPO_ROOT, Recording
 
 from .fake_engine import FakeEngine
 

@@ -5,7 +5,7 @@ children with the engine's resource monitor at `ConstructRequest.monitorEndpoint
 (pulumi/provider/server.py `_construct` resets the SDK's settings to that address), and may log
 to the engine at the address it was started with. So the harness serves both:
 
-- `ResourceMonitor` (pulumi/proto/resource.proto), answered by `offline_preview.engine`'s
+- `ResourceMonitor` (pulumi/proto/resource.proto), answered by `regulated_inference.simulation.engine`'s
   `RecordingMonitor` — the same recording monitor and simulated AWS (`SimulatedAws.new_resource`
   / `.call`) the offline preview runs programs against: engine URNs with the parent type chain,
   a default provider per package from config, ids and outputs in each service's own format.
@@ -30,8 +30,8 @@ from pulumi.runtime.proto import (
     resource_pb2_grpc,
 )
 
-from offline_preview.engine import Recording, RecordingMonitor
-from offline_preview.simulated_aws import SimulatedAws
+from regulated_inference.simulation.engine import Recording, RecordingMonitor
+from regulated_inference.simulation.simulated_aws import SimulatedAws
 
 
 class _Monitor(RecordingMonitor):

@@ -17,7 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from offline_preview.engine import REPO_ROOT, Recording, load_stack_config, run_program
+from regulated_inference.simulation.engine import (
+    REPO_ROOT,
+    Recording,
+    load_stack_config,
+    run_program,
+)
 
 REGISTRY = REPO_ROOT / "registry"
 GROUP = "aws:sagemaker/modelPackageGroup:ModelPackageGroup"
@@ -105,7 +110,7 @@ import pulumi, pulumi_aws  # the pinned packages
 program = runpy.run_path("__main__.py", run_name="registry")  # imports, does not deploy
 groups = program["groups_for"]("prod", program["main_stack_config"]("prod"))
 assert groups and all(g.endswith("-prod") for g in groups.values()), groups
-print(sys.modules["components.lib.sagemaker"].__file__)
+print(sys.modules["regulated_inference.lib.sagemaker"].__file__)
 """
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path)}
     done = subprocess.run(
@@ -117,4 +122,4 @@ print(sys.modules["components.lib.sagemaker"].__file__)
         timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip().endswith("components/lib/sagemaker.py")
+    assert done.stdout.strip().endswith("regulated_inference/lib/sagemaker.py")

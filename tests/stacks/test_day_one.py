@@ -27,8 +27,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from components.lib import sagemaker as sm
-from offline_preview.engine import Recording, run_stack_program
+from regulated_inference.lib import sagemaker as sm
+from regulated_inference.simulation.engine import Recording, run_stack_program
 from tests.conftest import encode, run_stack_with, stack_config
 from tests.registry.test_registry import run_registry
 
@@ -102,7 +102,7 @@ def test_the_checker_finds_a_model_from_a_group_created_in_the_same_deployment()
     import pulumi
     import pulumi_aws as aws
 
-    from offline_preview.engine import run_program
+    from regulated_inference.simulation.engine import run_program
 
     def program() -> None:
         g = aws.sagemaker.ModelPackageGroup("g", model_package_group_name="fraud-scorer")

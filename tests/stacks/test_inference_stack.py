@@ -14,8 +14,8 @@ import json
 
 import pytest
 
-from components.lib import sagemaker as sm
-from stacks.config import ConfigError, parse
+from regulated_inference.config import ConfigError, parse
+from regulated_inference.lib import sagemaker as sm
 from tests.conftest import run_stack_with, stack_config
 
 NS = "regulated-inference"

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from offline_preview import cli
-from offline_preview.engine import REPO_ROOT, run_stack_program
-from stacks.config import ConfigError
+from regulated_inference.config import ConfigError
+from regulated_inference.preview import cli
+from regulated_inference.simulation.engine import REPO_ROOT, run_stack_program
 from tests.conftest import encode, stack_config
 
 OTHER = "210987654321"

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from components.lib.tagging import REQUIRED_TAG_KEYS, is_taggable
+from regulated_inference.lib.tagging import REQUIRED_TAG_KEYS, is_taggable
 
 COMPONENTS = (
     "EncryptionKeys",

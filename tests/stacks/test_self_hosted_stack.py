@@ -21,12 +21,12 @@ import pulumi
 import pytest
 from pulumi.runtime import rpc
 
-from components.lib import kubernetes as k8s
-from components.lib.tagging import REQUIRED_TAG_KEYS, apply_required_tags
-from offline_preview.engine import Recording, run_program
-from stacks.config import ConfigError, parse
-from stacks.platform_layer import build_platform
-from stacks.self_hosted import build_self_hosted
+from regulated_inference.config import ConfigError, parse
+from regulated_inference.lib import kubernetes as k8s
+from regulated_inference.lib.tagging import REQUIRED_TAG_KEYS, apply_required_tags
+from regulated_inference.simulation.engine import Recording, run_program
+from regulated_inference.stack.platform import build_platform
+from regulated_inference.stack.self_hosted import build_self_hosted
 from tests.config.test_kubernetes_config import raw_prod, self_hosted_model
 from tests.conftest import run_stack_with, stack_config
 
@@ -201,7 +201,7 @@ def test_promotion_is_a_config_change():
 def test_policy_pack_finds_nothing_and_catches_a_privileged_canary(rec):
     """The real pack (prod policy config) over platform + self-hosted model: no violation;
     making the canary privileged is caught, so the pass is not vacuous."""
-    from offline_preview.analyzer import POLICIES_DIR, PolicyPackServer
+    from regulated_inference.preview.analyzer import POLICIES_DIR, PolicyPackServer
 
     prod_policy = POLICIES_DIR / "config" / "prod.json"
     mutated = copy.deepcopy(rec)

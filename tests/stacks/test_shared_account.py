@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from offline_preview.engine import (
+from regulated_inference.simulation.engine import (
     REPO_ROOT,
     Recording,
     bedrock_logging_conflicts,
@@ -37,7 +37,7 @@ NOT_OWN_NAME = {
     "aws:s3/bucketPolicy:BucketPolicy",
     "aws:s3/bucketVersioning:BucketVersioning",
 }
-#: SageMaker names (components/managed_inference.py, model_monitoring.py, stacks/inference.py).
+#: SageMaker names (regulated_inference/components/managed_inference.py, model_monitoring.py, regulated_inference/stack/inference.py).
 SAGEMAKER_OWNED = ("aws:sagemaker/",)
 
 

@@ -10,7 +10,7 @@ import pulumi_aws as aws
 
 
 class SampleConfigError(pulumi.RunError):
-    """An invalid stack config (stands in for stacks.config.ConfigError)."""
+    """An invalid stack config (stands in for regulated_inference.config.ConfigError)."""
 
 
 class Keys(pulumi.ComponentResource):

@@ -1,0 +1,128 @@
+"""CloudTrail into a WORM bucket and CloudWatch Logs (controls L1–L5, E7, R6).
+
+The audit bucket itself is a `SecureBucket` with Object Lock and a service
+writer for this trail; this component declares the trail, its encrypted log
+group and the delivery role, with data events for the buckets that hold
+models and captured inference data.
+"""
+
+from __future__ import annotations
+
+from typing import NotRequired, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+
+from regulated_inference.components.least_privilege_role import LeastPrivilegeRole, ServiceTrust
+from regulated_inference.lib import iam
+from regulated_inference.lib.errors import ComponentArgsError
+
+_COMPONENT = "AuditTrail"
+
+
+def trail_arn(name: str, region: str, account_id: str, partition: str = "aws") -> str:
+    """The ARN a trail of this name will have; known before it exists, for key and bucket policies."""
+    return f"arn:{partition}:cloudtrail:{region}:{account_id}:trail/{name}"
+
+
+class AuditTrailArgs(TypedDict):
+    """Arguments of `AuditTrail`."""
+
+    trail_name: str
+    """Trail name (fixed, so its ARN can be named in key and bucket policies before it exists)."""
+    region: str
+    """Home region: the trail and its log group live there."""
+    account_id: str
+    """This account."""
+    audit_bucket_name: pulumi.Input[str]
+    """The WORM audit bucket (its policy must let this trail write, see `ServiceWriter`)."""
+    audit_kms_key_arn: pulumi.Input[str]
+    """CMK that encrypts log files (its policy must let this trail use it)."""
+    logs_kms_key_arn: pulumi.Input[str]
+    """CMK of the CloudWatch log group."""
+    log_group_name: str
+    """Name of the CloudWatch log group the trail delivers to."""
+    log_retention_days: int
+    """Retention of the log group in days."""
+    data_event_bucket_arns: list[pulumi.Input[str]]
+    """Buckets whose object-level reads and writes are recorded (model artifacts, data capture)."""
+    wait_for: NotRequired[list[pulumi.Resource]]
+    """Resources the trail must wait for — the audit bucket's policy: AWS checks it when the trail is created."""
+    multi_region: NotRequired[bool]
+    """Record API calls in every region (to catch use outside the allowed ones). Default True; logs stay home."""
+
+
+class AuditTrail(pulumi.ComponentResource):
+    """A CloudTrail trail with log-file validation, KMS, CloudWatch delivery and data events."""
+
+    trail_arn: pulumi.Output[str]
+    """The trail ARN."""
+    log_group_arn: pulumi.Output[str]
+    """The CloudWatch log group receiving the trail."""
+
+    def __init__(self, name: str, args: AuditTrailArgs, opts: pulumi.ResourceOptions | None = None):
+        for field in ("trail_name", "region", "account_id", "log_group_name"):
+            if not args.get(field):
+                raise ComponentArgsError(_COMPONENT, field, args.get(field), "required")
+        if not args.get("data_event_bucket_arns"):
+            raise ComponentArgsError(
+                _COMPONENT,
+                "data_event_bucket_arns",
+                args.get("data_event_bucket_arns"),
+                "record object-level events of at least the model bucket (L4)",
+            )
+        super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        arn = trail_arn(args["trail_name"], args["region"], args["account_id"])
+
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=args["log_group_name"],
+            retention_in_days=args["log_retention_days"],
+            kms_key_id=args["logs_kms_key_arn"],
+            opts=child,
+        )
+        role = LeastPrivilegeRole(
+            f"{name}-delivery",
+            {
+                "trust": ServiceTrust(
+                    service="cloudtrail.amazonaws.com",
+                    source_account=args["account_id"],
+                    source_arn=arn,
+                ),
+                "grants": [iam.WriteLogs(log_group.arn)],
+                "description": f"CloudTrail {args['trail_name']} delivers to CloudWatch Logs",
+            },
+            opts=child,
+        )
+        data_arns = [pulumi.Output.concat(b, "/") for b in args["data_event_bucket_arns"]]
+        trail = aws.cloudtrail.Trail(
+            f"{name}-trail",
+            name=args["trail_name"],
+            s3_bucket_name=args["audit_bucket_name"],
+            s3_key_prefix="cloudtrail",
+            kms_key_id=args["audit_kms_key_arn"],
+            enable_log_file_validation=True,
+            enable_logging=True,
+            include_global_service_events=True,
+            is_multi_region_trail=args.get("multi_region", True),
+            cloud_watch_logs_group_arn=pulumi.Output.concat(log_group.arn, ":*"),
+            cloud_watch_logs_role_arn=role.arn,
+            advanced_event_selectors=[
+                {
+                    "name": "Management events",
+                    "field_selectors": [{"field": "eventCategory", "equals": ["Management"]}],
+                },
+                {
+                    "name": "Model and capture object access",
+                    "field_selectors": [
+                        {"field": "eventCategory", "equals": ["Data"]},
+                        {"field": "resources.type", "equals": ["AWS::S3::Object"]},
+                        {"field": "resources.ARN", "starts_withs": data_arns},
+                    ],
+                },
+            ],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.get("wait_for") or [])),
+        )
+        self.trail_arn, self.log_group_arn = trail.arn, log_group.arn
+        self.register_outputs({"trailArn": self.trail_arn, "logGroupArn": self.log_group_arn})

@@ -1,0 +1,318 @@
+"""Customer-managed KMS keys, one per purpose (controls E8, E9, R3, G3)."""
+
+import json
+from typing import NotRequired, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+
+from regulated_inference.lib.errors import ComponentArgsError
+
+_COMPONENT = "EncryptionKeys"
+
+#: What each key protects. Separate keys keep a compromise (or a grant) of one
+#: purpose from reaching the others, and let auditors hold only the audit key.
+PURPOSES: dict[str, str] = {
+    "data": "model artifacts, data capture, endpoint volumes, monitoring outputs, guardrails",
+    "logs": "CloudWatch log groups and SNS alert topics",
+    "audit": "CloudTrail logs, the WORM audit bucket and deployment records",
+}
+
+#: Key administration, granted to the account (and so to IAM policies) without wildcards.
+_ADMIN_ACTIONS = [
+    "kms:DescribeKey",
+    "kms:GetKeyPolicy",
+    "kms:PutKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:EnableKeyRotation",
+    "kms:ListResourceTags",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:UpdateAlias",
+    "kms:DeleteAlias",
+    "kms:EnableKey",
+    "kms:DisableKey",
+    "kms:UpdateKeyDescription",
+    "kms:ListGrants",
+    "kms:RevokeGrant",
+    "kms:RetireGrant",
+    "kms:ListAliases",
+]
+_USE_ACTIONS = [
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:DescribeKey",
+    "kms:CreateGrant",
+]
+#: Services whose principals (in this account) may use each key on the caller's behalf.
+_VIA_SERVICES: dict[str, tuple[str, ...]] = {
+    "data": ("sagemaker", "s3", "bedrock"),
+    "logs": ("logs", "sns"),
+    "audit": ("s3", "cloudtrail"),
+}
+
+
+class EncryptionKeysArgs(TypedDict):
+    """Arguments of `EncryptionKeys`."""
+
+    account_id: str
+    """The AWS account that owns the keys."""
+    region: str
+    """The home region; keys are single-Region there (no multi-Region keys, control R3)."""
+    log_group_prefix: str
+    """CloudWatch Logs may use the logs key only for log groups under this prefix (e.g. /regulated-inference/prod/)."""
+    trail_name: str
+    """Name of the CloudTrail trail allowed to encrypt with the audit key (aws:SourceArn)."""
+    extra_log_group_patterns: NotRequired[list[str]]
+    """More log-group name patterns the logs key serves, for AWS-named groups the stack pre-creates
+    encrypted (e.g. `/aws/sagemaker/Endpoints/*-prod`). Default none."""
+    access_log_source_arns: NotRequired[list[str]]
+    """S3 server access logs: the source buckets (ARNs, or ArnLike patterns such as
+    `arn:aws:s3:::regulated-inference-prod-*`) whose access logs S3 writes into a bucket encrypted
+    with the logs key. Their log delivery (`logging.s3.amazonaws.com`) may generate data keys
+    for this account and these sources only. Default none: no log delivery grant."""
+    deletion_window_days: NotRequired[int]
+    """Days before a scheduled deletion takes effect, 7–30; default 30."""
+    partition: NotRequired[str]
+    """AWS partition; default "aws"."""
+
+
+def _log_group_arns(args: EncryptionKeysArgs) -> str | list[str]:
+    acct, region, part = args["account_id"], args["region"], args.get("partition", "aws")
+    patterns = [f"{args['log_group_prefix']}*", *args.get("extra_log_group_patterns", [])]
+    arns = [f"arn:{part}:logs:{region}:{acct}:log-group:{p}" for p in patterns]
+    return arns[0] if len(arns) == 1 else arns
+
+
+def _access_log_delivery(args: EncryptionKeysArgs) -> list[dict]:
+    """S3 server access log delivery into an SSE-KMS target bucket.
+
+    S3 writes access logs as the `logging.s3.amazonaws.com` service principal; to a bucket whose
+    default encryption is SSE-KMS with a customer-managed key it delivers only if that key's
+    policy lets the principal call `kms:GenerateDataKey` (AWS S3 User Guide, "Enabling Amazon S3
+    server access logging" → permissions for log delivery, SSE-KMS destination buckets). Scoped to
+    this account (aws:SourceAccount) and the source buckets (aws:SourceArn), as the guide advises
+    for every service principal (confused-deputy prevention).
+    """
+    sources = list(args.get("access_log_source_arns") or [])
+    if not sources:
+        return []
+    return [
+        {
+            "Sid": "S3ServerAccessLogDelivery",
+            "Effect": "Allow",
+            "Principal": {"Service": "logging.s3.amazonaws.com"},
+            "Action": "kms:GenerateDataKey",
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": args["account_id"]},
+                "ArnLike": {"aws:SourceArn": sources[0] if len(sources) == 1 else sources},
+            },
+        }
+    ]
+
+
+def key_policy(purpose: str, args: EncryptionKeysArgs) -> str:
+    """The key policy for one purpose: admin for the account, use only via named services, service grants."""
+    acct, region, part = args["account_id"], args["region"], args.get("partition", "aws")
+    root = f"arn:{part}:iam::{acct}:root"
+    statements: list[dict] = [
+        {
+            "Sid": "AccountAdministration",
+            "Effect": "Allow",
+            "Principal": {"AWS": root},
+            "Action": _ADMIN_ACTIONS,
+            "Resource": "*",
+        },
+        {
+            "Sid": "UseViaServicesInThisAccount",
+            "Effect": "Allow",
+            "Principal": {"AWS": root},
+            "Action": _USE_ACTIONS,
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {
+                    "kms:CallerAccount": acct,
+                    "kms:ViaService": [
+                        f"{s}.{region}.amazonaws.com" for s in _VIA_SERVICES[purpose]
+                    ],
+                }
+            },
+        },
+    ]
+    if purpose == "logs":
+        statements += [
+            {
+                "Sid": "CloudWatchLogsForOurLogGroups",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                "Action": [
+                    "kms:Encrypt",
+                    "kms:Decrypt",
+                    "kms:ReEncryptFrom",
+                    "kms:ReEncryptTo",
+                    "kms:GenerateDataKey",
+                    "kms:GenerateDataKeyWithoutPlaintext",
+                    "kms:DescribeKey",
+                ],
+                "Resource": "*",
+                "Condition": {
+                    "ArnLike": {"kms:EncryptionContext:aws:logs:arn": _log_group_arns(args)}
+                },
+            },
+            *_access_log_delivery(args),
+            {
+                "Sid": "CloudWatchAlarmsPublishToEncryptedTopics",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": acct}},
+            },
+            {
+                # The EventBridge rule forwarding SageMaker deployment events (rollbacks) to the
+                # KMS-encrypted alert topic ("Amazon EventBridge targets: SNS topics encrypted
+                # with a customer managed key need kms:GenerateDataKey/Decrypt for events").
+                "Sid": "EventBridgeRulesPublishToEncryptedTopics",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": acct},
+                    "ArnLike": {"aws:SourceArn": f"arn:{part}:events:{region}:{acct}:rule/*"},
+                },
+            },
+        ]
+    if purpose == "data":
+        # Bedrock model-invocation logging writes to an SSE-KMS bucket under the data key.
+        statements.append(
+            {
+                "Sid": "BedrockInvocationLogDelivery",
+                "Effect": "Allow",
+                "Principal": {"Service": "bedrock.amazonaws.com"},
+                "Action": "kms:GenerateDataKey",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": acct},
+                    "ArnLike": {"aws:SourceArn": f"arn:{part}:bedrock:{region}:{acct}:*"},
+                },
+            }
+        )
+    if purpose == "audit":
+        trail_arn = f"arn:{part}:cloudtrail:{region}:{acct}:trail/{args['trail_name']}"
+        statements += [
+            {
+                "Sid": "CloudTrailEncryptLogs",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:GenerateDataKey",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceArn": trail_arn},
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:{part}:cloudtrail:*:{acct}:trail/*"
+                    },
+                },
+            },
+            {
+                "Sid": "CloudTrailDescribeKey",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:DescribeKey",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}},
+            },
+        ]
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+class EncryptionKeys(pulumi.ComponentResource):
+    """Three customer-managed keys — data, logs, audit — with rotation and scoped key policies.
+
+    Secure by default: symmetric, single-Region, yearly rotation, 30-day
+    deletion window, an alias per key, and key policies that let services use
+    a key only on behalf of this account (kms:ViaService / aws:SourceArn /
+    encryption-context conditions). No `*` principal anywhere.
+    """
+
+    data_key_arn: pulumi.Output[str]
+    """ARN of the data key."""
+    logs_key_arn: pulumi.Output[str]
+    """ARN of the logs key."""
+    audit_key_arn: pulumi.Output[str]
+    """ARN of the audit key."""
+
+    def __init__(
+        self, name: str, args: EncryptionKeysArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        window = args.get("deletion_window_days", 30)
+        if not 7 <= window <= 30:
+            raise ComponentArgsError(
+                _COMPONENT, "deletion_window_days", window, "AWS allows 7–30 days"
+            )
+        for field in ("account_id", "region", "log_group_prefix", "trail_name"):
+            if not args.get(field):
+                raise ComponentArgsError(_COMPONENT, field, args.get(field), "required")
+        for arn in args.get("access_log_source_arns") or []:
+            if (
+                not str(arn).startswith("arn:")
+                or ":s3:::" not in str(arn)
+                or str(arn).endswith(":::*")
+            ):
+                raise ComponentArgsError(
+                    _COMPONENT,
+                    "access_log_source_arns",
+                    arn,
+                    "S3 bucket ARNs or name patterns (arn:aws:s3:::<prefix>-*), never every bucket",
+                )
+        if not args["log_group_prefix"].startswith("/") or not args["log_group_prefix"].endswith(
+            "/"
+        ):
+            raise ComponentArgsError(
+                _COMPONENT,
+                "log_group_prefix",
+                args["log_group_prefix"],
+                "must start and end with '/' so the key covers exactly that subtree",
+            )
+        super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
+        arns: dict[str, pulumi.Output[str]] = {}
+        for purpose, what in PURPOSES.items():
+            key = aws.kms.Key(
+                f"{name}-{purpose}",
+                description=f"{name} {purpose} key: {what}",
+                key_usage="ENCRYPT_DECRYPT",
+                customer_master_key_spec="SYMMETRIC_DEFAULT",
+                enable_key_rotation=True,
+                rotation_period_in_days=365,
+                deletion_window_in_days=window,
+                multi_region=False,
+                policy=key_policy(purpose, args),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            aws.kms.Alias(
+                f"{name}-{purpose}-alias",
+                name=f"alias/{name}-{purpose}",
+                target_key_id=key.key_id,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            arns[purpose] = key.arn
+        self.data_key_arn, self.logs_key_arn, self.audit_key_arn = (
+            arns["data"],
+            arns["logs"],
+            arns["audit"],
+        )
+        self.register_outputs(
+            {
+                "dataKeyArn": self.data_key_arn,
+                "logsKeyArn": self.logs_key_arn,
+                "auditKeyArn": self.audit_key_arn,
+            }
+        )

@@ -1,0 +1,274 @@
+"""A VPC with no path to the internet, reaching AWS only through endpoints.
+
+Controls N3–N8, L11. Private subnets only (no internet gateway, no NAT, no
+0.0.0.0/0 route), interface endpoints with private DNS and policies, an S3
+gateway endpoint, the default security group stripped of rules, and flow logs
+(ALL traffic) to a KMS-encrypted log group.
+"""
+
+import ipaddress
+from typing import NotRequired, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+
+from regulated_inference.components.least_privilege_role import LeastPrivilegeRole, ServiceTrust
+from regulated_inference.lib import endpoints, iam
+from regulated_inference.lib.errors import ComponentArgsError
+
+_COMPONENT = "IsolatedNetwork"
+
+
+class IsolatedNetworkArgs(TypedDict):
+    """Arguments of `IsolatedNetwork`."""
+
+    cidr: str
+    """VPC IPv4 CIDR, e.g. 10.40.0.0/16."""
+    subnet_cidrs: list[str]
+    """One private subnet CIDR per availability zone, inside `cidr`."""
+    availability_zones: list[str]
+    """AZ names, as many as `subnet_cidrs` (e.g. eu-west-2a, eu-west-2b)."""
+    region: str
+    """Home region (endpoint service names and ARNs)."""
+    account_id: str
+    """This account: endpoint policies admit only its principals."""
+    logs_kms_key_arn: pulumi.Input[str]
+    """CMK for the flow-log group."""
+    log_group_name: str
+    """Name of the flow-log group (under the logs key's permitted prefix)."""
+    log_retention_days: int
+    """Flow-log retention in days."""
+    interface_services: NotRequired[list[str]]
+    """Short names of interface endpoints; default all of `regulated_inference.lib.endpoints.INTERFACE_ENDPOINTS`."""
+    endpoint_policies: NotRequired[dict[str, pulumi.Input[str]]]
+    """Per-service policy overrides (e.g. bedrock-runtime limited to the allowed models)."""
+
+
+class IsolatedNetwork(pulumi.ComponentResource):
+    """The private network inference runs in. See the module docstring for what it guarantees."""
+
+    vpc_id: pulumi.Output[str]
+    """The VPC id."""
+    vpc_cidr: str
+    """The VPC CIDR."""
+    private_subnet_ids: list[pulumi.Output[str]]
+    """Private subnet ids, one per AZ."""
+    private_subnet_arns: list[pulumi.Output[str]]
+    """Private subnet ARNs, one per AZ."""
+    endpoint_security_group_id: pulumi.Output[str]
+    """Security group of the interface endpoints (443 from the VPC only)."""
+    workload_security_group_id: pulumi.Output[str]
+    """Security group for inference workloads: no ingress, egress 443 to the VPC and S3 only."""
+    workload_security_group_arn: pulumi.Output[str]
+    """ARN of the workload security group."""
+    interface_endpoint_ids: dict[str, pulumi.Output[str]]
+    """Interface endpoint ids by short service name."""
+    flow_log_group_arn: pulumi.Output[str]
+    """ARN of the flow-log group."""
+
+    def __init__(
+        self, name: str, args: IsolatedNetworkArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        services = list(args.get("interface_services") or endpoints.INTERFACE_ENDPOINTS)
+        _validate(args, services)
+        super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        region, account = args["region"], args["account_id"]
+
+        vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=args["cidr"],
+            enable_dns_support=True,
+            enable_dns_hostnames=True,
+            tags={"Name": f"{name}-vpc"},
+            opts=child,
+        )
+        # Strip every rule from the default security group (N6): nothing may use it by accident.
+        aws.ec2.DefaultSecurityGroup(
+            f"{name}-default-sg", vpc_id=vpc.id, ingress=[], egress=[], opts=child
+        )
+
+        route_table = aws.ec2.RouteTable(
+            f"{name}-private-rt", vpc_id=vpc.id, tags={"Name": f"{name}-private"}, opts=child
+        )
+        subnets: list[aws.ec2.Subnet] = []
+        for cidr, az in zip(args["subnet_cidrs"], args["availability_zones"], strict=True):
+            subnet = aws.ec2.Subnet(
+                f"{name}-private-{az[-1]}",
+                vpc_id=vpc.id,
+                cidr_block=cidr,
+                availability_zone=az,
+                map_public_ip_on_launch=False,
+                tags={"Name": f"{name}-private-{az}", "tier": "private"},
+                opts=child,
+            )
+            aws.ec2.RouteTableAssociation(
+                f"{name}-private-{az[-1]}-rta",
+                subnet_id=subnet.id,
+                route_table_id=route_table.id,
+                opts=child,
+            )
+            subnets.append(subnet)
+
+        endpoint_sg = aws.ec2.SecurityGroup(
+            f"{name}-endpoints-sg",
+            vpc_id=vpc.id,
+            description="Interface VPC endpoints: HTTPS from inside the VPC only",
+            opts=child,
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-endpoints-https-in",
+            security_group_id=endpoint_sg.id,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4=args["cidr"],
+            description="HTTPS from the VPC",
+            opts=child,
+        )
+
+        s3_endpoint = aws.ec2.VpcEndpoint(
+            f"{name}-s3",
+            vpc_id=vpc.id,
+            service_name=endpoints.service_name(region, "s3"),
+            vpc_endpoint_type="Gateway",
+            route_table_ids=[route_table.id],
+            policy=endpoints.s3_gateway_policy(account, region),
+            opts=child,
+        )
+
+        workload_sg = aws.ec2.SecurityGroup(
+            f"{name}-workload-sg",
+            vpc_id=vpc.id,
+            description="Inference workloads: no ingress; HTTPS egress to VPC endpoints and S3 only",
+            opts=child,
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-workload-https-vpc",
+            security_group_id=workload_sg.id,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4=args["cidr"],
+            description="HTTPS to interface endpoints",
+            opts=child,
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-workload-https-s3",
+            security_group_id=workload_sg.id,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            prefix_list_id=s3_endpoint.prefix_list_id,
+            description="HTTPS to S3 (gateway endpoint)",
+            opts=child,
+        )
+
+        overrides = args.get("endpoint_policies") or {}
+        self.interface_endpoint_ids = {}
+        for short in services:
+            ep = aws.ec2.VpcEndpoint(
+                f"{name}-{short.replace('.', '-')}",
+                vpc_id=vpc.id,
+                service_name=endpoints.service_name(region, short),
+                vpc_endpoint_type="Interface",
+                private_dns_enabled=True,
+                subnet_ids=[s.id for s in subnets],
+                security_group_ids=[endpoint_sg.id],
+                policy=overrides.get(short, endpoints.interface_endpoint_policy(short, account)),
+                opts=child,
+            )
+            self.interface_endpoint_ids[short] = ep.id
+
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-flow-logs",
+            name=args["log_group_name"],
+            retention_in_days=args["log_retention_days"],
+            kms_key_id=args["logs_kms_key_arn"],
+            opts=child,
+        )
+        flow_role = LeastPrivilegeRole(
+            f"{name}-flow-logs",
+            {
+                "trust": ServiceTrust(
+                    service="vpc-flow-logs.amazonaws.com",
+                    source_account=account,
+                    source_arn=f"arn:aws:ec2:{region}:{account}:vpc-flow-log/*",
+                ),
+                "grants": [iam.WriteLogs(log_group.arn)],
+                "description": f"VPC flow logs of {name} deliver to {args['log_group_name']}",
+            },
+            opts=child,
+        )
+        aws.ec2.FlowLog(
+            f"{name}-flow-log",
+            vpc_id=vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=log_group.arn,
+            iam_role_arn=flow_role.arn,
+            max_aggregation_interval=60,
+            opts=child,
+        )
+
+        self.vpc_id, self.vpc_cidr = vpc.id, args["cidr"]
+        self.private_subnet_ids = [s.id for s in subnets]
+        self.private_subnet_arns = [s.arn for s in subnets]
+        self.endpoint_security_group_id = endpoint_sg.id
+        self.workload_security_group_id, self.workload_security_group_arn = (
+            workload_sg.id,
+            workload_sg.arn,
+        )
+        self.flow_log_group_arn = log_group.arn
+        self.register_outputs(
+            {
+                "vpcId": self.vpc_id,
+                "privateSubnetIds": self.private_subnet_ids,
+                "endpointSecurityGroupId": self.endpoint_security_group_id,
+                "workloadSecurityGroupId": self.workload_security_group_id,
+                "interfaceEndpointIds": self.interface_endpoint_ids,
+            }
+        )
+
+
+def _validate(args: IsolatedNetworkArgs, services: list[str]) -> None:
+    try:
+        vpc = ipaddress.IPv4Network(args["cidr"])
+    except (KeyError, ValueError):
+        raise ComponentArgsError(
+            _COMPONENT, "cidr", args.get("cidr"), "must be a valid IPv4 CIDR"
+        ) from None
+    cidrs, azs = args.get("subnet_cidrs") or [], args.get("availability_zones") or []
+    if not cidrs or len(cidrs) != len(azs):
+        raise ComponentArgsError(
+            _COMPONENT, "subnet_cidrs", cidrs, "one subnet CIDR per availability zone"
+        )
+    if len(set(azs)) != len(azs):
+        raise ComponentArgsError(
+            _COMPONENT, "availability_zones", azs, "availability zones must be distinct"
+        )
+    seen: list[ipaddress.IPv4Network] = []
+    for cidr in cidrs:
+        try:
+            net = ipaddress.IPv4Network(cidr)
+        except ValueError:
+            raise ComponentArgsError(
+                _COMPONENT, "subnet_cidrs", cidr, "must be a valid IPv4 CIDR"
+            ) from None
+        if not net.subnet_of(vpc) or any(net.overlaps(s) for s in seen):
+            raise ComponentArgsError(
+                _COMPONENT, "subnet_cidrs", cidr, f"must lie inside {vpc} without overlap"
+            )
+        seen.append(net)
+    unknown = [s for s in services if s not in endpoints.INTERFACE_ENDPOINTS]
+    if unknown:
+        raise ComponentArgsError(
+            _COMPONENT,
+            "interface_services",
+            unknown,
+            f"known services: {sorted(endpoints.INTERFACE_ENDPOINTS)}",
+        )
+    if args.get("log_retention_days", 0) < 1:
+        raise ComponentArgsError(
+            _COMPONENT, "log_retention_days", args.get("log_retention_days"), "must be ≥ 1"
+        )

@@ -1,0 +1,697 @@
+"""One model version served by a SageMaker endpoint, rolled out and rolled back safely.
+
+Declares, for one model deployment:
+
+- one execution role per deployed version, from grants on exact ARNs: that version's
+  artifact folder, this key, its ECR repository, the ENIs of these subnets and security
+  group, this log group (I1–I7);
+- the Model: network isolation on, VPC config in the private subnets (N1, N2),
+  created from an approved package version of the model's registry group (G2). The
+  group itself is *not* declared here: a package version exists only after the
+  training pipeline's CreateModelPackage, so a deployment that created the group
+  could never also create a model from it. The group belongs to the registry
+  project (`registry/`, docs/lifecycle.md "Day one");
+- the EndpointConfiguration: the data key on the volume, data capture of input
+  and output to the encrypted capture bucket (E1, L7). Configs are immutable,
+  so each is *named after a hash of what it contains*: a new version (or a new
+  instance count…) is a new config, and the endpoint moves to it by its
+  deployment config;
+- the same Model and EndpointConfiguration for the *previous* version (`previous`),
+  so that an automatic rollback always lands on live resources (below);
+- the Endpoint: blue/green canary or linear traffic shifting with bake time
+  (or rolling batches) and auto-rollback on alarms that exist in the stack (M6);
+- autoscaling: target tracking on SageMakerVariantInvocationsPerInstance;
+- an invoke policy on this endpoint only, attached to the callers' roles —
+  for a pilot, the pilot users alone;
+- the deployment record: a JSON object in the WORM audit bucket saying what was
+  *requested* (requested and previous version, image digest, artifact, evaluation,
+  stage, config hash), never what is assumed to run.
+
+Why the previous version stays declared: when an alarm fires during a bake, SageMaker
+rolls the endpoint back to its previous endpoint config, but the Terraform AWS provider
+(which pulumi-aws bridges) still reports the update as successful
+(hashicorp/terraform-provider-aws #48997, #46663). Pulumi would then delete the old
+model and config — the ones the endpoint runs on — and the next update fails with
+"Could not find endpoint configuration". Keeping them *declared* (not merely
+`retain_on_delete`) matters: a retained resource leaves the state while it still
+exists under its deterministic name, so re-declaring that version later (a rollback
+by config) would try to create a config whose name is taken, and the state would
+no longer say what exists. Declared, both stay in state and in AWS; swapping
+`version` and `previous` changes only which config the endpoint points at (the
+resources are keyed by content hash, not by role). After an automatic rollback,
+`pulumi refresh` brings the endpoint's real config into the state
+(docs/lifecycle.md).
+
+Why not a second variant for the pilot: IAM has no condition key on
+InvokeEndpoint's TargetVariant, so "only pilot users reach the pilot" cannot
+be enforced inside one endpoint; a weighted variant would send a share of
+*everyone's* traffic to an unapproved version. A pilot is therefore its own
+endpoint whose invoke policy names the pilot callers only (docs/lifecycle.md).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+from typing import Literal, NotRequired, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+
+from regulated_inference.components.least_privilege_role import LeastPrivilegeRole, ServiceTrust
+from regulated_inference.lib import iam
+from regulated_inference.lib import sagemaker as sm
+from regulated_inference.lib.errors import ComponentArgsError
+
+_COMPONENT = "ManagedInference"
+#: Variant name kept across versions: blue/green and rolling updates require the new
+#: endpoint config to use the same variant name as the old one.
+DEFAULT_VARIANT = "primary"
+_CAPACITY_PERCENT = "CAPACITY_PERCENT"
+_PACKAGE = re.compile(
+    r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/(?P<group>[a-z0-9-]+)/(?P<n>\d+)$"
+)
+
+
+@dataclass(frozen=True)
+class PreviousVersion:
+    """The version the endpoint ran before this one: its Model and EndpointConfiguration
+    stay deployed so a rollback (automatic or by config) lands on live resources."""
+
+    version: str
+    image_uri: str
+    """Serving image by digest (ECR, home region)."""
+    artifact_key: str
+    """Key of its model.tar.gz in the artifact bucket."""
+    model_package_arn: str | None = None
+    """Its approved package version in the same registry group, when packages are used."""
+
+
+@dataclass(frozen=True)
+class DeploymentRecord:
+    """Where and what to record about this deployment in the WORM audit bucket."""
+
+    bucket_name: pulumi.Input[str]
+    """The audit bucket (Object Lock: the record cannot be changed or deleted before expiry)."""
+    kms_key_arn: pulumi.Input[str]
+    """The audit key; the bucket refuses uploads with any other key."""
+    config_sha256: str
+    """sha256 of the deployed model config (the requested version and its settings)."""
+    request_sha256: str = ""
+    """sha256 of the whole request (including the previous version kept for rollback)."""
+    evaluation: dict[str, float] = field(default_factory=dict)
+    """Evaluation results of this version (the quality gate's input)."""
+    stack: str = ""
+    """Stack name, recorded for the auditor."""
+    key_prefix: str = "deployments/"
+    """Object key prefix."""
+
+
+class ManagedInferenceArgs(TypedDict):
+    """Arguments of `ManagedInference`."""
+
+    model_name: str
+    """Model name (registry group), lowercase with hyphens."""
+    version: str
+    """The version deployed."""
+    stage: Literal["pilot", "production"]
+    """Lifecycle stage, recorded in tags and the deployment record; a pilot needs `callers`."""
+    image_uri: str
+    """Serving image, pinned by digest, from ECR in `region`."""
+    artifact_bucket_name: pulumi.Input[str]
+    artifact_bucket_arn: pulumi.Input[str]
+    artifact_key: str
+    """Key of model.tar.gz; the role may read this object's folder only."""
+    endpoint_name: str
+    """Endpoint name, stable across versions (alarms and callers refer to it)."""
+    instance_type: str
+    """EBS-backed instance type (NVMe types refuse the endpoint-config KMS key)."""
+    instance_count: int
+    """Initial instance count."""
+    rollout: sm.Rollout
+    """Canary / linear / rolling update with bake time."""
+    rollback_alarm_names: list[pulumi.Input[str]]
+    """1–10 CloudWatch alarms that roll a deployment back; they must exist in the stack."""
+    data_key_arn: pulumi.Input[str]
+    """CMK for the endpoint volume and the data capture."""
+    capture_bucket_name: pulumi.Input[str]
+    capture_bucket_arn: pulumi.Input[str]
+    subnet_ids: list[pulumi.Input[str]]
+    """Private subnets in ≥ 2 AZs."""
+    subnet_arns: list[pulumi.Input[str]]
+    security_group_id: pulumi.Input[str]
+    """The workload security group (no ingress; egress 443 in the VPC)."""
+    security_group_arn: pulumi.Input[str]
+    region: str
+    account_id: str
+    logs_key_arn: pulumi.Input[str]
+    """CMK of the endpoint's log group."""
+    log_retention_days: int
+    capture_prefix: NotRequired[str]
+    """Capture key prefix; default `capture/<endpoint>/`."""
+    capture_sampling_percent: NotRequired[int]
+    """0–100; default 100."""
+    variant_name: NotRequired[str]
+    """Default "primary"; keep it stable across versions."""
+    min_instances: NotRequired[int]
+    """Autoscaling floor; default instance_count."""
+    max_instances: NotRequired[int]
+    """Autoscaling ceiling; default instance_count. Scaling is registered only when max > min."""
+    target_invocations_per_instance: NotRequired[int]
+    """Target tracking value; default 100 per minute."""
+    callers: NotRequired[list[str]]
+    """IAM role names that may invoke the endpoint (a pilot: its pilot users only)."""
+    environment: NotRequired[dict[str, str]]
+    """Container environment (no secrets)."""
+    model_package_group: NotRequired[str]
+    """Model registry group the packages come from; default `model_name`. The group is never
+    declared here (the registry project creates it, see `sagemaker.package_group_name`)."""
+    model_package_arn: NotRequired[str | None]
+    """Approved model-package version (`…:model-package/<model>/<n>`) the model is created from
+    (control G2). The package carries the image and artifact; `image_uri` and `artifact_key`
+    still scope the execution role and go into the deployment record."""
+    previous: NotRequired[PreviousVersion | None]
+    """The version that ran before; its model and endpoint config stay deployed (rollback target)."""
+    deployment_record: NotRequired[DeploymentRecord | None]
+    """Write the deployment record (recommended; the stack always does)."""
+
+
+def _validate(args: ManagedInferenceArgs) -> sm.EcrImage:
+    def bad(arg: str, value, rule: str) -> ComponentArgsError:
+        return ComponentArgsError(_COMPONENT, arg, value, rule)
+
+    for key in ("model_name", "endpoint_name"):
+        if not sm.SAGEMAKER_NAME.match(args.get(key) or ""):
+            raise bad(key, args.get(key), "letters, digits and single hyphens, ≤ 63 characters")
+    variant = args.get("variant_name", DEFAULT_VARIANT)
+    if not sm.SAGEMAKER_NAME.match(variant):
+        raise bad("variant_name", variant, "letters, digits and single hyphens")
+    if not args.get("version"):
+        raise bad("version", args.get("version"), "a version is required")
+    if args.get("stage") not in ("pilot", "production"):
+        raise bad("stage", args.get("stage"), "must be 'pilot' or 'production'")
+    try:
+        image = sm.parse_ecr_image(args.get("image_uri", ""))
+    except ValueError as exc:
+        raise bad("image_uri", args.get("image_uri"), str(exc)) from None
+    if image.region != args.get("region"):
+        raise bad(
+            "image_uri",
+            args["image_uri"],
+            f"the registry is in {image.region}, not the home region {args.get('region')} (R7)",
+        )
+    key = args.get("artifact_key") or ""
+    if not key.endswith(".tar.gz") or key.startswith("/") or "://" in key:
+        raise bad("artifact_key", key, "an object key ending in .tar.gz (no s3://, no leading /)")
+    try:
+        sm.check_kms_instance_type(args.get("instance_type", ""))
+    except ValueError as exc:
+        raise bad("instance_type", args.get("instance_type"), str(exc)) from None
+    count = args.get("instance_count", 0)
+    low = args.get("min_instances", count)
+    high = args.get("max_instances", count)
+    if not 1 <= low <= count <= high:
+        raise bad(
+            "instance_count",
+            count,
+            f"need 1 ≤ min_instances ({low}) ≤ instance_count ≤ max_instances ({high})",
+        )
+    sampling = args.get("capture_sampling_percent", 100)
+    if not sm.SAMPLING_MIN <= sampling <= sm.SAMPLING_MAX:
+        raise bad("capture_sampling_percent", sampling, "0–100 (SageMaker limit)")
+    rollout = args.get("rollout")
+    if not isinstance(rollout, sm.Rollout):
+        raise bad("rollout", rollout, "must be a regulated_inference.lib.sagemaker.Rollout")
+    problem = sm.check_rollout(rollout)
+    if problem:
+        raise bad(f"rollout.{problem[0]}", problem[1], problem[2])
+    if sm.instance_family(args["instance_type"]) in sm.NO_GUARDRAIL_FAMILIES:
+        raise bad(
+            "instance_type",
+            args["instance_type"],
+            "deployment guardrails are not supported on Inf1 (no bake, no auto-rollback)",
+        )
+    alarms = list(args.get("rollback_alarm_names") or [])
+    if not 1 <= len(alarms) <= sm.MAX_ROLLBACK_ALARMS:
+        raise bad(
+            "rollback_alarm_names",
+            alarms,
+            f"1–{sm.MAX_ROLLBACK_ALARMS} alarms: auto-rollback needs alarms that exist in the stack",
+        )
+    subnets = list(args.get("subnet_ids") or [])
+    if len(subnets) < 2 or len(subnets) != len(args.get("subnet_arns") or []):
+        raise bad(
+            "subnet_ids",
+            subnets,
+            "private subnets in ≥ 2 AZs, with their ARNs in subnet_arns in the same order",
+        )
+    if args.get("stage") == "pilot" and not args.get("callers"):
+        raise bad("callers", args.get("callers"), "a pilot must name the roles allowed to use it")
+    group = args.get("model_package_group", args.get("model_name"))
+    if not sm.SAGEMAKER_NAME.match(group or ""):
+        raise bad("model_package_group", group, "a SageMaker model package group name")
+    package = args.get("model_package_arn")
+    if package is not None and not _PACKAGE.match(package):
+        raise bad(
+            "model_package_arn",
+            package,
+            f"a versioned model-package ARN of group {group!r} in {args['region']}",
+        )
+    if package is not None and _PACKAGE.match(package)["group"] != group:
+        raise bad("model_package_arn", package, f"must be in the group {group!r}")
+    for role in args.get("callers") or []:
+        if role.startswith("arn:") or "*" in role:
+            raise bad("callers", role, "IAM role names (not ARNs, no wildcards)")
+    previous = args.get("previous")
+    if previous is not None:
+        if not isinstance(previous, PreviousVersion):
+            raise bad("previous", previous, "must be a PreviousVersion")
+        if previous.version == args.get("version"):
+            raise bad("previous.version", previous.version, "must differ from `version`")
+        try:
+            old = sm.parse_ecr_image(previous.image_uri)
+        except ValueError as exc:
+            raise bad("previous.image_uri", previous.image_uri, str(exc)) from None
+        if old.region != args.get("region"):
+            raise bad(
+                "previous.image_uri",
+                previous.image_uri,
+                "the registry must be in the home region (R7)",
+            )
+        pkey = previous.artifact_key or ""
+        if not pkey.endswith(".tar.gz") or pkey.startswith("/") or "://" in pkey:
+            raise bad("previous.artifact_key", pkey, "an object key ending in .tar.gz")
+        if (package is None) != (previous.model_package_arn is None):
+            raise bad(
+                "previous.model_package_arn",
+                previous.model_package_arn,
+                "the previous version must come from the registry exactly when this one does",
+            )
+        match = _PACKAGE.match(previous.model_package_arn or "")
+        if previous.model_package_arn is not None and (not match or match["group"] != group):
+            raise bad(
+                "previous.model_package_arn",
+                previous.model_package_arn,
+                f"a package version of group {group!r}",
+            )
+    return image
+
+
+class ManagedInference(pulumi.ComponentResource):
+    """A versioned SageMaker endpoint with guarded rollout, autoscaling and a deployment record."""
+
+    endpoint_name: pulumi.Output[str]
+    endpoint_arn: pulumi.Output[str]
+    endpoint_config_name: pulumi.Output[str]
+    """Named `<endpoint>-<version>-<hash>`: a new one per change (configs are immutable)."""
+    previous_endpoint_config_name: pulumi.Output[str] | None
+    """The previous version's config, kept deployed as the rollback target (None without one)."""
+    model_name: pulumi.Output[str]
+    """SageMaker Model name, `<model>-<version>-<hash>`."""
+    model_package_group_name: pulumi.Output[str]
+    execution_role_arn: pulumi.Output[str]
+    invoke_policy_arn: pulumi.Output[str]
+    variant_name: str
+    capture_prefix: str
+    deployment_record_key: pulumi.Output[str] | None
+
+    def __init__(
+        self, name: str, args: ManagedInferenceArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        image = _validate(args)
+        super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        region, account = args["region"], args["account_id"]
+        part = "aws-us-gov" if region.startswith("us-gov-") else "aws"
+        endpoint_name, version = args["endpoint_name"], args["version"]
+        variant = args.get("variant_name", DEFAULT_VARIANT)
+        count = args["instance_count"]
+        sampling = args.get("capture_sampling_percent", 100)
+        capture_prefix = args.get("capture_prefix", f"capture/{endpoint_name}/").strip("/") + "/"
+        group_name = args.get("model_package_group", args["model_name"])
+        environment = dict(args.get("environment") or {})
+        tags = {
+            "model": args["model_name"],
+            "model-version": version,
+            "stage": args["stage"],
+            "model-package-group": group_name,
+        }
+
+        self.model_package_group_name = pulumi.Output.from_input(group_name)
+        previous = args.get("previous")
+        # Every version kept deployed: (version, image, artifact key, package ARN).
+        versions = [
+            (version, args["image_uri"], args["artifact_key"], args.get("model_package_arn"))
+        ]
+        if previous is not None:
+            versions.append(
+                (
+                    previous.version,
+                    previous.image_uri,
+                    previous.artifact_key,
+                    previous.model_package_arn,
+                )
+            )
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=sm.endpoint_log_group(endpoint_name),
+            kms_key_id=args["logs_key_arn"],
+            retention_in_days=args["log_retention_days"],
+            opts=child,
+        )
+        package = args.get("model_package_arn")
+
+        def model_and_config(
+            v: str, image_uri: str, artifact_key: str, package_arn: str | None
+        ) -> tuple[LeastPrivilegeRole, aws.sagemaker.Model, aws.sagemaker.EndpointConfiguration]:
+            # Logical and physical names carry a hash of the content: every field of a Model
+            # and an EndpointConfiguration forces replacement (sm.FORCE_NEW), so a change is a
+            # new resource, created before the old one is deleted.
+            model_hash = sm.short_hash(
+                {
+                    "image": image_uri,
+                    "artifact": artifact_key,
+                    "env": environment,
+                    "package": package_arn,
+                }
+            )
+            # One execution role per version (I7: no role shared by two models), scoped to
+            # that version's artifact folder and image repository only.
+            role = LeastPrivilegeRole(
+                f"{name}-execution-{model_hash}",
+                {
+                    "trust": ServiceTrust(
+                        "sagemaker.amazonaws.com",
+                        account,
+                        f"arn:{part}:sagemaker:{region}:{account}:*",
+                    ),
+                    "description": f"SageMaker execution role of {endpoint_name} "
+                    f"({args['model_name']} {v})",
+                    "grants": [
+                        iam.ReadObjects(
+                            args["artifact_bucket_arn"], posixpath.dirname(artifact_key)
+                        ),
+                        iam.WriteObjects(args["capture_bucket_arn"], capture_prefix),
+                        iam.UseKey(args["data_key_arn"], decrypt=True, encrypt=True),
+                        iam.PullImages(sm.parse_ecr_image(image_uri).repository_arn(part)),
+                        iam.VpcAccess(
+                            tuple(args["subnet_arns"]),
+                            (args["security_group_arn"],),
+                            region,
+                            account,
+                        ),
+                        iam.WriteLogs(log_group.arn),
+                        # SageMaker reads the rollback alarms with the execution role while
+                        # baking ("Auto-Rollback Configuration and Monitoring").
+                        iam.CustomStatement(
+                            "DescribeRollbackAlarms",
+                            ("cloudwatch:DescribeAlarms",),
+                            tuple(
+                                pulumi.Output.concat(
+                                    f"arn:{part}:cloudwatch:{region}:{account}:alarm:", alarm
+                                )
+                                for alarm in args["rollback_alarm_names"]
+                            ),
+                        ),
+                    ],
+                },
+                opts=child,
+            )
+            if package_arn is not None:
+                container = aws.sagemaker.ModelPrimaryContainerArgs(
+                    model_package_name=package_arn, environment=environment or None
+                )
+            else:
+                container = aws.sagemaker.ModelPrimaryContainerArgs(
+                    image=image_uri,
+                    mode="SingleModel",
+                    model_data_url=pulumi.Output.concat(
+                        "s3://", args["artifact_bucket_name"], "/", artifact_key
+                    ),
+                    environment=environment or None,
+                )
+            model = aws.sagemaker.Model(
+                f"{name}-model-{model_hash}",
+                name=sm.safe_name(args["model_name"], v, model_hash),
+                execution_role_arn=role.arn,
+                enable_network_isolation=True,
+                primary_container=container,
+                vpc_config=aws.sagemaker.ModelVpcConfigArgs(
+                    subnets=list(args["subnet_ids"]),
+                    security_group_ids=[args["security_group_id"]],
+                ),
+                tags={**tags, "model-version": v},
+                # the role's policy in place first
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[role]),
+            )
+            config_hash = sm.short_hash(
+                {
+                    "model": model_hash,
+                    "version": v,
+                    "instanceType": args["instance_type"],
+                    "instanceCount": count,
+                    "variant": variant,
+                    "sampling": sampling,
+                    "capture": capture_prefix,
+                }
+            )
+            config = aws.sagemaker.EndpointConfiguration(
+                f"{name}-config-{config_hash}",
+                name=sm.safe_name(endpoint_name, v, config_hash),
+                kms_key_arn=args["data_key_arn"],
+                production_variants=[
+                    aws.sagemaker.EndpointConfigurationProductionVariantArgs(
+                        variant_name=variant,
+                        model_name=model.name,
+                        instance_type=args["instance_type"],
+                        initial_instance_count=count,
+                        initial_variant_weight=1.0,
+                    )
+                ],
+                data_capture_config=aws.sagemaker.EndpointConfigurationDataCaptureConfigArgs(
+                    enable_capture=True,
+                    initial_sampling_percentage=sampling,
+                    destination_s3_uri=pulumi.Output.concat(
+                        "s3://", args["capture_bucket_name"], "/", capture_prefix.rstrip("/")
+                    ),
+                    kms_key_id=args["data_key_arn"],
+                    capture_options=[
+                        aws.sagemaker.EndpointConfigurationDataCaptureConfigCaptureOptionArgs(
+                            capture_mode="Input"
+                        ),
+                        aws.sagemaker.EndpointConfigurationDataCaptureConfigCaptureOptionArgs(
+                            capture_mode="Output"
+                        ),
+                    ],
+                    capture_content_type_header=aws.sagemaker.EndpointConfigurationDataCaptureConfigCaptureContentTypeHeaderArgs(
+                        json_content_types=["application/json"],
+                        csv_content_types=["text/csv"],
+                    ),
+                ),
+                tags={**tags, "model-version": v},
+                opts=child,
+            )
+            return role, model, config
+
+        role, model, config = model_and_config(*versions[0])
+        previous_config = model_and_config(*versions[1])[2] if previous is not None else None
+
+        endpoint = aws.sagemaker.Endpoint(
+            f"{name}-endpoint",
+            name=endpoint_name,
+            endpoint_config_name=config.name,
+            deployment_config=deployment_config(args["rollout"], args["rollback_alarm_names"]),
+            tags=tags,
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[previous_config] if previous_config is not None else None
+            ),
+        )
+
+        # Registered only when the range allows scaling. AWS refuses an endpoint update that
+        # changes the instance type of a registered scalable target (docs/lifecycle.md).
+        low, high = args.get("min_instances", count), args.get("max_instances", count)
+        if high > low:
+            resource_id = pulumi.Output.concat("endpoint/", endpoint.name, "/variant/", variant)
+            target = aws.appautoscaling.Target(
+                f"{name}-scaling-target",
+                service_namespace="sagemaker",
+                scalable_dimension="sagemaker:variant:DesiredInstanceCount",
+                resource_id=resource_id,
+                min_capacity=low,
+                max_capacity=high,
+                opts=child,
+            )
+            aws.appautoscaling.Policy(
+                f"{name}-scaling-policy",
+                name=f"{endpoint_name}-invocations-per-instance",
+                policy_type="TargetTrackingScaling",
+                service_namespace=target.service_namespace,
+                scalable_dimension=target.scalable_dimension,
+                resource_id=target.resource_id,
+                target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
+                    target_value=args.get("target_invocations_per_instance", 100),
+                    predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
+                        predefined_metric_type="SageMakerVariantInvocationsPerInstance"
+                    ),
+                    scale_in_cooldown=300,
+                    scale_out_cooldown=60,
+                ),
+                opts=child,
+            )
+
+        invoke = aws.iam.Policy(
+            f"{name}-invoke",
+            name=f"{endpoint_name}-invoke",
+            description=f"Invoke {endpoint_name} ({args['stage']}) and nothing else",
+            policy=iam.policy_json(iam.grant_statements(iam.InvokeEndpoints((endpoint.arn,)), 0)),
+            opts=child,
+        )
+        for i, caller in enumerate(args.get("callers") or []):
+            aws.iam.RolePolicyAttachment(
+                f"{name}-invoke-{i}", role=caller, policy_arn=invoke.arn, opts=child
+            )
+
+        self.deployment_record_key = None
+        record = args.get("deployment_record")
+        if record is not None:
+            key = (
+                f"{record.key_prefix.strip('/')}/{record.stack or 'stack'}/{args['model_name']}/"
+                f"{version}/{record.config_sha256[:16]}.json"
+            )
+            content = pulumi.Output.all(
+                model.name,
+                config.name,
+                args["artifact_bucket_name"],
+                previous_config.name if previous_config is not None else None,
+            ).apply(
+                lambda r: sm.canonical_json(
+                    {
+                        # What was REQUESTED by this deployment. SageMaker may still roll the
+                        # endpoint back automatically (and the provider reports success), so
+                        # the record never claims what runs: the rollback event on the alert
+                        # topic and `pulumi refresh` say that (docs/lifecycle.md).
+                        "schema": "regulated-inference/deployment-record/v2",
+                        "kind": "deployment-request",
+                        "stack": record.stack,
+                        "region": region,
+                        "account": account,
+                        "model": args["model_name"],
+                        "requestedVersion": version,
+                        "previousVersion": previous.version if previous is not None else None,
+                        "stage": args["stage"],
+                        "image": args["image_uri"],
+                        "imageDigest": f"sha256:{image.digest}",
+                        "modelPackage": package,
+                        "artifactUri": f"s3://{r[2]}/{args['artifact_key']}",
+                        "evaluation": dict(sorted(record.evaluation.items())),
+                        "configSha256": record.config_sha256,
+                        "requestSha256": record.request_sha256 or record.config_sha256,
+                        "endpoint": endpoint_name,
+                        "requestedEndpointConfig": r[1],
+                        "requestedSagemakerModel": r[0],
+                        "previousEndpointConfig": r[3],
+                        "instanceType": args["instance_type"],
+                        "instanceCount": count,
+                        "rollout": args["rollout"].strategy,
+                    }
+                )
+            )
+            obj = aws.s3.BucketObjectv2(
+                f"{name}-record-{record.config_sha256[:12]}",
+                bucket=record.bucket_name,
+                key=key,
+                content=content,
+                content_type="application/json",
+                server_side_encryption="aws:kms",
+                kms_key_id=record.kms_key_arn,
+                bucket_key_enabled=True,
+                tags=tags,
+                # A record is permanent (Object Lock): a later version adds a record, and
+                # Pulumi forgets this one instead of trying to delete a locked object.
+                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+            )
+            self.deployment_record_key = obj.key
+
+        self.endpoint_name = endpoint.name
+        self.endpoint_arn = endpoint.arn
+        self.endpoint_config_name = config.name
+        self.previous_endpoint_config_name = (
+            previous_config.name if previous_config is not None else None
+        )
+        self.model_name = model.name
+        self.execution_role_arn = role.arn
+        self.invoke_policy_arn = invoke.arn
+        self.variant_name = variant
+        self.capture_prefix = capture_prefix
+        self.register_outputs(
+            {
+                "endpointName": self.endpoint_name,
+                "endpointArn": self.endpoint_arn,
+                "endpointConfigName": self.endpoint_config_name,
+                "previousEndpointConfigName": self.previous_endpoint_config_name,
+                "modelName": self.model_name,
+                "modelPackageGroupName": self.model_package_group_name,
+                "executionRoleArn": self.execution_role_arn,
+                "invokePolicyArn": self.invoke_policy_arn,
+                "deploymentRecordKey": self.deployment_record_key,
+            }
+        )
+
+
+def deployment_config(
+    rollout: sm.Rollout, alarm_names: list[pulumi.Input[str]]
+) -> aws.sagemaker.EndpointDeploymentConfigArgs:
+    """The endpoint's deployment guardrails for a rollout, with auto-rollback on `alarm_names`."""
+    rollback = aws.sagemaker.EndpointDeploymentConfigAutoRollbackConfigurationArgs(
+        alarms=[
+            aws.sagemaker.EndpointDeploymentConfigAutoRollbackConfigurationAlarmArgs(alarm_name=n)
+            for n in alarm_names
+        ]
+    )
+    if rollout.strategy == "rolling":
+        return aws.sagemaker.EndpointDeploymentConfigArgs(
+            auto_rollback_configuration=rollback,
+            rolling_update_policy=aws.sagemaker.EndpointDeploymentConfigRollingUpdatePolicyArgs(
+                maximum_batch_size=aws.sagemaker.EndpointDeploymentConfigRollingUpdatePolicyMaximumBatchSizeArgs(
+                    type=_CAPACITY_PERCENT, value=rollout.rolling_batch_percent
+                ),
+                wait_interval_in_seconds=rollout.bake_seconds,
+                maximum_execution_timeout_in_seconds=rollout.max_execution_seconds,
+                rollback_maximum_batch_size=aws.sagemaker.EndpointDeploymentConfigRollingUpdatePolicyRollbackMaximumBatchSizeArgs(
+                    type=_CAPACITY_PERCENT, value=100
+                ),
+            ),
+        )
+    routing = aws.sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfigurationArgs(
+        type=rollout.strategy.upper(),
+        wait_interval_in_seconds=rollout.bake_seconds,
+        canary_size=aws.sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfigurationCanarySizeArgs(
+            type=_CAPACITY_PERCENT, value=rollout.canary_percent
+        )
+        if rollout.strategy == "canary"
+        else None,
+        linear_step_size=aws.sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfigurationLinearStepSizeArgs(
+            type=_CAPACITY_PERCENT, value=rollout.linear_step_percent
+        )
+        if rollout.strategy == "linear"
+        else None,
+    )
+    return aws.sagemaker.EndpointDeploymentConfigArgs(
+        auto_rollback_configuration=rollback,
+        blue_green_update_policy=aws.sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyArgs(
+            traffic_routing_configuration=routing,
+            termination_wait_in_seconds=rollout.termination_wait_seconds,
+            maximum_execution_timeout_in_seconds=rollout.max_execution_seconds,
+        ),
+    )
+
+
+__all__ = [
+    "DEFAULT_VARIANT",
+    "DeploymentRecord",
+    "PreviousVersion",
+    "ManagedInference",
+    "ManagedInferenceArgs",
+    "deployment_config",
+]

@@ -1,0 +1,782 @@
+"""Monitoring that goes beyond uptime: operational and quality alarms, drift, alerts, dashboard.
+
+Three components, because SageMaker's auto-rollback needs the alarms *before*
+the endpoint exists, and a Model Monitor schedule needs the endpoint *after*:
+
+1. `AlertTopic` — the KMS-encrypted SNS topic every alarm notifies (E6, N11), and an
+   EventBridge rule that forwards every deployment state change of the stack's
+   endpoints — rollbacks included — to it.
+2. `ModelMonitoring` — per endpoint variant: alarms on ModelLatency p99,
+   OverheadLatency p99, 4xx and 5xx rates, an anomaly band on Invocations,
+   CPU / memory (and GPU) utilisation, and the four quality metrics of
+   `regulated_inference.lib.metrics`; a composite alarm; a dashboard. Its
+   `rollback_alarm_names` feed the endpoint's auto-rollback.
+3. `DataQualityMonitor` — a Model Monitor data-quality job definition (KMS on
+   outputs and volume, network isolation, inter-container encryption, VPC)
+   and hourly schedule, with an alarm on the features' baseline drift.
+
+All alarms carry the dimensions SageMaker publishes with (EndpointName,
+VariantName; Endpoint, MonitoringSchedule for drift) and notify the topic (M1).
+"""
+
+import json
+from dataclasses import dataclass
+from typing import NotRequired, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+
+from regulated_inference.components.least_privilege_role import LeastPrivilegeRole, ServiceTrust
+from regulated_inference.lib import iam, metrics
+from regulated_inference.lib import sagemaker as sm
+from regulated_inference.lib.errors import ComponentArgsError
+
+_EMAIL = "email"
+
+
+# -- alerts -----------------------------------------------------------------------------
+
+
+class AlertTopicArgs(TypedDict):
+    """Arguments of `AlertTopic`."""
+
+    kms_key_arn: pulumi.Input[str]
+    """CMK the topic encrypts messages with; its key policy must let CloudWatch alarms use it."""
+    emails: list[str]
+    """E-mail addresses subscribed (each confirms by e-mail). At least one."""
+    account_id: str
+    """This account: only its CloudWatch alarms (and the deployment-event rule) may publish."""
+    deployment_event_endpoints: NotRequired[list[str]]
+    """Endpoint names whose deployment state changes (rollbacks included) are forwarded."""
+    region: NotRequired[str]
+    """Home region (the endpoints' ARNs in the event rule); required with endpoints."""
+
+
+#: EventBridge event SageMaker sends for blue/green and rolling deployments, including an
+#: automatic rollback ("Events that Amazon SageMaker AI sends to Amazon EventBridge",
+#: "SageMaker endpoint deployment state change"; `resources` holds the endpoint ARN).
+DEPLOYMENT_EVENT_SOURCE = "aws.sagemaker"
+DEPLOYMENT_EVENT_DETAIL_TYPE = "SageMaker Endpoint Deployment State Change"
+
+
+def deployment_event_pattern(endpoint_arns: list[str]) -> dict:
+    """Every deployment state change of these endpoints. Not filtered on the state: a rollback
+    must never be missed because a state name changed, and people need the start too."""
+    return {
+        "source": [DEPLOYMENT_EVENT_SOURCE],
+        "detail-type": [DEPLOYMENT_EVENT_DETAIL_TYPE],
+        "resources": sorted(endpoint_arns),
+    }
+
+
+class AlertTopic(pulumi.ComponentResource):
+    """A KMS-encrypted SNS topic that only this account's CloudWatch alarms can publish to."""
+
+    arn: pulumi.Output[str]
+    """The topic ARN (alarm action)."""
+    deployment_event_rule_arn: pulumi.Output[str] | None
+    """ARN of the EventBridge rule forwarding endpoint deployment events (None without endpoints)."""
+
+    def __init__(self, name: str, args: AlertTopicArgs, opts: pulumi.ResourceOptions | None = None):
+        emails = list(args.get("emails") or [])
+        if not emails or any("@" not in e for e in emails):
+            raise ComponentArgsError("AlertTopic", "emails", emails, "at least one e-mail address")
+        if not args.get("kms_key_arn"):
+            raise ComponentArgsError(
+                "AlertTopic", "kms_key_arn", None, "alerts are KMS-encrypted (E6)"
+            )
+        for e in args.get("deployment_event_endpoints") or []:
+            if not sm.SAGEMAKER_NAME.match(e or ""):
+                raise ComponentArgsError(
+                    "AlertTopic", "deployment_event_endpoints", e, "endpoint names"
+                )
+        if args.get("deployment_event_endpoints") and not args.get("region"):
+            raise ComponentArgsError(
+                "AlertTopic", "region", None, "required with deployment_event_endpoints"
+            )
+        super().__init__("regulated-inference:index:AlertTopic", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        topic = aws.sns.Topic(
+            f"{name}-topic", name=name, kms_master_key_id=args["kms_key_arn"], opts=child
+        )
+        account = args["account_id"]
+        endpoints = list(args.get("deployment_event_endpoints") or [])
+        rule_arn: pulumi.Output[str] | None = None
+        if endpoints:
+            region = args.get("region") or ""
+            part = "aws-us-gov" if region.startswith("us-gov-") else "aws"
+            rule_name = f"{name}-deployments"[:64]
+            rule = aws.cloudwatch.EventRule(
+                f"{name}-deployments",
+                name=rule_name,
+                description="SageMaker endpoint deployment state changes (rollbacks included)",
+                event_pattern=json.dumps(
+                    deployment_event_pattern(
+                        [
+                            # SageMaker ARNs carry the endpoint name in lower case.
+                            f"arn:{part}:sagemaker:{region}:{account}:endpoint/{e.lower()}"
+                            for e in endpoints
+                        ]
+                    )
+                ),
+                opts=child,
+            )
+            aws.cloudwatch.EventTarget(
+                f"{name}-deployments-to-topic", rule=rule.name, arn=topic.arn, opts=child
+            )
+            rule_arn = rule.arn
+        event_statements = (
+            [
+                {
+                    "Sid": "EndpointDeploymentEventsOfThisStack",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "events.amazonaws.com"},
+                    "Action": "sns:Publish",
+                    "Resource": "<topic>",
+                    "Condition": {
+                        "StringEquals": {"aws:SourceAccount": account},
+                        "ArnEquals": {"aws:SourceArn": "<rule>"},
+                    },
+                }
+            ]
+            if rule_arn
+            else []
+        )
+        aws.sns.TopicPolicy(
+            f"{name}-policy",
+            arn=topic.arn,
+            policy=pulumi.Output.all(topic.arn, rule_arn).apply(
+                lambda r: iam.document(
+                    [
+                        *(
+                            {
+                                **st,
+                                "Resource": r[0],
+                                "Condition": {
+                                    **st["Condition"],
+                                    "ArnEquals": {"aws:SourceArn": r[1]},
+                                },
+                            }
+                            for st in event_statements
+                        ),
+                        {
+                            "Sid": "CloudWatchAlarmsOfThisAccount",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                            "Action": "sns:Publish",
+                            "Resource": r[0],
+                            "Condition": {
+                                "StringEquals": {"aws:SourceAccount": account},
+                                "ArnLike": {
+                                    "aws:SourceArn": r[0].split(":sns:")[0]
+                                    + f":cloudwatch:{r[0].split(':')[3]}:{account}:alarm:*"
+                                },
+                            },
+                        },
+                        {
+                            "Sid": "DenyInsecureTransport",
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "sns:Publish",
+                            "Resource": r[0],
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        },
+                    ]
+                )
+            ),
+            opts=child,
+        )
+        for i, email in enumerate(emails):
+            aws.sns.TopicSubscription(
+                f"{name}-email-{i}", topic=topic.arn, protocol=_EMAIL, endpoint=email, opts=child
+            )
+        self.arn = topic.arn
+        self.deployment_event_rule_arn = rule_arn
+        self.register_outputs({"arn": self.arn, "deploymentEventRuleArn": rule_arn})
+
+
+# -- per-endpoint alarms ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Alarm thresholds for one endpoint variant (see the stack config's `monitoring`)."""
+
+    latency_p99_ms: float = 1000
+    overhead_latency_p99_ms: float = 100
+    max_4xx_rate: float = 0.05
+    max_5xx_rate: float = 0.01
+    cpu_utilization_percent: float = 80
+    memory_utilization_percent: float = 85
+    gpu_utilization_percent: float = 90
+    invocations_anomaly_band: float = 3
+    hallucination_rate_max: float = 0.05
+    bias_disparity_max: float = 0.1
+    user_satisfaction_min: float = 0.7
+    output_quality_min: float = 0.7
+
+    def quality(self, metric: metrics.QualityMetric) -> float:
+        return {
+            metrics.HALLUCINATION_RATE.name: self.hallucination_rate_max,
+            metrics.BIAS_DISPARITY.name: self.bias_disparity_max,
+            metrics.USER_SATISFACTION.name: self.user_satisfaction_min,
+            metrics.OUTPUT_QUALITY.name: self.output_quality_min,
+        }[metric.name]
+
+
+class ModelMonitoringArgs(TypedDict):
+    """Arguments of `ModelMonitoring`."""
+
+    endpoint_name: str
+    """The endpoint's name (plain: alarms exist before the endpoint, for auto-rollback)."""
+    variant_name: str
+    """The production variant watched (stable across versions)."""
+    instance_type: str
+    """Decides whether GPU alarms exist."""
+    thresholds: Thresholds
+    """Alarm thresholds."""
+    alarm_topic_arn: pulumi.Input[str]
+    """Encrypted SNS topic every alarm notifies (alarm, OK and insufficient data for quality)."""
+    region: str
+    """Home region (dashboard widgets)."""
+    period_seconds: NotRequired[int]
+    """Period of operational alarms; default 60."""
+    evaluation_periods: NotRequired[int]
+    """Periods that must breach before an operational alarm fires; default 3."""
+
+
+class ModelMonitoring(pulumi.ComponentResource):
+    """Alarms, a composite alarm and a dashboard for one SageMaker endpoint variant."""
+
+    rollback_alarm_names: list[pulumi.Output[str]]
+    """Alarms SageMaker watches during a deployment (latency, overhead, 4xx, 5xx)."""
+    alarm_names: dict[str, pulumi.Output[str]]
+    """Every metric alarm by role (e.g. "latency-p99", "quality-HallucinationRate")."""
+    composite_alarm_name: pulumi.Output[str]
+    """The endpoint's composite alarm (any operational or quality alarm in ALARM)."""
+    dashboard_name: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: ModelMonitoringArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        _validate_monitoring(args)
+        super().__init__("regulated-inference:index:ModelMonitoring", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        endpoint, variant = args["endpoint_name"], args["variant_name"]
+        t = args["thresholds"]
+        topic = args["alarm_topic_arn"]
+        period = args.get("period_seconds", 60)
+        periods = args.get("evaluation_periods", 3)
+        dims = {"EndpointName": endpoint, "VariantName": variant}
+
+        def alarm(role: str, description: str, **kwargs) -> aws.cloudwatch.MetricAlarm:
+            kwargs.setdefault("dimensions", dims)
+            kwargs.setdefault("period", period)
+            kwargs.setdefault("evaluation_periods", periods)
+            kwargs.setdefault("datapoints_to_alarm", kwargs["evaluation_periods"])
+            kwargs.setdefault("treat_missing_data", "notBreaching")
+            return aws.cloudwatch.MetricAlarm(
+                f"{name}-{role}",
+                name=f"{endpoint}-{variant}-{role}",
+                alarm_description=f"{endpoint}/{variant}: {description}",
+                actions_enabled=True,
+                alarm_actions=[topic],
+                ok_actions=[topic],
+                opts=child,
+                **kwargs,
+            )
+
+        op: dict[str, aws.cloudwatch.MetricAlarm] = {}
+        op["latency-p99"] = alarm(
+            "latency-p99",
+            f"ModelLatency p99 above {t.latency_p99_ms} ms",
+            namespace=sm.INVOCATION_NAMESPACE,
+            metric_name="ModelLatency",
+            extended_statistic="p99",
+            comparison_operator="GreaterThanThreshold",
+            threshold=t.latency_p99_ms * 1000,  # SageMaker reports microseconds
+        )
+        op["overhead-latency-p99"] = alarm(
+            "overhead-latency-p99",
+            f"OverheadLatency p99 above {t.overhead_latency_p99_ms} ms",
+            namespace=sm.INVOCATION_NAMESPACE,
+            metric_name="OverheadLatency",
+            extended_statistic="p99",
+            comparison_operator="GreaterThanThreshold",
+            threshold=t.overhead_latency_p99_ms * 1000,
+        )
+        op["4xx-rate"] = alarm(
+            "4xx-rate",
+            f"more than {t.max_4xx_rate:.2%} of requests answered 4xx",
+            namespace=sm.INVOCATION_NAMESPACE,
+            metric_name="Invocation4XXErrors",
+            statistic="Average",  # 1 per 4xx response, 0 otherwise: the average is the rate
+            comparison_operator="GreaterThanThreshold",
+            threshold=t.max_4xx_rate,
+        )
+        op["5xx-rate"] = alarm(
+            "5xx-rate",
+            f"more than {t.max_5xx_rate:.2%} of requests answered 5xx",
+            namespace=sm.INVOCATION_NAMESPACE,
+            metric_name="Invocation5XXErrors",
+            statistic="Average",
+            comparison_operator="GreaterThanThreshold",
+            threshold=t.max_5xx_rate,
+        )
+        rollback = list(op.values())
+        op["invocations-anomaly"] = alarm(
+            "invocations-anomaly",
+            f"Invocations outside a {t.invocations_anomaly_band}-sigma anomaly band",
+            dimensions=None,
+            period=None,
+            evaluation_periods=5,
+            datapoints_to_alarm=3,
+            comparison_operator="LessThanLowerOrGreaterThanUpperThreshold",
+            threshold_metric_id="band",
+            metric_queries=[
+                aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                    id="invocations",
+                    return_data=True,
+                    metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
+                        namespace=sm.INVOCATION_NAMESPACE,
+                        metric_name="Invocations",
+                        dimensions=dims,
+                        period=300,
+                        stat="Sum",
+                    ),
+                ),
+                aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                    id="band",
+                    label="expected invocations",
+                    return_data=True,
+                    expression=f"ANOMALY_DETECTION_BAND(invocations, {t.invocations_anomaly_band})",
+                ),
+            ],
+        )
+        utilisation = [
+            ("cpu", "CPUUtilization", t.cpu_utilization_percent),
+            ("memory", "MemoryUtilization", t.memory_utilization_percent),
+        ]
+        if sm.has_gpu(args["instance_type"]):
+            utilisation.append(("gpu", "GPUUtilization", t.gpu_utilization_percent))
+        for role, metric, limit in utilisation:
+            op[f"{role}-utilization"] = alarm(
+                f"{role}-utilization",
+                f"{metric} above {limit}%",
+                namespace=sm.INSTANCE_NAMESPACE,
+                metric_name=metric,
+                statistic="Average",
+                comparison_operator="GreaterThanThreshold",
+                threshold=limit,
+                period=300,
+            )
+        quality: dict[str, aws.cloudwatch.MetricAlarm] = {}
+        for qm in metrics.QUALITY_METRICS:
+            limit = t.quality(qm)
+            quality[qm.name] = aws.cloudwatch.MetricAlarm(
+                f"{name}-quality-{qm.name}",
+                name=f"{endpoint}-{variant}-quality-{qm.name}",
+                alarm_description=(
+                    f"{endpoint}/{variant}: {qm.name} ({qm.description}) "
+                    f"{'above' if qm.bad_when == 'above' else 'below'} {limit}; "
+                    "no data for 3 hours means the evaluation job stopped publishing"
+                ),
+                namespace=metrics.QUALITY_NAMESPACE,
+                metric_name=qm.name,
+                dimensions=metrics.quality_dimensions(endpoint, variant),
+                statistic="Average",
+                period=metrics.QUALITY_PERIOD_SECONDS,
+                evaluation_periods=1,
+                comparison_operator="GreaterThanThreshold"
+                if qm.bad_when == "above"
+                else "LessThanThreshold",
+                threshold=limit,
+                treat_missing_data="missing",
+                actions_enabled=True,
+                alarm_actions=[topic],
+                ok_actions=[topic],
+                insufficient_data_actions=[topic],
+                opts=child,
+            )
+        every = list(op.values()) + list(quality.values())
+        composite = aws.cloudwatch.CompositeAlarm(
+            f"{name}-composite",
+            alarm_name=f"{endpoint}-{variant}-health",
+            alarm_description=f"{endpoint}/{variant}: any operational or quality alarm",
+            alarm_rule=pulumi.Output.all(*[a.name for a in every]).apply(
+                lambda names: " OR ".join(f'ALARM("{n}")' for n in names)
+            ),
+            actions_enabled=True,
+            alarm_actions=[topic],
+            ok_actions=[topic],
+            opts=child,
+        )
+        dashboard = aws.cloudwatch.Dashboard(
+            f"{name}-dashboard",
+            dashboard_name=f"{endpoint}-{variant}",
+            dashboard_body=json.dumps(
+                dashboard_body(endpoint, variant, args["region"], args["instance_type"])
+            ),
+            opts=child,
+        )
+        self.rollback_alarm_names = [a.name for a in rollback]
+        self.alarm_names = {role: a.name for role, a in op.items()} | {
+            f"quality-{k}": a.name for k, a in quality.items()
+        }
+        self.composite_alarm_name = composite.alarm_name
+        self.dashboard_name = dashboard.dashboard_name
+        self.register_outputs(
+            {
+                "rollbackAlarmNames": self.rollback_alarm_names,
+                "alarmNames": self.alarm_names,
+                "compositeAlarmName": self.composite_alarm_name,
+                "dashboardName": self.dashboard_name,
+            }
+        )
+
+
+def _validate_monitoring(args: ModelMonitoringArgs) -> None:
+    c = "ModelMonitoring"
+    for key in ("endpoint_name", "variant_name"):
+        if not sm.SAGEMAKER_NAME.match(args.get(key) or ""):
+            raise ComponentArgsError(c, key, args.get(key), "must be a plain SageMaker name")
+    try:
+        sm.instance_family(args.get("instance_type", ""))
+    except ValueError as exc:
+        raise ComponentArgsError(c, "instance_type", args.get("instance_type"), str(exc)) from None
+    if not args.get("alarm_topic_arn"):
+        raise ComponentArgsError(c, "alarm_topic_arn", None, "every alarm needs an action (M1)")
+    if not isinstance(args.get("thresholds"), Thresholds):
+        raise ComponentArgsError(c, "thresholds", args.get("thresholds"), "must be Thresholds")
+
+
+def dashboard_body(endpoint: str, variant: str, region: str, instance_type: str) -> dict:
+    """One dashboard per endpoint variant: traffic, latency, errors, utilisation, quality."""
+    d = ["EndpointName", endpoint, "VariantName", variant]
+
+    def widget(
+        title: str, series: list[list], stat: str, y: int, x: int = 0, period: int = 60
+    ) -> dict:
+        return {
+            "type": "metric",
+            "x": x,
+            "y": y,
+            "width": 12,
+            "height": 6,
+            "properties": {
+                "title": title,
+                "region": region,
+                "stat": stat,
+                "period": period,
+                "metrics": series,
+            },
+        }
+
+    ns, inst = sm.INVOCATION_NAMESPACE, sm.INSTANCE_NAMESPACE
+    util = [[inst, "CPUUtilization", *d], [inst, "MemoryUtilization", *d]]
+    if sm.has_gpu(instance_type):
+        util += [[inst, "GPUUtilization", *d], [inst, "GPUMemoryUtilization", *d]]
+    return {
+        "widgets": [
+            widget("Invocations", [[ns, "Invocations", *d]], "Sum", 0),
+            widget(
+                "Latency p99 (µs)",
+                [[ns, "ModelLatency", *d], [ns, "OverheadLatency", *d]],
+                "p99",
+                0,
+                12,
+            ),
+            widget(
+                "Error rate",
+                [[ns, "Invocation4XXErrors", *d], [ns, "Invocation5XXErrors", *d]],
+                "Average",
+                6,
+            ),
+            widget("Utilisation (%)", util, "Average", 6, 12),
+            widget(
+                "Model Quality",
+                [[metrics.QUALITY_NAMESPACE, q.name, *d] for q in metrics.QUALITY_METRICS],
+                "Average",
+                12,
+                period=metrics.QUALITY_PERIOD_SECONDS,
+            ),
+        ]
+    }
+
+
+# -- drift -----------------------------------------------------------------------------
+
+
+class DataQualityMonitorArgs(TypedDict):
+    """Arguments of `DataQualityMonitor`."""
+
+    endpoint_name: pulumi.Input[str]
+    """The monitored endpoint (pass the Endpoint's output so the schedule follows it)."""
+    schedule_name: str
+    """Name of the monitoring schedule (a dimension of the drift metrics)."""
+    features: list[str]
+    """Features whose baseline-drift metric is alarmed, 1–9."""
+    drift_threshold: float
+    """Baseline drift distance above which the alarm fires."""
+    schedule_expression: str
+    """e.g. cron(0 * ? * * *) (hourly)."""
+    instance_type: str
+    """Monitoring job instance (EBS-backed: its volume is KMS-encrypted)."""
+    max_runtime_seconds: int
+    """Job time limit, ≤ 3600 for an hourly schedule."""
+    capture_bucket_name: pulumi.Input[str]
+    capture_bucket_arn: pulumi.Input[str]
+    capture_prefix: str
+    """Where the endpoint's data capture lands (read)."""
+    output_prefix: str
+    """Where reports are written in the capture bucket."""
+    baseline_bucket_name: pulumi.Input[str]
+    baseline_bucket_arn: pulumi.Input[str]
+    baseline_prefix: str
+    """Folder holding constraints.json and statistics.json."""
+    data_key_arn: pulumi.Input[str]
+    """CMK for reports and the job's volume."""
+    subnet_ids: list[pulumi.Input[str]]
+    subnet_arns: list[pulumi.Input[str]]
+    security_group_id: pulumi.Input[str]
+    security_group_arn: pulumi.Input[str]
+    region: str
+    account_id: str
+    alarm_topic_arn: pulumi.Input[str]
+
+
+class DataQualityMonitor(pulumi.ComponentResource):
+    """Model Monitor data-quality job + schedule for one endpoint, and a drift alarm."""
+
+    schedule_name: pulumi.Output[str]
+    job_definition_name: pulumi.Output[str]
+    drift_alarm_name: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: DataQualityMonitorArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        image = _validate_drift(args)
+        super().__init__("regulated-inference:index:DataQualityMonitor", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        region, account = args["region"], args["account_id"]
+        part = "aws-us-gov" if region.startswith("us-gov-") else "aws"
+        role = LeastPrivilegeRole(
+            f"{name}-role",
+            {
+                "trust": ServiceTrust(
+                    "sagemaker.amazonaws.com",
+                    account,
+                    f"arn:{part}:sagemaker:{region}:{account}:processing-job/*",
+                ),
+                "description": f"Model Monitor data-quality job of {args['schedule_name']}",
+                "grants": [
+                    iam.ReadObjects(args["capture_bucket_arn"], args["capture_prefix"]),
+                    iam.ReadObjects(args["baseline_bucket_arn"], args["baseline_prefix"]),
+                    iam.WriteObjects(args["capture_bucket_arn"], args["output_prefix"]),
+                    iam.UseKey(args["data_key_arn"], decrypt=True, encrypt=True),
+                    iam.VpcAccess(
+                        tuple(args["subnet_arns"]),
+                        (args["security_group_arn"],),
+                        region,
+                        account,
+                    ),
+                    iam.PutMetrics(sm.DATA_QUALITY_NAMESPACE),
+                    iam.WriteLogs(
+                        f"arn:{part}:logs:{region}:{account}:log-group:{sm.PROCESSING_LOG_GROUP}"
+                    ),
+                ],
+            },
+            opts=child,
+        )
+        baseline = pulumi.Output.concat(
+            "s3://", args["baseline_bucket_name"], "/", args["baseline_prefix"].strip("/"), "/"
+        )
+        # Every field of a job definition forces replacement (sm.FORCE_NEW) and a fixed name
+        # makes the provider delete it before recreating it, while the schedule points at it.
+        # So the job definition is named (logically and physically) after a hash of its
+        # content: a new version (new baseline) is a new job definition, created first; the
+        # schedule is updated in place to it; the old one is deleted at the end.
+        job_hash = sm.short_hash(
+            {
+                "image": image,
+                "baseline": args["baseline_prefix"],
+                "output": args["output_prefix"],
+                "capture": args["capture_prefix"],
+                "instanceType": args["instance_type"],
+                "maxRuntime": args["max_runtime_seconds"],
+                "schedule": args["schedule_name"],
+            }
+        )
+        job = aws.sagemaker.DataQualityJobDefinition(
+            f"{name}-job-{job_hash}",
+            name=sm.safe_name(args["schedule_name"], job_hash),
+            role_arn=role.arn,
+            data_quality_app_specification=aws.sagemaker.DataQualityJobDefinitionDataQualityAppSpecificationArgs(
+                image_uri=image,
+                environment={"publish_cloudwatch_metrics": "Enabled"},
+            ),
+            data_quality_baseline_config=aws.sagemaker.DataQualityJobDefinitionDataQualityBaselineConfigArgs(
+                constraints_resource=aws.sagemaker.DataQualityJobDefinitionDataQualityBaselineConfigConstraintsResourceArgs(
+                    s3_uri=pulumi.Output.concat(baseline, "constraints.json")
+                ),
+                statistics_resource=aws.sagemaker.DataQualityJobDefinitionDataQualityBaselineConfigStatisticsResourceArgs(
+                    s3_uri=pulumi.Output.concat(baseline, "statistics.json")
+                ),
+            ),
+            data_quality_job_input=aws.sagemaker.DataQualityJobDefinitionDataQualityJobInputArgs(
+                endpoint_input=aws.sagemaker.DataQualityJobDefinitionDataQualityJobInputEndpointInputArgs(
+                    endpoint_name=args["endpoint_name"],
+                    local_path="/opt/ml/processing/input/endpoint",
+                    s3_data_distribution_type="FullyReplicated",
+                    s3_input_mode="File",
+                )
+            ),
+            data_quality_job_output_config=aws.sagemaker.DataQualityJobDefinitionDataQualityJobOutputConfigArgs(
+                kms_key_id=args["data_key_arn"],
+                monitoring_outputs=aws.sagemaker.DataQualityJobDefinitionDataQualityJobOutputConfigMonitoringOutputsArgs(
+                    s3_output=aws.sagemaker.DataQualityJobDefinitionDataQualityJobOutputConfigMonitoringOutputsS3OutputArgs(
+                        s3_uri=pulumi.Output.concat(
+                            "s3://",
+                            args["capture_bucket_name"],
+                            "/",
+                            args["output_prefix"].strip("/"),
+                        ),
+                        local_path="/opt/ml/processing/output",
+                        s3_upload_mode="EndOfJob",
+                    )
+                ),
+            ),
+            job_resources=aws.sagemaker.DataQualityJobDefinitionJobResourcesArgs(
+                cluster_config=aws.sagemaker.DataQualityJobDefinitionJobResourcesClusterConfigArgs(
+                    instance_count=1,
+                    instance_type=args["instance_type"],
+                    volume_size_in_gb=20,
+                    volume_kms_key_id=args["data_key_arn"],
+                )
+            ),
+            network_config=aws.sagemaker.DataQualityJobDefinitionNetworkConfigArgs(
+                enable_network_isolation=True,
+                enable_inter_container_traffic_encryption=True,
+                vpc_config=aws.sagemaker.DataQualityJobDefinitionNetworkConfigVpcConfigArgs(
+                    subnets=list(args["subnet_ids"]),
+                    security_group_ids=[args["security_group_id"]],
+                ),
+            ),
+            stopping_condition=aws.sagemaker.DataQualityJobDefinitionStoppingConditionArgs(
+                max_runtime_in_seconds=args["max_runtime_seconds"]
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role]),
+        )
+        schedule = aws.sagemaker.MonitoringSchedule(
+            f"{name}-schedule",
+            name=args["schedule_name"],
+            monitoring_schedule_config=aws.sagemaker.MonitoringScheduleMonitoringScheduleConfigArgs(
+                monitoring_job_definition_name=job.name,
+                monitoring_type="DataQuality",
+                schedule_config=aws.sagemaker.MonitoringScheduleMonitoringScheduleConfigScheduleConfigArgs(
+                    schedule_expression=args["schedule_expression"]
+                ),
+            ),
+            opts=child,
+        )
+        dims = {"Endpoint": args["endpoint_name"], "MonitoringSchedule": schedule.name}
+        queries = [
+            aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                id=f"f{i}",
+                label=feature,
+                return_data=False,
+                metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
+                    namespace=sm.DATA_QUALITY_NAMESPACE,
+                    metric_name=f"{sm.DRIFT_METRIC_PREFIX}{feature}",
+                    dimensions=dims,
+                    period=3600,
+                    stat="Maximum",
+                ),
+            )
+            for i, feature in enumerate(args["features"])
+        ]
+        ids = ", ".join(q.id for q in queries)
+        queries.append(
+            aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                id="drift",
+                label="largest feature baseline drift",
+                return_data=True,
+                expression=f"MAX([{ids}])",
+            )
+        )
+        topic = args["alarm_topic_arn"]
+        drift = aws.cloudwatch.MetricAlarm(
+            f"{name}-drift",
+            name=f"{args['schedule_name']}-feature-drift",
+            alarm_description=(
+                f"feature baseline drift above {args['drift_threshold']} on "
+                f"{', '.join(args['features'])} (Model Monitor data quality)"
+            ),
+            comparison_operator="GreaterThanThreshold",
+            threshold=args["drift_threshold"],
+            evaluation_periods=1,
+            metric_queries=queries,
+            treat_missing_data="missing",
+            actions_enabled=True,
+            alarm_actions=[topic],
+            ok_actions=[topic],
+            insufficient_data_actions=[topic],
+            opts=child,
+        )
+        self.schedule_name = schedule.name
+        self.job_definition_name = job.name
+        self.drift_alarm_name = drift.name
+        self.role_arn = role.arn
+        self.register_outputs(
+            {
+                "scheduleName": self.schedule_name,
+                "jobDefinitionName": self.job_definition_name,
+                "driftAlarmName": self.drift_alarm_name,
+                "roleArn": self.role_arn,
+            }
+        )
+
+
+def _validate_drift(args: DataQualityMonitorArgs) -> str:
+    c = "DataQualityMonitor"
+    features = args.get("features") or []
+    if not 1 <= len(features) <= 9:
+        raise ComponentArgsError(
+            c, "features", features, "1–9 features (an alarm holds at most 10 metric queries)"
+        )
+    try:
+        sm.check_kms_instance_type(args.get("instance_type", ""))
+    except ValueError as exc:
+        raise ComponentArgsError(c, "instance_type", args.get("instance_type"), str(exc)) from None
+    if not sm.SAGEMAKER_NAME.match(args.get("schedule_name") or ""):
+        raise ComponentArgsError(c, "schedule_name", args.get("schedule_name"), "SageMaker name")
+    if len(args.get("subnet_ids") or []) < 2:
+        raise ComponentArgsError(
+            c, "subnet_ids", args.get("subnet_ids"), "private subnets in ≥ 2 AZs"
+        )
+    if not 60 <= args.get("max_runtime_seconds", 0) <= 3600:
+        raise ComponentArgsError(
+            c,
+            "max_runtime_seconds",
+            args.get("max_runtime_seconds"),
+            "60–3600 s: a job must finish within the hourly schedule",
+        )
+    try:
+        return sm.model_monitor_image(args.get("region", ""))
+    except ValueError as exc:
+        raise ComponentArgsError(c, "region", args.get("region"), str(exc)) from None
+
+
+__all__ = [
+    "AlertTopic",
+    "AlertTopicArgs",
+    "DEPLOYMENT_EVENT_DETAIL_TYPE",
+    "DataQualityMonitor",
+    "DataQualityMonitorArgs",
+    "ModelMonitoring",
+    "ModelMonitoringArgs",
+    "Thresholds",
+    "dashboard_body",
+    "deployment_event_pattern",
+]

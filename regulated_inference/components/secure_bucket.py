@@ -1,0 +1,325 @@
+"""An S3 bucket that is private, encrypted with a CMK, versioned, logged and TLS-only.
+
+Controls E3, E4, L5, L8, L9, N9, N10, I8. In pulumi-aws v7 each bucket setting
+is its own resource; this component declares all of them together so none
+can be forgotten.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Literal, NotRequired, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+
+from regulated_inference.lib.errors import ComponentArgsError
+
+_COMPONENT = "SecureBucket"
+
+
+@dataclass(frozen=True)
+class ObjectLock:
+    """WORM retention applied to every new object version by default."""
+
+    mode: Literal["COMPLIANCE", "GOVERNANCE"]
+    days: int
+
+
+@dataclass(frozen=True)
+class ServiceWriter:
+    """An AWS service allowed to write under `prefix`, on behalf of this account only.
+
+    `source_arn` (ArnLike) pins the resource the service acts for, e.g. the
+    trail or `arn:aws:bedrock:eu-west-2:123456789012:*`. `read_acl` lets the
+    service call GetBucketAcl first (CloudTrail does).
+    """
+
+    service: str
+    prefix: str
+    source_account: str
+    source_arn: pulumi.Input[str] | None = None
+    read_acl: bool = False
+
+
+class SecureBucketArgs(TypedDict):
+    """Arguments of `SecureBucket`."""
+
+    kms_key_arn: pulumi.Input[str]
+    """Customer-managed key for default SSE-KMS (with an S3 bucket key to cut KMS calls)."""
+    access_log_bucket: NotRequired[pulumi.Input[str]]
+    """Name of the bucket receiving server access logs. Required unless `is_access_log_bucket`."""
+    access_log_prefix: NotRequired[str]
+    """Key prefix of this bucket's access logs in the log bucket; default "<name>/"."""
+    is_access_log_bucket: NotRequired[bool]
+    """This bucket *is* the access-log target: no logging of itself, and S3 log delivery may write. Default False."""
+    object_lock: NotRequired[ObjectLock | None]
+    """Object Lock default retention (WORM). Can only be set when the bucket is created. Default none."""
+    noncurrent_version_expiration_days: NotRequired[int]
+    """Delete non-current versions after this many days; default 90. Object Lock still wins."""
+    expiration_days: NotRequired[int | None]
+    """Expire current objects after this many days; default never."""
+    service_writers: NotRequired[list[ServiceWriter]]
+    """AWS services that deliver into this bucket (CloudTrail, Bedrock logging, …)."""
+    force_destroy: NotRequired[bool]
+    """Let `pulumi destroy` delete a non-empty bucket. Default False; refused with Object Lock."""
+    account_id: NotRequired[str]
+    """This account; required for the log bucket (S3 log delivery is allowed for this account only)."""
+    log_source_arns: NotRequired[list[str]]
+    """Log bucket only: the source buckets (ARNs or ArnLike patterns) whose access logs S3 may
+    deliver here (aws:SourceArn). Default: any bucket of `account_id`."""
+
+
+def bucket_policy(
+    bucket_arn: str,
+    kms_key_arn: str,
+    writers: list[ServiceWriter],
+    log_bucket: bool,
+    account_id: str | None,
+    resolved_writer_arns: list[str | None],
+    log_source_arns: list[str] | None = None,
+) -> str:
+    """TLS-only (1.2+), right-key-only uploads, plus one Allow per service writer."""
+    objects = f"{bucket_arn}/*"
+    statements: list[dict] = [
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [bucket_arn, objects],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+        {
+            "Sid": "DenyOutdatedTls",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [bucket_arn, objects],
+            "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+        },
+        {
+            "Sid": "DenyOtherKmsKeys",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:PutObject",
+            "Resource": objects,
+            "Condition": {
+                "StringNotEqualsIfExists": {
+                    "s3:x-amz-server-side-encryption-aws-kms-key-id": kms_key_arn
+                },
+                "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"},
+            },
+        },
+    ]
+    for i, (writer, source_arn) in enumerate(zip(writers, resolved_writer_arns, strict=True)):
+        cond: dict = {"StringEquals": {"aws:SourceAccount": writer.source_account}}
+        if source_arn:
+            cond["ArnLike"] = {"aws:SourceArn": source_arn}
+        prefix = writer.prefix.strip("/")
+        if writer.read_acl:
+            statements.append(
+                {
+                    "Sid": f"ServiceAclCheck{i}",
+                    "Effect": "Allow",
+                    "Principal": {"Service": writer.service},
+                    "Action": "s3:GetBucketAcl",
+                    "Resource": bucket_arn,
+                    "Condition": cond,
+                }
+            )
+        statements.append(
+            {
+                "Sid": f"ServiceWrite{i}",
+                "Effect": "Allow",
+                "Principal": {"Service": writer.service},
+                "Action": "s3:PutObject",
+                "Resource": f"{bucket_arn}/{prefix}/*" if prefix else objects,
+                "Condition": cond,
+            }
+        )
+    if log_bucket and account_id:
+        condition: dict = {"StringEquals": {"aws:SourceAccount": account_id}}
+        if log_source_arns:
+            sources = list(log_source_arns)
+            condition["ArnLike"] = {"aws:SourceArn": sources[0] if len(sources) == 1 else sources}
+        statements.append(
+            {
+                "Sid": "S3ServerAccessLogs",
+                "Effect": "Allow",
+                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": objects,
+                "Condition": condition,
+            }
+        )
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+class SecureBucket(pulumi.ComponentResource):
+    """A private S3 bucket with every protection on.
+
+    SSE-KMS with a bucket key, all four public-access blocks, ACLs disabled
+    (BucketOwnerEnforced), versioning, a TLS-only policy that also refuses
+    uploads under another KMS key, server access logging, a lifecycle that
+    expires old versions and aborts stale uploads, and optional Object Lock.
+    """
+
+    bucket_name: pulumi.Output[str]
+    """The bucket's name."""
+    arn: pulumi.Output[str]
+    """The bucket's ARN."""
+    kms_key_arn: pulumi.Input[str]
+    """The CMK that encrypts it."""
+    policy: aws.s3.BucketPolicy
+    """The bucket policy resource (depend on it before a service writes)."""
+
+    def __init__(
+        self, name: str, args: SecureBucketArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        account_id = args.get("account_id")
+        is_log_bucket = bool(args.get("is_access_log_bucket", False))
+        lock = args.get("object_lock")
+        if not args.get("kms_key_arn"):
+            raise ComponentArgsError(
+                _COMPONENT, "kms_key_arn", args.get("kms_key_arn"), "a CMK is required (E3)"
+            )
+        if not is_log_bucket and not args.get("access_log_bucket"):
+            raise ComponentArgsError(
+                _COMPONENT,
+                "access_log_bucket",
+                None,
+                "every bucket except the log bucket itself logs access (L8)",
+            )
+        if is_log_bucket and not account_id:
+            raise ComponentArgsError(
+                _COMPONENT,
+                "account_id",
+                account_id,
+                "required for the access-log bucket (log delivery is scoped to it)",
+            )
+        if lock is not None and (
+            lock.mode not in ("COMPLIANCE", "GOVERNANCE") or not 1 <= lock.days <= 36500
+        ):
+            raise ComponentArgsError(
+                _COMPONENT, "object_lock", lock, "mode COMPLIANCE|GOVERNANCE, 1–36500 days"
+            )
+        if lock is not None and args.get("force_destroy"):
+            raise ComponentArgsError(
+                _COMPONENT, "force_destroy", True, "cannot force-destroy a WORM bucket"
+            )
+        noncurrent = args.get("noncurrent_version_expiration_days", 90)
+        if noncurrent < 1:
+            raise ComponentArgsError(
+                _COMPONENT, "noncurrent_version_expiration_days", noncurrent, "must be ≥ 1"
+            )
+        writers = list(args.get("service_writers") or [])
+        for w in writers:
+            if not w.service.endswith(".amazonaws.com") or not w.source_account:
+                raise ComponentArgsError(
+                    _COMPONENT,
+                    "service_writers",
+                    w,
+                    "a service principal and its aws:SourceAccount are required",
+                )
+
+        super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        bucket = aws.s3.Bucket(
+            f"{name}-bucket",
+            object_lock_enabled=lock is not None,
+            force_destroy=bool(args.get("force_destroy", False)),
+            opts=child,
+        )
+        pab = aws.s3.BucketPublicAccessBlock(
+            f"{name}-public-access-block",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        aws.s3.BucketOwnershipControls(
+            f"{name}-ownership",
+            bucket=bucket.id,
+            rule={"object_ownership": "BucketOwnerEnforced"},
+            opts=child,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption",
+            bucket=bucket.id,
+            rules=[
+                {
+                    "apply_server_side_encryption_by_default": {
+                        "sse_algorithm": "aws:kms",
+                        "kms_master_key_id": args["kms_key_arn"],
+                    },
+                    "bucket_key_enabled": True,
+                }
+            ],
+            opts=child,
+        )
+        versioning = aws.s3.BucketVersioning(
+            f"{name}-versioning",
+            bucket=bucket.id,
+            versioning_configuration={"status": "Enabled"},
+            opts=child,
+        )
+        if not is_log_bucket:
+            aws.s3.BucketLogging(
+                f"{name}-access-logging",
+                bucket=bucket.id,
+                target_bucket=args["access_log_bucket"],
+                target_prefix=args.get("access_log_prefix", f"{name}/"),
+                opts=child,
+            )
+        rule: dict = {
+            "id": "expire-noncurrent-and-abort-uploads",
+            "status": "Enabled",
+            "filter": {},
+            "noncurrent_version_expiration": {"noncurrent_days": noncurrent},
+            "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
+        }
+        if args.get("expiration_days"):
+            rule["expiration"] = {"days": args["expiration_days"]}
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-lifecycle",
+            bucket=bucket.id,
+            rules=[rule],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+        )
+        if lock is not None:
+            aws.s3.BucketObjectLockConfiguration(
+                f"{name}-object-lock",
+                bucket=bucket.id,
+                rule={"default_retention": {"mode": lock.mode, "days": lock.days}},
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+            )
+        policy_json = pulumi.Output.all(
+            bucket.arn, args["kms_key_arn"], *[w.source_arn for w in writers]
+        ).apply(
+            lambda a: bucket_policy(
+                a[0],
+                a[1],
+                writers,
+                is_log_bucket,
+                account_id,
+                list(a[2:]),
+                args.get("log_source_arns"),
+            )
+        )
+        # The policy is applied after the public access block so it is never briefly judged "public".
+        self.policy = aws.s3.BucketPolicy(
+            f"{name}-policy",
+            bucket=bucket.id,
+            policy=policy_json,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[pab]),
+        )
+        self.bucket_name, self.arn, self.kms_key_arn = (
+            bucket.bucket,
+            bucket.arn,
+            args["kms_key_arn"],
+        )
+        self.register_outputs({"bucketName": self.bucket_name, "arn": self.arn})

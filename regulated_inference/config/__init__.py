@@ -1,0 +1,254 @@
+"""The whole stack config as one typed model, validated before any resource exists.
+
+`load()` reads the project's config namespace (and `aws:region`) the way the
+program receives it from the CLI, and returns a `StackConfig` or raises
+`ConfigError` naming the key, the value and the rule.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from regulated_inference.config.base import ConfigModel
+from regulated_inference.config.cost import BudgetConfig, CostConfig
+from regulated_inference.config.errors import ConfigError, RuleViolation, from_validation_error
+from regulated_inference.config.kubernetes import check_self_hosted
+from regulated_inference.config.models import BedrockConfig, ModelConfig, check_models
+from regulated_inference.config.platform import (
+    AccountConfig,
+    AlertsConfig,
+    AuditConfig,
+    Environment,
+    KeysConfig,
+    LoggingConfig,
+    NetworkConfig,
+    ResidencyConfig,
+    check_account_ids,
+    check_availability_zones,
+    check_region,
+)
+from regulated_inference.config.prod_rules import (
+    PROD_AUDIT_MIN_RETENTION_DAYS,
+    PROD_AUDIT_MODES,
+    PROD_KEY_DELETION_WINDOW_DAYS,
+    PROD_MIN_LOG_RETENTION_DAYS,
+    control,
+)
+from regulated_inference.config.secrets import check_no_plain_secrets
+from regulated_inference.lib.tagging import REQUIRED_TAG_KEYS
+
+PROJECT = "regulated-inference"
+
+
+class StackConfig(ConfigModel):
+    """Everything `Pulumi.<stack>.yaml` says, validated as a whole."""
+
+    region: str = Field(alias="aws:region")
+    """`aws:region`: the home region; every resource goes here."""
+    allowed_account_ids: list[str] = Field(default=[], alias="aws:allowedAccountIds")
+    """`aws:allowedAccountIds`: the accounts this stack may deploy to (the AWS provider refuses
+    others; the program refuses them before declaring anything). Set it in every stack file."""
+    account: AccountConfig = AccountConfig()
+    """Account-wide settings (one per account and region) and which stack owns them."""
+    environment: Environment
+    """`dev` or `prod`; prod turns on the stricter rules below."""
+    residency: ResidencyConfig
+    tags: dict[str, str]
+    """Required tags applied to every taggable AWS resource: owner, environment, data-classification, cost-center."""
+    network: NetworkConfig
+    logging: LoggingConfig
+    audit: AuditConfig
+    keys: KeysConfig = KeysConfig()
+    alerts: AlertsConfig
+    models: list[ModelConfig] = []
+    bedrock: BedrockConfig | None = None
+    cost: CostConfig = CostConfig()
+    """Usage assumptions of the offline preview's cost estimate (docs/cost.md)."""
+    budget: BudgetConfig | None = None
+    """Monthly budget; the offline preview exits 1 when its estimate exceeds it."""
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        return check_region(value)
+
+    @field_validator("allowed_account_ids", mode="before")
+    @classmethod
+    def _accounts(cls, value: Any) -> list[str]:
+        return check_account_ids(value)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in REQUIRED_TAG_KEYS:
+            if not (value.get(key) or "").strip():
+                raise RuleViolation(
+                    key,
+                    value.get(key),
+                    "every required tag needs a non-empty value "
+                    f"(required: {', '.join(REQUIRED_TAG_KEYS)})",
+                )
+        for key, val in value.items():
+            if len(key) > 128 or len(val) > 256 or key.lower().startswith("aws:"):
+                raise RuleViolation(
+                    key, val, "tag keys ≤ 128 chars, values ≤ 256, no 'aws:' prefix"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _cross_field(self) -> StackConfig:
+        ns = PROJECT
+        if self.region not in self.residency.allowed_regions:
+            raise ConfigError(
+                "aws:region",
+                self.region,
+                f"must be one of {ns}:residency.allowedRegions {self.residency.allowed_regions}",
+            )
+        if self.tags["environment"] != self.environment:
+            raise ConfigError(
+                f"{ns}:tags.environment",
+                self.tags["environment"],
+                f"must equal {ns}:environment ({self.environment!r})",
+            )
+        try:
+            self.network.subnet_cidrs()
+        except RuleViolation as exc:
+            raise ConfigError(f"{ns}:network.{exc.path}", exc.value, exc.rule) from None
+        if any(m.runs_on_sagemaker for m in self.models) and self.network.availability_zones < 2:
+            raise ConfigError(
+                f"{ns}:network.availabilityZones",
+                self.network.availability_zones,
+                "SageMaker models run in the VPC and need subnets in ≥ 2 AZs",
+            )
+        if self.environment == "prod":
+            if self.logging.retention_days < PROD_MIN_LOG_RETENTION_DAYS:
+                raise ConfigError(
+                    f"{ns}:logging.retentionDays",
+                    self.logging.retention_days,
+                    f"prod keeps logs ≥ {PROD_MIN_LOG_RETENTION_DAYS} days "
+                    f"(control {control('cloudwatch-log-retention')})",
+                )
+            if self.keys.deletion_window_days < PROD_KEY_DELETION_WINDOW_DAYS:
+                raise ConfigError(
+                    f"{ns}:keys.deletionWindowDays",
+                    self.keys.deletion_window_days,
+                    f"prod keys use the {PROD_KEY_DELETION_WINDOW_DAYS}-day deletion window "
+                    f"(control {control('kms-key-policy-and-deletion-window')})",
+                )
+            if self.audit.object_lock_mode not in PROD_AUDIT_MODES:
+                raise ConfigError(
+                    f"{ns}:audit.objectLockMode",
+                    self.audit.object_lock_mode,
+                    f"prod audit records are locked in {' or '.join(PROD_AUDIT_MODES)} mode: nobody "
+                    f"can shorten or delete them (control {control('audit-bucket-worm')})",
+                )
+            if self.audit.retention_days < PROD_AUDIT_MIN_RETENTION_DAYS:
+                raise ConfigError(
+                    f"{ns}:audit.retentionDays",
+                    self.audit.retention_days,
+                    f"prod keeps audit records ≥ {PROD_AUDIT_MIN_RETENTION_DAYS} days "
+                    f"(control {control('audit-bucket-worm')})",
+                )
+        names = [m.name for m in self.models]
+        for i, name in enumerate(names):
+            if names.index(name) != i:
+                raise ConfigError(f"{ns}:models[{i}].name", name, "model names must be unique")
+        return self
+
+    @property
+    def is_prod(self) -> bool:
+        return self.environment == "prod"
+
+
+#: Top-level keys the program reads from its namespace.
+TOP_LEVEL_KEYS = tuple(
+    f.alias for name, f in StackConfig.model_fields.items() if f.alias and ":" not in f.alias
+)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _decode(value: str) -> Any:
+    try:
+        # NaN / Infinity are not JSON (the CLI never writes them); keep such text as text.
+        return json.loads(value, parse_constant=_no_constant)
+    except (TypeError, ValueError, RecursionError):
+        return value
+
+
+def raw_config(project: str = PROJECT) -> dict[str, Any]:
+    """The program's config as the CLI passes it, decoded: project keys without namespace, plus aws:region."""
+    from pulumi.runtime import config as runtime_config
+
+    values: dict[str, str] = {}
+    values.update(runtime_config.get_config_env())
+    values.update(runtime_config.CONFIG.get())
+    raw: dict[str, Any] = {}
+    for key, value in values.items():
+        ns, _, name = key.partition(":")
+        if ns == project:
+            raw[name] = _decode(value)
+    region = values.get("aws:region")
+    if region is not None:
+        raw["aws:region"] = region
+    if values.get("aws:allowedAccountIds") is not None:
+        raw["aws:allowedAccountIds"] = _decode(values["aws:allowedAccountIds"])
+    return raw
+
+
+def secret_keys(raw: dict[str, Any], project: str = PROJECT) -> frozenset[str]:
+    """The keys of `raw` the CLI marks secret (set with `--secret`, wholly or at a nested path)."""
+    from pulumi.runtime import config as runtime_config
+
+    return frozenset(
+        key
+        for key in raw
+        if runtime_config.is_config_secret(key if ":" in key else f"{project}:{key}")
+    )
+
+
+def parse(
+    raw: dict[str, Any], project: str = PROJECT, secret: frozenset[str] = frozenset()
+) -> StackConfig:
+    """Validate a decoded config mapping; raise ConfigError with the first problem.
+
+    `secret` names the top-level keys that were set with `--secret` (their values may hold
+    credentials); every other value is checked for secrets in plain text first."""
+    check_no_plain_secrets(raw, project, secret)
+    if "aws:region" not in raw:
+        raise ConfigError(
+            "aws:region",
+            None,
+            "required: set the home region (pulumi config set aws:region eu-west-2)",
+        )
+    try:
+        cfg = StackConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise from_validation_error(project, exc) from None
+    # Rules across sections that each section's model cannot see on its own.
+    check_models(cfg)
+    check_self_hosted(cfg, project)
+    return cfg
+
+
+def load() -> StackConfig:
+    """The current stack's config, validated. Call before declaring any resource."""
+    project = pulumi.get_project() or PROJECT
+    raw = raw_config(project)
+    return parse(raw, project, secret_keys(raw, project))
+
+
+__all__ = [
+    "ConfigError",
+    "StackConfig",
+    "check_availability_zones",
+    "load",
+    "parse",
+    "PROJECT",
+]

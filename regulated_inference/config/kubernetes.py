@@ -1,0 +1,536 @@
+"""Config of a self-hosted model on an existing EKS cluster (`models[i].kubernetes`).
+
+A model entry with a `kubernetes` section is served by the `SelfHostedInference`
+component instead of SageMaker. The model-level fields (name, version, image,
+artifact …) still apply: `version` is the stable version, and the model-level
+`image` is the stable image unless `kubernetes.image` overrides it.
+
+Everything that can be judged from the section alone is checked here (errors
+name the exact sub-key); rules that need the rest of the stack config (home
+region, prod, other models) are in `check_self_hosted`, called from the
+stack-level validation.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from regulated_inference.config.base import ConfigModel
+from regulated_inference.config.errors import ConfigError, RuleViolation
+from regulated_inference.lib import kubernetes as k8s
+
+#: Placeholder the offline preview sees for a secret it cannot decrypt.
+SECRET_PLACEHOLDER = "[secret]"
+
+#: Label key syntax (k8s.io/apimachinery pkg/util/validation: IsQualifiedName):
+#: optional DNS-1123 subdomain prefix (≤ 253) + "/" + name (≤ 63, alphanumeric at both ends,
+#: - _ . inside).
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+
+
+def check_label_key(key: str) -> None:
+    prefix, _, name = key.rpartition("/")
+    if "/" in prefix or (prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix))):
+        raise ValueError(
+            "label key prefix must be a DNS-1123 subdomain (lowercase a-z 0-9 - ., ≤ 253 chars)"
+        )
+    if key.endswith("/") or not _LABEL_NAME.match(name):
+        raise ValueError(
+            "label key name must be ≤ 63 chars of A-Z a-z 0-9 - _ ., starting and ending alphanumeric"
+        )
+
+
+def _check_label_value(path: str, value: str) -> str:
+    if not value or not k8s.LABEL_VALUE.match(value):
+        raise RuleViolation(
+            path,
+            value,
+            "must be a valid Kubernetes label value (≤ 63 chars of A-Z a-z 0-9 - _ ., "
+            "starting and ending alphanumeric): it is recorded as app.kubernetes.io/version",
+        )
+    return value
+
+
+def _check_image(path: str, value: str | None) -> str | None:
+    if value is None:
+        return value
+    try:
+        k8s.parse_ecr_image(value)
+    except ValueError as exc:
+        raise RuleViolation(path, value, f"{exc} (controls K7, R7)") from None
+    return value
+
+
+_BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
+
+
+class ClusterConfig(ConfigModel):
+    """The EKS cluster: its IAM OIDC identity provider (IRSA) and how the stack reaches its API.
+
+    With `name`, `endpoint` and `certificateAuthorityData` the program writes the provider's
+    kubeconfig itself, with a token from `aws eks get-token` (what `aws eks update-kubeconfig`
+    writes): no kubeconfig file needed, so a CI runner with AWS credentials can deploy.
+    Read them with `aws eks describe-cluster --name <name> --query 'cluster.[endpoint,certificateAuthority.data]'`.
+    """
+
+    oidc_provider_arn: str
+    """ARN of the cluster's IAM OIDC provider (arn:aws:iam::<account>:oidc-provider/oidc.eks.<region>.amazonaws.com/id/<ID>)."""
+    oidc_issuer: str | None = None
+    """The cluster's OIDC issuer URL; optional — derived from the provider ARN, and must match it if given."""
+    name: str | None = None
+    """EKS cluster name (`aws eks get-token --cluster-name`). With `endpoint` and
+    `certificateAuthorityData`: the stack builds its own kubeconfig (CI needs no kubeconfig file)."""
+    endpoint: str | None = None
+    """The cluster's API server URL (https://<id>.<suffix>.<region>.eks.amazonaws.com)."""
+    certificate_authority_data: str | None = None
+    """The cluster's CA bundle, base64 (`cluster.certificateAuthority.data`). Not a secret."""
+    deploy_role_arn: str | None = None
+    """Optional IAM role `aws eks get-token --role-arn` assumes for the token (the role the
+    cluster's access entry maps); default: the deploying credentials themselves."""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        if value is not None and not _CLUSTER_NAME.match(value):
+            raise RuleViolation("", value, "must be an EKS cluster name (1-100 of A-Z a-z 0-9 - _)")
+        return value
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https://[A-Za-z0-9.-]+(:\d+)?/?$", value):
+            raise RuleViolation("", value, "must be the cluster's https:// API server URL")
+        return value
+
+    @field_validator("certificate_authority_data")
+    @classmethod
+    def _ca(cls, value: str | None) -> str | None:
+        if value is not None and not _BASE64.match(value):
+            raise RuleViolation(
+                "", value[:40], "must be the base64 CA bundle (certificateAuthority.data)"
+            )
+        return value
+
+    @field_validator("deploy_role_arn")
+    @classmethod
+    def _role(cls, value: str | None) -> str | None:
+        if value is not None and not _ROLE_ARN.match(value):
+            raise RuleViolation(
+                "", value, "must be an IAM role ARN (arn:aws:iam::<account>:role/…)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _api_access_complete(self) -> ClusterConfig:
+        given = {
+            "name": self.name,
+            "endpoint": self.endpoint,
+            "certificateAuthorityData": self.certificate_authority_data,
+        }
+        if any(v is not None for v in given.values()):
+            for key, value in given.items():
+                if value is None:
+                    raise RuleViolation(
+                        key,
+                        None,
+                        "name, endpoint and certificateAuthorityData go together "
+                        "(the stack builds its kubeconfig from all three)",
+                    )
+        if self.deploy_role_arn is not None and self.name is None:
+            raise RuleViolation("deployRoleArn", self.deploy_role_arn, "needs the cluster name")
+        return self
+
+    @property
+    def has_api_access(self) -> bool:
+        """The stack can build the provider's kubeconfig itself."""
+        return self.name is not None
+
+    @field_validator("oidc_provider_arn")
+    @classmethod
+    def _arn(cls, value: str) -> str:
+        try:
+            k8s.parse_oidc_provider_arn(value)
+        except ValueError as exc:
+            raise RuleViolation("", value, str(exc)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _issuer_matches(self) -> ClusterConfig:
+        _, issuer, _ = k8s.parse_oidc_provider_arn(self.oidc_provider_arn)
+        if self.oidc_issuer is not None and k8s.normalise_issuer(self.oidc_issuer) != issuer:
+            raise RuleViolation(
+                "oidcIssuer",
+                self.oidc_issuer,
+                f"must be the issuer of oidcProviderArn (https://{issuer})",
+            )
+        return self
+
+    @property
+    def issuer(self) -> str:
+        """Issuer host and path, as IAM condition keys use it (no https://)."""
+        return k8s.parse_oidc_provider_arn(self.oidc_provider_arn)[1]
+
+    @property
+    def region(self) -> str:
+        """Region of the cluster (from the issuer host)."""
+        return k8s.parse_oidc_provider_arn(self.oidc_provider_arn)[2]
+
+    @property
+    def account(self) -> str:
+        """Account the OIDC provider is registered in (must be the stack's account)."""
+        return k8s.parse_oidc_provider_arn(self.oidc_provider_arn)[0]
+
+
+class ReplicasConfig(ConfigModel):
+    """Total pods of the model (stable + canary); the HorizontalPodAutoscalers keep it in range."""
+
+    min: int = Field(ge=1, le=100)
+    """Fewest pods. Prod: the stable track keeps ≥ 2 (one AZ may fail)."""
+    max: int = Field(ge=1, le=200)
+    """Most pods the autoscalers may run."""
+
+    @model_validator(mode="after")
+    def _order(self) -> ReplicasConfig:
+        if self.max < self.min:
+            raise RuleViolation("max", self.max, f"must be ≥ min ({self.min})")
+        return self
+
+
+class ResourcesConfig(ConfigModel):
+    """Requests and limits of the model-server container (control K6)."""
+
+    cpu_request: str
+    """CPU request, e.g. "2" or "500m"."""
+    cpu_limit: str
+    """CPU limit (≥ request)."""
+    memory_request: str
+    """Memory request, e.g. "8Gi"."""
+    memory_limit: str
+    """Memory limit (≥ request; equal to it avoids OOM kills under node pressure)."""
+    gpu: int = Field(default=0, ge=0, le=16)
+    """NVIDIA GPUs (nvidia.com/gpu), request = limit; 0 for CPU-only. Needs the NVIDIA device plugin."""
+
+    @model_validator(mode="after")
+    def _quantities(self) -> ResourcesConfig:
+        for key in ("cpu_request", "cpu_limit", "memory_request", "memory_limit"):
+            value = getattr(self, key)
+            try:
+                if k8s.parse_quantity(value) <= 0:
+                    raise ValueError("must be greater than zero")
+            except ValueError as exc:
+                alias = ResourcesConfig.model_fields[key].alias or key
+                raise RuleViolation(alias, value, str(exc)) from None
+        for res in ("cpu", "memory"):
+            req, lim = getattr(self, f"{res}_request"), getattr(self, f"{res}_limit")
+            try:
+                k8s.check_request_within_limit(res, req, lim)
+            except ValueError as exc:
+                raise RuleViolation(f"{res}Request", req, str(exc)) from None
+        return self
+
+
+class ProbeConfig(ConfigModel):
+    """An HTTP GET probe on the model port."""
+
+    path: str = Field(pattern=r"^/[A-Za-z0-9._~!$&'()*+,;=:@/%-]*$")
+    """Path, e.g. /ping (SageMaker-style containers), /health (TGI), /v2/health/ready (Triton)."""
+    period_seconds: int = Field(default=10, ge=1, le=300)
+    timeout_seconds: int = Field(default=3, ge=1, le=60)
+    failure_threshold: int = Field(default=3, ge=1, le=30)
+
+
+class ProbesConfig(ConfigModel):
+    """Liveness and readiness probes (control K6), plus a start-up allowance for loading weights."""
+
+    liveness: ProbeConfig
+    """Restarts a hung server."""
+    readiness: ProbeConfig
+    """Takes a pod out of the Service until it can answer."""
+    startup_seconds: int = Field(default=600, ge=10, le=3600)
+    """How long a new pod may take to load the model before liveness applies."""
+
+
+class CanaryConfig(ConfigModel):
+    """A second version served beside the stable one, on a share of the pods (see docs/self-hosting.md)."""
+
+    version: str
+    """The candidate model version (a valid label value, different from the stable version)."""
+    image: str
+    """Candidate image, pinned by digest, from the home region's private ECR."""
+    weight: int
+    """Share of traffic in percent, 1–50, realised as a share of pods (granularity 100 / replicas)."""
+    artifact_key: str | None = None
+    """Object key of the candidate's artifact in the model-artifacts bucket
+    (default folder `<model name>/<canary version>/`); the pods may read only its folder."""
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        return _check_label_value("", value)
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str) -> str:
+        return _check_image("", value)  # type: ignore[return-value]
+
+    @field_validator("artifact_key")
+    @classmethod
+    def _artifact_key(cls, value: str | None) -> str | None:
+        if value is not None and (
+            value.startswith(("/", "s3://")) or "//" in value or "*" in value or "/" not in value
+        ):
+            raise RuleViolation(
+                "",
+                value,
+                "must be an object key inside a folder of the model-artifacts bucket, "
+                "e.g. credit-risk/1.5.0/model.tar.gz (no s3://, no leading /, no wildcards)",
+            )
+        return value
+
+    @field_validator("weight")
+    @classmethod
+    def _weight(cls, value: int) -> int:
+        if not 1 <= value <= k8s.CANARY_MAX_WEIGHT:
+            raise RuleViolation(
+                "",
+                value,
+                f"must be 1–{k8s.CANARY_MAX_WEIGHT} (percent); to go further promote the canary "
+                "(set the model version/image to it and remove `canary`)",
+            )
+        return value
+
+
+class LoaderConfig(ConfigModel):
+    """An init container that downloads the artifact, so only it ever holds AWS credentials."""
+
+    image: str
+    """Loader image (e.g. one with the AWS CLI), pinned by digest, from the home region's ECR.
+    It reads MODEL_URI and writes the model into MODEL_DIR (/models)."""
+    storage: str = "20Gi"
+    """Size limit of the emptyDir the model is downloaded into."""
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str) -> str:
+        return _check_image("", value)  # type: ignore[return-value]
+
+    @field_validator("storage")
+    @classmethod
+    def _storage(cls, value: str) -> str:
+        try:
+            k8s.parse_quantity(value)
+        except ValueError as exc:
+            raise RuleViolation("", value, str(exc)) from None
+        return value
+
+
+class KubernetesConfig(ConfigModel):
+    """Where and how a model is served on an existing EKS cluster."""
+
+    kubeconfig: str | None = None
+    """Kubeconfig contents or path, as a secret (`pulumi config set --secret --path
+    'models[0].kubernetes.kubeconfig'`). Unset with `context` unset: the ambient provider
+    (`kubernetes:kubeconfig` / `kubernetes:context` stack config, then $KUBECONFIG, ~/.kube/config)."""
+    context: str | None = Field(default=None, min_length=1, max_length=253)
+    """Kubeconfig context to use (with `kubeconfig`, or with the ambient kubeconfig): a developer
+    override of `cluster.name`/`endpoint`; never commit it to a stack file CI deploys (a runner
+    has no such context)."""
+    cluster: ClusterConfig
+    """The cluster's OIDC provider, for IRSA."""
+    namespace: str
+    """Namespace created for this model (restricted Pod Security Standard). One model per namespace."""
+    image: str | None = None
+    """Stable image, pinned by digest, home-region ECR. Default: the model-level `image`."""
+    replicas: ReplicasConfig
+    resources: ResourcesConfig
+    port: int = Field(default=8080, ge=1024, le=65535)
+    """Container port of the model server (≥ 1024: the container runs without NET_BIND_SERVICE)."""
+    probes: ProbesConfig
+    target_cpu_utilization: int = Field(default=70, ge=10, le=95)
+    """Average CPU utilisation (% of request) the autoscalers aim for."""
+    gateway_namespace: str
+    """The only namespace allowed to reach the model (its ingress gateway / API gateway pods)."""
+    vpc_endpoints_cidr: str
+    """Private CIDR of the VPC interface endpoints (STS, S3 interface endpoint …): the only egress besides DNS, port 443."""
+    s3_gateway_cidrs: list[str] = []
+    """Only if S3 is reached through a *gateway* endpoint: the CIDRs of the region's S3 prefix list
+    (`aws ec2 get-managed-prefix-list-entries`), egress on 443. Leave empty with an S3 interface endpoint."""
+    canary: CanaryConfig | None = None
+    """A candidate version on a share of pods. Remove to roll back; promote by making it the model version."""
+    loader: LoaderConfig | None = None
+    """Download the artifact in an init container (recommended): the server container then has no AWS credentials."""
+    run_as_user: int = Field(default=10001, ge=k8s.MIN_UID, le=2147483647)
+    """UID (and GID) the containers run as; ≥ 10000 (control K1)."""
+    zone_spread: Literal["DoNotSchedule", "ScheduleAnyway"] = "DoNotSchedule"
+    """Topology spread across zones: hard (default) or best effort (GPU capacity in one zone only)."""
+    node_selector: dict[str, str] = {}
+    """Node labels the pods must land on (e.g. a GPU node group)."""
+    scratch_size: str = "1Gi"
+    """Size limit of the writable /tmp emptyDir (the root filesystem is read-only)."""
+
+    @field_validator("kubeconfig", mode="before")
+    @classmethod
+    def _secret(cls, value: Any) -> Any:
+        # The CLI decrypts nested secrets before the program runs; offline they stay ciphertext.
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            return SECRET_PLACEHOLDER
+        return value
+
+    @field_validator("namespace", "gateway_namespace")
+    @classmethod
+    def _namespace(cls, value: str) -> str:
+        if not k8s.DNS_LABEL.match(value):
+            raise RuleViolation("", value, "must be a DNS label (lowercase a-z 0-9 -, ≤ 63 chars)")
+        return value
+
+    @field_validator("namespace")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value in k8s.RESERVED_NAMESPACES:
+            raise RuleViolation(
+                "",
+                value,
+                f"models never run in {sorted(k8s.RESERVED_NAMESPACES)} (control K9)",
+            )
+        return value
+
+    @field_validator("image")
+    @classmethod
+    def _stable_image(cls, value: str | None) -> str | None:
+        return _check_image("", value)
+
+    @field_validator("vpc_endpoints_cidr")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        try:
+            return k8s.check_private_cidr(value)
+        except ValueError as exc:
+            raise RuleViolation("", value, str(exc)) from None
+
+    @field_validator("s3_gateway_cidrs")
+    @classmethod
+    def _s3_cidrs(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for i, cidr in enumerate(value):
+            try:
+                net = ipaddress.IPv4Network(cidr, strict=True)
+            except ValueError as exc:
+                raise RuleViolation(f"[{i}]", cidr, f"must be an IPv4 CIDR ({exc})") from None
+            if net.prefixlen < 8:
+                raise RuleViolation(
+                    f"[{i}]", cidr, "too wide for an S3 prefix-list entry (never 0.0.0.0/0)"
+                )
+        return value
+
+    @field_validator("node_selector")
+    @classmethod
+    def _node_selector(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, label in value.items():
+            try:
+                check_label_key(key)
+            except ValueError as exc:
+                raise RuleViolation(key, key, str(exc)) from None
+            if not k8s.LABEL_VALUE.match(label):
+                raise RuleViolation(
+                    key,
+                    label,
+                    "must be a Kubernetes label value (≤ 63 chars of A-Z a-z 0-9 - _ ., starting "
+                    "and ending alphanumeric, or empty)",
+                )
+        return value
+
+    @field_validator("scratch_size")
+    @classmethod
+    def _scratch(cls, value: str) -> str:
+        try:
+            k8s.parse_quantity(value)
+        except ValueError as exc:
+            raise RuleViolation("", value, str(exc)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _canary_fits(self) -> KubernetesConfig:
+        if self.canary is not None:
+            try:
+                k8s.check_canary_split(self.replicas.min, self.canary.weight)
+            except ValueError as exc:
+                raise RuleViolation("canary.weight", self.canary.weight, str(exc)) from None
+        return self
+
+    @property
+    def uses_ambient_provider(self) -> bool:
+        """No kubeconfig, no context, no cluster API access: the stack's default Kubernetes provider."""
+        return self.kubeconfig is None and self.context is None and not self.cluster.has_api_access
+
+
+def check_self_hosted(cfg: Any, project: str = "regulated-inference") -> None:
+    """Rules for self-hosted models that need the whole stack config; ConfigError on the first.
+
+    Call from stack-level validation (before any resource is declared). `cfg` is
+    the `StackConfig` (duck-typed to avoid an import cycle): `.region`, `.is_prod`,
+    `.models` with `.name`, `.version`, optional `.image`, `.kubernetes`.
+    """
+    seen: dict[str, int] = {}
+    for i, model in enumerate(cfg.models):
+        kube: KubernetesConfig | None = getattr(model, "kubernetes", None)
+        if kube is None:
+            continue
+        base = f"{project}:models[{i}]"
+        key = f"{base}.kubernetes"
+        try:
+            _check_label_value("", model.version)
+        except RuleViolation as exc:
+            raise ConfigError(f"{base}.version", model.version, exc.rule) from None
+        image = kube.image or getattr(model, "image", None)
+        if not image:
+            raise ConfigError(
+                f"{key}.image", None, "set kubernetes.image or the model-level image (by digest)"
+            )
+        image_key = f"{key}.image" if kube.image else f"{base}.image"
+        images = [(image_key, image)]
+        if kube.canary is not None:
+            images.append((f"{key}.canary.image", kube.canary.image))
+        if kube.loader is not None:
+            images.append((f"{key}.loader.image", kube.loader.image))
+        for path, value in images:
+            try:
+                k8s.check_image(value, cfg.region)
+            except ValueError as exc:
+                raise ConfigError(path, value, str(exc)) from None
+        if kube.cluster.region != cfg.region:
+            raise ConfigError(
+                f"{key}.cluster.oidcProviderArn",
+                kube.cluster.oidc_provider_arn,
+                f"the cluster must be in the home region {cfg.region} (residency), not {kube.cluster.region}",
+            )
+        if kube.canary is not None and kube.canary.version == model.version:
+            raise ConfigError(
+                f"{key}.canary.version",
+                kube.canary.version,
+                "must differ from the stable model version (promotion: set `version` and remove `canary`)",
+            )
+        if kube.namespace in seen:
+            raise ConfigError(
+                f"{key}.namespace",
+                kube.namespace,
+                f"already used by models[{seen[kube.namespace]}]: one model per namespace "
+                "(each namespace gets its own default-deny policies and PSS labels)",
+            )
+        seen[kube.namespace] = i
+        if cfg.is_prod:
+            weight = kube.canary.weight if kube.canary is not None else 0
+            stable, _ = k8s.split_replicas(kube.replicas.min, weight)
+            if stable < 2:
+                raise ConfigError(
+                    f"{key}.replicas.min",
+                    kube.replicas.min,
+                    "prod keeps ≥ 2 stable pods at the minimum (spread over zones), canary pods "
+                    f"not counted; the canary takes {kube.replicas.min - stable}",
+                )

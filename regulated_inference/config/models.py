@@ -1,0 +1,906 @@
+"""Config of the models a stack deploys (managed: SageMaker; Bedrock access).
+
+Each entry of `regulated-inference:models` is one model *deployment*: a
+registered version, where it runs, at which lifecycle stage, how it rolls out
+and what its monitoring thresholds are. The rules AWS would only reject at
+`pulumi up` (NVMe + KMS, canary/linear limits, bake-time limits) and the
+rules we add (quality gate, prod instance floor) fail here, before anything is
+declared, with a message naming the key, the value and the rule.
+
+The lifecycle (register → pilot → canary → production → rollback) is in
+docs/lifecycle.md.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from regulated_inference.config import aws_model
+from regulated_inference.config.base import ConfigModel
+from regulated_inference.config.errors import ConfigError, RuleViolation
+from regulated_inference.config.kubernetes import KubernetesConfig
+from regulated_inference.config.prod_rules import (
+    PROD_INSTANCE_TYPES,
+    PROD_MIN_CAPTURE_SAMPLING_PERCENT,
+    PROD_MIN_INSTANCES,
+    control,
+    prod_instance_type_allowed,
+)
+from regulated_inference.lib import metrics
+from regulated_inference.lib import sagemaker as sm
+
+if TYPE_CHECKING:  # pragma: no cover
+    from regulated_inference.config import StackConfig
+
+NS = "regulated-inference"
+
+Stage = Literal["pilot", "production"]
+_VERSION = r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,39}$"
+_FEATURE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+_ARTIFACT_KEY = re.compile(r"^[A-Za-z0-9!_.*'()/-]+\.tar\.gz$")
+
+#: Schedules Model Monitor accepts (SageMaker API `ScheduleConfig.ScheduleExpression`, botocore's
+#: sagemaker service-2.json and docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-schedule-expression.html):
+#: hourly `cron(0 * ? * * *)`, daily at an hour `cron(0 H ? * * *)`, every N hours from an hour
+#: `cron(0 H/N ? * * *)`. `NOW` (one run) needs a data-analysis window this stack does not set.
+_SCHEDULE = re.compile(
+    r"^cron\(0 (\*|(?P<hour>[01]?[0-9]|2[0-3])(/(?P<every>[0-9]{1,2}))?) \? \* \* \*\)$"
+)
+
+#: Evaluation metrics and quality-gate thresholds are fractions: 0–1, never percent.
+METRIC_SCALE = "a fraction from 0 to 1 (0.95, not 95: percent is refused)"
+
+
+def check_schedule(value: str) -> str:
+    match = _SCHEDULE.match(value)
+    every = match and match.group("every")
+    if not match or (every is not None and not 1 <= int(every) <= 24):
+        raise ValueError(
+            "Model Monitor accepts only cron(0 * ? * * *) (hourly), cron(0 H ? * * *) (daily at "
+            "hour H, 0–23) or cron(0 H/N ? * * *) (every N hours, 1–24); times are UTC"
+        )
+    return value
+
+
+def check_fractions(values: dict[str, float]) -> dict[str, float]:
+    for metric, value in values.items():
+        if not 0 <= value <= 1:
+            raise RuleViolation(metric, value, f"metrics are {METRIC_SCALE}")
+    return values
+
+
+class RolloutConfig(ConfigModel):
+    """How the endpoint moves to a new version: blue/green canary or linear, or rolling.
+
+    SageMaker watches the rollback alarms during every bake period and returns
+    traffic to the previous endpoint config if one fires.
+    """
+
+    strategy: sm.RolloutStrategy = "canary"
+    """`canary` (prod default), `linear`, or `rolling` (dev only; prod requires canary or linear, M6)."""
+    canary_percent: int = 10
+    """Canary: share of the new fleet that takes traffic first, 1–50 %."""
+    linear_step_percent: int = 20
+    """Linear: share of capacity shifted per step, 10–50 %."""
+    rolling_batch_percent: int = 25
+    """Rolling: batch size, 5–50 % of instances."""
+    bake_seconds: int = 600
+    """Bake time after each step while the alarms are watched, 0–3600 s."""
+    termination_wait_seconds: int = 300
+    """Blue/green: how long the old fleet is kept after the switch, 0–3600 s."""
+    max_execution_seconds: int = 7200
+    """Whole-deployment timeout, 600–28800 s, and more than all bake periods together."""
+
+    @model_validator(mode="after")
+    def _limits(self) -> RolloutConfig:
+        problem = sm.check_rollout(self.to_rollout())
+        if problem:
+            raise RuleViolation(*problem)
+        return self
+
+    def to_rollout(self) -> sm.Rollout:
+        return sm.Rollout(
+            strategy=self.strategy,
+            canary_percent=self.canary_percent,
+            linear_step_percent=self.linear_step_percent,
+            rolling_batch_percent=self.rolling_batch_percent,
+            bake_seconds=self.bake_seconds,
+            termination_wait_seconds=self.termination_wait_seconds,
+            max_execution_seconds=self.max_execution_seconds,
+        )
+
+
+class AutoscalingConfig(ConfigModel):
+    """Target tracking on SageMakerVariantInvocationsPerInstance."""
+
+    min_instances: int = Field(ge=1)
+    """Never fewer instances than this (prod production models: ≥ 2)."""
+    max_instances: int = Field(ge=1, le=100)
+    """Never more instances than this."""
+    target_invocations_per_instance: int = Field(default=100, ge=1, le=1_000_000)
+    """Invocations per instance per minute the policy keeps the variant at."""
+
+    @model_validator(mode="after")
+    def _range(self) -> AutoscalingConfig:
+        if self.max_instances < self.min_instances:
+            raise RuleViolation(
+                "maxInstances", self.max_instances, f"must be ≥ minInstances ({self.min_instances})"
+            )
+        return self
+
+
+class DriftConfig(ConfigModel):
+    """Feature drift from a SageMaker Model Monitor data-quality schedule."""
+
+    features: list[str] = Field(min_length=1, max_length=9)
+    """Features whose `feature_baseline_drift_<name>` metric is alarmed (1–9: one alarm holds ≤ 10 metrics)."""
+    threshold: float = Field(default=0.2, gt=0, le=1)
+    """Baseline drift distance (0–1, a distance between distributions) above which the drift alarm fires."""
+    schedule: str = "cron(0 * ? * * *)"
+    """Schedule expression, UTC: `cron(0 * ? * * *)` hourly, `cron(0 H ? * * *)` daily at hour H,
+    `cron(0 H/N ? * * *)` every N hours — the forms Model Monitor accepts."""
+    instance_type: str = "ml.m5.xlarge"
+    """Instance the monitoring job runs on: a processing instance type of the SageMaker API
+    (EBS-backed: its volume is KMS-encrypted)."""
+    max_runtime_seconds: int = Field(default=1800, ge=60, le=3600)
+    """Job time limit; must fit the hourly schedule (≤ 3600 s)."""
+    baseline_prefix: str | None = None
+    """Key prefix in the model-artifacts bucket holding `constraints.json` and `statistics.json`;
+    default `<artifact folder>/baseline/`."""
+
+    @field_validator("features")
+    @classmethod
+    def _features(cls, value: list[str]) -> list[str]:
+        for i, name in enumerate(value):
+            if not _FEATURE.match(name):
+                raise RuleViolation(f"[{i}]", name, "feature names are letters, digits, _ . -")
+        return value
+
+    @field_validator("instance_type")
+    @classmethod
+    def _instance(cls, value: str) -> str:
+        sm.check_kms_instance_type(value)
+        aws_model.check_instance_type(value, "processing")
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        return check_schedule(value)
+
+
+class MonitoringConfig(ConfigModel):
+    """Alarm thresholds. Operational ones come from SageMaker's metrics, quality ones from the
+    evaluation job's metrics (namespace `RegulatedInference/ModelQuality`, see docs)."""
+
+    latency_p99_ms: float = Field(default=1000, gt=0, le=60000)
+    """ModelLatency p99 above this (ms, ≤ 60000: a real-time invocation times out at 60 s) alarms and rolls a deployment back."""
+    overhead_latency_p99_ms: float = Field(default=100, gt=0, le=60000)
+    """OverheadLatency p99 (SageMaker's own time) above this (ms, ≤ 60000) alarms."""
+    max_4xx_rate: float = Field(default=0.05, ge=0, le=1, alias="max4xxRate")
+    """Share of requests answered 4xx above which the alarm fires (rolls back)."""
+    max_5xx_rate: float = Field(default=0.01, ge=0, le=1, alias="max5xxRate")
+    """Share of requests answered 5xx above which the alarm fires (rolls back)."""
+    cpu_utilization_percent: float = Field(default=80, gt=0, le=100 * 448)
+    """CPUUtilization above this alarms (sum over vCPUs: 0–100 × vCPUs)."""
+    memory_utilization_percent: float = Field(default=85, gt=0, le=100)
+    """MemoryUtilization above this alarms."""
+    gpu_utilization_percent: float = Field(default=90, gt=0, le=100 * 16)
+    """GPUUtilization above this alarms (GPU instance types only; 0–100 × GPUs)."""
+    invocations_anomaly_band: float = Field(default=3, gt=0, le=10)
+    """Width (standard deviations) of the anomaly band on Invocations."""
+    hallucination_rate_max: float = Field(default=0.05, ge=0, le=1)
+    """HallucinationRate (evaluation job metric) above this alarms."""
+    bias_disparity_max: float = Field(default=0.1, ge=0, le=1)
+    """BiasDisparity (largest outcome-rate gap between protected groups) above this alarms."""
+    user_satisfaction_min: float = Field(default=0.7, ge=0, le=1)
+    """UserSatisfaction (share of positive feedback) below this alarms."""
+    output_quality_min: float = Field(default=0.7, ge=0, le=1)
+    """OutputQualityScore (graded answer quality, 0–1) below this alarms."""
+    drift: DriftConfig | None = None
+    """Feature drift schedule and alarm; required in prod (M4)."""
+
+    def quality_threshold(self, metric: metrics.QualityMetric) -> float:
+        return float(getattr(self, _snake(metric.config_key)))
+
+
+def _snake(camel: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", camel).lower()
+
+
+class QualityGateConfig(ConfigModel):
+    """Thresholds the recorded evaluation of a version must meet to be deployed to prod."""
+
+    minimum: dict[str, float] = {}
+    """Metric → lowest acceptable value, a fraction 0–1 (e.g. accuracy: 0.9, not 90)."""
+    maximum: dict[str, float] = {}
+    """Metric → highest acceptable value, a fraction 0–1 (e.g. hallucinationRate: 0.05, not 5)."""
+
+    @field_validator("minimum", "maximum")
+    @classmethod
+    def _fractions(cls, value: dict[str, float]) -> dict[str, float]:
+        return check_fractions(value)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> QualityGateConfig:
+        for metric, low in self.minimum.items():
+            high = self.maximum.get(metric)
+            if high is not None and high < low:
+                raise RuleViolation(
+                    f"maximum.{metric}", high, f"is below the minimum {low}: no value can pass"
+                )
+        return self
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.minimum and not self.maximum
+
+
+class RegisteredVersion(ConfigModel):
+    """One registered version of a model: what it is and how it evaluated."""
+
+    image: str
+    """Serving container by digest, from ECR in the home region."""
+    artifact_key: str | None = None
+    """Key of model.tar.gz in the model-artifacts bucket; default `<name>/<version>/model.tar.gz`."""
+    evaluation: dict[str, float] = {}
+    """Evaluation results of this version (the quality gate's input); each a fraction 0–1."""
+    model_package_version: int | None = Field(default=None, ge=1)
+    """Version number of this model's package in the SageMaker Model Registry (group = model name)."""
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str) -> str:
+        sm.parse_ecr_image(value)
+        return value
+
+    @field_validator("evaluation")
+    @classmethod
+    def _fractions(cls, value: dict[str, float]) -> dict[str, float]:
+        return check_fractions(value)
+
+
+class ModelConfig(ConfigModel):
+    """One model deployment: which registered version runs, where, at which stage."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
+    """Model name, lowercase with hyphens (used in resource names)."""
+    version: str = Field(pattern=_VERSION)
+    """The version deployed. With `versions`, changing this one line deploys (or rolls back to)
+    another registered version through the same guarded path."""
+    versions: dict[str, RegisteredVersion] = {}
+    """Registered versions (version → image, artifactKey, evaluation). When set, `image`,
+    `artifactKey` and `evaluation` come from `versions[version]`."""
+    previous_version: str | None = Field(default=None, pattern=_VERSION)
+    """The version the endpoint ran before `version` (a key of `versions`). Its model and
+    endpoint config stay deployed, so an automatic rollback lands on live resources (the
+    provider reports a rolled-back update as a success). Required in prod once `versions`
+    holds more than one version. Set it to the old `version` whenever you change `version`."""
+    kubernetes: KubernetesConfig | None = None
+    """Self-host on Kubernetes instead of SageMaker (see the self-hosting guide)."""
+    image: str | None = None
+    """Serving container, by digest, from an ECR repository in the home region (`aws:region`)."""
+    registry_group: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
+    """Pilot a new version of an existing model: the name of that model's entry, whose registry
+    group holds this version's package. Default: this entry's own group (named after it)."""
+    model_package_version: int | None = Field(default=None, ge=1)
+    """Version of the approved package in the model registry (group named after the model) that the
+    endpoint deploys; required in prod (control G2). The pipeline registers it with `image` and
+    `artifactKey`, which the execution role is scoped to."""
+    artifact_key: str | None = None
+    """Object key of `model.tar.gz` in the stack's model-artifacts bucket, e.g.
+    `fraud-scorer/2.3.0/model.tar.gz`; the execution role may read only this folder."""
+    stage: Stage = "pilot"
+    """`pilot`: a separate endpoint only the pilot users in `callers` may invoke; `production`."""
+    callers: list[str] = []
+    """IAM role names (this account) allowed to invoke the endpoint. A pilot must name its pilot users."""
+    instance_type: str | None = None
+    """SageMaker instance type, e.g. ml.m5.large. NVMe instance types are refused (KMS)."""
+    instance_count: int = Field(default=1, ge=1, le=100)
+    """Initial instances; prod needs ≥ 2 (M5), pilots included."""
+    serverless: Any = None
+    """Not supported; see the rule message."""
+    capture_sampling_percent: int = Field(default=100, ge=0, le=100)
+    """Share of requests/responses captured to the encrypted capture bucket (L7)."""
+    rollout: RolloutConfig = RolloutConfig()
+    """How a new endpoint config is rolled out (canary / linear / rolling) with auto-rollback."""
+    autoscaling: AutoscalingConfig | None = None
+    """Default: min = max = instanceCount (no scaling)."""
+    monitoring: MonitoringConfig = MonitoringConfig()
+    """Alarm thresholds and the drift schedule."""
+    evaluation: dict[str, float] = {}
+    """Evaluation results of *this version* (metric → value), as the evaluation pipeline recorded
+    them; every metric is a fraction 0–1 (accuracy 0.95, not 95)."""
+    quality_gate: QualityGateConfig = QualityGateConfig()
+    """Thresholds `evaluation` must meet for a prod deployment."""
+    environment: dict[str, str] = {}
+    """Extra environment variables for the serving container (no secrets: they show in the console)."""
+
+    @property
+    def runs_on_sagemaker(self) -> bool:
+        return self.kubernetes is None
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_is_text(cls, value: Any) -> Any:
+        # Whole numbers arrive as the digits typed (`pulumi config set --path ... 2` stores 2);
+        # a fraction is YAML's float, which has lost its trailing zeros.
+        if isinstance(value, float) or isinstance(value, bool):
+            raise ValueError(
+                f"quote the version in YAML (e.g. version: '{value}'): unquoted it is read as a "
+                "number, and 2.10 would silently become 2.1"
+            )
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _select_version(cls, data: Any) -> Any:
+        """Fill image / artifactKey / evaluation from the registered entry of `version`."""
+        if not isinstance(data, dict) or not data.get("versions"):
+            return data
+        versions = data["versions"]
+        version = str(data.get("version"))
+        if not isinstance(versions, dict) or version not in {str(k) for k in versions}:
+            registered = sorted(str(k) for k in versions) if isinstance(versions, dict) else []
+            raise RuleViolation(
+                "version", version, f"is not a registered version (versions: {registered})"
+            )
+        entry = next(v for k, v in versions.items() if str(k) == version)
+        if not isinstance(entry, dict):
+            return data
+        data = dict(data)
+        defaults = {
+            "image": entry.get("image"),
+            "artifactKey": entry.get("artifactKey") or f"{data.get('name')}/{version}/model.tar.gz",
+            "evaluation": entry.get("evaluation", {}),
+            "modelPackageVersion": entry.get("modelPackageVersion"),
+        }
+        for key, value in defaults.items():
+            if value is None:
+                continue
+            if key in data and data[key] != value:
+                raise RuleViolation(
+                    key,
+                    data[key],
+                    f"set both here and in versions[{version}]; keep it in versions only",
+                )
+            data[key] = value
+        return data
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str | None) -> str | None:
+        if value is not None:
+            sm.parse_ecr_image(value)
+        return value
+
+    @field_validator("artifact_key")
+    @classmethod
+    def _artifact(cls, value: str | None) -> str | None:
+        if value is not None and (
+            value.startswith("/") or "//" in value or not _ARTIFACT_KEY.match(value)
+        ):
+            raise ValueError(
+                "must be an object key in the model-artifacts bucket ending in .tar.gz, "
+                "e.g. fraud-scorer/2.3.0/model.tar.gz (no s3:// and no leading /)"
+            )
+        return value
+
+    @field_validator("instance_type")
+    @classmethod
+    def _instance_type(cls, value: str | None) -> str | None:
+        if value is not None:
+            sm.check_kms_instance_type(value)
+            aws_model.check_instance_type(value, "endpoint")
+        return value
+
+    @field_validator("evaluation")
+    @classmethod
+    def _fractions(cls, value: dict[str, float]) -> dict[str, float]:
+        return check_fractions(value)
+
+    @field_validator("callers")
+    @classmethod
+    def _callers(cls, value: list[str]) -> list[str]:
+        for i, role in enumerate(value):
+            if not re.match(r"^[\w+=,.@-]{1,64}$", role):
+                raise RuleViolation(f"[{i}]", role, "must be an IAM role name (not an ARN)")
+        return value
+
+    @model_validator(mode="after")
+    def _sagemaker_rules(self) -> ModelConfig:
+        if not self.runs_on_sagemaker:
+            return self
+        if self.serverless is not None:
+            raise RuleViolation(
+                "serverless",
+                self.serverless,
+                "SageMaker Serverless Inference supports neither VPC configuration, network "
+                "isolation, data capture nor Model Monitor (AWS's documented exclusions), which "
+                "controls N1, N2, L7 and M4 require; use instanceType (e.g. ml.m5.large, 1 instance in dev)",
+            )
+        for key in ("image", "artifact_key", "instance_type"):
+            if getattr(self, key) is None:
+                camel = re.sub(r"_([a-z])", lambda m: m.group(1).upper(), key)
+                raise RuleViolation(camel, None, "required for a SageMaker model")
+        family = sm.instance_family(self.instance_type or "")
+        if family in sm.NO_GUARDRAIL_FAMILIES:
+            raise RuleViolation(
+                "instanceType",
+                self.instance_type,
+                "SageMaker deployment guardrails do not support Inf1 endpoints (updates fall back "
+                "to all-at-once with no bake time, so auto-rollback would never run); use ml.inf2",
+            )
+        if self.stage == "pilot" and not self.callers:
+            raise RuleViolation(
+                "callers", self.callers, "a pilot must name the IAM roles allowed to use it"
+            )
+        scaling = self.scaling()
+        if not scaling.min_instances <= self.instance_count <= scaling.max_instances:
+            raise RuleViolation(
+                "instanceCount",
+                self.instance_count,
+                f"must lie within autoscaling min/max ({scaling.min_instances}–{scaling.max_instances})",
+            )
+        if (
+            scaling.max_instances > scaling.min_instances
+            and self.instance_count != scaling.max_instances
+        ):
+            # Every endpoint update starts the variant at the new config's initial instance count:
+            # the provider cannot send RetainAllVariantProperties (hashicorp/terraform-provider-aws
+            # PR #49069). Starting at the autoscaling maximum never leaves a rollout (or a rollback)
+            # under-provisioned at peak, where latency alarms would roll a good version back;
+            # target tracking scales in afterwards. docs/lifecycle.md "Autoscaling and rollouts".
+            raise RuleViolation(
+                "instanceCount",
+                self.instance_count,
+                f"with autoscaling, set instanceCount to autoscaling.maxInstances "
+                f"({scaling.max_instances}): every rollout restarts the variant at instanceCount "
+                "(the provider cannot retain the scaled count)",
+            )
+        if self.previous_version is not None:
+            if not self.versions or self.previous_version not in self.versions:
+                raise RuleViolation(
+                    "previousVersion",
+                    self.previous_version,
+                    f"must be a registered version (versions: {sorted(self.versions)})",
+                )
+            if self.previous_version == self.version:
+                raise RuleViolation(
+                    "previousVersion", self.previous_version, "must differ from version"
+                )
+            old = self.versions[self.previous_version]
+            if (old.model_package_version is None) != (self.model_package_version is None):
+                raise RuleViolation(
+                    "previousVersion",
+                    self.previous_version,
+                    "the previous and the current version must both come from the model registry "
+                    "(modelPackageVersion) or both not",
+                )
+        return self
+
+    def previous(self) -> RegisteredVersion | None:
+        """The registered entry of `previousVersion`, if any."""
+        return self.versions.get(self.previous_version) if self.previous_version else None
+
+    def previous_artifact_key(self) -> str | None:
+        old = self.previous()
+        if old is None:
+            return None
+        return old.artifact_key or f"{self.name}/{self.previous_version}/model.tar.gz"
+
+    @property
+    def package_group(self) -> str:
+        """The model registry group this deployment's package comes from."""
+        return self.registry_group or self.name
+
+    def scaling(self) -> AutoscalingConfig:
+        return self.autoscaling or AutoscalingConfig(
+            min_instances=self.instance_count, max_instances=self.instance_count
+        )
+
+    def quality_gate_failures(self) -> list[tuple[str, float | None, str]]:
+        """(metric, value, rule) for every gate threshold the recorded evaluation misses."""
+        failures: list[tuple[str, float | None, str]] = []
+        for metric, low in sorted(self.quality_gate.minimum.items()):
+            value = self.evaluation.get(metric)
+            if value is None:
+                failures.append(
+                    (
+                        metric,
+                        None,
+                        f"quality gate: no evaluation result for {metric} (minimum {low})",
+                    )
+                )
+            elif not value >= low:  # NaN never passes
+                failures.append(
+                    (metric, value, f"quality gate: {metric} {value} is below the minimum {low}")
+                )
+        for metric, high in sorted(self.quality_gate.maximum.items()):
+            value = self.evaluation.get(metric)
+            if value is None:
+                failures.append(
+                    (
+                        metric,
+                        None,
+                        f"quality gate: no evaluation result for {metric} (maximum {high})",
+                    )
+                )
+            elif not value <= high:  # NaN never passes
+                failures.append(
+                    (metric, value, f"quality gate: {metric} {value} exceeds the maximum {high}")
+                )
+        return failures
+
+    def config_sha256(self) -> str:
+        """sha256 of the deployed config (camelCase JSON, sorted keys): the selected version's
+        image, artifact and evaluation, without the rest of the registry (nor `previousVersion`),
+        so registering another version changes nothing and rolling back gives the earlier hash
+        again."""
+        return sm.sha256_json(
+            self.model_dump(
+                mode="json",
+                by_alias=True,
+                exclude_none=True,
+                exclude={"versions", "previous_version"},
+            )
+        )
+
+    def request_sha256(self) -> str:
+        """sha256 of the whole request: the deployed config plus the previous version kept."""
+        return sm.sha256_json(
+            {"config": self.config_sha256(), "previousVersion": self.previous_version}
+        )
+
+
+# -- Bedrock ---------------------------------------------------------------------
+
+#: Geographic cross-region inference profile prefixes, by the home region's geography.
+#: `global.` profiles route anywhere in the world and are always refused (R5).
+PROFILE_PREFIXES: dict[str, tuple[str, ...]] = {
+    "eu": ("eu.",),
+    "us": ("us.",),
+    "us-gov": ("us-gov.",),
+    "ap": ("apac.", "jp.", "au."),
+    "ca": ("ca.",),
+}
+_MODEL_ID = re.compile(r"^[a-z0-9-]+\.[A-Za-z0-9._:-]+$")
+_PII_TYPES = (
+    "ADDRESS",
+    "AGE",
+    "AWS_ACCESS_KEY",
+    "AWS_SECRET_KEY",
+    "CA_HEALTH_NUMBER",
+    "CA_SOCIAL_INSURANCE_NUMBER",
+    "CREDIT_DEBIT_CARD_CVV",
+    "CREDIT_DEBIT_CARD_EXPIRY",
+    "CREDIT_DEBIT_CARD_NUMBER",
+    "DRIVER_ID",
+    "EMAIL",
+    "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+    "IP_ADDRESS",
+    "LICENSE_PLATE",
+    "MAC_ADDRESS",
+    "NAME",
+    "PASSWORD",
+    "PHONE",
+    "PIN",
+    "SWIFT_CODE",
+    "UK_NATIONAL_HEALTH_SERVICE_NUMBER",
+    "UK_NATIONAL_INSURANCE_NUMBER",
+    "UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER",
+    "URL",
+    "USERNAME",
+    "US_BANK_ACCOUNT_NUMBER",
+    "US_BANK_ROUTING_NUMBER",
+    "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
+    "US_PASSPORT_NUMBER",
+    "US_SOCIAL_SECURITY_NUMBER",
+    "VEHICLE_IDENTIFICATION_NUMBER",
+)
+DEFAULT_PII = [
+    "EMAIL",
+    "PHONE",
+    "CREDIT_DEBIT_CARD_NUMBER",
+    "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+    "UK_NATIONAL_INSURANCE_NUMBER",
+    "UK_NATIONAL_HEALTH_SERVICE_NUMBER",
+    "PASSWORD",
+    "AWS_ACCESS_KEY",
+    "AWS_SECRET_KEY",
+]
+
+Strength = Literal["NONE", "LOW", "MEDIUM", "HIGH"]
+
+
+def geography(region: str) -> str:
+    if region.startswith("us-gov-"):
+        return "us-gov"
+    return region.split("-", 1)[0]
+
+
+def partition_of(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+class InferenceProfileConfig(ConfigModel):
+    """A geographic cross-region inference profile, with the regions it may route to."""
+
+    id: str
+    """System profile id, e.g. `eu.anthropic.claude-3-7-sonnet-20250219-v1:0`. Never `global.`."""
+    regions: list[str] = Field(min_length=1)
+    """Every destination region of the profile; all must be in residency.allowedRegions."""
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if value.startswith("global."):
+            raise ValueError(
+                "global inference profiles route requests to any commercial region worldwide; "
+                "they break data residency (control R5) and are refused"
+            )
+        if not any(value.startswith(p) for ps in PROFILE_PREFIXES.values() for p in ps):
+            raise ValueError(
+                f"must start with a geographic prefix ({', '.join(p for ps in PROFILE_PREFIXES.values() for p in ps)})"
+            )
+        return value
+
+    @property
+    def model_id(self) -> str:
+        return self.id.split(".", 1)[1]
+
+
+class GuardrailConfig(ConfigModel):
+    """The Bedrock guardrail every invocation goes through (control M7)."""
+
+    prompt_attack_strength: Literal["LOW", "MEDIUM", "HIGH"] = "HIGH"
+    """Input strength of the PROMPT_ATTACK filter (jailbreaks, prompt injection). NONE is refused."""
+    content_filter_strength: Strength = "HIGH"
+    """Strength of the HATE, INSULTS, SEXUAL, VIOLENCE and MISCONDUCT filters (input and output)."""
+    pii_action: Literal["BLOCK", "ANONYMIZE"] = "ANONYMIZE"
+    """What happens to detected PII: block the request/answer, or mask it."""
+    pii_entities: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_PII), min_length=1, max_length=len(_PII_TYPES)
+    )
+    """PII entity types the guardrail detects."""
+    blocked_input_message: str = "This request cannot be processed under our usage policy."
+    """What the caller receives when the guardrail blocks a prompt (1–500 characters, Bedrock's limit)."""
+    blocked_output_message: str = "The answer was withheld under our usage policy."
+    """What the caller receives when the guardrail blocks an answer (1–500 characters, Bedrock's limit)."""
+
+    @field_validator("blocked_input_message", "blocked_output_message")
+    @classmethod
+    def _messaging(cls, value: str) -> str:
+        # CreateGuardrail blockedInputMessaging / blockedOutputsMessaging (bedrock service model).
+        shape = aws_model.bedrock_shape("GuardrailBlockedMessaging")
+        if not shape.get("min", 0) <= len(value) <= shape.get("max", len(value)):
+            raise ValueError(
+                f"must be {shape.get('min', 0)}–{shape.get('max')} characters (Bedrock "
+                f"CreateGuardrail limit); it has {len(value)}"
+            )
+        return value
+
+    @field_validator("pii_entities")
+    @classmethod
+    def _pii(cls, value: list[str]) -> list[str]:
+        for i, entity in enumerate(value):
+            if entity not in _PII_TYPES:
+                raise RuleViolation(
+                    f"[{i}]", entity, f"unknown PII entity type (known: {', '.join(_PII_TYPES)})"
+                )
+        return value
+
+
+class BedrockLoggingConfig(ConfigModel):
+    """What Bedrock invocation logging records (to an encrypted in-region log group and bucket)."""
+
+    text: bool = True
+    """Deliver prompts and completions (text)."""
+    image: bool = False
+    """Deliver image payloads."""
+    embedding: bool = False
+    """Deliver embeddings."""
+    video: bool = False
+    """Deliver video payloads."""
+
+
+class BedrockConfig(ConfigModel):
+    """Amazon Bedrock access (managed foundation models)."""
+
+    models: list[str] = Field(min_length=1)
+    """Foundation model ids invoked in the home region, e.g. `anthropic.claude-3-haiku-20240307-v1:0`."""
+    inference_profiles: list[InferenceProfileConfig] = []
+    """Geographic cross-region profiles (optional; each destination region must be allowed)."""
+    guardrail: GuardrailConfig = GuardrailConfig()
+    """The guardrail every call goes through (prompt-attack, content and PII filters)."""
+    logging: BedrockLoggingConfig = BedrockLoggingConfig()
+    """What invocation logging records."""
+    invoker_service: str = Field(
+        default="lambda.amazonaws.com", pattern=r"^[a-z0-9.-]+\.amazonaws\.com$"
+    )
+    """The AWS service that assumes the invoke role (e.g. lambda.amazonaws.com, ecs-tasks.amazonaws.com)."""
+
+    @field_validator("models")
+    @classmethod
+    def _models(cls, value: list[str]) -> list[str]:
+        for i, model_id in enumerate(value):
+            if not _MODEL_ID.match(model_id):
+                raise RuleViolation(
+                    f"[{i}]",
+                    model_id,
+                    "must be a foundation model id like 'amazon.titan-embed-text-v2:0'",
+                )
+            prefix = model_id.split(".", 1)[0] + "."
+            if prefix == "global." or any(prefix in ps for ps in PROFILE_PREFIXES.values()):
+                raise RuleViolation(
+                    f"[{i}]",
+                    model_id,
+                    "this is an inference profile id, not a foundation model id; list geographic "
+                    "profiles under inferenceProfiles (global. profiles are refused)",
+                )
+        return value
+
+    def foundation_model_arns(self, region: str) -> list[str]:
+        """Foundation-model ARNs the invoke role and the bedrock-runtime endpoint allow:
+        each model in the home region, plus each profile's model in each of its regions."""
+        part = partition_of(region)
+        arns = [f"arn:{part}:bedrock:{region}::foundation-model/{m}" for m in self.models]
+        for profile in self.inference_profiles:
+            arns += [
+                f"arn:{part}:bedrock:{r}::foundation-model/{profile.model_id}"
+                for r in profile.regions
+            ]
+        return list(dict.fromkeys(arns))
+
+    def inference_profile_arns(self, region: str, account_id: str) -> list[str]:
+        part = partition_of(region)
+        return [
+            f"arn:{part}:bedrock:{region}:{account_id}:inference-profile/{p.id}"
+            for p in self.inference_profiles
+        ]
+
+
+# -- rules that need the whole stack config ---------------------------------------------
+
+
+def check_models(cfg: StackConfig) -> None:
+    """Cross-section rules for models and Bedrock; raises ConfigError naming the exact key."""
+    owners = {m.name for m in cfg.models if m.runs_on_sagemaker and m.registry_group is None}
+    for i, model in enumerate(cfg.models):
+        key = f"{NS}:models[{i}]"
+        if not model.runs_on_sagemaker:
+            continue
+        if model.registry_group is not None and model.registry_group not in owners:
+            raise ConfigError(
+                f"{key}.registryGroup",
+                model.registry_group,
+                "must name another SageMaker model of this stack (its entry declares the group); "
+                f"models: {sorted(owners)}",
+            )
+        image = sm.parse_ecr_image(model.image or "")
+        if image.region != cfg.region:
+            raise ConfigError(
+                f"{key}.image",
+                model.image,
+                f"the ECR registry is in {image.region} but aws:region is {cfg.region}: images must "
+                "come from a private registry in the home region (control R7; cross-region pulls "
+                "also break when the VPC has no route out)",
+            )
+        if not cfg.is_prod:
+            continue
+        m5 = control("sagemaker-multi-instance")
+        if model.instance_count < PROD_MIN_INSTANCES:
+            raise ConfigError(
+                f"{key}.instanceCount",
+                model.instance_count,
+                f"prod endpoints run ≥ {PROD_MIN_INSTANCES} instances so each variant spans AZs "
+                f"(control {m5}), pilots included",
+            )
+        if model.scaling().min_instances < PROD_MIN_INSTANCES:
+            raise ConfigError(
+                f"{key}.autoscaling.minInstances",
+                model.scaling().min_instances,
+                f"prod endpoints never scale below {PROD_MIN_INSTANCES} instances (control {m5})",
+            )
+        if not prod_instance_type_allowed(model.instance_type or ""):
+            raise ConfigError(
+                f"{key}.instanceType",
+                model.instance_type,
+                f"prod endpoints use the approved instance families {PROD_INSTANCE_TYPES} "
+                f"(control {control('sagemaker-instance-type-allowed')})",
+            )
+        if model.capture_sampling_percent < PROD_MIN_CAPTURE_SAMPLING_PERCENT:
+            raise ConfigError(
+                f"{key}.captureSamplingPercent",
+                model.capture_sampling_percent,
+                "prod endpoints capture a share of requests and responses, ≥ "
+                f"{PROD_MIN_CAPTURE_SAMPLING_PERCENT} % (control L7)",
+            )
+        if model.model_package_version is None:
+            raise ConfigError(
+                f"{key}.modelPackageVersion",
+                None,
+                "prod deploys an approved package version from the SageMaker Model Registry "
+                f"(group {model.package_group!r}; control G2); set modelPackageVersion (in versions[{model.version}] "
+                "when versions are used)",
+            )
+        if len(model.versions) > 1 and model.previous_version is None:
+            raise ConfigError(
+                f"{key}.previousVersion",
+                None,
+                "prod keeps the previous version's model and endpoint config deployed so an "
+                "automatic rollback lands on live resources; name it (one of "
+                f"{sorted(v for v in model.versions if v != model.version)})",
+            )
+        if model.previous_version is not None and model.previous().model_package_version is None:  # type: ignore[union-attr]
+            raise ConfigError(
+                f"{key}.versions[{model.previous_version}].modelPackageVersion",
+                None,
+                "prod deploys only approved package versions (control G2), the previous one too",
+            )
+        if model.rollout.strategy not in ("canary", "linear"):
+            raise ConfigError(
+                f"{key}.rollout.strategy",
+                model.rollout.strategy,
+                "prod endpoints update by blue/green canary or linear with auto-rollback (control M6)",
+            )
+        if model.monitoring.drift is None:
+            raise ConfigError(
+                f"{key}.monitoring.drift",
+                None,
+                "prod endpoints need a Model Monitor data-quality schedule (control M4)",
+            )
+        if model.quality_gate.is_empty:
+            raise ConfigError(
+                f"{key}.qualityGate",
+                {},
+                "prod deployments need quality-gate thresholds (minimum/maximum) for the evaluation",
+            )
+        failures = model.quality_gate_failures()
+        if failures:
+            metric, value, rule = failures[0]
+            raise ConfigError(
+                f"{key}.evaluation.{metric}",
+                value,
+                f"{rule}; version {model.version} of {model.name} cannot be deployed to prod",
+            )
+    if cfg.bedrock is not None:
+        home = geography(cfg.region)
+        for j, profile in enumerate(cfg.bedrock.inference_profiles):
+            key = f"{NS}:bedrock.inferenceProfiles[{j}]"
+            if not any(profile.id.startswith(p) for p in PROFILE_PREFIXES.get(home, ())):
+                raise ConfigError(
+                    f"{key}.id",
+                    profile.id,
+                    f"the profile's geography does not match aws:region {cfg.region} (control R5)",
+                )
+            for k, region in enumerate(profile.regions):
+                if region not in cfg.residency.allowed_regions:
+                    raise ConfigError(
+                        f"{key}.regions[{k}]",
+                        region,
+                        f"the profile may route data to {region}, which is not in "
+                        f"{NS}:residency.allowedRegions {cfg.residency.allowed_regions} (control R5)",
+                    )
+
+
+__all__ = [
+    "AutoscalingConfig",
+    "BedrockConfig",
+    "DriftConfig",
+    "GuardrailConfig",
+    "InferenceProfileConfig",
+    "ModelConfig",
+    "MonitoringConfig",
+    "QualityGateConfig",
+    "RegisteredVersion",
+    "RolloutConfig",
+    "check_models",
+]

@@ -1,0 +1,42 @@
+"""The stack program's composition: config → platform → inference layers → exports.
+
+`main()` is what `stacks/__main__.py` (the project's `main:`) runs. Thin by design: validate the
+whole config first (nothing is declared if it is invalid), check the account and the region's
+availability zones before any resource, tag everything, then build the platform, the managed and
+self-hosted inference layers and Bedrock access, and export what runs where.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from regulated_inference import config
+from regulated_inference.lib.tagging import apply_required_tags
+
+
+def main() -> None:
+    """Declare the whole stack for the current Pulumi stack's config."""
+    from regulated_inference.stack.inference import build_bedrock, build_managed_inference
+    from regulated_inference.stack.platform import (
+        build_platform,
+        check_deploy_account,
+        platform_exports,
+    )
+    from regulated_inference.stack.self_hosted import build_self_hosted, check_cluster_accounts
+
+    cfg = config.load()
+    account = aws.get_caller_identity().account_id
+    check_deploy_account(cfg, account)  # aws:allowedAccountIds, before any resource
+    check_cluster_accounts(cfg, account)
+    config.check_availability_zones(  # before any resource: the region's real AZs
+        cfg.network.availability_zones,
+        aws.get_availability_zones(state="available").names,
+        cfg.region,
+    )
+    apply_required_tags(cfg.tags)
+    platform = build_platform(cfg)
+    pulumi.export("platform", platform_exports(platform))
+    pulumi.export("models", build_managed_inference(cfg, platform))
+    pulumi.export("bedrock", build_bedrock(cfg, platform))
+    pulumi.export("selfHosted", build_self_hosted(cfg, platform))

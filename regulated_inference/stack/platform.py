@@ -1,0 +1,195 @@
+"""The platform layer: keys, network, buckets and audit trail that every model shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from regulated_inference.components.audit_trail import AuditTrail, trail_arn
+from regulated_inference.components.encryption_keys import EncryptionKeys
+from regulated_inference.components.isolated_network import IsolatedNetwork
+from regulated_inference.components.secure_bucket import ObjectLock, SecureBucket, ServiceWriter
+from regulated_inference.config import StackConfig
+from regulated_inference.config.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Platform:
+    """What the inference layers build on (see docs/architecture in the README)."""
+
+    config: StackConfig
+    region: str
+    account_id: str
+    partition: str
+    log_group_prefix: str
+    keys: EncryptionKeys
+    network: IsolatedNetwork
+    model_artifacts: SecureBucket
+    data_capture: SecureBucket
+    audit: SecureBucket
+    access_logs: SecureBucket
+    trail: AuditTrail
+
+
+def check_deploy_account(cfg: StackConfig, account_id: str) -> None:
+    """Refuse credentials of an account `aws:allowedAccountIds` does not list, before any resource.
+
+    The AWS provider refuses them too, but only when it is configured; this check makes the
+    program stop first, with one config error, so nothing is planned against the wrong account."""
+    if cfg.allowed_account_ids and account_id not in cfg.allowed_account_ids:
+        raise ConfigError(
+            "aws:allowedAccountIds",
+            cfg.allowed_account_ids,
+            f"the deploying credentials are for account {account_id}, which this stack may not "
+            "deploy to (switch credentials, or add the account if it is really this stack's)",
+        )
+
+
+def _bedrock_endpoint_policy(cfg: StackConfig, account_id: str) -> dict[str, str]:
+    """The bedrock-runtime endpoint admits only the configured foundation models (when Bedrock is used)."""
+    if cfg.bedrock is None:
+        return {}
+    from regulated_inference.components.bedrock_access import runtime_endpoint_policy
+
+    return {
+        "bedrock-runtime": runtime_endpoint_policy(
+            cfg.bedrock.foundation_model_arns(cfg.region)
+            + cfg.bedrock.inference_profile_arns(cfg.region, account_id),
+            account_id,
+        )
+    }
+
+
+def build_platform(cfg: StackConfig) -> Platform:
+    """Declare the shared platform resources for one stack."""
+    stack = pulumi.get_stack()
+    prefix = f"{pulumi.get_project()}-{stack}"
+    account = aws.get_caller_identity().account_id
+    partition = aws.get_partition().partition
+    azs = aws.get_availability_zones(state="available").names[: cfg.network.availability_zones]
+    log_group_prefix = f"/regulated-inference/{stack}/"
+    trail_name = f"{prefix}-audit"
+    retention = cfg.logging.retention_days
+    # Every bucket of the stack is auto-named from a logical name that starts with the prefix
+    # (`<logical name>-<7 hex>`), so this pattern names exactly this stack's buckets.
+    log_sources = [f"arn:{partition}:s3:::{prefix}-*"]
+
+    keys = EncryptionKeys(
+        prefix,
+        {
+            "account_id": account,
+            "region": cfg.region,
+            "partition": partition,
+            "log_group_prefix": log_group_prefix,
+            "trail_name": trail_name,
+            # SageMaker writes endpoint logs to AWS-named groups; the stack pre-creates them encrypted.
+            "extra_log_group_patterns": [f"/aws/sagemaker/Endpoints/*-{stack}"],
+            "deletion_window_days": cfg.keys.deletion_window_days,
+            "access_log_source_arns": log_sources,
+        },
+    )
+    network = IsolatedNetwork(
+        prefix,
+        {
+            "cidr": cfg.network.cidr,
+            "subnet_cidrs": cfg.network.subnet_cidrs(),
+            "availability_zones": azs,
+            "region": cfg.region,
+            "account_id": account,
+            "logs_kms_key_arn": keys.logs_key_arn,
+            "log_group_name": f"{log_group_prefix}vpc-flow-logs",
+            "log_retention_days": retention,
+            "endpoint_policies": _bedrock_endpoint_policy(cfg, account),
+        },
+    )
+    access_logs = SecureBucket(
+        f"{prefix}-access-logs",
+        {
+            "kms_key_arn": keys.logs_key_arn,
+            "is_access_log_bucket": True,
+            "account_id": account,
+            "log_source_arns": log_sources,
+            "expiration_days": max(retention, 365),
+        },
+    )
+    log_target = {"access_log_bucket": access_logs.bucket_name}
+    model_artifacts = SecureBucket(
+        f"{prefix}-models",
+        {"kms_key_arn": keys.data_key_arn, **log_target, "access_log_prefix": "models/"},
+    )
+    data_capture = SecureBucket(
+        f"{prefix}-capture",
+        {"kms_key_arn": keys.data_key_arn, **log_target, "access_log_prefix": "capture/"},
+    )
+    audit = SecureBucket(
+        f"{prefix}-audit",
+        {
+            "kms_key_arn": keys.audit_key_arn,
+            **log_target,
+            "access_log_prefix": "audit/",
+            "object_lock": ObjectLock(
+                mode=cfg.audit.object_lock_mode, days=cfg.audit.retention_days
+            ),
+            "noncurrent_version_expiration_days": cfg.audit.retention_days,
+            "service_writers": [
+                ServiceWriter(
+                    service="cloudtrail.amazonaws.com",
+                    prefix=f"cloudtrail/AWSLogs/{account}/",
+                    source_account=account,
+                    source_arn=trail_arn(trail_name, cfg.region, account, partition),
+                    read_acl=True,
+                )
+            ],
+        },
+    )
+    trail = AuditTrail(
+        f"{prefix}-audit",
+        {
+            "trail_name": trail_name,
+            "region": cfg.region,
+            "account_id": account,
+            "audit_bucket_name": audit.bucket_name,
+            "audit_kms_key_arn": keys.audit_key_arn,
+            "logs_kms_key_arn": keys.logs_key_arn,
+            "log_group_name": f"{log_group_prefix}cloudtrail",
+            "log_retention_days": retention,
+            "data_event_bucket_arns": [model_artifacts.arn, data_capture.arn],
+            "wait_for": [audit.policy],
+        },
+    )
+    return Platform(
+        cfg,
+        cfg.region,
+        account,
+        partition,
+        log_group_prefix,
+        keys,
+        network,
+        model_artifacts,
+        data_capture,
+        audit,
+        access_logs,
+        trail,
+    )
+
+
+def platform_exports(p: Platform) -> dict:
+    return {
+        "region": p.region,
+        "vpcId": p.network.vpc_id,
+        "privateSubnetIds": p.network.private_subnet_ids,
+        "keys": {
+            "data": p.keys.data_key_arn,
+            "logs": p.keys.logs_key_arn,
+            "audit": p.keys.audit_key_arn,
+        },
+        "buckets": {
+            "models": p.model_artifacts.bucket_name,
+            "capture": p.data_capture.bucket_name,
+            "audit": p.audit.bucket_name,
+            "accessLogs": p.access_logs.bucket_name,
+        },
+        "trailArn": p.trail.trail_arn,
+    }

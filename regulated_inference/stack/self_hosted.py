@@ -1,0 +1,229 @@
+"""Composition: every model with a `kubernetes` section becomes a `SelfHostedInference`.
+
+Config → component args, and the Kubernetes provider, per model, first match wins:
+
+1. `kubernetes.kubeconfig` (secret) and/or `kubernetes.context` — a developer's override;
+2. `kubernetes.cluster.name/endpoint/certificateAuthorityData` — the way EKS is reached on CI:
+   the program writes a kubeconfig whose user runs `aws eks get-token` (exec credential plugin,
+   client.authentication.k8s.io/v1beta1, as `aws eks update-kubeconfig` writes it), so the
+   provider needs only the AWS credentials of the deploy job, no kubeconfig file;
+3. otherwise the stack's default ("ambient") provider, which reads `kubernetes:kubeconfig` /
+   `kubernetes:context` from the stack config, then $KUBECONFIG, then ~/.kube/config.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as kubernetes
+
+from regulated_inference.components.self_hosted_inference import (
+    Canary,
+    ContainerResources,
+    Irsa,
+    Loader,
+    ModelTrack,
+    Probe,
+    Probes,
+    SelfHostedInference,
+    SelfHostedInferenceArgs,
+)
+from regulated_inference.config.errors import ConfigError
+from regulated_inference.config.kubernetes import KubernetesConfig, ProbeConfig, check_self_hosted
+
+PROJECT = "regulated-inference"
+
+#: Where a version's artifact lives in the model-artifacts bucket when the entry does
+#: not say (same layout as the managed models: `<name>/<version>/model.tar.gz`).
+DEFAULT_ARTIFACT_PREFIX = "{name}/{version}"
+
+
+def _folder(key: str | None) -> str | None:
+    if not key:
+        return None
+    folder = key.rpartition("/")[0].strip("/")
+    return folder or None
+
+
+def artifact_prefix(model: Any, version: str, canary_key: str | None = None) -> str:
+    """Key prefix (folder) of `version`'s artifact: the folder of the model-level
+    `artifactKey` for the stable version, of `kubernetes.canary.artifactKey` for the
+    canary, else `<name>/<version>`. The IRSA role may read only these folders."""
+    key = getattr(model, "artifact_key", None) if version == model.version else canary_key
+    return _folder(key) or DEFAULT_ARTIFACT_PREFIX.format(name=model.name, version=version)
+
+
+def _probe(p: ProbeConfig) -> Probe:
+    return Probe(p.path, p.period_seconds, p.timeout_seconds, p.failure_threshold)
+
+
+def component_args(model: Any, kube: KubernetesConfig, platform: Any) -> SelfHostedInferenceArgs:
+    """The component's args for one model entry (pure mapping, no resources)."""
+    stable = ModelTrack(
+        version=model.version,
+        image=kube.image or model.image,
+        artifact_prefix=artifact_prefix(model, model.version),
+    )
+    canary = None
+    if kube.canary is not None:
+        canary = Canary(
+            track=ModelTrack(
+                version=kube.canary.version,
+                image=kube.canary.image,
+                artifact_prefix=artifact_prefix(
+                    model, kube.canary.version, kube.canary.artifact_key
+                ),
+            ),
+            weight=kube.canary.weight,
+        )
+    res = kube.resources
+    args: SelfHostedInferenceArgs = {
+        "model_name": model.name,
+        "namespace": kube.namespace,
+        "stable": stable,
+        "canary": canary,
+        "region": platform.region,
+        "irsa": Irsa(oidc_provider_arn=kube.cluster.oidc_provider_arn, issuer=kube.cluster.issuer),
+        "artifact_bucket_arn": platform.model_artifacts.arn,
+        "data_key_arn": platform.keys.data_key_arn,
+        "replicas_min": kube.replicas.min,
+        "replicas_max": kube.replicas.max,
+        "resources": ContainerResources(
+            res.cpu_request, res.cpu_limit, res.memory_request, res.memory_limit, res.gpu
+        ),
+        "port": kube.port,
+        "probes": Probes(
+            _probe(kube.probes.liveness), _probe(kube.probes.readiness), kube.probes.startup_seconds
+        ),
+        "gateway_namespace": kube.gateway_namespace,
+        "vpc_endpoints_cidr": kube.vpc_endpoints_cidr,
+        "s3_gateway_cidrs": list(kube.s3_gateway_cidrs),
+        "loader": Loader(kube.loader.image, kube.loader.storage) if kube.loader else None,
+        "run_as_user": kube.run_as_user,
+        "target_cpu_utilization": kube.target_cpu_utilization,
+        "zone_spread": kube.zone_spread,
+        "node_selector": dict(kube.node_selector),
+        "scratch_size": kube.scratch_size,
+    }
+    return args
+
+
+#: The exec credential API `aws eks get-token` answers (AWS CLI `eks get-token` → ExecCredential).
+EXEC_API_VERSION = "client.authentication.k8s.io/v1beta1"
+
+
+def eks_kubeconfig(cluster: Any, region: str) -> str:
+    """A kubeconfig for an EKS cluster whose token comes from `aws eks get-token`.
+
+    The same shape `aws eks update-kubeconfig` writes: cluster server + CA data, a user whose
+    `exec` runs `aws --region <r> eks get-token --cluster-name <n> [--role-arn <arn>] --output
+    json`. No secret in it: the token is fetched at each connection with the AWS credentials of
+    whoever runs Pulumi (locally or the CI deploy role). JSON is YAML, which the provider reads
+    (`kubeconfig`: "the contents of a kubeconfig file or the path to a kubeconfig file",
+    pulumi_kubernetes/provider.py)."""
+    args = ["--region", region, "eks", "get-token", "--cluster-name", cluster.name]
+    if cluster.deploy_role_arn:
+        args += ["--role-arn", cluster.deploy_role_arn]
+    args += ["--output", "json"]
+    name = cluster.name
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {
+                    "name": name,
+                    "cluster": {
+                        "server": cluster.endpoint,
+                        "certificate-authority-data": cluster.certificate_authority_data,
+                    },
+                }
+            ],
+            "users": [
+                {
+                    "name": name,
+                    "user": {
+                        "exec": {
+                            "apiVersion": EXEC_API_VERSION,
+                            "command": "aws",
+                            "args": args,
+                            "interactiveMode": "Never",
+                        }
+                    },
+                }
+            ],
+            "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+            "current-context": name,
+        },
+        indent=2,
+    )
+
+
+def provider_for(model_name: str, kube: KubernetesConfig) -> kubernetes.Provider | None:
+    """The model's Kubernetes provider (see the module docstring), or None for the ambient one."""
+    if kube.uses_ambient_provider:
+        return None
+    if kube.kubeconfig is None and kube.context is None:
+        kubeconfig = eks_kubeconfig(kube.cluster, kube.cluster.region)
+        # No secret inside (the token comes from exec), but a kubeconfig input is secret by habit:
+        # a user-supplied one usually holds credentials, and one rule for both is simpler to audit.
+        return kubernetes.Provider(f"{model_name}-k8s", kubeconfig=pulumi.Output.secret(kubeconfig))
+    return kubernetes.Provider(
+        f"{model_name}-k8s",
+        kubeconfig=pulumi.Output.secret(kube.kubeconfig) if kube.kubeconfig else None,
+        context=kube.context,
+    )
+
+
+def check_cluster_accounts(cfg: Any, account_id: str) -> None:
+    """IAM only trusts an OIDC provider registered in the role's own account: refuse others.
+
+    Needs the deploying account, so it runs after config parsing but before any resource."""
+    for i, model in enumerate(cfg.models):
+        kube: KubernetesConfig | None = getattr(model, "kubernetes", None)
+        if kube is not None and kube.cluster.account != account_id:
+            raise ConfigError(
+                f"{PROJECT}:models[{i}].kubernetes.cluster.oidcProviderArn",
+                kube.cluster.oidc_provider_arn,
+                f"the OIDC provider must be registered in this stack's account {account_id}",
+            )
+
+
+def build_self_hosted(cfg: Any, platform: Any) -> dict[str, Any]:
+    """One `SelfHostedInference` per model with a `kubernetes` section; returns the exports."""
+    check_self_hosted(cfg)
+    check_cluster_accounts(cfg, platform.account_id)
+    exports: dict[str, Any] = {}
+    for model in cfg.models:
+        kube: KubernetesConfig | None = getattr(model, "kubernetes", None)
+        if kube is None:
+            continue
+        provider = provider_for(model.name, kube)
+        opts = pulumi.ResourceOptions(providers={"kubernetes": provider} if provider else None)
+        hosted = SelfHostedInference(model.name, component_args(model, kube, platform), opts)
+        exports[model.name] = {
+            "namespace": hosted.namespace,
+            "serviceUrl": hosted.service_url,
+            "serviceAccount": hosted.service_account_name,
+            "roleArn": hosted.role_arn,
+            "stableVersion": hosted.stable_version,
+            "canaryVersion": hosted.canary_version,
+            "canaryWeight": hosted.canary_weight,
+            "canaryEffectiveWeight": hosted.canary_effective_weight,
+            "replicas": hosted.replicas,
+            "provider": "ambient" if provider is None else f"{model.name}-k8s",
+            "cluster": kube.cluster.name,
+        }
+    return exports
+
+
+__all__ = [
+    "build_self_hosted",
+    "check_cluster_accounts",
+    "component_args",
+    "eks_kubeconfig",
+    "provider_for",
+    "artifact_prefix",
+]
