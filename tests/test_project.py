@@ -11,6 +11,8 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from tests.venvs import bare_venv, site_packages, third_party_only
+
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "tests" / "vendor" / "pulumi-project.schema.json"
 
@@ -99,33 +101,10 @@ print(len([r for r in rec.resources if r.custom]))
 """
 
 
-def _site_packages(python: Path) -> Path:
-    out = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return Path(out.stdout.strip())
-
-
-def _third_party_only(site: Path, dest: Path) -> Path:
-    """Links to everything installed in `site` except this project's own install."""
-    dest.mkdir()
-    for entry in site.iterdir():
-        if entry.name.startswith(("__editable__", "regulated_inference")) or entry.suffix == ".pth":
-            continue
-        (dest / entry.name).symlink_to(entry)
-    return dest
-
-
 def test_program_runs_from_a_venv_built_from_the_requirements_file_alone(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    deps = _third_party_only(_site_packages(Path(sys.executable)), tmp_path / "deps")
-    (_site_packages(python) / "third_party.pth").write_text(f"{deps}\n")
+    deps = third_party_only(site_packages(Path(sys.executable)), tmp_path / "deps")
+    python = bare_venv(tmp_path / "venv", deps)
     importable = "import importlib.util as u; print(u.find_spec('regulated_inference') is not None)"
     before = subprocess.run(
         [str(python), "-I", "-c", importable], cwd=ROOT / "stacks", env=env, capture_output=True

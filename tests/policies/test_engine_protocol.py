@@ -53,7 +53,9 @@ def test_get_analyzer_info(pack):
     assert retention.remediation_steps == BY_NAME["cloudwatch-log-retention"].remediation
     assert "minRetentionDays" in retention.configSchema.properties
     assert pack.plugin_version()
-    assert pack.pack_version() == "0.1.0"  # from PulumiPolicy.yaml, as the CLI reports it
+    # from PulumiPolicy.yaml, as the CLI reports it: the project's release (pyproject.toml;
+    # tests/packaging/test_versions.py keeps the two equal)
+    assert pack.pack_version() == "0.2.0"
 
 
 def test_configure_from_files(pack):
