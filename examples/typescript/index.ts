@@ -1,0 +1,51 @@
+// The regulated-inference components from TypeScript, through the generated SDK
+// (`pulumi package add ../../provider`). Classes are the schema's resources, argument names its
+// camelCase inputProperties (tests/provider/schema.golden.json; checked by
+// tests/examples/test_examples.py). Account and region are plain inputs: resolve them first.
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as regulatedInference from "@pulumi/regulated-inference";
+
+const config = new pulumi.Config();
+const stack = pulumi.getStack();
+
+async function main() {
+    const region = (await aws.getRegion()).region;
+    const accountId = (await aws.getCallerIdentity()).accountId;
+    const logGroupPrefix = `/team-inference/${stack}/`;
+
+    const keys = new regulatedInference.EncryptionKeys("keys", {
+        accountId: accountId,
+        region: region,
+        logGroupPrefix: logGroupPrefix,
+        trailName: `team-inference-${stack}-audit`,
+        deletionWindowDays: 30,
+    });
+
+    const network = new regulatedInference.IsolatedNetwork("network", {
+        cidr: "10.80.0.0/20",
+        subnetCidrs: ["10.80.0.0/24", "10.80.1.0/24"],
+        availabilityZones: [`${region}a`, `${region}b`],
+        region: region,
+        accountId: accountId,
+        logsKmsKeyArn: keys.logsKeyArn,
+        logGroupName: `${logGroupPrefix}vpc-flow-logs`,
+        logRetentionDays: 365,
+    });
+
+    const alerts = new regulatedInference.AlertTopic("alerts", {
+        accountId: accountId,
+        region: region,
+        kmsKeyArn: keys.logsKeyArn,
+        emails: [config.require("alertEmail")],
+    });
+
+    return {
+        vpcId: network.vpcId,
+        privateSubnetIds: network.privateSubnetIds,
+        dataKeyArn: keys.dataKeyArn,
+        alertTopicArn: alerts.arn,
+    };
+}
+
+export = main();
