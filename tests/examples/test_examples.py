@@ -114,13 +114,20 @@ def yaml_problems(project: dict[str, Any], where: Path) -> list[str]:
     for name, token in ours.items():
         props = resources[name].get("properties") or {}
         from_outputs = {
-            p for p, v in props.items() if any(r in types for s in _strings(v) for r, _ in _REF.findall(s))
+            p
+            for p, v in props.items()
+            if any(r in types for s in _strings(v) for r, _ in _REF.findall(s))
         }
         out += _problems_of_use(token, props, from_outputs)
     for text in _strings({k: r.get("properties") for k, r in resources.items()}) + _strings(
         project.get("outputs", {})
     ):
-        out += [p for r, prop in _REF.findall(text) if r in ours for p in _problems_of_read(ours[r], prop)]
+        out += [
+            p
+            for r, prop in _REF.findall(text)
+            if r in ours
+            for p in _problems_of_read(ours[r], prop)
+        ]
     if not ours:
         out.append("uses no component of the package")
     if not (_provider_dir(project, where) / "PulumiPlugin.yaml").is_file():
@@ -211,7 +218,11 @@ def typescript_problems(source: str) -> list[str]:
     if not m:
         return [f"no `import * as ... from {npm_name!r}`"]
     alias = m.group(1)
-    calls = list(re.finditer(r"(?:const (\w+) = )?new " + alias + r"\.(\w+)\(\s*(\"[^\"]*\"|`[^`]*`),\s*\{", source))
+    calls = list(
+        re.finditer(
+            r"(?:const (\w+) = )?new " + alias + r"\.(\w+)\(\s*(\"[^\"]*\"|`[^`]*`),\s*\{", source
+        )
+    )
     if not calls:
         return ["uses no component of the package"]
     variables = {c.group(1): f"{PACKAGE}:index:{c.group(2)}" for c in calls if c.group(1)}
@@ -223,7 +234,9 @@ def typescript_problems(source: str) -> list[str]:
             key, _, value = entry.partition(":")
             props[key.strip()] = value.strip() or key.strip()  # shorthand `{ region }`
         from_outputs = {
-            p for p, v in props.items() if any(var in variables for var in re.findall(r"\b(\w+)\.\w+", v))
+            p
+            for p, v in props.items()
+            if any(var in variables for var in re.findall(r"\b(\w+)\.\w+", v))
         }
         out += _problems_of_use(token, props, from_outputs)
     for var, prop in re.findall(r"\b(\w+)\.(\w+)\b", source):
@@ -252,7 +265,7 @@ def test_the_typescript_check_fails_on_a_misspelt_class_property_or_output():
     broken = (
         source.replace("new regulatedInference.AlertTopic(", "new regulatedInference.AlertTopics(")
         .replace("logRetentionDays: 365,", "logRetentionDays: 365,\n        retentionDays: 365,")
-        .replace("cidr: \"10.80.0.0/20\",", "")
+        .replace('cidr: "10.80.0.0/20",', "")
         .replace("network.vpcId", "network.vpcID")
     )
     assert typescript_problems(broken) == [
@@ -261,9 +274,9 @@ def test_the_typescript_check_fails_on_a_misspelt_class_property_or_output():
         f"{PACKAGE}:index:AlertTopics: not in the schema (resources: {sorted(RESOURCES)})",
         f"{NETWORK}: no output 'vpcID'",
     ]
-    assert typescript_problems(source.replace("region: region,", "region: keys.dataKeyArn,", 1)) == [
-        f"{KEYS}: 'region' is a plain input and cannot take another resource's output"
-    ]
+    assert typescript_problems(
+        source.replace("region: region,", "region: keys.dataKeyArn,", 1)
+    ) == [f"{KEYS}: 'region' is a plain input and cannot take another resource's output"]
 
 
 # -- Python ------------------------------------------------------------------------------------
@@ -304,3 +317,15 @@ def test_each_example_is_documented():
     section = main.split("## Reuse the components", 1)[1].split("\n## ", 1)[0]
     for example in ("examples/yaml", "examples/typescript", "examples/python"):
         assert example in section
+
+
+def test_the_policy_config_generator_works_for_another_project_as_policies_readme_shows():
+    # the call policies/README.md documents, on the example (a project that is not ours)
+    from regulated_inference.preview.policy_config import for_stack, render
+
+    config = json.loads(render(for_stack("dev", EXAMPLES / "python")))
+    stack = yaml.safe_load((EXAMPLES / "python" / "Pulumi.dev.yaml").read_text())["config"]
+    regions = stack["team-inference-platform:residency"]["allowedRegions"]
+    assert config["all"] == "mandatory"
+    assert config["resource-region-allowed"]["allowedRegions"] == regions
+    assert config["aws-provider-region-allowed"]["allowedRegions"] == regions

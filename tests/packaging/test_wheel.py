@@ -102,9 +102,15 @@ def test_the_wheel_holds_the_library_only_with_its_type_marker_and_price_tables(
     }
     assert "regulated_inference/py.typed" in names
     prices = sorted(p.name for p in (ROOT / "regulated_inference/preview/prices").glob("*.json"))
-    assert prices and sorted(
-        n.rsplit("/", 1)[1] for n in names if n.startswith("regulated_inference/preview/prices/")
-    ) == prices
+    assert (
+        prices
+        and sorted(
+            n.rsplit("/", 1)[1]
+            for n in names
+            if n.startswith("regulated_inference/preview/prices/")
+        )
+        == prices
+    )
     # every module of the package, nothing else of the repository
     sources = sorted(
         p.relative_to(ROOT).as_posix()
