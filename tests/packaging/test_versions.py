@@ -9,6 +9,7 @@ are derived from it at build and import time (tests/packaging/test_wheel.py chec
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from importlib.metadata import version
@@ -54,3 +55,10 @@ def test_the_python_example_pins_this_version():
         flags=re.M,
     )
     assert pins == [VERSION]
+
+
+def test_the_provider_schema_golden_file_names_the_version():
+    # the provider serves version("regulated-inference") (provider/__main__.py); tests/provider
+    # compares GetSchema with this file, so a release bump updates it in the same commit
+    schema = json.loads((ROOT / "tests" / "provider" / "schema.golden.json").read_text())
+    assert schema["version"] == VERSION
