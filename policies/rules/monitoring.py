@@ -362,8 +362,11 @@ def monitor_schedule(stack: StackIndex, cfg: dict):
             continue
         fed: list[Any] = []
         for kind, schedule in mine:
-            if is_unknown(schedule) or not isinstance(schedule, str):
+            if is_unknown(schedule):
                 fed.append(UNKNOWN)
+                continue
+            if not isinstance(schedule, str):
+                fed.append(False)  # a nameless source: no alarm can name it
                 continue
             namespaces = (MODEL_MONITOR_NAMESPACE,) if kind == "model-monitor" else job_namespaces
             fed.append(
