@@ -387,7 +387,7 @@ def monitor_schedule(stack: StackIndex, cfg: dict):
             yield Finding(
                 f"endpoint {e.name} has no drift alarm fed by its drift source ({names}): an alarm "
                 f"with actions on {DRIFT_METRIC_PREFIX}* {{Endpoint={name}, MonitoringSchedule="
-                "<source>}} in the source's namespace, not treating missing data as OK",
+                "<source>} in the source's namespace, not treating missing data as OK",
                 e.urn,
             )
 
