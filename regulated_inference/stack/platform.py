@@ -173,7 +173,15 @@ def build_platform(cfg: StackConfig) -> Platform:
         },
     )
     alerts, audit_alarms = _alerting(
-        cfg, stack, prefix, account, keys, trail, audit, data_capture, f"{log_group_prefix}cloudtrail"
+        cfg,
+        stack,
+        prefix,
+        account,
+        keys,
+        trail,
+        audit,
+        data_capture,
+        f"{log_group_prefix}cloudtrail",
     )
     return Platform(
         cfg,
