@@ -460,12 +460,36 @@ def _pab_complete(p: Res) -> bool:
     severity="high",
     controls=("L6",),
     frameworks=(*LOG, fw.AIACT_LOG_RETENTION),
+    config_schema={
+        "bedrockLoggingOwner": {
+            "type": "string",
+            "description": "Stack that owns the account's Bedrock invocation logging (stack config "
+            "account.bedrockLoggingOwner); empty: this stack. A stack naming another owner must not "
+            "configure it, and is not required to.",
+            "default": "",
+        }
+    },
     remediation="Add aws.bedrockmodel.InvocationLoggingConfiguration with text delivery on, sending to a "
     "KMS-encrypted log group and/or SSE-KMS bucket created in this stack.",
 )
 def bedrock_invocation_logging(stack: StackIndex, cfg: dict):
-    """Bedrock invocation logging is on when Bedrock is used, and its sinks are encrypted."""
+    """Bedrock invocation logging is on when Bedrock is used, and its sinks are encrypted.
+
+    Invocation logging is ONE setting per account and region (`PutModelInvocationLoggingConfiguration`):
+    when `bedrockLoggingOwner` names another stack, that stack's logging covers this one's calls
+    and is judged there; this stack must then not configure it (it would overwrite the owner's)."""
     configs = stack.of_type(BEDROCK_LOGGING)
+    owner = cfg.get("bedrockLoggingOwner") or ""
+    this = stack_name(stack)
+    elsewhere = bool(owner) and this is not None and owner != this
+    if elsewhere:
+        for c in configs:
+            yield Finding(
+                f"this stack ({this}) configures Bedrock invocation logging, but the account's "
+                f"logging is owned by stack {owner}: one of them overwrites the other",
+                c.urn,
+            )
+        return
     uses_bedrock = any(
         r.type.startswith(("aws:bedrock/", "aws:bedrockmodel/")) and r.type != BEDROCK_LOGGING
         for r in stack.of_prefix("aws:bedrock")
@@ -688,6 +712,94 @@ def vpc_flow_logs(stack: StackIndex, cfg: dict):
             yield Finding(f"VPC {vpc.name} has no flow log", vpc.urn)
 
 
+def stack_name(stack: StackIndex) -> str | None:
+    """The stack being judged, from its resources' URNs (`urn:pulumi:<stack>::<project>::...`)."""
+    for r in stack.by_urn.values():
+        head = r.urn.split("::", 1)[0]
+        if head.startswith("urn:pulumi:"):
+            return head[len("urn:pulumi:") :]
+    return None
+
+
+#: Bedrock publishes, per delivery attempt, with no dimension (Bedrock user guide,
+#: monitoring-runtime-metrics, "Model invocation logging CloudWatch metrics").
+DELIVERY_FAILURE = {
+    "cloudwatchConfig.logGroupName": ("CloudWatch", "ModelInvocationLogsCloudWatchDeliveryFailure"),
+    "s3Config.bucketName": ("S3", "ModelInvocationLogsS3DeliveryFailure"),
+}
+
+
+@rule(
+    name="bedrock-invocation-log-delivery-alarms",
+    kind="stack",
+    severity="high",
+    controls=("L6",),
+    frameworks=(*LOG, fw.AIACT_LOG_RETENTION),
+    remediation="Alarm (with actions) on AWS/Bedrock ModelInvocationLogsCloudWatchDeliveryFailure "
+    "and ModelInvocationLogsS3DeliveryFailure (no dimensions) for each configured destination.",
+)
+def invocation_log_delivery_alarms(stack: StackIndex, cfg: dict):
+    """Invocation logging that fails to deliver is alarmed, per configured destination."""
+    from .monitoring import BEDROCK_NAMESPACE, watching
+
+    for c in stack.of_type(BEDROCK_LOGGING):
+        lc = get(c.props, "loggingConfig")
+        if is_unknown(lc):
+            yield cannot_verify("loggingConfig", c.urn)
+            continue
+        for path, (sink, metric) in DELIVERY_FAILURE.items():
+            if not has(lc, path):
+                continue
+            found = watching(stack, (BEDROCK_NAMESPACE,), (metric,), {})
+            if is_unknown(found):
+                yield cannot_verify("alarm metric/dimensions", c.urn, f"{metric} alarm")
+            elif not found:
+                yield Finding(
+                    f"invocation logs are delivered to {sink} but no alarm with actions watches "
+                    f"{BEDROCK_NAMESPACE} {metric} (no dimensions): lost audit evidence goes unnoticed",
+                    c.urn,
+                )
+
+
+@rule(
+    name="cloudtrail-delivery-heartbeat",
+    kind="stack",
+    severity="high",
+    controls=("L3",),
+    frameworks=LOG,
+    remediation="Alarm (with actions) on AWS/Logs IncomingLogEvents {LogGroupName = the trail's log "
+    "group} below 1 per hour with treat_missing_data = breaching: CloudTrail publishes no metric for "
+    "its own delivery, so silence is the failure signal.",
+)
+def trail_heartbeat(stack: StackIndex, cfg: dict):
+    """A trail delivering to CloudWatch Logs has a heartbeat alarm: no events = breaching."""
+    from .monitoring import watching
+
+    for t in stack.of_type(TRAIL):
+        arn = get(t.props, "cloudWatchLogsGroupArn")
+        if arn is None:
+            continue  # L3 (trail-cloudwatch-logs) reports a trail without CloudWatch delivery
+        if is_unknown(arn) or not isinstance(arn, str) or ":log-group:" not in arn:
+            yield cannot_verify("cloudWatchLogsGroupArn", t.urn)
+            continue
+        group = arn.split(":log-group:", 1)[1].removesuffix(":*")
+        found = watching(
+            stack,
+            ("AWS/Logs",),
+            ("IncomingLogEvents",),
+            {"LogGroupName": group},
+            silence="breaching",
+        )
+        if is_unknown(found):
+            yield cannot_verify("alarm metric/dimensions", t.urn, "heartbeat alarm")
+        elif not found:
+            yield Finding(
+                f"trail {t.name} has no heartbeat: an alarm with actions on AWS/Logs IncomingLogEvents "
+                f"{{LogGroupName={group}}} treating missing data as breaching",
+                t.urn,
+            )
+
+
 RULES = [
     cloudtrail_enabled,
     cloudtrail_multi_region,
@@ -696,6 +808,8 @@ RULES = [
     trail_data_events,
     audit_bucket_worm,
     bedrock_invocation_logging,
+    invocation_log_delivery_alarms,
+    trail_heartbeat,
     data_capture,
     bucket_access_logging,
     bucket_versioning_lifecycle,

@@ -1,13 +1,25 @@
-"""Monitoring and safe rollout (M1-M7)."""
+"""Monitoring and safe rollout (M1-M7): alarms with actions, SageMaker and Bedrock alarms, drift, rollout."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import frameworks as fw
-from .base import UNKNOWN, Finding, Res, as_list, cannot_verify, get, has, is_unknown, rule
+from .base import (
+    UNKNOWN,
+    Finding,
+    Res,
+    as_list,
+    cannot_verify,
+    get,
+    has,
+    is_unknown,
+    parse_json,
+    rule,
+)
 from .iam_documents import action_matches
 from .stack_index import StackIndex
 
@@ -170,46 +182,214 @@ def quality_alarms(stack: StackIndex, cfg: dict):
                     yield Finding(f"endpoint {e.name} has no {signal} alarm", e.urn)
 
 
-@rule(
-    name="sagemaker-model-monitor-schedule",
-    kind="stack",
-    severity="medium",
-    controls=("M4",),
-    frameworks=(*MON, fw.AIACT_ROBUSTNESS),
-    remediation="Add a data-quality job definition for the endpoint and an aws.sagemaker.MonitoringSchedule.",
-)
-def monitor_schedule(stack: StackIndex, cfg: dict):
-    """Every endpoint has a Model Monitor schedule."""
-    endpoints = stack.of_type(ENDPOINT)
-    if not endpoints:
-        return
+MONITORING_SCHEDULE = "aws:sagemaker/monitoringSchedule:MonitoringSchedule"
+SCHEDULER_SCHEDULE = "aws:scheduler/schedule:Schedule"
+#: Where SageMaker Model Monitor publishes drift (SageMaker developer guide, "Model Monitor
+#: CloudWatch metrics"): `feature_baseline_drift_<feature>` {Endpoint, MonitoringSchedule}.
+MODEL_MONITOR_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
+DRIFT_METRIC_PREFIX = "feature_baseline_drift_"
+#: EventBridge Scheduler universal target of SageMaker CreateProcessingJob (Scheduler user
+#: guide, "Using universal targets": arn:aws:scheduler:::aws-sdk:<service>:<apiAction>).
+CREATE_PROCESSING_JOB_TARGET = "aws-sdk:sagemaker:createprocessingjob"
+#: Missing-data policies that read silence as "all is well" (PutMetricAlarm TreatMissingData).
+SILENCE_IS_OK = ("notbreaching", "ignore")
+
+
+def notifies(a: Res) -> bool | Any:
+    """The alarm notifies someone (non-empty, enabled actions); UNKNOWN if that is not known."""
+    actions, enabled = get(a.props, "alarmActions"), get(a.props, "actionsEnabled")
+    if (
+        is_unknown(enabled)
+        or enabled is False
+        or (isinstance(enabled, str) and enabled.lower() == "false")
+    ):
+        return UNKNOWN if is_unknown(enabled) else False
+    if is_unknown(actions):
+        return UNKNOWN
+    return any(is_unknown(x) or (isinstance(x, str) and x.strip()) for x in as_list(actions))
+
+
+def alarm_series(a: Res) -> Iterator[tuple[Any, Any, Any]]:
+    """(namespace, metricName, dimensions) of each metric an alarm reads, math queries included."""
+    if has(a.props, "metricName"):
+        yield (
+            get(a.props, "namespace"),
+            get(a.props, "metricName"),
+            get(a.props, "dimensions") or {},
+        )
+    queries = get(a.props, "metricQueries")
+    for q in [] if is_unknown(queries) else queries or []:
+        if has(q, "metric"):
+            yield (
+                get(q, "metric.namespace"),
+                get(q, "metric.metricName"),
+                get(q, "metric.dimensions") or {},
+            )
+
+
+def watching(
+    stack: StackIndex,
+    namespaces: tuple[str, ...] | list[str],
+    metrics: tuple[str, ...] | Any,
+    dims: dict[str, Any] | Callable[[dict], bool] | None,
+    *,
+    silence: str = "any",
+) -> bool | Any:
+    """Whether a notifying alarm of the stack reads one of `metrics` in one of `namespaces` with
+    exactly the dimensions `dims` (None: any; or a predicate). `metrics` may be a predicate. `silence`: "any";
+    "not-ok" — the alarm must not read missing data as good news (notBreaching, ignore);
+    "breaching" — a heartbeat: missing data must breach. UNKNOWN when an alarm that could be
+    the one has unknown parts."""
+    unknown = False
+    wanted = metrics if callable(metrics) else (lambda m: m in metrics)
+    for a in stack.of_type(ALARM):
+        for ns, metric, d in alarm_series(a):
+            if any(is_unknown(x) for x in (ns, metric, d)):
+                unknown = True
+                continue
+            if ns not in namespaces or not isinstance(metric, str) or not wanted(metric):
+                continue
+            if dims is not None:
+                if not isinstance(d, dict):
+                    continue
+                if any(is_unknown(v) for v in d.values()):
+                    unknown = True
+                    continue
+                if not (dims(d) if callable(dims) else d == dims):
+                    continue
+            ok = notifies(a)
+            missing = get(a.props, "treatMissingData")
+            if is_unknown(ok) or is_unknown(missing):
+                unknown = True
+                continue
+            # CloudWatch's default TreatMissingData is "missing" (PutMetricAlarm API reference).
+            missing = missing.lower() if isinstance(missing, str) and missing else "missing"
+            if not ok:
+                continue
+            if silence == "breaching" and missing != "breaching":
+                continue
+            if silence == "not-ok" and missing in SILENCE_IS_OK:
+                continue
+            return True
+    return UNKNOWN if unknown else False
+
+
+def _drift_sources(stack: StackIndex) -> tuple[dict[str, list[tuple[str, Any]]], bool]:
+    """Endpoint name → [(kind, schedule name)] of its drift sources, and whether some source
+    could not be read (preview). A Model Monitor schedule is attributed to an endpoint by its
+    config or its data-quality job definition; an EventBridge Scheduler schedule that starts a
+    SageMaker Processing job, by the endpoint's name in the job request it sends."""
     jobs_by_name: dict[str, set[str]] = {}
     for j in stack.of_type("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition"):
         n = get(j.props, "name")
         target = get(j.props, "dataQualityJobInput.endpointInput.endpointName")
         if isinstance(n, str) and isinstance(target, str):
             jobs_by_name.setdefault(n, set()).add(target)
-    monitored: set[str] = set()
+    sources: dict[str, list[tuple[str, Any]]] = defaultdict(list)
     unknown = False
-    for s in stack.of_type("aws:sagemaker/monitoringSchedule:MonitoringSchedule"):
+    for s in stack.of_type(MONITORING_SCHEDULE):
         c = get(s.props, "monitoringScheduleConfig")
         if is_unknown(c):
             unknown = True
             continue
         strings: set[str] = set()
         _strings(c, strings)
-        monitored |= strings
         job = get(c, "monitoringJobDefinitionName")
         if isinstance(job, str):
-            monitored |= jobs_by_name.get(job, set())
+            strings |= jobs_by_name.get(job, set())
+        for name in strings:
+            sources[name].append(("model-monitor", get(s.props, "name")))
+    for s in stack.of_type(SCHEDULER_SCHEDULE):
+        arn, state, body = (get(s.props, k) for k in ("target.arn", "state", "target.input"))
+        if any(is_unknown(x) for x in (arn, state)):
+            unknown = True
+            continue
+        if not (isinstance(arn, str) and arn.lower().endswith(CREATE_PROCESSING_JOB_TARGET)):
+            continue
+        if isinstance(state, str) and state.upper() == "DISABLED":
+            continue  # a disabled schedule starts nothing
+        request = parse_json(body)
+        if is_unknown(request):
+            unknown = True
+            continue
+        strings = set()
+        _strings(request, strings)
+        for name in strings:
+            sources[name].append(("processing-job", get(s.props, "name")))
+    return sources, unknown
+
+
+@rule(
+    name="sagemaker-model-monitor-schedule",
+    kind="stack",
+    severity="medium",
+    controls=("M4",),
+    frameworks=(*MON, fw.AIACT_ROBUSTNESS),
+    config_schema={
+        "processingJobDriftNamespaces": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Namespaces a scheduled processing-job drift check publishes "
+            "feature_baseline_drift_* into (Model Monitor's own is aws/sagemaker/Endpoints/data-metrics).",
+            "default": ["RegulatedInference/ModelDrift"],
+        }
+    },
+    remediation="Give the endpoint a drift source — an EventBridge Scheduler schedule starting a "
+    "SageMaker Processing drift job (any account), or a Model Monitor data-quality schedule — and an "
+    "alarm with actions on its feature_baseline_drift_* metrics (dimensions Endpoint, "
+    "MonitoringSchedule = the source's name), missing data breaching or notified.",
+)
+def monitor_schedule(stack: StackIndex, cfg: dict):
+    """Every endpoint has a drift source (a Model Monitor schedule or a scheduled processing-job
+    drift check) and a drift alarm fed by it."""
+    endpoints = stack.of_type(ENDPOINT)
+    if not endpoints:
+        return
+    sources, unknown = _drift_sources(stack)
+    job_namespaces = tuple(cfg["processingJobDriftNamespaces"])
     for e in endpoints:
         name = get(e.props, "name")
-        if isinstance(name, str) and name in monitored:
+        mine = sources.get(name, []) if isinstance(name, str) else []
+        if not mine:
+            if unknown or is_unknown(name):
+                yield cannot_verify("drift source", e.urn)
+            else:
+                yield Finding(
+                    f"endpoint {e.name} has no drift source (Model Monitor schedule or scheduled "
+                    "processing-job drift check)",
+                    e.urn,
+                )
             continue
-        if unknown or is_unknown(name):
-            yield cannot_verify("monitoringScheduleConfig", e.urn)
+        fed: list[Any] = []
+        for kind, schedule in mine:
+            if is_unknown(schedule):
+                fed.append(UNKNOWN)
+                continue
+            if not isinstance(schedule, str):
+                fed.append(False)  # a nameless source: no alarm can name it
+                continue
+            namespaces = (MODEL_MONITOR_NAMESPACE,) if kind == "model-monitor" else job_namespaces
+            fed.append(
+                watching(
+                    stack,
+                    namespaces,
+                    lambda m: m.startswith(DRIFT_METRIC_PREFIX),
+                    {"Endpoint": name, "MonitoringSchedule": schedule},
+                    silence="not-ok",  # a check that did not run is no evidence of no drift
+                )
+            )
+        if any(f is True for f in fed):
+            continue
+        if any(is_unknown(f) for f in fed):
+            yield cannot_verify("drift alarm", e.urn)
         else:
-            yield Finding(f"endpoint {e.name} has no Model Monitor schedule", e.urn)
+            names = ", ".join(sorted(str(s) for _, s in mine))
+            yield Finding(
+                f"endpoint {e.name} has no drift alarm fed by its drift source ({names}): an alarm "
+                f"with actions on {DRIFT_METRIC_PREFIX}* {{Endpoint={name}, MonitoringSchedule="
+                "<source>} in the source's namespace, not treating missing data as OK",
+                e.urn,
+            )
 
 
 @rule(
@@ -364,6 +544,141 @@ def safe_deployment(r: Res, cfg: dict):
         yield "deploymentConfig.autoRollbackConfiguration.alarms is empty: a bad model is not rolled back"
 
 
+BEDROCK_NAMESPACE = "AWS/Bedrock"
+GUARDRAILS_NAMESPACE = "AWS/Bedrock/Guardrails"
+#: Per-model alarms (Bedrock user guide, "Monitor bedrock-runtime inference using CloudWatch
+#: metrics": AWS/Bedrock, dimension ModelId): label → metrics that evidence it.
+BEDROCK_MODEL_SIGNALS: dict[str, tuple[str, ...]] = {
+    "latency": ("InvocationLatency",),
+    "error": ("InvocationServerErrors",),
+    "throttle": ("InvocationThrottles",),
+}
+_BEDROCK_MODEL_ARN = re.compile(
+    r"^arn:[a-z-]+:bedrock:[a-z0-9-]*:[0-9]*:(foundation-model|inference-profile|"
+    r"application-inference-profile)/(?P<id>[^/]+)$"
+)
+_INVOKE_ACTIONS = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")
+
+
+def bedrock_models_granted(stack: StackIndex) -> tuple[set[str], bool]:
+    """ModelIds that identity policies of the stack allow invoking (by model or profile ARN),
+    and whether some policy could not be read. Wildcard ARNs name no model (I2 judges them)."""
+    from .iam import IDENTITY_POLICY_TYPES, identity_documents
+    from .iam_documents import DocumentError, statements
+
+    ids: set[str] = set()
+    unknown = False
+    for r in stack.of_type(*IDENTITY_POLICY_TYPES):
+        for _, doc in identity_documents(r):
+            try:
+                sts = statements(doc)
+            except DocumentError:
+                continue  # I1/I2 report unparseable documents
+            if is_unknown(sts):
+                unknown = True
+                continue
+            for st in sts:
+                if not st.allows or st.actions is None:
+                    continue
+                if not any(
+                    is_unknown(a) or (isinstance(a, str) and action_matches(a, inv))
+                    for a in st.actions
+                    for inv in _INVOKE_ACTIONS
+                ):
+                    continue
+                for arn in st.resources or []:
+                    if is_unknown(arn):
+                        unknown = True
+                        continue
+                    m = _BEDROCK_MODEL_ARN.match(arn) if isinstance(arn, str) else None
+                    if m and "*" not in m["id"] and "?" not in m["id"]:
+                        ids.add(m["id"])
+    return ids, unknown
+
+
+def bedrock_in_use(stack: StackIndex) -> bool:
+    """A guardrail, invocation logging or any other Bedrock resource, or a grant on a model."""
+    return bool(stack.of_prefix("aws:bedrock")) or bool(bedrock_models_granted(stack)[0])
+
+
+@rule(
+    name="bedrock-model-alarms",
+    kind="stack",
+    severity="high",
+    controls=("M2",),
+    frameworks=(*MON, fw.SOC2_AVAILABILITY),
+    remediation="Alarm (with actions) on AWS/Bedrock InvocationLatency, InvocationServerErrors and "
+    "InvocationThrottles with the dimension ModelId = each model (or inference profile) the stack "
+    "grants bedrock:InvokeModel on.",
+)
+def bedrock_model_alarms(stack: StackIndex, cfg: dict):
+    """Every Bedrock model the stack may invoke has latency, error and throttle alarms."""
+    ids, unknown = bedrock_models_granted(stack)
+    if unknown:
+        yield cannot_verify("Bedrock invoke grants", what="IAM policy")
+    if not ids and stack.of_prefix("aws:bedrock"):
+        per_model = watching(
+            stack,
+            (BEDROCK_NAMESPACE,),
+            lambda m: m in {x for g in BEDROCK_MODEL_SIGNALS.values() for x in g},
+            None,
+        )
+        if per_model is False and not unknown:
+            yield Finding("Bedrock is used but no AWS/Bedrock invocation metric is alarmed")
+    for mid in sorted(ids):
+        for label, metrics in BEDROCK_MODEL_SIGNALS.items():
+            found = watching(stack, (BEDROCK_NAMESPACE,), metrics, {"ModelId": mid})
+            if is_unknown(found):
+                yield cannot_verify("alarm metric/dimensions", what=f"{label} alarm of {mid}")
+            elif not found:
+                yield Finding(
+                    f"Bedrock model {mid} has no {label} alarm ({BEDROCK_NAMESPACE} "
+                    f"{' / '.join(metrics)}, ModelId={mid}, with actions)"
+                )
+
+
+@rule(
+    name="bedrock-guardrail-alarms",
+    kind="stack",
+    severity="high",
+    controls=("M7",),
+    frameworks=(*MON, fw.AIACT_ROBUSTNESS),
+    remediation="Alarm (with actions) on AWS/Bedrock/Guardrails InvocationServerErrors (requests the "
+    "guardrail could not evaluate) and InvocationsIntervened, dimension GuardrailArn = the guardrail.",
+)
+def guardrail_alarms(stack: StackIndex, cfg: dict):
+    """Every guardrail's server errors (requests that went through unguarded) and interventions
+    are alarmed."""
+    for g in stack.of_type(GUARDRAIL):
+        arn = get(g.props, "guardrailArn")
+        if is_unknown(arn) or not isinstance(arn, str):
+            yield cannot_verify("guardrailArn", g.urn)
+            continue
+        for label, metric in (
+            ("server-error", "InvocationServerErrors"),
+            ("intervention", "InvocationsIntervened"),
+        ):
+            found = _guardrail_watched(stack, metric, arn)
+            if is_unknown(found):
+                yield cannot_verify("alarm metric/dimensions", g.urn, f"{label} alarm")
+            elif not found:
+                yield Finding(
+                    f"guardrail {g.name} has no {label} alarm ({GUARDRAILS_NAMESPACE} {metric}, "
+                    f"GuardrailArn={arn}, with actions)",
+                    g.urn,
+                )
+
+
+def _guardrail_watched(stack: StackIndex, metric: str, arn: str) -> bool | Any:
+    """An alarm on the guardrail's series: {GuardrailArn} or {GuardrailArn, GuardrailVersion}."""
+    return watching(
+        stack,
+        (GUARDRAILS_NAMESPACE,),
+        (metric,),
+        lambda d: d.get("GuardrailArn") == arn and set(d) <= {"GuardrailArn", "GuardrailVersion"},
+    )
+
+
 def _guardrail_problems(g: Res) -> Iterator[str | Finding]:
     filters = get(g.props, "contentPolicyConfig.filtersConfigs")
     if is_unknown(filters):
@@ -423,4 +738,6 @@ RULES = [
     safe_deployment,
     guardrail_filters,
     guardrail_present,
+    bedrock_model_alarms,
+    guardrail_alarms,
 ]

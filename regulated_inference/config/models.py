@@ -132,21 +132,43 @@ class AutoscalingConfig(ConfigModel):
         return self
 
 
-class DriftConfig(ConfigModel):
-    """Feature drift from a SageMaker Model Monitor data-quality schedule."""
+#: Drift sources (docs/monitoring.md#drift): a scheduled SageMaker Processing job, which any
+#: account can run, or SageMaker Model Monitor, which "is no longer open to new customers"
+#: (SageMaker developer guide, Model Monitor availability change).
+DriftMode = Literal["processing-job", "model-monitor"]
+#: Hours between processing-job drift checks: they divide the day (ScheduledDriftCheck).
+DRIFT_INTERVAL_HOURS = (1, 2, 3, 4, 6, 8, 12, 24)
 
+
+class DriftConfig(ConfigModel):
+    """Feature drift: a scheduled Processing-job drift check (default, any account) or a
+    SageMaker Model Monitor data-quality schedule (accounts that have Model Monitor)."""
+
+    mode: DriftMode = "processing-job"
+    """Drift source: `processing-job` (EventBridge Scheduler starts a SageMaker Processing job
+    running `image`; any account) or `model-monitor` (a Model Monitor schedule: only for
+    accounts that already use Model Monitor, closed to new customers). Both publish
+    `feature_baseline_drift_<feature>` {Endpoint, MonitoringSchedule} to the alarm."""
     features: list[str] = Field(min_length=1, max_length=9)
     """Features whose `feature_baseline_drift_<name>` metric is alarmed (1–9: one alarm holds ≤ 10 metrics)."""
     threshold: float = Field(default=0.2, gt=0, le=1)
     """Baseline drift distance (0–1, a distance between distributions) above which the drift alarm fires."""
+    image: str | None = None
+    """`processing-job` only, and required there: the drift container, a private ECR image in
+    aws:region pinned by digest (`<account>.dkr.ecr.<region>.amazonaws.com/<repo>@sha256:<64 hex>`)."""
+    interval_hours: int | None = None
+    """`processing-job` only: hours between checks on the UTC hour, one of 1, 2, 3, 4, 6, 8, 12,
+    24 (default 1); also the drift alarm's period."""
     schedule: str = "cron(0 * ? * * *)"
-    """Schedule expression, UTC: `cron(0 * ? * * *)` hourly, `cron(0 H ? * * *)` daily at hour H,
-    `cron(0 H/N ? * * *)` every N hours — the forms Model Monitor accepts."""
+    """`model-monitor` only: schedule expression, UTC: `cron(0 * ? * * *)` hourly,
+    `cron(0 H ? * * *)` daily at hour H, `cron(0 H/N ? * * *)` every N hours — the forms Model
+    Monitor accepts."""
     instance_type: str = "ml.m5.xlarge"
     """Instance the monitoring job runs on: a processing instance type of the SageMaker API
     (EBS-backed: its volume is KMS-encrypted)."""
-    max_runtime_seconds: int = Field(default=1800, ge=60, le=3600)
-    """Job time limit; must fit the hourly schedule (≤ 3600 s)."""
+    max_runtime_seconds: int = Field(default=1800, ge=60, le=86400)
+    """Job time limit: ≤ 3600 s with `model-monitor` (hourly schedule), ≤ the interval with
+    `processing-job` (a run ends before the next)."""
     baseline_prefix: str | None = None
     """Key prefix in the model-artifacts bucket holding `constraints.json` and `statistics.json`;
     default `<artifact folder>/baseline/`."""
@@ -170,6 +192,67 @@ class DriftConfig(ConfigModel):
     @classmethod
     def _schedule(cls, value: str) -> str:
         return check_schedule(value)
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str | None) -> str | None:
+        if value is not None:
+            sm.parse_ecr_image(value)
+        return value
+
+    @model_validator(mode="after")
+    def _per_mode(self) -> DriftConfig:
+        given = self.model_fields_set
+        if self.mode == "model-monitor":
+            for key, camel in (("image", "image"), ("interval_hours", "intervalHours")):
+                if key in given:
+                    raise RuleViolation(
+                        camel,
+                        getattr(self, key),
+                        "applies to mode processing-job only (Model Monitor runs AWS's analyzer "
+                        "on `schedule`)",
+                    )
+            if self.max_runtime_seconds > 3600:
+                raise RuleViolation(
+                    "maxRuntimeSeconds",
+                    self.max_runtime_seconds,
+                    "≤ 3600 s with model-monitor: a job must finish within the hourly schedule",
+                )
+            return self
+        if "schedule" in given:
+            raise RuleViolation(
+                "schedule",
+                self.schedule,
+                "applies to mode model-monitor only; a processing-job check runs every "
+                f"intervalHours (one of {list(DRIFT_INTERVAL_HOURS)})",
+            )
+        if self.image is None:
+            raise RuleViolation(
+                "image",
+                None,
+                "required with mode processing-job: the drift container, a private ECR image in "
+                "aws:region pinned by digest (or set mode: model-monitor in an account that "
+                "has Model Monitor)",
+            )
+        if self.interval_hours is not None and self.interval_hours not in DRIFT_INTERVAL_HOURS:
+            raise RuleViolation(
+                "intervalHours",
+                self.interval_hours,
+                f"one of {list(DRIFT_INTERVAL_HOURS)} (divides the day)",
+            )
+        if self.max_runtime_seconds > self.hours * 3600:
+            raise RuleViolation(
+                "maxRuntimeSeconds",
+                self.max_runtime_seconds,
+                f"≤ {self.hours * 3600} s: a run must end before the next one "
+                f"(intervalHours {self.hours})",
+            )
+        return self
+
+    @property
+    def hours(self) -> int:
+        """Hours between processing-job checks (default 1)."""
+        return self.interval_hours or 1
 
 
 class MonitoringConfig(ConfigModel):
@@ -201,7 +284,7 @@ class MonitoringConfig(ConfigModel):
     output_quality_min: float = Field(default=0.7, ge=0, le=1)
     """OutputQualityScore (graded answer quality, 0–1) below this alarms."""
     drift: DriftConfig | None = None
-    """Feature drift schedule and alarm; required in prod (M4)."""
+    """Feature drift check and alarm (a processing job by default, or Model Monitor); required in prod (M4)."""
 
     def quality_threshold(self, metric: metrics.QualityMetric) -> float:
         return float(getattr(self, _snake(metric.config_key)))
@@ -793,6 +876,17 @@ def check_models(cfg: StackConfig) -> None:
                 "come from a private registry in the home region (control R7; cross-region pulls "
                 "also break when the VPC has no route out)",
             )
+        drift = model.monitoring.drift
+        if drift is not None and drift.image is not None:
+            drift_image = sm.parse_ecr_image(drift.image)
+            if drift_image.region != cfg.region:
+                raise ConfigError(
+                    f"{key}.monitoring.drift.image",
+                    drift.image,
+                    f"the ECR registry is in {drift_image.region} but aws:region is {cfg.region}: "
+                    "the drift container comes from a private registry in the home region "
+                    "(control R7; the job's VPC has no route out)",
+                )
         if not cfg.is_prod:
             continue
         m5 = control("sagemaker-multi-instance")
@@ -855,7 +949,9 @@ def check_models(cfg: StackConfig) -> None:
             raise ConfigError(
                 f"{key}.monitoring.drift",
                 None,
-                "prod endpoints need a Model Monitor data-quality schedule (control M4)",
+                "prod endpoints need drift monitoring: monitoring.drift with a processing-job "
+                "drift check (the default, any account) or a Model Monitor data-quality schedule "
+                "(control M4)",
             )
         if model.quality_gate.is_empty:
             raise ConfigError(
@@ -894,7 +990,9 @@ def check_models(cfg: StackConfig) -> None:
 __all__ = [
     "AutoscalingConfig",
     "BedrockConfig",
+    "DRIFT_INTERVAL_HOURS",
     "DriftConfig",
+    "DriftMode",
     "GuardrailConfig",
     "InferenceProfileConfig",
     "ModelConfig",

@@ -10,7 +10,8 @@ come from the pack's metadata (`policies.rules.ALL_RULES`, each rule's `config_s
 generator only sets
 
 - parameters whose value is a fact of the stack config (`STACK_PARAMETERS`: allowed regions,
-  home region, allowed Bedrock models, the key deletion window) — for EVERY rule that declares
+  home region, allowed Bedrock models, the key deletion window, the stack owning the account's
+  Bedrock invocation logging) — for EVERY rule that declares
   a parameter of that name, so a new rule with e.g. `allowedRegions` gets the stack's regions;
 - parameters that are an environment's policy choice (`ENVIRONMENT_PARAMETERS`: retention
   floors, accepted Object Lock modes, instance families, minimum instance count);
@@ -95,12 +96,19 @@ def _deletion_window(cfg: Mapping[str, Any]) -> int | None:
     return window if isinstance(window, int) and not isinstance(window, bool) else None
 
 
+def _bedrock_logging_owner(cfg: Mapping[str, Any]) -> str | None:
+    # The stack owning the account's invocation logging (unset: this stack, the rule's default).
+    owner = (cfg.get("account") or {}).get("bedrockLoggingOwner")
+    return owner if isinstance(owner, str) and owner else None
+
+
 #: Parameter name → how the stack config determines it (None: leave the rule's default).
 STACK_PARAMETERS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "allowedRegions": _regions,
     "homeRegion": _home,
     "allowedFoundationModels": _bedrock_models,
     "minDeletionWindowDays": _deletion_window,
+    "bedrockLoggingOwner": _bedrock_logging_owner,
 }
 
 

@@ -5,11 +5,19 @@ Per SageMaker model in the stack config, in this order (each step needs the one 
 1. `ModelMonitoring` — alarms (with the endpoint's fixed name), composite alarm, dashboard;
 2. `ManagedInference` — model, endpoint config, endpoint whose auto-rollback watches
    the alarms of step 1, autoscaling, invoke policy, deployment record;
-3. `DataQualityMonitor` — Model Monitor schedule on the endpoint, drift alarm.
+3. drift, by the model's `monitoring.drift.mode`: `ScheduledDriftCheck` (default
+   `processing-job`: an EventBridge Scheduler schedule starts a SageMaker Processing job —
+   any account) or `DataQualityMonitor` (`model-monitor`: a Model Monitor schedule, for
+   accounts that have it). Both feed one drift alarm per endpoint through the same metric
+   contract (`regulated_inference.lib.metrics`, docs/quality-metrics.md).
 
-Every alarm notifies one KMS-encrypted alert topic (`<project>-<stack>-model-alerts`), and
-so does an EventBridge rule on every deployment state change of the stack's endpoints
-(an automatic rollback included).
+Bedrock: `BedrockAccess` (guardrail, invoke role, invocation logging when this stack owns it)
+and `BedrockMonitoring` (latency, error and throttle alarms per allowed model id, guardrail
+intervention and server-error alarms).
+
+Every alarm notifies the platform's KMS-encrypted alert topic (`<project>-<stack>-model-alerts`,
+`Platform.alerts`), and so does an EventBridge rule on every deployment state change of the
+stack's endpoints (an automatic rollback included).
 
 The model registry is not declared here: each model's package group is created by the
 registry project (`registry/`), named by `sagemaker.package_group_name(<model>, <stack>)`,
@@ -28,6 +36,8 @@ from regulated_inference.components.bedrock_access import (
     GuardrailSettings,
     LoggingSettings,
 )
+from regulated_inference.components.bedrock_monitoring import BedrockMonitoring, model_id
+from regulated_inference.components.drift_job import MAX_CHECK_NAME, ScheduledDriftCheck
 from regulated_inference.components.managed_inference import (
     DEFAULT_VARIANT,
     DeploymentRecord,
@@ -35,7 +45,6 @@ from regulated_inference.components.managed_inference import (
     PreviousVersion,
 )
 from regulated_inference.components.model_monitoring import (
-    AlertTopic,
     DataQualityMonitor,
     ModelMonitoring,
     Thresholds,
@@ -51,6 +60,22 @@ if TYPE_CHECKING:  # pragma: no cover
 def endpoint_name(model: ModelConfig, stack: str) -> str:
     """Stable endpoint name of a model in a stack (alarms and callers refer to it)."""
     return sm.safe_name(model.name, stack)
+
+
+def capture_prefix(endpoint: str) -> str:
+    """Where an endpoint's data capture lands in the capture bucket (read by drift, watched by
+    the capture heartbeat)."""
+    return f"capture/{endpoint}/"
+
+
+def drift_check_name(endpoint: str) -> str:
+    """Name of an endpoint's processing-job drift check (schedule, job-name prefix and the
+    `MonitoringSchedule` dimension): ≤ 40 characters, so a long endpoint name is cut and
+    keeps a hash of the full name (two endpoints never share a check)."""
+    name = sm.safe_name(endpoint, "drift")
+    if len(name) <= MAX_CHECK_NAME:
+        return name
+    return f"{sm.safe_name(endpoint, max_len=MAX_CHECK_NAME - 9)}-{sm.short_hash(endpoint)}"
 
 
 def thresholds(model: ModelConfig) -> Thresholds:
@@ -113,18 +138,8 @@ def build_managed_inference(cfg: StackConfig, platform: Platform) -> dict[str, A
     if not models:
         return {}
     stack = pulumi.get_stack()
-    prefix = f"{pulumi.get_project()}-{stack}"
     net = platform.network
-    topic = AlertTopic(
-        f"{prefix}-model-alerts",
-        {
-            "kms_key_arn": platform.keys.logs_key_arn,
-            "emails": [str(e) for e in cfg.alerts.emails],
-            "account_id": platform.account_id,
-            "region": platform.region,
-            "deployment_event_endpoints": [endpoint_name(m, stack) for m in models],
-        },
-    )
+    topic = platform.alerts
     exports: dict[str, Any] = {}
     for model in models:
         endpoint = endpoint_name(model, stack)
@@ -163,6 +178,7 @@ def build_managed_inference(cfg: StackConfig, platform: Platform) -> dict[str, A
                 "capture_bucket_name": platform.data_capture.bucket_name,
                 "capture_bucket_arn": platform.data_capture.arn,
                 "capture_sampling_percent": model.capture_sampling_percent,
+                "capture_prefix": capture_prefix(endpoint),
                 "subnet_ids": list(net.private_subnet_ids),
                 "subnet_arns": list(net.private_subnet_arns),
                 "security_group_id": net.workload_security_group_id,
@@ -204,37 +220,79 @@ def build_managed_inference(cfg: StackConfig, platform: Platform) -> dict[str, A
         }
         drift = model.monitoring.drift
         if drift is not None:
-            dq = DataQualityMonitor(
-                f"{model.name}-data-quality",
-                {
-                    "endpoint_name": managed.endpoint_name,
-                    "schedule_name": sm.safe_name(endpoint, "data-quality"),
-                    "features": list(drift.features),
-                    "drift_threshold": drift.threshold,
-                    "schedule_expression": drift.schedule,
-                    "instance_type": drift.instance_type,
-                    "max_runtime_seconds": drift.max_runtime_seconds,
-                    "capture_bucket_name": platform.data_capture.bucket_name,
-                    "capture_bucket_arn": platform.data_capture.arn,
-                    "capture_prefix": managed.capture_prefix,
-                    "output_prefix": f"monitoring/{endpoint}/",
-                    "baseline_bucket_name": platform.model_artifacts.bucket_name,
-                    "baseline_bucket_arn": platform.model_artifacts.arn,
-                    "baseline_prefix": baseline_prefix(model),
-                    "data_key_arn": platform.keys.data_key_arn,
-                    "subnet_ids": list(net.private_subnet_ids),
-                    "subnet_arns": list(net.private_subnet_arns),
-                    "security_group_id": net.workload_security_group_id,
-                    "security_group_arn": net.workload_security_group_arn,
-                    "region": platform.region,
-                    "account_id": platform.account_id,
-                    "alarm_topic_arn": topic.arn,
-                },
-            )
-            entry["monitoringSchedule"] = dq.schedule_name
-            entry["driftAlarm"] = dq.drift_alarm_name
+            entry.update(_drift(model, managed, platform, endpoint))
         exports[model.name] = entry
     return exports
+
+
+def _drift(
+    model: ModelConfig, managed: ManagedInference, platform: Platform, endpoint: str
+) -> dict[str, Any]:
+    """The model's drift source (`monitoring.drift.mode`) and its alarm; return the exports."""
+    drift = model.monitoring.drift
+    assert drift is not None
+    net = platform.network
+    common: dict[str, Any] = {
+        "endpoint_name": managed.endpoint_name,
+        "features": list(drift.features),
+        "drift_threshold": drift.threshold,
+        "instance_type": drift.instance_type,
+        "max_runtime_seconds": drift.max_runtime_seconds,
+        "capture_bucket_name": platform.data_capture.bucket_name,
+        "capture_bucket_arn": platform.data_capture.arn,
+        "capture_prefix": managed.capture_prefix,
+        # Reports outside the capture prefix: they are not captured data.
+        "output_prefix": f"monitoring/{endpoint}/",
+        "baseline_bucket_name": platform.model_artifacts.bucket_name,
+        "baseline_bucket_arn": platform.model_artifacts.arn,
+        "baseline_prefix": baseline_prefix(model),
+        "data_key_arn": platform.keys.data_key_arn,
+        "subnet_ids": list(net.private_subnet_ids),
+        "subnet_arns": list(net.private_subnet_arns),
+        "security_group_id": net.workload_security_group_id,
+        "security_group_arn": net.workload_security_group_arn,
+        "region": platform.region,
+        "account_id": platform.account_id,
+        "alarm_topic_arn": platform.alerts.arn,
+    }
+    if drift.mode == "model-monitor":
+        dq = DataQualityMonitor(
+            f"{model.name}-data-quality",
+            {
+                **common,  # type: ignore[typeddict-item]
+                "schedule_name": sm.safe_name(endpoint, "data-quality"),
+                "schedule_expression": drift.schedule,
+            },
+        )
+        return {
+            "driftMode": drift.mode,
+            "monitoringSchedule": dq.schedule_name,
+            "driftAlarm": dq.drift_alarm_name,
+        }
+    check = ScheduledDriftCheck(
+        f"{model.name}-drift-check",
+        {
+            **common,  # type: ignore[typeddict-item]
+            "check_name": drift_check_name(endpoint),
+            "interval_hours": drift.hours,
+            "image_uri": drift.image or "",
+        },
+    )
+    return {
+        "driftMode": drift.mode,
+        "driftCheckSchedule": check.schedule_name,
+        "driftAlarm": check.drift_alarm_name,
+    }
+
+
+def bedrock_model_ids(cfg: StackConfig, account_id: str) -> list[str]:
+    """`ModelId` dimension values of every model and profile the stack may invoke, once each."""
+    if cfg.bedrock is None:
+        return []
+    arns = cfg.bedrock.foundation_model_arns(cfg.region) + cfg.bedrock.inference_profile_arns(
+        cfg.region, account_id
+    )
+    return list(dict.fromkeys(model_id(a) for a in arns))
 
 
 def build_bedrock(cfg: StackConfig, platform: Platform) -> dict[str, Any]:
@@ -276,7 +334,18 @@ def build_bedrock(cfg: StackConfig, platform: Platform) -> dict[str, Any]:
             ),
         },
     )
+    monitoring = BedrockMonitoring(
+        f"{prefix}-bedrock-monitoring",
+        {
+            "name_prefix": f"{prefix}-bedrock",
+            "model_ids": bedrock_model_ids(cfg, platform.account_id),
+            "guardrail_arn": access.guardrail_arn,
+            "guardrail_version": access.guardrail_version,
+            "alarm_topic_arn": platform.alerts.arn,
+        },
+    )
     return {
+        "alarms": monitoring.alarm_names,
         "models": bedrock.foundation_model_arns(platform.region),
         "invokeRoleArn": access.invoke_role_arn,
         "guardrailId": access.guardrail_id,
@@ -286,4 +355,12 @@ def build_bedrock(cfg: StackConfig, platform: Platform) -> dict[str, Any]:
     }
 
 
-__all__ = ["build_bedrock", "build_managed_inference", "endpoint_name", "package_group"]
+__all__ = [
+    "bedrock_model_ids",
+    "build_bedrock",
+    "build_managed_inference",
+    "capture_prefix",
+    "drift_check_name",
+    "endpoint_name",
+    "package_group",
+]

@@ -1,15 +1,25 @@
-"""The platform layer: keys, network, buckets and audit trail that every model shares."""
+"""The platform layer: keys, network, buckets, audit trail and alerting that every model shares.
+
+Alerting lives here because every layer notifies it: the KMS-encrypted alert topic
+(`<project>-<stack>-model-alerts`, name kept from when only SageMaker models used it) with the
+EventBridge rule forwarding the stack's endpoint deployment events, and `AuditEvidenceAlarms`
+(the audit trail watching itself: trail and capture heartbeats, tamper filters, Bedrock
+invocation-log delivery failures when this stack owns the account's invocation logging).
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
+from regulated_inference.components.audit_monitoring import AuditEvidenceAlarms
 from regulated_inference.components.audit_trail import AuditTrail, trail_arn
 from regulated_inference.components.encryption_keys import EncryptionKeys
 from regulated_inference.components.isolated_network import IsolatedNetwork
+from regulated_inference.components.model_monitoring import AlertTopic
 from regulated_inference.components.secure_bucket import ObjectLock, SecureBucket, ServiceWriter
 from regulated_inference.config import StackConfig
 from regulated_inference.config.errors import ConfigError
@@ -31,6 +41,9 @@ class Platform:
     audit: SecureBucket
     access_logs: SecureBucket
     trail: AuditTrail
+    alerts: AlertTopic
+    """The encrypted topic every alarm of the stack notifies."""
+    audit_alarms: AuditEvidenceAlarms
 
 
 def check_deploy_account(cfg: StackConfig, account_id: str) -> None:
@@ -159,6 +172,17 @@ def build_platform(cfg: StackConfig) -> Platform:
             "wait_for": [audit.policy],
         },
     )
+    alerts, audit_alarms = _alerting(
+        cfg,
+        stack,
+        prefix,
+        account,
+        keys,
+        trail,
+        audit,
+        data_capture,
+        f"{log_group_prefix}cloudtrail",
+    )
     return Platform(
         cfg,
         cfg.region,
@@ -172,7 +196,62 @@ def build_platform(cfg: StackConfig) -> Platform:
         audit,
         access_logs,
         trail,
+        alerts,
+        audit_alarms,
     )
+
+
+def _alerting(
+    cfg: StackConfig,
+    stack: str,
+    prefix: str,
+    account: str,
+    keys: EncryptionKeys,
+    trail: AuditTrail,
+    audit: SecureBucket,
+    data_capture: SecureBucket,
+    trail_log_group: str,
+) -> tuple[AlertTopic, AuditEvidenceAlarms]:
+    """The alert topic and the alarms on audit evidence (docs/monitoring.md)."""
+    from regulated_inference.stack.inference import (
+        bedrock_model_ids,
+        capture_prefix,
+        endpoint_name,
+    )
+
+    endpoints = [endpoint_name(m, stack) for m in cfg.models if m.runs_on_sagemaker]
+    topic = AlertTopic(
+        f"{prefix}-model-alerts",
+        {
+            "kms_key_arn": keys.logs_key_arn,
+            "emails": [str(e) for e in cfg.alerts.emails],
+            "account_id": account,
+            "region": cfg.region,
+            "deployment_event_endpoints": endpoints,
+        },
+    )
+    # Invocation logging is one account-wide setting: only its owner's stack configures it,
+    # so only that stack alarms on its delivery (the metrics have no dimension).
+    logging = cfg.bedrock is not None and cfg.account.owns_bedrock_logging(stack)
+    model_ids = bedrock_model_ids(cfg, account) if logging else []
+    alarms = AuditEvidenceAlarms(
+        f"{prefix}-audit-evidence",
+        {
+            # Alarm names are lower-case letters, digits and '-' (a stack name may hold '.', '_').
+            "name_prefix": re.sub(r"[^a-z0-9-]+", "-", prefix.lower())[:41].strip("-"),
+            "alarm_topic_arn": topic.arn,
+            # The name as an output of the trail's log group: the metric filters wait for it.
+            "trail_log_group_name": trail.log_group_arn.apply(lambda _: trail_log_group),
+            "audit_bucket_name": audit.bucket_name,
+            "invocation_logging": logging,
+            # The silence alarm reads ≤ 9 models (one alarm holds ≤ 10 metric queries); with
+            # more, the per-delivery failure alarms still cover every model.
+            "bedrock_model_ids": model_ids if len(model_ids) <= 9 else [],
+            "capture_bucket_name": data_capture.bucket_name,
+            "capture_prefixes": [capture_prefix(e) for e in endpoints],
+        },
+    )
+    return topic, alarms
 
 
 def platform_exports(p: Platform) -> dict:
@@ -192,4 +271,6 @@ def platform_exports(p: Platform) -> dict:
             "accessLogs": p.access_logs.bucket_name,
         },
         "trailArn": p.trail.trail_arn,
+        "alertTopicArn": p.alerts.arn,
+        "auditAlarms": p.audit_alarms.alarm_names,
     }

@@ -272,7 +272,9 @@ def test_more_azs_than_the_region_has_fails_before_any_resource():
 )
 def test_model_monitor_schedules(schedule, ok):
     cfg = raw("dev")
-    cfg["models"][0]["monitoring"]["drift"]["schedule"] = schedule
+    drift = cfg["models"][0]["monitoring"]["drift"]
+    drift = cfg["models"][0]["monitoring"]["drift"] = {"features": drift["features"]}
+    drift.update(mode="model-monitor", schedule=schedule)  # `schedule` is Model Monitor's
     if ok:
         assert parse(cfg).models[0].monitoring.drift.schedule == schedule
     else:

@@ -48,7 +48,7 @@ def production_model() -> dict[str, Any]:
         "instanceCount": 2,
         "callers": ["payments-api"],
         "modelPackageVersion": 3,
-        "monitoring": {"drift": {"features": ["amount"]}},
+        "monitoring": {"drift": {"features": ["amount"], "image": f"{ECR}/drift-check@{DIGEST}"}},
         "evaluation": {"accuracy": 0.96, "biasDisparity": 0.03},
         "qualityGate": {"minimum": {"accuracy": 0.95}, "maximum": {"biasDisparity": 0.05}},
     }

@@ -123,18 +123,42 @@ class TestMonitorSchedule:
         sched = res(
             "aws:sagemaker/monitoringSchedule:MonitoringSchedule",
             {
+                "name": "ep-dq",
                 "monitoringScheduleConfig": {
                     "monitoringJobDefinitionName": "dq",
                     "monitoringType": "DataQuality",
-                }
+                },
             },
             "s",
         )
-        assert stack_violations(mon.monitor_schedule, [endpoint(), job, sched]) == []
+        drift = res(
+            ALARM,
+            {
+                "namespace": mon.MODEL_MONITOR_NAMESPACE,
+                "metricName": "feature_baseline_drift_age",
+                "dimensions": {"Endpoint": "ep", "MonitoringSchedule": "ep-dq"},
+                "alarmActions": ["arn:sns"],
+            },
+            "drift",
+        )
+        assert stack_violations(mon.monitor_schedule, [endpoint(), job, sched, drift]) == []
+        # The same schedule without a drift alarm fed by it:
+        assert stack_violations(mon.monitor_schedule, [endpoint(), job, sched]) == [
+            (
+                "ep",
+                "endpoint ep has no drift alarm fed by its drift source (ep-dq): an alarm with "
+                "actions on feature_baseline_drift_* {Endpoint=ep, MonitoringSchedule=<source>} "
+                "in the source's namespace, not treating missing data as OK",
+            )
+        ]
 
     def test_missing(self):
         assert stack_violations(mon.monitor_schedule, [endpoint()]) == [
-            ("ep", "endpoint ep has no Model Monitor schedule")
+            (
+                "ep",
+                "endpoint ep has no drift source (Model Monitor schedule or scheduled "
+                "processing-job drift check)",
+            )
         ]
 
 

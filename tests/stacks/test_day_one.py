@@ -6,8 +6,9 @@ something outside it must fill. Such pairs in this project (container → what f
 - SageMaker model package group → package versions (the training pipeline's
   CreateModelPackage); a Model references `…:model-package/<group>/<n>`;
 - ECR repository → images (a push); a Model or a pod references `<registry>/<repo>@sha256:…`;
-- S3 bucket → objects (an upload); a Model's `modelDataUrl` and a data-quality job's
-  baseline reference `s3://<bucket>/<key>` to *read*. Capture, output and log
+- S3 bucket → objects (an upload); a Model's `modelDataUrl`, a data-quality job's
+  baseline and a scheduled drift check's baseline input (in the CreateProcessingJob request
+  its schedule sends) reference `s3://<bucket>/<key>` to *read*. Capture, output and log
   destinations are written by AWS and are not such references.
 
 Checked per deployment of the documented first-day sequence (docs/lifecycle.md): registry,
@@ -23,6 +24,7 @@ never by in-place replacement under a fixed name.
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -36,7 +38,11 @@ NS = "regulated-inference"
 
 
 def _strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
-    if isinstance(value, str):
+    if isinstance(value, str) and path.endswith("target.input"):
+        # An EventBridge Scheduler target's input is the JSON request it sends (the drift
+        # check's CreateProcessingJob): what that request reads is read when the schedule runs.
+        yield from _strings(json.loads(value), path)
+    elif isinstance(value, str):
         yield path, value
     elif isinstance(value, dict):
         for k, v in value.items():
@@ -63,7 +69,8 @@ CONTAINERS: dict[str, tuple[str, Any]] = {
 READ_PATHS = re.compile(
     r"(modelPackageName|\.image$|^primaryContainer\.image|modelDataUrl|imageUri|"
     r"constraintsResource\.s3Uri|statisticsResource\.s3Uri|containers\[\d+\]\.image|"
-    r"initContainers\[\d+\]\.image)"
+    r"initContainers\[\d+\]\.image|ProcessingInputs\[\d+\]\.S3Input\.S3Uri|"
+    r"AppSpecification\.ImageUri)"
 )
 
 
@@ -192,11 +199,45 @@ def forced_replacements(before: Recording, after: Recording) -> list[str]:
     return problems
 
 
+def _model_monitor(cfg: dict) -> None:
+    """fraud-scorer's drift from Model Monitor (`mode: model-monitor`) instead of the default
+    processing-job check."""
+    for m in cfg[f"{NS}:models"]:
+        if m["name"] == "fraud-scorer":
+            d = m["monitoring"]["drift"]
+            m["monitoring"]["drift"] = {
+                "mode": "model-monitor",
+                "features": d["features"],
+                "threshold": d["threshold"],
+            }
+
+
+def _both(*mutations):
+    def mutate(cfg: dict) -> None:
+        for f in mutations:
+            f(cfg)
+
+    return mutate
+
+
 def test_version_change_and_rollback_force_no_replacement(prod):
     forward = run_stack_with("prod", _deploy("2.4.0", NEW))
     assert forced_replacements(prod, forward) == []
     back = run_stack_with("prod", _deploy("2.2.1"))
     assert forced_replacements(prod, back) == []
+    # The default drift check follows the version in place: same schedule, new baseline input.
+    [check, moved] = [
+        [s for s in rec.of_type("aws:scheduler/schedule:Schedule") if s.name.startswith("fraud")]
+        for rec in (prod, forward)
+    ]
+    assert [s.urn for s in check] == [s.urn for s in moved] and len(check) == 1
+    assert "/fraud-scorer/2.3.0/baseline/" in check[0].inputs["target"]["input"]
+    assert "/fraud-scorer/2.4.0/baseline/" in moved[0].inputs["target"]["input"]
+
+    # With Model Monitor:
+    prod = run_stack_with("prod", _model_monitor)
+    forward = run_stack_with("prod", _both(_model_monitor, _deploy("2.4.0", NEW)))
+    assert forced_replacements(prod, forward) == []
 
     # The monitoring schedule moves (in place) to a new job definition named by its content.
     def schedule(rec):
@@ -213,8 +254,9 @@ def test_version_change_and_rollback_force_no_replacement(prod):
     assert old_job != new_job
 
 
-def test_the_checker_catches_a_fixed_name_job_definition(prod):
+def test_the_checker_catches_a_fixed_name_job_definition():
     # What the job definition used to be: one URN whose baseline changes with the version.
+    prod = run_stack_with("prod", _model_monitor)
     after = copy.deepcopy(prod)
     [job] = [
         j

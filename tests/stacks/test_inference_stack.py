@@ -136,22 +136,108 @@ def test_autoscaling_per_endpoint(prod):
     assert {p.inputs["resourceId"] for p in policies} == set(targets)
 
 
-def test_drift_schedule_and_alarm_per_endpoint(prod):
+DRIFT_IMAGE = (
+    "262849081348.dkr.ecr.eu-west-2.amazonaws.com/drift-check@sha256:"
+    "5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c"
+)
+
+
+def test_prod_drift_is_a_scheduled_processing_job_with_no_model_monitor(prod):
+    # The default for a new account: nothing of Model Monitor, which is closed to new customers.
+    for kind in ("monitoringSchedule:MonitoringSchedule", "dataQualityJobDefinition"):
+        assert not [r for r in prod.resources if kind in r.type]
+    keys, buckets = platform(prod)["keys"], platform(prod)["buckets"]
+    subnets = platform(prod)["privateSubnetIds"]
     schedules = {
-        s.inputs["name"]
-        for s in prod.of_type("aws:sagemaker/monitoringSchedule:MonitoringSchedule")
+        s.inputs["name"]: s.inputs for s in prod.of_type("aws:scheduler/schedule:Schedule")
     }
-    assert schedules == {"fraud-scorer-prod-data-quality", "claims-assistant-prod-data-quality"}
-    for job in prod.of_type("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition"):
-        i = job.inputs
-        assert i["networkConfig"]["enableNetworkIsolation"] is True
-        assert i["networkConfig"]["enableInterContainerTrafficEncryption"] is True
+    assert set(schedules) == {"fraud-scorer-prod-drift", "claims-assistant-prod-drift"}
+    intervals = {
+        "fraud-scorer-prod-drift": "cron(0 * * * ? *)",
+        "claims-assistant-prod-drift": "cron(0 0/4 * * ? *)",
+    }
+    for name, s in schedules.items():
+        assert s["scheduleExpression"] == intervals[name] and s["state"] == "ENABLED"
+        assert s["target"]["arn"] == "arn:aws:scheduler:::aws-sdk:sagemaker:createProcessingJob"
+        job = json.loads(s["target"]["input"])
+        endpoint = name.removesuffix("-drift")
+        assert job["Environment"]["ENDPOINT_NAME"] == endpoint
+        assert job["AppSpecification"]["ImageUri"] == DRIFT_IMAGE
+        # KMS on the volume and the report, no internet: the stack's private subnets.
+        assert job["ProcessingResources"]["ClusterConfig"]["VolumeKmsKeyId"] == keys["data"]
+        assert job["ProcessingOutputConfig"]["KmsKeyId"] == keys["data"]
+        assert job["NetworkConfig"]["VpcConfig"]["Subnets"] == subnets
+        assert job["NetworkConfig"]["EnableInterContainerTrafficEncryption"] is True
         assert (
-            i["jobResources"]["clusterConfig"]["volumeKmsKeyId"] == platform(prod)["keys"]["data"]
+            job["Environment"]["CAPTURE_S3_URI"] == f"s3://{buckets['capture']}/capture/{endpoint}/"
         )
-        assert i["dataQualityJobOutputConfig"]["kmsKeyId"] == platform(prod)["keys"]["data"]
-    drift = [a for a in prod.of_type(ALARM) if a.inputs["name"].endswith("-feature-drift")]
-    assert len(drift) == 2
+        report = job["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]
+        assert report.startswith(f"s3://{buckets['capture']}/monitoring/{endpoint}/")
+    [topic] = prod.of_type("aws:sns/topic:Topic")
+    drift = {
+        a.inputs["name"]: a.inputs
+        for a in prod.of_type(ALARM)
+        if a.inputs["name"].endswith("-feature-drift")
+    }
+    assert set(drift) == {f"{n}-feature-drift" for n in schedules}
+    for name, a in drift.items():
+        check = name.removesuffix("-feature-drift")
+        assert a["treatMissingData"] == "breaching"  # a check that did not run is no evidence
+        assert a["alarmActions"] == [topic.outputs["arn"]] == a["okActions"]
+        for q in a["metricQueries"]:
+            if "metric" in q:
+                assert q["metric"]["namespace"] == "RegulatedInference/ModelDrift"
+                assert q["metric"]["metricName"].startswith("feature_baseline_drift_")
+                assert q["metric"]["dimensions"] == {
+                    "Endpoint": check.removesuffix("-drift"),
+                    "MonitoringSchedule": check,
+                }
+    assert drift["fraud-scorer-prod-drift-feature-drift"]["threshold"] == 0.2
+    exports = prod.stack_outputs["models"]["fraud-scorer"]
+    assert exports["driftMode"] == "processing-job"
+    assert exports["driftCheckSchedule"] == "fraud-scorer-prod-drift"
+
+
+def test_model_monitor_drift_is_selectable_per_model():
+    def mutate(cfg: dict) -> None:
+        fraud = [m for m in cfg[f"{NS}:models"] if m["name"] == "fraud-scorer"][0]
+        fraud["monitoring"]["drift"] = {"mode": "model-monitor", "features": ["amount"]}
+
+    rec = run_stack_with("prod", mutate)
+    [schedule] = rec.of_type("aws:sagemaker/monitoringSchedule:MonitoringSchedule")
+    assert schedule.inputs["name"] == "fraud-scorer-prod-data-quality"
+    [job] = rec.of_type("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition")
+    i = job.inputs
+    assert i["networkConfig"]["enableNetworkIsolation"] is True
+    assert i["networkConfig"]["enableInterContainerTrafficEncryption"] is True
+    assert i["jobResources"]["clusterConfig"]["volumeKmsKeyId"] == platform(rec)["keys"]["data"]
+    assert i["dataQualityJobOutputConfig"]["kmsKeyId"] == platform(rec)["keys"]["data"]
+    # The other model keeps its processing-job check.
+    names = {s.inputs["name"] for s in rec.of_type("aws:scheduler/schedule:Schedule")}
+    assert names == {"claims-assistant-prod-drift"}
+    [alarm] = [
+        a
+        for a in rec.of_type(ALARM)
+        if a.inputs["name"] == "fraud-scorer-prod-data-quality-feature-drift"
+    ]
+    for q in alarm.inputs["metricQueries"]:
+        if "metric" in q:
+            assert q["metric"]["namespace"] == "aws/sagemaker/Endpoints/data-metrics"
+            assert q["metric"]["dimensions"] == {
+                "Endpoint": "fraud-scorer-prod",
+                "MonitoringSchedule": "fraud-scorer-prod-data-quality",
+            }
+
+
+def test_processing_job_drift_needs_an_in_region_image():
+    def mutate(cfg: dict) -> None:
+        fraud = [m for m in cfg[f"{NS}:models"] if m["name"] == "fraud-scorer"][0]
+        fraud["monitoring"]["drift"]["image"] = DRIFT_IMAGE.replace("eu-west-2", "us-east-1")
+
+    with pytest.raises(ConfigError) as info:
+        run_stack_with("prod", mutate)
+    assert info.value.key == f"{NS}:models[{_fraud_index()}].monitoring.drift.image"
+    assert "home region" in info.value.rule
 
 
 def test_deployment_records_in_the_worm_audit_bucket(prod):
@@ -372,7 +458,7 @@ def test_pilot_of_a_new_version_runs_beside_production_for_pilot_users_only():
                 "qualityGate": fraud["qualityGate"],
                 "instanceType": "ml.m5.xlarge",
                 "instanceCount": 2,
-                "monitoring": {"drift": {"features": ["amount"]}},
+                "monitoring": {"drift": {"features": ["amount"], "image": DRIFT_IMAGE}},
             }
         )
 
