@@ -59,7 +59,8 @@ from typing import Literal, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from regulated_inference.components.least_privilege_role import LeastPrivilegeRole, ServiceTrust
+from regulated_inference.components.least_privilege_role import LeastPrivilegeRole, service_trust
+from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import iam
 from regulated_inference.lib import sagemaker as sm
 from regulated_inference.lib.errors import ComponentArgsError
@@ -381,7 +382,7 @@ class ManagedInference(pulumi.ComponentResource):
             role = LeastPrivilegeRole(
                 f"{name}-execution-{model_hash}",
                 {
-                    "trust": ServiceTrust(
+                    "trust": service_trust(
                         "sagemaker.amazonaws.com",
                         account,
                         f"arn:{part}:sagemaker:{region}:{account}:*",
@@ -389,22 +390,23 @@ class ManagedInference(pulumi.ComponentResource):
                     "description": f"SageMaker execution role of {endpoint_name} "
                     f"({args['model_name']} {v})",
                     "grants": [
-                        iam.ReadObjects(
+                        iam.read_objects(
                             args["artifact_bucket_arn"], posixpath.dirname(artifact_key)
                         ),
-                        iam.WriteObjects(args["capture_bucket_arn"], capture_prefix),
-                        iam.UseKey(args["data_key_arn"], decrypt=True, encrypt=True),
-                        iam.PullImages(sm.parse_ecr_image(image_uri).repository_arn(part)),
-                        iam.VpcAccess(
-                            tuple(args["subnet_arns"]),
-                            (args["security_group_arn"],),
-                            region,
-                            account,
+                        iam.write_objects(args["capture_bucket_arn"], capture_prefix),
+                        iam.use_key(args["data_key_arn"], decrypt=True, encrypt=True),
+                        iam.pull_images(sm.parse_ecr_image(image_uri).repository_arn(part)),
+                        iam.vpc_access(
+                            args["subnet_arns"],
+                            [args["security_group_arn"]],
+                            aws_facts.ec2_arn(
+                                aws_facts.context(region, account), "network-interface", "*"
+                            ),
                         ),
-                        iam.WriteLogs(log_group.arn),
+                        iam.write_logs(log_group.arn),
                         # SageMaker reads the rollback alarms with the execution role while
                         # baking ("Auto-Rollback Configuration and Monitoring").
-                        iam.CustomStatement(
+                        iam.custom_statement(
                             "DescribeRollbackAlarms",
                             ("cloudwatch:DescribeAlarms",),
                             tuple(
@@ -544,7 +546,7 @@ class ManagedInference(pulumi.ComponentResource):
             f"{name}-invoke",
             name=f"{endpoint_name}-invoke",
             description=f"Invoke {endpoint_name} ({args['stage']}) and nothing else",
-            policy=iam.policy_json(iam.grant_statements(iam.InvokeEndpoints((endpoint.arn,)), 0)),
+            policy=iam.policy_json(iam.grant_statements(iam.invoke_endpoints((endpoint.arn,)), 0)),
             opts=child,
         )
         for i, caller in enumerate(args.get("callers") or []):
