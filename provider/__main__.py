@@ -27,6 +27,7 @@ from regulated_inference.components.audit_trail import AuditTrail
 from regulated_inference.components.encryption_keys import EncryptionKeys
 from regulated_inference.components.isolated_network import IsolatedNetwork
 from regulated_inference.components.least_privilege_role import LeastPrivilegeRole
+from regulated_inference.components.managed_inference import ManagedInference
 from regulated_inference.components.model_monitoring import AlertTopic
 from regulated_inference.components.secure_bucket import SecureBucket
 
@@ -40,6 +41,7 @@ COMPONENTS = [
     SecureBucket,
     LeastPrivilegeRole,
     AuditTrail,
+    ManagedInference,
     AlertTopic,
 ]
 

@@ -333,3 +333,80 @@ def test_audit_trail_records_data_events(provider):
         "aws:SourceArn": f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/audit-trail"
     }
     assert state == {"trailArn": trail.outputs["arn"], "logGroupArn": log_group.outputs["arn"]}
+
+
+def test_managed_inference_canary_with_previous_version_and_record(provider):
+    digest, old_digest = "a" * 64, "b" * 64
+    registry = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/models/fraud-scorer"
+    subnets = ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]
+    state, urn, rec = provider.construct(
+        "ManagedInference",
+        "fraud-scorer",
+        {
+            "modelName": "fraud-scorer",
+            "version": "2.3.0",
+            "stage": "production",
+            "imageUri": f"{registry}@sha256:{digest}",
+            "artifactBucketName": "models-bucket",
+            "artifactBucketArn": "arn:aws:s3:::models-bucket",
+            "artifactKey": "fraud-scorer/2.3.0/model.tar.gz",
+            "endpointName": "fraud-scorer-test",
+            "instanceType": "ml.m5.large",
+            "instanceCount": 2,
+            "maxInstances": 4,
+            "rollout": {"strategy": "linear", "linearStepPercent": 50, "bakeSeconds": 300},
+            "rollbackAlarmNames": ["fraud-scorer-test-errors", "fraud-scorer-test-latency"],
+            "dataKeyArn": KEY,
+            "captureBucketName": "capture-bucket",
+            "captureBucketArn": "arn:aws:s3:::capture-bucket",
+            "subnetIds": subnets,
+            "subnetArns": [f"arn:aws:ec2:{REGION}:{ACCOUNT}:subnet/{s}" for s in subnets],
+            "securityGroupId": "sg-0123456789abcdef0",
+            "securityGroupArn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/sg-0123456789abcdef0",
+            "aws": AWS,
+            "logsKeyArn": KEY,
+            "logRetentionDays": 365,
+            "previous": {
+                "version": "2.2.1",
+                "imageUri": f"{registry}@sha256:{old_digest}",
+                "artifactKey": "fraud-scorer/2.2.1/model.tar.gz",
+            },
+            "deploymentRecord": {
+                "bucketName": "audit-bucket",
+                "kmsKeyArn": KEY,
+                "configSha256": "c" * 64,
+                "evaluation": {"accuracy": 0.96},
+                "stack": STACK,
+            },
+        },
+    )
+    [endpoint] = rec.of_type("aws:sagemaker/endpoint:Endpoint")
+    configs = rec.of_type("aws:sagemaker/endpointConfiguration:EndpointConfiguration")
+    models = rec.of_type("aws:sagemaker/model:Model")
+    assert endpoint.parent == urn and endpoint.inputs["name"] == "fraud-scorer-test"
+    # The new and the previous version are both deployed (the rollback target is live).
+    assert len(configs) == 2 and len(models) == 2
+    assert all(m.inputs["enableNetworkIsolation"] is True for m in models)
+    routing = endpoint.inputs["deploymentConfig"]["blueGreenUpdatePolicy"][
+        "trafficRoutingConfiguration"
+    ]
+    assert routing["type"] == "LINEAR" and routing["linearStepSize"]["value"] == 50
+    assert routing["waitIntervalInSeconds"] == 300
+    alarms = endpoint.inputs["deploymentConfig"]["autoRollbackConfiguration"]["alarms"]
+    assert [a["alarmName"] for a in alarms] == [
+        "fraud-scorer-test-errors",
+        "fraud-scorer-test-latency",
+    ]
+    [target] = rec.of_type("aws:appautoscaling/target:Target")
+    assert (target.inputs["minCapacity"], target.inputs["maxCapacity"]) == (2, 4)
+    [record] = rec.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+    content = json.loads(record.inputs["content"])
+    assert content["requestedVersion"] == "2.3.0" and content["previousVersion"] == "2.2.1"
+    assert content["stage"] == "production" and content["rollout"] == "linear"
+    assert content["evaluation"] == {"accuracy": 0.96} and content["instanceCount"] == 2
+    assert record.inputs["kmsKeyId"] == KEY
+    assert state["endpointName"] == endpoint.outputs["name"]
+    assert state["endpointArn"] == endpoint.outputs["arn"]
+    assert state["variantName"] == "primary"
+    assert state["capturePrefix"] == "capture/fraud-scorer-test/"
+    assert state["deploymentRecordKey"] == record.inputs["key"]

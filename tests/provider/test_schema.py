@@ -23,6 +23,7 @@ HOSTED = [
     "SecureBucket",
     "LeastPrivilegeRole",
     "AuditTrail",
+    "ManagedInference",
     "AlertTopic",
 ]
 
