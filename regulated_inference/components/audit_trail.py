@@ -6,23 +6,29 @@ group and the delivery role, with data events for the buckets that hold
 models and captured inference data.
 """
 
-from __future__ import annotations
-
 from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
-from regulated_inference.components.least_privilege_role import LeastPrivilegeRole, ServiceTrust
+from regulated_inference.components.least_privilege_role import LeastPrivilegeRole, service_trust
+from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import iam
+from regulated_inference.lib.aws import AwsContext
 from regulated_inference.lib.errors import ComponentArgsError
 
 _COMPONENT = "AuditTrail"
 
 
-def trail_arn(name: str, region: str, account_id: str, partition: str = "aws") -> str:
+#: Default: record API calls in every region (to catch use outside the allowed ones); logs stay home.
+DEFAULT_MULTI_REGION = True
+#: Key prefix of the log files in the audit bucket.
+S3_KEY_PREFIX = "cloudtrail"
+
+
+def trail_arn(name: str, ctx: AwsContext) -> str:
     """The ARN a trail of this name will have; known before it exists, for key and bucket policies."""
-    return f"arn:{partition}:cloudtrail:{region}:{account_id}:trail/{name}"
+    return aws_facts.cloudtrail_arn(ctx, name)
 
 
 class AuditTrailArgs(TypedDict):
@@ -30,10 +36,8 @@ class AuditTrailArgs(TypedDict):
 
     trail_name: str
     """Trail name (fixed, so its ARN can be named in key and bucket policies before it exists)."""
-    region: str
-    """Home region: the trail and its log group live there."""
-    account_id: str
-    """This account."""
+    aws: AwsContext
+    """Where the trail lives: its home region and account (and the partition of its ARN)."""
     audit_bucket_name: pulumi.Input[str]
     """The WORM audit bucket (its policy must let this trail write, see `ServiceWriter`)."""
     audit_kms_key_arn: pulumi.Input[str]
@@ -46,14 +50,17 @@ class AuditTrailArgs(TypedDict):
     """Retention of the log group in days."""
     data_event_bucket_arns: list[pulumi.Input[str]]
     """Buckets whose object-level reads and writes are recorded (model artifacts, data capture)."""
-    wait_for: NotRequired[list[pulumi.Resource]]
-    """Resources the trail must wait for — the audit bucket's policy: AWS checks it when the trail is created."""
     multi_region: NotRequired[bool]
     """Record API calls in every region (to catch use outside the allowed ones). Default True; logs stay home."""
 
 
 class AuditTrail(pulumi.ComponentResource):
-    """A CloudTrail trail with log-file validation, KMS, CloudWatch delivery and data events."""
+    """A CloudTrail trail with log-file validation, KMS, CloudWatch delivery and data events.
+
+    The trail waits for everything the component's own `depends_on` names: pass the audit
+    bucket's policy there (AWS checks it when the trail is created; through the provider, the
+    engine fills `depends_on` from the request's dependencies).
+    """
 
     trail_arn: pulumi.Output[str]
     """The trail ARN."""
@@ -61,9 +68,12 @@ class AuditTrail(pulumi.ComponentResource):
     """The CloudWatch log group receiving the trail."""
 
     def __init__(self, name: str, args: AuditTrailArgs, opts: pulumi.ResourceOptions | None = None):
-        for field in ("trail_name", "region", "account_id", "log_group_name"):
+        for field in ("trail_name", "log_group_name"):
             if not args.get(field):
                 raise ComponentArgsError(_COMPONENT, field, args.get(field), "required")
+        problem = aws_facts.check_context(args.get("aws"))
+        if problem:
+            raise ComponentArgsError(_COMPONENT, "aws", args.get("aws"), problem)
         if not args.get("data_event_bucket_arns"):
             raise ComponentArgsError(
                 _COMPONENT,
@@ -73,24 +83,27 @@ class AuditTrail(pulumi.ComponentResource):
             )
         super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        arn = trail_arn(args["trail_name"], args["region"], args["account_id"])
+        ctx = args["aws"]
+        arn = trail_arn(args["trail_name"], ctx)
+        # The trail waits for what this component waits for (the audit bucket policy).
+        wait_for = list((opts.depends_on if opts else None) or [])
 
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
             name=args["log_group_name"],
-            retention_in_days=args["log_retention_days"],
+            retention_in_days=int(args["log_retention_days"]),
             kms_key_id=args["logs_kms_key_arn"],
             opts=child,
         )
         role = LeastPrivilegeRole(
             f"{name}-delivery",
             {
-                "trust": ServiceTrust(
+                "trust": service_trust(
                     service="cloudtrail.amazonaws.com",
-                    source_account=args["account_id"],
+                    source_account=ctx["account_id"],
                     source_arn=arn,
                 ),
-                "grants": [iam.WriteLogs(log_group.arn)],
+                "grants": [iam.write_logs(log_group.arn)],
                 "description": f"CloudTrail {args['trail_name']} delivers to CloudWatch Logs",
             },
             opts=child,
@@ -100,12 +113,12 @@ class AuditTrail(pulumi.ComponentResource):
             f"{name}-trail",
             name=args["trail_name"],
             s3_bucket_name=args["audit_bucket_name"],
-            s3_key_prefix="cloudtrail",
+            s3_key_prefix=S3_KEY_PREFIX,
             kms_key_id=args["audit_kms_key_arn"],
             enable_log_file_validation=True,
             enable_logging=True,
             include_global_service_events=True,
-            is_multi_region_trail=args.get("multi_region", True),
+            is_multi_region_trail=bool(args.get("multi_region", DEFAULT_MULTI_REGION)),
             cloud_watch_logs_group_arn=pulumi.Output.concat(log_group.arn, ":*"),
             cloud_watch_logs_role_arn=role.arn,
             advanced_event_selectors=[
@@ -122,7 +135,7 @@ class AuditTrail(pulumi.ComponentResource):
                     ],
                 },
             ],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.get("wait_for") or [])),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=wait_for),
         )
         self.trail_arn, self.log_group_arn = trail.arn, log_group.arn
         self.register_outputs({"trailArn": self.trail_arn, "logGroupArn": self.log_group_arn})

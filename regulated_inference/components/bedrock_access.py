@@ -27,7 +27,7 @@ from typing import Literal, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from regulated_inference.components.least_privilege_role import LeastPrivilegeRole, ServiceTrust
+from regulated_inference.components.least_privilege_role import LeastPrivilegeRole, service_trust
 from regulated_inference.components.secure_bucket import SecureBucket, ServiceWriter
 from regulated_inference.lib import iam
 from regulated_inference.lib.errors import ComponentArgsError
@@ -271,12 +271,12 @@ class BedrockAccess(pulumi.ComponentResource):
         role = LeastPrivilegeRole(
             f"{name}-invoke-role",
             {
-                "trust": ServiceTrust(args["invoker_service"], account),
+                "trust": service_trust(args["invoker_service"], account),
                 "description": "Invoke the allow-listed Bedrock models through the guardrail",
                 "grants": [
-                    iam.InvokeModels(model_arns, guardrail_arn=guardrail.guardrail_arn),
+                    iam.invoke_models(model_arns, guardrail_arn=guardrail.guardrail_arn),
                     # The guardrail is encrypted with the data key; applying it decrypts it.
-                    iam.UseKey(
+                    iam.use_key(
                         args["data_key_arn"],
                         decrypt=True,
                         via_service=f"bedrock.{region}.amazonaws.com",
@@ -341,12 +341,12 @@ class BedrockAccess(pulumi.ComponentResource):
         logging_role = LeastPrivilegeRole(
             f"{name}-logging-role",
             {
-                "trust": ServiceTrust("bedrock.amazonaws.com", account, bedrock_source),
+                "trust": service_trust("bedrock.amazonaws.com", account, bedrock_source),
                 "description": "Bedrock model invocation logging into the encrypted log group",
                 "grants": [
-                    iam.WriteLogs(log_group.arn),
-                    iam.WriteObjects(bucket.arn, "invocations/large-data/"),
-                    iam.UseKey(args["data_key_arn"], decrypt=False, encrypt=True),
+                    iam.write_logs(log_group.arn),
+                    iam.write_objects(bucket.arn, "invocations/large-data/"),
+                    iam.use_key(args["data_key_arn"], decrypt=False, encrypt=True),
                 ],
             },
             opts=child,

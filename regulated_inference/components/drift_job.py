@@ -53,8 +53,9 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from regulated_inference.components.least_privilege_role import LeastPrivilegeRole, ServiceTrust
+from regulated_inference.components.least_privilege_role import LeastPrivilegeRole, service_trust
 from regulated_inference.lib import alarms, iam, metrics
+from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import sagemaker as sm
 from regulated_inference.lib.errors import ComponentArgsError
 
@@ -177,23 +178,27 @@ class ScheduledDriftCheck(pulumi.ComponentResource):
         return LeastPrivilegeRole(
             f"{name}-job-role",
             {
-                "trust": ServiceTrust(
+                "trust": service_trust(
                     "sagemaker.amazonaws.com",
                     account,
                     f"arn:{part}:sagemaker:{region}:{account}:processing-job/{args['check_name']}-*",
                 ),
                 "description": f"Drift check {args['check_name']}: read capture and baseline, publish drift",
                 "grants": [
-                    iam.ReadObjects(args["capture_bucket_arn"], args["capture_prefix"]),
-                    iam.ReadObjects(args["baseline_bucket_arn"], args["baseline_prefix"]),
-                    iam.WriteObjects(args["capture_bucket_arn"], args["output_prefix"]),
-                    iam.UseKey(args["data_key_arn"], decrypt=True, encrypt=True),
-                    iam.PullImages(image.repository_arn(part)),
-                    iam.VpcAccess(
-                        tuple(args["subnet_arns"]), (args["security_group_arn"],), region, account
+                    iam.read_objects(args["capture_bucket_arn"], args["capture_prefix"]),
+                    iam.read_objects(args["baseline_bucket_arn"], args["baseline_prefix"]),
+                    iam.write_objects(args["capture_bucket_arn"], args["output_prefix"]),
+                    iam.use_key(args["data_key_arn"], decrypt=True, encrypt=True),
+                    iam.pull_images(image.repository_arn(part)),
+                    iam.vpc_access(
+                        args["subnet_arns"],
+                        [args["security_group_arn"]],
+                        aws_facts.ec2_arn(
+                            aws_facts.context(region, account), "network-interface", "*"
+                        ),
                     ),
-                    iam.PutMetrics(metrics.DRIFT_NAMESPACE),
-                    iam.WriteLogs(
+                    iam.put_metrics(metrics.DRIFT_NAMESPACE),
+                    iam.write_logs(
                         f"arn:{part}:logs:{region}:{account}:log-group:{sm.PROCESSING_LOG_GROUP}"
                     ),
                 ],
@@ -207,7 +212,7 @@ class ScheduledDriftCheck(pulumi.ComponentResource):
         region, account = args["region"], args["account_id"]
         key = args["data_key_arn"]
         grants: list[iam.Grant] = [
-            iam.CustomStatement(
+            iam.custom_statement(
                 "CreateThisDriftJobOnly",
                 ("sagemaker:CreateProcessingJob",),
                 (f"arn:{part}:sagemaker:{region}:{account}:processing-job/{args['check_name']}-*",),
@@ -225,7 +230,7 @@ class ScheduledDriftCheck(pulumi.ComponentResource):
                     "Bool": {"sagemaker:InterContainerTrafficEncryption": "true"},
                 },
             ),
-            iam.CustomStatement(
+            iam.custom_statement(
                 "PassTheJobRoleToSageMaker",
                 ("iam:PassRole",),
                 (job_role.arn,),
@@ -233,13 +238,13 @@ class ScheduledDriftCheck(pulumi.ComponentResource):
             ),
         ]
         if args.get("schedule_kms_key_arn"):
-            grants.append(iam.UseKey(args["schedule_kms_key_arn"], decrypt=True))
+            grants.append(iam.use_key(args["schedule_kms_key_arn"], decrypt=True))
         return LeastPrivilegeRole(
             f"{name}-scheduler-role",
             {
                 # Scheduler user guide, confused-deputy prevention: SourceAccount and the
                 # schedule group's ARN.
-                "trust": ServiceTrust(
+                "trust": service_trust(
                     "scheduler.amazonaws.com",
                     account,
                     f"arn:{part}:scheduler:{region}:{account}:schedule-group/default",

@@ -6,6 +6,8 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from regulated_inference.lib import aws as aws_facts
+from regulated_inference.lib.aws import AwsContext
 from regulated_inference.lib.errors import ComponentArgsError
 
 _COMPONENT = "EncryptionKeys"
@@ -59,13 +61,20 @@ _VIA_SERVICES: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Days before a scheduled key deletion takes effect (the longest AWS allows).
+DEFAULT_DELETION_WINDOW_DAYS = 30
+#: AWS's bounds for the deletion window (ScheduleKeyDeletion PendingWindowInDays).
+DELETION_WINDOW_MIN_DAYS, DELETION_WINDOW_MAX_DAYS = 7, 30
+#: Automatic rotation period in days (yearly).
+ROTATION_PERIOD_DAYS = 365
+
+
 class EncryptionKeysArgs(TypedDict):
     """Arguments of `EncryptionKeys`."""
 
-    account_id: str
-    """The AWS account that owns the keys."""
-    region: str
-    """The home region; keys are single-Region there (no multi-Region keys, control R3)."""
+    aws: AwsContext
+    """The account that owns the keys and the home region: keys are single-Region there (no
+    multi-Region keys, control R3)."""
     log_group_prefix: str
     """CloudWatch Logs may use the logs key only for log groups under this prefix (e.g. /regulated-inference/prod/)."""
     trail_name: str
@@ -80,14 +89,11 @@ class EncryptionKeysArgs(TypedDict):
     for this account and these sources only. Default none: no log delivery grant."""
     deletion_window_days: NotRequired[int]
     """Days before a scheduled deletion takes effect, 7–30; default 30."""
-    partition: NotRequired[str]
-    """AWS partition; default "aws"."""
 
 
 def _log_group_arns(args: EncryptionKeysArgs) -> str | list[str]:
-    acct, region, part = args["account_id"], args["region"], args.get("partition", "aws")
     patterns = [f"{args['log_group_prefix']}*", *args.get("extra_log_group_patterns", [])]
-    arns = [f"arn:{part}:logs:{region}:{acct}:log-group:{p}" for p in patterns]
+    arns = [aws_facts.log_group_arn(args["aws"], p) for p in patterns]
     return arns[0] if len(arns) == 1 else arns
 
 
@@ -112,7 +118,7 @@ def _access_log_delivery(args: EncryptionKeysArgs) -> list[dict]:
             "Action": "kms:GenerateDataKey",
             "Resource": "*",
             "Condition": {
-                "StringEquals": {"aws:SourceAccount": args["account_id"]},
+                "StringEquals": {"aws:SourceAccount": args["aws"]["account_id"]},
                 "ArnLike": {"aws:SourceArn": sources[0] if len(sources) == 1 else sources},
             },
         }
@@ -121,8 +127,9 @@ def _access_log_delivery(args: EncryptionKeysArgs) -> list[dict]:
 
 def key_policy(purpose: str, args: EncryptionKeysArgs) -> str:
     """The key policy for one purpose: admin for the account, use only via named services, service grants."""
-    acct, region, part = args["account_id"], args["region"], args.get("partition", "aws")
-    root = f"arn:{part}:iam::{acct}:root"
+    ctx = args["aws"]
+    acct, region = ctx["account_id"], ctx["region"]
+    root = aws_facts.iam_root_arn(ctx)
     statements: list[dict] = [
         {
             "Sid": "AccountAdministration",
@@ -187,7 +194,7 @@ def key_policy(purpose: str, args: EncryptionKeysArgs) -> str:
                 "Resource": "*",
                 "Condition": {
                     "StringEquals": {"aws:SourceAccount": acct},
-                    "ArnLike": {"aws:SourceArn": f"arn:{part}:events:{region}:{acct}:rule/*"},
+                    "ArnLike": {"aws:SourceArn": aws_facts.events_rule_arn(ctx, "*")},
                 },
             },
         ]
@@ -202,12 +209,12 @@ def key_policy(purpose: str, args: EncryptionKeysArgs) -> str:
                 "Resource": "*",
                 "Condition": {
                     "StringEquals": {"aws:SourceAccount": acct},
-                    "ArnLike": {"aws:SourceArn": f"arn:{part}:bedrock:{region}:{acct}:*"},
+                    "ArnLike": {"aws:SourceArn": aws_facts.bedrock_arn(ctx, "*")},
                 },
             }
         )
     if purpose == "audit":
-        trail_arn = f"arn:{part}:cloudtrail:{region}:{acct}:trail/{args['trail_name']}"
+        trail_arn = aws_facts.cloudtrail_arn(ctx, args["trail_name"])
         statements += [
             {
                 "Sid": "CloudTrailEncryptLogs",
@@ -218,7 +225,9 @@ def key_policy(purpose: str, args: EncryptionKeysArgs) -> str:
                 "Condition": {
                     "StringEquals": {"aws:SourceArn": trail_arn},
                     "StringLike": {
-                        "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:{part}:cloudtrail:*:{acct}:trail/*"
+                        "kms:EncryptionContext:aws:cloudtrail:arn": aws_facts.cloudtrail_arn(
+                            ctx, "*", any_region=True
+                        )
                     },
                 },
             },
@@ -253,12 +262,16 @@ class EncryptionKeys(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: EncryptionKeysArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        window = args.get("deletion_window_days", 30)
-        if not 7 <= window <= 30:
+        window = args.get("deletion_window_days", DEFAULT_DELETION_WINDOW_DAYS)
+        if not DELETION_WINDOW_MIN_DAYS <= window <= DELETION_WINDOW_MAX_DAYS:
             raise ComponentArgsError(
                 _COMPONENT, "deletion_window_days", window, "AWS allows 7–30 days"
             )
-        for field in ("account_id", "region", "log_group_prefix", "trail_name"):
+        window = int(window)  # integers arrive as floats through Construct (pulumi/pulumi#21944)
+        problem = aws_facts.check_context(args.get("aws"))
+        if problem:
+            raise ComponentArgsError(_COMPONENT, "aws", args.get("aws"), problem)
+        for field in ("log_group_prefix", "trail_name"):
             if not args.get(field):
                 raise ComponentArgsError(_COMPONENT, field, args.get(field), "required")
         for arn in args.get("access_log_source_arns") or []:
@@ -291,7 +304,7 @@ class EncryptionKeys(pulumi.ComponentResource):
                 key_usage="ENCRYPT_DECRYPT",
                 customer_master_key_spec="SYMMETRIC_DEFAULT",
                 enable_key_rotation=True,
-                rotation_period_in_days=365,
+                rotation_period_in_days=ROTATION_PERIOD_DAYS,
                 deletion_window_in_days=window,
                 multi_region=False,
                 policy=key_policy(purpose, args),

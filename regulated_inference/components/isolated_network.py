@@ -12,8 +12,10 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from regulated_inference.components.least_privilege_role import LeastPrivilegeRole, ServiceTrust
+from regulated_inference.components.least_privilege_role import LeastPrivilegeRole, service_trust
+from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import endpoints, iam
+from regulated_inference.lib.aws import AwsContext
 from regulated_inference.lib.errors import ComponentArgsError
 
 _COMPONENT = "IsolatedNetwork"
@@ -28,10 +30,9 @@ class IsolatedNetworkArgs(TypedDict):
     """One private subnet CIDR per availability zone, inside `cidr`."""
     availability_zones: list[str]
     """AZ names, as many as `subnet_cidrs` (e.g. eu-west-2a, eu-west-2b)."""
-    region: str
-    """Home region (endpoint service names and ARNs)."""
-    account_id: str
-    """This account: endpoint policies admit only its principals."""
+    aws: AwsContext
+    """Home region (endpoint service names and ARNs) and account (endpoint policies admit only
+    its principals)."""
     logs_kms_key_arn: pulumi.Input[str]
     """CMK for the flow-log group."""
     log_group_name: str
@@ -73,7 +74,8 @@ class IsolatedNetwork(pulumi.ComponentResource):
         _validate(args, services)
         super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        region, account = args["region"], args["account_id"]
+        ctx = args["aws"]
+        region, account = ctx["region"], ctx["account_id"]
 
         vpc = aws.ec2.Vpc(
             f"{name}-vpc",
@@ -183,19 +185,19 @@ class IsolatedNetwork(pulumi.ComponentResource):
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-flow-logs",
             name=args["log_group_name"],
-            retention_in_days=args["log_retention_days"],
+            retention_in_days=int(args["log_retention_days"]),
             kms_key_id=args["logs_kms_key_arn"],
             opts=child,
         )
         flow_role = LeastPrivilegeRole(
             f"{name}-flow-logs",
             {
-                "trust": ServiceTrust(
+                "trust": service_trust(
                     service="vpc-flow-logs.amazonaws.com",
                     source_account=account,
-                    source_arn=f"arn:aws:ec2:{region}:{account}:vpc-flow-log/*",
+                    source_arn=aws_facts.ec2_arn(ctx, "vpc-flow-log", "*"),
                 ),
-                "grants": [iam.WriteLogs(log_group.arn)],
+                "grants": [iam.write_logs(log_group.arn)],
                 "description": f"VPC flow logs of {name} deliver to {args['log_group_name']}",
             },
             opts=child,
@@ -268,6 +270,9 @@ def _validate(args: IsolatedNetworkArgs, services: list[str]) -> None:
             unknown,
             f"known services: {sorted(endpoints.INTERFACE_ENDPOINTS)}",
         )
+    problem = aws_facts.check_context(args.get("aws"))
+    if problem:
+        raise ComponentArgsError(_COMPONENT, "aws", args.get("aws"), problem)
     if args.get("log_retention_days", 0) < 1:
         raise ComponentArgsError(
             _COMPONENT, "log_retention_days", args.get("log_retention_days"), "must be ≥ 1"

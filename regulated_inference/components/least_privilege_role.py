@@ -1,9 +1,6 @@
 """An IAM role built from declared grants on exact ARNs (controls I1–I7)."""
 
-from __future__ import annotations
-
 import re
-from dataclasses import dataclass
 from typing import NotRequired, TypedDict
 
 import pulumi
@@ -18,34 +15,48 @@ _SERVICE = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com$")
 _FORBIDDEN_MANAGED = re.compile(r"(AdministratorAccess|IAMFullAccess|PowerUserAccess|FullAccess)$")
 
 
-@dataclass(frozen=True)
-class ServiceTrust:
-    """Trust exactly one AWS service, on behalf of this account (confused-deputy protection).
-
-    `source_arn` pins the calling resource where the service sends `aws:SourceArn`
-    (may contain `*` only in its last segment, matched with ArnLike).
-    """
+class ServiceTrust(TypedDict):
+    """Trust exactly one AWS service, on behalf of this account (confused-deputy protection)."""
 
     service: str
+    """The service principal, e.g. `sagemaker.amazonaws.com`."""
     source_account: pulumi.Input[str]
-    source_arn: pulumi.Input[str] | None = None
+    """The account the service acts for (aws:SourceAccount)."""
+    source_arn: NotRequired[pulumi.Input[str]]
+    """Pins the calling resource where the service sends aws:SourceArn (matched with ArnLike; `*`
+    only in its last segment). Default: account only."""
 
 
-@dataclass(frozen=True)
-class WebIdentityTrust:
+class WebIdentityTrust(TypedDict):
     """Trust one Kubernetes service account through an EKS OIDC provider (IRSA)."""
 
     oidc_provider_arn: pulumi.Input[str]
-    #: Issuer host and path, without https:// (e.g. oidc.eks.eu-west-2.amazonaws.com/id/ABC…).
+    """ARN of the cluster's IAM OIDC provider."""
     issuer: pulumi.Input[str]
+    """Issuer host and path, without https:// (e.g. oidc.eks.eu-west-2.amazonaws.com/id/ABC…)."""
     namespace: str
+    """The service account's namespace (exact, no wildcards)."""
     service_account: str
+    """The service account's name (exact, no wildcards)."""
+
+
+class Trust(TypedDict):
+    """Who may assume a role: set exactly one of `service` and `web_identity`."""
+
+    service: NotRequired[ServiceTrust]
+    """One AWS service acting for this account."""
+    web_identity: NotRequired[WebIdentityTrust]
+    """One Kubernetes service account (IRSA)."""
+
+
+#: Default session length in seconds (one hour: IAM's minimum for MaxSessionDuration).
+DEFAULT_MAX_SESSION_DURATION = 3600
 
 
 class LeastPrivilegeRoleArgs(TypedDict):
     """Arguments of `LeastPrivilegeRole`."""
 
-    trust: ServiceTrust | WebIdentityTrust
+    trust: Trust
     """Who may assume the role: one service with SourceAccount/SourceArn, or one IRSA service account."""
     grants: list[iam.Grant]
     """What the role may do, as grants on exact ARNs (see `regulated_inference.lib.iam`). At least one."""
@@ -59,9 +70,37 @@ class LeastPrivilegeRoleArgs(TypedDict):
     """Session length in seconds, 3600–43200; default 3600 (one hour)."""
 
 
-def trust_policy(trust: ServiceTrust | WebIdentityTrust) -> pulumi.Output[str]:
+def service_trust(
+    service: str, source_account: pulumi.Input[str], source_arn: pulumi.Input[str] | None = None
+) -> Trust:
+    """`Trust` in one service acting for `source_account` (and `source_arn` where given)."""
+    trust: ServiceTrust = {"service": service, "source_account": source_account}
+    if source_arn is not None:
+        trust["source_arn"] = source_arn
+    return {"service": trust}
+
+
+def web_identity_trust(
+    oidc_provider_arn: pulumi.Input[str],
+    issuer: pulumi.Input[str],
+    namespace: str,
+    service_account: str,
+) -> Trust:
+    """`Trust` in one Kubernetes service account through an EKS OIDC provider."""
+    return {
+        "web_identity": {
+            "oidc_provider_arn": oidc_provider_arn,
+            "issuer": issuer,
+            "namespace": namespace,
+            "service_account": service_account,
+        }
+    }
+
+
+def trust_policy(trust: Trust) -> pulumi.Output[str]:
     """The assume-role policy for one service or one IRSA service account."""
-    if isinstance(trust, ServiceTrust):
+    if trust.get("service"):
+        service = trust["service"]
 
         def build(args: list) -> str:
             account, source_arn = args
@@ -73,17 +112,20 @@ def trust_policy(trust: ServiceTrust | WebIdentityTrust) -> pulumi.Output[str]:
                     {
                         "Sid": "TrustService",
                         "Effect": "Allow",
-                        "Principal": {"Service": trust.service},
+                        "Principal": {"Service": service["service"]},
                         "Action": "sts:AssumeRole",
                         "Condition": cond,
                     }
                 ]
             )
 
-        return pulumi.Output.all(trust.source_account, trust.source_arn).apply(build)
+        return pulumi.Output.all(service["source_account"], service.get("source_arn")).apply(build)
+
+    web = trust["web_identity"]
 
     def build_oidc(args: list) -> str:
         provider_arn, issuer = args
+        subject = f"system:serviceaccount:{web['namespace']}:{web['service_account']}"
         return iam.document(
             [
                 {
@@ -93,7 +135,7 @@ def trust_policy(trust: ServiceTrust | WebIdentityTrust) -> pulumi.Output[str]:
                     "Action": "sts:AssumeRoleWithWebIdentity",
                     "Condition": {
                         "StringEquals": {
-                            f"{issuer}:sub": f"system:serviceaccount:{trust.namespace}:{trust.service_account}",
+                            f"{issuer}:sub": subject,
                             f"{issuer}:aud": "sts.amazonaws.com",
                         }
                     },
@@ -101,35 +143,42 @@ def trust_policy(trust: ServiceTrust | WebIdentityTrust) -> pulumi.Output[str]:
             ]
         )
 
-    return pulumi.Output.all(trust.oidc_provider_arn, trust.issuer).apply(build_oidc)
+    return pulumi.Output.all(web["oidc_provider_arn"], web["issuer"]).apply(build_oidc)
 
 
-def _validate(name: str, args: LeastPrivilegeRoleArgs) -> list[iam.Statement]:
-    trust = args.get("trust")
-    if isinstance(trust, ServiceTrust):
-        if not _SERVICE.match(trust.service):
+def _validate_trust(trust: Trust | None) -> None:
+    kinds = [k for k in ("service", "web_identity") if isinstance(trust, dict) and trust.get(k)]
+    if len(kinds) != 1:
+        raise ComponentArgsError(
+            _COMPONENT, "trust", trust, "set exactly one of service and web_identity"
+        )
+    if kinds[0] == "service":
+        service = trust["service"]  # type: ignore[index]
+        if not _SERVICE.match(str(service.get("service") or "")):
             raise ComponentArgsError(
                 _COMPONENT,
                 "trust.service",
-                trust.service,
+                service.get("service"),
                 "must be exactly one service principal like 'sagemaker.amazonaws.com'",
             )
-    elif isinstance(trust, WebIdentityTrust):
-        if (
-            not trust.namespace
-            or not trust.service_account
-            or "*" in trust.namespace + trust.service_account
-        ):
+        if not service.get("source_account"):
             raise ComponentArgsError(
-                _COMPONENT,
-                "trust",
-                trust,
-                "IRSA trust needs an exact namespace and service account (no wildcards)",
+                _COMPONENT, "trust.service.source_account", None, "required (confused deputy)"
             )
-    else:
+        return
+    web = trust["web_identity"]  # type: ignore[index]
+    namespace, account = str(web.get("namespace") or ""), str(web.get("service_account") or "")
+    if not namespace or not account or "*" in namespace + account:
         raise ComponentArgsError(
-            _COMPONENT, "trust", trust, "must be a ServiceTrust or WebIdentityTrust"
+            _COMPONENT,
+            "trust",
+            trust,
+            "IRSA trust needs an exact namespace and service account (no wildcards)",
         )
+
+
+def _validate(name: str, args: LeastPrivilegeRoleArgs) -> list[iam.Statement]:
+    _validate_trust(args.get("trust"))
     if not args.get("description"):
         raise ComponentArgsError(
             _COMPONENT, "description", args.get("description"), "a description is required"
@@ -154,7 +203,7 @@ def _validate(name: str, args: LeastPrivilegeRoleArgs) -> list[iam.Statement]:
                 arn,
                 "AWS-managed and *FullAccess/Administrator policies are not least privilege",
             )
-    duration = args.get("max_session_duration", 3600)
+    duration = int(args.get("max_session_duration", DEFAULT_MAX_SESSION_DURATION))
     if not 3600 <= duration <= 43200:
         raise ComponentArgsError(
             _COMPONENT, "max_session_duration", duration, "must be 3600–43200 seconds"
@@ -189,7 +238,9 @@ class LeastPrivilegeRole(pulumi.ComponentResource):
             f"{name}-role",
             assume_role_policy=trust_policy(args["trust"]),
             description=args["description"],
-            max_session_duration=args.get("max_session_duration", 3600),
+            max_session_duration=int(
+                args.get("max_session_duration", DEFAULT_MAX_SESSION_DURATION)
+            ),
             permissions_boundary=args.get("permissions_boundary_arn"),
             opts=child,
         )
@@ -207,4 +258,12 @@ class LeastPrivilegeRole(pulumi.ComponentResource):
         )
 
 
-__all__ = ["LeastPrivilegeRole", "LeastPrivilegeRoleArgs", "ServiceTrust", "WebIdentityTrust"]
+__all__ = [
+    "LeastPrivilegeRole",
+    "LeastPrivilegeRoleArgs",
+    "ServiceTrust",
+    "Trust",
+    "WebIdentityTrust",
+    "service_trust",
+    "web_identity_trust",
+]

@@ -49,19 +49,19 @@ be enforced inside one endpoint; a weighted variant would send a share of
 endpoint whose invoke policy names the pilot callers only (docs/lifecycle.md).
 """
 
-from __future__ import annotations
-
 import posixpath
 import re
-from dataclasses import dataclass, field
-from typing import Literal, NotRequired, TypedDict
+from enum import StrEnum
+from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
-from regulated_inference.components.least_privilege_role import LeastPrivilegeRole, ServiceTrust
+from regulated_inference.components.least_privilege_role import LeastPrivilegeRole, service_trust
+from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import iam
 from regulated_inference.lib import sagemaker as sm
+from regulated_inference.lib.aws import AwsContext
 from regulated_inference.lib.errors import ComponentArgsError
 
 _COMPONENT = "ManagedInference"
@@ -74,22 +74,43 @@ _PACKAGE = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class PreviousVersion:
+class Stage(StrEnum):
+    """Lifecycle stage of a model version."""
+
+    PILOT = "pilot"
+    """Limited to named callers (pilot users)."""
+    PRODUCTION = "production"
+    """Generally available."""
+
+
+#: Defaults of the optional args, in one place (the stack config reads them from here).
+DEFAULT_CAPTURE_SAMPLING_PERCENT = 100
+DEFAULT_TARGET_INVOCATIONS_PER_INSTANCE = 100
+DEFAULT_DEPLOYMENT_RECORD_PREFIX = "deployments/"
+#: Autoscaling cooldowns (seconds): scale out fast, scale in slowly.
+SCALE_OUT_COOLDOWN_SECONDS, SCALE_IN_COOLDOWN_SECONDS = 60, 300
+
+
+def default_capture_prefix(endpoint_name: str) -> str:
+    """Where an endpoint's captured requests go unless `capture_prefix` says otherwise."""
+    return f"capture/{endpoint_name}/"
+
+
+class PreviousVersion(TypedDict):
     """The version the endpoint ran before this one: its Model and EndpointConfiguration
     stay deployed so a rollback (automatic or by config) lands on live resources."""
 
     version: str
+    """Its version."""
     image_uri: str
     """Serving image by digest (ECR, home region)."""
     artifact_key: str
     """Key of its model.tar.gz in the artifact bucket."""
-    model_package_arn: str | None = None
+    model_package_arn: NotRequired[str]
     """Its approved package version in the same registry group, when packages are used."""
 
 
-@dataclass(frozen=True)
-class DeploymentRecord:
+class DeploymentRecord(TypedDict):
     """Where and what to record about this deployment in the WORM audit bucket."""
 
     bucket_name: pulumi.Input[str]
@@ -98,14 +119,15 @@ class DeploymentRecord:
     """The audit key; the bucket refuses uploads with any other key."""
     config_sha256: str
     """sha256 of the deployed model config (the requested version and its settings)."""
-    request_sha256: str = ""
-    """sha256 of the whole request (including the previous version kept for rollback)."""
-    evaluation: dict[str, float] = field(default_factory=dict)
+    request_sha256: NotRequired[str]
+    """sha256 of the whole request (including the previous version kept for rollback); default
+    `config_sha256`."""
+    evaluation: NotRequired[dict[str, float]]
     """Evaluation results of this version (the quality gate's input)."""
-    stack: str = ""
+    stack: NotRequired[str]
     """Stack name, recorded for the auditor."""
-    key_prefix: str = "deployments/"
-    """Object key prefix."""
+    key_prefix: NotRequired[str]
+    """Object key prefix; default `deployments/`."""
 
 
 class ManagedInferenceArgs(TypedDict):
@@ -115,12 +137,14 @@ class ManagedInferenceArgs(TypedDict):
     """Model name (registry group), lowercase with hyphens."""
     version: str
     """The version deployed."""
-    stage: Literal["pilot", "production"]
+    stage: Stage
     """Lifecycle stage, recorded in tags and the deployment record; a pilot needs `callers`."""
     image_uri: str
-    """Serving image, pinned by digest, from ECR in `region`."""
+    """Serving image, pinned by digest, from ECR in the home region."""
     artifact_bucket_name: pulumi.Input[str]
+    """The bucket holding model artifacts."""
     artifact_bucket_arn: pulumi.Input[str]
+    """Its ARN (the execution role reads one folder of it)."""
     artifact_key: str
     """Key of model.tar.gz; the role may read this object's folder only."""
     endpoint_name: str
@@ -136,18 +160,23 @@ class ManagedInferenceArgs(TypedDict):
     data_key_arn: pulumi.Input[str]
     """CMK for the endpoint volume and the data capture."""
     capture_bucket_name: pulumi.Input[str]
+    """The bucket receiving captured requests and responses."""
     capture_bucket_arn: pulumi.Input[str]
+    """Its ARN (the execution role writes under the capture prefix only)."""
     subnet_ids: list[pulumi.Input[str]]
     """Private subnets in ≥ 2 AZs."""
     subnet_arns: list[pulumi.Input[str]]
+    """ARNs of `subnet_ids`, in the same order (the role may attach ENIs there only)."""
     security_group_id: pulumi.Input[str]
     """The workload security group (no ingress; egress 443 in the VPC)."""
     security_group_arn: pulumi.Input[str]
-    region: str
-    account_id: str
+    """ARN of the workload security group."""
+    aws: AwsContext
+    """Home region (images, ARNs) and account."""
     logs_key_arn: pulumi.Input[str]
     """CMK of the endpoint's log group."""
     log_retention_days: int
+    """Retention of the endpoint's log group in days."""
     capture_prefix: NotRequired[str]
     """Capture key prefix; default `capture/<endpoint>/`."""
     capture_sampling_percent: NotRequired[int]
@@ -167,13 +196,13 @@ class ManagedInferenceArgs(TypedDict):
     model_package_group: NotRequired[str]
     """Model registry group the packages come from; default `model_name`. The group is never
     declared here (the registry project creates it, see `sagemaker.package_group_name`)."""
-    model_package_arn: NotRequired[str | None]
+    model_package_arn: NotRequired[str]
     """Approved model-package version (`…:model-package/<model>/<n>`) the model is created from
     (control G2). The package carries the image and artifact; `image_uri` and `artifact_key`
     still scope the execution role and go into the deployment record."""
-    previous: NotRequired[PreviousVersion | None]
+    previous: NotRequired[PreviousVersion]
     """The version that ran before; its model and endpoint config stay deployed (rollback target)."""
-    deployment_record: NotRequired[DeploymentRecord | None]
+    deployment_record: NotRequired[DeploymentRecord]
     """Write the deployment record (recommended; the stack always does)."""
 
 
@@ -189,17 +218,21 @@ def _validate(args: ManagedInferenceArgs) -> sm.EcrImage:
         raise bad("variant_name", variant, "letters, digits and single hyphens")
     if not args.get("version"):
         raise bad("version", args.get("version"), "a version is required")
-    if args.get("stage") not in ("pilot", "production"):
+    problem = aws_facts.check_context(args.get("aws"))
+    if problem:
+        raise bad("aws", args.get("aws"), problem)
+    region = args["aws"]["region"]
+    if args.get("stage") not in tuple(Stage):
         raise bad("stage", args.get("stage"), "must be 'pilot' or 'production'")
     try:
         image = sm.parse_ecr_image(args.get("image_uri", ""))
     except ValueError as exc:
         raise bad("image_uri", args.get("image_uri"), str(exc)) from None
-    if image.region != args.get("region"):
+    if image.region != region:
         raise bad(
             "image_uri",
             args["image_uri"],
-            f"the registry is in {image.region}, not the home region {args.get('region')} (R7)",
+            f"the registry is in {image.region}, not the home region {region} (R7)",
         )
     key = args.get("artifact_key") or ""
     if not key.endswith(".tar.gz") or key.startswith("/") or "://" in key:
@@ -217,12 +250,12 @@ def _validate(args: ManagedInferenceArgs) -> sm.EcrImage:
             count,
             f"need 1 ≤ min_instances ({low}) ≤ instance_count ≤ max_instances ({high})",
         )
-    sampling = args.get("capture_sampling_percent", 100)
+    sampling = args.get("capture_sampling_percent", DEFAULT_CAPTURE_SAMPLING_PERCENT)
     if not sm.SAMPLING_MIN <= sampling <= sm.SAMPLING_MAX:
         raise bad("capture_sampling_percent", sampling, "0–100 (SageMaker limit)")
     rollout = args.get("rollout")
-    if not isinstance(rollout, sm.Rollout):
-        raise bad("rollout", rollout, "must be a regulated_inference.lib.sagemaker.Rollout")
+    if not isinstance(rollout, dict):
+        raise bad("rollout", rollout, "must be a Rollout (regulated_inference.lib.sagemaker)")
     problem = sm.check_rollout(rollout)
     if problem:
         raise bad(f"rollout.{problem[0]}", problem[1], problem[2])
@@ -256,7 +289,7 @@ def _validate(args: ManagedInferenceArgs) -> sm.EcrImage:
         raise bad(
             "model_package_arn",
             package,
-            f"a versioned model-package ARN of group {group!r} in {args['region']}",
+            f"a versioned model-package ARN of group {group!r} in {region}",
         )
     if package is not None and _PACKAGE.match(package)["group"] != group:
         raise bad("model_package_arn", package, f"must be in the group {group!r}")
@@ -265,34 +298,35 @@ def _validate(args: ManagedInferenceArgs) -> sm.EcrImage:
             raise bad("callers", role, "IAM role names (not ARNs, no wildcards)")
     previous = args.get("previous")
     if previous is not None:
-        if not isinstance(previous, PreviousVersion):
+        if not isinstance(previous, dict):
             raise bad("previous", previous, "must be a PreviousVersion")
-        if previous.version == args.get("version"):
-            raise bad("previous.version", previous.version, "must differ from `version`")
+        if previous.get("version") == args.get("version"):
+            raise bad("previous.version", previous.get("version"), "must differ from `version`")
         try:
-            old = sm.parse_ecr_image(previous.image_uri)
+            old = sm.parse_ecr_image(previous.get("image_uri", ""))
         except ValueError as exc:
-            raise bad("previous.image_uri", previous.image_uri, str(exc)) from None
-        if old.region != args.get("region"):
+            raise bad("previous.image_uri", previous.get("image_uri"), str(exc)) from None
+        if old.region != region:
             raise bad(
                 "previous.image_uri",
-                previous.image_uri,
+                previous["image_uri"],
                 "the registry must be in the home region (R7)",
             )
-        pkey = previous.artifact_key or ""
+        pkey = previous.get("artifact_key") or ""
         if not pkey.endswith(".tar.gz") or pkey.startswith("/") or "://" in pkey:
             raise bad("previous.artifact_key", pkey, "an object key ending in .tar.gz")
-        if (package is None) != (previous.model_package_arn is None):
+        previous_package = previous.get("model_package_arn")
+        if (package is None) != (previous_package is None):
             raise bad(
                 "previous.model_package_arn",
-                previous.model_package_arn,
+                previous_package,
                 "the previous version must come from the registry exactly when this one does",
             )
-        match = _PACKAGE.match(previous.model_package_arn or "")
-        if previous.model_package_arn is not None and (not match or match["group"] != group):
+        match = _PACKAGE.match(previous_package or "")
+        if previous_package is not None and (not match or match["group"] != group):
             raise bad(
                 "previous.model_package_arn",
-                previous.model_package_arn,
+                previous_package,
                 f"a package version of group {group!r}",
             )
     return image
@@ -302,7 +336,9 @@ class ManagedInference(pulumi.ComponentResource):
     """A versioned SageMaker endpoint with guarded rollout, autoscaling and a deployment record."""
 
     endpoint_name: pulumi.Output[str]
+    """The endpoint's name (stable across versions)."""
     endpoint_arn: pulumi.Output[str]
+    """The endpoint's ARN."""
     endpoint_config_name: pulumi.Output[str]
     """Named `<endpoint>-<version>-<hash>`: a new one per change (configs are immutable)."""
     previous_endpoint_config_name: pulumi.Output[str] | None
@@ -310,11 +346,17 @@ class ManagedInference(pulumi.ComponentResource):
     model_name: pulumi.Output[str]
     """SageMaker Model name, `<model>-<version>-<hash>`."""
     model_package_group_name: pulumi.Output[str]
+    """The model registry group the packages come from."""
     execution_role_arn: pulumi.Output[str]
+    """The execution role of this version."""
     invoke_policy_arn: pulumi.Output[str]
+    """A managed policy that allows invoking this endpoint and nothing else."""
     variant_name: str
+    """The production variant's name."""
     capture_prefix: str
+    """Key prefix of captured requests and responses in the capture bucket."""
     deployment_record_key: pulumi.Output[str] | None
+    """Key of the deployment record in the audit bucket (None without a record)."""
 
     def __init__(
         self, name: str, args: ManagedInferenceArgs, opts: pulumi.ResourceOptions | None = None
@@ -322,19 +364,22 @@ class ManagedInference(pulumi.ComponentResource):
         image = _validate(args)
         super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        region, account = args["region"], args["account_id"]
-        part = "aws-us-gov" if region.startswith("us-gov-") else "aws"
+        ctx = args["aws"]
+        region, account, part = ctx["region"], ctx["account_id"], ctx["partition"]
+        stage = Stage(args["stage"]).value
         endpoint_name, version = args["endpoint_name"], args["version"]
         variant = args.get("variant_name", DEFAULT_VARIANT)
-        count = args["instance_count"]
-        sampling = args.get("capture_sampling_percent", 100)
-        capture_prefix = args.get("capture_prefix", f"capture/{endpoint_name}/").strip("/") + "/"
+        count = int(args["instance_count"])  # floats via Construct (pulumi/pulumi#21944)
+        sampling = int(args.get("capture_sampling_percent", DEFAULT_CAPTURE_SAMPLING_PERCENT))
+        capture_prefix = (
+            args.get("capture_prefix", default_capture_prefix(endpoint_name)).strip("/") + "/"
+        )
         group_name = args.get("model_package_group", args["model_name"])
         environment = dict(args.get("environment") or {})
         tags = {
             "model": args["model_name"],
             "model-version": version,
-            "stage": args["stage"],
+            "stage": stage,
             "model-package-group": group_name,
         }
 
@@ -347,17 +392,17 @@ class ManagedInference(pulumi.ComponentResource):
         if previous is not None:
             versions.append(
                 (
-                    previous.version,
-                    previous.image_uri,
-                    previous.artifact_key,
-                    previous.model_package_arn,
+                    previous["version"],
+                    previous["image_uri"],
+                    previous["artifact_key"],
+                    previous.get("model_package_arn"),
                 )
             )
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
             name=sm.endpoint_log_group(endpoint_name),
             kms_key_id=args["logs_key_arn"],
-            retention_in_days=args["log_retention_days"],
+            retention_in_days=int(args["log_retention_days"]),
             opts=child,
         )
         package = args.get("model_package_arn")
@@ -381,35 +426,34 @@ class ManagedInference(pulumi.ComponentResource):
             role = LeastPrivilegeRole(
                 f"{name}-execution-{model_hash}",
                 {
-                    "trust": ServiceTrust(
+                    "trust": service_trust(
                         "sagemaker.amazonaws.com",
                         account,
-                        f"arn:{part}:sagemaker:{region}:{account}:*",
+                        aws_facts.arn(ctx, "sagemaker", "*"),
                     ),
                     "description": f"SageMaker execution role of {endpoint_name} "
                     f"({args['model_name']} {v})",
                     "grants": [
-                        iam.ReadObjects(
+                        iam.read_objects(
                             args["artifact_bucket_arn"], posixpath.dirname(artifact_key)
                         ),
-                        iam.WriteObjects(args["capture_bucket_arn"], capture_prefix),
-                        iam.UseKey(args["data_key_arn"], decrypt=True, encrypt=True),
-                        iam.PullImages(sm.parse_ecr_image(image_uri).repository_arn(part)),
-                        iam.VpcAccess(
-                            tuple(args["subnet_arns"]),
-                            (args["security_group_arn"],),
-                            region,
-                            account,
+                        iam.write_objects(args["capture_bucket_arn"], capture_prefix),
+                        iam.use_key(args["data_key_arn"], decrypt=True, encrypt=True),
+                        iam.pull_images(sm.parse_ecr_image(image_uri).repository_arn(part)),
+                        iam.vpc_access(
+                            args["subnet_arns"],
+                            [args["security_group_arn"]],
+                            aws_facts.ec2_arn(ctx, "network-interface", "*"),
                         ),
-                        iam.WriteLogs(log_group.arn),
+                        iam.write_logs(log_group.arn),
                         # SageMaker reads the rollback alarms with the execution role while
                         # baking ("Auto-Rollback Configuration and Monitoring").
-                        iam.CustomStatement(
+                        iam.custom_statement(
                             "DescribeRollbackAlarms",
                             ("cloudwatch:DescribeAlarms",),
                             tuple(
-                                pulumi.Output.concat(
-                                    f"arn:{part}:cloudwatch:{region}:{account}:alarm:", alarm
+                                pulumi.Output.from_input(alarm).apply(
+                                    lambda a: aws_facts.cloudwatch_alarm_arn(ctx, a)
                                 )
                                 for alarm in args["rollback_alarm_names"]
                             ),
@@ -510,7 +554,8 @@ class ManagedInference(pulumi.ComponentResource):
 
         # Registered only when the range allows scaling. AWS refuses an endpoint update that
         # changes the instance type of a registered scalable target (docs/lifecycle.md).
-        low, high = args.get("min_instances", count), args.get("max_instances", count)
+        low = int(args.get("min_instances", count))
+        high = int(args.get("max_instances", count))
         if high > low:
             resource_id = pulumi.Output.concat("endpoint/", endpoint.name, "/variant/", variant)
             target = aws.appautoscaling.Target(
@@ -530,12 +575,14 @@ class ManagedInference(pulumi.ComponentResource):
                 scalable_dimension=target.scalable_dimension,
                 resource_id=target.resource_id,
                 target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
-                    target_value=args.get("target_invocations_per_instance", 100),
+                    target_value=args.get(
+                        "target_invocations_per_instance", DEFAULT_TARGET_INVOCATIONS_PER_INSTANCE
+                    ),
                     predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
                         predefined_metric_type="SageMakerVariantInvocationsPerInstance"
                     ),
-                    scale_in_cooldown=300,
-                    scale_out_cooldown=60,
+                    scale_in_cooldown=SCALE_IN_COOLDOWN_SECONDS,
+                    scale_out_cooldown=SCALE_OUT_COOLDOWN_SECONDS,
                 ),
                 opts=child,
             )
@@ -543,8 +590,8 @@ class ManagedInference(pulumi.ComponentResource):
         invoke = aws.iam.Policy(
             f"{name}-invoke",
             name=f"{endpoint_name}-invoke",
-            description=f"Invoke {endpoint_name} ({args['stage']}) and nothing else",
-            policy=iam.policy_json(iam.grant_statements(iam.InvokeEndpoints((endpoint.arn,)), 0)),
+            description=f"Invoke {endpoint_name} ({stage}) and nothing else",
+            policy=iam.policy_json(iam.grant_statements(iam.invoke_endpoints((endpoint.arn,)), 0)),
             opts=child,
         )
         for i, caller in enumerate(args.get("callers") or []):
@@ -556,8 +603,9 @@ class ManagedInference(pulumi.ComponentResource):
         record = args.get("deployment_record")
         if record is not None:
             key = (
-                f"{record.key_prefix.strip('/')}/{record.stack or 'stack'}/{args['model_name']}/"
-                f"{version}/{record.config_sha256[:16]}.json"
+                f"{record.get('key_prefix', DEFAULT_DEPLOYMENT_RECORD_PREFIX).strip('/')}/"
+                f"{record.get('stack') or 'stack'}/{args['model_name']}/"
+                f"{version}/{record['config_sha256'][:16]}.json"
             )
             content = pulumi.Output.all(
                 model.name,
@@ -573,38 +621,38 @@ class ManagedInference(pulumi.ComponentResource):
                         # topic and `pulumi refresh` say that (docs/lifecycle.md).
                         "schema": "regulated-inference/deployment-record/v2",
                         "kind": "deployment-request",
-                        "stack": record.stack,
+                        "stack": record.get("stack", ""),
                         "region": region,
                         "account": account,
                         "model": args["model_name"],
                         "requestedVersion": version,
-                        "previousVersion": previous.version if previous is not None else None,
-                        "stage": args["stage"],
+                        "previousVersion": previous["version"] if previous is not None else None,
+                        "stage": stage,
                         "image": args["image_uri"],
                         "imageDigest": f"sha256:{image.digest}",
                         "modelPackage": package,
                         "artifactUri": f"s3://{r[2]}/{args['artifact_key']}",
-                        "evaluation": dict(sorted(record.evaluation.items())),
-                        "configSha256": record.config_sha256,
-                        "requestSha256": record.request_sha256 or record.config_sha256,
+                        "evaluation": dict(sorted((record.get("evaluation") or {}).items())),
+                        "configSha256": record["config_sha256"],
+                        "requestSha256": record.get("request_sha256") or record["config_sha256"],
                         "endpoint": endpoint_name,
                         "requestedEndpointConfig": r[1],
                         "requestedSagemakerModel": r[0],
                         "previousEndpointConfig": r[3],
                         "instanceType": args["instance_type"],
                         "instanceCount": count,
-                        "rollout": args["rollout"].strategy,
+                        "rollout": sm.resolve_rollout(args["rollout"]).strategy.value,
                     }
                 )
             )
             obj = aws.s3.BucketObjectv2(
-                f"{name}-record-{record.config_sha256[:12]}",
-                bucket=record.bucket_name,
+                f"{name}-record-{record['config_sha256'][:12]}",
+                bucket=record["bucket_name"],
                 key=key,
                 content=content,
                 content_type="application/json",
                 server_side_encryption="aws:kms",
-                kms_key_id=record.kms_key_arn,
+                kms_key_id=record["kms_key_arn"],
                 bucket_key_enabled=True,
                 tags=tags,
                 # A record is permanent (Object Lock): a later version adds a record, and
@@ -640,9 +688,10 @@ class ManagedInference(pulumi.ComponentResource):
 
 
 def deployment_config(
-    rollout: sm.Rollout, alarm_names: list[pulumi.Input[str]]
+    requested: sm.Rollout, alarm_names: list[pulumi.Input[str]]
 ) -> aws.sagemaker.EndpointDeploymentConfigArgs:
     """The endpoint's deployment guardrails for a rollout, with auto-rollback on `alarm_names`."""
+    rollout = sm.resolve_rollout(requested)
     rollback = aws.sagemaker.EndpointDeploymentConfigAutoRollbackConfigurationArgs(
         alarms=[
             aws.sagemaker.EndpointDeploymentConfigAutoRollbackConfigurationAlarmArgs(alarm_name=n)
@@ -664,7 +713,7 @@ def deployment_config(
             ),
         )
     routing = aws.sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfigurationArgs(
-        type=rollout.strategy.upper(),
+        type=rollout.strategy.value.upper(),
         wait_interval_in_seconds=rollout.bake_seconds,
         canary_size=aws.sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfigurationCanarySizeArgs(
             type=_CAPACITY_PERCENT, value=rollout.canary_percent

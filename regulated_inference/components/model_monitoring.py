@@ -26,7 +26,8 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from regulated_inference.components.least_privilege_role import LeastPrivilegeRole, ServiceTrust
+from regulated_inference.components.least_privilege_role import LeastPrivilegeRole, service_trust
+from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import iam, metrics
 from regulated_inference.lib import sagemaker as sm
 from regulated_inference.lib.errors import ComponentArgsError
@@ -564,25 +565,26 @@ class DataQualityMonitor(pulumi.ComponentResource):
         role = LeastPrivilegeRole(
             f"{name}-role",
             {
-                "trust": ServiceTrust(
+                "trust": service_trust(
                     "sagemaker.amazonaws.com",
                     account,
                     f"arn:{part}:sagemaker:{region}:{account}:processing-job/*",
                 ),
                 "description": f"Model Monitor data-quality job of {args['schedule_name']}",
                 "grants": [
-                    iam.ReadObjects(args["capture_bucket_arn"], args["capture_prefix"]),
-                    iam.ReadObjects(args["baseline_bucket_arn"], args["baseline_prefix"]),
-                    iam.WriteObjects(args["capture_bucket_arn"], args["output_prefix"]),
-                    iam.UseKey(args["data_key_arn"], decrypt=True, encrypt=True),
-                    iam.VpcAccess(
-                        tuple(args["subnet_arns"]),
-                        (args["security_group_arn"],),
-                        region,
-                        account,
+                    iam.read_objects(args["capture_bucket_arn"], args["capture_prefix"]),
+                    iam.read_objects(args["baseline_bucket_arn"], args["baseline_prefix"]),
+                    iam.write_objects(args["capture_bucket_arn"], args["output_prefix"]),
+                    iam.use_key(args["data_key_arn"], decrypt=True, encrypt=True),
+                    iam.vpc_access(
+                        args["subnet_arns"],
+                        [args["security_group_arn"]],
+                        aws_facts.ec2_arn(
+                            aws_facts.context(region, account), "network-interface", "*"
+                        ),
                     ),
-                    iam.PutMetrics(sm.DATA_QUALITY_NAMESPACE),
-                    iam.WriteLogs(
+                    iam.put_metrics(sm.DATA_QUALITY_NAMESPACE),
+                    iam.write_logs(
                         f"arn:{part}:logs:{region}:{account}:log-group:{sm.PROCESSING_LOG_GROUP}"
                     ),
                 ],

@@ -5,11 +5,9 @@ is its own resource; this component declares all of them together so none
 can be forgotten.
 """
 
-from __future__ import annotations
-
 import json
-from dataclasses import dataclass
-from typing import Literal, NotRequired, TypedDict
+from enum import StrEnum
+from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
@@ -19,28 +17,46 @@ from regulated_inference.lib.errors import ComponentArgsError
 _COMPONENT = "SecureBucket"
 
 
-@dataclass(frozen=True)
-class ObjectLock:
+class ObjectLockMode(StrEnum):
+    """S3 Object Lock retention modes (S3 User Guide, "Object Lock retention modes")."""
+
+    COMPLIANCE = "COMPLIANCE"
+    """No user, including the root user, can delete or shorten retention before it ends."""
+    GOVERNANCE = "GOVERNANCE"
+    """Users with s3:BypassGovernanceRetention may delete or shorten retention."""
+
+
+#: Object Lock default retention: 1 day to 100 years (PutObjectLockConfiguration, `Days`).
+OBJECT_LOCK_MIN_DAYS, OBJECT_LOCK_MAX_DAYS = 1, 36500
+#: Non-current versions are deleted after this many days unless Object Lock keeps them.
+DEFAULT_NONCURRENT_VERSION_EXPIRATION_DAYS = 90
+#: Incomplete multipart uploads are aborted after this many days.
+ABORT_INCOMPLETE_UPLOAD_DAYS = 7
+
+
+class ObjectLock(TypedDict):
     """WORM retention applied to every new object version by default."""
 
-    mode: Literal["COMPLIANCE", "GOVERNANCE"]
+    mode: ObjectLockMode
+    """COMPLIANCE (nobody can shorten it) or GOVERNANCE."""
     days: int
+    """Default retention in days, 1–36500."""
 
 
-@dataclass(frozen=True)
-class ServiceWriter:
-    """An AWS service allowed to write under `prefix`, on behalf of this account only.
-
-    `source_arn` (ArnLike) pins the resource the service acts for, e.g. the
-    trail or `arn:aws:bedrock:eu-west-2:123456789012:*`. `read_acl` lets the
-    service call GetBucketAcl first (CloudTrail does).
-    """
+class ServiceWriter(TypedDict):
+    """An AWS service allowed to write under `prefix`, on behalf of this account only."""
 
     service: str
+    """The service principal, e.g. `cloudtrail.amazonaws.com`."""
     prefix: str
+    """Key prefix the service may write under (e.g. `cloudtrail/AWSLogs/<account>/`)."""
     source_account: str
-    source_arn: pulumi.Input[str] | None = None
-    read_acl: bool = False
+    """The account the service acts for (aws:SourceAccount)."""
+    source_arn: NotRequired[pulumi.Input[str]]
+    """Pins the resource the service acts for (ArnLike), e.g. the trail or
+    `arn:aws:bedrock:eu-west-2:123456789012:*`. Default: account only."""
+    read_acl: NotRequired[bool]
+    """Let the service call GetBucketAcl first (CloudTrail does). Default False."""
 
 
 class SecureBucketArgs(TypedDict):
@@ -54,11 +70,11 @@ class SecureBucketArgs(TypedDict):
     """Key prefix of this bucket's access logs in the log bucket; default "<name>/"."""
     is_access_log_bucket: NotRequired[bool]
     """This bucket *is* the access-log target: no logging of itself, and S3 log delivery may write. Default False."""
-    object_lock: NotRequired[ObjectLock | None]
+    object_lock: NotRequired[ObjectLock]
     """Object Lock default retention (WORM). Can only be set when the bucket is created. Default none."""
     noncurrent_version_expiration_days: NotRequired[int]
     """Delete non-current versions after this many days; default 90. Object Lock still wins."""
-    expiration_days: NotRequired[int | None]
+    expiration_days: NotRequired[int]
     """Expire current objects after this many days; default never."""
     service_writers: NotRequired[list[ServiceWriter]]
     """AWS services that deliver into this bucket (CloudTrail, Bedrock logging, …)."""
@@ -114,16 +130,16 @@ def bucket_policy(
         },
     ]
     for i, (writer, source_arn) in enumerate(zip(writers, resolved_writer_arns, strict=True)):
-        cond: dict = {"StringEquals": {"aws:SourceAccount": writer.source_account}}
+        cond: dict = {"StringEquals": {"aws:SourceAccount": writer["source_account"]}}
         if source_arn:
             cond["ArnLike"] = {"aws:SourceArn": source_arn}
-        prefix = writer.prefix.strip("/")
-        if writer.read_acl:
+        prefix = writer["prefix"].strip("/")
+        if writer.get("read_acl", False):
             statements.append(
                 {
                     "Sid": f"ServiceAclCheck{i}",
                     "Effect": "Allow",
-                    "Principal": {"Service": writer.service},
+                    "Principal": {"Service": writer["service"]},
                     "Action": "s3:GetBucketAcl",
                     "Resource": bucket_arn,
                     "Condition": cond,
@@ -133,7 +149,7 @@ def bucket_policy(
             {
                 "Sid": f"ServiceWrite{i}",
                 "Effect": "Allow",
-                "Principal": {"Service": writer.service},
+                "Principal": {"Service": writer["service"]},
                 "Action": "s3:PutObject",
                 "Resource": f"{bucket_arn}/{prefix}/*" if prefix else objects,
                 "Condition": cond,
@@ -164,74 +180,43 @@ class SecureBucket(pulumi.ComponentResource):
     (BucketOwnerEnforced), versioning, a TLS-only policy that also refuses
     uploads under another KMS key, server access logging, a lifecycle that
     expires old versions and aborts stale uploads, and optional Object Lock.
+    `policy` (a Python attribute, not an output) is the bucket policy resource: depend on it
+    before a service writes.
     """
 
     bucket_name: pulumi.Output[str]
     """The bucket's name."""
     arn: pulumi.Output[str]
     """The bucket's ARN."""
-    kms_key_arn: pulumi.Input[str]
+    kms_key_arn: pulumi.Output[str]
     """The CMK that encrypts it."""
-    policy: aws.s3.BucketPolicy
-    """The bucket policy resource (depend on it before a service writes)."""
 
     def __init__(
         self, name: str, args: SecureBucketArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        account_id = args.get("account_id")
-        is_log_bucket = bool(args.get("is_access_log_bucket", False))
-        lock = args.get("object_lock")
-        if not args.get("kms_key_arn"):
-            raise ComponentArgsError(
-                _COMPONENT, "kms_key_arn", args.get("kms_key_arn"), "a CMK is required (E3)"
-            )
-        if not is_log_bucket and not args.get("access_log_bucket"):
-            raise ComponentArgsError(
-                _COMPONENT,
-                "access_log_bucket",
-                None,
-                "every bucket except the log bucket itself logs access (L8)",
-            )
-        if is_log_bucket and not account_id:
-            raise ComponentArgsError(
-                _COMPONENT,
-                "account_id",
-                account_id,
-                "required for the access-log bucket (log delivery is scoped to it)",
-            )
-        if lock is not None and (
-            lock.mode not in ("COMPLIANCE", "GOVERNANCE") or not 1 <= lock.days <= 36500
-        ):
-            raise ComponentArgsError(
-                _COMPONENT, "object_lock", lock, "mode COMPLIANCE|GOVERNANCE, 1–36500 days"
-            )
-        if lock is not None and args.get("force_destroy"):
-            raise ComponentArgsError(
-                _COMPONENT, "force_destroy", True, "cannot force-destroy a WORM bucket"
-            )
-        noncurrent = args.get("noncurrent_version_expiration_days", 90)
-        if noncurrent < 1:
-            raise ComponentArgsError(
-                _COMPONENT, "noncurrent_version_expiration_days", noncurrent, "must be ≥ 1"
-            )
-        writers = list(args.get("service_writers") or [])
-        for w in writers:
-            if not w.service.endswith(".amazonaws.com") or not w.source_account:
-                raise ComponentArgsError(
-                    _COMPONENT,
-                    "service_writers",
-                    w,
-                    "a service principal and its aws:SourceAccount are required",
-                )
-
+        lock = _validate(args)
         super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        self._logical, self._inputs = name, args
         bucket = aws.s3.Bucket(
             f"{name}-bucket",
             object_lock_enabled=lock is not None,
             force_destroy=bool(args.get("force_destroy", False)),
-            opts=child,
+            opts=self._child(),
         )
+        public_access_block = self._lock_down(bucket)
+        versioning = self._versioning_and_logging(bucket)
+        self._lifecycle(bucket, versioning, lock)
+        self.policy = self._policy(bucket, public_access_block)
+        self.bucket_name, self.arn = bucket.bucket, bucket.arn
+        self.kms_key_arn = pulumi.Output.from_input(args["kms_key_arn"])
+        self.register_outputs({"bucketName": self.bucket_name, "arn": self.arn})
+
+    def _child(self, *depends_on: pulumi.Resource) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, depends_on=list(depends_on) or None)
+
+    def _lock_down(self, bucket: aws.s3.Bucket) -> aws.s3.BucketPublicAccessBlock:
+        """Block public access, disable ACLs, encrypt by default with the CMK."""
+        name = self._logical
         pab = aws.s3.BucketPublicAccessBlock(
             f"{name}-public-access-block",
             bucket=bucket.id,
@@ -239,13 +224,13 @@ class SecureBucket(pulumi.ComponentResource):
             block_public_policy=True,
             ignore_public_acls=True,
             restrict_public_buckets=True,
-            opts=child,
+            opts=self._child(),
         )
         aws.s3.BucketOwnershipControls(
             f"{name}-ownership",
             bucket=bucket.id,
             rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=child,
+            opts=self._child(),
         )
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-encryption",
@@ -254,72 +239,150 @@ class SecureBucket(pulumi.ComponentResource):
                 {
                     "apply_server_side_encryption_by_default": {
                         "sse_algorithm": "aws:kms",
-                        "kms_master_key_id": args["kms_key_arn"],
+                        "kms_master_key_id": self._inputs["kms_key_arn"],
                     },
                     "bucket_key_enabled": True,
                 }
             ],
-            opts=child,
+            opts=self._child(),
         )
+        return pab
+
+    def _versioning_and_logging(self, bucket: aws.s3.Bucket) -> aws.s3.BucketVersioning:
+        """Versioning, and server access logging unless this is the log bucket itself."""
+        name, args = self._logical, self._inputs
         versioning = aws.s3.BucketVersioning(
             f"{name}-versioning",
             bucket=bucket.id,
             versioning_configuration={"status": "Enabled"},
-            opts=child,
+            opts=self._child(),
         )
-        if not is_log_bucket:
+        if not args.get("is_access_log_bucket", False):
             aws.s3.BucketLogging(
                 f"{name}-access-logging",
                 bucket=bucket.id,
                 target_bucket=args["access_log_bucket"],
                 target_prefix=args.get("access_log_prefix", f"{name}/"),
-                opts=child,
+                opts=self._child(),
             )
+        return versioning
+
+    def _lifecycle(
+        self,
+        bucket: aws.s3.Bucket,
+        versioning: aws.s3.BucketVersioning,
+        lock: ObjectLock | None,
+    ) -> None:
+        """Expire old versions (and objects, if asked), abort stale uploads, Object Lock."""
+        name, args = self._logical, self._inputs
+        noncurrent = int(
+            args.get(
+                "noncurrent_version_expiration_days", DEFAULT_NONCURRENT_VERSION_EXPIRATION_DAYS
+            )
+        )
         rule: dict = {
             "id": "expire-noncurrent-and-abort-uploads",
             "status": "Enabled",
             "filter": {},
             "noncurrent_version_expiration": {"noncurrent_days": noncurrent},
-            "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
+            "abort_incomplete_multipart_upload": {
+                "days_after_initiation": ABORT_INCOMPLETE_UPLOAD_DAYS
+            },
         }
         if args.get("expiration_days"):
-            rule["expiration"] = {"days": args["expiration_days"]}
+            rule["expiration"] = {"days": int(args["expiration_days"])}
         aws.s3.BucketLifecycleConfiguration(
-            f"{name}-lifecycle",
-            bucket=bucket.id,
-            rules=[rule],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+            f"{name}-lifecycle", bucket=bucket.id, rules=[rule], opts=self._child(versioning)
         )
         if lock is not None:
             aws.s3.BucketObjectLockConfiguration(
                 f"{name}-object-lock",
                 bucket=bucket.id,
-                rule={"default_retention": {"mode": lock.mode, "days": lock.days}},
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+                rule={
+                    "default_retention": {
+                        "mode": ObjectLockMode(lock["mode"]).value,
+                        "days": int(lock["days"]),
+                    }
+                },
+                opts=self._child(versioning),
             )
+
+    def _policy(
+        self, bucket: aws.s3.Bucket, public_access_block: aws.s3.BucketPublicAccessBlock
+    ) -> aws.s3.BucketPolicy:
+        """The bucket policy, applied after the public access block so it is never briefly judged "public"."""
+        args = self._inputs
+        writers = list(args.get("service_writers") or [])
         policy_json = pulumi.Output.all(
-            bucket.arn, args["kms_key_arn"], *[w.source_arn for w in writers]
+            bucket.arn, args["kms_key_arn"], *[w.get("source_arn") for w in writers]
         ).apply(
             lambda a: bucket_policy(
                 a[0],
                 a[1],
                 writers,
-                is_log_bucket,
-                account_id,
+                bool(args.get("is_access_log_bucket", False)),
+                args.get("account_id"),
                 list(a[2:]),
                 args.get("log_source_arns"),
             )
         )
-        # The policy is applied after the public access block so it is never briefly judged "public".
-        self.policy = aws.s3.BucketPolicy(
-            f"{name}-policy",
+        return aws.s3.BucketPolicy(
+            f"{self._logical}-policy",
             bucket=bucket.id,
             policy=policy_json,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[pab]),
+            opts=self._child(public_access_block),
         )
-        self.bucket_name, self.arn, self.kms_key_arn = (
-            bucket.bucket,
-            bucket.arn,
-            args["kms_key_arn"],
+
+
+def _validate(args: SecureBucketArgs) -> ObjectLock | None:
+    """Refuse unsafe or incomplete args before any resource; the Object Lock to apply, if any."""
+    account_id = args.get("account_id")
+    is_log_bucket = bool(args.get("is_access_log_bucket", False))
+    lock = args.get("object_lock")
+    if not args.get("kms_key_arn"):
+        raise ComponentArgsError(
+            _COMPONENT, "kms_key_arn", args.get("kms_key_arn"), "a CMK is required (E3)"
         )
-        self.register_outputs({"bucketName": self.bucket_name, "arn": self.arn})
+    if not is_log_bucket and not args.get("access_log_bucket"):
+        raise ComponentArgsError(
+            _COMPONENT,
+            "access_log_bucket",
+            None,
+            "every bucket except the log bucket itself logs access (L8)",
+        )
+    if is_log_bucket and not account_id:
+        raise ComponentArgsError(
+            _COMPONENT,
+            "account_id",
+            account_id,
+            "required for the access-log bucket (log delivery is scoped to it)",
+        )
+    if lock is not None and (
+        lock.get("mode") not in tuple(ObjectLockMode)
+        or not OBJECT_LOCK_MIN_DAYS <= int(lock.get("days") or 0) <= OBJECT_LOCK_MAX_DAYS
+    ):
+        raise ComponentArgsError(
+            _COMPONENT, "object_lock", lock, "mode COMPLIANCE|GOVERNANCE, 1–36500 days"
+        )
+    if lock is not None and args.get("force_destroy"):
+        raise ComponentArgsError(
+            _COMPONENT, "force_destroy", True, "cannot force-destroy a WORM bucket"
+        )
+    noncurrent = args.get(
+        "noncurrent_version_expiration_days", DEFAULT_NONCURRENT_VERSION_EXPIRATION_DAYS
+    )
+    if noncurrent < 1:
+        raise ComponentArgsError(
+            _COMPONENT, "noncurrent_version_expiration_days", noncurrent, "must be ≥ 1"
+        )
+    for w in args.get("service_writers") or []:
+        if not str(w.get("service") or "").endswith(".amazonaws.com") or not w.get(
+            "source_account"
+        ):
+            raise ComponentArgsError(
+                _COMPONENT,
+                "service_writers",
+                w,
+                "a service principal and its aws:SourceAccount are required",
+            )
+    return lock

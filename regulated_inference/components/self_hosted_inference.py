@@ -33,7 +33,10 @@ from typing import Any, Literal, NotRequired, TypedDict
 import pulumi
 import pulumi_kubernetes as kubernetes
 
-from regulated_inference.components.least_privilege_role import LeastPrivilegeRole, WebIdentityTrust
+from regulated_inference.components.least_privilege_role import (
+    LeastPrivilegeRole,
+    web_identity_trust,
+)
 from regulated_inference.lib import iam
 from regulated_inference.lib import kubernetes as k8s
 from regulated_inference.lib.errors import ComponentArgsError
@@ -496,18 +499,18 @@ class SelfHostedInference(pulumi.ComponentResource):
         canary = args.get("canary")
 
         grants: list[iam.Grant] = [
-            iam.ReadObjects(args["artifact_bucket_arn"], spec.artifact_prefix.strip("/"))
+            iam.read_objects(args["artifact_bucket_arn"], spec.artifact_prefix.strip("/"))
             for _, spec in plan.tracks
         ]
         grants.append(
-            iam.UseKey(
+            iam.use_key(
                 args["data_key_arn"], decrypt=True, via_service=f"s3.{args['region']}.amazonaws.com"
             )
         )
         role = LeastPrivilegeRole(
             f"{name}-irsa",
             {
-                "trust": WebIdentityTrust(
+                "trust": web_identity_trust(
                     oidc_provider_arn=args["irsa"].oidc_provider_arn,
                     issuer=args["irsa"].issuer,
                     namespace=ns_name,

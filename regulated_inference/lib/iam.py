@@ -9,12 +9,10 @@ given `Resource: "*"`, and each is listed in `RESOURCE_WILDCARD_ACTIONS` with
 the reason and the condition that narrows it.
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 
@@ -54,100 +52,204 @@ def _check_actions(actions: Sequence[str], resources: Sequence[Any]) -> None:
 
 
 # -- grants ---------------------------------------------------------------------
-@dataclass(frozen=True)
-class ReadObjects:
+# Grants are TypedDicts so LeastPrivilegeRole can be hosted for other languages (its args cross
+# the provider boundary as plain objects). A `Grant` is a tagged object with exactly one kind set;
+# `grants` is a list of them, so the order — and so every statement's Sid — is the caller's.
+
+
+class ReadObjects(TypedDict):
     """s3:GetObject (and ListBucket limited to the prefix) under `prefix` of `bucket_arn`."""
 
     bucket_arn: pulumi.Input[str]
-    prefix: str = ""
+    """The bucket's ARN."""
+    prefix: NotRequired[str]
+    """Key prefix (folder) the grant is limited to; default the whole bucket."""
 
 
-@dataclass(frozen=True)
-class WriteObjects:
+class WriteObjects(TypedDict):
     """s3:PutObject under `prefix` of `bucket_arn` (no delete, no ACL changes)."""
 
     bucket_arn: pulumi.Input[str]
-    prefix: str = ""
+    """The bucket's ARN."""
+    prefix: NotRequired[str]
+    """Key prefix (folder) the grant is limited to; default the whole bucket."""
 
 
-@dataclass(frozen=True)
-class UseKey:
-    """KMS use of one key. `encrypt` adds GenerateDataKey/Encrypt; `via_service` pins kms:ViaService."""
+class UseKey(TypedDict):
+    """KMS use of one key."""
 
     key_arn: pulumi.Input[str]
-    decrypt: bool = True
-    encrypt: bool = False
-    via_service: str | None = None  # e.g. "s3.eu-west-2.amazonaws.com"
+    """The key's ARN."""
+    decrypt: NotRequired[bool]
+    """kms:Decrypt; default True."""
+    encrypt: NotRequired[bool]
+    """kms:Encrypt and kms:GenerateDataKey; default False."""
+    via_service: NotRequired[str]
+    """Pins kms:ViaService (e.g. `s3.eu-west-2.amazonaws.com`); default no condition."""
 
 
-@dataclass(frozen=True)
-class WriteLogs:
+class WriteLogs(TypedDict):
     """logs:CreateLogStream/PutLogEvents in one log group."""
 
     log_group_arn: pulumi.Input[str]
+    """The log group's ARN (without `:*`)."""
 
 
-@dataclass(frozen=True)
-class PullImages:
+class PullImages(TypedDict):
     """Pull from one ECR repository (plus the registry-wide auth token)."""
 
     repository_arn: pulumi.Input[str]
+    """The repository's ARN."""
 
 
-@dataclass(frozen=True)
-class PutMetrics:
+class PutMetrics(TypedDict):
     """cloudwatch:PutMetricData, only into `namespace`."""
 
     namespace: str
+    """The CloudWatch namespace (cloudwatch:namespace condition)."""
 
 
-@dataclass(frozen=True)
-class VpcAccess:
+class VpcAccess(TypedDict):
     """What SageMaker needs to attach ENIs in the given subnets and security groups."""
 
-    subnet_arns: tuple[pulumi.Input[str], ...]
-    security_group_arns: tuple[pulumi.Input[str], ...]
-    region: str
-    account_id: str
+    subnet_arns: list[pulumi.Input[str]]
+    """Subnets the ENIs may be created in."""
+    security_group_arns: list[pulumi.Input[str]]
+    """Security groups the ENIs may use."""
+    network_interface_arn: str
+    """The account's ENI ARN pattern (`aws.ec2_arn(ctx, "network-interface", "*")`)."""
 
 
-@dataclass(frozen=True)
-class InvokeModels:
+class InvokeModels(TypedDict):
     """bedrock:InvokeModel(/WithResponseStream) on exact foundation-model or profile ARNs."""
 
-    model_arns: tuple[pulumi.Input[str], ...]
-    guardrail_arn: pulumi.Input[str] | None = None
+    model_arns: list[pulumi.Input[str]]
+    """Foundation-model or inference-profile ARNs."""
+    guardrail_arn: NotRequired[pulumi.Input[str]]
+    """Adds bedrock:ApplyGuardrail on this guardrail; default none."""
 
 
-@dataclass(frozen=True)
-class InvokeEndpoints:
+class InvokeEndpoints(TypedDict):
     """sagemaker:InvokeEndpoint on exact endpoint ARNs."""
 
-    endpoint_arns: tuple[pulumi.Input[str], ...]
+    endpoint_arns: list[pulumi.Input[str]]
+    """The endpoints' ARNs."""
 
 
-@dataclass(frozen=True)
-class CustomStatement:
+class CustomStatement(TypedDict):
     """An escape hatch for needs the grants above do not cover; still exact ARNs, no wildcards."""
 
     sid: str
-    actions: tuple[str, ...]
-    resources: tuple[pulumi.Input[str], ...]
-    conditions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The statement id."""
+    actions: list[str]
+    """Exact actions (no wildcards)."""
+    resources: list[pulumi.Input[str]]
+    """Exact resource ARNs."""
+    conditions: NotRequired[dict[str, dict[str, list[pulumi.Input[str]]]]]
+    """IAM conditions: operator -> key -> values (one value is written as a scalar)."""
 
 
-Grant = (
-    ReadObjects
-    | WriteObjects
-    | UseKey
-    | WriteLogs
-    | PullImages
-    | PutMetrics
-    | VpcAccess
-    | InvokeModels
-    | InvokeEndpoints
-    | CustomStatement
-)
+class Grant(TypedDict):
+    """One permission of a role: set exactly one of the fields."""
+
+    read_objects: NotRequired[ReadObjects]
+    """Read objects under a prefix of a bucket."""
+    write_objects: NotRequired[WriteObjects]
+    """Write objects under a prefix of a bucket."""
+    use_key: NotRequired[UseKey]
+    """Use one KMS key."""
+    write_logs: NotRequired[WriteLogs]
+    """Write to one log group."""
+    pull_images: NotRequired[PullImages]
+    """Pull images from one ECR repository."""
+    put_metrics: NotRequired[PutMetrics]
+    """Publish metrics into one namespace."""
+    vpc_access: NotRequired[VpcAccess]
+    """Attach ENIs in given subnets and security groups."""
+    invoke_models: NotRequired[InvokeModels]
+    """Invoke Bedrock models."""
+    invoke_endpoints: NotRequired[InvokeEndpoints]
+    """Invoke SageMaker endpoints."""
+    custom_statement: NotRequired[CustomStatement]
+    """A custom statement on exact ARNs."""
+
+
+GRANT_KINDS: tuple[str, ...] = tuple(Grant.__annotations__)
+
+
+# Builders: one call per grant, so a composition reads as a list of permissions.
+def read_objects(bucket_arn: pulumi.Input[str], prefix: str = "") -> Grant:
+    return {"read_objects": {"bucket_arn": bucket_arn, "prefix": prefix}}
+
+
+def write_objects(bucket_arn: pulumi.Input[str], prefix: str = "") -> Grant:
+    return {"write_objects": {"bucket_arn": bucket_arn, "prefix": prefix}}
+
+
+def use_key(
+    key_arn: pulumi.Input[str],
+    decrypt: bool = True,
+    encrypt: bool = False,
+    via_service: str | None = None,
+) -> Grant:
+    grant: UseKey = {"key_arn": key_arn, "decrypt": decrypt, "encrypt": encrypt}
+    if via_service:
+        grant["via_service"] = via_service
+    return {"use_key": grant}
+
+
+def write_logs(log_group_arn: pulumi.Input[str]) -> Grant:
+    return {"write_logs": {"log_group_arn": log_group_arn}}
+
+
+def pull_images(repository_arn: pulumi.Input[str]) -> Grant:
+    return {"pull_images": {"repository_arn": repository_arn}}
+
+
+def put_metrics(namespace: str) -> Grant:
+    return {"put_metrics": {"namespace": namespace}}
+
+
+def vpc_access(
+    subnet_arns: Sequence[pulumi.Input[str]],
+    security_group_arns: Sequence[pulumi.Input[str]],
+    network_interface_arn: str,
+) -> Grant:
+    return {
+        "vpc_access": {
+            "subnet_arns": list(subnet_arns),
+            "security_group_arns": list(security_group_arns),
+            "network_interface_arn": network_interface_arn,
+        }
+    }
+
+
+def invoke_models(
+    model_arns: Sequence[pulumi.Input[str]], guardrail_arn: pulumi.Input[str] | None = None
+) -> Grant:
+    grant: InvokeModels = {"model_arns": list(model_arns)}
+    if guardrail_arn is not None:
+        grant["guardrail_arn"] = guardrail_arn
+    return {"invoke_models": grant}
+
+
+def invoke_endpoints(endpoint_arns: Sequence[pulumi.Input[str]]) -> Grant:
+    return {"invoke_endpoints": {"endpoint_arns": list(endpoint_arns)}}
+
+
+def custom_statement(
+    sid: str,
+    actions: Sequence[str],
+    resources: Sequence[pulumi.Input[str]],
+    conditions: dict[str, dict[str, Any]] | None = None,
+) -> Grant:
+    grant: CustomStatement = {"sid": sid, "actions": list(actions), "resources": list(resources)}
+    if conditions:
+        grant["conditions"] = {
+            op: {k: list(v) if isinstance(v, list | tuple) else [v] for k, v in keys.items()}
+            for op, keys in conditions.items()
+        }
+    return {"custom_statement": grant}
 
 
 def _objects(bucket_arn: pulumi.Input[str], prefix: str) -> pulumi.Output[str]:
@@ -155,44 +257,62 @@ def _objects(bucket_arn: pulumi.Input[str], prefix: str) -> pulumi.Output[str]:
     return pulumi.Output.concat(bucket_arn, "/", prefix + "/*" if prefix else "*")
 
 
+def _scalar_if_one(values: list[Any]) -> Any:
+    return values[0] if len(values) == 1 else list(values)
+
+
+def grant_kind(grant: Grant) -> str:
+    """The one kind a grant sets; TypeError for none or several (or something else)."""
+    kinds = [k for k in GRANT_KINDS if isinstance(grant, dict) and grant.get(k) is not None]
+    if len(kinds) != 1 or not isinstance(grant, dict) or set(grant) - set(GRANT_KINDS):
+        raise TypeError(f"a grant sets exactly one of {list(GRANT_KINDS)}; got {grant!r}")
+    return kinds[0]
+
+
 def grant_statements(grant: Grant, index: int) -> list[Statement]:
     """The statements one grant expands to; `index` makes Sids unique."""
     n = index
-    if isinstance(grant, ReadObjects):
-        prefix = grant.prefix.strip("/")
+    kind = grant_kind(grant)
+    g: Any = grant[kind]  # type: ignore[literal-required]
+    if kind == "read_objects":
+        prefix = (g.get("prefix") or "").strip("/")
         list_cond = {"StringLike": {"s3:prefix": [f"{prefix}/*", prefix] if prefix else ["*"]}}
         return [
             Statement(
                 f"ReadObjects{n}",
                 ("s3:GetObject", "s3:GetObjectVersion"),
-                (_objects(grant.bucket_arn, prefix),),
+                (_objects(g["bucket_arn"], prefix),),
             ),
-            Statement(f"ListPrefix{n}", ("s3:ListBucket",), (grant.bucket_arn,), list_cond),
+            Statement(f"ListPrefix{n}", ("s3:ListBucket",), (g["bucket_arn"],), list_cond),
         ]
-    if isinstance(grant, WriteObjects):
+    if kind == "write_objects":
         return [
             Statement(
-                f"WriteObjects{n}", ("s3:PutObject",), (_objects(grant.bucket_arn, grant.prefix),)
+                f"WriteObjects{n}",
+                ("s3:PutObject",),
+                (_objects(g["bucket_arn"], g.get("prefix") or ""),),
             )
         ]
-    if isinstance(grant, UseKey):
+    if kind == "use_key":
         actions: list[str] = []
-        if grant.decrypt:
+        if g.get("decrypt", True):
             actions.append("kms:Decrypt")
-        if grant.encrypt:
+        if g.get("encrypt", False):
             actions += ["kms:Encrypt", "kms:GenerateDataKey"]
         actions.append("kms:DescribeKey")
-        cond = {"StringEquals": {"kms:ViaService": grant.via_service}} if grant.via_service else {}
-        return [Statement(f"UseKey{n}", tuple(actions), (grant.key_arn,), cond)]
-    if isinstance(grant, WriteLogs):
+        via = g.get("via_service")
+        cond = {"StringEquals": {"kms:ViaService": via}} if via else {}
+        return [Statement(f"UseKey{n}", tuple(actions), (g["key_arn"],), cond)]
+    if kind == "write_logs":
+        arn = g["log_group_arn"]
         return [
             Statement(
                 f"WriteLogs{n}",
                 ("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"),
-                (grant.log_group_arn, pulumi.Output.concat(grant.log_group_arn, ":log-stream:*")),
+                (arn, pulumi.Output.concat(arn, ":log-stream:*")),
             )
         ]
-    if isinstance(grant, PullImages):
+    if kind == "pull_images":
         return [
             Statement(
                 f"PullImages{n}",
@@ -201,21 +321,20 @@ def grant_statements(grant: Grant, index: int) -> list[Statement]:
                     "ecr:GetDownloadUrlForLayer",
                     "ecr:BatchCheckLayerAvailability",
                 ),
-                (grant.repository_arn,),
+                (g["repository_arn"],),
             ),
             Statement(f"EcrAuth{n}", ("ecr:GetAuthorizationToken",), ("*",)),
         ]
-    if isinstance(grant, PutMetrics):
+    if kind == "put_metrics":
         return [
             Statement(
                 f"PutMetrics{n}",
                 ("cloudwatch:PutMetricData",),
                 ("*",),
-                {"StringEquals": {"cloudwatch:namespace": grant.namespace}},
+                {"StringEquals": {"cloudwatch:namespace": g["namespace"]}},
             )
         ]
-    if isinstance(grant, VpcAccess):
-        eni = f"arn:aws:ec2:{grant.region}:{grant.account_id}:network-interface/*"
+    if kind == "vpc_access":
         return [
             Statement(
                 f"DescribeNetwork{n}",
@@ -236,35 +355,37 @@ def grant_statements(grant: Grant, index: int) -> list[Statement]:
                     "ec2:DeleteNetworkInterface",
                     "ec2:DeleteNetworkInterfacePermission",
                 ),
-                (eni, *grant.subnet_arns, *grant.security_group_arns),
+                (
+                    g["network_interface_arn"],
+                    *g["subnet_arns"],
+                    *g["security_group_arns"],
+                ),
             ),
         ]
-    if isinstance(grant, InvokeModels):
+    if kind == "invoke_models":
         stmts = [
             Statement(
                 f"InvokeModels{n}",
                 ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"),
-                tuple(grant.model_arns),
+                tuple(g["model_arns"]),
             )
         ]
-        if grant.guardrail_arn is not None:
+        if g.get("guardrail_arn") is not None:
             stmts.append(
-                Statement(f"ApplyGuardrail{n}", ("bedrock:ApplyGuardrail",), (grant.guardrail_arn,))
+                Statement(f"ApplyGuardrail{n}", ("bedrock:ApplyGuardrail",), (g["guardrail_arn"],))
             )
         return stmts
-    if isinstance(grant, InvokeEndpoints):
+    if kind == "invoke_endpoints":
         return [
             Statement(
-                f"InvokeEndpoints{n}", ("sagemaker:InvokeEndpoint",), tuple(grant.endpoint_arns)
+                f"InvokeEndpoints{n}", ("sagemaker:InvokeEndpoint",), tuple(g["endpoint_arns"])
             )
         ]
-    if isinstance(grant, CustomStatement):
-        return [
-            Statement(
-                grant.sid, tuple(grant.actions), tuple(grant.resources), dict(grant.conditions)
-            )
-        ]
-    raise TypeError(f"unknown grant {grant!r}")
+    conditions = {
+        op: {k: _scalar_if_one(list(v)) for k, v in keys.items()}
+        for op, keys in (g.get("conditions") or {}).items()
+    }
+    return [Statement(g["sid"], tuple(g["actions"]), tuple(g["resources"]), conditions)]
 
 
 def validate_statement(stmt: Statement) -> None:

@@ -15,6 +15,8 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from regulated_inference.lib import aws as aws_facts
+
 # -- names and labels ------------------------------------------------------------
 
 #: RFC 1123 label: namespaces, services, service accounts, container names.
@@ -91,35 +93,19 @@ def normalise_issuer(issuer: str) -> str:
 
 # -- images ----------------------------------------------------------------------
 
-_ECR_IMAGE = re.compile(
-    r"^(?P<account>\d{12})\.dkr\.ecr(-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/"
-    r"(?P<repository>[a-z0-9][a-z0-9._/-]*)@sha256:[0-9a-f]{64}$"
-)
-
 
 def parse_ecr_image(image: str) -> dict[str, str]:
-    """account, region, repository of a private-ECR image pinned by digest; ValueError otherwise (K7, R7)."""
-    if "@sha256:" not in image:
-        raise ValueError(
-            "must be pinned by digest: <account>.dkr.ecr.<region>.amazonaws.com/<repo>@sha256:<64 hex>"
-        )
-    m = _ECR_IMAGE.match(image)
-    if not m:
-        raise ValueError(
-            "must come from a private ECR registry and be pinned by digest: "
-            "<account>.dkr.ecr.<region>.amazonaws.com/<repo>@sha256:<64 hex>"
-        )
-    return {"account": m["account"], "region": m["region"], "repository": m["repository"]}
+    """account, region, repository of a private-ECR image pinned by digest; ValueError otherwise (K7, R7).
+
+    The parser is `regulated_inference.lib.aws.parse_ecr_image`, shared with SageMaker models."""
+    parsed = aws_facts.parse_ecr_image(image)
+    return {"account": parsed.account, "region": parsed.region, "repository": parsed.repository}
 
 
 def check_image(image: str, region: str | None = None) -> dict[str, str]:
     """`parse_ecr_image`, and the registry must be in `region` when given (R7)."""
-    parts = parse_ecr_image(image)
-    if region is not None and parts["region"] != region:
-        raise ValueError(
-            f"must come from the home region's ECR ({region}), not {parts['region']} (residency R7)"
-        )
-    return parts
+    parsed = aws_facts.check_image_region(image, region)
+    return {"account": parsed.account, "region": parsed.region, "repository": parsed.repository}
 
 
 # -- quantities ------------------------------------------------------------------

@@ -18,7 +18,7 @@ Publishing contract for an evaluation job (``cloudwatch:PutMetricData``)::
                 OutputQualityScore  ratio 0–1, higher is better  (graded answer quality)
     Period:     at most every hour; alarms evaluate the hourly Average.
 
-A role that publishes gets `regulated_inference.lib.iam.PutMetrics(QUALITY_NAMESPACE)`,
+A role that publishes gets `regulated_inference.lib.iam.put_metrics(QUALITY_NAMESPACE)`,
 which pins `cloudwatch:namespace` to this namespace only.
 """
 

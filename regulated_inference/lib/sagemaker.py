@@ -6,14 +6,15 @@ config (pydantic) and the components (`ComponentArgsError`) call the
 `check_*` functions below, so a rule is written once.
 """
 
-from __future__ import annotations
-
 import hashlib
 import json
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any, Literal, NotRequired, TypedDict
+
+from regulated_inference.lib import aws as aws_facts
 
 # -- instance types --------------------------------------------------------------
 
@@ -120,40 +121,93 @@ MAX_ROLLBACK_ALARMS = 10
 #: DataCaptureConfig.InitialSamplingPercentage: 0–100.
 SAMPLING_MIN, SAMPLING_MAX = 0, 100
 
+#: The strategy names as the stack config spells them.
 RolloutStrategy = Literal["canary", "linear", "rolling"]
 
 
-@dataclass(frozen=True)
-class Rollout:
+class DeploymentStrategy(StrEnum):
+    """How an endpoint moves to a new endpoint config (SageMaker deployment guardrails)."""
+
+    CANARY = "canary"
+    """Blue/green: a canary share of the new fleet takes traffic first, then the rest."""
+    LINEAR = "linear"
+    """Blue/green in equal steps, each baking while the alarms are watched."""
+    ROLLING = "rolling"
+    """In-place batches (single-variant endpoints only)."""
+
+
+class Rollout(TypedDict):
     """How an endpoint moves to a new endpoint config (deployment guardrails).
 
-    `canary`: blue/green, `canary_percent` of the new fleet takes traffic first,
-    bakes for `bake_seconds`, then the rest. `linear`: blue/green in steps of
-    `linear_step_percent`, each baking `bake_seconds`. `rolling`: in-place batches
-    of `rolling_batch_percent` (single-variant endpoints only). In every case the
-    rollback alarms are watched and SageMaker reverts to the old config if one fires.
+    In every case the rollback alarms are watched and SageMaker reverts to the old config if one
+    fires. Every field is optional; `ROLLOUT_DEFAULTS` holds the defaults.
     """
 
-    strategy: RolloutStrategy = "canary"
-    canary_percent: int = 10
-    linear_step_percent: int = 20
-    rolling_batch_percent: int = 25
-    bake_seconds: int = 600
-    termination_wait_seconds: int = 300
-    max_execution_seconds: int = 7200
+    strategy: NotRequired[DeploymentStrategy]
+    """canary (default), linear, or rolling."""
+    canary_percent: NotRequired[int]
+    """Canary: share of the new fleet that takes traffic first, 1–50 %; default 10."""
+    linear_step_percent: NotRequired[int]
+    """Linear: share of capacity shifted per step, 10–50 %; default 20."""
+    rolling_batch_percent: NotRequired[int]
+    """Rolling: batch size, 5–50 % of instances; default 25."""
+    bake_seconds: NotRequired[int]
+    """Bake time after each step while the alarms are watched, 0–3600 s; default 600."""
+    termination_wait_seconds: NotRequired[int]
+    """Blue/green: how long the old fleet is kept after the switch, 0–3600 s; default 300."""
+    max_execution_seconds: NotRequired[int]
+    """Whole-deployment timeout, 600–28800 s, more than all bake periods; default 7200."""
 
-    def steps(self) -> int:
-        """How many bake periods a deployment waits through."""
-        if self.strategy == "canary":
-            return 1
-        if self.strategy == "linear":
-            return math.ceil(100 / self.linear_step_percent)
-        return math.ceil(100 / self.rolling_batch_percent)
+
+#: The defaults of every `Rollout` field: the one place they are written.
+ROLLOUT_DEFAULTS: dict[str, Any] = {
+    "strategy": DeploymentStrategy.CANARY,
+    "canary_percent": 10,
+    "linear_step_percent": 20,
+    "rolling_batch_percent": 25,
+    "bake_seconds": 600,
+    "termination_wait_seconds": 300,
+    "max_execution_seconds": 7200,
+}
+
+
+@dataclass(frozen=True)
+class _ResolvedRollout:
+    strategy: DeploymentStrategy
+    canary_percent: int
+    linear_step_percent: int
+    rolling_batch_percent: int
+    bake_seconds: int
+    termination_wait_seconds: int
+    max_execution_seconds: int
+
+
+def resolve_rollout(rollout: Rollout | None) -> _ResolvedRollout:
+    """Every field of a rollout, defaults filled, integers as int and the strategy as the enum
+    (Construct hands strings for enums' values and floats for integers, pulumi/pulumi#21944)."""
+    merged = {**ROLLOUT_DEFAULTS, **{k: v for k, v in (rollout or {}).items() if v is not None}}
+    return _ResolvedRollout(
+        strategy=DeploymentStrategy(merged["strategy"]),
+        **{k: int(merged[k]) for k in ROLLOUT_DEFAULTS if k != "strategy"},
+    )
+
+
+def rollout_steps(rollout: Rollout | _ResolvedRollout) -> int:
+    """How many bake periods a deployment waits through."""
+    r = rollout if isinstance(rollout, _ResolvedRollout) else resolve_rollout(rollout)
+    if r.strategy == "canary":
+        return 1
+    if r.strategy == "linear":
+        return math.ceil(100 / r.linear_step_percent)
+    return math.ceil(100 / r.rolling_batch_percent)
 
 
 def check_rollout(rollout: Rollout) -> tuple[str, Any, str] | None:
     """The first broken deployment limit as (field, value, rule), or None."""
-    r = rollout
+    try:
+        r = resolve_rollout(rollout)
+    except (TypeError, ValueError) as exc:
+        return ("strategy", rollout, f"not a rollout ({exc}); strategies: canary, linear, rolling")
     if r.strategy == "canary" and not 1 <= r.canary_percent <= CANARY_MAX_PERCENT:
         return (
             "canaryPercent",
@@ -201,14 +255,14 @@ def check_rollout(rollout: Rollout) -> tuple[str, Any, str] | None:
             f"must be {EXECUTION_TIMEOUT_MIN_SECONDS}–{EXECUTION_TIMEOUT_MAX_SECONDS} seconds "
             "(SageMaker limit)",
         )
-    waiting = r.bake_seconds * r.steps() + (
+    waiting = r.bake_seconds * rollout_steps(r) + (
         r.termination_wait_seconds if r.strategy != "rolling" else 0
     )
     if r.max_execution_seconds <= waiting:
         return (
             "maxExecutionSeconds",
             r.max_execution_seconds,
-            f"must exceed the total waiting time of the rollout ({waiting} s = {r.steps()} bake "
+            f"must exceed the total waiting time of the rollout ({waiting} s = {rollout_steps(r)} bake "
             "period(s) + termination wait), or SageMaker times the deployment out",
         )
     return None
@@ -216,45 +270,13 @@ def check_rollout(rollout: Rollout) -> tuple[str, Any, str] | None:
 
 # -- images and names ---------------------------------------------------------------
 
-#: A private ECR image pinned by digest: `<account>.dkr.ecr.<region>.amazonaws.com/<repo>@sha256:<64 hex>`.
-ECR_IMAGE = re.compile(
-    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z]{2}(?:-gov)?-[a-z]+-\d)\.amazonaws\.com"
-    r"/(?P<repository>[a-z0-9]+(?:[._/-][a-z0-9]+)*)@sha256:(?P<digest>[0-9a-f]{64})$"
-)
-
-
-@dataclass(frozen=True)
-class EcrImage:
-    account: str
-    region: str
-    repository: str
-    digest: str
-
-    def repository_arn(self, partition: str = "aws") -> str:
-        return f"arn:{partition}:ecr:{self.region}:{self.account}:repository/{self.repository}"
-
-
-def parse_ecr_image(uri: str) -> EcrImage:
-    """Split an ECR image URI pinned by digest; ValueError if it is anything else."""
-    match = ECR_IMAGE.match(uri or "")
-    if not match:
-        raise ValueError(
-            "must be a private ECR image pinned by digest: "
-            "<account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<64 hex> "
-            "(tags are mutable; controls R7 and K7)"
-        )
-    return EcrImage(**match.groupdict())
-
-
-#: SageMaker resource names (models, endpoint configs, endpoints, variants, schedules).
-SAGEMAKER_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-
-
-def safe_name(*parts: str, max_len: int = 63) -> str:
-    """Join parts into a SageMaker-valid name (alphanumerics and single hyphens), truncated."""
-    raw = "-".join(p for p in parts if p)
-    cleaned = re.sub(r"-+", "-", re.sub(r"[^a-zA-Z0-9-]", "-", raw)).strip("-")
-    return cleaned[:max_len].rstrip("-")
+# ECR images and SageMaker names: their one home is `regulated_inference.lib.aws`; re-exported
+# here for the modules that read them as SageMaker facts.
+ECR_IMAGE = aws_facts.ECR_IMAGE
+EcrImage = aws_facts.EcrImage
+parse_ecr_image = aws_facts.parse_ecr_image
+SAGEMAKER_NAME = aws_facts.SAGEMAKER_NAME
+safe_name = aws_facts.safe_name
 
 
 def short_hash(value: Any, n: int = 8) -> str:
@@ -285,7 +307,9 @@ def package_group_name(model: str, stack: str) -> str:
 
 def model_package_arn(partition: str, region: str, account: str, group: str, version: int) -> str:
     """ARN of version `version` of a package group (exists only after CreateModelPackage)."""
-    return f"arn:{partition}:sagemaker:{region}:{account}:model-package/{group}/{version}"
+    return aws_facts.model_package_arn(
+        aws_facts.context(region, account, partition), group, version
+    )
 
 
 # -- forced replacements (Terraform AWS provider, which pulumi-aws bridges) -------------

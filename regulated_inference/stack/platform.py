@@ -23,6 +23,8 @@ from regulated_inference.components.model_monitoring import AlertTopic
 from regulated_inference.components.secure_bucket import ObjectLock, SecureBucket, ServiceWriter
 from regulated_inference.config import StackConfig
 from regulated_inference.config.errors import ConfigError
+from regulated_inference.lib import aws as aws_facts
+from regulated_inference.lib.aws import AwsContext
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,11 @@ class Platform:
     alerts: AlertTopic
     """The encrypted topic every alarm of the stack notifies."""
     audit_alarms: AuditEvidenceAlarms
+
+    @property
+    def aws(self) -> AwsContext:
+        """Partition, region and account, as every component takes them."""
+        return aws_facts.context(self.region, self.account_id, self.partition)
 
 
 def check_deploy_account(cfg: StackConfig, account_id: str) -> None:
@@ -81,20 +88,19 @@ def build_platform(cfg: StackConfig) -> Platform:
     prefix = f"{pulumi.get_project()}-{stack}"
     account = aws.get_caller_identity().account_id
     partition = aws.get_partition().partition
+    ctx = aws_facts.context(cfg.region, account, partition)
     azs = aws.get_availability_zones(state="available").names[: cfg.network.availability_zones]
     log_group_prefix = f"/regulated-inference/{stack}/"
     trail_name = f"{prefix}-audit"
     retention = cfg.logging.retention_days
     # Every bucket of the stack is auto-named from a logical name that starts with the prefix
     # (`<logical name>-<7 hex>`), so this pattern names exactly this stack's buckets.
-    log_sources = [f"arn:{partition}:s3:::{prefix}-*"]
+    log_sources = [aws_facts.s3_bucket_arn(partition, f"{prefix}-*")]
 
     keys = EncryptionKeys(
         prefix,
         {
-            "account_id": account,
-            "region": cfg.region,
-            "partition": partition,
+            "aws": ctx,
             "log_group_prefix": log_group_prefix,
             "trail_name": trail_name,
             # SageMaker writes endpoint logs to AWS-named groups; the stack pre-creates them encrypted.
@@ -109,8 +115,7 @@ def build_platform(cfg: StackConfig) -> Platform:
             "cidr": cfg.network.cidr,
             "subnet_cidrs": cfg.network.subnet_cidrs(),
             "availability_zones": azs,
-            "region": cfg.region,
-            "account_id": account,
+            "aws": ctx,
             "logs_kms_key_arn": keys.logs_key_arn,
             "log_group_name": f"{log_group_prefix}vpc-flow-logs",
             "log_retention_days": retention,
@@ -151,7 +156,7 @@ def build_platform(cfg: StackConfig) -> Platform:
                     service="cloudtrail.amazonaws.com",
                     prefix=f"cloudtrail/AWSLogs/{account}/",
                     source_account=account,
-                    source_arn=trail_arn(trail_name, cfg.region, account, partition),
+                    source_arn=trail_arn(trail_name, ctx),
                     read_acl=True,
                 )
             ],
@@ -161,16 +166,16 @@ def build_platform(cfg: StackConfig) -> Platform:
         f"{prefix}-audit",
         {
             "trail_name": trail_name,
-            "region": cfg.region,
-            "account_id": account,
+            "aws": ctx,
             "audit_bucket_name": audit.bucket_name,
             "audit_kms_key_arn": keys.audit_key_arn,
             "logs_kms_key_arn": keys.logs_key_arn,
             "log_group_name": f"{log_group_prefix}cloudtrail",
             "log_retention_days": retention,
             "data_event_bucket_arns": [model_artifacts.arn, data_capture.arn],
-            "wait_for": [audit.policy],
         },
+        # AWS checks the audit bucket's policy when the trail is created.
+        opts=pulumi.ResourceOptions(depends_on=[audit.policy]),
     )
     alerts, audit_alarms = _alerting(
         cfg,

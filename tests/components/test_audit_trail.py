@@ -10,8 +10,7 @@ from tests.conftest import run_component
 
 ARGS = {
     "trail_name": "t-audit",
-    "region": "eu-west-2",
-    "account_id": "111122223333",
+    "aws": {"partition": "aws", "region": "eu-west-2", "account_id": "111122223333"},
     "audit_bucket_name": "audit-bucket",
     "audit_kms_key_arn": "arn:aws:kms:eu-west-2:111122223333:key/a",
     "logs_kms_key_arn": "arn:aws:kms:eu-west-2:111122223333:key/l",

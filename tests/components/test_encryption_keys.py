@@ -11,8 +11,7 @@ from regulated_inference.lib.errors import ComponentArgsError
 from tests.conftest import run_component
 
 ARGS = {
-    "account_id": "111122223333",
-    "region": "eu-west-2",
+    "aws": {"partition": "aws", "region": "eu-west-2", "account_id": "111122223333"},
     "log_group_prefix": "/regulated-inference/test/",
     "trail_name": "test-audit",
 }

@@ -8,8 +8,8 @@ import pytest
 
 from regulated_inference.components.least_privilege_role import (
     LeastPrivilegeRole,
-    ServiceTrust,
-    WebIdentityTrust,
+    service_trust,
+    web_identity_trust,
 )
 from regulated_inference.lib import iam
 from regulated_inference.lib.errors import ComponentArgsError
@@ -24,15 +24,15 @@ LOGS = "arn:aws:logs:eu-west-2:111122223333:log-group:/regulated-inference/test/
 
 def _role(**overrides):
     args = {
-        "trust": ServiceTrust(
+        "trust": service_trust(
             "sagemaker.amazonaws.com", ACCT, "arn:aws:sagemaker:eu-west-2:111122223333:*"
         ),
         "grants": [
-            iam.ReadObjects(BUCKET, "fraud/v3"),
-            iam.UseKey(KEY),
-            iam.PullImages(REPO),
-            iam.WriteLogs(LOGS),
-            iam.PutMetrics("RegulatedInference/Quality"),
+            iam.read_objects(BUCKET, "fraud/v3"),
+            iam.use_key(KEY),
+            iam.pull_images(REPO),
+            iam.write_logs(LOGS),
+            iam.put_metrics("RegulatedInference/Quality"),
         ],
         "description": "fraud model execution",
         **overrides,
@@ -92,7 +92,7 @@ def test_permissions_are_exact_and_wildcard_free(rec):
 
 def test_irsa_trust_is_limited_to_one_service_account():
     rec = _role(
-        trust=WebIdentityTrust(
+        trust=web_identity_trust(
             "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-2.amazonaws.com/id/ABC",
             "oidc.eks.eu-west-2.amazonaws.com/id/ABC",
             "models",
@@ -110,14 +110,14 @@ def test_irsa_trust_is_limited_to_one_service_account():
 @pytest.mark.parametrize(
     "overrides,arg",
     [
-        ({"trust": ServiceTrust("*", ACCT)}, "trust.service"),
+        ({"trust": service_trust("*", ACCT)}, "trust.service"),
         (
-            {"trust": ServiceTrust("sagemaker.amazonaws.com ec2.amazonaws.com", ACCT)},
+            {"trust": service_trust("sagemaker.amazonaws.com ec2.amazonaws.com", ACCT)},
             "trust.service",
         ),
         ({"grants": []}, "grants"),
-        ({"grants": [iam.CustomStatement("All", ("s3:*",), (BUCKET,))]}, "grants[0]"),
-        ({"grants": [iam.CustomStatement("Any", ("s3:GetObject",), ("*",))]}, "grants[0]"),
+        ({"grants": [iam.custom_statement("All", ("s3:*",), (BUCKET,))]}, "grants[0]"),
+        ({"grants": [iam.custom_statement("Any", ("s3:GetObject",), ("*",))]}, "grants[0]"),
         (
             {"managed_policy_arns": ["arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"]},
             "managed_policy_arns",

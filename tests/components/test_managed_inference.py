@@ -61,8 +61,7 @@ def args(**change) -> dict:
         "subnet_arns": list(SUBNET_ARNS),
         "security_group_id": SG,
         "security_group_arn": SG_ARN,
-        "region": REGION,
-        "account_id": ACCT,
+        "aws": {"partition": "aws", "region": REGION, "account_id": ACCT},
         "logs_key_arn": LOGS_KEY,
         "log_retention_days": 400,
         "callers": ["payments-api"],
@@ -220,7 +219,9 @@ def test_the_component_never_declares_the_registry_group(rec):
 
 
 OLD_IMAGE = f"{ACCT}.dkr.ecr.{REGION}.amazonaws.com/models/fraud-scorer@sha256:{'b' * 64}"
-PREVIOUS = PreviousVersion("2.2.1", OLD_IMAGE, "fraud-scorer/2.2.1/model.tar.gz")
+PREVIOUS = PreviousVersion(
+    version="2.2.1", image_uri=OLD_IMAGE, artifact_key="fraud-scorer/2.2.1/model.tar.gz"
+)
 
 
 def test_previous_version_keeps_its_own_model_config_and_role_deployed():
@@ -257,7 +258,9 @@ def test_swapping_version_and_previous_creates_and_deletes_nothing():
         version="2.2.1",
         image_uri=OLD_IMAGE,
         artifact_key="fraud-scorer/2.2.1/model.tar.gz",
-        previous=PreviousVersion("2.3.0", IMAGE, "fraud-scorer/2.3.0/model.tar.gz"),
+        previous=PreviousVersion(
+            version="2.3.0", image_uri=IMAGE, artifact_key="fraud-scorer/2.3.0/model.tar.gz"
+        ),
     )
     kinds = (MODEL, CONFIG, "aws:iam/role:Role")
     assert {r.urn: r.inputs for k in kinds for r in back.of_type(k)} == {
@@ -347,14 +350,20 @@ def test_deployment_record_names_the_previous_version_kept():
         ({"artifact_key": "s3://b/model.tar.gz"}, "artifact_key", ".tar.gz"),
         ({"instance_type": "ml.inf1.xlarge"}, "instance_type", "Inf1"),
         (
-            {"previous": PreviousVersion("2.3.0", IMAGE, "a/model.tar.gz")},
+            {
+                "previous": PreviousVersion(
+                    version="2.3.0", image_uri=IMAGE, artifact_key="a/model.tar.gz"
+                )
+            },
             "previous.version",
             "differ",
         ),
         (
             {
                 "previous": PreviousVersion(
-                    "2.2.1", OLD_IMAGE.replace(REGION, "us-east-1"), "a/m.tar.gz"
+                    version="2.2.1",
+                    image_uri=OLD_IMAGE.replace(REGION, "us-east-1"),
+                    artifact_key="a/m.tar.gz",
                 )
             },
             "previous.image_uri",
@@ -458,9 +467,9 @@ def test_instance_type_must_be_an_ml_type():
 
 
 def test_rollout_steps_and_waiting_time():
-    assert sm.Rollout(strategy="canary").steps() == 1
-    assert sm.Rollout(strategy="linear", linear_step_percent=30).steps() == 4
-    assert sm.Rollout(strategy="rolling", rolling_batch_percent=25).steps() == 4
+    assert sm.rollout_steps(sm.Rollout(strategy="canary")) == 1
+    assert sm.rollout_steps(sm.Rollout(strategy="linear", linear_step_percent=30)) == 4
+    assert sm.rollout_steps(sm.Rollout(strategy="rolling", rolling_batch_percent=25)) == 4
     assert sm.check_rollout(sm.Rollout()) is None
 
 

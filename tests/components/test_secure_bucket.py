@@ -6,7 +6,12 @@ import json
 
 import pytest
 
-from regulated_inference.components.secure_bucket import ObjectLock, SecureBucket, ServiceWriter
+from regulated_inference.components.secure_bucket import (
+    ObjectLock,
+    ObjectLockMode,
+    SecureBucket,
+    ServiceWriter,
+)
 from regulated_inference.lib.errors import ComponentArgsError
 from tests.conftest import run_component
 
@@ -96,13 +101,13 @@ def test_bucket_name_is_a_realistic_autoname(default):
 
 def test_object_lock_and_service_writer():
     rec = _run(
-        object_lock=ObjectLock("COMPLIANCE", 2557),
+        object_lock=ObjectLock(mode=ObjectLockMode.COMPLIANCE, days=2557),
         service_writers=[
             ServiceWriter(
-                "cloudtrail.amazonaws.com",
-                "cloudtrail/AWSLogs/111122223333/",
-                "111122223333",
-                "arn:aws:cloudtrail:eu-west-2:111122223333:trail/t",
+                service="cloudtrail.amazonaws.com",
+                prefix="cloudtrail/AWSLogs/111122223333/",
+                source_account="111122223333",
+                source_arn="arn:aws:cloudtrail:eu-west-2:111122223333:trail/t",
                 read_acl=True,
             )
         ],
@@ -142,10 +147,17 @@ def test_access_log_bucket_does_not_log_itself_and_admits_log_delivery_for_this_
     [
         ({"kms_key_arn": ""}, "kms_key_arn"),
         ({"access_log_bucket": None}, "access_log_bucket"),
-        ({"object_lock": ObjectLock("WORM", 10)}, "object_lock"),
-        ({"object_lock": ObjectLock("COMPLIANCE", 10), "force_destroy": True}, "force_destroy"),
+        ({"object_lock": ObjectLock(mode="WORM", days=10)}, "object_lock"),
         (
-            {"service_writers": [ServiceWriter("cloudtrail", "x/", "111122223333")]},
+            {"object_lock": ObjectLock(mode="COMPLIANCE", days=10), "force_destroy": True},
+            "force_destroy",
+        ),
+        (
+            {
+                "service_writers": [
+                    ServiceWriter(service="cloudtrail", prefix="x/", source_account="111122223333")
+                ]
+            },
             "service_writers",
         ),
         ({"is_access_log_bucket": True}, "account_id"),

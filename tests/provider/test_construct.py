@@ -18,6 +18,7 @@ import pytest
 from .conftest import PACKAGE, PROJECT, REGION, STACK
 
 ACCOUNT = "111122223333"
+AWS = {"partition": "aws", "region": REGION, "accountId": ACCOUNT}
 
 
 def _component(recording, cls: str):
@@ -30,8 +31,7 @@ def test_encryption_keys_from_camel_case_inputs(provider):
         "EncryptionKeys",
         "platform-keys",
         {
-            "accountId": ACCOUNT,
-            "region": REGION,
+            "aws": AWS,
             "logGroupPrefix": "/regulated-inference/test/",
             "trailName": "audit-trail",
             "deletionWindowDays": 7,
@@ -92,8 +92,7 @@ def test_isolated_network_children_and_list_outputs(provider):
             "cidr": "10.40.0.0/16",
             "subnetCidrs": ["10.40.0.0/20", "10.40.16.0/20"],
             "availabilityZones": [f"{REGION}a", f"{REGION}b"],
-            "region": REGION,
-            "accountId": ACCOUNT,
+            "aws": AWS,
             "logsKmsKeyArn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
             "logGroupName": "/regulated-inference/test/flow-logs",
             "logRetentionDays": 365,
@@ -164,7 +163,7 @@ def test_missing_required_input_is_an_input_error_and_registers_nothing(provider
         provider.construct(
             "EncryptionKeys",
             "keys",
-            {"accountId": ACCOUNT, "region": REGION, "logGroupPrefix": "/ri/"},
+            {"aws": AWS, "logGroupPrefix": "/ri/"},
         )
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     # The property path is in the status details (errors_pb2.InputPropertiesError).
@@ -179,8 +178,7 @@ def test_component_refusal_reaches_the_caller_and_registers_nothing(provider):
             "EncryptionKeys",
             "keys",
             {
-                "accountId": ACCOUNT,
-                "region": REGION,
+                "aws": AWS,
                 "logGroupPrefix": "/ri/",
                 "trailName": "t",
                 "deletionWindowDays": 3,
@@ -199,5 +197,216 @@ def test_component_refusal_reaches_the_caller_and_registers_nothing(provider):
 
 def test_unknown_component_is_refused(provider):
     with pytest.raises(grpc.RpcError) as err:
-        provider.construct("SecureBucket", "b", {})
-    assert "SecureBucket" in err.value.details()
+        provider.construct("ManagedBucket", "b", {})
+    assert "ManagedBucket" in err.value.details()
+
+
+KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def test_secure_bucket_with_object_lock_and_a_service_writer(provider):
+    trail = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/audit"
+    state, urn, rec = provider.construct(
+        "SecureBucket",
+        "audit",
+        {
+            "kmsKeyArn": KEY,
+            "accessLogBucket": "access-logs-bucket",
+            # The enum arrives as its string value; Construct turns it back into ObjectLockMode.
+            "objectLock": {"mode": "COMPLIANCE", "days": 2557},
+            "serviceWriters": [
+                {
+                    "service": "cloudtrail.amazonaws.com",
+                    "prefix": f"cloudtrail/AWSLogs/{ACCOUNT}/",
+                    "sourceAccount": ACCOUNT,
+                    "sourceArn": trail,
+                    "readAcl": True,
+                }
+            ],
+        },
+    )
+    [bucket] = rec.of_type("aws:s3/bucket:Bucket")
+    [lock] = rec.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
+    [policy] = rec.of_type("aws:s3/bucketPolicy:BucketPolicy")
+    assert bucket.parent == urn and bucket.inputs["objectLockEnabled"] is True
+    assert lock.inputs["rule"]["defaultRetention"] == {"mode": "COMPLIANCE", "days": 2557}
+    doc = json.loads(policy.inputs["policy"])
+    write = next(s for s in doc["Statement"] if s["Sid"] == "ServiceWrite0")
+    assert write["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+    assert write["Condition"]["ArnLike"] == {"aws:SourceArn": trail}
+    assert any(s["Sid"] == "ServiceAclCheck0" for s in doc["Statement"])
+    assert state == {
+        "bucketName": bucket.outputs["bucket"],
+        "arn": bucket.outputs["arn"],
+        "kmsKeyArn": KEY,
+    }
+
+
+def test_least_privilege_role_from_tagged_grants(provider):
+    bucket = "arn:aws:s3:::models-bucket"
+    state, urn, rec = provider.construct(
+        "LeastPrivilegeRole",
+        "reader",
+        {
+            "trust": {
+                "service": {
+                    "service": "sagemaker.amazonaws.com",
+                    "sourceAccount": ACCOUNT,
+                    "sourceArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:*",
+                }
+            },
+            "grants": [
+                {"readObjects": {"bucketArn": bucket, "prefix": "fraud/v3"}},
+                {"useKey": {"keyArn": KEY}},
+                {"putMetrics": {"namespace": "RegulatedInference/Quality"}},
+            ],
+            "description": "reads one model's artifacts",
+            "maxSessionDuration": 3600,
+        },
+    )
+    [role] = rec.of_type("aws:iam/role:Role")
+    [inline] = rec.of_type("aws:iam/rolePolicy:RolePolicy")
+    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"Service": "sagemaker.amazonaws.com"}
+    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}
+    assert role.inputs["maxSessionDuration"] == 3600
+    by_sid = {s["Sid"]: s for s in json.loads(inline.inputs["policy"])["Statement"]}
+    # The list order is the caller's: Sids are numbered in it.
+    assert by_sid["ReadObjects0"]["Resource"] == f"{bucket}/fraud/v3/*"
+    assert by_sid["UseKey1"]["Resource"] == KEY
+    assert by_sid["PutMetrics2"]["Condition"] == {
+        "StringEquals": {"cloudwatch:namespace": "RegulatedInference/Quality"}
+    }
+    assert (
+        state["arn"] == role.outputs["arn"] and state["policyDocument"] == inline.inputs["policy"]
+    )
+
+
+def test_least_privilege_role_refuses_two_trusts(provider):
+    service = {"service": "sagemaker.amazonaws.com", "sourceAccount": ACCOUNT}
+    web = {
+        "oidcProviderArn": f"arn:aws:iam::{ACCOUNT}:oidc-provider/oidc.eks.{REGION}.amazonaws.com/id/A",
+        "issuer": f"oidc.eks.{REGION}.amazonaws.com/id/A",
+        "namespace": "models",
+        "serviceAccount": "fraud",
+    }
+    with pytest.raises(grpc.RpcError) as err:
+        provider.construct(
+            "LeastPrivilegeRole",
+            "r",
+            {
+                "trust": {"service": service, "webIdentity": web},
+                "grants": [{"useKey": {"keyArn": KEY}}],
+                "description": "x",
+            },
+        )
+    assert "set exactly one of service and web_identity" in err.value.details()
+    assert _registered(provider) == ["pulumi:pulumi:Stack"]
+
+
+def test_audit_trail_records_data_events(provider):
+    state, urn, rec = provider.construct(
+        "AuditTrail",
+        "audit",
+        {
+            "trailName": "audit-trail",
+            "aws": AWS,
+            "auditBucketName": "audit-bucket",
+            "auditKmsKeyArn": KEY,
+            "logsKmsKeyArn": KEY,
+            "logGroupName": "/regulated-inference/test/cloudtrail",
+            "logRetentionDays": 400,
+            "dataEventBucketArns": ["arn:aws:s3:::models-1", "arn:aws:s3:::capture-1"],
+        },
+    )
+    [trail] = rec.of_type("aws:cloudtrail/trail:Trail")
+    [log_group] = rec.of_type("aws:cloudwatch/logGroup:LogGroup")
+    assert trail.inputs["name"] == "audit-trail" and trail.inputs["isMultiRegionTrail"] is True
+    assert trail.inputs["enableLogFileValidation"] is True
+    [data] = [s for s in trail.inputs["advancedEventSelectors"] if "Data" in str(s)]
+    prefixes = next(f for f in data["fieldSelectors"] if f["field"] == "resources.ARN")
+    assert prefixes["startsWiths"] == ["arn:aws:s3:::models-1/", "arn:aws:s3:::capture-1/"]
+    assert log_group.inputs["retentionInDays"] == 400
+    [role] = rec.of_type("aws:iam/role:Role")
+    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Condition"]["ArnLike"] == {
+        "aws:SourceArn": f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/audit-trail"
+    }
+    assert state == {"trailArn": trail.outputs["arn"], "logGroupArn": log_group.outputs["arn"]}
+
+
+def test_managed_inference_canary_with_previous_version_and_record(provider):
+    digest, old_digest = "a" * 64, "b" * 64
+    registry = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/models/fraud-scorer"
+    subnets = ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]
+    state, urn, rec = provider.construct(
+        "ManagedInference",
+        "fraud-scorer",
+        {
+            "modelName": "fraud-scorer",
+            "version": "2.3.0",
+            "stage": "production",
+            "imageUri": f"{registry}@sha256:{digest}",
+            "artifactBucketName": "models-bucket",
+            "artifactBucketArn": "arn:aws:s3:::models-bucket",
+            "artifactKey": "fraud-scorer/2.3.0/model.tar.gz",
+            "endpointName": "fraud-scorer-test",
+            "instanceType": "ml.m5.large",
+            "instanceCount": 2,
+            "maxInstances": 4,
+            "rollout": {"strategy": "linear", "linearStepPercent": 50, "bakeSeconds": 300},
+            "rollbackAlarmNames": ["fraud-scorer-test-errors", "fraud-scorer-test-latency"],
+            "dataKeyArn": KEY,
+            "captureBucketName": "capture-bucket",
+            "captureBucketArn": "arn:aws:s3:::capture-bucket",
+            "subnetIds": subnets,
+            "subnetArns": [f"arn:aws:ec2:{REGION}:{ACCOUNT}:subnet/{s}" for s in subnets],
+            "securityGroupId": "sg-0123456789abcdef0",
+            "securityGroupArn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/sg-0123456789abcdef0",
+            "aws": AWS,
+            "logsKeyArn": KEY,
+            "logRetentionDays": 365,
+            "previous": {
+                "version": "2.2.1",
+                "imageUri": f"{registry}@sha256:{old_digest}",
+                "artifactKey": "fraud-scorer/2.2.1/model.tar.gz",
+            },
+            "deploymentRecord": {
+                "bucketName": "audit-bucket",
+                "kmsKeyArn": KEY,
+                "configSha256": "c" * 64,
+                "evaluation": {"accuracy": 0.96},
+                "stack": STACK,
+            },
+        },
+    )
+    [endpoint] = rec.of_type("aws:sagemaker/endpoint:Endpoint")
+    configs = rec.of_type("aws:sagemaker/endpointConfiguration:EndpointConfiguration")
+    models = rec.of_type("aws:sagemaker/model:Model")
+    assert endpoint.parent == urn and endpoint.inputs["name"] == "fraud-scorer-test"
+    # The new and the previous version are both deployed (the rollback target is live).
+    assert len(configs) == 2 and len(models) == 2
+    assert all(m.inputs["enableNetworkIsolation"] is True for m in models)
+    routing = endpoint.inputs["deploymentConfig"]["blueGreenUpdatePolicy"][
+        "trafficRoutingConfiguration"
+    ]
+    assert routing["type"] == "LINEAR" and routing["linearStepSize"]["value"] == 50
+    assert routing["waitIntervalInSeconds"] == 300
+    alarms = endpoint.inputs["deploymentConfig"]["autoRollbackConfiguration"]["alarms"]
+    assert [a["alarmName"] for a in alarms] == [
+        "fraud-scorer-test-errors",
+        "fraud-scorer-test-latency",
+    ]
+    [target] = rec.of_type("aws:appautoscaling/target:Target")
+    assert (target.inputs["minCapacity"], target.inputs["maxCapacity"]) == (2, 4)
+    [record] = rec.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+    content = json.loads(record.inputs["content"])
+    assert content["requestedVersion"] == "2.3.0" and content["previousVersion"] == "2.2.1"
+    assert content["stage"] == "production" and content["rollout"] == "linear"
+    assert content["evaluation"] == {"accuracy": 0.96} and content["instanceCount"] == 2
+    assert record.inputs["kmsKeyId"] == KEY
+    assert state["endpointName"] == endpoint.outputs["name"]
+    assert state["endpointArn"] == endpoint.outputs["arn"]
+    assert state["variantName"] == "primary"
+    assert state["capturePrefix"] == "capture/fraud-scorer-test/"
+    assert state["deploymentRecordKey"] == record.inputs["key"]

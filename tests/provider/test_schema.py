@@ -17,7 +17,15 @@ from google.protobuf import empty_pb2
 from .conftest import PACKAGE
 
 GOLDEN = Path(__file__).with_name("schema.golden.json")
-HOSTED = ["EncryptionKeys", "IsolatedNetwork", "AlertTopic"]
+HOSTED = [
+    "EncryptionKeys",
+    "IsolatedNetwork",
+    "SecureBucket",
+    "LeastPrivilegeRole",
+    "AuditTrail",
+    "ManagedInference",
+    "AlertTopic",
+]
 
 
 def _text(schema: dict) -> str:
@@ -57,17 +65,19 @@ def test_type_tokens_are_package_index_class(provider):
 def test_inputs_are_camel_case_and_required_follow_the_typeddicts(provider):
     keys = provider.schema()["resources"][f"{PACKAGE}:index:EncryptionKeys"]
     assert set(keys["inputProperties"]) == {
-        "accountId",
-        "region",
+        "aws",
         "logGroupPrefix",
         "trailName",
         "extraLogGroupPatterns",
         "deletionWindowDays",
-        "partition",
         "accessLogSourceArns",
     }
     # NotRequired[...] keys are optional; the rest are required inputs in every language.
-    assert sorted(keys["requiredInputs"]) == ["accountId", "logGroupPrefix", "region", "trailName"]
+    assert sorted(keys["requiredInputs"]) == ["aws", "logGroupPrefix", "trailName"]
+    # The AWS context is one shared object type, the same for every component.
+    assert keys["inputProperties"]["aws"]["$ref"] == f"#/types/{PACKAGE}:index:AwsContext"
+    context = provider.schema()["types"][f"{PACKAGE}:index:AwsContext"]
+    assert sorted(context["required"]) == ["accountId", "partition", "region"]
     assert keys["inputProperties"]["deletionWindowDays"]["type"] == "integer"
     patterns = keys["inputProperties"]["extraLogGroupPatterns"]
     assert (patterns["type"], patterns["items"]["type"], patterns["plain"]) == (
