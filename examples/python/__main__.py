@@ -12,6 +12,7 @@ import pulumi_aws as aws
 from regulated_inference.components.encryption_keys import EncryptionKeys
 from regulated_inference.components.isolated_network import IsolatedNetwork
 from regulated_inference.components.secure_bucket import SecureBucket
+from regulated_inference.lib.aws import context
 
 config = pulumi.Config()
 stack = pulumi.get_stack()
@@ -19,6 +20,7 @@ prefix = f"{pulumi.get_project()}-{stack}"
 region = aws.get_region().region
 account = aws.get_caller_identity().account_id
 partition = aws.get_partition().partition
+where = context(region, account, partition)  # one AwsContext, passed to every component
 log_group_prefix = f"/{pulumi.get_project()}/{stack}/"
 # Buckets are auto-named from their logical names, which all start with the prefix.
 bucket_sources = [f"arn:{partition}:s3:::{prefix}-*"]
@@ -26,9 +28,7 @@ bucket_sources = [f"arn:{partition}:s3:::{prefix}-*"]
 keys = EncryptionKeys(
     prefix,
     {
-        "account_id": account,
-        "region": region,
-        "partition": partition,
+        "aws": where,
         "log_group_prefix": log_group_prefix,
         "trail_name": f"{prefix}-audit",
         "access_log_source_arns": bucket_sources,
@@ -41,8 +41,7 @@ network = IsolatedNetwork(
         "cidr": config.get("cidr") or "10.60.0.0/20",
         "subnet_cidrs": ["10.60.0.0/24", "10.60.1.0/24"],
         "availability_zones": [f"{region}a", f"{region}b"],
-        "region": region,
-        "account_id": account,
+        "aws": where,
         "logs_kms_key_arn": keys.logs_key_arn,
         "log_group_name": f"{log_group_prefix}vpc-flow-logs",
         "log_retention_days": 365,

@@ -84,8 +84,8 @@ def test_the_checks_find_unknown_types_inputs_missing_required_plain_misuse_and_
     assert _problems_of_use(KEYS, {p: "x" for p in required[1:]}, set()) == [
         f"{KEYS}: required input {required[0]!r} not set"
     ]
-    assert _problems_of_use(KEYS, full, {"accountId"}) == [
-        f"{KEYS}: 'accountId' is a plain input and cannot take another resource's output"
+    assert _problems_of_use(KEYS, full, {"trailName"}) == [
+        f"{KEYS}: 'trailName' is a plain input and cannot take another resource's output"
     ]
     assert _problems_of_read(NETWORK, "vpcId") == [] and _problems_of_read(NETWORK, "urn") == []
     assert _problems_of_read(NETWORK, "vpc_id") == [f"{NETWORK}: no output 'vpc_id'"]
@@ -150,11 +150,11 @@ def test_the_yaml_check_fails_on_a_misspelt_property_and_an_output_into_a_plain_
     where = EXAMPLES / "yaml"
     project = yaml.safe_load((where / "Pulumi.yaml").read_text())
     project["resources"]["network"]["properties"]["subnet_cidrs"] = ["10.70.2.0/24"]
-    project["resources"]["network"]["properties"]["region"] = "${keys.dataKeyArn}"
+    project["resources"]["network"]["properties"]["logGroupName"] = "${keys.dataKeyArn}"
     project["outputs"]["bad"] = "${network.vpc_id}"
     assert yaml_problems(project, where) == [
         f"{NETWORK}: unknown input 'subnet_cidrs'",
-        f"{NETWORK}: 'region' is a plain input and cannot take another resource's output",
+        f"{NETWORK}: 'logGroupName' is a plain input and cannot take another resource's output",
         f"{NETWORK}: no output 'vpc_id'",
     ]
 
@@ -275,8 +275,10 @@ def test_the_typescript_check_fails_on_a_misspelt_class_property_or_output():
         f"{NETWORK}: no output 'vpcID'",
     ]
     assert typescript_problems(
-        source.replace("region: region,", "region: keys.dataKeyArn,", 1)
-    ) == [f"{KEYS}: 'region' is a plain input and cannot take another resource's output"]
+        source.replace(
+            "trailName: `team-inference-${stack}-audit`,", "trailName: keys.dataKeyArn,", 1
+        )
+    ) == [f"{KEYS}: 'trailName' is a plain input and cannot take another resource's output"]
 
 
 # -- Python ------------------------------------------------------------------------------------
