@@ -172,6 +172,7 @@ def _params(cfg: Mapping[str, Any], name: str) -> dict:
 @rule(
     name=EXEMPTED_FINDINGS,
     severity="low",
+    types=("*",),  # any resource an exemption names
     controls=("G5",),
     config_schema={"exemptions": EXEMPTIONS_SCHEMA, "ruleParameters": RULE_PARAMETERS_SCHEMA},
     remediation="Nothing to do before the exemption expires; fix the finding, then remove the "

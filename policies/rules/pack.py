@@ -121,7 +121,8 @@ def config_schema(r: Rule) -> dict[str, Any]:
     """The rule's parameters plus, for every rule an exemption may name, its `exemptions` list."""
     schema = dict(r.config_schema)
     if r.name not in META_RULES:
-        schema["exemptions"] = EXEMPTIONS_SCHEMA
+        # no default: a rule without exemptions resolves to exactly its own parameters
+        schema["exemptions"] = {k: v for k, v in EXEMPTIONS_SCHEMA.items() if k != "default"}
     return schema
 
 
