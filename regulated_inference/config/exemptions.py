@@ -254,3 +254,19 @@ def inventory(cfg: StackConfig) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def config_digest(decoded: dict[str, Any]) -> str:
+    """sha256 of a stack's config, canonical: the project's keys (without namespace) plus
+    `aws:region` and `aws:allowedAccountIds`, decoded, as sorted JSON. The offline preview
+    (evidence) and the program (regulated_inference/stack/evidence.py) compute the same value
+    from the same stack file, so a deployment can check that its evidence describes it."""
+    import hashlib
+
+    kept = {
+        k: v
+        for k, v in decoded.items()
+        if ":" not in k or k in ("aws:region", "aws:allowedAccountIds")
+    }
+    text = json.dumps(kept, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
