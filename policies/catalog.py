@@ -26,7 +26,11 @@ if str(HERE) not in sys.path:
 from rules import ALL_RULES, FAMILIES  # noqa: E402
 from rules.base import Rule  # noqa: E402
 from rules.exemptions import META_RULES  # noqa: E402
-from rules.frameworks import CONTROL_CLAUSES, NOT_EXEMPTABLE_IN_PROD  # noqa: E402
+from rules.frameworks import (  # noqa: E402
+    CONTROL_CLAUSES,
+    INVENTORY_CLAUSES,
+    NOT_EXEMPTABLE_IN_PROD,
+)
 
 DEFAULT_OUTPUT = HERE.parent / "docs" / "policies.md"
 DATA_OUTPUT = HERE / "catalog.json"
@@ -84,6 +88,7 @@ def render_data() -> str:
             for r in ALL_RULES
         },
         "controls": {c: list(clauses) for c, clauses in CONTROL_CLAUSES.items()},
+        "inventoryClauses": list(INVENTORY_CLAUSES),
     }
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 

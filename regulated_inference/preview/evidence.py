@@ -276,9 +276,7 @@ def _pack_table(rep: PreviewReport) -> dict[str, list[str]]:
 
 
 def _inventory_clauses(rep: PreviewReport) -> tuple[str, ...]:
-    from policies.rules.frameworks import INVENTORY_CLAUSES
-
-    return INVENTORY_CLAUSES
+    return tuple(_catalog(rep).get("inventoryClauses", ()))
 
 
 def render_evidence_json(rep: PreviewReport) -> str:

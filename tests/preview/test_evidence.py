@@ -134,6 +134,7 @@ def test_prod_json_report_includes_valid_evidence(prod_report):
         "configSha256": ev["policyPack"]["configSha256"],
     }
     assert len(ev["controls"]) == 71  # every control of CONTROLS.md, G5 included
+    assert "SR 11-7 (model inventory)" in ev["inventoryClauses"]
 
 
 def test_cli_writes_evidence_json_and_markdown(run_cli, tmp_path: Path, real_analyze):
@@ -196,3 +197,19 @@ def test_without_evidence_nothing_is_written(prod):
 
 def test_days_left_count_from_today():
     assert (dt.date.fromisoformat(SOON) - today()).days == 20
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_deploy_workflow_keeps_the_evidence_and_hands_it_to_pulumi_up(stack):
+    import yaml
+
+    wf = yaml.safe_load((Path(__file__).parents[2] / ".github/workflows/deploy.yml").read_text())
+    steps = wf["jobs"][f"deploy-{stack}"]["steps"]
+    names = [s.get("name") or s.get("uses") for s in steps]
+    evidence = names.index(f"Evidence ({stack})")
+    upload = names.index("actions/upload-artifact@v4")
+    up = next(i for i, s in enumerate(steps) if s.get("uses", "").startswith("pulumi/actions"))
+    assert evidence < upload < up
+    assert f"--evidence out/evidence-{stack}.json" in steps[evidence]["run"]
+    assert steps[upload]["with"]["path"] == f"out/evidence-{stack}.*"
+    assert steps[up]["env"][ENV] == "${{ github.workspace }}/out/evidence-" + stack + ".json"
