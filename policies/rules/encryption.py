@@ -275,9 +275,7 @@ def s3_bucket_tls_only(stack: StackIndex, cfg: dict):
             )
 
 
-def _simple_cmk(
-    name: str, typ: str, path: str, what: str, control: str, aws_managed: str = ""
-):
+def _simple_cmk(name: str, typ: str, path: str, what: str, control: str, aws_managed: str = ""):
     @rule(
         name=name,
         severity="high",

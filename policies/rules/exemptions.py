@@ -71,7 +71,7 @@ RULE_PARAMETERS_SCHEMA: dict[str, Any] = {
 
 
 def today() -> _dt.date:
-    return _dt.datetime.now(_dt.timezone.utc).date()
+    return _dt.datetime.now(_dt.UTC).date()
 
 
 @dataclass(frozen=True)

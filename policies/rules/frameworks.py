@@ -97,7 +97,13 @@ _GOV = (ISO_INVENTORY, ISO_CONFIG, SOC2_CHANGE)
 #: - Art. 26(5) / 72, ISO 42001 A.6.2.6, SR 11-7 ongoing monitoring, SS1/23 P4: output quality,
 #:   bias and drift are watched in production (M2-M4), not only uptime;
 #: - SS1/23 P1 / P3, SR 11-7 inventory / use: only registered, gated versions are deployed (G2).
-_MON = (AIACT_MONITORING, ISO_MONITORING, SOC2_MONITORING, AIACT_DEPLOYER_MONITORING, ISO42001_OPERATION)
+_MON = (
+    AIACT_MONITORING,
+    ISO_MONITORING,
+    SOC2_MONITORING,
+    AIACT_DEPLOYER_MONITORING,
+    ISO42001_OPERATION,
+)
 
 #: THE mapping: control id (policies/CONTROLS.md) → framework clauses it evidences. A rule's
 #: clauses are derived from its controls (`clauses_for`); rules list controls only.

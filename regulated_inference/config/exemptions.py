@@ -43,7 +43,7 @@ DEFAULT_MAX_VALIDATION_AGE_DAYS = {"prod": 365, "dev": 730}
 
 
 def today() -> dt.date:
-    return dt.datetime.now(dt.timezone.utc).date()
+    return dt.datetime.now(dt.UTC).date()
 
 
 def _iso_date(value: Any) -> Any:
@@ -117,9 +117,7 @@ class GovernanceConfig(ConfigModel):
         return self.max_exemption_days or DEFAULT_MAX_EXEMPTION_DAYS.get(environment, 90)
 
     def validation_age_days(self, environment: str) -> int:
-        return self.max_validation_age_days or DEFAULT_MAX_VALIDATION_AGE_DAYS.get(
-            environment, 365
-        )
+        return self.max_validation_age_days or DEFAULT_MAX_VALIDATION_AGE_DAYS.get(environment, 365)
 
 
 @cache
@@ -185,9 +183,7 @@ def check_exemptions(cfg: StackConfig, on: dt.date | None = None) -> None:
                 f"{cfg.environment}): accepted risks are reviewed at least that often",
             )
         if (e.rule, e.resource) in seen:
-            raise ConfigError(
-                f"{key}.resource", e.resource, f"{e.rule} is already exempted for it"
-            )
+            raise ConfigError(f"{key}.resource", e.resource, f"{e.rule} is already exempted for it")
         seen.add((e.rule, e.resource))
 
 
@@ -219,9 +215,7 @@ def check_inventory(cfg: StackConfig, on: dt.date | None = None) -> None:
                 "prod deploys only models whose validation is approved",
             )
         if v.date > on:
-            raise ConfigError(
-                f"{key}.validation.date", v.date.isoformat(), "is in the future"
-            )
+            raise ConfigError(f"{key}.validation.date", v.date.isoformat(), "is in the future")
         if (on - v.date).days > max_age:
             raise ConfigError(
                 f"{key}.validation.date",

@@ -14,7 +14,6 @@ docs/lifecycle.md.
 from __future__ import annotations
 
 import datetime as _dt
-
 import re
 from typing import TYPE_CHECKING, Any, Literal
 

@@ -540,7 +540,10 @@ def main(argv: list[str] | None = None, *, analyze: Analyze | None = None) -> in
     report.cost_base = cost_base
     outputs = [(fmt or args.format, path) for fmt, path in args.output]
     if args.evidence:
-        outputs += [("evidence", args.evidence), ("evidence-markdown", args.evidence.with_suffix(".md"))]
+        outputs += [
+            ("evidence", args.evidence),
+            ("evidence-markdown", args.evidence.with_suffix(".md")),
+        ]
     to_stdout = all(fmt is not None for fmt, _ in args.output)  # a plain FILE replaces stdout
     formats = sorted({fmt for fmt, _ in outputs} | ({args.format} if to_stdout else set()))
     try:

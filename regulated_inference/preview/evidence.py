@@ -38,7 +38,7 @@ SCHEMA_PATH = Path(__file__).resolve().parents[2] / "docs" / "schemas" / "eviden
 
 
 def today() -> dt.date:
-    return dt.datetime.now(dt.timezone.utc).date()
+    return dt.datetime.now(dt.UTC).date()
 
 
 @dataclass(frozen=True)
@@ -213,7 +213,7 @@ def build_evidence(rep: PreviewReport, on: dt.date | None = None) -> dict[str, A
     inventory = rep.recording.stack_outputs.get("modelInventory")
     return {
         "schema": SCHEMA_ID,
-        "generatedAt": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "generatedAt": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "project": rep.project,
         "stack": rep.stack,
         "environment": decoded.get("environment"),
@@ -294,7 +294,8 @@ def render_evidence_markdown(evidence: dict[str, Any]) -> str:
         f"{e['summary']['advisoryFindings']} advisory, {e['summary']['exemptedFindings']} exempted "
         "findings)",
         f"- **Generated:** {e['generatedAt']}; environment {e['environment']}, region {e['region']}",
-        f"- **Commit:** `{git['commit'] or 'unknown'}`" + (" (uncommitted changes)" if git["dirty"] else ""),
+        f"- **Commit:** `{git['commit'] or 'unknown'}`"
+        + (" (uncommitted changes)" if git["dirty"] else ""),
         f"- **Config sha256:** `{e['configSha256']}`",
         f"- **Policy pack:** {e['policyPack']['name']} {e['policyPack']['version']} with "
         f"{e['policyPack']['config']} (sha256 `{e['policyPack']['configSha256'][:16]}…`)",
@@ -303,7 +304,9 @@ def render_evidence_markdown(evidence: dict[str, Any]) -> str:
         "",
     ]
     if e["exemptions"]:
-        out += ["| rule | resource | expires | days left | approver | ticket | findings | justification |"]
+        out += [
+            "| rule | resource | expires | days left | approver | ticket | findings | justification |"
+        ]
         out += ["|---|---|---|---|---|---|---|---|"]
         for x in e["exemptions"]:
             out.append(
@@ -314,7 +317,10 @@ def render_evidence_markdown(evidence: dict[str, Any]) -> str:
         out.append("None.")
     out += ["", "## Model inventory", ""]
     if e["modelInventory"]:
-        out += ["| model | version | stage | owner | risk tier | validation |", "|---|---|---|---|---|---|"]
+        out += [
+            "| model | version | stage | owner | risk tier | validation |",
+            "|---|---|---|---|---|---|",
+        ]
         for m in e["modelInventory"]:
             v = m.get("validation") or {}
             out.append(

@@ -18,13 +18,13 @@ from regulated_inference.lib.tagging import apply_required_tags
 
 def main() -> None:
     """Declare the whole stack for the current Pulumi stack's config."""
+    from regulated_inference.stack.evidence import write_evidence
     from regulated_inference.stack.inference import build_bedrock, build_managed_inference
     from regulated_inference.stack.platform import (
         build_platform,
         check_deploy_account,
         platform_exports,
     )
-    from regulated_inference.stack.evidence import write_evidence
     from regulated_inference.stack.self_hosted import build_self_hosted, check_cluster_accounts
 
     project = pulumi.get_project() or config.PROJECT
@@ -47,5 +47,6 @@ def main() -> None:
     # model inventory (PRA SS1/23 P1, SR 11-7) and this deployment's evidence document
     pulumi.export("modelInventory", inventory(cfg))
     pulumi.export(
-        "evidence", write_evidence(cfg, raw, platform.audit.bucket_name, platform.keys.audit_key_arn)
+        "evidence",
+        write_evidence(cfg, raw, platform.audit.bucket_name, platform.keys.audit_key_arn),
     )

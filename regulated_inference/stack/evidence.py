@@ -40,10 +40,15 @@ def load_evidence(path: str, stack: str, raw: dict[str, Any]) -> dict[str, Any]:
         evidence = json.loads(Path(path).read_text())
     except (OSError, ValueError) as exc:
         raise ConfigError(ENV, path, f"cannot read the evidence document: {exc}") from None
-    if not isinstance(evidence, dict) or evidence.get("schema") != "regulated-inference/evidence/v1":
+    if (
+        not isinstance(evidence, dict)
+        or evidence.get("schema") != "regulated-inference/evidence/v1"
+    ):
         raise ConfigError(ENV, path, "is not a regulated-inference evidence document")
     if evidence.get("stack") != stack:
-        raise ConfigError(ENV, path, f"is the evidence of stack {evidence.get('stack')!r}, not {stack!r}")
+        raise ConfigError(
+            ENV, path, f"is the evidence of stack {evidence.get('stack')!r}, not {stack!r}"
+        )
     digest = config_digest(raw)
     if evidence.get("configSha256") != digest:
         raise ConfigError(

@@ -69,7 +69,11 @@ def test_unknown_rule():
 
 @pytest.mark.parametrize(
     "rule,control",
-    [("aws-provider-region-allowed", "R1"), ("cloudtrail-enabled", "L1"), ("audit-bucket-worm", "L5")],
+    [
+        ("aws-provider-region-allowed", "R1"),
+        ("cloudtrail-enabled", "L1"),
+        ("audit-bucket-worm", "L5"),
+    ],
 )
 def test_residency_and_audit_integrity_cannot_be_exempted_in_prod(rule, control):
     msg = error(with_exemptions(entry(rule=rule)))

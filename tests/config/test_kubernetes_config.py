@@ -3,9 +3,8 @@ ConfigError naming the exact key, the value and the rule."""
 
 from __future__ import annotations
 
-import datetime
-
 import copy
+import datetime
 import json
 from collections.abc import Callable
 from typing import Any

@@ -6,9 +6,8 @@ model, one pilot, Bedrock). Each test changes one thing and asserts the message.
 
 from __future__ import annotations
 
-import datetime
-
 import copy
+import datetime
 from typing import Any
 
 import pytest

@@ -103,7 +103,9 @@ def test_prod_config_honours_exemptions_of_exemptable_rules(pack, leaky):  # noq
     assert found(result) == (EXPECTED_LEAKY - {("cloudwatch-log-retention", "app-logs")}) | {
         ("exempted-findings", "app-logs")
     }
-    assert all(v.enforcement == MANDATORY for v in result.violations if v.policy != "exempted-findings")
+    assert all(
+        v.enforcement == MANDATORY for v in result.violations if v.policy != "exempted-findings"
+    )
 
 
 def test_an_expired_exemption_is_enforced_and_reported(pack, leaky):  # noqa: F811
@@ -130,7 +132,10 @@ def test_an_unmatched_exemption_is_stale(pack, leaky):  # noqa: F811
 
 def test_register_is_mandatory_in_prod(pack, leaky):  # noqa: F811
     cfg = json.loads(PROD_CONFIG.read_text())
-    cfg["exemption-register"] = {"enforcementLevel": "mandatory", "exemptions": [{**LOG, "expires": PAST}]}
+    cfg["exemption-register"] = {
+        "enforcementLevel": "mandatory",
+        "exemptions": [{**LOG, "expires": PAST}],
+    }
     (reg,) = by_policy(pack.analyze(leaky, cfg), "exemption-register")
     assert reg.enforcement == MANDATORY
 
@@ -182,13 +187,18 @@ def test_unknown_findings_are_never_waived():
 def test_reporter_reruns_the_rule_with_its_parameters():
     rule = BY_NAME["exempted-findings"]
     group = res("aws:cloudwatch/logGroup:LogGroup", {"retentionInDays": 100}, name="app-logs")
-    cfg = {"exemptions": [LOG], "ruleParameters": {"cloudwatch-log-retention": {"minRetentionDays": 365}}}
+    cfg = {
+        "exemptions": [LOG],
+        "ruleParameters": {"cloudwatch-log-retention": {"minRetentionDays": 365}},
+    }
     (f,) = rule.evaluate(group, cfg)
     assert f.message.startswith("cloudwatch-log-retention: retentionInDays is 100, minimum 365")
     cfg["ruleParameters"]["cloudwatch-log-retention"]["minRetentionDays"] = 30
     assert rule.evaluate(group, cfg) == []
 
 
-@pytest.mark.parametrize("name", ["exempted-findings", "exempted-stack-findings", "exemption-register"])
+@pytest.mark.parametrize(
+    "name", ["exempted-findings", "exempted-stack-findings", "exemption-register"]
+)
 def test_reporters_are_g5_and_not_exemptable(name):
     assert BY_NAME[name].controls == ("G5",) and not BY_NAME[name].exemptable_in_prod

@@ -12,7 +12,11 @@ import pytest
 from regulated_inference.config import ConfigError
 from regulated_inference.config.exemptions import today
 from regulated_inference.preview.analyzer import POLICIES_DIR, PolicyPackServer
-from regulated_inference.preview.evidence import SCHEMA_PATH, build_evidence, render_evidence_markdown
+from regulated_inference.preview.evidence import (
+    SCHEMA_PATH,
+    build_evidence,
+    render_evidence_markdown,
+)
 from regulated_inference.preview.markdown import render_markdown
 from regulated_inference.preview.report import PreviewReport, load_rule_scopes
 from regulated_inference.preview.sarif import to_sarif
@@ -73,7 +77,9 @@ def test_json_has_exemptions_structured(exempted_report):
     assert [e["ticket"] for e in data["exemptions"]] == ["RISK-7", "RISK-8"]
     assert data["exemptions"][0]["daysLeft"] == 20
     (log,) = [x for x in data["exemptedFindings"] if x["rule"] == "cloudwatch-log-retention"]
-    assert log["resourceName"] == "app-logs" and log["message"] == "retentionInDays is 7, minimum 30"
+    assert (
+        log["resourceName"] == "app-logs" and log["message"] == "retentionInDays is 7, minimum 30"
+    )
     assert log["exemption"]["approver"] == "ciso@bank.example"
     # the waived findings are not among the rule's own findings
     assert not [v for v in data["violations"] if v["policy"] == "cloudwatch-log-retention"]
@@ -85,7 +91,10 @@ def test_sarif_puts_exempted_findings_in_suppressions_and_validates(exempted_rep
     jsonschema.Draft4Validator(schema).validate(sarif)
     results = sarif["runs"][0]["results"]
     suppressed = [r for r in results if "suppressions" in r]
-    assert sorted(r["ruleId"] for r in suppressed) == ["cloudtrail-enabled", "cloudwatch-log-retention"]
+    assert sorted(r["ruleId"] for r in suppressed) == [
+        "cloudtrail-enabled",
+        "cloudwatch-log-retention",
+    ]
     (log,) = [r for r in suppressed if r["ruleId"] == "cloudwatch-log-retention"]
     (s,) = log["suppressions"]
     assert s["kind"] == "external" and s["status"] == "accepted"
@@ -142,8 +151,10 @@ def test_cli_writes_evidence_json_and_markdown(run_cli, tmp_path: Path, real_ana
     result = run_cli("--stack", "dev", "--evidence", str(out), analyze=real_analyze)
     assert result.code == 0, result.err
     evidence_validator().validate(json.loads(out.read_text()))
-    assert (tmp_path / "evidence.md").read_text().startswith(
-        "# Deployment evidence: regulated-inference/dev"
+    assert (
+        (tmp_path / "evidence.md")
+        .read_text()
+        .startswith("# Deployment evidence: regulated-inference/dev")
     )
 
 
