@@ -1,7 +1,11 @@
 """Generate docs/policies.md, the policy catalog, from the rules' own metadata and the stack configs.
 
-    python policies/catalog.py            # rewrite docs/policies.md
-    python policies/catalog.py --check    # exit 1 if the checked-in copy is stale
+    python policies/catalog.py            # rewrite docs/policies.md and policies/catalog.json
+    python policies/catalog.py --check    # exit 1 if a checked-in copy is stale
+
+`policies/catalog.json` is the same catalogue as data (rule names, kind, controls, clauses,
+exemptability): the stack config reads it to validate `regulated-inference:exemptions` without
+importing the pack's code.
 
 Nothing in the catalog is written by hand: rule names, severities, controls,
 framework clauses, descriptions, remediation, parameters and per-stack
@@ -21,8 +25,15 @@ if str(HERE) not in sys.path:
 
 from rules import ALL_RULES, FAMILIES  # noqa: E402
 from rules.base import Rule  # noqa: E402
+from rules.exemptions import META_RULES  # noqa: E402
+from rules.frameworks import (  # noqa: E402
+    CONTROL_CLAUSES,
+    INVENTORY_CLAUSES,
+    NOT_EXEMPTABLE_IN_PROD,
+)
 
 DEFAULT_OUTPUT = HERE.parent / "docs" / "policies.md"
+DATA_OUTPUT = HERE / "catalog.json"
 CONFIG_DIR = HERE / "config"
 STACKS = ("dev", "prod")
 
@@ -55,6 +66,33 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def exemptability(rule: Rule) -> str:
+    if rule.name in META_RULES:
+        return "never"
+    return "dev and prod" if rule.exemptable_in_prod else "dev only"
+
+
+def render_data() -> str:
+    """The catalogue as data: what the stack config needs to validate exemptions."""
+    data = {
+        "pack": "regulated-inference",
+        "rules": {
+            r.name: {
+                "kind": r.kind,
+                "severity": r.severity,
+                "controls": list(r.controls),
+                "frameworks": list(r.frameworks),
+                "exemptable": r.name not in META_RULES,
+                "exemptableInProd": r.name not in META_RULES and r.exemptable_in_prod,
+            }
+            for r in ALL_RULES
+        },
+        "controls": {c: list(clauses) for c, clauses in CONTROL_CLAUSES.items()},
+        "inventoryClauses": list(INVENTORY_CLAUSES),
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
 def render() -> str:
     configs = _stack_configs()
     out: list[str] = [
@@ -85,18 +123,37 @@ def render() -> str:
         for c in r.controls:
             by_control.setdefault(c, []).append(r.name)
     order = {p: i for i, p in enumerate(["R", "E", "L", "N", "I", "M", "K", "G"])}
-    for c in sorted(by_control, key=lambda c: (order.get(c[0], 99), int(c[1:]))):
+    controls = sorted(by_control, key=lambda c: (order.get(c[0], 99), int(c[1:])))
+    for c in controls:
         out.append(f"| {c} | {', '.join(f'`{n}`' for n in by_control[c])} |")
+    out += [
+        "",
+        "## Controls → framework clauses",
+        "",
+        "One table (`policies/rules/frameworks.py` `CONTROL_CLAUSES`); a rule's clauses are those of "
+        "its controls. **Exemptable in prod** says whether `regulated-inference:exemptions` may "
+        "waive the control's rules in prod (residency, audit-trail integrity and the exemption "
+        "register may not; see [exemptions and evidence](exemptions-and-evidence.md)).",
+        "",
+        "| control | exemptable in prod | clauses |",
+        "|---|---|---|",
+    ]
+    for c in controls:
+        out.append(
+            f"| {c} | {'no' if c in NOT_EXEMPTABLE_IN_PROD else 'yes'} | "
+            f"{_cell('; '.join(CONTROL_CLAUSES.get(c, ())))} |"
+        )
     for family, rules in FAMILIES.items():
         out += ["", f"## {family}", ""]
         out += [
-            "| rule | severity | controls | dev | prod | what it checks |",
-            "|---|---|---|---|---|---|",
+            "| rule | severity | controls | dev | prod | exemptable | what it checks |",
+            "|---|---|---|---|---|---|---|",
         ]
         for r in rules:
             out.append(
                 f"| `{r.name}` | {r.severity} | {', '.join(r.controls)} | "
-                f"{enforcement(configs['dev'], r)} | {enforcement(configs['prod'], r)} | {_cell(r.description)} |"
+                f"{enforcement(configs['dev'], r)} | {enforcement(configs['prod'], r)} | "
+                f"{exemptability(r)} | {_cell(r.description)} |"
             )
         for r in rules:
             out += ["", f"### `{r.name}`", "", _cell(r.description), ""]
@@ -105,7 +162,8 @@ def render() -> str:
                 + (f" on {', '.join(f'`{t}`' for t in r.types)}" if r.types else "")
             )
             out.append(f"- **Severity:** {r.severity}; **controls:** {', '.join(r.controls)}")
-            out.append(f"- **Frameworks:** {'; '.join(r.frameworks)}")
+            out.append(f"- **Frameworks** (from its controls): {'; '.join(r.frameworks)}")
+            out.append(f"- **Exemptable:** {exemptability(r)}")
             out.append(f"- **Remediation:** {_cell(r.remediation)}")
             if r.config_schema:
                 out.append("- **Parameters:**")
@@ -126,16 +184,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--check", action="store_true", help="fail if the file differs from the generated text"
     )
+    parser.add_argument("--data-output", type=Path, default=DATA_OUTPUT)
     args = parser.parse_args(argv)
-    text = render()
+    outputs = ((args.output, render()), (args.data_output, render_data()))
     if args.check:
-        current = args.output.read_text() if args.output.exists() else ""
-        if current != text:
-            print(f"{args.output} is stale: run `python policies/catalog.py`", file=sys.stderr)
-            return 1
-        return 0
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text)
+        stale = [p for p, text in outputs if (p.read_text() if p.exists() else "") != text]
+        for p in stale:
+            print(f"{p} is stale: run `python policies/catalog.py`", file=sys.stderr)
+        return 1 if stale else 0
+    for path, text in outputs:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
     print(f"wrote {args.output} ({len(ALL_RULES)} rules)", file=sys.stderr)
     return 0
 

@@ -7,7 +7,17 @@ and append it to that module's `RULES`.
 
 from __future__ import annotations
 
-from . import audit_logging, encryption, governance, iam, kubernetes, monitoring, network, residency
+from . import (
+    audit_logging,
+    encryption,
+    exemptions,
+    governance,
+    iam,
+    kubernetes,
+    monitoring,
+    network,
+    residency,
+)
 from .base import Finding, Res, Rule
 
 FAMILIES = {
@@ -19,6 +29,7 @@ FAMILIES = {
     "Monitoring and safe rollout": monitoring.RULES,
     "Kubernetes workloads": kubernetes.RULES,
     "Governance": governance.RULES,
+    "Exemptions": exemptions.RULES,
 }
 
 ALL_RULES: list[Rule] = [r for rules in FAMILIES.values() for r in rules]

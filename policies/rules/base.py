@@ -1,7 +1,7 @@
 """The rule model: metadata as data, checks as small pure functions over plain dicts.
 
-A `Rule` pairs metadata (name, severity, controls, framework clauses,
-remediation, config schema) with a check:
+A `Rule` pairs metadata (name, severity, controls, remediation, config schema; the framework
+clauses are derived from the controls) with a check:
 
 - a resource rule's check is `check(res: Res, cfg: dict) -> Iterable[Finding | str]`,
   called once per resource of one of `rule.types` (inputs, camelCase, as the
@@ -209,7 +209,6 @@ class Rule:
     description: str
     severity: str
     controls: tuple[str, ...]
-    frameworks: tuple[str, ...]
     remediation: str
     check: Callable[..., Iterable[Finding | str]]
     kind: str = "resource"  # "resource" | "stack"
@@ -219,6 +218,22 @@ class Rule:
     config_schema: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: True when the fix is cheap and local: dev runs the rule as advisory.
     dev_advisory: bool = False
+
+    @property
+    def frameworks(self) -> tuple[str, ...]:
+        """The framework clauses this rule evidences: derived from its controls (one table,
+        `frameworks.CONTROL_CLAUSES`)."""
+        from .frameworks import clauses_for
+
+        return clauses_for(self.controls)
+
+    @property
+    def exemptable_in_prod(self) -> bool:
+        """False for rules of controls an exemption may not waive in prod (residency, audit-trail
+        integrity, the exemption register): `frameworks.NOT_EXEMPTABLE_IN_PROD`."""
+        from .frameworks import exemptable_in_prod
+
+        return exemptable_in_prod(self.controls)
 
     def applies_to(self, type_token: str) -> bool:
         if not self.types:
@@ -287,14 +302,15 @@ def rule(**kw: Any) -> Callable[[Callable], Rule]:
     def wrap(fn: Callable) -> Rule:
         description = kw.pop("description", None) or (fn.__doc__ or "").strip().splitlines()[0]
         controls = tuple(kw.pop("controls"))
-        frameworks = tuple(kw.pop("frameworks", ()))
+        # Clauses are derived from the controls (frameworks.CONTROL_CLAUSES); a `frameworks=`
+        # argument still passed by a rule module is ignored.
+        kw.pop("frameworks", None)
         types = kw.pop("types", ())
         if isinstance(types, str):
             types = (types,)
         r = Rule(
             description=description,
             controls=controls,
-            frameworks=frameworks,
             types=tuple(types),
             check=fn,
             **kw,

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from . import frameworks as fw
 from .base import Finding, Res, cannot_verify, get, has, is_unknown, rule
 from .iam import public_findings
 from .iam_documents import action_matches
 from .policy_eval import DocumentError, Stmt, always_true, service_all, statements
 from .stack_index import SSE, SSE_V2, StackIndex
 
-ENC = (fw.HIPAA_ENCRYPTION, fw.GDPR_SECURITY, fw.SOC2_CONFIDENTIALITY, fw.ISO_CRYPTO)
 ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
 KEY = "aws:kms/key:Key"
 #: every KMS key type: all carry `policy` and `deletionWindowInDays` (pulumi_aws kms/key.py,
@@ -33,7 +31,6 @@ def _require(r: Res, path: str, what: str):
     name="sagemaker-endpoint-config-cmk",
     severity="high",
     controls=("E1",),
-    frameworks=ENC,
     types=(ENDPOINT_CONFIG,),
     remediation="Set `kms_key_arn` on the endpoint configuration to a customer-managed key.",
 )
@@ -46,7 +43,6 @@ def endpoint_config_cmk(r: Res, cfg: dict):
     name="sagemaker-instance-type-allowed",
     severity="medium",
     controls=("E1", "M5"),
-    frameworks=(*ENC, fw.ISO_CONFIG),
     types=(ENDPOINT_CONFIG,),
     config_schema={
         "allowedInstanceTypes": {
@@ -99,7 +95,6 @@ def instance_type_allowed(r: Res, cfg: dict):
     name="sagemaker-monitoring-job-encrypted",
     severity="high",
     controls=("E2",),
-    frameworks=(*ENC, fw.HIPAA_TRANSMISSION),
     types=("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition",),
     remediation="Set data_quality_job_output_config.kms_key_id, job_resources.cluster_config.volume_kms_key_id "
     "and network_config.enable_inter_container_traffic_encryption=True.",
@@ -156,7 +151,6 @@ def _aws_managed(key_ref) -> str:
     name="s3-encryption-cmk",
     severity="high",
     controls=("E3",),
-    frameworks=ENC,
     types=(SSE, SSE_V2),
     remediation='Use sse_algorithm="aws:kms" with kms_master_key_id set to a customer-managed key '
     "(and bucket_key_enabled=True to cut KMS costs).",
@@ -171,7 +165,6 @@ def s3_encryption_cmk(r: Res, cfg: dict):
     kind="stack",
     severity="high",
     controls=("E3",),
-    frameworks=ENC,
     remediation="Add an aws.s3.BucketServerSideEncryptionConfiguration for the bucket (SSE-KMS, CMK).",
 )
 def s3_bucket_encryption_configured(stack: StackIndex, cfg: dict):
@@ -243,7 +236,6 @@ def _tls_gaps(bucket: str, sts: list[Stmt]) -> list[str]:
     kind="stack",
     severity="high",
     controls=("E4",),
-    frameworks=(fw.HIPAA_TRANSMISSION, fw.SOC2_TRANSMISSION, fw.ISO_CRYPTO, fw.GDPR_SECURITY),
     remediation='Attach a bucket policy with a Deny on s3:* for Principal "*" when aws:SecureTransport is false.',
 )
 def s3_bucket_tls_only(stack: StackIndex, cfg: dict):
@@ -283,14 +275,11 @@ def s3_bucket_tls_only(stack: StackIndex, cfg: dict):
             )
 
 
-def _simple_cmk(
-    name: str, typ: str, path: str, what: str, control: str, extra=(), aws_managed: str = ""
-):
+def _simple_cmk(name: str, typ: str, path: str, what: str, control: str, aws_managed: str = ""):
     @rule(
         name=name,
         severity="high",
         controls=(control,),
-        frameworks=(*ENC, *extra),
         types=(typ,),
         description=f"{what} are encrypted with a customer-managed KMS key.",
         remediation=f"Set `{path}` to the ARN of a customer-managed KMS key.",
@@ -311,7 +300,6 @@ log_group_encrypted = _simple_cmk(
     "kmsKeyId",
     "Log groups",
     "E5",
-    (fw.AIACT_RECORDS,),
 )
 sns_topic_encrypted = _simple_cmk(
     "sns-topic-cmk",
@@ -322,7 +310,7 @@ sns_topic_encrypted = _simple_cmk(
     aws_managed="alias/aws/sns",
 )
 trail_encrypted = _simple_cmk(
-    "cloudtrail-cmk", "aws:cloudtrail/trail:Trail", "kmsKeyId", "Trails", "E7", (fw.HIPAA_AUDIT,)
+    "cloudtrail-cmk", "aws:cloudtrail/trail:Trail", "kmsKeyId", "Trails", "E7"
 )
 guardrail_encrypted = _simple_cmk(
     "bedrock-guardrail-cmk",
@@ -344,7 +332,6 @@ custom_model_encrypted = _simple_cmk(
     name="kms-key-rotation",
     severity="medium",
     controls=("E8",),
-    frameworks=ENC,
     types=(KEY,),
     dev_advisory=True,
     remediation="Set enable_key_rotation=True (symmetric keys).",
@@ -370,7 +357,6 @@ def kms_key_rotation(r: Res, cfg: dict):
     name="kms-key-policy-and-deletion-window",
     severity="high",
     controls=("E9",),
-    frameworks=ENC,
     types=KEY_TYPES,
     config_schema={
         "minDeletionWindowDays": {

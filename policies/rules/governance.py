@@ -6,10 +6,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from . import frameworks as fw
 from .base import UNKNOWN, Res, cannot_verify, get, has, is_unknown, parse_json, rule
 
-GOV = (fw.ISO_INVENTORY, fw.ISO_CONFIG, fw.SOC2_CHANGE)
 TAGGABLE_FILE = Path(__file__).resolve().parent / "aws_taggable_types.txt"
 
 
@@ -23,7 +21,6 @@ def taggable_types() -> frozenset[str]:
     name="required-tags",
     severity="low",
     controls=("G1",),
-    frameworks=(*GOV, fw.GDPR_SECURITY),
     types=("aws:*",),
     dev_advisory=True,
     config_schema={
@@ -76,7 +73,6 @@ _PACKAGE_VERSION = re.compile(r"^arn:[a-z-]+:sagemaker:[a-z0-9-]+:\d{12}:model-p
     name="sagemaker-model-from-registry",
     severity="high",
     controls=("G2",),
-    frameworks=(*GOV, fw.AIACT_QMS, fw.ISO_CHANGE),
     types=("aws:sagemaker/model:Model",),
     remediation="Deploy a versioned, Approved model package from the SageMaker Model Registry "
     "(primary_container.model_package_name = the model-package version ARN).",
@@ -111,7 +107,6 @@ def model_from_registry(r: Res, cfg: dict):
     name="descriptions-present",
     severity="low",
     controls=("G3",),
-    frameworks=GOV,
     types=(
         "aws:ec2/securityGroup:SecurityGroup",
         "aws:kms/key:Key",
@@ -139,7 +134,6 @@ def descriptions_present(r: Res, cfg: dict):
     name="ecr-repository-hardened",
     severity="medium",
     controls=("G4",),
-    frameworks=(*GOV, fw.ISO_VULN, fw.ISO_CRYPTO),
     types=("aws:ecr/repository:Repository",),
     dev_advisory=True,
     remediation='Set image_scanning_configuration.scan_on_push=True, image_tag_mutability="IMMUTABLE" and '

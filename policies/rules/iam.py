@@ -6,7 +6,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from . import frameworks as fw
 from .base import Finding, Res, cannot_verify, get, is_unknown, rule
 from .iam_documents import ESCALATION_ACTIONS, ESCALATION_ON_STAR, KMS_DECRYPT_ACTIONS
 from .policy_eval import (
@@ -33,13 +32,6 @@ IDENTITY_POLICY_TYPES = (
     ROLE,
 )
 
-IAM_FRAMEWORKS = (
-    fw.HIPAA_ACCESS,
-    fw.SOC2_ACCESS,
-    fw.SOC2_ACCESS_ROLES,
-    fw.ISO_PRIVILEGED,
-    fw.GDPR_SECURITY,
-)
 
 #: property path of the resource policy, per type (I8)
 RESOURCE_POLICY_PATHS: dict[str, str] = {
@@ -146,7 +138,6 @@ _ANY_ACTION = "zq9svc:zq9action"
     name="iam-no-admin-star",
     severity="critical",
     controls=("I1",),
-    frameworks=IAM_FRAMEWORKS,
     types=IDENTITY_POLICY_TYPES,
     remediation='Replace Action "*" on Resource "*" (or an Allow with NotAction) with the exact actions '
     "the workload calls, on the exact ARNs it uses.",
@@ -177,7 +168,6 @@ def no_admin_star(r: Res, cfg: dict):
     name="iam-no-wildcards",
     severity="high",
     controls=("I2",),
-    frameworks=IAM_FRAMEWORKS,
     types=IDENTITY_POLICY_TYPES,
     config_schema={
         "starResourceActions": {
@@ -241,7 +231,6 @@ def no_wildcards(r: Res, cfg: dict):
     name="iam-no-privilege-escalation",
     severity="critical",
     controls=("I3",),
-    frameworks=IAM_FRAMEWORKS,
     types=IDENTITY_POLICY_TYPES,
     remediation="Remove IAM write actions (Put/Attach policy, CreateAccessKey, CreatePolicyVersion, "
     "UpdateAssumeRolePolicy, …) from workload roles; scope iam:PassRole and sts:AssumeRole to exact role ARNs.",
@@ -267,7 +256,6 @@ def no_privilege_escalation(r: Res, cfg: dict):
     name="iam-no-broad-managed-policies",
     severity="high",
     controls=("I4",),
-    frameworks=IAM_FRAMEWORKS,
     types=(
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
         "aws:iam/policyAttachment:PolicyAttachment",
@@ -325,7 +313,6 @@ TRUST_CONDITION_KEYS = {
     name="iam-trust-policy-scoped",
     severity="high",
     controls=("I5",),
-    frameworks=(*IAM_FRAMEWORKS, fw.HIPAA_AUTHN),
     types=(ROLE,),
     config_schema={
         "trustedAccountPrincipals": {
@@ -401,7 +388,6 @@ def trust_policy_scoped(r: Res, cfg: dict):
     name="iam-no-kms-decrypt-on-all-keys",
     severity="high",
     controls=("I6",),
-    frameworks=(*IAM_FRAMEWORKS, fw.HIPAA_ENCRYPTION, fw.ISO_CRYPTO),
     types=IDENTITY_POLICY_TYPES,
     remediation="Grant kms:Decrypt (and kms:GenerateDataKey) on the exact key ARNs the workload uses.",
 )
@@ -437,7 +423,6 @@ IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
     kind="stack",
     severity="medium",
     controls=("I7",),
-    frameworks=IAM_FRAMEWORKS,
     remediation="Give each model (SageMaker Model, Kubernetes service account) its own execution role.",
 )
 def one_role_per_workload(stack, cfg: dict):
@@ -532,7 +517,6 @@ def resource_policy_statements(r: Res) -> Iterator[tuple[str, list[Stmt]] | Find
     name="resource-policy-not-public",
     severity="critical",
     controls=("I8", "N10", "N11", "N3"),
-    frameworks=(*IAM_FRAMEWORKS, fw.SOC2_BOUNDARY, fw.ISO_ACCESS_RESTRICTION, fw.GDPR_SECURITY),
     types=tuple(RESOURCE_POLICY_PATHS),
     remediation='Name the exact principals, or pin every statement that names Principal "*" with a '
     "condition on aws:PrincipalAccount / aws:PrincipalOrgID / aws:SourceAccount (network conditions "
@@ -574,7 +558,6 @@ def stack_accounts(stack: StackIndex) -> set[str]:
     kind="stack",
     severity="critical",
     controls=("I8", "N10", "N11", "N3", "E9"),
-    frameworks=(*IAM_FRAMEWORKS, fw.SOC2_BOUNDARY, fw.ISO_ACCESS_RESTRICTION, fw.GDPR_SECURITY),
     config_schema={
         "accountIds": {
             "type": "array",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import frameworks as fw
 from .base import Finding, Res, cannot_verify, get, has, is_unknown, rule
 from .k8s_pods import (
     PERSISTENT_VOLUME_KINDS,
@@ -17,7 +16,6 @@ from .k8s_pods import (
 )
 from .stack_index import StackIndex
 
-K8S = (fw.ISO_CONFIG, fw.SOC2_ACCESS, fw.HIPAA_ACCESS, fw.AIACT_ROBUSTNESS)
 NAMESPACE = "kubernetes:core/v1:Namespace"
 SERVICE = "kubernetes:core/v1:Service"
 SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
@@ -32,7 +30,6 @@ def _k8s_rule(name, controls, severity="high", dev_advisory=False, types=POD_KIN
         name=name,
         controls=controls,
         severity=severity,
-        frameworks=K8S,
         types=types,
         dev_advisory=dev_advisory,
         **kw,
@@ -279,7 +276,6 @@ def image_digest(r: Res, cfg: dict):
     name="k8s-dedicated-service-account",
     severity="medium",
     controls=("K8",),
-    frameworks=K8S,
     types=(*POD_KINDS, SERVICE_ACCOUNT),
     dev_advisory=True,
     remediation="Create a ServiceAccount per workload, set serviceAccountName, and "
@@ -314,7 +310,6 @@ def dedicated_sa(r: Res, cfg: dict):
     name="k8s-restricted-namespace",
     severity="high",
     controls=("K9",),
-    frameworks=K8S,
     types=(*POD_KINDS, NAMESPACE, SERVICE),
     remediation="Deploy into a dedicated namespace labelled pod-security.kubernetes.io/enforce=restricted.",
 )
@@ -351,7 +346,6 @@ def _namespace_of(r: Res) -> Any:
     kind="stack",
     severity="high",
     controls=("K10",),
-    frameworks=(*K8S, fw.ISO_SEGREGATION, fw.SOC2_BOUNDARY),
     remediation="Add a NetworkPolicy with podSelector {} and policyTypes [Ingress, Egress] and no rules "
     "in every namespace that runs a workload; then allow the exact flows.",
 )
@@ -391,7 +385,6 @@ def default_deny(stack: StackIndex, cfg: dict):
     name="k8s-service-not-exposed",
     severity="high",
     controls=("K11",),
-    frameworks=(*K8S, fw.SOC2_BOUNDARY),
     types=(SERVICE,),
     remediation="Use a ClusterIP Service; expose through an internal ingress if callers are outside the cluster.",
 )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from . import frameworks as fw
 from .base import Finding, Res, as_list, cannot_verify, get, has, is_unknown, rule
 from .netsets import (
     INTERNET_TARGETS,
@@ -15,13 +14,6 @@ from .netsets import (
 )
 from .stack_index import ACL, ACL_V2, StackIndex
 
-NET = (
-    fw.SOC2_BOUNDARY,
-    fw.ISO_NETWORK,
-    fw.ISO_SEGREGATION,
-    fw.HIPAA_TRANSMISSION,
-    fw.GDPR_SECURITY,
-)
 MODEL = "aws:sagemaker/model:Model"
 OPEN_CIDRS = ("0.0.0.0/0", "::/0")
 
@@ -30,7 +22,6 @@ OPEN_CIDRS = ("0.0.0.0/0", "::/0")
     name="sagemaker-model-network-isolation",
     severity="high",
     controls=("N1",),
-    frameworks=(*NET, fw.AIACT_ROBUSTNESS),
     types=(MODEL,),
     remediation="Set enable_network_isolation=True on the SageMaker Model.",
 )
@@ -48,7 +39,6 @@ def model_network_isolation(r: Res, cfg: dict):
     kind="stack",
     severity="high",
     controls=("N2",),
-    frameworks=NET,
     remediation="Set vpc_config with the stack VPC's private subnet ids and a dedicated security group.",
 )
 def model_in_private_subnets(stack: StackIndex, cfg: dict):
@@ -94,7 +84,6 @@ VPCE = "aws:ec2/vpcEndpoint:VpcEndpoint"
     name="vpc-endpoints-private",
     severity="medium",
     controls=("N3",),
-    frameworks=NET,
     types=(VPCE,),
     dev_advisory=True,
     remediation="Attach an endpoint policy scoped to the stack's principals/resources; turn on private DNS "
@@ -118,7 +107,6 @@ def vpc_endpoint_policy(r: Res, cfg: dict):
     kind="stack",
     severity="high",
     controls=("N3",),
-    frameworks=NET,
     config_schema={
         "requiredServices": {
             "type": "array",
@@ -267,7 +255,6 @@ def _open_rules(r: Res, direction: str):
     name="no-ingress-from-internet",
     severity="critical",
     controls=("N4",),
-    frameworks=NET,
     types=(SG, DEFAULT_SG, INGRESS_RULE, SG_RULE, NACL, NACL_RULE, DEFAULT_NACL),
     remediation="Allow ingress only from the VPC CIDR, a prefix list or another security group.",
 )
@@ -280,7 +267,6 @@ def no_ingress_from_internet(r: Res, cfg: dict):
     name="no-unrestricted-egress",
     severity="high",
     controls=("N5",),
-    frameworks=(*NET, fw.ISO_DLP),
     types=(SG, DEFAULT_SG, EGRESS_RULE, SG_RULE),
     remediation="Allow egress only to the VPC endpoints' security group or the VPC CIDR on 443.",
 )
@@ -294,7 +280,6 @@ def no_unrestricted_egress(r: Res, cfg: dict):
     kind="stack",
     severity="high",
     controls=("N6",),
-    frameworks=NET,
     dev_advisory=True,
     remediation="Adopt each VPC's default security group with aws.ec2.DefaultSecurityGroup and no rules.",
 )
@@ -331,7 +316,6 @@ def default_sg_locked(stack: StackIndex, cfg: dict):
     name="subnet-no-public-ip",
     severity="high",
     controls=("N7",),
-    frameworks=NET,
     types=("aws:ec2/subnet:Subnet",),
     remediation="Set map_public_ip_on_launch=False and assign_ipv6_address_on_creation=False.",
 )
@@ -360,7 +344,6 @@ NAT = "aws:ec2/natGateway:NatGateway"
     name="no-internet-path",
     severity="critical",
     controls=("N8",),
-    frameworks=(*NET, fw.ISO_DLP),
     types=(*IGW_TYPES, NAT, ROUTE, ROUTE_TABLE, DEFAULT_ROUTE_TABLE),
     remediation="Remove internet/NAT gateways and default routes; reach AWS services through VPC endpoints.",
 )
@@ -470,7 +453,6 @@ def prefix_list_cidrs(stack: StackIndex) -> tuple[_Refs, dict[str, list[str]]]:
     kind="stack",
     severity="critical",
     controls=("N4", "N5", "N8"),
-    frameworks=(*NET, fw.ISO_DLP),
     remediation="Remove the prefix-list entries, split rules or routes that together open the network to "
     "the internet; route only to VPC endpoints and allow only VPC-internal CIDRs.",
 )
@@ -612,7 +594,6 @@ PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restri
     name="s3-public-access-block-complete",
     severity="critical",
     controls=("N9",),
-    frameworks=(*NET, fw.ISO_DLP),
     types=(PAB,),
     remediation="Set all four flags of the BucketPublicAccessBlock to True.",
 )
@@ -631,7 +612,6 @@ def pab_complete(r: Res, cfg: dict):
     kind="stack",
     severity="critical",
     controls=("N9",),
-    frameworks=(*NET, fw.ISO_DLP),
     remediation="Add an aws.s3.BucketPublicAccessBlock (all four flags True) for the bucket.",
 )
 def bucket_pab(stack: StackIndex, cfg: dict):
@@ -646,7 +626,6 @@ def bucket_pab(stack: StackIndex, cfg: dict):
     kind="stack",
     severity="high",
     controls=("N10",),
-    frameworks=(*NET, fw.ISO_ACCESS_RESTRICTION),
     dev_advisory=True,
     remediation='Add aws.s3.BucketOwnershipControls with object_ownership="BucketOwnerEnforced"; drop ACLs.',
 )
@@ -675,7 +654,6 @@ def acls_disabled(stack: StackIndex, cfg: dict):
     name="sns-subscriptions-encrypted-transport",
     severity="medium",
     controls=("N11",),
-    frameworks=(*NET, fw.SOC2_TRANSMISSION),
     types=("aws:sns/topicSubscription:TopicSubscription",),
     remediation="Use https (or sqs/lambda/email) endpoints for SNS subscriptions, never plain http.",
 )
@@ -698,7 +676,6 @@ def sns_subscription_https(r: Res, cfg: dict):
     name="eks-endpoint-private",
     severity="high",
     controls=("N12",),
-    frameworks=NET,
     types=("aws:eks/cluster:Cluster",),
     remediation="Set vpc_config.endpoint_public_access=False and endpoint_private_access=True.",
 )

@@ -1,5 +1,8 @@
 """Wrap the pure rules into pulumi_policy policies (the only module that imports pulumi_policy).
 
+Exemptions (rules/exemptions.py): a definite finding an active exemption in the rule's config
+matches is not reported by the rule; the advisory `exempted-findings` policies report it.
+
 Unknown values: a check that meets a value the engine does not know yet yields an `unknown`
 finding. Definite violations are reported at the policy's enforcement level; then, if anything
 could not be checked, the wrapper raises `UnknownValueError`, which the policy SDK reports as an
@@ -22,6 +25,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from .base import Finding, Res, Rule, plain
+from .exemptions import EXEMPTIONS_SCHEMA, META_RULES, parse, waived
 from .stack_index import StackIndex
 
 CONTROL_TAG = "control:"
@@ -113,13 +117,22 @@ def _report(findings: list[Finding], report_violation, stack: bool) -> None:
         raise _unknown_error(unknown)
 
 
+def config_schema(r: Rule) -> dict[str, Any]:
+    """The rule's parameters plus, for every rule an exemption may name, its `exemptions` list."""
+    schema = dict(r.config_schema)
+    if r.name not in META_RULES:
+        # no default: a rule without exemptions resolves to exactly its own parameters
+        schema["exemptions"] = {k: v for k, v in EXEMPTIONS_SCHEMA.items() if k != "default"}
+    return schema
+
+
 def _metadata(r: Rule) -> dict[str, Any]:
     return dict(
         name=r.name,
         description=r.description,
         enforcement_level=EnforcementLevel.MANDATORY,
         severity=Severity(r.severity),
-        config_schema=PolicyConfigSchema(properties=r.config_schema) if r.config_schema else None,
+        config_schema=PolicyConfigSchema(properties=config_schema(r)),
         framework=PolicyComplianceFramework(
             name="regulated-inference controls",
             reference=", ".join(r.controls),
@@ -136,14 +149,22 @@ def to_policy(r: Rule):
 
         def validate_stack(args, report_violation):
             stack = StackIndex(_res_from_policy_resource(x) for x in args.resources)
-            _report(r.evaluate(stack, args.get_config()), report_violation, stack=True)
+            cfg = args.get_config()
+            findings = r.evaluate(stack, cfg)
+            if r.name not in META_RULES:
+                findings = waived(findings, parse(plain(cfg.get("exemptions"))), r.name, None)
+            _report(findings, report_violation, stack=True)
 
         return StackValidationPolicy(validate=validate_stack, **_metadata(r))
 
     def validate_resource(args, report_violation):
         if not r.applies_to(args.resource_type):
             return
-        _report(r.evaluate(_res_from_args(args), args.get_config()), report_violation, stack=False)
+        cfg = args.get_config()
+        findings = r.evaluate(_res_from_args(args), cfg)
+        if r.name not in META_RULES:
+            findings = waived(findings, parse(plain(cfg.get("exemptions"))), r.name, args.name)
+        _report(findings, report_violation, stack=False)
 
     return ResourceValidationPolicy(validate=validate_resource, **_metadata(r))
 

@@ -6,7 +6,6 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from . import frameworks as fw
 from .base import UNKNOWN, Finding, Res, as_list, cannot_verify, get, is_unknown, rule
 from .iam import IDENTITY_POLICY_TYPES, identity_documents
 from .iam_documents import DocumentError, action_matches, statements
@@ -15,7 +14,6 @@ from .k8s_pods import containers as pod_containers
 from .stack_index import BUCKET_TYPES, REPLICATION, StackIndex
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-RESIDENCY_FRAMEWORKS = (fw.GDPR_TRANSFER, fw.ISO_CLOUD, fw.ISO_PRIVACY, fw.SOC2_CONFIDENTIALITY)
 
 ALLOWED_REGIONS = {
     "allowedRegions": {
@@ -67,7 +65,6 @@ def region_of(r: Res) -> Any:
     name="aws-provider-region-allowed",
     severity="critical",
     controls=("R1",),
-    frameworks=RESIDENCY_FRAMEWORKS,
     types=("pulumi:providers:aws",),
     config_schema=ALLOWED_REGIONS,
     remediation="Set `aws:region` in `Pulumi.<stack>.yaml` (default provider) or `region=` on the explicit "
@@ -88,7 +85,6 @@ def provider_region_allowed(r: Res, cfg: dict):
     name="resource-region-allowed",
     severity="critical",
     controls=("R2",),
-    frameworks=RESIDENCY_FRAMEWORKS,
     types=("aws:*",),
     config_schema=ALLOWED_REGIONS,
     remediation="Remove the resource's own `region=` argument or set it to an allowed region.",
@@ -147,7 +143,6 @@ def foreign_arns(props: Any, allowed: list[str], path: str = "") -> Iterator[tup
     name="kms-no-multi-region-keys",
     severity="high",
     controls=("R3",),
-    frameworks=(*RESIDENCY_FRAMEWORKS, fw.ISO_CRYPTO),
     types=(
         "aws:kms/key:Key",
         "aws:kms/externalKey:ExternalKey",
@@ -187,7 +182,6 @@ def kms_no_multi_region(r: Res, cfg: dict):
     kind="stack",
     severity="critical",
     controls=("R4",),
-    frameworks=RESIDENCY_FRAMEWORKS,
     config_schema=ALLOWED_REGIONS,
     remediation="Replicate only to buckets managed in this stack and created in an allowed region.",
 )
@@ -283,7 +277,6 @@ def _model_references(props: Any, path: str = "") -> Iterator[tuple[str, str]]:
     name="bedrock-inference-in-allowed-geographies",
     severity="critical",
     controls=("R5",),
-    frameworks=(*RESIDENCY_FRAMEWORKS, fw.AIACT_ROBUSTNESS),
     types=("aws:bedrock*", *IDENTITY_POLICY_TYPES),
     config_schema={
         **ALLOWED_REGIONS,
@@ -372,7 +365,6 @@ def _model_problem(arn: Any, allowed: list[str]) -> str | None:
     name="bedrock-foundation-models-allowed",
     severity="high",
     controls=("R5", "G2"),
-    frameworks=(fw.AIACT_QMS, fw.AIACT_ROBUSTNESS, fw.ISO_CONFIG, fw.GDPR_TRANSFER),
     types=(
         "aws:bedrock/inferenceProfile:InferenceProfile",
         "aws:ec2/vpcEndpoint:VpcEndpoint",
@@ -493,7 +485,6 @@ SINK_TYPES = (
     kind="stack",
     severity="high",
     controls=("R6", "L6"),
-    frameworks=(*RESIDENCY_FRAMEWORKS, fw.AIACT_RECORDS),
     config_schema=HOME_REGION,
     remediation="Send invocation logs, data capture, monitoring output, flow logs and the trail to buckets "
     "and log groups created in the home region by this stack.",
@@ -605,7 +596,6 @@ K8S_WORKLOADS = POD_KINDS
     name="images-from-in-region-registry",
     severity="high",
     controls=("R7",),
-    frameworks=(*RESIDENCY_FRAMEWORKS, fw.ISO_VULN),
     types=("aws:sagemaker/model:Model", *K8S_WORKLOADS),
     config_schema=ALLOWED_REGIONS,
     remediation="Push the image to a private ECR repository in an allowed region and reference it there.",

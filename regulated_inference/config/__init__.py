@@ -16,6 +16,12 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from regulated_inference.config.base import ConfigModel
 from regulated_inference.config.cost import BudgetConfig, CostConfig
 from regulated_inference.config.errors import ConfigError, RuleViolation, from_validation_error
+from regulated_inference.config.exemptions import (
+    ExemptionConfig,
+    GovernanceConfig,
+    check_exemptions,
+    check_inventory,
+)
 from regulated_inference.config.kubernetes import check_self_hosted
 from regulated_inference.config.models import BedrockConfig, ModelConfig, check_models
 from regulated_inference.config.platform import (
@@ -70,6 +76,11 @@ class StackConfig(ConfigModel):
     """Usage assumptions of the offline preview's cost estimate (docs/cost.md)."""
     budget: BudgetConfig | None = None
     """Monthly budget; the offline preview exits 1 when its estimate exceeds it."""
+    exemptions: list[ExemptionConfig] = []
+    """Accepted risks: a pack rule's finding waived on named resources until a date, with
+    justification, approver and ticket (docs/exemptions-and-evidence.md)."""
+    governance: GovernanceConfig = GovernanceConfig()
+    """Limits on exemptions and on model validation age."""
 
     @field_validator("region")
     @classmethod
@@ -234,6 +245,8 @@ def parse(
     # Rules across sections that each section's model cannot see on its own.
     check_models(cfg)
     check_self_hosted(cfg, project)
+    check_exemptions(cfg)
+    check_inventory(cfg)
     return cfg
 
 

@@ -13,6 +13,7 @@ docs/lifecycle.md.
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -346,6 +347,27 @@ class RegisteredVersion(ConfigModel):
         return check_fractions(value)
 
 
+class ModelValidation(ConfigModel):
+    """The model's independent validation (PRA SS1/23 principle 4, SR 11-7 validation)."""
+
+    status: Literal["approved", "conditional", "pending", "rejected"]
+    """Outcome of the validation; prod deploys only `approved` models."""
+    date: _dt.date
+    """When it was approved (ISO date); prod refuses one older than
+    `governance.maxValidationAgeDays` (default 365 days)."""
+    validator: str | None = None
+    """Who validated it (an independent team or person)."""
+    report: str | None = None
+    """Where the validation report is (a ticket or document reference)."""
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date(cls, value: Any) -> Any:
+        from regulated_inference.config.exemptions import _iso_date
+
+        return _iso_date(value)
+
+
 class ModelConfig(ConfigModel):
     """One model deployment: which registered version runs, where, at which stage."""
 
@@ -401,6 +423,12 @@ class ModelConfig(ConfigModel):
     """Thresholds `evaluation` must meet for a prod deployment."""
     environment: dict[str, str] = {}
     """Extra environment variables for the serving container (no secrets: they show in the console)."""
+    owner: str | None = None
+    """Model inventory: who owns the model (a person or team, e.g. an e-mail address); required in prod."""
+    risk_tier: Literal["high", "medium", "low"] | None = None
+    """Model inventory: its model-risk tier (PRA SS1/23 principle 1); required in prod."""
+    validation: ModelValidation | None = None
+    """Model inventory: its validation status and date; prod requires an approved, recent one."""
 
     @property
     def runs_on_sagemaker(self) -> bool:

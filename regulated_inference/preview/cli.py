@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import gc
 import inspect
+import json
 import queue
 import sys
 import threading
@@ -34,7 +35,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from regulated_inference.preview.analysis import AnalysisResult
 from regulated_inference.preview.report import (
@@ -52,7 +53,7 @@ from regulated_inference.simulation.engine import (
     run_stack_program,
 )
 
-FORMATS = ("text", "json", "sarif", "markdown")
+FORMATS = ("text", "json", "sarif", "markdown", "evidence", "evidence-markdown")
 #: A phase that runs longer than this gets a progress line on stderr.
 PROGRESS_AFTER_SECONDS = 1.0
 
@@ -248,12 +249,23 @@ def run_preview(
         recording=recording,
         analysis=analysis,
         policy_config=shown,
+        pack_config=_loaded(pack_config),
         timings=dict(progress.timings),
         project_dir=project,
         rule_scopes=load_rule_scopes(pack),
     )
     attach_cost(report, progress)
     return report
+
+
+def _loaded(pack_config: str | dict) -> dict[str, Any] | None:
+    if isinstance(pack_config, dict):
+        return pack_config
+    try:
+        data = json.loads(Path(pack_config).read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def attach_cost(report: PreviewReport, progress: Progress | None = None) -> None:
@@ -386,6 +398,13 @@ def render(report: PreviewReport, fmt: str) -> str:
         from regulated_inference.preview.markdown import render_markdown
 
         return render_markdown(report)
+    if fmt in ("evidence", "evidence-markdown"):
+        from regulated_inference.preview.evidence import build_evidence, render_evidence_markdown
+
+        evidence = build_evidence(report)
+        if fmt == "evidence":
+            return json.dumps(evidence, indent=2, ensure_ascii=False) + "\n"
+        return render_evidence_markdown(evidence)
     raise ValueError(f"unknown format {fmt!r}")
 
 
@@ -413,6 +432,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="[FORMAT=]FILE",
         help="write the --format report to FILE instead of stdout; FORMAT=FILE (FORMAT one of "
         f"{', '.join(FORMATS)}) writes that format as well, from the same run (repeatable)",
+    )
+    parser.add_argument(
+        "--evidence",
+        type=Path,
+        metavar="FILE",
+        help="also write the deployment evidence document (JSON, docs/schemas/evidence.schema.json) "
+        "to FILE and its readable rendering to FILE with a .md suffix",
     )
     parser.add_argument(
         "--export",
@@ -513,6 +539,11 @@ def main(argv: list[str] | None = None, *, analyze: Analyze | None = None) -> in
 
     report.cost_base = cost_base
     outputs = [(fmt or args.format, path) for fmt, path in args.output]
+    if args.evidence:
+        outputs += [
+            ("evidence", args.evidence),
+            ("evidence-markdown", args.evidence.with_suffix(".md")),
+        ]
     to_stdout = all(fmt is not None for fmt, _ in args.output)  # a plain FILE replaces stdout
     formats = sorted({fmt for fmt, _ in outputs} | ({args.format} if to_stdout else set()))
     try:

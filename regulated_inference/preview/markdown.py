@@ -210,6 +210,7 @@ def render_markdown(rep: PreviewReport) -> str:
         out.append("</details>")
         out.append("")
 
+    out.extend(_exemptions_section(rep))
     out.extend(_cost_section(rep))
 
     out.append("### Architecture")
@@ -234,6 +235,30 @@ def render_markdown(rep: PreviewReport) -> str:
             )
             break
     return body + "\n" + footer + "\n"
+
+
+def _exemptions_section(rep: PreviewReport) -> list[str]:
+    exemptions = rep.exemptions_in_force()
+    if not exemptions:
+        return []
+    exempted = rep.exempted_findings()
+    out = [
+        f"### 📝 Exemptions in force ({len(exemptions)}): accepted risks, reported not enforced",
+        "",
+        "| rule | resource | expires | days left | approver | ticket | findings | justification |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for e in exemptions:
+        hits = [x for x in exempted if x.exemption == e]
+        days = e.get("daysLeft")
+        left = "**expired**" if days is not None and days < 0 else str(days)
+        out.append(
+            f"| `{e.get('rule')}` | `{e.get('resource')}` | {e.get('expires')} | {left} | "
+            f"{_cell(e.get('approver'))} | {_cell(e.get('ticket'))} | {len(hits)} | "
+            f"{_cell(e.get('justification'))} |"
+        )
+    out.append("")
+    return out
 
 
 def _resources_section(rep: PreviewReport) -> str:

@@ -19,6 +19,13 @@ generator only sets
   `dev_advisory` (cheap, local fixes) plus `DEV_ADVISORY` advisory.
 
 Every other parameter keeps the rule's default.
+
+Exemptions (`regulated-inference:exemptions`, validated by regulated_inference.config.exemptions)
+travel here too: each exempted rule's entry gets its own `exemptions` list (the rule then does
+not enforce the findings they waive), and the pack's exemption policies (policies/rules/
+exemptions.py) get them all with the exempted rules' parameters: `exempted-findings` and
+`exempted-stack-findings` report the waived findings, always advisory; `exemption-register`
+reports expired, stale and malformed exemptions (mandatory in prod).
 """
 
 from __future__ import annotations
@@ -128,6 +135,16 @@ def decode(config: Mapping[str, str], project: str) -> dict[str, Any]:
     return out
 
 
+def _exemptions(cfg: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The stack's exemptions as the pack carries them (entries validated by the stack config)."""
+    from regulated_inference.config.exemptions import ExemptionConfig
+
+    raw = cfg.get("exemptions") or []
+    if not isinstance(raw, list):
+        raise ValueError("regulated-inference:exemptions must be a list")
+    return [ExemptionConfig.model_validate(e).to_pack() for e in raw]
+
+
 def _rules() -> list[Any]:
     from policies.rules import ALL_RULES
 
@@ -153,15 +170,48 @@ def generate(
         value = derive(cfg)
         if value is not None:
             values[name] = value
+    from policies.rules.exemptions import (
+        EXEMPTED_FINDINGS,
+        EXEMPTED_STACK_FINDINGS,
+        EXEMPTION_REGISTER,
+    )
+
+    exemptions = _exemptions(cfg)
+    by_rule: dict[str, list[dict[str, str]]] = {}
+    for e in exemptions:
+        by_rule.setdefault(e["rule"], []).append(e)
+    rule_list = list(_rules() if rules is None else rules)
+    kinds = {r.name: r.kind for r in rule_list}
     out: dict[str, Any] = {"all": "mandatory"}
-    for rule in _rules() if rules is None else rules:
+    parameters: dict[str, dict[str, Any]] = {}
+    for rule in rule_list:
         advisory = env == "dev" and (rule.dev_advisory or rule.name in DEV_ADVISORY)
+        if rule.name in (EXEMPTED_FINDINGS, EXEMPTED_STACK_FINDINGS):
+            advisory = True  # an exempted finding is reported, never enforced
         level = "advisory" if advisory else "mandatory"
         params = {k: values[k] for k in rule.config_schema if k in values}
+        if rule.name in by_rule:
+            parameters[rule.name] = params
+            params = {**params, "exemptions": by_rule[rule.name]}
         if params:
             out[rule.name] = {"enforcementLevel": level, **params}
         elif level != out["all"]:
             out[rule.name] = level
+    if exemptions:
+        meta = {
+            EXEMPTED_FINDINGS: [e for e in exemptions if kinds.get(e["rule"]) == "resource"],
+            EXEMPTED_STACK_FINDINGS: [e for e in exemptions if kinds.get(e["rule"]) == "stack"],
+            EXEMPTION_REGISTER: exemptions,
+        }
+        for name, entries in meta.items():
+            if name not in kinds:
+                continue
+            level = out.get(name, out["all"])
+            out[name] = {
+                "enforcementLevel": level,
+                "exemptions": entries,
+                "ruleParameters": {e["rule"]: parameters.get(e["rule"], {}) for e in entries},
+            }
     return out
 
 

@@ -177,6 +177,8 @@ class PreviewReport:
     cost_unavailable: str = ""
     #: The `cost` section of a base report (`--compare-cost`), for the difference.
     cost_base: dict[str, Any] | None = None
+    #: The pack config the run used (policy name → level or object), for the exemptions.
+    pack_config: dict[str, Any] | None = None
 
     # -- resources ---------------------------------------------------------
 
@@ -297,6 +299,20 @@ class PreviewReport:
             return v.frameworks
         meta = self.policy_meta().get(v.policy)
         return meta.frameworks if meta else ()
+
+    # -- exemptions ----------------------------------------------------------
+
+    def exemptions_in_force(self) -> list[dict[str, Any]]:
+        """The exemptions the pack honoured (from its config), each with `daysLeft`."""
+        from regulated_inference.preview.evidence import pack_exemptions
+
+        return pack_exemptions(self.pack_config)
+
+    def exempted_findings(self) -> list[Any]:
+        """The findings the pack reported as exempted (`evidence.ExemptedFinding`)."""
+        from regulated_inference.preview.evidence import exempted_findings
+
+        return exempted_findings(self.analysis.violations, self.exemptions_in_force())
 
     # -- control coverage --------------------------------------------------
 
@@ -476,7 +492,15 @@ class PreviewReport:
                 for fw, clauses in self.coverage().items()
             },
             "cost": self._cost_dict(),
+            "exemptions": self.exemptions_in_force(),
+            "exemptedFindings": [x.to_dict() for x in self.exempted_findings()],
+            "evidence": self._evidence(),
         }
+
+    def _evidence(self) -> dict[str, Any]:
+        from regulated_inference.preview.evidence import build_evidence
+
+        return build_evidence(self)
 
     def _cost_dict(self) -> dict[str, Any] | None:
         if self.cost is None:
@@ -645,6 +669,7 @@ def render_text(rep: PreviewReport) -> str:
             if remediation:
                 lines.extend(_wrap(f"Remediation: {remediation}", "        "))
     add("")
+    lines.extend(_exemptions_text(rep))
 
     add("CONTROL COVERAGE")
     coverage = rep.coverage()
@@ -669,6 +694,29 @@ def render_text(rep: PreviewReport) -> str:
         f"exit status {rep.exit_code}"
     )
     return "\n".join(lines) + "\n"
+
+
+def _exemptions_text(rep: PreviewReport) -> list[str]:
+    exemptions = rep.exemptions_in_force()
+    if not exemptions:
+        return []
+    exempted = rep.exempted_findings()
+    out = [f"EXEMPTIONS ({len(exemptions)} in force; accepted risks: reported, not enforced)"]
+    for e in exemptions:
+        hits = [x for x in exempted if x.exemption == e]
+        days = e.get("daysLeft")
+        left = "EXPIRED" if days is not None and days < 0 else f"{days} days left"
+        out.append(
+            f"  {e.get('rule')} on {e.get('resource')!r}: until {e.get('expires')} ({left}), "
+            f"approver {e.get('approver')}, ticket {e.get('ticket')}, {len(hits)} finding(s)"
+        )
+        out.extend(_wrap(f"justification: {e.get('justification')}", "      "))
+        if e.get("reason"):
+            out.extend(_wrap(f"whole stack because: {e['reason']}", "      "))
+        for x in hits:
+            out.extend(_wrap(f"- {x.resource_name or 'stack'}: {x.message}", "      "))
+    out.append("")
+    return out
 
 
 #: Cost items listed in the text report (largest first); the JSON report has all.

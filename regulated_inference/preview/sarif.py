@@ -12,6 +12,7 @@ the dev and prod uploads of one pull request do not replace each other.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import inspect
 import json
@@ -249,9 +250,39 @@ def to_sarif(rep: PreviewReport) -> dict[str, Any]:
     for name in extra:
         rules.append({"id": name, "shortDescription": {"text": name}})
 
+    # An exempted finding is a result of the rule it breaks, suppressed (SARIF 2.1.0 §3.35:
+    # kind "external" = suppressed outside the source, status "accepted", with a justification).
+    from regulated_inference.preview.evidence import REPORTERS, exempted_findings
+
+    exempted = iter(exempted_findings(rep.analysis.violations, rep.exemptions_in_force()))
+    levels = {p.name: p.enforcement for p in policies}
     results = []
     for v in rep.analysis.violations:
         path, line = locator.locate(v.urn)
+        suppressions = None
+        if v.policy in REPORTERS and v.message.find(" — EXEMPTED ") > 0:
+            x = next(exempted)
+            e = x.exemption
+            v = dataclasses.replace(
+                v,
+                policy=x.rule if x.rule in index else v.policy,
+                enforcement=levels.get(x.rule, v.enforcement),
+                message=x.message,
+            )
+            suppressions = [
+                {
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": (
+                        f"{e.get('justification')} (approver {e.get('approver')}, ticket "
+                        f"{e.get('ticket')}, expires {e.get('expires')}, "
+                        f"{e.get('daysLeft')} days left)"
+                    ),
+                    "properties": {
+                        k: e.get(k) for k in ("approver", "ticket", "expires", "daysLeft")
+                    },
+                }
+            ]
         result: dict[str, Any] = {
             "ruleId": _rule_id(v.policy),
             "ruleIndex": index[v.policy],
@@ -282,6 +313,8 @@ def to_sarif(rep: PreviewReport) -> dict[str, Any]:
                 "controls": list(rep.violation_controls(v)),
             },
         }
+        if suppressions:
+            result["suppressions"] = suppressions
         results.append(result)
 
     driver: dict[str, Any] = {

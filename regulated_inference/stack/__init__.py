@@ -12,11 +12,13 @@ import pulumi
 import pulumi_aws as aws
 
 from regulated_inference import config
+from regulated_inference.config.exemptions import inventory
 from regulated_inference.lib.tagging import apply_required_tags
 
 
 def main() -> None:
     """Declare the whole stack for the current Pulumi stack's config."""
+    from regulated_inference.stack.evidence import write_evidence
     from regulated_inference.stack.inference import build_bedrock, build_managed_inference
     from regulated_inference.stack.platform import (
         build_platform,
@@ -25,7 +27,9 @@ def main() -> None:
     )
     from regulated_inference.stack.self_hosted import build_self_hosted, check_cluster_accounts
 
-    cfg = config.load()
+    project = pulumi.get_project() or config.PROJECT
+    raw = config.raw_config(project)
+    cfg = config.parse(raw, project, config.secret_keys(raw, project))
     account = aws.get_caller_identity().account_id
     check_deploy_account(cfg, account)  # aws:allowedAccountIds, before any resource
     check_cluster_accounts(cfg, account)
@@ -40,3 +44,9 @@ def main() -> None:
     pulumi.export("models", build_managed_inference(cfg, platform))
     pulumi.export("bedrock", build_bedrock(cfg, platform))
     pulumi.export("selfHosted", build_self_hosted(cfg, platform))
+    # model inventory (PRA SS1/23 P1, SR 11-7) and this deployment's evidence document
+    pulumi.export("modelInventory", inventory(cfg))
+    pulumi.export(
+        "evidence",
+        write_evidence(cfg, raw, platform.audit.bucket_name, platform.keys.audit_key_arn),
+    )

@@ -4,6 +4,7 @@ ConfigError naming the exact key, the value and the rule."""
 from __future__ import annotations
 
 import copy
+import datetime
 import json
 from collections.abc import Callable
 from typing import Any
@@ -60,6 +61,10 @@ def self_hosted_model() -> dict[str, Any]:
             },
             "nodeSelector": {"eks.amazonaws.com/nodegroup": "gpu-l4"},
         },
+        # model inventory, required in prod (regulated_inference/config/exemptions.py)
+        "owner": "models@bank.example",
+        "riskTier": "high",
+        "validation": {"status": "approved", "date": str(datetime.date.today())},
     }
 
 

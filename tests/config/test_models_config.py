@@ -7,6 +7,7 @@ model, one pilot, Bedrock). Each test changes one thing and asserts the message.
 from __future__ import annotations
 
 import copy
+import datetime
 from typing import Any
 
 import pytest
@@ -51,6 +52,10 @@ def production_model() -> dict[str, Any]:
         "monitoring": {"drift": {"features": ["amount"], "image": f"{ECR}/drift-check@{DIGEST}"}},
         "evaluation": {"accuracy": 0.96, "biasDisparity": 0.03},
         "qualityGate": {"minimum": {"accuracy": 0.95}, "maximum": {"biasDisparity": 0.05}},
+        # model inventory, required in prod (regulated_inference/config/exemptions.py)
+        "owner": "models@bank.example",
+        "riskTier": "high",
+        "validation": {"status": "approved", "date": str(datetime.date.today())},
     }
 
 

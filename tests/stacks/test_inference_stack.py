@@ -459,6 +459,10 @@ def test_pilot_of_a_new_version_runs_beside_production_for_pilot_users_only():
                 "instanceType": "ml.m5.xlarge",
                 "instanceCount": 2,
                 "monitoring": {"drift": {"features": ["amount"], "image": DRIFT_IMAGE}},
+                # prod: the pilot is in the model inventory too
+                "owner": fraud["owner"],
+                "riskTier": fraud["riskTier"],
+                "validation": fraud["validation"],
             }
         )
 
