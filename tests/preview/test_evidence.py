@@ -125,6 +125,14 @@ def test_evidence_validates_and_records_controls_exemptions_and_clauses(exempted
     assert "| `cloudwatch-log-retention` | `app-logs` | " in md and "## Framework clauses" in md
 
 
+def _pack_version() -> str:
+    import yaml
+
+    from regulated_inference.preview.analyzer import POLICIES_DIR
+
+    return str(yaml.safe_load((POLICIES_DIR / "PulumiPolicy.yaml").read_text())["version"])
+
+
 def test_prod_json_report_includes_valid_evidence(prod_report):
     data = json.loads(prod_report.to_json())
     ev = data["evidence"]
@@ -138,7 +146,7 @@ def test_prod_json_report_includes_valid_evidence(prod_report):
     assert all(m["validation"]["status"] == "approved" for m in ev["modelInventory"])
     assert ev["policyPack"] == {
         "name": "regulated-inference",
-        "version": "0.1.0",
+        "version": _pack_version(),
         "config": "policies/config/prod.json",
         "configSha256": ev["policyPack"]["configSha256"],
     }
