@@ -93,7 +93,7 @@ class RolloutConfig(ConfigModel):
     termination_wait_seconds: int = 300
     """Blue/green: how long the old fleet is kept after the switch, 0–3600 s."""
     max_execution_seconds: int = 7200
-    """Whole-deployment timeout, 600–28800 s, and more than all bake periods together."""
+    """Whole-deployment timeout, 600–14400 s (the provider's bound), and more than all bake periods together."""
 
     @model_validator(mode="after")
     def _limits(self) -> RolloutConfig:

@@ -114,8 +114,12 @@ LINEAR_STEP_MIN_PERCENT, LINEAR_STEP_MAX_PERCENT = 10, 50
 ROLLING_BATCH_MIN_PERCENT, ROLLING_BATCH_MAX_PERCENT = 5, 50
 #: WaitIntervalInSeconds (bake time per step) and TerminationWaitInSeconds: 0–3600.
 WAIT_MIN_SECONDS, WAIT_MAX_SECONDS = 0, 3600
-#: MaximumExecutionTimeoutInSeconds: 600–28800, and larger than the total waiting time.
-EXECUTION_TIMEOUT_MIN_SECONDS, EXECUTION_TIMEOUT_MAX_SECONDS = 600, 28800
+#: MaximumExecutionTimeoutInSeconds: larger than the total waiting time, and 600–14400. AWS's API
+#: takes up to 28800 (API_BlueGreenUpdatePolicy), but the Terraform provider pulumi-aws bridges
+#: validates `maximum_execution_timeout_in_seconds` with IntBetween(600, 14400)
+#: (hashicorp/terraform-provider-aws internal/service/sagemaker/endpoint.go): a larger value would
+#: pass our preview and fail the real one, so the stricter bound holds.
+EXECUTION_TIMEOUT_MIN_SECONDS, EXECUTION_TIMEOUT_MAX_SECONDS = 600, 14400
 #: AutoRollbackConfig.Alarms: 1–10 alarms.
 MAX_ROLLBACK_ALARMS = 10
 #: DataCaptureConfig.InitialSamplingPercentage: 0–100.
@@ -156,7 +160,7 @@ class Rollout(TypedDict):
     termination_wait_seconds: NotRequired[int]
     """Blue/green: how long the old fleet is kept after the switch, 0–3600 s; default 300."""
     max_execution_seconds: NotRequired[int]
-    """Whole-deployment timeout, 600–28800 s, more than all bake periods; default 7200."""
+    """Whole-deployment timeout, 600–14400 s, more than all bake periods; default 7200."""
 
 
 #: The defaults of every `Rollout` field: the one place they are written.

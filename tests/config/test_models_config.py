@@ -176,13 +176,15 @@ def test_inf1_is_refused_because_guardrails_do_not_apply():
         ),
         ({"bakeSeconds": 3601}, "bakeSeconds", "must be 0–3600 seconds"),
         ({"terminationWaitSeconds": -1}, "terminationWaitSeconds", "must be 0–3600 seconds"),
-        ({"maxExecutionSeconds": 599}, "maxExecutionSeconds", "must be 600–28800 seconds"),
+        ({"maxExecutionSeconds": 599}, "maxExecutionSeconds", "must be 600–14400 seconds"),
+        # AWS takes 28800, the provider validates 600–14400 (terraform-provider-aws endpoint.go)
+        ({"maxExecutionSeconds": 14401}, "maxExecutionSeconds", "must be 600–14400 seconds"),
         (
             {
                 "strategy": "linear",
                 "linearStepPercent": 10,
                 "bakeSeconds": 3600,
-                "maxExecutionSeconds": 28800,
+                "maxExecutionSeconds": 14400,
             },
             "maxExecutionSeconds",
             "must exceed the total waiting time of the rollout (36300 s",
