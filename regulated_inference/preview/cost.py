@@ -329,6 +329,7 @@ class _Estimator:
         for pricer in (
             self.sagemaker_endpoints,
             self.monitoring_schedules,
+            self.scheduled_processing_jobs,
             self.vpc_endpoints,
             self.kms_keys,
             self.alarms,
@@ -449,6 +450,45 @@ class _Estimator:
                 f"Model Monitor job {instance} × {count:g}, {runs:.4g} runs/month",
                 runs * count * lo_h,
                 runs * count * hi_h,
+                "instance-hour",
+                f"sagemaker:processing:{instance}",
+                assumption=self._alias("monitoring_job_minutes"),
+                note=f"{expr}; {minutes:g} min typical to {max_s / 60:g} min max per run",
+            )
+
+    def scheduled_processing_jobs(self) -> None:
+        """EventBridge Scheduler schedules that start a SageMaker Processing job (the drift check
+        any account can run, components/drift_job.py): runs/month × instances × duration, priced
+        as processing instance time like a Model Monitor run. The target's `input` is the
+        CreateProcessingJob request (ProcessingResources.ClusterConfig, StoppingCondition). The
+        scheduler's own invocations are not priced (14 million a month are free: EventBridge
+        pricing), nor is a DISABLED schedule."""
+        minutes = self.cfg.monitoring_job_minutes
+        for sched in self.of("aws:scheduler/schedule:Schedule"):
+            target = sched.inputs.get("target") or {}
+            if not str(target.get("arn", "")).endswith(":sagemaker:createProcessingJob"):
+                continue
+            if str(sched.inputs.get("state", "ENABLED")).upper() == "DISABLED":
+                continue
+            try:
+                request = json.loads(target.get("input") or "{}")
+            except (TypeError, ValueError):
+                self.notes.append(f"schedule {sched.name}: unreadable job request; not priced")
+                continue
+            cluster = (request.get("ProcessingResources") or {}).get("ClusterConfig") or {}
+            instance = cluster.get("InstanceType")
+            count = float(cluster.get("InstanceCount") or 1)
+            max_s = float(
+                (request.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
+                or DEFAULT_MONITORING_MAX_RUNTIME_S
+            )
+            expr = sched.inputs.get("scheduleExpression", "")
+            runs = runs_per_month(expr)
+            self.add(
+                sched,
+                f"scheduled processing job {instance} × {count:g}, {runs:.4g} runs/month",
+                runs * count * min(minutes * 60, max_s) / 3600,
+                runs * count * max_s / 3600,
                 "instance-hour",
                 f"sagemaker:processing:{instance}",
                 assumption=self._alias("monitoring_job_minutes"),

@@ -321,6 +321,44 @@ def test_model_monitor_runs_instances_duration_range():
     assert item.monthly_max == pytest.approx(runs * 1 * (1800 / 3600) * 0.269)
 
 
+def _drift_schedule(name: str, expr: str, state: str = "ENABLED") -> RecordedResource:
+    request = {
+        "ProcessingResources": {
+            "ClusterConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 2, "VolumeSizeInGB": 30}
+        },
+        "StoppingCondition": {"MaxRuntimeInSeconds": 1200},
+    }
+    return res(
+        "aws:scheduler/schedule:Schedule",
+        name,
+        {
+            "scheduleExpression": expr,
+            "state": state,
+            "target": {
+                "arn": "arn:aws:scheduler:::aws-sdk:sagemaker:createProcessingJob",
+                "input": json.dumps(request),
+            },
+        },
+    )
+
+
+def test_scheduled_processing_job_runs_instances_duration_range():
+    # the drift check without Model Monitor: every 4 hours, 2 × ml.m5.xlarge, 10–20 min a run
+    sched = _drift_schedule("drift", "cron(0 0/4 * * ? *)")
+    other = res(
+        "aws:scheduler/schedule:Schedule",
+        "other",
+        {"scheduleExpression": "cron(0 * * * ? *)", "target": {"arn": "arn:aws:lambda:x"}},
+    )
+    off = _drift_schedule("off", "cron(0 * * * ? *)", state="DISABLED")
+    est = run([sched, other, off], {"proj:cost": json.dumps({"monitoringJobMinutes": 10})})
+    [item] = items(est, "drift")
+    runs = 6 * 730 / 24  # every 4 hours: 182.5 runs a month
+    assert item.monthly_min == pytest.approx(runs * 2 * (10 / 60) * 0.269)
+    assert item.monthly_max == pytest.approx(runs * 2 * (1200 / 3600) * 0.269)
+    assert items(est, "other") == [] and items(est, "off") == []
+
+
 @pytest.mark.parametrize(
     ("expr", "runs"),
     [
