@@ -108,11 +108,13 @@ def _per_allow(
             yield from check(*item)
 
 
-def _unknowns(label: str, st: Stmt) -> Finding | None:
+def _unknowns(label: str, st: Stmt) -> Iterator[Finding]:
+    """"cannot verify" for the statement's Action/Resource (or the whole statement) if unknown."""
     parts = [p for p in ("Action", "Resource") if p in st.unknown] or (
         ["Statement"] if "Statement" in st.unknown else []
     )
-    return cannot_verify(f"{label} statement {st.sid} {'/'.join(parts)}") if parts else None
+    if parts:
+        yield cannot_verify(f"{label} statement {st.sid} {'/'.join(parts)}")
 
 
 def _broad_label(st: Stmt, action: str) -> str:
@@ -154,7 +156,7 @@ def no_admin_star(r: Res, cfg: dict):
             yield f"{label} statement {st.sid}: Allow with NotAction grants every other action"
             return
         if "Action" in st.unknown or "Resource" in st.unknown:
-            yield _unknowns(label, st)
+            yield from _unknowns(label, st)
             return
         if any(glob_match(p, _ANY_ACTION) for p in st.action_patterns()) and (
             st.unrestricted_resources()
@@ -221,8 +223,7 @@ def no_wildcards(r: Res, cfg: dict):
                     broad.setdefault(_broad_label(st, a), []).append(a)
             for where, acts in broad.items():
                 yield f"{label} statement {st.sid}: {where} for {', '.join(sorted(acts))}"
-        if (u := _unknowns(label, st)) is not None:
-            yield u
+        yield from _unknowns(label, st)
 
     yield from _per_allow(r, check)
 
@@ -246,8 +247,7 @@ def no_privilege_escalation(r: Res, cfg: dict):
         if on_star:
             where = _broad_label(st, on_star[0])
             yield f"{label} statement {st.sid}: grants {', '.join(on_star)} on {where}"
-        if (u := _unknowns(label, st)) is not None:
-            yield u
+        yield from _unknowns(label, st)
 
     yield from _per_allow(r, check)
 
@@ -400,7 +400,7 @@ def no_kms_decrypt_on_all_keys(r: Res, cfg: dict):
 
     def check(label: str, st: Stmt) -> Iterator[str | Finding]:
         if "Action" in st.unknown or "Resource" in st.unknown:
-            yield _unknowns(label, st)
+            yield from _unknowns(label, st)
             return
         granted = [a for a in st.matched(KMS_DECRYPT_ACTIONS) if st.unrestricted_resources(a)]
         if granted:
