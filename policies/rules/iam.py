@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .base import Finding, Res, cannot_verify, get, is_unknown, rule
+from .base import Finding, Res, cannot_verify, get, is_unknown, rule, string_list
 from .iam_documents import ESCALATION_ACTIONS, ESCALATION_ON_STAR, KMS_DECRYPT_ACTIONS
 from .policy_eval import (
     ACCOUNT_RE,
@@ -109,7 +109,7 @@ def _per_allow(
 
 
 def _unknowns(label: str, st: Stmt) -> Iterator[Finding]:
-    """"cannot verify" for the statement's Action/Resource (or the whole statement) if unknown."""
+    """ "cannot verify" for the statement's Action/Resource (or the whole statement) if unknown."""
     parts = [p for p in ("Action", "Resource") if p in st.unknown] or (
         ["Statement"] if "Statement" in st.unknown else []
     )
@@ -172,13 +172,11 @@ def no_admin_star(r: Res, cfg: dict):
     controls=("I2",),
     types=IDENTITY_POLICY_TYPES,
     config_schema={
-        "starResourceActions": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": 'Actions accepted on Resource "*" although AWS lets them be scoped. Actions '
+        "starResourceActions": string_list(
+            'Actions accepted on Resource "*" although AWS lets them be scoped. Actions '
             "AWS cannot scope (no resource types in the Service Authorization Reference) are always "
             "accepted on `*` (checkov CKV_AWS_355).",
-            "default": [
+            [
                 "ecr:GetAuthorizationToken",
                 "cloudwatch:PutMetricData",
                 "sts:GetCallerIdentity",
@@ -195,7 +193,7 @@ def no_admin_star(r: Res, cfg: dict):
                 "ec2:CreateNetworkInterfacePermission",
                 "ec2:DeleteNetworkInterfacePermission",
             ],
-        }
+        )
     },
     remediation="Name each action explicitly (no `service:*` or `Get*`) and scope Resource to exact ARNs; "
     'Resource "*" (or any ARN pattern matching every resource, or NotResource) is only accepted for '
@@ -267,12 +265,10 @@ def no_privilege_escalation(r: Res, cfg: dict):
         ROLE,
     ),
     config_schema={
-        "deniedPolicyNames": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "AWS-managed policy names (wildcards allowed) that workloads must not attach.",
-            "default": ["AdministratorAccess", "IAMFullAccess", "PowerUserAccess", "*FullAccess"],
-        }
+        "deniedPolicyNames": string_list(
+            "AWS-managed policy names (wildcards allowed) that workloads must not attach.",
+            ["AdministratorAccess", "IAMFullAccess", "PowerUserAccess", "*FullAccess"],
+        )
     },
     remediation="Detach the AWS-managed policy and grant the exact actions in a customer-managed or inline policy.",
 )
@@ -315,19 +311,15 @@ TRUST_CONDITION_KEYS = {
     controls=("I5",),
     types=(ROLE,),
     config_schema={
-        "trustedAccountPrincipals": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "AWS account/role principals a trust policy may name (break-glass, CI).",
-            "default": [],
-        },
-        "servicesWithoutSourceConditions": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "Service principals whose role trust cannot carry aws:SourceAccount/aws:SourceArn "
+        "trustedAccountPrincipals": string_list(
+            "AWS account/role principals a trust policy may name (break-glass, CI).",
+            [],
+        ),
+        "servicesWithoutSourceConditions": string_list(
+            "Service principals whose role trust cannot carry aws:SourceAccount/aws:SourceArn "
             "(documented exceptions only).",
-            "default": [],
-        },
+            [],
+        ),
     },
     remediation="Trust exactly one service principal per statement and add Condition aws:SourceAccount "
     "(and aws:SourceArn where the service supports it); federated (IRSA) trusts must pin `<issuer>:sub`.",
