@@ -161,6 +161,16 @@ def parse_json(value: Any) -> Any:
     return value
 
 
+def string_list(description: str, default: list[str]) -> dict[str, Any]:
+    """A rule parameter's JSON Schema (`Rule.config_schema` entry): a list of strings."""
+    return {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": description,
+        "default": default,
+    }
+
+
 @dataclass(frozen=True)
 class Finding:
     """One thing a rule found: a violation, or (unknown=True) a value it could not check yet."""

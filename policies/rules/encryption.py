@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import Finding, Res, cannot_verify, get, has, is_unknown, rule
+from .base import Finding, Res, cannot_verify, get, has, is_unknown, rule, string_list
 from .iam import public_findings
 from .iam_documents import action_matches
 from .policy_eval import DocumentError, Stmt, always_true, service_all, statements
@@ -45,17 +45,13 @@ def endpoint_config_cmk(r: Res, cfg: dict):
     controls=("E1", "M5"),
     types=(ENDPOINT_CONFIG,),
     config_schema={
-        "allowedInstanceTypes": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "Instance types (wildcards allowed) endpoints may use.",
-            "default": ["ml.*"],
-        },
-        "nvmeInstancePatterns": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "Instance types with local NVMe storage, which reject a KMS key on the endpoint config.",
-            "default": [
+        "allowedInstanceTypes": string_list(
+            "Instance types (wildcards allowed) endpoints may use.",
+            ["ml.*"],
+        ),
+        "nvmeInstancePatterns": string_list(
+            "Instance types with local NVMe storage, which reject a KMS key on the endpoint config.",
+            [
                 "ml.g4dn.*",
                 "ml.g5.*",
                 "ml.g6.*",
@@ -66,7 +62,7 @@ def endpoint_config_cmk(r: Res, cfg: dict):
                 "ml.*dn.*",
                 "ml.trn1.*",
             ],
-        },
+        ),
     },
     remediation="Pick an allowed instance type; with a CMK on the endpoint config, pick one without local "
     "NVMe storage (NVMe volumes are hardware-encrypted and the API rejects KmsKeyId).",

@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from .base import UNKNOWN, Res, cannot_verify, get, has, is_unknown, parse_json, rule
+from .base import UNKNOWN, Res, cannot_verify, get, has, is_unknown, parse_json, rule, string_list
 
 TAGGABLE_FILE = Path(__file__).resolve().parent / "aws_taggable_types.txt"
 
@@ -24,12 +24,10 @@ def taggable_types() -> frozenset[str]:
     types=("aws:*",),
     dev_advisory=True,
     config_schema={
-        "requiredTags": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "Tag keys every taggable AWS resource must carry (resource tags or provider default tags).",
-            "default": ["owner", "environment", "data-classification", "cost-center"],
-        }
+        "requiredTags": string_list(
+            "Tag keys every taggable AWS resource must carry (resource tags or provider default tags).",
+            ["owner", "environment", "data-classification", "cost-center"],
+        )
     },
     remediation="Apply the required tags (the stack's tag transform, or the provider's default_tags).",
 )

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .base import Finding, Res, cannot_verify, get, is_unknown, rule
+from .base import Finding, Res, cannot_verify, get, is_unknown, rule, string_list
 from .iam_documents import ESCALATION_ACTIONS, ESCALATION_ON_STAR, KMS_DECRYPT_ACTIONS
 from .policy_eval import (
     ACCOUNT_RE,
@@ -108,11 +108,13 @@ def _per_allow(
             yield from check(*item)
 
 
-def _unknowns(label: str, st: Stmt) -> Finding | None:
+def _unknowns(label: str, st: Stmt) -> Iterator[Finding]:
+    """ "cannot verify" for the statement's Action/Resource (or the whole statement) if unknown."""
     parts = [p for p in ("Action", "Resource") if p in st.unknown] or (
         ["Statement"] if "Statement" in st.unknown else []
     )
-    return cannot_verify(f"{label} statement {st.sid} {'/'.join(parts)}") if parts else None
+    if parts:
+        yield cannot_verify(f"{label} statement {st.sid} {'/'.join(parts)}")
 
 
 def _broad_label(st: Stmt, action: str) -> str:
@@ -154,7 +156,7 @@ def no_admin_star(r: Res, cfg: dict):
             yield f"{label} statement {st.sid}: Allow with NotAction grants every other action"
             return
         if "Action" in st.unknown or "Resource" in st.unknown:
-            yield _unknowns(label, st)
+            yield from _unknowns(label, st)
             return
         if any(glob_match(p, _ANY_ACTION) for p in st.action_patterns()) and (
             st.unrestricted_resources()
@@ -170,13 +172,11 @@ def no_admin_star(r: Res, cfg: dict):
     controls=("I2",),
     types=IDENTITY_POLICY_TYPES,
     config_schema={
-        "starResourceActions": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": 'Actions accepted on Resource "*" although AWS lets them be scoped. Actions '
+        "starResourceActions": string_list(
+            'Actions accepted on Resource "*" although AWS lets them be scoped. Actions '
             "AWS cannot scope (no resource types in the Service Authorization Reference) are always "
             "accepted on `*` (checkov CKV_AWS_355).",
-            "default": [
+            [
                 "ecr:GetAuthorizationToken",
                 "cloudwatch:PutMetricData",
                 "sts:GetCallerIdentity",
@@ -193,7 +193,7 @@ def no_admin_star(r: Res, cfg: dict):
                 "ec2:CreateNetworkInterfacePermission",
                 "ec2:DeleteNetworkInterfacePermission",
             ],
-        }
+        )
     },
     remediation="Name each action explicitly (no `service:*` or `Get*`) and scope Resource to exact ARNs; "
     'Resource "*" (or any ARN pattern matching every resource, or NotResource) is only accepted for '
@@ -221,8 +221,7 @@ def no_wildcards(r: Res, cfg: dict):
                     broad.setdefault(_broad_label(st, a), []).append(a)
             for where, acts in broad.items():
                 yield f"{label} statement {st.sid}: {where} for {', '.join(sorted(acts))}"
-        if (u := _unknowns(label, st)) is not None:
-            yield u
+        yield from _unknowns(label, st)
 
     yield from _per_allow(r, check)
 
@@ -246,8 +245,7 @@ def no_privilege_escalation(r: Res, cfg: dict):
         if on_star:
             where = _broad_label(st, on_star[0])
             yield f"{label} statement {st.sid}: grants {', '.join(on_star)} on {where}"
-        if (u := _unknowns(label, st)) is not None:
-            yield u
+        yield from _unknowns(label, st)
 
     yield from _per_allow(r, check)
 
@@ -267,12 +265,10 @@ def no_privilege_escalation(r: Res, cfg: dict):
         ROLE,
     ),
     config_schema={
-        "deniedPolicyNames": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "AWS-managed policy names (wildcards allowed) that workloads must not attach.",
-            "default": ["AdministratorAccess", "IAMFullAccess", "PowerUserAccess", "*FullAccess"],
-        }
+        "deniedPolicyNames": string_list(
+            "AWS-managed policy names (wildcards allowed) that workloads must not attach.",
+            ["AdministratorAccess", "IAMFullAccess", "PowerUserAccess", "*FullAccess"],
+        )
     },
     remediation="Detach the AWS-managed policy and grant the exact actions in a customer-managed or inline policy.",
 )
@@ -315,19 +311,15 @@ TRUST_CONDITION_KEYS = {
     controls=("I5",),
     types=(ROLE,),
     config_schema={
-        "trustedAccountPrincipals": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "AWS account/role principals a trust policy may name (break-glass, CI).",
-            "default": [],
-        },
-        "servicesWithoutSourceConditions": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "Service principals whose role trust cannot carry aws:SourceAccount/aws:SourceArn "
+        "trustedAccountPrincipals": string_list(
+            "AWS account/role principals a trust policy may name (break-glass, CI).",
+            [],
+        ),
+        "servicesWithoutSourceConditions": string_list(
+            "Service principals whose role trust cannot carry aws:SourceAccount/aws:SourceArn "
             "(documented exceptions only).",
-            "default": [],
-        },
+            [],
+        ),
     },
     remediation="Trust exactly one service principal per statement and add Condition aws:SourceAccount "
     "(and aws:SourceArn where the service supports it); federated (IRSA) trusts must pin `<issuer>:sub`.",
@@ -400,7 +392,7 @@ def no_kms_decrypt_on_all_keys(r: Res, cfg: dict):
 
     def check(label: str, st: Stmt) -> Iterator[str | Finding]:
         if "Action" in st.unknown or "Resource" in st.unknown:
-            yield _unknowns(label, st)
+            yield from _unknowns(label, st)
             return
         granted = [a for a in st.matched(KMS_DECRYPT_ACTIONS) if st.unrestricted_resources(a)]
         if granted:

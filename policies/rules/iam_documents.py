@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from .base import UNKNOWN, as_list, is_unknown, parse_json
+from .base import UNKNOWN, as_list, is_unknown
+from .policy_eval import DocumentError, document
 
 
 @dataclass
@@ -61,21 +62,11 @@ class Statement:
         return self.principal == "*" or "*" in self.principal_values("AWS")
 
 
-class DocumentError(ValueError):
-    """A policy document that is not valid JSON or has no statements."""
-
-
 def statements(doc: Any) -> list[Statement] | Any:
     """Normalised statements, or UNKNOWN if the document itself is unknown."""
-    parsed = parse_json(doc)
-    if is_unknown(parsed):
-        return UNKNOWN
-    if parsed is None:
-        if doc is None:
-            return []
-        raise DocumentError("policy document is not valid JSON")
+    parsed = document(doc)
     if not isinstance(parsed, dict):
-        raise DocumentError("policy document is not a JSON object")
+        return [] if parsed is None else UNKNOWN
     raw = parsed.get("Statement")
     if is_unknown(raw):
         return UNKNOWN

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from functools import wraps
 from typing import Any
 
 from .base import Finding, Res, cannot_verify, get, has, is_unknown, rule
@@ -46,6 +48,23 @@ def _pod_or_unknown(r: Res):
     return pod, None
 
 
+def _per_container(check: Callable[[Res, dict, Any, str, Any], Iterable[str | Finding]]):
+    """A pod rule judged container by container: `check(r, cfg, pod, path, container)` runs for
+    every container of the resource's pod spec (init and ephemeral included); a pod spec that is
+    unknown or missing is reported once, as `_pod_or_unknown` says."""
+
+    @wraps(check)
+    def per_pod(r: Res, cfg: dict):
+        pod, problem = _pod_or_unknown(r)
+        if problem:
+            yield problem
+            return
+        for path, c in _containers(pod):
+            yield from check(r, cfg, pod, path, c)
+
+    return per_pod
+
+
 def _unset_ok(r: Res, value: Any) -> bool:
     """A *Patch leaves an absent field as it is on the cluster: absence is not a finding there."""
     return value is None and is_patch(r)
@@ -70,24 +89,20 @@ def _effective(pod: Any, c: Any, key: str) -> Any:
     },
     remediation="Set securityContext.runAsNonRoot=true and runAsUser/runAsGroup >= minUid.",
 )
-def run_as_non_root(r: Res, cfg: dict):
+@_per_container
+def run_as_non_root(r: Res, cfg: dict, pod: Any, path: str, c: Any):
     """Containers run as non-root with a high UID."""
-    pod, problem = _pod_or_unknown(r)
-    if problem:
-        yield problem
+    nonroot = _effective(pod, c, "runAsNonRoot")
+    uid = _effective(pod, c, "runAsUser")
+    if is_unknown(nonroot) or is_unknown(uid):
+        yield cannot_verify(f"{path}.securityContext")
         return
-    for path, c in _containers(pod):
-        nonroot = _effective(pod, c, "runAsNonRoot")
-        uid = _effective(pod, c, "runAsUser")
-        if is_unknown(nonroot) or is_unknown(uid):
-            yield cannot_verify(f"{path}.securityContext")
-            continue
-        if nonroot is not True and not _unset_ok(r, nonroot):
-            yield f"{path}: runAsNonRoot is not true"
-        if _unset_ok(r, uid):
-            continue
-        if uid is None or not isinstance(uid, (int, float)) or uid < cfg["minUid"]:
-            yield f"{path}: runAsUser is {uid}, minimum {cfg['minUid']}"
+    if nonroot is not True and not _unset_ok(r, nonroot):
+        yield f"{path}: runAsNonRoot is not true"
+    if _unset_ok(r, uid):
+        return
+    if uid is None or not isinstance(uid, (int, float)) or uid < cfg["minUid"]:
+        yield f"{path}: runAsUser is {uid}, minimum {cfg['minUid']}"
 
 
 @_k8s_rule(
@@ -96,42 +111,38 @@ def run_as_non_root(r: Res, cfg: dict):
     severity="critical",
     remediation='Set privileged=false, allowPrivilegeEscalation=false and capabilities.drop=["ALL"].',
 )
-def no_privilege(r: Res, cfg: dict):
+@_per_container
+def no_privilege(r: Res, cfg: dict, pod: Any, path: str, c: Any):
     """Containers are not privileged, cannot escalate and drop ALL capabilities."""
-    pod, problem = _pod_or_unknown(r)
-    if problem:
-        yield problem
+    sc = get(c, "securityContext") or {}
+    if is_unknown(sc):
+        yield cannot_verify(f"{path}.securityContext")
         return
-    for path, c in _containers(pod):
-        sc = get(c, "securityContext") or {}
-        if is_unknown(sc):
-            yield cannot_verify(f"{path}.securityContext")
-            continue
-        if get(sc, "privileged") is True:
-            yield f"{path}: privileged is true"
-        ape = get(sc, "allowPrivilegeEscalation")
-        if ape is not False and not _unset_ok(r, ape):
-            # unset means allowed (Kubernetes SecurityContext.allowPrivilegeEscalation)
-            yield f"{path}: allowPrivilegeEscalation is not false"
-        drop = get(sc, "capabilities.drop")
-        if is_unknown(drop):
-            yield cannot_verify(f"{path}.securityContext.capabilities.drop")
-        elif "ALL" not in (drop or []) and not _unset_ok(r, drop):
-            # Pod Security Admission (restricted) requires the literal "ALL"
-            near = [d for d in drop or [] if isinstance(d, str) and d.upper() == "ALL"]
-            hint = (
-                f" (found {near[0]!r}; the restricted Pod Security Standard requires 'ALL')"
-                if near
-                else ""
-            )
-            yield f"{path}: capabilities.drop does not include ALL{hint}"
-        add = [
-            a
-            for a in get(sc, "capabilities.add") or []
-            if not (isinstance(a, str) and a.upper().removeprefix("CAP_") == "NET_BIND_SERVICE")
-        ]
-        if add:
-            yield f"{path}: adds capabilities {', '.join(map(str, add))}"
+    if get(sc, "privileged") is True:
+        yield f"{path}: privileged is true"
+    ape = get(sc, "allowPrivilegeEscalation")
+    if ape is not False and not _unset_ok(r, ape):
+        # unset means allowed (Kubernetes SecurityContext.allowPrivilegeEscalation)
+        yield f"{path}: allowPrivilegeEscalation is not false"
+    drop = get(sc, "capabilities.drop")
+    if is_unknown(drop):
+        yield cannot_verify(f"{path}.securityContext.capabilities.drop")
+    elif "ALL" not in (drop or []) and not _unset_ok(r, drop):
+        # Pod Security Admission (restricted) requires the literal "ALL"
+        near = [d for d in drop or [] if isinstance(d, str) and d.upper() == "ALL"]
+        hint = (
+            f" (found {near[0]!r}; the restricted Pod Security Standard requires 'ALL')"
+            if near
+            else ""
+        )
+        yield f"{path}: capabilities.drop does not include ALL{hint}"
+    add = [
+        a
+        for a in get(sc, "capabilities.add") or []
+        if not (isinstance(a, str) and a.upper().removeprefix("CAP_") == "NET_BIND_SERVICE")
+    ]
+    if add:
+        yield f"{path}: adds capabilities {', '.join(map(str, add))}"
 
 
 @_k8s_rule(
@@ -141,18 +152,14 @@ def no_privilege(r: Res, cfg: dict):
     dev_advisory=True,
     remediation="Set readOnlyRootFilesystem=true and mount an emptyDir where the server writes.",
 )
-def read_only_root(r: Res, cfg: dict):
+@_per_container
+def read_only_root(r: Res, cfg: dict, pod: Any, path: str, c: Any):
     """Containers have a read-only root filesystem."""
-    pod, problem = _pod_or_unknown(r)
-    if problem:
-        yield problem
-        return
-    for path, c in _containers(pod):
-        v = get(c, "securityContext.readOnlyRootFilesystem")
-        if is_unknown(v):
-            yield cannot_verify(f"{path}.securityContext.readOnlyRootFilesystem")
-        elif v is not True and not _unset_ok(r, v):
-            yield f"{path}: readOnlyRootFilesystem is not true"
+    v = get(c, "securityContext.readOnlyRootFilesystem")
+    if is_unknown(v):
+        yield cannot_verify(f"{path}.securityContext.readOnlyRootFilesystem")
+    elif v is not True and not _unset_ok(r, v):
+        yield f"{path}: readOnlyRootFilesystem is not true"
 
 
 @_k8s_rule(
@@ -162,20 +169,14 @@ def read_only_root(r: Res, cfg: dict):
     dev_advisory=True,
     remediation="Set securityContext.seccompProfile.type=RuntimeDefault on the pod.",
 )
-def seccomp(r: Res, cfg: dict):
+@_per_container
+def seccomp(r: Res, cfg: dict, pod: Any, path: str, c: Any):
     """Pods use the RuntimeDefault (or a Localhost) seccomp profile."""
-    pod, problem = _pod_or_unknown(r)
-    if problem:
-        yield problem
-        return
-    for path, c in _containers(pod):
-        t = _effective(pod, c, "seccompProfile.type")
-        if is_unknown(t):
-            yield cannot_verify(f"{path}.securityContext.seccompProfile")
-        elif _unset_ok(r, t):
-            continue
-        elif t not in ("RuntimeDefault", "Localhost"):
-            yield f"{path}: seccompProfile is {t or 'not set'} (Unconfined)"
+    t = _effective(pod, c, "seccompProfile.type")
+    if is_unknown(t):
+        yield cannot_verify(f"{path}.securityContext.seccompProfile")
+    elif not _unset_ok(r, t) and t not in ("RuntimeDefault", "Localhost"):
+        yield f"{path}: seccompProfile is {t or 'not set'} (Unconfined)"
 
 
 @_k8s_rule(
@@ -258,18 +259,14 @@ def resources_and_probes(r: Res, cfg: dict):
     dev_advisory=True,
     remediation="Reference images by digest (`repo@sha256:…`), not by tag.",
 )
-def image_digest(r: Res, cfg: dict):
+@_per_container
+def image_digest(r: Res, cfg: dict, pod: Any, path: str, c: Any):
     """Images are pinned by digest."""
-    pod, problem = _pod_or_unknown(r)
-    if problem:
-        yield problem
-        return
-    for path, c in _containers(pod):
-        image = get(c, "image")
-        if is_unknown(image):
-            yield cannot_verify(f"{path}.image")
-        elif not isinstance(image, str) or "@sha256:" not in image:
-            yield f"{path}: image {image} is not pinned by digest"
+    image = get(c, "image")
+    if is_unknown(image):
+        yield cannot_verify(f"{path}.image")
+    elif not isinstance(image, str) or "@sha256:" not in image:
+        yield f"{path}: image {image} is not pinned by digest"
 
 
 @rule(

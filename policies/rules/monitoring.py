@@ -19,6 +19,7 @@ from .base import (
     is_unknown,
     parse_json,
     rule,
+    string_list,
 )
 from .iam_documents import action_matches
 from .stack_index import StackIndex
@@ -326,13 +327,11 @@ def _drift_sources(stack: StackIndex) -> tuple[dict[str, list[tuple[str, Any]]],
     controls=("M4",),
     frameworks=(*MON, fw.AIACT_ROBUSTNESS),
     config_schema={
-        "processingJobDriftNamespaces": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "Namespaces a scheduled processing-job drift check publishes "
+        "processingJobDriftNamespaces": string_list(
+            "Namespaces a scheduled processing-job drift check publishes "
             "feature_baseline_drift_* into (Model Monitor's own is aws/sagemaker/Endpoints/data-metrics).",
-            "default": ["RegulatedInference/ModelDrift"],
-        }
+            ["RegulatedInference/ModelDrift"],
+        )
     },
     remediation="Give the endpoint a drift source — an EventBridge Scheduler schedule starting a "
     "SageMaker Processing drift job (any account), or a Model Monitor data-quality schedule — and an "

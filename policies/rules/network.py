@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import Finding, Res, as_list, cannot_verify, get, has, is_unknown, rule
+from .base import Finding, Res, as_list, cannot_verify, get, has, is_unknown, rule, string_list
 from .netsets import (
     INTERNET_TARGETS,
     acl_allowed,
@@ -108,24 +108,18 @@ def vpc_endpoint_policy(r: Res, cfg: dict):
     severity="high",
     controls=("N3",),
     config_schema={
-        "requiredServices": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "Service suffixes (after com.amazonaws.<region>.) every VPC needs an endpoint for.",
-            "default": ["sts", "kms", "logs", "monitoring", "s3"],
-        },
-        "sagemakerServices": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "Extra endpoints required when the stack runs SageMaker (API, runtime, image pulls).",
-            "default": ["sagemaker.api", "sagemaker.runtime", "ecr.api", "ecr.dkr"],
-        },
-        "bedrockServices": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "Extra endpoints required when the stack uses Bedrock.",
-            "default": ["bedrock-runtime"],
-        },
+        "requiredServices": string_list(
+            "Service suffixes (after com.amazonaws.<region>.) every VPC needs an endpoint for.",
+            ["sts", "kms", "logs", "monitoring", "s3"],
+        ),
+        "sagemakerServices": string_list(
+            "Extra endpoints required when the stack runs SageMaker (API, runtime, image pulls).",
+            ["sagemaker.api", "sagemaker.runtime", "ecr.api", "ecr.dkr"],
+        ),
+        "bedrockServices": string_list(
+            "Extra endpoints required when the stack uses Bedrock.",
+            ["bedrock-runtime"],
+        ),
     },
     remediation="Add aws.ec2.VpcEndpoint resources (Interface, private DNS; S3 as Gateway) for each service.",
 )

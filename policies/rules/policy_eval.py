@@ -368,20 +368,29 @@ def _conditions(raw: Any) -> tuple[list[Cond], bool]:
     return out, unknown
 
 
-def statements(doc: Any) -> list[Stmt] | Any:
-    """Normalised statements of a document; UNKNOWN if the document (or its list) is unknown.
-
-    Raises `DocumentError` for a document AWS would reject as malformed.
-    """
+def document(doc: Any) -> dict | Any | None:
+    """The policy document as a JSON object (from a JSON string or an object); UNKNOWN if it is
+    unknown, None if there is none. Raises `DocumentError` if it is not a JSON object."""
     parsed = parse_json(doc)
     if is_unknown(parsed):
         return UNKNOWN
     if parsed is None:
         if doc is None:
-            return []
+            return None
         raise DocumentError("policy document is not valid JSON")
     if not isinstance(parsed, dict):
         raise DocumentError("policy document is not a JSON object")
+    return parsed
+
+
+def statements(doc: Any) -> list[Stmt] | Any:
+    """Normalised statements of a document; UNKNOWN if the document (or its list) is unknown.
+
+    Raises `DocumentError` for a document AWS would reject as malformed.
+    """
+    parsed = document(doc)
+    if not isinstance(parsed, dict):
+        return [] if parsed is None else UNKNOWN
     raw = _field(parsed, "Statement")
     if is_unknown(raw):
         return UNKNOWN

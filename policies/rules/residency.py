@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from .base import UNKNOWN, Finding, Res, as_list, cannot_verify, get, is_unknown, rule
+from .base import UNKNOWN, Finding, Res, as_list, cannot_verify, get, is_unknown, rule, string_list
 from .iam import IDENTITY_POLICY_TYPES, identity_documents
 from .iam_documents import DocumentError, action_matches, statements
 from .k8s_pods import POD_KINDS, pod_path
@@ -280,13 +280,11 @@ def _model_references(props: Any, path: str = "") -> Iterator[tuple[str, str]]:
     types=("aws:bedrock*", *IDENTITY_POLICY_TYPES),
     config_schema={
         **ALLOWED_REGIONS,
-        "allowedGeographies": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "Cross-Region inference profile prefixes allowed (e.g. `eu`, which routes to "
+        "allowedGeographies": string_list(
+            "Cross-Region inference profile prefixes allowed (e.g. `eu`, which routes to "
             "several EU regions); `global` never is. Empty: in-region models only.",
-            "default": [],
-        },
+            [],
+        ),
     },
     remediation="Use an in-region model ARN or a geography profile whose prefix is allowed (e.g. `eu.`); "
     "never a `global.` profile, in inference profiles and in IAM grants alike.",
@@ -372,13 +370,11 @@ def _model_problem(arn: Any, allowed: list[str]) -> str | None:
     ),
     dev_advisory=True,
     config_schema={
-        "allowedFoundationModels": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "Bedrock model ids (wildcards allowed) that inference profiles, IAM grants and "
+        "allowedFoundationModels": string_list(
+            "Bedrock model ids (wildcards allowed) that inference profiles, IAM grants and "
             "endpoint policies may name; `*` allows any.",
-            "default": ["*"],
-        }
+            ["*"],
+        )
     },
     remediation="Grant and route only the foundation models your model-risk process approved; add a new "
     "model to `allowedFoundationModels` in the stack's policy config through review.",

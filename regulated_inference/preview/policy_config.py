@@ -37,6 +37,12 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from regulated_inference.config.prod_rules import (
+    PROD_AUDIT_MODES,
+    PROD_INSTANCE_TYPES,
+    PROD_MIN_INSTANCES,
+    PROD_MIN_LOG_RETENTION_DAYS,
+)
 from regulated_inference.simulation.engine import REPO_ROOT, load_project, load_stack_config
 
 #: Rules dev runs as advisory besides those marked `dev_advisory`: they need prod-only
@@ -45,40 +51,19 @@ DEV_ADVISORY = ("sagemaker-model-monitor-schedule", "sagemaker-safe-deployment")
 
 #: Per environment: parameter name → value, for every rule that declares the parameter.
 ENVIRONMENT_PARAMETERS: dict[str, dict[str, Any]] = {
+    # prod: the values the config layer also enforces, stated once (config/prod_rules.py)
     "prod": {
         # Log groups and the WORM audit bucket keep ≥ 1 year (L10; regulated_inference.config floor).
-        "minRetentionDays": 365,
-        "allowedModes": ["COMPLIANCE"],
-        "allowedInstanceTypes": [
-            "ml.m5.*",
-            "ml.m6i.*",
-            "ml.m7i.*",
-            "ml.c5.*",
-            "ml.c6i.*",
-            "ml.c7i.*",
-            "ml.r5.*",
-            "ml.r6i.*",
-            "ml.inf2.*",
-        ],
-        "minInstances": 2,
+        "minRetentionDays": PROD_MIN_LOG_RETENTION_DAYS,
+        "allowedModes": list(PROD_AUDIT_MODES),
+        "allowedInstanceTypes": list(PROD_INSTANCE_TYPES),
+        "minInstances": PROD_MIN_INSTANCES,
     },
     "dev": {
         "minRetentionDays": 30,
         "allowedModes": ["COMPLIANCE", "GOVERNANCE"],
         # dev may also run the burstable families
-        "allowedInstanceTypes": [
-            "ml.t2.*",
-            "ml.t3.*",
-            "ml.m5.*",
-            "ml.m6i.*",
-            "ml.m7i.*",
-            "ml.c5.*",
-            "ml.c6i.*",
-            "ml.c7i.*",
-            "ml.r5.*",
-            "ml.r6i.*",
-            "ml.inf2.*",
-        ],
+        "allowedInstanceTypes": ["ml.t2.*", "ml.t3.*", *PROD_INSTANCE_TYPES],
         "minInstances": 1,
     },
 }

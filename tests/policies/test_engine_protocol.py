@@ -385,22 +385,28 @@ UNKNOWN_NUMBER = "3eeb2bf0-c639-47a8-9e75-3b44932eb421"
 UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 
+def endpoint_config(**kw) -> aws.sagemaker.EndpointConfiguration:
+    """Endpoint config "ec": CMK-encrypted, tagged, two ml.m5.large instances; `kw` adds arguments."""
+    return aws.sagemaker.EndpointConfiguration(
+        "ec",
+        kms_key_arn="arn:k",
+        tags=TAGS,
+        production_variants=[
+            {
+                "variant_name": "v",
+                "model_name": "m",
+                "instance_type": "ml.m5.large",
+                "initial_instance_count": 2,
+            }
+        ],
+        **kw,
+    )
+
+
 def test_unknown_values_are_advisory_cannot_verify(pack):
     def program():
         aws.cloudwatch.LogGroup("lg", retention_in_days=400, kms_key_id="arn:k", tags=TAGS)
-        aws.sagemaker.EndpointConfiguration(
-            "ec",
-            kms_key_arn="arn:k",
-            tags=TAGS,
-            production_variants=[
-                {
-                    "variant_name": "v",
-                    "model_name": "m",
-                    "instance_type": "ml.m5.large",
-                    "initial_instance_count": 2,
-                }
-            ],
-        )
+        endpoint_config()
 
     rec = copy.deepcopy(run(program))
     lg = rec.one("aws:cloudwatch/logGroup:LogGroup", "lg")
@@ -433,18 +439,7 @@ def test_broken_pack_reports_its_error(tmp_path):
 
 def test_stack_level_cannot_verify_names_its_resource(pack):
     def program():
-        aws.sagemaker.EndpointConfiguration(
-            "ec",
-            kms_key_arn="arn:k",
-            tags=TAGS,
-            production_variants=[
-                {
-                    "variant_name": "v",
-                    "model_name": "m",
-                    "instance_type": "ml.m5.large",
-                    "initial_instance_count": 2,
-                }
-            ],
+        endpoint_config(
             data_capture_config={
                 "destination_s3_uri": "s3://cap/x",
                 "kms_key_id": "arn:k",

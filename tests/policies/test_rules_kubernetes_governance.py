@@ -51,37 +51,25 @@ POD = "spec.template.spec"
 C0 = f"{POD}.containers.0"
 
 
-@pytest.mark.parametrize(
-    "rule",
-    [
-        k8s.run_as_non_root,
-        k8s.no_privilege,
-        k8s.read_only_root,
-        k8s.seccomp,
-        k8s.no_host_access,
-        k8s.resources_and_probes,
-        k8s.image_digest,
-        k8s.dedicated_sa,
-        k8s.restricted_namespace,
-    ],
-)
+#: The rules that read a workload's pod spec.
+POD_RULES = [
+    k8s.run_as_non_root,
+    k8s.no_privilege,
+    k8s.read_only_root,
+    k8s.seccomp,
+    k8s.no_host_access,
+    k8s.resources_and_probes,
+    k8s.image_digest,
+    k8s.dedicated_sa,
+]
+
+
+@pytest.mark.parametrize("rule", [*POD_RULES, k8s.restricted_namespace])
 def test_hardened_deployment_is_compliant(rule):
     assert violations(rule, DEPLOY, DEPLOY_OK, {"minUid": 10000}) == []
 
 
-@pytest.mark.parametrize(
-    "rule",
-    [
-        k8s.run_as_non_root,
-        k8s.no_privilege,
-        k8s.read_only_root,
-        k8s.seccomp,
-        k8s.no_host_access,
-        k8s.resources_and_probes,
-        k8s.image_digest,
-        k8s.dedicated_sa,
-    ],
-)
+@pytest.mark.parametrize("rule", POD_RULES)
 def test_missing_pod_spec(rule):
     assert violations(rule, DEPLOY, {"metadata": {"namespace": "inference"}}) == [
         "spec.template.spec is missing"

@@ -8,18 +8,10 @@ from policies.rules import audit_logging as lg
 from policies.rules.base import UNKNOWN, res
 from policies.rules.stack_index import StackIndex
 
+from .builders import DC_OK, KEY, bucket, model
 from .conftest import DELETE, stack_violations, unknowns, violations, with_change
 
 TRAIL = "aws:cloudtrail/trail:Trail"
-KEY = "arn:aws:kms:eu-west-2:111122223333:key/k"
-
-
-def bucket(name, **props):
-    return res(
-        "aws:s3/bucket:Bucket",
-        {"bucket": name, "arn": f"arn:aws:s3:::{name}", "id": name, **props},
-        name,
-    )
 
 
 def trail(**props):
@@ -67,10 +59,6 @@ class TestTrailResourceRules:
             lg.trail_cloudwatch, TRAIL, with_change(ok, "cloudWatchLogsRoleArn", DELETE)
         ) == ["cloudWatchLogsRoleArn is not set: events do not reach CloudWatch Logs"]
         assert len(violations(lg.trail_cloudwatch, TRAIL, {})) == 2
-
-
-def model(uri="s3://artifacts/model.tar.gz"):
-    return res("aws:sagemaker/model:Model", {"primaryContainer": {"modelDataUrl": uri}}, "m")
 
 
 class TestDataEvents:
@@ -247,15 +235,6 @@ class TestBedrockInvocationLogging:
 
 
 EC = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
-DC_OK = {
-    "dataCaptureConfig": {
-        "enableCapture": True,
-        "initialSamplingPercentage": 100,
-        "kmsKeyId": KEY,
-        "destinationS3Uri": "s3://capture/x",
-        "captureOptions": [{"captureMode": "Input"}, {"captureMode": "Output"}],
-    }
-}
 
 
 class TestDataCapture:

@@ -8,6 +8,7 @@ from policies.rules import monitoring as mon
 from policies.rules.base import res
 from policies.rules.stack_index import StackIndex
 
+from .builders import DEPLOY_OK
 from .conftest import DELETE, stack_violations, violations, with_change
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -185,21 +186,6 @@ class TestMultiInstance:
         assert violations(mon.multi_instance, EC, self._ec(None), {"minInstances": 2}) == [
             "productionVariants[0].initialInstanceCount is None, minimum 2"
         ]
-
-
-DEPLOY_OK = {
-    "name": "ep",
-    "deploymentConfig": {
-        "blueGreenUpdatePolicy": {
-            "trafficRoutingConfiguration": {
-                "type": "CANARY",
-                "waitIntervalInSeconds": 600,
-                "canarySize": {"type": "CAPACITY_PERCENT", "value": 10},
-            }
-        },
-        "autoRollbackConfiguration": {"alarms": [{"alarmName": "ep-5xx"}]},
-    },
-}
 
 
 class TestSafeDeployment:

@@ -12,28 +12,16 @@ import pytest
 from policies.rules import audit_logging as lg
 from policies.rules.base import UNKNOWN, res
 
+from ..builders import DC_OK, bucket, model
 from ..conftest import DELETE, stack_violations, unknowns, violations, with_change
 
 TRAIL = lg.TRAIL
 EC = lg.ENDPOINT_CONFIG
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-KEY = "arn:aws:kms:eu-west-2:111122223333:key/k"
-
-
-def bucket(name, **props):
-    return res(
-        "aws:s3/bucket:Bucket",
-        {"bucket": name, "arn": f"arn:aws:s3:::{name}", "id": name, **props},
-        name,
-    )
 
 
 def trail(**props):
     return res(TRAIL, {"s3BucketName": "audit", "isMultiRegionTrail": True, **props}, "trail")
-
-
-def model(uri="s3://artifacts/model.tar.gz"):
-    return res("aws:sagemaker/model:Model", {"primaryContainer": {"modelDataUrl": uri}}, "m")
 
 
 def mgmt(*extra):
@@ -273,17 +261,6 @@ class TestDataEvents:
             stack_violations(lg.trail_data_events, [bucket("artifacts"), model(), trail(**props)])
             == []
         )
-
-
-DC_OK = {
-    "dataCaptureConfig": {
-        "enableCapture": True,
-        "initialSamplingPercentage": 100,
-        "kmsKeyId": KEY,
-        "destinationS3Uri": "s3://capture/x",
-        "captureOptions": [{"captureMode": "Input"}, {"captureMode": "Output"}],
-    }
-}
 
 
 class TestCapture:

@@ -11,6 +11,7 @@ import pytest
 from policies.rules import monitoring as mon
 from policies.rules.base import UNKNOWN, res
 
+from ..builders import DEPLOY_OK
 from ..conftest import stack_violations, unknowns, violations, with_change
 
 ALARM = mon.ALARM
@@ -136,21 +137,6 @@ class TestScalingFloor:
         assert unknowns(
             mon.multi_instance, self.TARGET, {**self.SAGEMAKER, "minCapacity": UNKNOWN}, PROD
         ) == ["cannot verify until apply: minCapacity is unknown during preview"]
-
-
-DEPLOY_OK = {
-    "name": "ep",
-    "deploymentConfig": {
-        "blueGreenUpdatePolicy": {
-            "trafficRoutingConfiguration": {
-                "type": "CANARY",
-                "waitIntervalInSeconds": 600,
-                "canarySize": {"type": "CAPACITY_PERCENT", "value": 10},
-            }
-        },
-        "autoRollbackConfiguration": {"alarms": [{"alarmName": "ep-5xx"}]},
-    },
-}
 
 
 class TestSafeDeployment:
