@@ -7,8 +7,8 @@ artifact …) still apply: `version` is the stable version, and the model-level
 
 Everything that can be judged from the section alone is checked here (errors
 name the exact sub-key); rules that need the rest of the stack config (home
-region, prod, other models) are in `check_self_hosted`, called from the
-stack-level validation.
+region, prod, other models) are in `regulated_inference.config.rules`, the one
+stack-level validation pass.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from regulated_inference.config.base import ConfigModel
-from regulated_inference.config.errors import ConfigError, RuleViolation
+from regulated_inference.config.errors import RuleViolation
+from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import kubernetes as k8s
 
 #: Placeholder the offline preview sees for a secret it cannot decrypt.
@@ -44,7 +45,7 @@ def check_label_key(key: str) -> None:
         )
 
 
-def _check_label_value(path: str, value: str) -> str:
+def check_label_value(path: str, value: str) -> str:
     if not value or not k8s.LABEL_VALUE.match(value):
         raise RuleViolation(
             path,
@@ -59,7 +60,7 @@ def _check_image(path: str, value: str | None) -> str | None:
     if value is None:
         return value
     try:
-        k8s.parse_ecr_image(value)
+        aws_facts.parse_ecr_image(value)
     except ValueError as exc:
         raise RuleViolation(path, value, f"{exc} (controls K7, R7)") from None
     return value
@@ -272,7 +273,7 @@ class CanaryConfig(ConfigModel):
     @field_validator("version")
     @classmethod
     def _version(cls, value: str) -> str:
-        return _check_label_value("", value)
+        return check_label_value("", value)
 
     @field_validator("image")
     @classmethod
@@ -468,69 +469,3 @@ class KubernetesConfig(ConfigModel):
     def uses_ambient_provider(self) -> bool:
         """No kubeconfig, no context, no cluster API access: the stack's default Kubernetes provider."""
         return self.kubeconfig is None and self.context is None and not self.cluster.has_api_access
-
-
-def check_self_hosted(cfg: Any, project: str = "regulated-inference") -> None:
-    """Rules for self-hosted models that need the whole stack config; ConfigError on the first.
-
-    Call from stack-level validation (before any resource is declared). `cfg` is
-    the `StackConfig` (duck-typed to avoid an import cycle): `.region`, `.is_prod`,
-    `.models` with `.name`, `.version`, optional `.image`, `.kubernetes`.
-    """
-    seen: dict[str, int] = {}
-    for i, model in enumerate(cfg.models):
-        kube: KubernetesConfig | None = getattr(model, "kubernetes", None)
-        if kube is None:
-            continue
-        base = f"{project}:models[{i}]"
-        key = f"{base}.kubernetes"
-        try:
-            _check_label_value("", model.version)
-        except RuleViolation as exc:
-            raise ConfigError(f"{base}.version", model.version, exc.rule) from None
-        image = kube.image or getattr(model, "image", None)
-        if not image:
-            raise ConfigError(
-                f"{key}.image", None, "set kubernetes.image or the model-level image (by digest)"
-            )
-        image_key = f"{key}.image" if kube.image else f"{base}.image"
-        images = [(image_key, image)]
-        if kube.canary is not None:
-            images.append((f"{key}.canary.image", kube.canary.image))
-        if kube.loader is not None:
-            images.append((f"{key}.loader.image", kube.loader.image))
-        for path, value in images:
-            try:
-                k8s.check_image(value, cfg.region)
-            except ValueError as exc:
-                raise ConfigError(path, value, str(exc)) from None
-        if kube.cluster.region != cfg.region:
-            raise ConfigError(
-                f"{key}.cluster.oidcProviderArn",
-                kube.cluster.oidc_provider_arn,
-                f"the cluster must be in the home region {cfg.region} (residency), not {kube.cluster.region}",
-            )
-        if kube.canary is not None and kube.canary.version == model.version:
-            raise ConfigError(
-                f"{key}.canary.version",
-                kube.canary.version,
-                "must differ from the stable model version (promotion: set `version` and remove `canary`)",
-            )
-        if kube.namespace in seen:
-            raise ConfigError(
-                f"{key}.namespace",
-                kube.namespace,
-                f"already used by models[{seen[kube.namespace]}]: one model per namespace "
-                "(each namespace gets its own default-deny policies and PSS labels)",
-            )
-        seen[kube.namespace] = i
-        if cfg.is_prod:
-            weight = kube.canary.weight if kube.canary is not None else 0
-            stable, _ = k8s.split_replicas(kube.replicas.min, weight)
-            if stable < 2:
-                raise ConfigError(
-                    f"{key}.replicas.min",
-                    kube.replicas.min,
-                    "prod keeps ≥ 2 stable pods at the minimum (spread over zones), canary pods "
-                    f"not counted; the canary takes {kube.replicas.min - stable}",
-                )

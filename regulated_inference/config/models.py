@@ -15,28 +15,19 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from regulated_inference.config import aws_model
 from regulated_inference.config.base import ConfigModel
-from regulated_inference.config.errors import ConfigError, RuleViolation
+from regulated_inference.config.derive import derive
+from regulated_inference.config.errors import RuleViolation
 from regulated_inference.config.kubernetes import KubernetesConfig
-from regulated_inference.config.prod_rules import (
-    PROD_INSTANCE_TYPES,
-    PROD_MIN_CAPTURE_SAMPLING_PERCENT,
-    PROD_MIN_INSTANCES,
-    control,
-    prod_instance_type_allowed,
-)
+from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import metrics
 from regulated_inference.lib import sagemaker as sm
-
-if TYPE_CHECKING:  # pragma: no cover
-    from regulated_inference.config import StackConfig
-
-NS = "regulated-inference"
+from regulated_inference.lib.aws import AwsContext
 
 Stage = Literal["pilot", "production"]
 _VERSION = r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,39}$"
@@ -73,45 +64,26 @@ def check_fractions(values: dict[str, float]) -> dict[str, float]:
     return values
 
 
-class RolloutConfig(ConfigModel):
+class RolloutConfig(
+    derive(
+        sm.Rollout,
+        defaults=sm.ROLLOUT_DEFAULTS,
+        fields={"strategy": Field(description="Prod requires canary or linear (control M6).")},
+    )
+):
     """How the endpoint moves to a new version: blue/green canary or linear, or rolling.
 
     SageMaker watches the rollback alarms during every bake period and returns
-    traffic to the previous endpoint config if one fires.
+    traffic to the previous endpoint config if one fires. Fields, defaults and limits are
+    `ManagedInference`'s `Rollout` (`lib/sagemaker.py`).
     """
-
-    strategy: sm.RolloutStrategy = "canary"
-    """`canary` (prod default), `linear`, or `rolling` (dev only; prod requires canary or linear, M6)."""
-    canary_percent: int = 10
-    """Canary: share of the new fleet that takes traffic first, 1–50 %."""
-    linear_step_percent: int = 20
-    """Linear: share of capacity shifted per step, 10–50 %."""
-    rolling_batch_percent: int = 25
-    """Rolling: batch size, 5–50 % of instances."""
-    bake_seconds: int = 600
-    """Bake time after each step while the alarms are watched, 0–3600 s."""
-    termination_wait_seconds: int = 300
-    """Blue/green: how long the old fleet is kept after the switch, 0–3600 s."""
-    max_execution_seconds: int = 7200
-    """Whole-deployment timeout, 600–14400 s (the provider's bound), and more than all bake periods together."""
 
     @model_validator(mode="after")
     def _limits(self) -> RolloutConfig:
-        problem = sm.check_rollout(self.to_rollout())
+        problem = sm.check_rollout(self.to_args())
         if problem:
             raise RuleViolation(*problem)
         return self
-
-    def to_rollout(self) -> sm.Rollout:
-        return sm.Rollout(
-            strategy=self.strategy,
-            canary_percent=self.canary_percent,
-            linear_step_percent=self.linear_step_percent,
-            rolling_batch_percent=self.rolling_batch_percent,
-            bake_seconds=self.bake_seconds,
-            termination_wait_seconds=self.termination_wait_seconds,
-            max_execution_seconds=self.max_execution_seconds,
-        )
 
 
 class AutoscalingConfig(ConfigModel):
@@ -198,7 +170,7 @@ class DriftConfig(ConfigModel):
     @classmethod
     def _image(cls, value: str | None) -> str | None:
         if value is not None:
-            sm.parse_ecr_image(value)
+            aws_facts.parse_ecr_image(value)
         return value
 
     @model_validator(mode="after")
@@ -338,7 +310,7 @@ class RegisteredVersion(ConfigModel):
     @field_validator("image")
     @classmethod
     def _image(cls, value: str) -> str:
-        sm.parse_ecr_image(value)
+        aws_facts.parse_ecr_image(value)
         return value
 
     @field_validator("evaluation")
@@ -368,14 +340,75 @@ class ModelValidation(ConfigModel):
         return _iso_date(value)
 
 
-class ModelConfig(ConfigModel):
-    """One model deployment: which registered version runs, where, at which stage."""
+class ModelEntry(ConfigModel):
+    """One model deployment, wherever it runs: which registered version, at which stage, and
+    its inventory entry. An entry with `kubernetes` is self-hosted on EKS
+    (`KubernetesModelConfig`), one without runs on a SageMaker endpoint (`SageMakerModelConfig`)."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
     """Model name, lowercase with hyphens (used in resource names)."""
     version: str = Field(pattern=_VERSION)
     """The version deployed. With `versions`, changing this one line deploys (or rolls back to)
     another registered version through the same guarded path."""
+    image: str | None = None
+    """Serving container, by digest, from an ECR repository in the home region (`aws:region`)."""
+    artifact_key: str | None = None
+    """Object key of `model.tar.gz` in the stack's model-artifacts bucket, e.g.
+    `fraud-scorer/2.3.0/model.tar.gz`; the execution role may read only this folder."""
+    stage: Stage = "pilot"
+    """`pilot`: a separate endpoint only the pilot users in `callers` may invoke; `production`."""
+    owner: str | None = None
+    """Model inventory: who owns the model (a person or team, e.g. an e-mail address); required in prod."""
+    risk_tier: Literal["high", "medium", "low"] | None = None
+    """Model inventory: its model-risk tier (PRA SS1/23 principle 1); required in prod."""
+    validation: ModelValidation | None = None
+    """Model inventory: its validation status and date; prod requires an approved, recent one."""
+    evaluation: dict[str, float] = {}
+    """Evaluation results of *this version* (metric → value), as the evaluation pipeline recorded
+    them; every metric is a fraction 0–1 (accuracy 0.95, not 95)."""
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_is_text(cls, value: Any) -> Any:
+        # Whole numbers arrive as the digits typed (`pulumi config set --path ... 2` stores 2);
+        # a fraction is YAML's float, which has lost its trailing zeros.
+        if isinstance(value, float) or isinstance(value, bool):
+            raise ValueError(
+                f"quote the version in YAML (e.g. version: '{value}'): unquoted it is read as a "
+                "number, and 2.10 would silently become 2.1"
+            )
+        return value
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str | None) -> str | None:
+        if value is not None:
+            aws_facts.parse_ecr_image(value)
+        return value
+
+    @field_validator("artifact_key")
+    @classmethod
+    def _artifact(cls, value: str | None) -> str | None:
+        if value is not None and (
+            value.startswith("/") or "//" in value or not _ARTIFACT_KEY.match(value)
+        ):
+            raise ValueError(
+                "must be an object key in the model-artifacts bucket ending in .tar.gz, "
+                "e.g. fraud-scorer/2.3.0/model.tar.gz (no s3:// and no leading /)"
+            )
+        return value
+
+    @field_validator("evaluation")
+    @classmethod
+    def _fractions(cls, value: dict[str, float]) -> dict[str, float]:
+        return check_fractions(value)
+
+
+class SageMakerModelConfig(ModelEntry):
+    """A model served by a SageMaker endpoint (an entry without `kubernetes`)."""
+
+    runs_on_sagemaker: ClassVar[bool] = True
+
     versions: dict[str, RegisteredVersion] = {}
     """Registered versions (version → image, artifactKey, evaluation). When set, `image`,
     `artifactKey` and `evaluation` come from `versions[version]`."""
@@ -384,10 +417,6 @@ class ModelConfig(ConfigModel):
     endpoint config stay deployed, so an automatic rollback lands on live resources (the
     provider reports a rolled-back update as a success). Required in prod once `versions`
     holds more than one version. Set it to the old `version` whenever you change `version`."""
-    kubernetes: KubernetesConfig | None = None
-    """Self-host on Kubernetes instead of SageMaker (see the self-hosting guide)."""
-    image: str | None = None
-    """Serving container, by digest, from an ECR repository in the home region (`aws:region`)."""
     registry_group: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
     """Pilot a new version of an existing model: the name of that model's entry, whose registry
     group holds this version's package. Default: this entry's own group (named after it)."""
@@ -395,11 +424,6 @@ class ModelConfig(ConfigModel):
     """Version of the approved package in the model registry (group named after the model) that the
     endpoint deploys; required in prod (control G2). The pipeline registers it with `image` and
     `artifactKey`, which the execution role is scoped to."""
-    artifact_key: str | None = None
-    """Object key of `model.tar.gz` in the stack's model-artifacts bucket, e.g.
-    `fraud-scorer/2.3.0/model.tar.gz`; the execution role may read only this folder."""
-    stage: Stage = "pilot"
-    """`pilot`: a separate endpoint only the pilot users in `callers` may invoke; `production`."""
     callers: list[str] = []
     """IAM role names (this account) allowed to invoke the endpoint. A pilot must name its pilot users."""
     instance_type: str | None = None
@@ -416,35 +440,10 @@ class ModelConfig(ConfigModel):
     """Default: min = max = instanceCount (no scaling)."""
     monitoring: MonitoringConfig = MonitoringConfig()
     """Alarm thresholds and the drift schedule."""
-    evaluation: dict[str, float] = {}
-    """Evaluation results of *this version* (metric → value), as the evaluation pipeline recorded
-    them; every metric is a fraction 0–1 (accuracy 0.95, not 95)."""
     quality_gate: QualityGateConfig = QualityGateConfig()
     """Thresholds `evaluation` must meet for a prod deployment."""
     environment: dict[str, str] = {}
     """Extra environment variables for the serving container (no secrets: they show in the console)."""
-    owner: str | None = None
-    """Model inventory: who owns the model (a person or team, e.g. an e-mail address); required in prod."""
-    risk_tier: Literal["high", "medium", "low"] | None = None
-    """Model inventory: its model-risk tier (PRA SS1/23 principle 1); required in prod."""
-    validation: ModelValidation | None = None
-    """Model inventory: its validation status and date; prod requires an approved, recent one."""
-
-    @property
-    def runs_on_sagemaker(self) -> bool:
-        return self.kubernetes is None
-
-    @field_validator("version", mode="before")
-    @classmethod
-    def _version_is_text(cls, value: Any) -> Any:
-        # Whole numbers arrive as the digits typed (`pulumi config set --path ... 2` stores 2);
-        # a fraction is YAML's float, which has lost its trailing zeros.
-        if isinstance(value, float) or isinstance(value, bool):
-            raise ValueError(
-                f"quote the version in YAML (e.g. version: '{value}'): unquoted it is read as a "
-                "number, and 2.10 would silently become 2.1"
-            )
-        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -481,25 +480,6 @@ class ModelConfig(ConfigModel):
             data[key] = value
         return data
 
-    @field_validator("image")
-    @classmethod
-    def _image(cls, value: str | None) -> str | None:
-        if value is not None:
-            sm.parse_ecr_image(value)
-        return value
-
-    @field_validator("artifact_key")
-    @classmethod
-    def _artifact(cls, value: str | None) -> str | None:
-        if value is not None and (
-            value.startswith("/") or "//" in value or not _ARTIFACT_KEY.match(value)
-        ):
-            raise ValueError(
-                "must be an object key in the model-artifacts bucket ending in .tar.gz, "
-                "e.g. fraud-scorer/2.3.0/model.tar.gz (no s3:// and no leading /)"
-            )
-        return value
-
     @field_validator("instance_type")
     @classmethod
     def _instance_type(cls, value: str | None) -> str | None:
@@ -507,11 +487,6 @@ class ModelConfig(ConfigModel):
             sm.check_kms_instance_type(value)
             aws_model.check_instance_type(value, "endpoint")
         return value
-
-    @field_validator("evaluation")
-    @classmethod
-    def _fractions(cls, value: dict[str, float]) -> dict[str, float]:
-        return check_fractions(value)
 
     @field_validator("callers")
     @classmethod
@@ -522,9 +497,7 @@ class ModelConfig(ConfigModel):
         return value
 
     @model_validator(mode="after")
-    def _sagemaker_rules(self) -> ModelConfig:
-        if not self.runs_on_sagemaker:
-            return self
+    def _sagemaker_rules(self) -> SageMakerModelConfig:
         if self.serverless is not None:
             raise RuleViolation(
                 "serverless",
@@ -667,6 +640,37 @@ class ModelConfig(ConfigModel):
         )
 
 
+class KubernetesModelConfig(ModelEntry):
+    """A model self-hosted on an existing EKS cluster (an entry with `kubernetes`), served by
+    `SelfHostedInference`: `version` is the stable version and `image` the stable image unless
+    `kubernetes.image` overrides it."""
+
+    runs_on_sagemaker: ClassVar[bool] = False
+
+    kubernetes: KubernetesConfig
+    """Self-host on Kubernetes instead of SageMaker (see the self-hosting guide)."""
+
+
+#: Tags of the two hostings (pydantic puts a union member's tag in an error's location;
+#: `errors.from_validation_error` drops every part that starts with `hosting=`).
+SAGEMAKER_HOSTED, KUBERNETES_HOSTED = "hosting=sagemaker", "hosting=kubernetes"
+
+
+def hosting(entry: Any) -> str:
+    """Which hosting a `models[i]` entry is: `kubernetes` when it has that key, else SageMaker."""
+    if isinstance(entry, dict):
+        return KUBERNETES_HOSTED if "kubernetes" in entry else SAGEMAKER_HOSTED
+    return KUBERNETES_HOSTED if isinstance(entry, KubernetesModelConfig) else SAGEMAKER_HOSTED
+
+
+#: One `models[i]` entry: SageMaker-hosted or Kubernetes-hosted, told apart by `kubernetes`.
+ModelConfig = Annotated[
+    Annotated[SageMakerModelConfig, Tag(SAGEMAKER_HOSTED)]
+    | Annotated[KubernetesModelConfig, Tag(KUBERNETES_HOSTED)],
+    Discriminator(hosting),
+]
+
+
 # -- Bedrock ---------------------------------------------------------------------
 
 #: Geographic cross-region inference profile prefixes, by the home region's geography.
@@ -731,14 +735,6 @@ def geography(region: str) -> str:
     if region.startswith("us-gov-"):
         return "us-gov"
     return region.split("-", 1)[0]
-
-
-def partition_of(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
 
 
 class InferenceProfileConfig(ConfigModel):
@@ -858,161 +854,20 @@ class BedrockConfig(ConfigModel):
                 )
         return value
 
-    def foundation_model_arns(self, region: str) -> list[str]:
+    def foundation_model_arns(self, aws: AwsContext) -> list[str]:
         """Foundation-model ARNs the invoke role and the bedrock-runtime endpoint allow:
         each model in the home region, plus each profile's model in each of its regions."""
-        part = partition_of(region)
-        arns = [f"arn:{part}:bedrock:{region}::foundation-model/{m}" for m in self.models]
+        region, part = aws["region"], aws["partition"]
+        arns = [aws_facts.bedrock_foundation_model_arn(part, region, m) for m in self.models]
         for profile in self.inference_profiles:
             arns += [
-                f"arn:{part}:bedrock:{r}::foundation-model/{profile.model_id}"
+                aws_facts.bedrock_foundation_model_arn(part, r, profile.model_id)
                 for r in profile.regions
             ]
         return list(dict.fromkeys(arns))
 
-    def inference_profile_arns(self, region: str, account_id: str) -> list[str]:
-        part = partition_of(region)
-        return [
-            f"arn:{part}:bedrock:{region}:{account_id}:inference-profile/{p.id}"
-            for p in self.inference_profiles
-        ]
-
-
-# -- rules that need the whole stack config ---------------------------------------------
-
-
-def check_models(cfg: StackConfig) -> None:
-    """Cross-section rules for models and Bedrock; raises ConfigError naming the exact key."""
-    owners = {m.name for m in cfg.models if m.runs_on_sagemaker and m.registry_group is None}
-    for i, model in enumerate(cfg.models):
-        key = f"{NS}:models[{i}]"
-        if not model.runs_on_sagemaker:
-            continue
-        if model.registry_group is not None and model.registry_group not in owners:
-            raise ConfigError(
-                f"{key}.registryGroup",
-                model.registry_group,
-                "must name another SageMaker model of this stack (its entry declares the group); "
-                f"models: {sorted(owners)}",
-            )
-        image = sm.parse_ecr_image(model.image or "")
-        if image.region != cfg.region:
-            raise ConfigError(
-                f"{key}.image",
-                model.image,
-                f"the ECR registry is in {image.region} but aws:region is {cfg.region}: images must "
-                "come from a private registry in the home region (control R7; cross-region pulls "
-                "also break when the VPC has no route out)",
-            )
-        drift = model.monitoring.drift
-        if drift is not None and drift.image is not None:
-            drift_image = sm.parse_ecr_image(drift.image)
-            if drift_image.region != cfg.region:
-                raise ConfigError(
-                    f"{key}.monitoring.drift.image",
-                    drift.image,
-                    f"the ECR registry is in {drift_image.region} but aws:region is {cfg.region}: "
-                    "the drift container comes from a private registry in the home region "
-                    "(control R7; the job's VPC has no route out)",
-                )
-        if not cfg.is_prod:
-            continue
-        m5 = control("sagemaker-multi-instance")
-        if model.instance_count < PROD_MIN_INSTANCES:
-            raise ConfigError(
-                f"{key}.instanceCount",
-                model.instance_count,
-                f"prod endpoints run ≥ {PROD_MIN_INSTANCES} instances so each variant spans AZs "
-                f"(control {m5}), pilots included",
-            )
-        if model.scaling().min_instances < PROD_MIN_INSTANCES:
-            raise ConfigError(
-                f"{key}.autoscaling.minInstances",
-                model.scaling().min_instances,
-                f"prod endpoints never scale below {PROD_MIN_INSTANCES} instances (control {m5})",
-            )
-        if not prod_instance_type_allowed(model.instance_type or ""):
-            raise ConfigError(
-                f"{key}.instanceType",
-                model.instance_type,
-                f"prod endpoints use the approved instance families {PROD_INSTANCE_TYPES} "
-                f"(control {control('sagemaker-instance-type-allowed')})",
-            )
-        if model.capture_sampling_percent < PROD_MIN_CAPTURE_SAMPLING_PERCENT:
-            raise ConfigError(
-                f"{key}.captureSamplingPercent",
-                model.capture_sampling_percent,
-                "prod endpoints capture a share of requests and responses, ≥ "
-                f"{PROD_MIN_CAPTURE_SAMPLING_PERCENT} % (control L7)",
-            )
-        if model.model_package_version is None:
-            raise ConfigError(
-                f"{key}.modelPackageVersion",
-                None,
-                "prod deploys an approved package version from the SageMaker Model Registry "
-                f"(group {model.package_group!r}; control G2); set modelPackageVersion (in versions[{model.version}] "
-                "when versions are used)",
-            )
-        if len(model.versions) > 1 and model.previous_version is None:
-            raise ConfigError(
-                f"{key}.previousVersion",
-                None,
-                "prod keeps the previous version's model and endpoint config deployed so an "
-                "automatic rollback lands on live resources; name it (one of "
-                f"{sorted(v for v in model.versions if v != model.version)})",
-            )
-        if model.previous_version is not None and model.previous().model_package_version is None:  # type: ignore[union-attr]
-            raise ConfigError(
-                f"{key}.versions[{model.previous_version}].modelPackageVersion",
-                None,
-                "prod deploys only approved package versions (control G2), the previous one too",
-            )
-        if model.rollout.strategy not in ("canary", "linear"):
-            raise ConfigError(
-                f"{key}.rollout.strategy",
-                model.rollout.strategy,
-                "prod endpoints update by blue/green canary or linear with auto-rollback (control M6)",
-            )
-        if model.monitoring.drift is None:
-            raise ConfigError(
-                f"{key}.monitoring.drift",
-                None,
-                "prod endpoints need drift monitoring: monitoring.drift with a processing-job "
-                "drift check (the default, any account) or a Model Monitor data-quality schedule "
-                "(control M4)",
-            )
-        if model.quality_gate.is_empty:
-            raise ConfigError(
-                f"{key}.qualityGate",
-                {},
-                "prod deployments need quality-gate thresholds (minimum/maximum) for the evaluation",
-            )
-        failures = model.quality_gate_failures()
-        if failures:
-            metric, value, rule = failures[0]
-            raise ConfigError(
-                f"{key}.evaluation.{metric}",
-                value,
-                f"{rule}; version {model.version} of {model.name} cannot be deployed to prod",
-            )
-    if cfg.bedrock is not None:
-        home = geography(cfg.region)
-        for j, profile in enumerate(cfg.bedrock.inference_profiles):
-            key = f"{NS}:bedrock.inferenceProfiles[{j}]"
-            if not any(profile.id.startswith(p) for p in PROFILE_PREFIXES.get(home, ())):
-                raise ConfigError(
-                    f"{key}.id",
-                    profile.id,
-                    f"the profile's geography does not match aws:region {cfg.region} (control R5)",
-                )
-            for k, region in enumerate(profile.regions):
-                if region not in cfg.residency.allowed_regions:
-                    raise ConfigError(
-                        f"{key}.regions[{k}]",
-                        region,
-                        f"the profile may route data to {region}, which is not in "
-                        f"{NS}:residency.allowedRegions {cfg.residency.allowed_regions} (control R5)",
-                    )
+    def inference_profile_arns(self, aws: AwsContext) -> list[str]:
+        return [aws_facts.bedrock_inference_profile_arn(aws, p.id) for p in self.inference_profiles]
 
 
 __all__ = [
@@ -1023,10 +878,12 @@ __all__ = [
     "DriftMode",
     "GuardrailConfig",
     "InferenceProfileConfig",
+    "KubernetesModelConfig",
     "ModelConfig",
+    "ModelEntry",
+    "SageMakerModelConfig",
     "MonitoringConfig",
     "QualityGateConfig",
     "RegisteredVersion",
     "RolloutConfig",
-    "check_models",
 ]

@@ -48,20 +48,6 @@ def check_region(value: str) -> str:
     return value
 
 
-def check_availability_zones(requested: int, zone_names: list[str], region: str) -> None:
-    """`network.availabilityZones` against the zones the region really has (from
-    `aws.get_availability_zones(state="available")`, asked before any resource)."""
-    if requested > len(zone_names):
-        from regulated_inference.config.errors import ConfigError
-
-        raise ConfigError(
-            "regulated-inference:network.availabilityZones",
-            requested,
-            f"{region} has {len(zone_names)} available availability zones "
-            f"({', '.join(zone_names)}); ask for at most {len(zone_names)}",
-        )
-
-
 class ResidencyConfig(ConfigModel):
     """Where data may live. Every region the stack deploys to or sends data to must be listed."""
 
