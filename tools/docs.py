@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import enum
 import subprocess
 import sys
 import types
@@ -29,13 +30,16 @@ COMPONENT_DIR = REPO_ROOT / "regulated_inference" / "components"
 # -- configuration reference ----------------------------------------------------------
 def _type_name(tp: object) -> str:
     origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return _type_name(typing.get_args(tp)[0])
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return " \\| ".join(f"`{m.value}`" for m in tp)
     if origin is typing.Literal:
         return " \\| ".join(repr(a).replace("'", "`") for a in typing.get_args(tp))
     if origin in (typing.Union, types.UnionType):
-        return (
-            " \\| ".join(_type_name(a) for a in typing.get_args(tp) if a is not type(None))
-            + " (optional)"
-        )
+        names = [_type_name(a) for a in typing.get_args(tp) if a is not type(None)]
+        optional = " (optional)" if type(None) in typing.get_args(tp) else ""
+        return " \\| ".join(dict.fromkeys(names)) + optional
     if origin in (list, tuple):
         return f"list of {_type_name(typing.get_args(tp)[0])}"
     if origin is dict:
@@ -45,14 +49,19 @@ def _type_name(tp: object) -> str:
     return getattr(tp, "__name__", str(tp)).replace("NoneType", "null")
 
 
-def _submodel(tp: object) -> type[BaseModel] | None:
+def _submodels(tp: object) -> list[type[BaseModel]]:
+    """Every config model a field's type holds (one, or the variants of a tagged union)."""
     if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return tp
+        return [tp]
+    found: list[type[BaseModel]] = []
     for arg in typing.get_args(tp):
-        found = _submodel(arg)
-        if found:
-            return found
-    return None
+        found += [m for m in _submodels(arg) if m not in found]
+    return found
+
+
+def _submodel(tp: object) -> type[BaseModel] | None:
+    models = _submodels(tp)
+    return models[0] if models else None
 
 
 def _default(field) -> str:
@@ -74,15 +83,38 @@ def _rows(model: type[BaseModel], prefix: str, seen: set[type]) -> list[str]:
             key if ":" in key else (f"{prefix}.{key}" if prefix else f"regulated-inference:{key}")
         )
         tp = field.annotation
-        sub = _submodel(tp)
+        subs = _submodels(tp)
         list_of = typing.get_origin(tp) is list or any(
             typing.get_origin(a) is list for a in typing.get_args(tp)
         )
-        desc = " ".join((field.description or (sub.__doc__ if sub else "") or "").split())
+        sub_doc = subs[0].__doc__ if len(subs) == 1 else ""
+        desc = " ".join((field.description or sub_doc or "").split())
         rows.append(f"| `{path}` | {_type_name(tp)} | {_default(field)} | {desc} |")
-        if sub and sub not in seen:
-            rows += _rows(sub, f"{path}[i]" if list_of else path, seen | {sub})
+        rows += _variant_rows(
+            [s for s in subs if s not in seen], f"{path}[i]" if list_of else path, seen
+        )
     return rows
+
+
+def _variant_rows(subs: list[type[BaseModel]], path: str, seen: set[type]) -> list[str]:
+    """The rows of a section; of a tagged union's variants, each key once, marked with the
+    variants it belongs to when not all have it (e.g. *SageMaker-hosted only*)."""
+    if len(subs) <= 1:
+        return [r for s in subs for r in _rows(s, path, seen | {s})]
+    per_variant = [_rows(s, path, seen | set(subs)) for s in subs]
+    owners: dict[str, list[str]] = {}
+    order: list[str] = []
+    for sub, rows in zip(subs, per_variant, strict=True):
+        for row in rows:
+            if row not in owners:
+                order.append(row)
+            owners.setdefault(row, []).append(getattr(sub, "doc_label", sub.__name__))
+    out = []
+    for row in order:
+        if len(owners[row]) < len(subs):
+            row = row[: -len(" |")] + f" *({', '.join(owners[row])} only)* |"
+        out.append(row)
+    return out
 
 
 def configuration_md() -> str:

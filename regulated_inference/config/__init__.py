@@ -58,6 +58,9 @@ class StackConfig(ConfigModel):
     keys: KeysConfig = KeysConfig()
     alerts: AlertsConfig
     models: list[ModelConfig] = []
+    """The models the stack deploys. An entry with `kubernetes` is self-hosted on EKS
+    (Kubernetes-hosted), any other is served by a SageMaker endpoint (SageMaker-hosted); keys
+    marked for one hosting are refused in the other."""
     bedrock: BedrockConfig | None = None
     cost: CostConfig = CostConfig()
     """Usage assumptions of the offline preview's cost estimate (docs/cost.md)."""

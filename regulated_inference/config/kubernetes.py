@@ -14,6 +14,7 @@ stack-level validation pass.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -64,6 +65,20 @@ def _check_image(path: str, value: str | None) -> str | None:
     except ValueError as exc:
         raise RuleViolation(path, value, f"{exc} (controls K7, R7)") from None
     return value
+
+
+def checked(check: Callable[[Any], object]) -> Callable[[Any], Any]:
+    """A field validator from a `lib` check that raises ValueError: the value, or the check's
+    message as a RuleViolation on that value."""
+
+    def validate(value: Any) -> Any:
+        try:
+            check(value)
+        except ValueError as exc:
+            raise RuleViolation("", value, str(exc)) from None
+        return value
+
+    return validate
 
 
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
@@ -152,14 +167,7 @@ class ClusterConfig(ConfigModel):
         """The stack can build the provider's kubeconfig itself."""
         return self.name is not None
 
-    @field_validator("oidc_provider_arn")
-    @classmethod
-    def _arn(cls, value: str) -> str:
-        try:
-            k8s.parse_oidc_provider_arn(value)
-        except ValueError as exc:
-            raise RuleViolation("", value, str(exc)) from None
-        return value
+    _arn = field_validator("oidc_provider_arn")(checked(k8s.parse_oidc_provider_arn))
 
     @model_validator(mode="after")
     def _issuer_matches(self) -> ClusterConfig:
@@ -321,14 +329,7 @@ class LoaderConfig(ConfigModel):
     def _image(cls, value: str) -> str:
         return _check_image("", value)  # type: ignore[return-value]
 
-    @field_validator("storage")
-    @classmethod
-    def _storage(cls, value: str) -> str:
-        try:
-            k8s.parse_quantity(value)
-        except ValueError as exc:
-            raise RuleViolation("", value, str(exc)) from None
-        return value
+    _storage = field_validator("storage")(checked(k8s.parse_quantity))
 
 
 class KubernetesConfig(ConfigModel):
@@ -406,13 +407,7 @@ class KubernetesConfig(ConfigModel):
     def _stable_image(cls, value: str | None) -> str | None:
         return _check_image("", value)
 
-    @field_validator("vpc_endpoints_cidr")
-    @classmethod
-    def _cidr(cls, value: str) -> str:
-        try:
-            return k8s.check_private_cidr(value)
-        except ValueError as exc:
-            raise RuleViolation("", value, str(exc)) from None
+    _cidr = field_validator("vpc_endpoints_cidr")(checked(k8s.check_private_cidr))
 
     @field_validator("s3_gateway_cidrs")
     @classmethod
@@ -447,14 +442,7 @@ class KubernetesConfig(ConfigModel):
                 )
         return value
 
-    @field_validator("scratch_size")
-    @classmethod
-    def _scratch(cls, value: str) -> str:
-        try:
-            k8s.parse_quantity(value)
-        except ValueError as exc:
-            raise RuleViolation("", value, str(exc)) from None
-        return value
+    _scratch = field_validator("scratch_size")(checked(k8s.parse_quantity))
 
     @model_validator(mode="after")
     def _canary_fits(self) -> KubernetesConfig:

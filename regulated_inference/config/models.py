@@ -31,6 +31,8 @@ from regulated_inference.lib.aws import AwsContext
 
 Stage = Literal["pilot", "production"]
 _VERSION = r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,39}$"
+#: Model names: lowercase with hyphens, ≤ 32 characters (they prefix resource names).
+_MODEL_NAME = r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$"
 _FEATURE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 _ARTIFACT_KEY = re.compile(r"^[A-Za-z0-9!_.*'()/-]+\.tar\.gz$")
 
@@ -54,6 +56,13 @@ def check_schedule(value: str) -> str:
             "Model Monitor accepts only cron(0 * ? * * *) (hourly), cron(0 H ? * * *) (daily at "
             "hour H, 0–23) or cron(0 H/N ? * * *) (every N hours, 1–24); times are UTC"
         )
+    return value
+
+
+def ecr_image(value: str | None) -> str | None:
+    """A private ECR image pinned by digest (`lib.aws.parse_ecr_image`), or unset."""
+    if value is not None:
+        aws_facts.parse_ecr_image(value)
     return value
 
 
@@ -166,12 +175,7 @@ class DriftConfig(ConfigModel):
     def _schedule(cls, value: str) -> str:
         return check_schedule(value)
 
-    @field_validator("image")
-    @classmethod
-    def _image(cls, value: str | None) -> str | None:
-        if value is not None:
-            aws_facts.parse_ecr_image(value)
-        return value
+    _image = field_validator("image")(ecr_image)
 
     @model_validator(mode="after")
     def _per_mode(self) -> DriftConfig:
@@ -275,10 +279,7 @@ class QualityGateConfig(ConfigModel):
     maximum: dict[str, float] = {}
     """Metric → highest acceptable value, a fraction 0–1 (e.g. hallucinationRate: 0.05, not 5)."""
 
-    @field_validator("minimum", "maximum")
-    @classmethod
-    def _fractions(cls, value: dict[str, float]) -> dict[str, float]:
-        return check_fractions(value)
+    _fractions = field_validator("minimum", "maximum")(check_fractions)
 
     @model_validator(mode="after")
     def _consistent(self) -> QualityGateConfig:
@@ -307,16 +308,8 @@ class RegisteredVersion(ConfigModel):
     model_package_version: int | None = Field(default=None, ge=1)
     """Version number of this model's package in the SageMaker Model Registry (group = model name)."""
 
-    @field_validator("image")
-    @classmethod
-    def _image(cls, value: str) -> str:
-        aws_facts.parse_ecr_image(value)
-        return value
-
-    @field_validator("evaluation")
-    @classmethod
-    def _fractions(cls, value: dict[str, float]) -> dict[str, float]:
-        return check_fractions(value)
+    _image = field_validator("image")(ecr_image)
+    _fractions = field_validator("evaluation")(check_fractions)
 
 
 class ModelValidation(ConfigModel):
@@ -345,7 +338,7 @@ class ModelEntry(ConfigModel):
     its inventory entry. An entry with `kubernetes` is self-hosted on EKS
     (`KubernetesModelConfig`), one without runs on a SageMaker endpoint (`SageMakerModelConfig`)."""
 
-    name: str = Field(pattern=r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
+    name: str = Field(pattern=_MODEL_NAME)
     """Model name, lowercase with hyphens (used in resource names)."""
     version: str = Field(pattern=_VERSION)
     """The version deployed. With `versions`, changing this one line deploys (or rolls back to)
@@ -379,12 +372,7 @@ class ModelEntry(ConfigModel):
             )
         return value
 
-    @field_validator("image")
-    @classmethod
-    def _image(cls, value: str | None) -> str | None:
-        if value is not None:
-            aws_facts.parse_ecr_image(value)
-        return value
+    _image = field_validator("image")(ecr_image)
 
     @field_validator("artifact_key")
     @classmethod
@@ -398,16 +386,14 @@ class ModelEntry(ConfigModel):
             )
         return value
 
-    @field_validator("evaluation")
-    @classmethod
-    def _fractions(cls, value: dict[str, float]) -> dict[str, float]:
-        return check_fractions(value)
+    _fractions = field_validator("evaluation")(check_fractions)
 
 
 class SageMakerModelConfig(ModelEntry):
     """A model served by a SageMaker endpoint (an entry without `kubernetes`)."""
 
     runs_on_sagemaker: ClassVar[bool] = True
+    doc_label: ClassVar[str] = "SageMaker-hosted"
 
     versions: dict[str, RegisteredVersion] = {}
     """Registered versions (version → image, artifactKey, evaluation). When set, `image`,
@@ -417,7 +403,7 @@ class SageMakerModelConfig(ModelEntry):
     endpoint config stay deployed, so an automatic rollback lands on live resources (the
     provider reports a rolled-back update as a success). Required in prod once `versions`
     holds more than one version. Set it to the old `version` whenever you change `version`."""
-    registry_group: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
+    registry_group: str | None = Field(default=None, pattern=_MODEL_NAME)
     """Pilot a new version of an existing model: the name of that model's entry, whose registry
     group holds this version's package. Default: this entry's own group (named after it)."""
     model_package_version: int | None = Field(default=None, ge=1)
@@ -492,7 +478,7 @@ class SageMakerModelConfig(ModelEntry):
     @classmethod
     def _callers(cls, value: list[str]) -> list[str]:
         for i, role in enumerate(value):
-            if not re.match(r"^[\w+=,.@-]{1,64}$", role):
+            if not aws_facts.IAM_ROLE_NAME.match(role):
                 raise RuleViolation(f"[{i}]", role, "must be an IAM role name (not an ARN)")
         return value
 
@@ -589,34 +575,19 @@ class SageMakerModelConfig(ModelEntry):
     def quality_gate_failures(self) -> list[tuple[str, float | None, str]]:
         """(metric, value, rule) for every gate threshold the recorded evaluation misses."""
         failures: list[tuple[str, float | None, str]] = []
-        for metric, low in sorted(self.quality_gate.minimum.items()):
-            value = self.evaluation.get(metric)
-            if value is None:
-                failures.append(
-                    (
-                        metric,
-                        None,
-                        f"quality gate: no evaluation result for {metric} (minimum {low})",
+        for bound, limits, passes, missed in (
+            ("minimum", self.quality_gate.minimum, float.__ge__, "is below the minimum"),
+            ("maximum", self.quality_gate.maximum, float.__le__, "exceeds the maximum"),
+        ):
+            for metric, limit in sorted(limits.items()):
+                value = self.evaluation.get(metric)
+                if value is None:
+                    rule = f"quality gate: no evaluation result for {metric} ({bound} {limit})"
+                    failures.append((metric, None, rule))
+                elif passes(float(value), float(limit)) is not True:  # NaN never passes
+                    failures.append(
+                        (metric, value, f"quality gate: {metric} {value} {missed} {limit}")
                     )
-                )
-            elif not value >= low:  # NaN never passes
-                failures.append(
-                    (metric, value, f"quality gate: {metric} {value} is below the minimum {low}")
-                )
-        for metric, high in sorted(self.quality_gate.maximum.items()):
-            value = self.evaluation.get(metric)
-            if value is None:
-                failures.append(
-                    (
-                        metric,
-                        None,
-                        f"quality gate: no evaluation result for {metric} (maximum {high})",
-                    )
-                )
-            elif not value <= high:  # NaN never passes
-                failures.append(
-                    (metric, value, f"quality gate: {metric} {value} exceeds the maximum {high}")
-                )
         return failures
 
     def config_sha256(self) -> str:
@@ -646,6 +617,7 @@ class KubernetesModelConfig(ModelEntry):
     `kubernetes.image` overrides it."""
 
     runs_on_sagemaker: ClassVar[bool] = False
+    doc_label: ClassVar[str] = "Kubernetes-hosted"
 
     kubernetes: KubernetesConfig
     """Self-host on Kubernetes instead of SageMaker (see the self-hosting guide)."""

@@ -126,34 +126,38 @@ def _platform(cfg: StackConfig, ns: str) -> None:
         )
     if not cfg.is_prod:
         return
-    if cfg.logging.retention_days < PROD_MIN_LOG_RETENTION_DAYS:
-        raise ConfigError(
-            f"{ns}:logging.retentionDays",
+    audit_worm = f"control {control('audit-bucket-worm')}"
+    for key, value, ok, rule in (
+        (
+            "logging.retentionDays",
             cfg.logging.retention_days,
+            cfg.logging.retention_days >= PROD_MIN_LOG_RETENTION_DAYS,
             f"prod keeps logs ≥ {PROD_MIN_LOG_RETENTION_DAYS} days "
             f"(control {control('cloudwatch-log-retention')})",
-        )
-    if cfg.keys.deletion_window_days < PROD_KEY_DELETION_WINDOW_DAYS:
-        raise ConfigError(
-            f"{ns}:keys.deletionWindowDays",
+        ),
+        (
+            "keys.deletionWindowDays",
             cfg.keys.deletion_window_days,
+            cfg.keys.deletion_window_days >= PROD_KEY_DELETION_WINDOW_DAYS,
             f"prod keys use the {PROD_KEY_DELETION_WINDOW_DAYS}-day deletion window "
             f"(control {control('kms-key-policy-and-deletion-window')})",
-        )
-    if cfg.audit.object_lock_mode not in PROD_AUDIT_MODES:
-        raise ConfigError(
-            f"{ns}:audit.objectLockMode",
+        ),
+        (
+            "audit.objectLockMode",
             cfg.audit.object_lock_mode,
+            cfg.audit.object_lock_mode in PROD_AUDIT_MODES,
             f"prod audit records are locked in {' or '.join(PROD_AUDIT_MODES)} mode: nobody "
-            f"can shorten or delete them (control {control('audit-bucket-worm')})",
-        )
-    if cfg.audit.retention_days < PROD_AUDIT_MIN_RETENTION_DAYS:
-        raise ConfigError(
-            f"{ns}:audit.retentionDays",
+            f"can shorten or delete them ({audit_worm})",
+        ),
+        (
+            "audit.retentionDays",
             cfg.audit.retention_days,
-            f"prod keeps audit records ≥ {PROD_AUDIT_MIN_RETENTION_DAYS} days "
-            f"(control {control('audit-bucket-worm')})",
-        )
+            cfg.audit.retention_days >= PROD_AUDIT_MIN_RETENTION_DAYS,
+            f"prod keeps audit records ≥ {PROD_AUDIT_MIN_RETENTION_DAYS} days ({audit_worm})",
+        ),
+    ):
+        if not ok:
+            raise ConfigError(f"{ns}:{key}", value, rule)
 
 
 # -- SageMaker-hosted models --------------------------------------------------------------
