@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+# The guardrail's PII facts have one home, the component's: the config's default IS its default.
+from regulated_inference.components.bedrock_access import DEFAULT_PII_ENTITIES, PII_ENTITY_TYPES
 from regulated_inference.config import aws_model
 from regulated_inference.config.base import ConfigModel
 from regulated_inference.config.errors import ConfigError, RuleViolation
@@ -679,51 +681,6 @@ PROFILE_PREFIXES: dict[str, tuple[str, ...]] = {
     "ca": ("ca.",),
 }
 _MODEL_ID = re.compile(r"^[a-z0-9-]+\.[A-Za-z0-9._:-]+$")
-_PII_TYPES = (
-    "ADDRESS",
-    "AGE",
-    "AWS_ACCESS_KEY",
-    "AWS_SECRET_KEY",
-    "CA_HEALTH_NUMBER",
-    "CA_SOCIAL_INSURANCE_NUMBER",
-    "CREDIT_DEBIT_CARD_CVV",
-    "CREDIT_DEBIT_CARD_EXPIRY",
-    "CREDIT_DEBIT_CARD_NUMBER",
-    "DRIVER_ID",
-    "EMAIL",
-    "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
-    "IP_ADDRESS",
-    "LICENSE_PLATE",
-    "MAC_ADDRESS",
-    "NAME",
-    "PASSWORD",
-    "PHONE",
-    "PIN",
-    "SWIFT_CODE",
-    "UK_NATIONAL_HEALTH_SERVICE_NUMBER",
-    "UK_NATIONAL_INSURANCE_NUMBER",
-    "UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER",
-    "URL",
-    "USERNAME",
-    "US_BANK_ACCOUNT_NUMBER",
-    "US_BANK_ROUTING_NUMBER",
-    "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
-    "US_PASSPORT_NUMBER",
-    "US_SOCIAL_SECURITY_NUMBER",
-    "VEHICLE_IDENTIFICATION_NUMBER",
-)
-DEFAULT_PII = [
-    "EMAIL",
-    "PHONE",
-    "CREDIT_DEBIT_CARD_NUMBER",
-    "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
-    "UK_NATIONAL_INSURANCE_NUMBER",
-    "UK_NATIONAL_HEALTH_SERVICE_NUMBER",
-    "PASSWORD",
-    "AWS_ACCESS_KEY",
-    "AWS_SECRET_KEY",
-]
-
 Strength = Literal["NONE", "LOW", "MEDIUM", "HIGH"]
 
 
@@ -778,7 +735,9 @@ class GuardrailConfig(ConfigModel):
     pii_action: Literal["BLOCK", "ANONYMIZE"] = "ANONYMIZE"
     """What happens to detected PII: block the request/answer, or mask it."""
     pii_entities: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_PII), min_length=1, max_length=len(_PII_TYPES)
+        default_factory=lambda: list(DEFAULT_PII_ENTITIES),
+        min_length=1,
+        max_length=len(PII_ENTITY_TYPES),
     )
     """PII entity types the guardrail detects."""
     blocked_input_message: str = "This request cannot be processed under our usage policy."
@@ -802,9 +761,11 @@ class GuardrailConfig(ConfigModel):
     @classmethod
     def _pii(cls, value: list[str]) -> list[str]:
         for i, entity in enumerate(value):
-            if entity not in _PII_TYPES:
+            if entity not in PII_ENTITY_TYPES:
                 raise RuleViolation(
-                    f"[{i}]", entity, f"unknown PII entity type (known: {', '.join(_PII_TYPES)})"
+                    f"[{i}]",
+                    entity,
+                    f"unknown PII entity type (known: {', '.join(PII_ENTITY_TYPES)})",
                 )
         return value
 

@@ -80,12 +80,7 @@ def drift_check_name(endpoint: str) -> str:
 
 def thresholds(model: ModelConfig) -> Thresholds:
     mon = model.monitoring
-    return Thresholds(
-        **{
-            f: getattr(mon, f)
-            for f in Thresholds.__dataclass_fields__  # type: ignore[attr-defined]
-        }
-    )
+    return Thresholds(**{f: getattr(mon, f) for f in Thresholds.__annotations__})  # type: ignore[typeddict-item]
 
 
 def package_group(model: ModelConfig, stack: str) -> str:
@@ -152,7 +147,7 @@ def build_managed_inference(cfg: StackConfig, platform: Platform) -> dict[str, A
                 "instance_type": model.instance_type or "",
                 "thresholds": thresholds(model),
                 "alarm_topic_arn": topic.arn,
-                "region": platform.region,
+                "aws": platform.aws,
             },
         )
         managed = ManagedInference(
@@ -250,8 +245,7 @@ def _drift(
         "subnet_arns": list(net.private_subnet_arns),
         "security_group_id": net.workload_security_group_id,
         "security_group_arn": net.workload_security_group_arn,
-        "region": platform.region,
-        "account_id": platform.account_id,
+        "aws": platform.aws,
         "alarm_topic_arn": platform.alerts.arn,
     }
     if drift.mode == "model-monitor":
@@ -272,6 +266,8 @@ def _drift(
         f"{model.name}-drift-check",
         {
             **common,  # type: ignore[typeddict-item]
+            "region": platform.region,
+            "account_id": platform.account_id,
             "check_name": drift_check_name(endpoint),
             "interval_hours": drift.hours,
             "image_uri": drift.image or "",
@@ -308,8 +304,7 @@ def build_bedrock(cfg: StackConfig, platform: Platform) -> dict[str, Any]:
             "model_arns": bedrock.foundation_model_arns(platform.region),
             "profile_arns": bedrock.inference_profile_arns(platform.region, platform.account_id),
             "allowed_regions": list(cfg.residency.allowed_regions),
-            "region": platform.region,
-            "account_id": platform.account_id,
+            "aws": platform.aws,
             "data_key_arn": platform.keys.data_key_arn,
             "logs_key_arn": platform.keys.logs_key_arn,
             "log_group_name": f"{platform.log_group_prefix}bedrock/invocations",
@@ -321,7 +316,7 @@ def build_bedrock(cfg: StackConfig, platform: Platform) -> dict[str, Any]:
                 prompt_attack_strength=g.prompt_attack_strength,
                 content_filter_strength=g.content_filter_strength,
                 pii_action=g.pii_action,
-                pii_entities=tuple(g.pii_entities),
+                pii_entities=list(g.pii_entities),
                 blocked_input_message=g.blocked_input_message,
                 blocked_output_message=g.blocked_output_message,
             ),

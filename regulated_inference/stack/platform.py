@@ -230,8 +230,7 @@ def _alerting(
         {
             "kms_key_arn": keys.logs_key_arn,
             "emails": [str(e) for e in cfg.alerts.emails],
-            "account_id": account,
-            "region": cfg.region,
+            "aws": aws_facts.context(cfg.region, account),
             "deployment_event_endpoints": endpoints,
         },
     )
