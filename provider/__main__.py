@@ -24,11 +24,16 @@ from importlib.metadata import version
 from pulumi.provider.experimental import component_provider_host
 
 from regulated_inference.components.audit_trail import AuditTrail
+from regulated_inference.components.bedrock_access import BedrockAccess
 from regulated_inference.components.encryption_keys import EncryptionKeys
 from regulated_inference.components.isolated_network import IsolatedNetwork
 from regulated_inference.components.least_privilege_role import LeastPrivilegeRole
 from regulated_inference.components.managed_inference import ManagedInference
-from regulated_inference.components.model_monitoring import AlertTopic
+from regulated_inference.components.model_monitoring import (
+    AlertTopic,
+    DataQualityMonitor,
+    ModelMonitoring,
+)
 from regulated_inference.components.secure_bucket import SecureBucket
 
 #: The package name: the first part of every type token (`regulated-inference:index:<Class>`).
@@ -43,6 +48,9 @@ COMPONENTS = [
     AuditTrail,
     ManagedInference,
     AlertTopic,
+    ModelMonitoring,
+    DataQualityMonitor,
+    BedrockAccess,
 ]
 
 

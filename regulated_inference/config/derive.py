@@ -77,10 +77,12 @@ class Derived(ConfigModel):
     """A config section whose fields are a component argument type's fields."""
 
     __args_type__: ClassVar[type]
+    __args_fields__: ClassVar[tuple[str, ...]]
 
     def to_args(self) -> Any:
-        """The component's argument value: the same names and values (unset optionals left out)."""
-        values = {name: getattr(self, name) for name in type(self).model_fields}
+        """The component's argument value: its fields' values under the same names (unset
+        optionals left out; fields a subclass adds for the config alone are not arguments)."""
+        values = {name: getattr(self, name) for name in self.__args_fields__}
         if dataclasses.is_dataclass(self.__args_type__):
             return self.__args_type__(**values)
         return {k: v for k, v in values.items() if v is not None}
@@ -123,6 +125,7 @@ def derive(
         **definitions,
     )
     model.__args_type__ = source
+    model.__args_fields__ = tuple(definitions)
     return model
 
 

@@ -19,13 +19,17 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
+from regulated_inference.components import bedrock_access as ba
+from regulated_inference.components import model_monitoring as mm
+
+# The guardrail's PII facts have one home, the component's: the config's default IS its default.
+from regulated_inference.components.bedrock_access import DEFAULT_PII_ENTITIES, PII_ENTITY_TYPES
 from regulated_inference.config import aws_model
 from regulated_inference.config.base import ConfigModel
 from regulated_inference.config.derive import derive
 from regulated_inference.config.errors import RuleViolation
 from regulated_inference.config.kubernetes import KubernetesConfig
 from regulated_inference.lib import aws as aws_facts
-from regulated_inference.lib import metrics
 from regulated_inference.lib import sagemaker as sm
 from regulated_inference.lib.aws import AwsContext
 
@@ -232,43 +236,35 @@ class DriftConfig(ConfigModel):
         return self.interval_hours or 1
 
 
-class MonitoringConfig(ConfigModel):
-    """Alarm thresholds. Operational ones come from SageMaker's metrics, quality ones from the
-    evaluation job's metrics (namespace `RegulatedInference/ModelQuality`, see docs)."""
+class MonitoringConfig(
+    derive(
+        mm.Thresholds,
+        defaults=mm.THRESHOLD_DEFAULTS,
+        fields={
+            "latency_p99_ms": Field(
+                gt=0, le=60000, description="≤ 60000 ms: a real-time invocation times out at 60 s."
+            ),
+            "overhead_latency_p99_ms": Field(gt=0, le=60000, description="≤ 60000 ms."),
+            "max_4xx_rate": Field(ge=0, le=1, alias="max4xxRate", description="A share, 0–1."),
+            "max_5xx_rate": Field(ge=0, le=1, alias="max5xxRate", description="A share, 0–1."),
+            "cpu_utilization_percent": Field(gt=0, le=100 * 448),
+            "memory_utilization_percent": Field(gt=0, le=100),
+            "gpu_utilization_percent": Field(gt=0, le=100 * 16),
+            "invocations_anomaly_band": Field(gt=0, le=10),
+            "hallucination_rate_max": Field(ge=0, le=1),
+            "bias_disparity_max": Field(ge=0, le=1),
+            "user_satisfaction_min": Field(ge=0, le=1),
+            "output_quality_min": Field(ge=0, le=1),
+        },
+    )
+):
+    """Alarm thresholds (`ModelMonitoring`'s `Thresholds`: fields, defaults and descriptions
+    are the component's) and the drift check. Operational ones come from SageMaker's metrics,
+    quality ones from the evaluation job's metrics (namespace `RegulatedInference/ModelQuality`,
+    see docs)."""
 
-    latency_p99_ms: float = Field(default=1000, gt=0, le=60000)
-    """ModelLatency p99 above this (ms, ≤ 60000: a real-time invocation times out at 60 s) alarms and rolls a deployment back."""
-    overhead_latency_p99_ms: float = Field(default=100, gt=0, le=60000)
-    """OverheadLatency p99 (SageMaker's own time) above this (ms, ≤ 60000) alarms."""
-    max_4xx_rate: float = Field(default=0.05, ge=0, le=1, alias="max4xxRate")
-    """Share of requests answered 4xx above which the alarm fires (rolls back)."""
-    max_5xx_rate: float = Field(default=0.01, ge=0, le=1, alias="max5xxRate")
-    """Share of requests answered 5xx above which the alarm fires (rolls back)."""
-    cpu_utilization_percent: float = Field(default=80, gt=0, le=100 * 448)
-    """CPUUtilization above this alarms (sum over vCPUs: 0–100 × vCPUs)."""
-    memory_utilization_percent: float = Field(default=85, gt=0, le=100)
-    """MemoryUtilization above this alarms."""
-    gpu_utilization_percent: float = Field(default=90, gt=0, le=100 * 16)
-    """GPUUtilization above this alarms (GPU instance types only; 0–100 × GPUs)."""
-    invocations_anomaly_band: float = Field(default=3, gt=0, le=10)
-    """Width (standard deviations) of the anomaly band on Invocations."""
-    hallucination_rate_max: float = Field(default=0.05, ge=0, le=1)
-    """HallucinationRate (evaluation job metric) above this alarms."""
-    bias_disparity_max: float = Field(default=0.1, ge=0, le=1)
-    """BiasDisparity (largest outcome-rate gap between protected groups) above this alarms."""
-    user_satisfaction_min: float = Field(default=0.7, ge=0, le=1)
-    """UserSatisfaction (share of positive feedback) below this alarms."""
-    output_quality_min: float = Field(default=0.7, ge=0, le=1)
-    """OutputQualityScore (graded answer quality, 0–1) below this alarms."""
     drift: DriftConfig | None = None
     """Feature drift check and alarm (a processing job by default, or Model Monitor); required in prod (M4)."""
-
-    def quality_threshold(self, metric: metrics.QualityMetric) -> float:
-        return float(getattr(self, _snake(metric.config_key)))
-
-
-def _snake(camel: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", camel).lower()
 
 
 class QualityGateConfig(ConfigModel):
@@ -655,52 +651,6 @@ PROFILE_PREFIXES: dict[str, tuple[str, ...]] = {
     "ca": ("ca.",),
 }
 _MODEL_ID = re.compile(r"^[a-z0-9-]+\.[A-Za-z0-9._:-]+$")
-_PII_TYPES = (
-    "ADDRESS",
-    "AGE",
-    "AWS_ACCESS_KEY",
-    "AWS_SECRET_KEY",
-    "CA_HEALTH_NUMBER",
-    "CA_SOCIAL_INSURANCE_NUMBER",
-    "CREDIT_DEBIT_CARD_CVV",
-    "CREDIT_DEBIT_CARD_EXPIRY",
-    "CREDIT_DEBIT_CARD_NUMBER",
-    "DRIVER_ID",
-    "EMAIL",
-    "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
-    "IP_ADDRESS",
-    "LICENSE_PLATE",
-    "MAC_ADDRESS",
-    "NAME",
-    "PASSWORD",
-    "PHONE",
-    "PIN",
-    "SWIFT_CODE",
-    "UK_NATIONAL_HEALTH_SERVICE_NUMBER",
-    "UK_NATIONAL_INSURANCE_NUMBER",
-    "UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER",
-    "URL",
-    "USERNAME",
-    "US_BANK_ACCOUNT_NUMBER",
-    "US_BANK_ROUTING_NUMBER",
-    "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
-    "US_PASSPORT_NUMBER",
-    "US_SOCIAL_SECURITY_NUMBER",
-    "VEHICLE_IDENTIFICATION_NUMBER",
-)
-DEFAULT_PII = [
-    "EMAIL",
-    "PHONE",
-    "CREDIT_DEBIT_CARD_NUMBER",
-    "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
-    "UK_NATIONAL_INSURANCE_NUMBER",
-    "UK_NATIONAL_HEALTH_SERVICE_NUMBER",
-    "PASSWORD",
-    "AWS_ACCESS_KEY",
-    "AWS_SECRET_KEY",
-]
-
-Strength = Literal["NONE", "LOW", "MEDIUM", "HIGH"]
 
 
 def geography(region: str) -> str:
@@ -736,23 +686,20 @@ class InferenceProfileConfig(ConfigModel):
         return self.id.split(".", 1)[1]
 
 
-class GuardrailConfig(ConfigModel):
-    """The Bedrock guardrail every invocation goes through (control M7)."""
-
-    prompt_attack_strength: Literal["LOW", "MEDIUM", "HIGH"] = "HIGH"
-    """Input strength of the PROMPT_ATTACK filter (jailbreaks, prompt injection). NONE is refused."""
-    content_filter_strength: Strength = "HIGH"
-    """Strength of the HATE, INSULTS, SEXUAL, VIOLENCE and MISCONDUCT filters (input and output)."""
-    pii_action: Literal["BLOCK", "ANONYMIZE"] = "ANONYMIZE"
-    """What happens to detected PII: block the request/answer, or mask it."""
-    pii_entities: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_PII), min_length=1, max_length=len(_PII_TYPES)
+class GuardrailConfig(
+    derive(
+        ba.GuardrailSettings,
+        defaults=ba.guardrail_settings(),
+        fields={
+            "prompt_attack_strength": Field(description="NONE is refused (control M7)."),
+            "pii_entities": Field(min_length=1, max_length=len(PII_ENTITY_TYPES)),
+            "blocked_input_message": Field(description="1–500 characters (Bedrock's limit)."),
+            "blocked_output_message": Field(description="1–500 characters (Bedrock's limit)."),
+        },
     )
-    """PII entity types the guardrail detects."""
-    blocked_input_message: str = "This request cannot be processed under our usage policy."
-    """What the caller receives when the guardrail blocks a prompt (1–500 characters, Bedrock's limit)."""
-    blocked_output_message: str = "The answer was withheld under our usage policy."
-    """What the caller receives when the guardrail blocks an answer (1–500 characters, Bedrock's limit)."""
+):
+    """The Bedrock guardrail every invocation goes through (control M7): `BedrockAccess`'s
+    `GuardrailSettings`, its fields, defaults and descriptions."""
 
     @field_validator("blocked_input_message", "blocked_output_message")
     @classmethod
@@ -770,24 +717,18 @@ class GuardrailConfig(ConfigModel):
     @classmethod
     def _pii(cls, value: list[str]) -> list[str]:
         for i, entity in enumerate(value):
-            if entity not in _PII_TYPES:
+            if entity not in PII_ENTITY_TYPES:
                 raise RuleViolation(
-                    f"[{i}]", entity, f"unknown PII entity type (known: {', '.join(_PII_TYPES)})"
+                    f"[{i}]",
+                    entity,
+                    f"unknown PII entity type (known: {', '.join(PII_ENTITY_TYPES)})",
                 )
         return value
 
 
-class BedrockLoggingConfig(ConfigModel):
-    """What Bedrock invocation logging records (to an encrypted in-region log group and bucket)."""
-
-    text: bool = True
-    """Deliver prompts and completions (text)."""
-    image: bool = False
-    """Deliver image payloads."""
-    embedding: bool = False
-    """Deliver embeddings."""
-    video: bool = False
-    """Deliver video payloads."""
+class BedrockLoggingConfig(derive(ba.LoggingSettings, defaults=ba.logging_settings())):
+    """What Bedrock invocation logging records (to an encrypted in-region log group and bucket):
+    `BedrockAccess`'s `LoggingSettings`."""
 
 
 class BedrockConfig(ConfigModel):
@@ -844,6 +785,8 @@ class BedrockConfig(ConfigModel):
 
 __all__ = [
     "AutoscalingConfig",
+    "DEFAULT_PII_ENTITIES",
+    "PII_ENTITY_TYPES",
     "BedrockConfig",
     "DRIFT_INTERVAL_HOURS",
     "DriftConfig",

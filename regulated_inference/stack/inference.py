@@ -33,8 +33,6 @@ import pulumi
 
 from regulated_inference.components.bedrock_access import (
     BedrockAccess,
-    GuardrailSettings,
-    LoggingSettings,
 )
 from regulated_inference.components.bedrock_monitoring import BedrockMonitoring, model_id
 from regulated_inference.components.drift_job import MAX_CHECK_NAME, ScheduledDriftCheck
@@ -47,7 +45,6 @@ from regulated_inference.components.managed_inference import (
 from regulated_inference.components.model_monitoring import (
     DataQualityMonitor,
     ModelMonitoring,
-    Thresholds,
 )
 from regulated_inference.config.models import SageMakerModelConfig
 from regulated_inference.lib import aws as aws_facts
@@ -78,16 +75,6 @@ def drift_check_name(endpoint: str) -> str:
     if len(name) <= MAX_CHECK_NAME:
         return name
     return f"{sm.safe_name(endpoint, max_len=MAX_CHECK_NAME - 9)}-{sm.short_hash(endpoint)}"
-
-
-def thresholds(model: SageMakerModelConfig) -> Thresholds:
-    mon = model.monitoring
-    return Thresholds(
-        **{
-            f: getattr(mon, f)
-            for f in Thresholds.__dataclass_fields__  # type: ignore[attr-defined]
-        }
-    )
 
 
 def package_group(model: SageMakerModelConfig, stack: str) -> str:
@@ -148,9 +135,9 @@ def build_managed_inference(cfg: StackConfig, platform: Platform) -> dict[str, A
                 "endpoint_name": endpoint,
                 "variant_name": DEFAULT_VARIANT,
                 "instance_type": model.instance_type or "",
-                "thresholds": thresholds(model),
+                "thresholds": model.monitoring.to_args(),
                 "alarm_topic_arn": topic.arn,
-                "region": platform.region,
+                "aws": platform.aws,
             },
         )
         managed = ManagedInference(
@@ -248,8 +235,7 @@ def _drift(
         "subnet_arns": list(net.private_subnet_arns),
         "security_group_id": net.workload_security_group_id,
         "security_group_arn": net.workload_security_group_arn,
-        "region": platform.region,
-        "account_id": platform.account_id,
+        "aws": platform.aws,
         "alarm_topic_arn": platform.alerts.arn,
     }
     if drift.mode == "model-monitor":
@@ -270,6 +256,8 @@ def _drift(
         f"{model.name}-drift-check",
         {
             **common,  # type: ignore[typeddict-item]
+            "region": platform.region,
+            "account_id": platform.account_id,
             "check_name": drift_check_name(endpoint),
             "interval_hours": drift.hours,
             "image_uri": drift.image or "",
@@ -297,15 +285,13 @@ def build_bedrock(cfg: StackConfig, platform: Platform) -> dict[str, Any]:
         return {}
     stack = pulumi.get_stack()
     prefix = f"{pulumi.get_project()}-{stack}"
-    g = bedrock.guardrail
     access = BedrockAccess(
         f"{prefix}-bedrock",
         {
             "model_arns": bedrock.foundation_model_arns(platform.aws),
             "profile_arns": bedrock.inference_profile_arns(platform.aws),
             "allowed_regions": list(cfg.residency.allowed_regions),
-            "region": platform.region,
-            "account_id": platform.account_id,
+            "aws": platform.aws,
             "data_key_arn": platform.keys.data_key_arn,
             "logs_key_arn": platform.keys.logs_key_arn,
             "log_group_name": f"{platform.log_group_prefix}bedrock/invocations",
@@ -313,20 +299,8 @@ def build_bedrock(cfg: StackConfig, platform: Platform) -> dict[str, Any]:
             "access_log_bucket": platform.access_logs.bucket_name,
             "invoker_service": bedrock.invoker_service,
             "invocation_logging": cfg.account.owns_bedrock_logging(stack),
-            "guardrail": GuardrailSettings(
-                prompt_attack_strength=g.prompt_attack_strength,
-                content_filter_strength=g.content_filter_strength,
-                pii_action=g.pii_action,
-                pii_entities=tuple(g.pii_entities),
-                blocked_input_message=g.blocked_input_message,
-                blocked_output_message=g.blocked_output_message,
-            ),
-            "logging": LoggingSettings(
-                text=bedrock.logging.text,
-                image=bedrock.logging.image,
-                embedding=bedrock.logging.embedding,
-                video=bedrock.logging.video,
-            ),
+            "guardrail": bedrock.guardrail.to_args(),
+            "logging": bedrock.logging.to_args(),
         },
     )
     monitoring = BedrockMonitoring(

@@ -217,8 +217,7 @@ def _alerting(
         {
             "kms_key_arn": keys.logs_key_arn,
             "emails": [str(e) for e in cfg.alerts.emails],
-            "account_id": ctx["account_id"],
-            "region": ctx["region"],
+            "aws": ctx,
             "deployment_event_endpoints": endpoints,
         },
     )

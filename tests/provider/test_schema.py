@@ -25,6 +25,9 @@ HOSTED = [
     "AuditTrail",
     "ManagedInference",
     "AlertTopic",
+    "ModelMonitoring",
+    "DataQualityMonitor",
+    "BedrockAccess",
 ]
 
 
