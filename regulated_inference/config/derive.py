@@ -82,10 +82,15 @@ class Derived(ConfigModel):
     def to_args(self) -> Any:
         """The component's argument value: its fields' values under the same names (unset
         optionals left out; fields a subclass adds for the config alone are not arguments)."""
-        values = {name: getattr(self, name) for name in self.__args_fields__}
+        values = {name: _arg(getattr(self, name)) for name in self.__args_fields__}
         if dataclasses.is_dataclass(self.__args_type__):
             return self.__args_type__(**values)
         return {k: v for k, v in values.items() if v is not None}
+
+
+def _arg(value: Any) -> Any:
+    """A nested derived section becomes its component type too (e.g. a probe of `Probes`)."""
+    return value.to_args() if isinstance(value, Derived) else value
 
 
 def derive(

@@ -19,7 +19,9 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from regulated_inference.components import self_hosted_inference as shi
 from regulated_inference.config.base import ConfigModel
+from regulated_inference.config.derive import derive
 from regulated_inference.config.errors import RuleViolation
 from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import kubernetes as k8s
@@ -211,19 +213,25 @@ class ReplicasConfig(ConfigModel):
         return self
 
 
-class ResourcesConfig(ConfigModel):
-    """Requests and limits of the model-server container (control K6)."""
-
-    cpu_request: str
-    """CPU request, e.g. "2" or "500m"."""
-    cpu_limit: str
-    """CPU limit (≥ request)."""
-    memory_request: str
-    """Memory request, e.g. "8Gi"."""
-    memory_limit: str
-    """Memory limit (≥ request; equal to it avoids OOM kills under node pressure)."""
-    gpu: int = Field(default=0, ge=0, le=16)
-    """NVIDIA GPUs (nvidia.com/gpu), request = limit; 0 for CPU-only. Needs the NVIDIA device plugin."""
+class ResourcesConfig(
+    derive(
+        shi.ContainerResources,
+        fields={
+            "cpu_request": Field(description='CPU request, e.g. "2" or "500m".'),
+            "cpu_limit": Field(description="CPU limit (≥ request)."),
+            "memory_request": Field(description='Memory request, e.g. "8Gi".'),
+            "memory_limit": Field(
+                description="Memory limit (≥ request; equal to it avoids OOM kills under node "
+                "pressure)."
+            ),
+            "gpu": Field(
+                ge=0, le=16, description="0 for CPU-only; needs the NVIDIA device plugin."
+            ),
+        },
+    )
+):
+    """Requests and limits of the model-server container (control K6): `SelfHostedInference`'s
+    `ContainerResources`."""
 
     @model_validator(mode="after")
     def _quantities(self) -> ResourcesConfig:
@@ -244,25 +252,44 @@ class ResourcesConfig(ConfigModel):
         return self
 
 
-class ProbeConfig(ConfigModel):
-    """An HTTP GET probe on the model port."""
+class ProbeConfig(
+    derive(
+        shi.Probe,
+        fields={
+            "path": Field(
+                pattern=r"^/[A-Za-z0-9._~!$&'()*+,;=:@/%-]*$",
+                description="Path, e.g. /ping (SageMaker-style containers), /health (TGI), "
+                "/v2/health/ready (Triton).",
+            ),
+            "period_seconds": Field(ge=1, le=300, description="Seconds between probes."),
+            "timeout_seconds": Field(ge=1, le=60, description="Seconds a probe may take."),
+            "failure_threshold": Field(
+                ge=1, le=30, description="Failures in a row that count as down."
+            ),
+        },
+    )
+):
+    """An HTTP GET probe on the model port (`SelfHostedInference`'s `Probe`)."""
 
-    path: str = Field(pattern=r"^/[A-Za-z0-9._~!$&'()*+,;=:@/%-]*$")
-    """Path, e.g. /ping (SageMaker-style containers), /health (TGI), /v2/health/ready (Triton)."""
-    period_seconds: int = Field(default=10, ge=1, le=300)
-    timeout_seconds: int = Field(default=3, ge=1, le=60)
-    failure_threshold: int = Field(default=3, ge=1, le=30)
 
-
-class ProbesConfig(ConfigModel):
-    """Liveness and readiness probes (control K6), plus a start-up allowance for loading weights."""
-
-    liveness: ProbeConfig
-    """Restarts a hung server."""
-    readiness: ProbeConfig
-    """Takes a pod out of the Service until it can answer."""
-    startup_seconds: int = Field(default=600, ge=10, le=3600)
-    """How long a new pod may take to load the model before liveness applies."""
+class ProbesConfig(
+    derive(
+        shi.Probes,
+        types={"liveness": ProbeConfig, "readiness": ProbeConfig},
+        fields={
+            "liveness": Field(description="Restarts a hung server."),
+            "readiness": Field(description="Takes a pod out of the Service until it can answer."),
+            "startup_seconds": Field(
+                ge=10,
+                le=3600,
+                description="How long a new pod may take to load the model before liveness "
+                "applies.",
+            ),
+        },
+    )
+):
+    """Liveness and readiness probes (control K6), plus a start-up allowance for loading weights
+    (`SelfHostedInference`'s `Probes`)."""
 
 
 class CanaryConfig(ConfigModel):
@@ -315,14 +342,22 @@ class CanaryConfig(ConfigModel):
         return value
 
 
-class LoaderConfig(ConfigModel):
-    """An init container that downloads the artifact, so only it ever holds AWS credentials."""
-
-    image: str
-    """Loader image (e.g. one with the AWS CLI), pinned by digest, from the home region's ECR.
-    It reads MODEL_URI and writes the model into MODEL_DIR (/models)."""
-    storage: str = "20Gi"
-    """Size limit of the emptyDir the model is downloaded into."""
+class LoaderConfig(
+    derive(
+        shi.Loader,
+        fields={
+            "image": Field(
+                description="Loader image (e.g. one with the AWS CLI), pinned by digest, from the "
+                "home region's ECR. It reads MODEL_URI and writes the model into MODEL_DIR (/models)."
+            ),
+            "storage": Field(
+                description="Size limit of the emptyDir the model is downloaded into."
+            ),
+        },
+    )
+):
+    """An init container that downloads the artifact, so only it ever holds AWS credentials
+    (`SelfHostedInference`'s `Loader`)."""
 
     @field_validator("image")
     @classmethod

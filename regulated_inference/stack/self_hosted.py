@@ -21,17 +21,13 @@ import pulumi_kubernetes as kubernetes
 
 from regulated_inference.components.self_hosted_inference import (
     Canary,
-    ContainerResources,
     Irsa,
-    Loader,
     ModelTrack,
-    Probe,
-    Probes,
     SelfHostedInference,
     SelfHostedInferenceArgs,
 )
 from regulated_inference.config import StackConfig
-from regulated_inference.config.kubernetes import ClusterConfig, KubernetesConfig, ProbeConfig
+from regulated_inference.config.kubernetes import ClusterConfig, KubernetesConfig
 from regulated_inference.config.models import KubernetesModelConfig
 from regulated_inference.stack.platform import Platform
 
@@ -57,10 +53,6 @@ def artifact_prefix(
     return _folder(key) or DEFAULT_ARTIFACT_PREFIX.format(name=model.name, version=version)
 
 
-def _probe(p: ProbeConfig) -> Probe:
-    return Probe(p.path, p.period_seconds, p.timeout_seconds, p.failure_threshold)
-
-
 def component_args(model: KubernetesModelConfig, platform: Platform) -> SelfHostedInferenceArgs:
     """The component's args for one model entry (pure mapping, no resources)."""
     kube = model.kubernetes
@@ -81,7 +73,6 @@ def component_args(model: KubernetesModelConfig, platform: Platform) -> SelfHost
             ),
             weight=kube.canary.weight,
         )
-    res = kube.resources
     args: SelfHostedInferenceArgs = {
         "model_name": model.name,
         "namespace": kube.namespace,
@@ -93,17 +84,13 @@ def component_args(model: KubernetesModelConfig, platform: Platform) -> SelfHost
         "data_key_arn": platform.keys.data_key_arn,
         "replicas_min": kube.replicas.min,
         "replicas_max": kube.replicas.max,
-        "resources": ContainerResources(
-            res.cpu_request, res.cpu_limit, res.memory_request, res.memory_limit, res.gpu
-        ),
+        "resources": kube.resources.to_args(),
         "port": kube.port,
-        "probes": Probes(
-            _probe(kube.probes.liveness), _probe(kube.probes.readiness), kube.probes.startup_seconds
-        ),
+        "probes": kube.probes.to_args(),
         "gateway_namespace": kube.gateway_namespace,
         "vpc_endpoints_cidr": kube.vpc_endpoints_cidr,
         "s3_gateway_cidrs": list(kube.s3_gateway_cidrs),
-        "loader": Loader(kube.loader.image, kube.loader.storage) if kube.loader else None,
+        "loader": kube.loader.to_args() if kube.loader else None,
         "run_as_user": kube.run_as_user,
         "target_cpu_utilization": kube.target_cpu_utilization,
         "zone_spread": kube.zone_spread,
