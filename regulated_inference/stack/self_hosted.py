@@ -56,7 +56,12 @@ def artifact_prefix(model: Any, version: str, canary_key: str | None = None) -> 
 
 
 def _probe(p: ProbeConfig) -> Probe:
-    return Probe(p.path, p.period_seconds, p.timeout_seconds, p.failure_threshold)
+    return Probe(
+        path=p.path,
+        period_seconds=p.period_seconds,
+        timeout_seconds=p.timeout_seconds,
+        failure_threshold=p.failure_threshold,
+    )
 
 
 def component_args(model: Any, kube: KubernetesConfig, platform: Any) -> SelfHostedInferenceArgs:
@@ -83,30 +88,38 @@ def component_args(model: Any, kube: KubernetesConfig, platform: Any) -> SelfHos
         "model_name": model.name,
         "namespace": kube.namespace,
         "stable": stable,
-        "canary": canary,
-        "region": platform.region,
+        "aws": platform.aws,
         "irsa": Irsa(oidc_provider_arn=kube.cluster.oidc_provider_arn, issuer=kube.cluster.issuer),
         "artifact_bucket_arn": platform.model_artifacts.arn,
         "data_key_arn": platform.keys.data_key_arn,
         "replicas_min": kube.replicas.min,
         "replicas_max": kube.replicas.max,
         "resources": ContainerResources(
-            res.cpu_request, res.cpu_limit, res.memory_request, res.memory_limit, res.gpu
+            cpu_request=res.cpu_request,
+            cpu_limit=res.cpu_limit,
+            memory_request=res.memory_request,
+            memory_limit=res.memory_limit,
+            gpu=res.gpu,
         ),
         "port": kube.port,
         "probes": Probes(
-            _probe(kube.probes.liveness), _probe(kube.probes.readiness), kube.probes.startup_seconds
+            liveness=_probe(kube.probes.liveness),
+            readiness=_probe(kube.probes.readiness),
+            startup_seconds=kube.probes.startup_seconds,
         ),
         "gateway_namespace": kube.gateway_namespace,
         "vpc_endpoints_cidr": kube.vpc_endpoints_cidr,
         "s3_gateway_cidrs": list(kube.s3_gateway_cidrs),
-        "loader": Loader(kube.loader.image, kube.loader.storage) if kube.loader else None,
         "run_as_user": kube.run_as_user,
         "target_cpu_utilization": kube.target_cpu_utilization,
         "zone_spread": kube.zone_spread,
         "node_selector": dict(kube.node_selector),
         "scratch_size": kube.scratch_size,
     }
+    if canary is not None:
+        args["canary"] = canary
+    if kube.loader:
+        args["loader"] = Loader(image=kube.loader.image, storage=kube.loader.storage)
     return args
 
 
