@@ -35,6 +35,7 @@ from regulated_inference.components.model_monitoring import (
     ModelMonitoring,
 )
 from regulated_inference.components.secure_bucket import SecureBucket
+from regulated_inference.components.self_hosted_inference import SelfHostedInference
 
 #: The package name: the first part of every type token (`regulated-inference:index:<Class>`).
 PACKAGE = "regulated-inference"
@@ -51,6 +52,7 @@ COMPONENTS = [
     ModelMonitoring,
     DataQualityMonitor,
     BedrockAccess,
+    SelfHostedInference,
 ]
 
 

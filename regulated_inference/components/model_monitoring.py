@@ -470,6 +470,7 @@ class ModelMonitoring(pulumi.ComponentResource):
                 statistic="Average",
                 period=metrics.QUALITY_PERIOD_SECONDS,
                 evaluation_periods=1,
+                datapoints_to_alarm=None,  # one period: AWS's default (= evaluation_periods)
                 comparison_operator="GreaterThanThreshold"
                 if qm.bad_when == "above"
                 else "LessThanThreshold",

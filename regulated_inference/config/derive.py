@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any, ClassVar
 
+import pulumi
 from pydantic import create_model
 from pydantic.fields import FieldInfo
 
@@ -58,7 +59,9 @@ def field_docstrings(cls: type) -> dict[str, str]:
 
 def _fields_of(source: type) -> dict[str, tuple[Any, Any]]:
     """`name → (type, default or ...)` of a TypedDict (defaults come separately) or dataclass."""
-    hints = typing.get_type_hints(source)
+    # `pulumi.Input[X]` holds the forward reference "Output[T]" (pulumi/output.py `Input`), which
+    # `get_type_hints` evaluates: name pulumi's Output (and its type variable) for it.
+    hints = typing.get_type_hints(source, localns={"Output": pulumi.Output, "T": Any})
     if dataclasses.is_dataclass(source):
         out: dict[str, tuple[Any, Any]] = {}
         for f in dataclasses.fields(source):
@@ -99,25 +102,32 @@ def derive(
     defaults: Mapping[str, Any] | None = None,
     fields: Mapping[str, FieldInfo] | None = None,
     types: Mapping[str, Any] | None = None,
+    only: tuple[str, ...] | None = None,
 ) -> type[Derived]:
     """A `Derived` config model with `source`'s fields, defaults and docstrings.
 
     `defaults`: the component's default constant (for a TypedDict, whose fields have none);
-    `fields`: config-only constraints per field (`Field(ge=..., le=...)`, an alias, a description
-    appended to the component's docstring: a prod rule), merged with the component's default; `types`: a field's type where the config takes another
-    shape (e.g. a list for a tuple). A field with neither a default nor NotRequired is required.
+    `fields`: config-only constraints per field (`Field(ge=..., le=...)`, an alias, a note
+    appended to the component's docstring, e.g. a prod rule), merged with the component's
+    default; `types`: a field's type where the config takes another shape (a nested derived
+    section for a nested TypedDict); `only`: the fields the config section takes, when it takes
+    some of the arguments and assembles the rest itself. A field with neither a default nor
+    NotRequired is required; a NotRequired one without a default is optional (None, left out of
+    `to_args()`).
     """
     defaults = dict(defaults or {})
     docs = field_docstrings(source)
     optional = getattr(source, "__optional_keys__", frozenset())
     definitions: dict[str, Any] = {}
     for name, (tp, default) in _fields_of(source).items():
+        if only is not None and name not in only:
+            continue
+        tp = (types or {}).get(name, tp)
         if name in defaults:
             default = defaults[name]
         elif default is ... and name in optional:
             default = None
             tp = tp | None
-        tp = (types or {}).get(name, tp)
         extra = (fields or {}).get(name) or FieldInfo()
         # The component's docstring; a config-only note (e.g. a prod rule) follows it.
         description = " ".join(d for d in (docs.get(name), extra.description) if d) or None

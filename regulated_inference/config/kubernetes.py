@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from regulated_inference.components import self_hosted_inference as shi
+from regulated_inference.components.self_hosted import args as shi
 from regulated_inference.config.base import ConfigModel
 from regulated_inference.config.derive import derive
 from regulated_inference.config.errors import RuleViolation
@@ -216,13 +216,10 @@ class ReplicasConfig(ConfigModel):
 class ResourcesConfig(
     derive(
         shi.ContainerResources,
+        defaults={"gpu": shi.DEFAULT_GPU},
         fields={
-            "cpu_request": Field(description='CPU request, e.g. "2" or "500m".'),
-            "cpu_limit": Field(description="CPU limit (≥ request)."),
-            "memory_request": Field(description='Memory request, e.g. "8Gi".'),
             "memory_limit": Field(
-                description="Memory limit (≥ request; equal to it avoids OOM kills under node "
-                "pressure)."
+                description="Equal to the request avoids OOM kills under node pressure."
             ),
             "gpu": Field(
                 ge=0, le=16, description="0 for CPU-only; needs the NVIDIA device plugin."
@@ -255,17 +252,20 @@ class ResourcesConfig(
 class ProbeConfig(
     derive(
         shi.Probe,
+        defaults={
+            "period_seconds": shi.DEFAULT_PROBE_PERIOD_SECONDS,
+            "timeout_seconds": shi.DEFAULT_PROBE_TIMEOUT_SECONDS,
+            "failure_threshold": shi.DEFAULT_PROBE_FAILURE_THRESHOLD,
+        },
         fields={
             "path": Field(
                 pattern=r"^/[A-Za-z0-9._~!$&'()*+,;=:@/%-]*$",
-                description="Path, e.g. /ping (SageMaker-style containers), /health (TGI), "
+                description="E.g. /ping (SageMaker-style containers), /health (TGI), "
                 "/v2/health/ready (Triton).",
             ),
-            "period_seconds": Field(ge=1, le=300, description="Seconds between probes."),
-            "timeout_seconds": Field(ge=1, le=60, description="Seconds a probe may take."),
-            "failure_threshold": Field(
-                ge=1, le=30, description="Failures in a row that count as down."
-            ),
+            "period_seconds": Field(ge=1, le=300),
+            "timeout_seconds": Field(ge=1, le=60),
+            "failure_threshold": Field(ge=1, le=30),
         },
     )
 ):
@@ -275,17 +275,9 @@ class ProbeConfig(
 class ProbesConfig(
     derive(
         shi.Probes,
+        defaults={"startup_seconds": shi.DEFAULT_STARTUP_SECONDS},
         types={"liveness": ProbeConfig, "readiness": ProbeConfig},
-        fields={
-            "liveness": Field(description="Restarts a hung server."),
-            "readiness": Field(description="Takes a pod out of the Service until it can answer."),
-            "startup_seconds": Field(
-                ge=10,
-                le=3600,
-                description="How long a new pod may take to load the model before liveness "
-                "applies.",
-            ),
-        },
+        fields={"startup_seconds": Field(ge=10, le=3600)},
     )
 ):
     """Liveness and readiness probes (control K6), plus a start-up allowance for loading weights
@@ -345,14 +337,12 @@ class CanaryConfig(ConfigModel):
 class LoaderConfig(
     derive(
         shi.Loader,
+        defaults={"storage": shi.DEFAULT_LOADER_STORAGE},
         fields={
             "image": Field(
-                description="Loader image (e.g. one with the AWS CLI), pinned by digest, from the "
-                "home region's ECR. It reads MODEL_URI and writes the model into MODEL_DIR (/models)."
-            ),
-            "storage": Field(
-                description="Size limit of the emptyDir the model is downloaded into."
-            ),
+                description="E.g. one with the AWS CLI; it reads MODEL_URI and writes the model "
+                "into MODEL_DIR (/models)."
+            )
         },
     )
 ):
@@ -367,8 +357,54 @@ class LoaderConfig(
     _storage = field_validator("storage")(checked(k8s.parse_quantity))
 
 
-class KubernetesConfig(ConfigModel):
-    """Where and how a model is served on an existing EKS cluster."""
+class KubernetesConfig(
+    derive(
+        shi.SelfHostedInferenceArgs,
+        # The arguments the section states as they are; the program assembles the rest
+        # (tracks, canary, IRSA, replicas, the platform's bucket and key).
+        only=(
+            "namespace",
+            "resources",
+            "port",
+            "probes",
+            "gateway_namespace",
+            "vpc_endpoints_cidr",
+            "s3_gateway_cidrs",
+            "loader",
+            "run_as_user",
+            "target_cpu_utilization",
+            "zone_spread",
+            "node_selector",
+            "scratch_size",
+        ),
+        types={"resources": ResourcesConfig, "probes": ProbesConfig, "loader": LoaderConfig},
+        defaults={
+            "port": 8080,
+            "s3_gateway_cidrs": [],
+            "run_as_user": shi.DEFAULT_RUN_AS_USER,
+            "target_cpu_utilization": shi.DEFAULT_TARGET_CPU_UTILIZATION,
+            "zone_spread": shi.DEFAULT_ZONE_SPREAD,
+            "node_selector": {},
+            "scratch_size": shi.DEFAULT_SCRATCH_SIZE,
+        },
+        fields={
+            "namespace": Field(description="Restricted Pod Security Standard (control K9)."),
+            "port": Field(
+                ge=1024, le=65535, description="The container runs without NET_BIND_SERVICE."
+            ),
+            "s3_gateway_cidrs": Field(
+                description="Read them with `aws ec2 get-managed-prefix-list-entries`; leave "
+                "empty with an S3 interface endpoint."
+            ),
+            "run_as_user": Field(ge=k8s.MIN_UID, le=2147483647, description="Control K1."),
+            "target_cpu_utilization": Field(ge=10, le=95),
+            "zone_spread": Field(description="Best effort when GPU capacity is in one zone only."),
+        },
+    )
+):
+    """Where and how a model is served on an existing EKS cluster: `SelfHostedInference`'s
+    arguments the section states as they are (fields, defaults, descriptions), plus how the
+    stack reaches the cluster and what it assembles (replicas, image, canary)."""
 
     kubeconfig: str | None = None
     """Kubeconfig contents or path, as a secret (`pulumi config set --secret --path
@@ -380,36 +416,11 @@ class KubernetesConfig(ConfigModel):
     has no such context)."""
     cluster: ClusterConfig
     """The cluster's OIDC provider, for IRSA."""
-    namespace: str
-    """Namespace created for this model (restricted Pod Security Standard). One model per namespace."""
     image: str | None = None
     """Stable image, pinned by digest, home-region ECR. Default: the model-level `image`."""
     replicas: ReplicasConfig
-    resources: ResourcesConfig
-    port: int = Field(default=8080, ge=1024, le=65535)
-    """Container port of the model server (≥ 1024: the container runs without NET_BIND_SERVICE)."""
-    probes: ProbesConfig
-    target_cpu_utilization: int = Field(default=70, ge=10, le=95)
-    """Average CPU utilisation (% of request) the autoscalers aim for."""
-    gateway_namespace: str
-    """The only namespace allowed to reach the model (its ingress gateway / API gateway pods)."""
-    vpc_endpoints_cidr: str
-    """Private CIDR of the VPC interface endpoints (STS, S3 interface endpoint …): the only egress besides DNS, port 443."""
-    s3_gateway_cidrs: list[str] = []
-    """Only if S3 is reached through a *gateway* endpoint: the CIDRs of the region's S3 prefix list
-    (`aws ec2 get-managed-prefix-list-entries`), egress on 443. Leave empty with an S3 interface endpoint."""
     canary: CanaryConfig | None = None
     """A candidate version on a share of pods. Remove to roll back; promote by making it the model version."""
-    loader: LoaderConfig | None = None
-    """Download the artifact in an init container (recommended): the server container then has no AWS credentials."""
-    run_as_user: int = Field(default=10001, ge=k8s.MIN_UID, le=2147483647)
-    """UID (and GID) the containers run as; ≥ 10000 (control K1)."""
-    zone_spread: Literal["DoNotSchedule", "ScheduleAnyway"] = "DoNotSchedule"
-    """Topology spread across zones: hard (default) or best effort (GPU capacity in one zone only)."""
-    node_selector: dict[str, str] = {}
-    """Node labels the pods must land on (e.g. a GPU node group)."""
-    scratch_size: str = "1Gi"
-    """Size limit of the writable /tmp emptyDir (the root filesystem is read-only)."""
 
     @field_validator("kubeconfig", mode="before")
     @classmethod

@@ -54,16 +54,28 @@ def artifact_prefix(
 
 
 def component_args(model: KubernetesModelConfig, platform: Platform) -> SelfHostedInferenceArgs:
-    """The component's args for one model entry (pure mapping, no resources)."""
+    """The component's args for one model entry (no resources): what the `kubernetes` section
+    states as the component's own arguments, plus what the program assembles (the tracks, the
+    canary, IRSA, the replica bounds, the platform's AwsContext, bucket and key)."""
     kube = model.kubernetes
     stable = ModelTrack(
         version=model.version,
         image=kube.image or model.image or "",
         artifact_prefix=artifact_prefix(model, model.version),
     )
-    canary = None
+    args: SelfHostedInferenceArgs = {
+        **kube.to_args(),  # namespace, resources, probes, port, loader, … as the section states
+        "model_name": model.name,
+        "stable": stable,
+        "aws": platform.aws,
+        "irsa": Irsa(oidc_provider_arn=kube.cluster.oidc_provider_arn, issuer=kube.cluster.issuer),
+        "artifact_bucket_arn": platform.model_artifacts.arn,
+        "data_key_arn": platform.keys.data_key_arn,
+        "replicas_min": kube.replicas.min,
+        "replicas_max": kube.replicas.max,
+    }
     if kube.canary is not None:
-        canary = Canary(
+        args["canary"] = Canary(
             track=ModelTrack(
                 version=kube.canary.version,
                 image=kube.canary.image,
@@ -73,30 +85,6 @@ def component_args(model: KubernetesModelConfig, platform: Platform) -> SelfHost
             ),
             weight=kube.canary.weight,
         )
-    args: SelfHostedInferenceArgs = {
-        "model_name": model.name,
-        "namespace": kube.namespace,
-        "stable": stable,
-        "canary": canary,
-        "region": platform.region,
-        "irsa": Irsa(oidc_provider_arn=kube.cluster.oidc_provider_arn, issuer=kube.cluster.issuer),
-        "artifact_bucket_arn": platform.model_artifacts.arn,
-        "data_key_arn": platform.keys.data_key_arn,
-        "replicas_min": kube.replicas.min,
-        "replicas_max": kube.replicas.max,
-        "resources": kube.resources.to_args(),
-        "port": kube.port,
-        "probes": kube.probes.to_args(),
-        "gateway_namespace": kube.gateway_namespace,
-        "vpc_endpoints_cidr": kube.vpc_endpoints_cidr,
-        "s3_gateway_cidrs": list(kube.s3_gateway_cidrs),
-        "loader": kube.loader.to_args() if kube.loader else None,
-        "run_as_user": kube.run_as_user,
-        "target_cpu_utilization": kube.target_cpu_utilization,
-        "zone_spread": kube.zone_spread,
-        "node_selector": dict(kube.node_selector),
-        "scratch_size": kube.scratch_size,
-    }
     return args
 
 

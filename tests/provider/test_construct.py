@@ -608,3 +608,94 @@ def test_data_quality_monitor(provider):
         "driftAlarmName": alarm.outputs["name"],
         "roleArn": role.outputs["arn"],
     }
+
+
+def test_self_hosted_inference_with_canary_and_loader(provider):
+    registry = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
+    issuer = f"oidc.eks.{REGION}.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+    state, urn, rec = provider.construct(
+        "SelfHostedInference",
+        "credit-risk",
+        {
+            "modelName": "credit-risk",
+            "namespace": "credit-risk",
+            "stable": {
+                "version": "1.4.0",
+                "image": f"{registry}/credit-risk@sha256:{'a' * 64}",
+                "artifactPrefix": "credit-risk/1.4.0",
+            },
+            "canary": {
+                "track": {
+                    "version": "1.5.0",
+                    "image": f"{registry}/credit-risk@sha256:{'b' * 64}",
+                    "artifactPrefix": "credit-risk/1.5.0",
+                },
+                "weight": 10,
+            },
+            "aws": AWS,
+            "irsa": {
+                "oidcProviderArn": f"arn:aws:iam::{ACCOUNT}:oidc-provider/{issuer}",
+                "issuer": issuer,
+            },
+            "artifactBucketArn": "arn:aws:s3:::models-bucket",
+            "dataKeyArn": KEY,
+            "replicasMin": 10,
+            "replicasMax": 20,
+            "resources": {
+                "cpuRequest": "2",
+                "cpuLimit": "4",
+                "memoryRequest": "16Gi",
+                "memoryLimit": "16Gi",
+                "gpu": 1,
+            },
+            "port": 8080,
+            # Probe periods and the start-up budget left to their defaults.
+            "probes": {
+                "liveness": {"path": "/ping"},
+                "readiness": {"path": "/ready", "timeoutSeconds": 5},
+            },
+            "gatewayNamespace": "inference-gateway",
+            "vpcEndpointsCidr": "10.40.0.0/20",
+            "loader": {"image": f"{registry}/model-loader@sha256:{'c' * 64}"},
+            "zoneSpread": "ScheduleAnyway",
+        },
+    )
+    deployments = {
+        d.inputs["metadata"]["name"]: d for d in rec.of_type("kubernetes:apps/v1:Deployment")
+    }
+    assert sorted(deployments) == ["credit-risk", "credit-risk-canary"]
+    assert {d.parent for d in deployments.values()} == {urn}
+    pod = deployments["credit-risk"].inputs["spec"]["template"]["spec"]
+    [server] = pod["containers"]
+    # Integers arrived as doubles; the component coerced them (pulumi/pulumi#21944).
+    assert server["ports"][0]["containerPort"] == 8080
+    assert server["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    assert server["readinessProbe"]["timeoutSeconds"] == 5
+    assert server["livenessProbe"]["periodSeconds"] == 10  # DEFAULT_PROBE_PERIOD_SECONDS
+    assert server["startupProbe"]["failureThreshold"] == 60  # 600 s default / 10 s
+    assert pod["securityContext"]["runAsUser"] == 10001  # DEFAULT_RUN_AS_USER
+    assert pod["topologySpreadConstraints"][0]["whenUnsatisfiable"] == "ScheduleAnyway"
+    [loader] = pod["initContainers"]
+    assert {v["name"]: v for v in pod["volumes"]}["model"]["emptyDir"]["sizeLimit"] == "20Gi"
+    assert "AWS_ROLE_ARN" in {e["name"] for e in loader["env"]}
+    assert "AWS_ROLE_ARN" not in {e["name"] for e in server["env"]}
+    hpas = {
+        h.inputs["metadata"]["name"]: h.inputs["spec"]
+        for h in rec.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
+    }
+    assert (hpas["credit-risk"]["minReplicas"], hpas["credit-risk"]["maxReplicas"]) == (9, 18)
+    assert (
+        hpas["credit-risk-canary"]["minReplicas"],
+        hpas["credit-risk-canary"]["maxReplicas"],
+    ) == (1, 2)
+    [role] = rec.of_type("aws:iam/role:Role")
+    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Condition"]["StringEquals"][f"{issuer}:sub"] == (
+        "system:serviceaccount:credit-risk:credit-risk"
+    )
+    assert len(rec.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")) == 4
+    assert state["replicas"] == {"stable": {"min": 9, "max": 18}, "canary": {"min": 1, "max": 2}}
+    assert state["canaryWeight"] == 10 and state["canaryEffectiveWeight"] == 10  # 1 pod of 10
+    assert state["stableVersion"] == "1.4.0" and state["canaryVersion"] == "1.5.0"
+    assert state["roleArn"] == role.outputs["arn"]
+    assert state["serviceUrl"] == "http://credit-risk.credit-risk.svc.cluster.local:8080"

@@ -28,6 +28,7 @@ HOSTED = [
     "ModelMonitoring",
     "DataQualityMonitor",
     "BedrockAccess",
+    "SelfHostedInference",
 ]
 
 
