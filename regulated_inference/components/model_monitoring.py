@@ -259,14 +259,9 @@ QUALITY_THRESHOLD_KEYS = {
 }
 
 
-def threshold(thresholds: Thresholds | None, key: str) -> float:
-    """`thresholds[key]`, or its default."""
-    return (thresholds or {}).get(key, THRESHOLD_DEFAULTS[key])
-
-
-def quality_threshold(thresholds: Thresholds | None, metric: metrics.QualityMetric) -> float:
-    """The threshold of one quality metric."""
-    return threshold(thresholds, QUALITY_THRESHOLD_KEYS[metric.name])
+def thresholds_with_defaults(thresholds: Thresholds | None) -> dict[str, float]:
+    """Every threshold: the given ones over `THRESHOLD_DEFAULTS` (ValueError for a bad one)."""
+    return alarms.with_defaults(thresholds, THRESHOLD_DEFAULTS)  # type: ignore[arg-type]
 
 
 class ModelMonitoringArgs(TypedDict):
@@ -307,7 +302,7 @@ class ModelMonitoring(pulumi.ComponentResource):
     ):
         _validate_monitoring(args)
         super().__init__("regulated-inference:index:ModelMonitoring", name, None, opts)
-        thresholds = args.get("thresholds") or {}
+        thresholds = thresholds_with_defaults(args.get("thresholds"))
         rollback, operational = self._operational_alarms(name, args, thresholds)
         quality = self._quality_alarms(name, args, thresholds)
         composite = self._composite_alarm(name, args, [*operational.values(), *quality.values()])
@@ -340,7 +335,7 @@ class ModelMonitoring(pulumi.ComponentResource):
         )
 
     def _operational_alarms(
-        self, name: str, args: ModelMonitoringArgs, thresholds: Thresholds
+        self, name: str, args: ModelMonitoringArgs, thresholds: dict[str, float]
     ) -> tuple[list[aws.cloudwatch.MetricAlarm], dict[str, aws.cloudwatch.MetricAlarm]]:
         """SageMaker's metrics: latency, error rates (the rollback alarms), traffic, utilisation."""
         endpoint, variant = args["endpoint_name"], args["variant_name"]
@@ -350,7 +345,7 @@ class ModelMonitoring(pulumi.ComponentResource):
         periods = int(args.get("evaluation_periods", DEFAULT_EVALUATION_PERIODS))
 
         def t(key: str) -> float:
-            return threshold(thresholds, key)
+            return thresholds[key]
 
         def alarm(role: str, description: str, **kwargs) -> aws.cloudwatch.MetricAlarm:
             kwargs.setdefault("dimensions", dims)
@@ -445,14 +440,14 @@ class ModelMonitoring(pulumi.ComponentResource):
         return rollback, op
 
     def _quality_alarms(
-        self, name: str, args: ModelMonitoringArgs, thresholds: Thresholds
+        self, name: str, args: ModelMonitoringArgs, thresholds: dict[str, float]
     ) -> dict[str, aws.cloudwatch.MetricAlarm]:
         """The evaluation job's quality metrics; no data for 3 hours is an alarm too."""
         endpoint, variant = args["endpoint_name"], args["variant_name"]
         topic = args["alarm_topic_arn"]
         quality: dict[str, aws.cloudwatch.MetricAlarm] = {}
         for qm in metrics.QUALITY_METRICS:
-            limit = quality_threshold(thresholds, qm)
+            limit = thresholds[QUALITY_THRESHOLD_KEYS[qm.name]]
             quality[qm.name] = alarms.metric_alarm(
                 f"{name}-quality-{qm.name}",
                 parent=self,
@@ -513,17 +508,13 @@ def _validate_monitoring(args: ModelMonitoringArgs) -> None:
     problem = aws_facts.check_context(args.get("aws"))
     if problem:
         raise ComponentArgsError(c, "aws", args.get("aws"), problem)
-    thresholds = args.get("thresholds") or {}
-    if not isinstance(thresholds, dict):
+    thresholds = args.get("thresholds")
+    if thresholds is not None and not isinstance(thresholds, dict):
         raise ComponentArgsError(c, "thresholds", thresholds, "must be a Thresholds mapping")
-    unknown = sorted(set(thresholds) - set(THRESHOLD_DEFAULTS))
-    if unknown:
-        raise ComponentArgsError(
-            c, "thresholds", unknown, f"unknown thresholds (known: {', '.join(THRESHOLD_DEFAULTS)})"
-        )
-    for key, value in thresholds.items():
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise ComponentArgsError(c, f"thresholds.{key}", value, "a number ≥ 0")
+    try:
+        thresholds_with_defaults(thresholds)
+    except ValueError as exc:
+        raise ComponentArgsError(c, "thresholds", thresholds, str(exc)) from None
 
 
 def dashboard_body(endpoint: str, variant: str, region: str, instance_type: str) -> dict:
@@ -658,19 +649,7 @@ class DataQualityMonitor(pulumi.ComponentResource):
                     aws_facts.sagemaker_arn(ctx, "processing-job", "*"),
                 ),
                 "description": f"Model Monitor data-quality job of {args['schedule_name']}",
-                "grants": [
-                    iam.read_objects(args["capture_bucket_arn"], args["capture_prefix"]),
-                    iam.read_objects(args["baseline_bucket_arn"], args["baseline_prefix"]),
-                    iam.write_objects(args["capture_bucket_arn"], args["output_prefix"]),
-                    iam.use_key(args["data_key_arn"], decrypt=True, encrypt=True),
-                    iam.vpc_access(
-                        args["subnet_arns"],
-                        [args["security_group_arn"]],
-                        aws_facts.ec2_arn(ctx, "network-interface", "*"),
-                    ),
-                    iam.put_metrics(sm.DATA_QUALITY_NAMESPACE),
-                    iam.write_logs(aws_facts.log_group_arn(ctx, sm.PROCESSING_LOG_GROUP)),
-                ],
+                "grants": iam.monitoring_job_grants(args, ctx, sm.DATA_QUALITY_NAMESPACE),
             },
             opts=child,
         )
@@ -868,6 +847,5 @@ __all__ = [
     "Thresholds",
     "dashboard_body",
     "deployment_event_pattern",
-    "quality_threshold",
-    "threshold",
+    "thresholds_with_defaults",
 ]

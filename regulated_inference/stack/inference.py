@@ -256,8 +256,6 @@ def _drift(
         f"{model.name}-drift-check",
         {
             **common,  # type: ignore[typeddict-item]
-            "region": platform.region,
-            "account_id": platform.account_id,
             "check_name": drift_check_name(endpoint),
             "interval_hours": drift.hours,
             "image_uri": drift.image or "",

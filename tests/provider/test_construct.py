@@ -699,3 +699,131 @@ def test_self_hosted_inference_with_canary_and_loader(provider):
     assert state["stableVersion"] == "1.4.0" and state["canaryVersion"] == "1.5.0"
     assert state["roleArn"] == role.outputs["arn"]
     assert state["serviceUrl"] == "http://credit-risk.credit-risk.svc.cluster.local:8080"
+
+
+def test_scheduled_drift_check_integers_stay_integers(provider):
+    subnets = ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]
+    state, urn, rec = provider.construct(
+        "ScheduledDriftCheck",
+        "drift",
+        {
+            "endpointName": "fraud-scorer-test",
+            "checkName": "fraud-scorer-test-drift",
+            "features": ["amount"],
+            "driftThreshold": 0.3,
+            "intervalHours": 2,
+            "imageUri": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/drift-check@sha256:{'d' * 64}",
+            "instanceType": "ml.m5.xlarge",
+            "maxRuntimeSeconds": 3600,
+            "captureBucketName": "capture-bucket",
+            "captureBucketArn": "arn:aws:s3:::capture-bucket",
+            "capturePrefix": "capture/fraud-scorer-test/",
+            "outputPrefix": "monitoring/fraud-scorer-test/",
+            "baselineBucketName": "models-bucket",
+            "baselineBucketArn": "arn:aws:s3:::models-bucket",
+            "baselinePrefix": "fraud-scorer/2.3.0/baseline/",
+            "dataKeyArn": KEY,
+            "subnetIds": subnets,
+            "subnetArns": [f"arn:aws:ec2:{REGION}:{ACCOUNT}:subnet/{s}" for s in subnets],
+            "securityGroupId": "sg-0123456789abcdef0",
+            "securityGroupArn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/sg-0123456789abcdef0",
+            "aws": AWS,
+            "alarmTopicArn": TOPIC,
+        },
+    )
+    [schedule] = rec.of_type("aws:scheduler/schedule:Schedule")
+    assert schedule.inputs["scheduleExpression"] == "cron(0 0/2 * * ? *)"
+    assert schedule.inputs["target"]["arn"] == (
+        "arn:aws:scheduler:::aws-sdk:sagemaker:createProcessingJob"
+    )
+    request = json.loads(schedule.inputs["target"]["input"])
+    # The numbers arrived as doubles; the job request carries what the API takes.
+    assert request["Environment"]["WINDOW_HOURS"] == "2"
+    assert request["StoppingCondition"] == {"MaxRuntimeInSeconds": 3600}
+    [alarm] = rec.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    assert {q["metric"]["period"] for q in alarm.inputs["metricQueries"] if "metric" in q} == {7200}
+    assert alarm.inputs["treatMissingData"] == "breaching"
+    assert state["scheduleName"] == schedule.outputs["name"]
+    assert state["driftAlarmName"] == alarm.outputs["name"]
+
+
+def test_bedrock_monitoring_policy_types_and_partial_thresholds(provider):
+    guardrail = f"arn:aws:bedrock:{REGION}:{ACCOUNT}:guardrail/abc123"
+    state, urn, rec = provider.construct(
+        "BedrockMonitoring",
+        "bedrock-monitoring",
+        {
+            "namePrefix": "team-bedrock",
+            "modelIds": ["anthropic.claude-3-haiku-20240307-v1:0"],
+            "guardrailArn": guardrail,
+            "guardrailVersion": "1",
+            "alarmTopicArn": TOPIC,
+            "thresholds": {"latencyP99Ms": 30000},
+            "policyTypes": ["TopicPolicy"],
+            "periodSeconds": 60,
+        },
+    )
+    alarms = {
+        a.inputs["name"]: a.inputs for a in rec.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    }
+    model = "anthropic.claude-3-haiku-20240307-v1:0"
+    slug = "team-bedrock-anthropic.claude-3-haiku-20240307-v1-0"  # alarm names: no ':' or '/'
+    assert alarms[f"{slug}-latency-p99"]["threshold"] == 30000
+    assert alarms[f"{slug}-latency-p95"]["threshold"] == 10000  # the default
+    assert alarms[f"{slug}-latency-p99"]["period"] == 60
+    assert "team-bedrock-guardrail-intervention-rate-TopicPolicy" in alarms
+    assert not any(n.endswith("-ContentPolicy") for n in alarms)
+    assert sorted(state["alarmNames"]) == sorted(
+        [
+            f"{model}/{r}"
+            for r in (
+                "latency-p95",
+                "latency-p99",
+                "server-error-rate",
+                "client-error-rate",
+                "throttle-rate",
+            )
+        ]
+        + [
+            "guardrail/intervention-rate",
+            "guardrail/intervention-rate-TopicPolicy",
+            "guardrail/server-errors",
+        ]
+    )
+
+
+def test_audit_evidence_alarms_heartbeats(provider):
+    state, urn, rec = provider.construct(
+        "AuditEvidenceAlarms",
+        "audit-evidence",
+        {
+            "namePrefix": "team-test",
+            "alarmTopicArn": TOPIC,
+            "trailLogGroupName": "/team/test/cloudtrail",
+            "auditBucketName": "audit-bucket",
+            "invocationLogging": False,
+            "captureBucketName": "capture-bucket",
+            "capturePrefixes": ["capture/fraud-scorer-test/"],
+            "captureSilenceHours": 6,
+            "trailSilenceHours": 2,
+        },
+    )
+    alarms = {
+        a.inputs["name"]: a.inputs for a in rec.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    }
+    assert alarms["team-test-trail-heartbeat"]["evaluationPeriods"] == 2
+    assert alarms["team-test-trail-heartbeat"]["treatMissingData"] == "breaching"
+    assert alarms["team-test-capture-heartbeat-0"]["evaluationPeriods"] == 6
+    assert not any("bedrock" in n for n in alarms)  # invocation logging owned elsewhere
+    filters = {
+        f.inputs["name"] for f in rec.of_type("aws:cloudwatch/logMetricFilter:LogMetricFilter")
+    }
+    assert "team-test-InvocationLoggingChanges" not in filters
+    assert "team-test-TrailConfigurationChanges" in filters
+    assert set(state["alarmNames"]) == {
+        "trail-heartbeat",
+        "trail-s3-heartbeat",
+        "trail-configuration-changes",
+        "data-capture-disabled",
+        "capture-heartbeat-0",
+    }
