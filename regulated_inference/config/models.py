@@ -20,6 +20,8 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from regulated_inference.components import bedrock_access as ba
+from regulated_inference.components import drift_job
+from regulated_inference.components import managed_inference as mi
 from regulated_inference.components import model_monitoring as mm
 
 # The guardrail's PII facts have one home, the component's: the config's default IS its default.
@@ -33,7 +35,6 @@ from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import sagemaker as sm
 from regulated_inference.lib.aws import AwsContext
 
-Stage = Literal["pilot", "production"]
 _VERSION = r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,39}$"
 #: Model names: lowercase with hyphens, ≤ 32 characters (they prefix resource names).
 _MODEL_NAME = r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$"
@@ -106,7 +107,9 @@ class AutoscalingConfig(ConfigModel):
     """Never fewer instances than this (prod production models: ≥ 2)."""
     max_instances: int = Field(ge=1, le=100)
     """Never more instances than this."""
-    target_invocations_per_instance: int = Field(default=100, ge=1, le=1_000_000)
+    target_invocations_per_instance: int = Field(
+        default=mi.DEFAULT_TARGET_INVOCATIONS_PER_INSTANCE, ge=1, le=1_000_000
+    )
     """Invocations per instance per minute the policy keeps the variant at."""
 
     @model_validator(mode="after")
@@ -122,8 +125,8 @@ class AutoscalingConfig(ConfigModel):
 #: account can run, or SageMaker Model Monitor, which "is no longer open to new customers"
 #: (SageMaker developer guide, Model Monitor availability change).
 DriftMode = Literal["processing-job", "model-monitor"]
-#: Hours between processing-job drift checks: they divide the day (ScheduledDriftCheck).
-DRIFT_INTERVAL_HOURS = (1, 2, 3, 4, 6, 8, 12, 24)
+#: Hours between processing-job drift checks: they divide the day (ScheduledDriftCheck's own).
+DRIFT_INTERVAL_HOURS = drift_job.INTERVAL_HOURS
 
 
 class DriftConfig(ConfigModel):
@@ -344,7 +347,7 @@ class ModelEntry(ConfigModel):
     artifact_key: str | None = None
     """Object key of `model.tar.gz` in the stack's model-artifacts bucket, e.g.
     `fraud-scorer/2.3.0/model.tar.gz`; the execution role may read only this folder."""
-    stage: Stage = "pilot"
+    stage: mi.Stage = mi.Stage.PILOT
     """`pilot`: a separate endpoint only the pilot users in `callers` may invoke; `production`."""
     owner: str | None = None
     """Model inventory: who owns the model (a person or team, e.g. an e-mail address); required in prod."""
@@ -414,7 +417,9 @@ class SageMakerModelConfig(ModelEntry):
     """Initial instances; prod needs ≥ 2 (M5), pilots included."""
     serverless: Any = None
     """Not supported; see the rule message."""
-    capture_sampling_percent: int = Field(default=100, ge=0, le=100)
+    capture_sampling_percent: int = Field(
+        default=mi.DEFAULT_CAPTURE_SAMPLING_PERCENT, ge=sm.SAMPLING_MIN, le=sm.SAMPLING_MAX
+    )
     """Share of requests/responses captured to the encrypted capture bucket (L7)."""
     rollout: RolloutConfig = RolloutConfig()
     """How a new endpoint config is rolled out (canary / linear / rolling) with auto-rollback."""

@@ -8,6 +8,11 @@ from typing import Any, Literal
 
 from pydantic import EmailStr, Field, field_validator
 
+from regulated_inference.components.secure_bucket import (
+    OBJECT_LOCK_MAX_DAYS,
+    OBJECT_LOCK_MIN_DAYS,
+    ObjectLockMode,
+)
 from regulated_inference.config import aws_model
 from regulated_inference.config.base import ConfigModel
 from regulated_inference.config.errors import RuleViolation
@@ -128,10 +133,10 @@ class LoggingConfig(ConfigModel):
 class AuditConfig(ConfigModel):
     """The WORM audit bucket that receives CloudTrail logs and deployment records."""
 
-    retention_days: int = Field(ge=1, le=36500)
+    retention_days: int = Field(ge=OBJECT_LOCK_MIN_DAYS, le=OBJECT_LOCK_MAX_DAYS)
     """Default Object Lock retention of every audit object, in days, 1–36500 (S3's limit;
     7 years = 2557). Prod: ≥ 365 in COMPLIANCE mode (control L5)."""
-    object_lock_mode: Literal["COMPLIANCE", "GOVERNANCE"] = "COMPLIANCE"
+    object_lock_mode: ObjectLockMode = ObjectLockMode.COMPLIANCE
     """COMPLIANCE: nobody, root included, can delete before expiry. GOVERNANCE: privileged users can."""
 
 
