@@ -252,7 +252,7 @@ class ScheduledDriftCheck(pulumi.ComponentResource):
 
     def _drift_alarm(self, name: str, args: ScheduledDriftCheckArgs) -> aws.cloudwatch.MetricAlarm:
         period = int(args["interval_hours"]) * 3600
-        queries = drift_queries(
+        queries = alarms.drift_queries(
             metrics.DRIFT_NAMESPACE,
             args["endpoint_name"],
             args["check_name"],
@@ -283,25 +283,6 @@ def schedule_expression(interval_hours: int) -> str:
     """Scheduler cron (minutes hours day-of-month month day-of-week year), on the UTC hour."""
     hours = "*" if interval_hours == 1 else f"0/{interval_hours}"
     return f"cron(0 {hours} * * ? *)"
-
-
-def drift_queries(
-    namespace: str,
-    endpoint_name: pulumi.Input[str],
-    schedule_name: pulumi.Input[str],
-    features: list[str],
-    period: int,
-) -> list[aws.cloudwatch.MetricAlarmMetricQueryArgs]:
-    """Per-feature drift metrics and `MAX([...])` over them; the namespace picks the source."""
-    dims = metrics.drift_dimensions(endpoint_name, schedule_name)  # type: ignore[arg-type]
-    queries = [
-        alarms.metric_query(
-            f"f{i}", namespace, metrics.drift_metric_name(f), dims, "Maximum", period, label=f
-        )
-        for i, f in enumerate(features)
-    ]
-    ids = ", ".join(q.id for q in queries)
-    return [*queries, alarms.expression("drift", f"MAX([{ids}])", "largest feature baseline drift")]
 
 
 def processing_job_request(
@@ -463,7 +444,6 @@ def _validate(args: ScheduledDriftCheckArgs) -> sm.EcrImage:
 __all__ = [
     "ScheduledDriftCheck",
     "ScheduledDriftCheckArgs",
-    "drift_queries",
     "processing_job_request",
     "schedule_expression",
 ]

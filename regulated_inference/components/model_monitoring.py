@@ -638,29 +638,64 @@ class DataQualityMonitor(pulumi.ComponentResource):
     ):
         image = _validate_drift(args)
         super().__init__("regulated-inference:index:DataQualityMonitor", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        ctx = args["aws"]
         role = LeastPrivilegeRole(
             f"{name}-role",
             {
                 "trust": service_trust(
                     "sagemaker.amazonaws.com",
-                    ctx["account_id"],
-                    aws_facts.sagemaker_arn(ctx, "processing-job", "*"),
+                    args["aws"]["account_id"],
+                    aws_facts.sagemaker_arn(args["aws"], "processing-job", "*"),
                 ),
                 "description": f"Model Monitor data-quality job of {args['schedule_name']}",
-                "grants": iam.monitoring_job_grants(args, ctx, sm.DATA_QUALITY_NAMESPACE),
+                "grants": iam.monitoring_job_grants(args, args["aws"], sm.DATA_QUALITY_NAMESPACE),
             },
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
+        job = self._job_definition(name, args, image, role)
+        schedule = aws.sagemaker.MonitoringSchedule(
+            f"{name}-schedule",
+            name=args["schedule_name"],
+            monitoring_schedule_config=aws.sagemaker.MonitoringScheduleMonitoringScheduleConfigArgs(
+                monitoring_job_definition_name=job.name,
+                monitoring_type="DataQuality",
+                schedule_config=aws.sagemaker.MonitoringScheduleMonitoringScheduleConfigScheduleConfigArgs(
+                    schedule_expression=args["schedule_expression"]
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        drift = self._drift_alarm(name, args, schedule)
+        self.schedule_name = schedule.name
+        self.job_definition_name = job.name
+        self.drift_alarm_name = drift.name
+        self.role_arn = role.arn
+        self.register_outputs(
+            {
+                "scheduleName": self.schedule_name,
+                "jobDefinitionName": self.job_definition_name,
+                "driftAlarmName": self.drift_alarm_name,
+                "roleArn": self.role_arn,
+            }
+        )
+
+    def _job_definition(
+        self,
+        name: str,
+        args: DataQualityMonitorArgs,
+        image: str,
+        role: LeastPrivilegeRole,
+    ) -> aws.sagemaker.DataQualityJobDefinition:
+        """The data-quality job: KMS on outputs and volume, network isolation, inter-container
+        encryption, in the private subnets.
+
+        Every field of a job definition forces replacement (sm.FORCE_NEW) and a fixed name
+        makes the provider delete it before recreating it, while the schedule points at it.
+        So the job definition is named (logically and physically) after a hash of its
+        content: a new version (new baseline) is a new job definition, created first; the
+        schedule is updated in place to it; the old one is deleted at the end."""
         baseline = pulumi.Output.concat(
             "s3://", args["baseline_bucket_name"], "/", args["baseline_prefix"].strip("/"), "/"
         )
-        # Every field of a job definition forces replacement (sm.FORCE_NEW) and a fixed name
-        # makes the provider delete it before recreating it, while the schedule points at it.
-        # So the job definition is named (logically and physically) after a hash of its
-        # content: a new version (new baseline) is a new job definition, created first; the
-        # schedule is updated in place to it; the old one is deleted at the end.
         job_hash = sm.short_hash(
             {
                 "image": image,
@@ -672,7 +707,7 @@ class DataQualityMonitor(pulumi.ComponentResource):
                 "schedule": args["schedule_name"],
             }
         )
-        job = aws.sagemaker.DataQualityJobDefinition(
+        return aws.sagemaker.DataQualityJobDefinition(
             f"{name}-job-{job_hash}",
             name=sm.safe_name(args["schedule_name"], job_hash),
             role_arn=role.arn,
@@ -732,73 +767,38 @@ class DataQualityMonitor(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role]),
         )
-        schedule = aws.sagemaker.MonitoringSchedule(
-            f"{name}-schedule",
-            name=args["schedule_name"],
-            monitoring_schedule_config=aws.sagemaker.MonitoringScheduleMonitoringScheduleConfigArgs(
-                monitoring_job_definition_name=job.name,
-                monitoring_type="DataQuality",
-                schedule_config=aws.sagemaker.MonitoringScheduleMonitoringScheduleConfigScheduleConfigArgs(
-                    schedule_expression=args["schedule_expression"]
-                ),
-            ),
-            opts=child,
-        )
-        dims = {"Endpoint": args["endpoint_name"], "MonitoringSchedule": schedule.name}
-        queries = [
-            aws.cloudwatch.MetricAlarmMetricQueryArgs(
-                id=f"f{i}",
-                label=feature,
-                return_data=False,
-                metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
-                    namespace=sm.DATA_QUALITY_NAMESPACE,
-                    metric_name=f"{sm.DRIFT_METRIC_PREFIX}{feature}",
-                    dimensions=dims,
-                    period=3600,
-                    stat="Maximum",
-                ),
-            )
-            for i, feature in enumerate(args["features"])
-        ]
-        ids = ", ".join(q.id for q in queries)
-        queries.append(
-            aws.cloudwatch.MetricAlarmMetricQueryArgs(
-                id="drift",
-                label="largest feature baseline drift",
-                return_data=True,
-                expression=f"MAX([{ids}])",
-            )
-        )
+
+    def _drift_alarm(
+        self,
+        name: str,
+        args: DataQualityMonitorArgs,
+        schedule: aws.sagemaker.MonitoringSchedule,
+    ) -> aws.cloudwatch.MetricAlarm:
+        """The largest feature baseline drift of the hourly job above the threshold; missing
+        data is `missing` (Model Monitor publishes only when a job ran)."""
         topic = args["alarm_topic_arn"]
-        drift = aws.cloudwatch.MetricAlarm(
+        return alarms.metric_alarm(
             f"{name}-drift",
+            parent=self,
+            topic_arn=topic,
             name=f"{args['schedule_name']}-feature-drift",
-            alarm_description=(
+            description=(
                 f"feature baseline drift above {args['drift_threshold']} on "
                 f"{', '.join(args['features'])} (Model Monitor data quality)"
             ),
+            treat_missing_data="missing",
             comparison_operator="GreaterThanThreshold",
             threshold=args["drift_threshold"],
             evaluation_periods=1,
-            metric_queries=queries,
-            treat_missing_data="missing",
-            actions_enabled=True,
-            alarm_actions=[topic],
-            ok_actions=[topic],
+            datapoints_to_alarm=None,  # one period: AWS's default (= evaluation_periods)
+            metric_queries=alarms.drift_queries(
+                sm.DATA_QUALITY_NAMESPACE,
+                args["endpoint_name"],
+                schedule.name,
+                args["features"],
+                3600,
+            ),
             insufficient_data_actions=[topic],
-            opts=child,
-        )
-        self.schedule_name = schedule.name
-        self.job_definition_name = job.name
-        self.drift_alarm_name = drift.name
-        self.role_arn = role.arn
-        self.register_outputs(
-            {
-                "scheduleName": self.schedule_name,
-                "jobDefinitionName": self.job_definition_name,
-                "driftAlarmName": self.drift_alarm_name,
-                "roleArn": self.role_arn,
-            }
         )
 
 
@@ -809,6 +809,11 @@ def _validate_drift(args: DataQualityMonitorArgs) -> str:
         raise ComponentArgsError(
             c, "features", features, "1–9 features (an alarm holds at most 10 metric queries)"
         )
+    for feature in features:
+        try:
+            metrics.drift_metric_name(feature)
+        except ValueError as exc:
+            raise ComponentArgsError(c, "features", feature, str(exc)) from None
     try:
         sm.check_kms_instance_type(args.get("instance_type", ""))
     except ValueError as exc:

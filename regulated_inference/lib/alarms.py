@@ -18,6 +18,8 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
+from regulated_inference.lib import metrics
+
 MissingData = Literal["breaching", "notBreaching", "ignore", "missing"]
 #: CloudWatch `TreatMissingData` values (PutMetricAlarm API reference).
 MISSING_DATA_VALUES: tuple[str, ...] = ("breaching", "notBreaching", "ignore", "missing")
@@ -119,9 +121,30 @@ def with_defaults(
     return {key: given.get(key, default) for key, default in defaults.items()}
 
 
+def drift_queries(
+    namespace: str,
+    endpoint_name: pulumi.Input[str],
+    schedule_name: pulumi.Input[str],
+    features: list[str],
+    period: int,
+) -> list[aws.cloudwatch.MetricAlarmMetricQueryArgs]:
+    """Per-feature drift metrics and `MAX([...])` over them; the namespace picks the source
+    (Model Monitor's `DATA_QUALITY_NAMESPACE` or the drift check's `DRIFT_NAMESPACE`)."""
+    dims = metrics.drift_dimensions(endpoint_name, schedule_name)  # type: ignore[arg-type]
+    queries = [
+        metric_query(
+            f"f{i}", namespace, metrics.drift_metric_name(f), dims, "Maximum", period, label=f
+        )
+        for i, f in enumerate(features)
+    ]
+    ids = ", ".join(q.id for q in queries)
+    return [*queries, expression("drift", f"MAX([{ids}])", "largest feature baseline drift")]
+
+
 __all__ = [
     "MISSING_DATA_VALUES",
     "MissingData",
+    "drift_queries",
     "expression",
     "metric_alarm",
     "metric_query",
