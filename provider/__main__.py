@@ -14,22 +14,30 @@ snake_case args (experimental/component.py map_inputs): nested args must be Type
 not dataclasses, and annotations must be real types, not PEP 563 strings (the analyzer reads
 `inspect.get_annotations` without evaluating them).
 
-Only components the analyzer accepts, Construct can build and whose every input and output is
-documented are listed (tests/provider checks all three); the others wait for their args to
-become documented TypedDicts (issue 12).
+Every component of the package is listed: the analyzer accepts it, Construct can build it and
+every input and output is documented (tests/provider checks all three).
 """
 
 from importlib.metadata import version
 
 from pulumi.provider.experimental import component_provider_host
 
+from regulated_inference.components.audit_monitoring import AuditEvidenceAlarms
 from regulated_inference.components.audit_trail import AuditTrail
+from regulated_inference.components.bedrock_access import BedrockAccess
+from regulated_inference.components.bedrock_monitoring import BedrockMonitoring
+from regulated_inference.components.drift_job import ScheduledDriftCheck
 from regulated_inference.components.encryption_keys import EncryptionKeys
 from regulated_inference.components.isolated_network import IsolatedNetwork
 from regulated_inference.components.least_privilege_role import LeastPrivilegeRole
 from regulated_inference.components.managed_inference import ManagedInference
-from regulated_inference.components.model_monitoring import AlertTopic
+from regulated_inference.components.model_monitoring import (
+    AlertTopic,
+    DataQualityMonitor,
+    ModelMonitoring,
+)
 from regulated_inference.components.secure_bucket import SecureBucket
+from regulated_inference.components.self_hosted_inference import SelfHostedInference
 
 #: The package name: the first part of every type token (`regulated-inference:index:<Class>`).
 PACKAGE = "regulated-inference"
@@ -43,6 +51,13 @@ COMPONENTS = [
     AuditTrail,
     ManagedInference,
     AlertTopic,
+    ModelMonitoring,
+    DataQualityMonitor,
+    BedrockAccess,
+    SelfHostedInference,
+    ScheduledDriftCheck,
+    BedrockMonitoring,
+    AuditEvidenceAlarms,
 ]
 
 

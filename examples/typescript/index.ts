@@ -34,8 +34,7 @@ async function main() {
     });
 
     const alerts = new regulatedInference.AlertTopic("alerts", {
-        accountId: accountId,
-        region: region,
+        aws: where,
         kmsKeyArn: keys.logsKeyArn,
         emails: [config.require("alertEmail")],
     });

@@ -37,8 +37,6 @@ What is watched, and why this way:
   An endpoint with no traffic captures nothing, so the silence window is an argument.
 """
 
-from __future__ import annotations
-
 import re
 from typing import NotRequired, TypedDict
 
@@ -59,6 +57,10 @@ DELIVERY_FAILURE_METRICS = (
 CLOUDWATCH_DELIVERY_SUCCESS = "ModelInvocationLogsCloudWatchDeliverySuccess"
 #: Where the metric filters publish.
 AUDIT_NAMESPACE = "RegulatedInference/AuditEvidence"
+#: Defaults of the optional args, in one place.
+DEFAULT_TRAIL_S3_PREFIX = "cloudtrail/"
+DEFAULT_CAPTURE_SILENCE_HOURS = 24
+DEFAULT_TRAIL_SILENCE_HOURS = 1
 
 #: Metric filters on the trail's log group: metric name → (pattern, what it means).
 FILTERS: dict[str, tuple[str, str]] = {
@@ -120,7 +122,8 @@ class AuditEvidenceAlarms(pulumi.ComponentResource):
     ):
         _validate(args)
         super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
-        self._name, self._args = name, args
+        # Not `_name`/`_args`: Pulumi's Resource keeps private attributes of its own.
+        self._resource_name, self._spec = name, args
         names: dict[str, pulumi.Output[str]] = {}
         if args.get("invocation_logging", True):
             names |= self._bedrock_delivery()
@@ -133,12 +136,13 @@ class AuditEvidenceAlarms(pulumi.ComponentResource):
     # -- steps --------------------------------------------------------------------------
 
     def _alarm(self, role: str, description: str, **kwargs) -> pulumi.Output[str]:
-        return alarms.metric_alarm(
-            f"{self._name}-{role}",
-            parent=self,
-            topic_arn=self._args["alarm_topic_arn"],
-            name=f"{self._args['name_prefix']}-{role}",
-            description=description,
+        return alarms.role_alarm(
+            self,
+            self._resource_name,
+            self._spec["name_prefix"],
+            self._spec["alarm_topic_arn"],
+            role,
+            description,
             **kwargs,
         ).name
 
@@ -158,7 +162,7 @@ class AuditEvidenceAlarms(pulumi.ComponentResource):
             )
             for metric in DELIVERY_FAILURE_METRICS
         }
-        ids = list(self._args.get("bedrock_model_ids") or [])
+        ids = list(self._spec.get("bedrock_model_ids") or [])
         if ids:
             invocations = [
                 alarms.metric_query(
@@ -205,9 +209,9 @@ class AuditEvidenceAlarms(pulumi.ComponentResource):
     def _s3_heartbeat(
         self, role: str, bucket: pulumi.Input[str], prefix: str, hours: int, what: str
     ):
-        config = f"{self._args['name_prefix']}-{role}"[:64]
+        config = f"{self._spec['name_prefix']}-{role}"[:64]
         aws.s3.BucketMetric(
-            f"{self._name}-{role}-requests",
+            f"{self._resource_name}-{role}-requests",
             bucket=bucket,
             name=config,
             filter=aws.s3.BucketMetricFilterArgs(prefix=prefix),
@@ -223,8 +227,8 @@ class AuditEvidenceAlarms(pulumi.ComponentResource):
         )
 
     def _trail(self) -> dict[str, pulumi.Output[str]]:
-        a = self._args
-        hours = a.get("trail_silence_hours", 1)
+        a = self._spec
+        hours = int(a.get("trail_silence_hours", DEFAULT_TRAIL_SILENCE_HOURS))
         return {
             "trail-heartbeat": self._heartbeat(
                 "trail-heartbeat",
@@ -237,19 +241,19 @@ class AuditEvidenceAlarms(pulumi.ComponentResource):
             "trail-s3-heartbeat": self._s3_heartbeat(
                 "trail-s3-heartbeat",
                 a["audit_bucket_name"],
-                a.get("trail_s3_prefix", "cloudtrail/"),
+                a.get("trail_s3_prefix", DEFAULT_TRAIL_S3_PREFIX),
                 hours,
                 "CloudTrail log files not delivered to the WORM bucket",
             ),
         }
 
     def _filters(self) -> dict[str, pulumi.Output[str]]:
-        a, out = self._args, {}
+        a, out = self._spec, {}
         for metric, (pattern, meaning) in FILTERS.items():
             if metric == "InvocationLoggingChanges" and not a.get("invocation_logging", True):
                 continue
             aws.cloudwatch.LogMetricFilter(
-                f"{self._name}-{metric}",
+                f"{self._resource_name}-{metric}",
                 name=f"{a['name_prefix']}-{metric}",
                 log_group_name=a["trail_log_group_name"],
                 pattern=pattern,
@@ -273,8 +277,8 @@ class AuditEvidenceAlarms(pulumi.ComponentResource):
         return out
 
     def _capture(self) -> dict[str, pulumi.Output[str]]:
-        a = self._args
-        hours = a.get("capture_silence_hours", 24)
+        a = self._spec
+        hours = int(a.get("capture_silence_hours", DEFAULT_CAPTURE_SILENCE_HOURS))
         return {
             f"capture-heartbeat-{i}": self._s3_heartbeat(
                 f"capture-heartbeat-{i}",
@@ -306,7 +310,7 @@ def _validate(args: AuditEvidenceAlarmsArgs) -> None:
                 args.get(key),
                 "required: evidence that is not watched is not evidence (M1, L*)",
             )
-    if not (args.get("trail_s3_prefix", "cloudtrail/") or "").strip("/"):
+    if not (args.get("trail_s3_prefix", DEFAULT_TRAIL_S3_PREFIX) or "").strip("/"):
         raise bad(
             "trail_s3_prefix",
             args.get("trail_s3_prefix"),
@@ -331,9 +335,9 @@ def _validate(args: AuditEvidenceAlarmsArgs) -> None:
             raise bad(
                 "capture_prefixes", p, "a capture prefix per endpoint, never the whole bucket"
             )
-    if not 1 <= args.get("capture_silence_hours", 24) <= 24:
+    if not 1 <= args.get("capture_silence_hours", DEFAULT_CAPTURE_SILENCE_HOURS) <= 24:
         raise bad("capture_silence_hours", args.get("capture_silence_hours"), "1–24 hours")
-    if not 1 <= args.get("trail_silence_hours", 1) <= 6:
+    if not 1 <= args.get("trail_silence_hours", DEFAULT_TRAIL_SILENCE_HOURS) <= 6:
         raise bad("trail_silence_hours", args.get("trail_silence_hours"), "1–6 hours")
 
 

@@ -15,21 +15,21 @@
   layer calls it when it builds the VPC endpoints.
 """
 
-from __future__ import annotations
-
 import hashlib
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal, NotRequired, TypedDict
+from enum import StrEnum
+from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
 from regulated_inference.components.least_privilege_role import LeastPrivilegeRole, service_trust
 from regulated_inference.components.secure_bucket import SecureBucket, ServiceWriter
+from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import iam
+from regulated_inference.lib.aws import AwsContext
 from regulated_inference.lib.errors import ComponentArgsError
 
 _COMPONENT = "BedrockAccess"
@@ -106,26 +106,158 @@ def runtime_endpoint_policy(
     )
 
 
-@dataclass(frozen=True)
-class GuardrailSettings:
-    """Filters of the guardrail."""
+class PromptAttackStrength(StrEnum):
+    """Input strength of the guardrail's PROMPT_ATTACK filter (it cannot be switched off, M7)."""
 
-    prompt_attack_strength: Literal["LOW", "MEDIUM", "HIGH"] = "HIGH"
-    content_filter_strength: Literal["NONE", "LOW", "MEDIUM", "HIGH"] = "HIGH"
-    pii_action: Literal["BLOCK", "ANONYMIZE"] = "ANONYMIZE"
-    pii_entities: tuple[str, ...] = ("EMAIL", "PHONE", "CREDIT_DEBIT_CARD_NUMBER")
-    blocked_input_message: str = "This request cannot be processed under our usage policy."
-    blocked_output_message: str = "The answer was withheld under our usage policy."
+    LOW = "LOW"
+    """Blocks only high-confidence prompt attacks."""
+    MEDIUM = "MEDIUM"
+    """Blocks medium- and high-confidence prompt attacks."""
+    HIGH = "HIGH"
+    """Blocks low-, medium- and high-confidence prompt attacks."""
 
 
-@dataclass(frozen=True)
-class LoggingSettings:
+class ContentFilterStrength(StrEnum):
+    """Strength of the HATE, INSULTS, SEXUAL, VIOLENCE and MISCONDUCT content filters."""
+
+    NONE = "NONE"
+    """No content filters."""
+    LOW = "LOW"
+    """Blocks only high-confidence harmful content."""
+    MEDIUM = "MEDIUM"
+    """Blocks medium- and high-confidence harmful content."""
+    HIGH = "HIGH"
+    """Blocks low-, medium- and high-confidence harmful content."""
+
+
+class PiiAction(StrEnum):
+    """What the guardrail does with detected PII."""
+
+    BLOCK = "BLOCK"
+    """Block the request or the answer."""
+    ANONYMIZE = "ANONYMIZE"
+    """Mask the entity (e.g. `{EMAIL}`) and let the text through."""
+
+
+#: Every PII entity type a guardrail detects (Bedrock API reference, GuardrailPiiEntityConfig
+#: `type`).
+PII_ENTITY_TYPES = (
+    "ADDRESS",
+    "AGE",
+    "AWS_ACCESS_KEY",
+    "AWS_SECRET_KEY",
+    "CA_HEALTH_NUMBER",
+    "CA_SOCIAL_INSURANCE_NUMBER",
+    "CREDIT_DEBIT_CARD_CVV",
+    "CREDIT_DEBIT_CARD_EXPIRY",
+    "CREDIT_DEBIT_CARD_NUMBER",
+    "DRIVER_ID",
+    "EMAIL",
+    "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+    "IP_ADDRESS",
+    "LICENSE_PLATE",
+    "MAC_ADDRESS",
+    "NAME",
+    "PASSWORD",
+    "PHONE",
+    "PIN",
+    "SWIFT_CODE",
+    "UK_NATIONAL_HEALTH_SERVICE_NUMBER",
+    "UK_NATIONAL_INSURANCE_NUMBER",
+    "UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER",
+    "URL",
+    "USERNAME",
+    "US_BANK_ACCOUNT_NUMBER",
+    "US_BANK_ROUTING_NUMBER",
+    "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
+    "US_PASSPORT_NUMBER",
+    "US_SOCIAL_SECURITY_NUMBER",
+    "VEHICLE_IDENTIFICATION_NUMBER",
+)
+#: Defaults of the guardrail, in one place (the stack config imports them). The PII default is
+#: the regulated set: contact data, payment and bank identifiers, UK national identifiers and
+#: credentials.
+DEFAULT_PII_ENTITIES = (
+    "EMAIL",
+    "PHONE",
+    "CREDIT_DEBIT_CARD_NUMBER",
+    "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+    "UK_NATIONAL_INSURANCE_NUMBER",
+    "UK_NATIONAL_HEALTH_SERVICE_NUMBER",
+    "PASSWORD",
+    "AWS_ACCESS_KEY",
+    "AWS_SECRET_KEY",
+)
+DEFAULT_PROMPT_ATTACK_STRENGTH = PromptAttackStrength.HIGH
+DEFAULT_CONTENT_FILTER_STRENGTH = ContentFilterStrength.HIGH
+DEFAULT_PII_ACTION = PiiAction.ANONYMIZE
+DEFAULT_BLOCKED_INPUT_MESSAGE = "This request cannot be processed under our usage policy."
+DEFAULT_BLOCKED_OUTPUT_MESSAGE = "The answer was withheld under our usage policy."
+#: Invocation-logging payload defaults: text yes; image, embedding and video no.
+DEFAULT_LOG_TEXT, DEFAULT_LOG_IMAGE, DEFAULT_LOG_EMBEDDING, DEFAULT_LOG_VIDEO = (
+    True,
+    False,
+    False,
+    False,
+)
+
+
+class GuardrailSettings(TypedDict):
+    """Filters of the guardrail; each omitted one takes its `DEFAULT_*`."""
+
+    prompt_attack_strength: NotRequired[PromptAttackStrength]
+    """Input strength of the PROMPT_ATTACK filter (jailbreaks, prompt injection); default HIGH."""
+    content_filter_strength: NotRequired[ContentFilterStrength]
+    """Strength of the content filters (input and output); default HIGH."""
+    pii_action: NotRequired[PiiAction]
+    """What happens to detected PII; default ANONYMIZE."""
+    pii_entities: NotRequired[list[str]]
+    """PII entity types detected (`PII_ENTITY_TYPES`); default `DEFAULT_PII_ENTITIES` (9 types)."""
+    blocked_input_message: NotRequired[str]
+    """What the caller receives when a prompt is blocked."""
+    blocked_output_message: NotRequired[str]
+    """What the caller receives when an answer is blocked."""
+
+
+class LoggingSettings(TypedDict):
     """Which payloads invocation logging delivers."""
 
-    text: bool = True
-    image: bool = False
-    embedding: bool = False
-    video: bool = False
+    text: NotRequired[bool]
+    """Deliver prompts and completions (text); default true."""
+    image: NotRequired[bool]
+    """Deliver image payloads; default false."""
+    embedding: NotRequired[bool]
+    """Deliver embeddings; default false."""
+    video: NotRequired[bool]
+    """Deliver video payloads; default false."""
+
+
+def guardrail_settings(settings: GuardrailSettings | None = None) -> GuardrailSettings:
+    """`settings` with every default filled in (what the guardrail is built from)."""
+    s = settings or {}
+    return {
+        "prompt_attack_strength": PromptAttackStrength(
+            s.get("prompt_attack_strength", DEFAULT_PROMPT_ATTACK_STRENGTH)
+        ),
+        "content_filter_strength": ContentFilterStrength(
+            s.get("content_filter_strength", DEFAULT_CONTENT_FILTER_STRENGTH)
+        ),
+        "pii_action": PiiAction(s.get("pii_action", DEFAULT_PII_ACTION)),
+        "pii_entities": list(s.get("pii_entities", DEFAULT_PII_ENTITIES)),
+        "blocked_input_message": s.get("blocked_input_message", DEFAULT_BLOCKED_INPUT_MESSAGE),
+        "blocked_output_message": s.get("blocked_output_message", DEFAULT_BLOCKED_OUTPUT_MESSAGE),
+    }
+
+
+def logging_settings(settings: LoggingSettings | None = None) -> LoggingSettings:
+    """`settings` with every default filled in."""
+    s = settings or {}
+    return {
+        "text": bool(s.get("text", DEFAULT_LOG_TEXT)),
+        "image": bool(s.get("image", DEFAULT_LOG_IMAGE)),
+        "embedding": bool(s.get("embedding", DEFAULT_LOG_EMBEDDING)),
+        "video": bool(s.get("video", DEFAULT_LOG_VIDEO)),
+    }
 
 
 class BedrockAccessArgs(TypedDict):
@@ -135,9 +267,8 @@ class BedrockAccessArgs(TypedDict):
     """Foundation-model (and geographic profile) ARNs the invoke role may use; exact, in allowed regions."""
     allowed_regions: list[str]
     """Residency: every model ARN must be in one of these regions."""
-    region: str
-    """Home region (logging, guardrail)."""
-    account_id: str
+    aws: AwsContext
+    """Home region (logging, guardrail; must be allowed) and account."""
     data_key_arn: pulumi.Input[str]
     """CMK of the guardrail and the log bucket."""
     logs_key_arn: pulumi.Input[str]
@@ -145,12 +276,15 @@ class BedrockAccessArgs(TypedDict):
     log_group_name: str
     """Invocation log group; must be under the stack's log-group prefix (the logs key only allows those)."""
     log_retention_days: int
+    """Retention of the invocation log group in days."""
     access_log_bucket: pulumi.Input[str]
     """Where the log bucket's server access logs go."""
     invoker_service: str
     """Service principal that assumes the invoke role, e.g. lambda.amazonaws.com."""
     guardrail: NotRequired[GuardrailSettings]
+    """The guardrail's filters; default every `DEFAULT_*` (prompt attack and content HIGH, 9 PII types anonymised)."""
     logging: NotRequired[LoggingSettings]
+    """Which payloads invocation logging delivers; default text only."""
     invocation_logging: NotRequired[bool]
     """Configure the account's model-invocation logging (default True). It is ONE setting per
     account and region (`PutModelInvocationLoggingConfiguration`; Terraform's resource id is the
@@ -163,9 +297,13 @@ def _validate(args: BedrockAccessArgs) -> None:
     def bad(arg, value, rule) -> ComponentArgsError:
         return ComponentArgsError(_COMPONENT, arg, value, rule)
 
+    problem = aws_facts.check_context(args.get("aws"))
+    if problem:
+        raise bad("aws", args.get("aws"), problem)
     allowed = list(args.get("allowed_regions") or [])
-    if args.get("region") not in allowed:
-        raise bad("region", args.get("region"), f"must be one of allowed_regions {allowed}")
+    region = args["aws"]["region"]
+    if region not in allowed:
+        raise bad("aws.region", region, f"must be one of allowed_regions {allowed}")
     arns = list(args.get("model_arns") or [])
     if not arns:
         raise bad("model_arns", arns, "allow at least one foundation model")
@@ -174,15 +312,26 @@ def _validate(args: BedrockAccessArgs) -> None:
             check_model_arn(arn, allowed)
         except ValueError as exc:
             raise bad("model_arns", arn, str(exc)) from None
-    g = args.get("guardrail", GuardrailSettings())
-    if g.prompt_attack_strength not in ("LOW", "MEDIUM", "HIGH"):
+    g = args.get("guardrail") or {}
+    strength = g.get("prompt_attack_strength", DEFAULT_PROMPT_ATTACK_STRENGTH)
+    if strength not in tuple(PromptAttackStrength):
         raise bad(
             "guardrail.prompt_attack_strength",
-            g.prompt_attack_strength,
+            strength,
             "the prompt-attack filter is mandatory (LOW, MEDIUM or HIGH; M7)",
         )
-    if not g.pii_entities:
-        raise bad("guardrail.pii_entities", g.pii_entities, "at least one PII entity type (M7)")
+    for key, enum in (
+        ("content_filter_strength", ContentFilterStrength),
+        ("pii_action", PiiAction),
+    ):
+        if key in g and g[key] not in tuple(enum):
+            raise bad(f"guardrail.{key}", g[key], f"one of {', '.join(enum)}")
+    entities = g.get("pii_entities", DEFAULT_PII_ENTITIES)
+    if not entities:
+        raise bad("guardrail.pii_entities", entities, "at least one PII entity type (M7)")
+    unknown = [e for e in entities if e not in PII_ENTITY_TYPES]
+    if unknown:
+        raise bad("guardrail.pii_entities", unknown, "unknown PII entity types (PII_ENTITY_TYPES)")
     if not args.get("log_group_name", "").startswith("/"):
         raise bad("log_group_name", args.get("log_group_name"), "an absolute log group name")
     if not re.fullmatch(r"[a-z0-9.-]+\.amazonaws\.com", args.get("invoker_service", "")):
@@ -193,98 +342,30 @@ class BedrockAccess(pulumi.ComponentResource):
     """Invocation logging, a published guardrail and an allow-listed invoke role."""
 
     invoke_role_arn: pulumi.Output[str]
+    """The role callers assume to invoke the allow-listed models through the guardrail."""
     guardrail_id: pulumi.Output[str]
+    """The guardrail's id."""
     guardrail_arn: pulumi.Output[str]
+    """The guardrail's ARN."""
     guardrail_version: pulumi.Output[str]
     """The published version callers pass as guardrailVersion."""
     log_group_name: pulumi.Output[str]
+    """The invocation log group (None when another stack owns invocation logging)."""
     log_bucket_name: pulumi.Output[str]
+    """The bucket of large invocation payloads (None when another stack owns invocation logging)."""
 
     def __init__(
         self, name: str, args: BedrockAccessArgs, opts: pulumi.ResourceOptions | None = None
     ):
         _validate(args)
         super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        region, account = args["region"], args["account_id"]
-        part = "aws-us-gov" if region.startswith("us-gov-") else "aws"
-        bedrock_source = f"arn:{part}:bedrock:{region}:{account}:*"
-        settings = args.get("guardrail", GuardrailSettings())
-        logging_settings = args.get("logging", LoggingSettings())
-
-        # -- invocation logging (the account's owner stack only) ---------------------------
+        # Invocation logging: the account's owner stack only.
         log_group_name: pulumi.Input[str | None] = None
         log_bucket_name: pulumi.Input[str | None] = None
         if args.get("invocation_logging", True):
-            log_group_name, log_bucket_name = self._invocation_logging(
-                name, args, bedrock_source, logging_settings
-            )
-
-        # -- guardrail ------------------------------------------------------------------
-        filters = [
-            aws.bedrock.GuardrailContentPolicyConfigFiltersConfigArgs(
-                type="PROMPT_ATTACK",
-                input_strength=settings.prompt_attack_strength,
-                output_strength="NONE",  # AWS: prompt attacks are an input-only filter
-            )
-        ]
-        if settings.content_filter_strength != "NONE":
-            filters += [
-                aws.bedrock.GuardrailContentPolicyConfigFiltersConfigArgs(
-                    type=kind,
-                    input_strength=settings.content_filter_strength,
-                    output_strength=settings.content_filter_strength,
-                )
-                for kind in CONTENT_FILTERS
-            ]
-        guardrail = aws.bedrock.Guardrail(
-            f"{name}-guardrail",
-            name=f"{name}-guardrail",
-            description="Prompt-attack, content and PII filters for every Bedrock call",
-            kms_key_arn=args["data_key_arn"],
-            blocked_input_messaging=settings.blocked_input_message,
-            blocked_outputs_messaging=settings.blocked_output_message,
-            content_policy_config=aws.bedrock.GuardrailContentPolicyConfigArgs(
-                filters_configs=filters
-            ),
-            sensitive_information_policy_config=aws.bedrock.GuardrailSensitiveInformationPolicyConfigArgs(
-                pii_entities_configs=[
-                    aws.bedrock.GuardrailSensitiveInformationPolicyConfigPiiEntitiesConfigArgs(
-                        type=entity, action=settings.pii_action
-                    )
-                    for entity in settings.pii_entities
-                ]
-            ),
-            opts=child,
-        )
-        fingerprint = _fingerprint(settings)
-        version = aws.bedrock.GuardrailVersion(
-            f"{name}-guardrail-version",
-            guardrail_arn=guardrail.guardrail_arn,
-            description=f"settings {fingerprint}",
-            skip_destroy=True,  # published versions stay for the audit trail
-            opts=child,
-        )
-
-        # -- invoke role ----------------------------------------------------------------------
-        model_arns = tuple(args["model_arns"]) + tuple(args.get("profile_arns") or [])
-        role = LeastPrivilegeRole(
-            f"{name}-invoke-role",
-            {
-                "trust": service_trust(args["invoker_service"], account),
-                "description": "Invoke the allow-listed Bedrock models through the guardrail",
-                "grants": [
-                    iam.invoke_models(model_arns, guardrail_arn=guardrail.guardrail_arn),
-                    # The guardrail is encrypted with the data key; applying it decrypts it.
-                    iam.use_key(
-                        args["data_key_arn"],
-                        decrypt=True,
-                        via_service=f"bedrock.{region}.amazonaws.com",
-                    ),
-                ],
-            },
-            opts=child,
-        )
+            log_group_name, log_bucket_name = self._invocation_logging(name, args)
+        guardrail, version = self._guardrail(name, args)
+        role = self._invoke_role(name, args, guardrail)
 
         self.invoke_role_arn = role.arn
         self.guardrail_id = guardrail.guardrail_id
@@ -303,21 +384,92 @@ class BedrockAccess(pulumi.ComponentResource):
             }
         )
 
+    def _guardrail(
+        self, name: str, args: BedrockAccessArgs
+    ) -> tuple[aws.bedrock.Guardrail, aws.bedrock.GuardrailVersion]:
+        """The guardrail (prompt-attack, content and PII filters) and its published version."""
+        child = pulumi.ResourceOptions(parent=self)
+        settings = guardrail_settings(args.get("guardrail"))
+        content = settings["content_filter_strength"]
+        filters = [
+            aws.bedrock.GuardrailContentPolicyConfigFiltersConfigArgs(
+                type="PROMPT_ATTACK",
+                input_strength=settings["prompt_attack_strength"].value,
+                output_strength="NONE",  # AWS: prompt attacks are an input-only filter
+            )
+        ]
+        if content != ContentFilterStrength.NONE:
+            filters += [
+                aws.bedrock.GuardrailContentPolicyConfigFiltersConfigArgs(
+                    type=kind, input_strength=content.value, output_strength=content.value
+                )
+                for kind in CONTENT_FILTERS
+            ]
+        guardrail = aws.bedrock.Guardrail(
+            f"{name}-guardrail",
+            name=f"{name}-guardrail",
+            description="Prompt-attack, content and PII filters for every Bedrock call",
+            kms_key_arn=args["data_key_arn"],
+            blocked_input_messaging=settings["blocked_input_message"],
+            blocked_outputs_messaging=settings["blocked_output_message"],
+            content_policy_config=aws.bedrock.GuardrailContentPolicyConfigArgs(
+                filters_configs=filters
+            ),
+            sensitive_information_policy_config=aws.bedrock.GuardrailSensitiveInformationPolicyConfigArgs(
+                pii_entities_configs=[
+                    aws.bedrock.GuardrailSensitiveInformationPolicyConfigPiiEntitiesConfigArgs(
+                        type=entity, action=settings["pii_action"].value
+                    )
+                    for entity in settings["pii_entities"]
+                ]
+            ),
+            opts=child,
+        )
+        version = aws.bedrock.GuardrailVersion(
+            f"{name}-guardrail-version",
+            guardrail_arn=guardrail.guardrail_arn,
+            description=f"settings {_fingerprint(settings)}",
+            skip_destroy=True,  # published versions stay for the audit trail
+            opts=child,
+        )
+        return guardrail, version
+
+    def _invoke_role(
+        self, name: str, args: BedrockAccessArgs, guardrail: aws.bedrock.Guardrail
+    ) -> LeastPrivilegeRole:
+        """InvokeModel on the allow-listed ARNs, through this guardrail only."""
+        model_arns = tuple(args["model_arns"]) + tuple(args.get("profile_arns") or [])
+        return LeastPrivilegeRole(
+            f"{name}-invoke-role",
+            {
+                "trust": service_trust(args["invoker_service"], args["aws"]["account_id"]),
+                "description": "Invoke the allow-listed Bedrock models through the guardrail",
+                "grants": [
+                    iam.invoke_models(model_arns, guardrail_arn=guardrail.guardrail_arn),
+                    # The guardrail is encrypted with the data key; applying it decrypts it.
+                    iam.use_key(
+                        args["data_key_arn"],
+                        decrypt=True,
+                        via_service=f"bedrock.{args['aws']['region']}.amazonaws.com",
+                    ),
+                ],
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
     def _invocation_logging(
-        self,
-        name: str,
-        args: BedrockAccessArgs,
-        bedrock_source: str,
-        logging_settings: LoggingSettings,
+        self, name: str, args: BedrockAccessArgs
     ) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
         """Log group, log bucket, delivery role and the account's logging configuration."""
         child = pulumi.ResourceOptions(parent=self)
-        account = args["account_id"]
+        account = args["aws"]["account_id"]
+        bedrock_source = aws_facts.bedrock_arn(args["aws"], "*")
+        delivered = logging_settings(args.get("logging"))
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-invocation-logs",
             name=args["log_group_name"],
             kms_key_id=args["logs_key_arn"],
-            retention_in_days=args["log_retention_days"],
+            retention_in_days=int(args["log_retention_days"]),
             opts=child,
         )
         bucket = SecureBucket(
@@ -354,10 +506,10 @@ class BedrockAccess(pulumi.ComponentResource):
         aws.bedrockmodel.InvocationLoggingConfiguration(
             f"{name}-invocation-logging",
             logging_config=aws.bedrockmodel.InvocationLoggingConfigurationLoggingConfigArgs(
-                text_data_delivery_enabled=logging_settings.text,
-                image_data_delivery_enabled=logging_settings.image,
-                embedding_data_delivery_enabled=logging_settings.embedding,
-                video_data_delivery_enabled=logging_settings.video,
+                text_data_delivery_enabled=delivered["text"],
+                image_data_delivery_enabled=delivered["image"],
+                embedding_data_delivery_enabled=delivered["embedding"],
+                video_data_delivery_enabled=delivered["video"],
                 cloudwatch_config=aws.bedrockmodel.InvocationLoggingConfigurationLoggingConfigCloudwatchConfigArgs(
                     log_group_name=log_group.name,
                     role_arn=logging_role.arn,
@@ -377,15 +529,22 @@ class BedrockAccess(pulumi.ComponentResource):
 
 def _fingerprint(settings: GuardrailSettings) -> str:
     """Short hash of the guardrail settings: a settings change publishes a new version."""
-    raw = json.dumps(settings.__dict__, sort_keys=True, default=list)
+    raw = json.dumps(settings, sort_keys=True, default=list)
     return hashlib.sha256(raw.encode()).hexdigest()[:12]
 
 
 __all__ = [
     "BedrockAccess",
     "BedrockAccessArgs",
+    "ContentFilterStrength",
+    "DEFAULT_PII_ENTITIES",
     "GuardrailSettings",
     "LoggingSettings",
+    "PII_ENTITY_TYPES",
+    "PiiAction",
+    "PromptAttackStrength",
+    "guardrail_settings",
+    "logging_settings",
     "check_model_arn",
     "runtime_endpoint_policy",
 ]

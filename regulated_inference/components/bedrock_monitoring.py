@@ -35,10 +35,8 @@ per guardrail version
                              the guardrail could not evaluate
 """
 
-from __future__ import annotations
-
 import re
-from dataclasses import dataclass, fields
+from enum import StrEnum
 from typing import NotRequired, TypedDict
 
 import pulumi
@@ -54,31 +52,72 @@ GUARDRAILS_NAMESPACE = "AWS/Bedrock/Guardrails"
 MODEL_DIMENSION = "ModelId"
 GUARDRAIL_DIMENSIONS = ("GuardrailArn", "GuardrailVersion")
 POLICY_TYPE_DIMENSION = "GuardrailPolicyType"
-#: GuardrailPolicyType values AWS documents.
-POLICY_TYPES = ("ContentPolicy", "TopicPolicy", "WordPolicy", "SensitiveInformationPolicy")
-#: The policies `BedrockAccess` configures (content + prompt-attack filters, PII).
-DEFAULT_POLICY_TYPES = ("ContentPolicy", "SensitiveInformationPolicy")
 _MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$")
 
 
-@dataclass(frozen=True)
-class BedrockThresholds:
-    """Alarm thresholds; the defaults are a starting point for interactive text models."""
+class GuardrailPolicyType(StrEnum):
+    """A `GuardrailPolicyType` dimension value AWS documents."""
 
-    latency_p95_ms: float = 10_000
-    """InvocationLatency p95 above this (ms) alarms."""
-    latency_p99_ms: float = 20_000
-    """InvocationLatency p99 above this (ms) alarms."""
-    max_server_error_rate: float = 0.01
-    """Share of invocations failing server-side."""
-    max_client_error_rate: float = 0.05
-    """Share of invocations refused as client errors (bad requests, access denied, guardrail config)."""
-    max_throttle_rate: float = 0.05
-    """Share of requests throttled."""
-    max_intervention_rate: float = 0.2
-    """Share of guardrail evaluations in which the guardrail (or one policy) intervened."""
-    max_guardrail_server_errors: float = 0
-    """Guardrail server errors per period tolerated (default none)."""
+    CONTENT_POLICY = "ContentPolicy"
+    """Content filters (and the prompt-attack filter)."""
+    TOPIC_POLICY = "TopicPolicy"
+    """Denied topics."""
+    WORD_POLICY = "WordPolicy"
+    """Word filters."""
+    SENSITIVE_INFORMATION_POLICY = "SensitiveInformationPolicy"
+    """PII and regex filters."""
+
+
+#: GuardrailPolicyType values AWS documents.
+POLICY_TYPES = tuple(p.value for p in GuardrailPolicyType)
+#: The policies `BedrockAccess` configures (content + prompt-attack filters, PII).
+DEFAULT_POLICY_TYPES = (
+    GuardrailPolicyType.CONTENT_POLICY.value,
+    GuardrailPolicyType.SENSITIVE_INFORMATION_POLICY.value,
+)
+#: Defaults of the optional args, in one place: a starting point for interactive text models.
+DEFAULT_LATENCY_P95_MS = 10_000
+DEFAULT_LATENCY_P99_MS = 20_000
+DEFAULT_MAX_SERVER_ERROR_RATE = 0.01
+DEFAULT_MAX_CLIENT_ERROR_RATE = 0.05
+DEFAULT_MAX_THROTTLE_RATE = 0.05
+DEFAULT_MAX_INTERVENTION_RATE = 0.2
+DEFAULT_MAX_GUARDRAIL_SERVER_ERRORS = 0
+DEFAULT_PERIOD_SECONDS = 300
+DEFAULT_EVALUATION_PERIODS = 3
+#: Alarm periods CloudWatch offers for these metrics here (seconds).
+PERIODS = (60, 300, 900, 3600)
+
+
+class BedrockThresholds(TypedDict):
+    """Alarm thresholds; each omitted one takes its `DEFAULT_*`."""
+
+    latency_p95_ms: NotRequired[float]
+    """InvocationLatency p95 above this (ms) alarms; default 10000."""
+    latency_p99_ms: NotRequired[float]
+    """InvocationLatency p99 above this (ms) alarms; default 20000."""
+    max_server_error_rate: NotRequired[float]
+    """Share of invocations failing server-side; default 0.01."""
+    max_client_error_rate: NotRequired[float]
+    """Share of invocations refused as client errors (bad requests, access denied, guardrail config); default 0.05."""
+    max_throttle_rate: NotRequired[float]
+    """Share of requests throttled; default 0.05."""
+    max_intervention_rate: NotRequired[float]
+    """Share of guardrail evaluations in which the guardrail (or one policy) intervened; default 0.2."""
+    max_guardrail_server_errors: NotRequired[float]
+    """Guardrail server errors per period tolerated; default 0 (none)."""
+
+
+#: Every threshold's default, by key.
+BEDROCK_THRESHOLD_DEFAULTS: dict[str, float] = {
+    "latency_p95_ms": DEFAULT_LATENCY_P95_MS,
+    "latency_p99_ms": DEFAULT_LATENCY_P99_MS,
+    "max_server_error_rate": DEFAULT_MAX_SERVER_ERROR_RATE,
+    "max_client_error_rate": DEFAULT_MAX_CLIENT_ERROR_RATE,
+    "max_throttle_rate": DEFAULT_MAX_THROTTLE_RATE,
+    "max_intervention_rate": DEFAULT_MAX_INTERVENTION_RATE,
+    "max_guardrail_server_errors": DEFAULT_MAX_GUARDRAIL_SERVER_ERRORS,
+}
 
 
 def model_id(model_arn: str) -> str:
@@ -100,13 +139,18 @@ class BedrockMonitoringArgs(TypedDict):
     alarm_topic_arn: pulumi.Input[str]
     """Encrypted SNS topic every alarm notifies (ALARM and OK)."""
     thresholds: NotRequired[BedrockThresholds]
-    """Default `BedrockThresholds()`."""
+    """Alarm thresholds; each omitted one takes its default (`DEFAULT_*`)."""
+    # list[str], not list[GuardrailPolicyType]: Construct maps the items of an array whose items
+    # are a schema type as objects, enums included, so an enum list arrives as [{}]
+    # (pulumi 3.272.0 provider/experimental/component.py map_input_properties, "arrays of
+    # complex types"). The values are checked against `GuardrailPolicyType` instead.
     policy_types: NotRequired[list[str]]
-    """GuardrailPolicyType values with an intervention-rate alarm; default ContentPolicy, SensitiveInformationPolicy."""
+    """GuardrailPolicyType values with an intervention-rate alarm: ContentPolicy, TopicPolicy,
+    WordPolicy or SensitiveInformationPolicy; default ContentPolicy, SensitiveInformationPolicy."""
     period_seconds: NotRequired[int]
-    """Alarm period; default 300."""
+    """Alarm period in seconds: 60, 300, 900 or 3600; default 300."""
     evaluation_periods: NotRequired[int]
-    """Periods that must breach; default 3."""
+    """Periods that must breach, 1–24; default 3."""
 
 
 class BedrockMonitoring(pulumi.ComponentResource):
@@ -120,9 +164,11 @@ class BedrockMonitoring(pulumi.ComponentResource):
     ):
         t, policies = _validate(args)
         super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
-        self._name, self._args, self._t = name, args, t
-        self._period = args.get("period_seconds", 300)
-        self._periods = args.get("evaluation_periods", 3)
+        # Not `_name`/`_args`: Pulumi's Resource keeps private attributes of its own.
+        self._resource_name, self._spec, self._t = name, args, t
+        # int(): Construct passes integers as doubles (pulumi/pulumi#21944).
+        self._period = int(args.get("period_seconds", DEFAULT_PERIOD_SECONDS))
+        self._periods = int(args.get("evaluation_periods", DEFAULT_EVALUATION_PERIODS))
         names: dict[str, pulumi.Output[str]] = {}
         for mid in args["model_ids"]:
             names |= self._model_alarms(mid)
@@ -134,12 +180,13 @@ class BedrockMonitoring(pulumi.ComponentResource):
 
     def _alarm(self, role: str, description: str, **kwargs) -> aws.cloudwatch.MetricAlarm:
         kwargs.setdefault("evaluation_periods", self._periods)
-        return alarms.metric_alarm(
-            f"{self._name}-{_slug(role)}",
-            parent=self,
-            topic_arn=self._args["alarm_topic_arn"],
-            name=f"{self._args['name_prefix']}-{_slug(role)}",
-            description=description,
+        return alarms.role_alarm(
+            self,
+            self._resource_name,
+            self._spec["name_prefix"],
+            self._spec["alarm_topic_arn"],
+            _slug(role),
+            description,
             treat_missing_data="notBreaching",  # no traffic: nothing failed
             **kwargs,
         )
@@ -147,7 +194,7 @@ class BedrockMonitoring(pulumi.ComponentResource):
     def _model_alarms(self, mid: str) -> dict[str, pulumi.Output[str]]:
         t, period, dims = self._t, self._period, {MODEL_DIMENSION: mid}
         out: dict[str, pulumi.Output[str]] = {}
-        for pct, limit in (("p95", t.latency_p95_ms), ("p99", t.latency_p99_ms)):
+        for pct, limit in (("p95", t["latency_p95_ms"]), ("p99", t["latency_p99_ms"])):
             out[f"{mid}/latency-{pct}"] = self._alarm(
                 f"{mid}/latency-{pct}",
                 f"Bedrock {mid}: InvocationLatency {pct} above {limit} ms",
@@ -167,19 +214,19 @@ class BedrockMonitoring(pulumi.ComponentResource):
             (
                 "server-error-rate",
                 "InvocationServerErrors",
-                t.max_server_error_rate,
+                t["max_server_error_rate"],
                 "FILL(e, 0) / inv",
             ),
             (
                 "client-error-rate",
                 "InvocationClientErrors",
-                t.max_client_error_rate,
+                t["max_client_error_rate"],
                 "FILL(e, 0) / inv",
             ),
             (
                 "throttle-rate",
                 "InvocationThrottles",
-                t.max_throttle_rate,
+                t["max_throttle_rate"],
                 # Throttled requests are not in Invocations: the denominator adds them back.
                 "IF(FILL(inv, 0) + FILL(e, 0) > 0, FILL(e, 0) / (FILL(inv, 0) + FILL(e, 0)), 0)",
             ),
@@ -199,7 +246,7 @@ class BedrockMonitoring(pulumi.ComponentResource):
         return out
 
     def _guardrail_alarms(self, policies: tuple[str, ...]) -> dict[str, pulumi.Output[str]]:
-        t, period, a = self._t, self._period, self._args
+        t, period, a = self._t, self._period, self._spec
         gdims = dict(
             zip(GUARDRAIL_DIMENSIONS, (a["guardrail_arn"], a["guardrail_version"]), strict=True)
         )
@@ -223,10 +270,10 @@ class BedrockMonitoring(pulumi.ComponentResource):
         for role, (dims, what) in intervened.items():
             out[role] = self._alarm(
                 role,
-                f"Bedrock guardrail: {what} {t.max_intervention_rate:.0%} of evaluations "
+                f"Bedrock guardrail: {what} {t['max_intervention_rate']:.0%} of evaluations "
                 "(attack, abuse or a misconfigured filter)",
                 comparison_operator="GreaterThanThreshold",
-                threshold=t.max_intervention_rate,
+                threshold=t["max_intervention_rate"],
                 metric_queries=[
                     alarms.metric_query(
                         "hit", GUARDRAILS_NAMESPACE, "InvocationsIntervened", dims, "Sum", period
@@ -238,7 +285,7 @@ class BedrockMonitoring(pulumi.ComponentResource):
         out["guardrail/server-errors"] = self._alarm(
             "guardrail/server-errors",
             "Bedrock guardrail: server errors — requests the guardrail could not evaluate "
-            f"(more than {t.max_guardrail_server_errors} per {period} s)",
+            f"(more than {t['max_guardrail_server_errors']} per {period} s)",
             namespace=GUARDRAILS_NAMESPACE,
             metric_name="InvocationServerErrors",
             dimensions=gdims,
@@ -246,7 +293,7 @@ class BedrockMonitoring(pulumi.ComponentResource):
             period=period,
             evaluation_periods=1,
             comparison_operator="GreaterThanThreshold",
-            threshold=t.max_guardrail_server_errors,
+            threshold=t["max_guardrail_server_errors"],
         ).name
         return out
 
@@ -255,7 +302,7 @@ def _slug(role: str) -> str:
     return re.sub(r"[^A-Za-z0-9.-]+", "-", role)
 
 
-def _validate(args: BedrockMonitoringArgs) -> tuple[BedrockThresholds, tuple[str, ...]]:
+def _validate(args: BedrockMonitoringArgs) -> tuple[dict[str, float], tuple[str, ...]]:
     def bad(arg: str, value, rule: str) -> ComponentArgsError:
         return ComponentArgsError(_COMPONENT, arg, value, rule)
 
@@ -276,34 +323,41 @@ def _validate(args: BedrockMonitoringArgs) -> tuple[BedrockThresholds, tuple[str
     for key in ("guardrail_arn", "guardrail_version", "alarm_topic_arn"):
         if not args.get(key):
             raise bad(key, args.get(key), "required (guardrail alarms, alarm action M1)")
-    t = args.get("thresholds", BedrockThresholds())
-    if not isinstance(t, BedrockThresholds):
-        raise bad("thresholds", t, "must be BedrockThresholds")
-    for f in fields(t):
-        v = getattr(t, f.name)
-        if f.name.startswith("max_") and f.name.endswith("_rate") and not 0 < v < 1:
-            raise bad(f"thresholds.{f.name}", v, "a rate strictly between 0 and 1")
+    given = args.get("thresholds")
+    if given is not None and not isinstance(given, dict):
+        raise bad("thresholds", given, "must be BedrockThresholds")
+    for key, v in (given or {}).items():
+        if key not in BEDROCK_THRESHOLD_DEFAULTS or isinstance(v, bool):
+            continue  # with_defaults names it
+        if key.startswith("max_") and key.endswith("_rate") and not 0 < v < 1:
+            raise bad(f"thresholds.{key}", v, "a rate strictly between 0 and 1")
         if v < 0:
-            raise bad(f"thresholds.{f.name}", v, "must not be negative")
-    if t.latency_p99_ms < t.latency_p95_ms:
-        raise bad("thresholds.latency_p99_ms", t.latency_p99_ms, "must be ≥ latency_p95_ms")
+            raise bad(f"thresholds.{key}", v, "must not be negative")
+    try:
+        t = alarms.with_defaults(given, BEDROCK_THRESHOLD_DEFAULTS)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise bad("thresholds", given, str(exc)) from None
+    if t["latency_p99_ms"] < t["latency_p95_ms"]:
+        raise bad("thresholds.latency_p99_ms", t["latency_p99_ms"], "must be ≥ latency_p95_ms")
     policies = tuple(args.get("policy_types") or DEFAULT_POLICY_TYPES)
     unknown = [p for p in policies if p not in POLICY_TYPES]
     if unknown:
         raise bad("policy_types", unknown, f"GuardrailPolicyType values are {list(POLICY_TYPES)}")
-    period = args.get("period_seconds", 300)
-    if period not in (60, 300, 900, 3600):
+    period = args.get("period_seconds", DEFAULT_PERIOD_SECONDS)
+    if period not in PERIODS:
         raise bad("period_seconds", period, "60, 300, 900 or 3600")
-    if not 1 <= args.get("evaluation_periods", 3) <= 24:
+    if not 1 <= args.get("evaluation_periods", DEFAULT_EVALUATION_PERIODS) <= 24:
         raise bad("evaluation_periods", args.get("evaluation_periods"), "1–24")
-    return t, policies
+    return t, tuple(GuardrailPolicyType(p).value for p in policies)
 
 
 __all__ = [
     "BedrockMonitoring",
     "BedrockMonitoringArgs",
+    "BEDROCK_THRESHOLD_DEFAULTS",
     "BedrockThresholds",
     "DEFAULT_POLICY_TYPES",
+    "GuardrailPolicyType",
     "GUARDRAILS_NAMESPACE",
     "POLICY_TYPES",
     "RUNTIME_NAMESPACE",

@@ -45,8 +45,6 @@ is treated as breaching: a check that did not run, failed or could not publish i
 missing evidence of no drift.
 """
 
-from __future__ import annotations
-
 import json
 from typing import NotRequired, TypedDict
 
@@ -57,6 +55,7 @@ from regulated_inference.components.least_privilege_role import LeastPrivilegeRo
 from regulated_inference.lib import alarms, iam, metrics
 from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import sagemaker as sm
+from regulated_inference.lib.aws import AwsContext
 from regulated_inference.lib.errors import ComponentArgsError
 
 _COMPONENT = "ScheduledDriftCheck"
@@ -93,23 +92,31 @@ class ScheduledDriftCheckArgs(TypedDict):
     max_runtime_seconds: int
     """Job time limit, 60 s up to the interval."""
     capture_bucket_name: pulumi.Input[str]
+    """The bucket holding the endpoint's data capture (and the reports)."""
     capture_bucket_arn: pulumi.Input[str]
+    """Its ARN (the job role reads the capture prefix and writes the output prefix only)."""
     capture_prefix: str
     """Where the endpoint's data capture lands (read by the container for the window)."""
     output_prefix: str
     """Where reports are written in the capture bucket (one folder per run)."""
     baseline_bucket_name: pulumi.Input[str]
+    """The bucket holding the baseline."""
     baseline_bucket_arn: pulumi.Input[str]
+    """Its ARN (the job role reads the baseline prefix only)."""
     baseline_prefix: str
     """Folder of the version's baseline (e.g. statistics.json, constraints.json)."""
     data_key_arn: pulumi.Input[str]
     """CMK of the job volume and the reports."""
     subnet_ids: list[pulumi.Input[str]]
+    """Private subnets in ≥ 2 AZs the job runs in (the scheduler role allows only these)."""
     subnet_arns: list[pulumi.Input[str]]
+    """ARNs of `subnet_ids`, in the same order (the job role may attach ENIs there only)."""
     security_group_id: pulumi.Input[str]
+    """The workload security group of the job."""
     security_group_arn: pulumi.Input[str]
-    region: str
-    account_id: str
+    """ARN of the workload security group."""
+    aws: AwsContext
+    """Home region (the image's registry, ARNs) and account."""
     alarm_topic_arn: pulumi.Input[str]
     """Encrypted SNS topic the drift alarm notifies (ALARM and OK)."""
     schedule_kms_key_arn: NotRequired[pulumi.Input[str]]
@@ -133,20 +140,20 @@ class ScheduledDriftCheck(pulumi.ComponentResource):
     ):
         image = _validate(args)
         super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
-        part = _partition(args["region"])
-        job_role = self._job_role(name, args, image, part)
-        scheduler_role = self._scheduler_role(name, args, job_role, part)
+        ctx = args["aws"]
+        job_role = self._job_role(name, args, image)
+        scheduler_role = self._scheduler_role(name, args, job_role)
         schedule = aws.scheduler.Schedule(
             f"{name}-schedule",
             name=args["check_name"],
             description=f"drift check of {args['check_name']}: captured data vs baseline",
-            schedule_expression=schedule_expression(args["interval_hours"]),
+            schedule_expression=schedule_expression(int(args["interval_hours"])),
             schedule_expression_timezone="UTC",
             flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
             kms_key_arn=args.get("schedule_kms_key_arn"),
             state="ENABLED",
             target=aws.scheduler.ScheduleTargetArgs(
-                arn=f"arn:{part}:scheduler:::{CREATE_PROCESSING_JOB}",
+                arn=aws_facts.scheduler_target_arn(ctx["partition"], CREATE_PROCESSING_JOB),
                 role_arn=scheduler_role.arn,
                 input=processing_job_request(args, job_role.arn, image),
                 retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(
@@ -172,50 +179,38 @@ class ScheduledDriftCheck(pulumi.ComponentResource):
     # -- steps --------------------------------------------------------------------------
 
     def _job_role(
-        self, name: str, args: ScheduledDriftCheckArgs, image: sm.EcrImage, part: str
+        self, name: str, args: ScheduledDriftCheckArgs, image: sm.EcrImage
     ) -> LeastPrivilegeRole:
-        region, account = args["region"], args["account_id"]
+        """Read capture and baseline, write the report, pull the image, publish drift."""
+        ctx = args["aws"]
         return LeastPrivilegeRole(
             f"{name}-job-role",
             {
                 "trust": service_trust(
-                    "sagemaker.amazonaws.com",
-                    account,
-                    f"arn:{part}:sagemaker:{region}:{account}:processing-job/{args['check_name']}-*",
+                    "sagemaker.amazonaws.com", ctx["account_id"], _jobs_arn(ctx, args["check_name"])
                 ),
                 "description": f"Drift check {args['check_name']}: read capture and baseline, publish drift",
-                "grants": [
-                    iam.read_objects(args["capture_bucket_arn"], args["capture_prefix"]),
-                    iam.read_objects(args["baseline_bucket_arn"], args["baseline_prefix"]),
-                    iam.write_objects(args["capture_bucket_arn"], args["output_prefix"]),
-                    iam.use_key(args["data_key_arn"], decrypt=True, encrypt=True),
-                    iam.pull_images(image.repository_arn(part)),
-                    iam.vpc_access(
-                        args["subnet_arns"],
-                        [args["security_group_arn"]],
-                        aws_facts.ec2_arn(
-                            aws_facts.context(region, account), "network-interface", "*"
-                        ),
-                    ),
-                    iam.put_metrics(metrics.DRIFT_NAMESPACE),
-                    iam.write_logs(
-                        f"arn:{part}:logs:{region}:{account}:log-group:{sm.PROCESSING_LOG_GROUP}"
-                    ),
-                ],
+                "grants": iam.monitoring_job_grants(
+                    args,
+                    ctx,
+                    metrics.DRIFT_NAMESPACE,
+                    images=[iam.pull_images(image.repository_arn(ctx["partition"]))],
+                ),
             },
             opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _scheduler_role(
-        self, name: str, args: ScheduledDriftCheckArgs, job_role: LeastPrivilegeRole, part: str
+        self, name: str, args: ScheduledDriftCheckArgs, job_role: LeastPrivilegeRole
     ) -> LeastPrivilegeRole:
-        region, account = args["region"], args["account_id"]
+        """CreateProcessingJob of this check only, with this key and network; PassRole."""
+        ctx = args["aws"]
         key = args["data_key_arn"]
         grants: list[iam.Grant] = [
             iam.custom_statement(
                 "CreateThisDriftJobOnly",
                 ("sagemaker:CreateProcessingJob",),
-                (f"arn:{part}:sagemaker:{region}:{account}:processing-job/{args['check_name']}-*",),
+                (_jobs_arn(ctx, args["check_name"]),),
                 {
                     "ArnEquals": {"sagemaker:VolumeKmsKey": key, "sagemaker:OutputKmsKey": key},
                     "ForAllValues:StringEquals": {
@@ -246,8 +241,8 @@ class ScheduledDriftCheck(pulumi.ComponentResource):
                 # schedule group's ARN.
                 "trust": service_trust(
                     "scheduler.amazonaws.com",
-                    account,
-                    f"arn:{part}:scheduler:{region}:{account}:schedule-group/default",
+                    ctx["account_id"],
+                    aws_facts.scheduler_arn(ctx, "schedule-group/default"),
                 ),
                 "description": f"EventBridge Scheduler starts drift check {args['check_name']}",
                 "grants": grants,
@@ -256,8 +251,8 @@ class ScheduledDriftCheck(pulumi.ComponentResource):
         )
 
     def _drift_alarm(self, name: str, args: ScheduledDriftCheckArgs) -> aws.cloudwatch.MetricAlarm:
-        period = args["interval_hours"] * 3600
-        queries = drift_queries(
+        period = int(args["interval_hours"]) * 3600
+        queries = alarms.drift_queries(
             metrics.DRIFT_NAMESPACE,
             args["endpoint_name"],
             args["check_name"],
@@ -290,25 +285,6 @@ def schedule_expression(interval_hours: int) -> str:
     return f"cron(0 {hours} * * ? *)"
 
 
-def drift_queries(
-    namespace: str,
-    endpoint_name: pulumi.Input[str],
-    schedule_name: pulumi.Input[str],
-    features: list[str],
-    period: int,
-) -> list[aws.cloudwatch.MetricAlarmMetricQueryArgs]:
-    """Per-feature drift metrics and `MAX([...])` over them; the namespace picks the source."""
-    dims = metrics.drift_dimensions(endpoint_name, schedule_name)  # type: ignore[arg-type]
-    queries = [
-        alarms.metric_query(
-            f"f{i}", namespace, metrics.drift_metric_name(f), dims, "Maximum", period, label=f
-        )
-        for i, f in enumerate(features)
-    ]
-    ids = ", ".join(q.id for q in queries)
-    return [*queries, alarms.expression("drift", f"MAX([{ids}])", "largest feature baseline drift")]
-
-
 def processing_job_request(
     args: ScheduledDriftCheckArgs, role_arn: pulumi.Input[str], image: sm.EcrImage
 ) -> pulumi.Output[str]:
@@ -330,7 +306,7 @@ def processing_job_request(
                     "CHECK_NAME": check,
                     "FEATURES": ",".join(args["features"]),
                     "CAPTURE_S3_URI": s3(capture_bucket, args["capture_prefix"]),
-                    "WINDOW_HOURS": str(args["interval_hours"]),
+                    "WINDOW_HOURS": str(int(args["interval_hours"])),
                     "SCHEDULED_TIME": _SCHEDULED_TIME,
                     "METRIC_NAMESPACE": metrics.DRIFT_NAMESPACE,
                 },
@@ -372,7 +348,7 @@ def processing_job_request(
                     "EnableInterContainerTrafficEncryption": True,
                     "VpcConfig": {"Subnets": subnets, "SecurityGroupIds": [sg]},
                 },
-                "StoppingCondition": {"MaxRuntimeInSeconds": args["max_runtime_seconds"]},
+                "StoppingCondition": {"MaxRuntimeInSeconds": int(args["max_runtime_seconds"])},
             },
             sort_keys=True,
         )
@@ -388,8 +364,9 @@ def processing_job_request(
     ).apply(build)
 
 
-def _partition(region: str) -> str:
-    return "aws-us-gov" if region.startswith("us-gov-") else "aws"
+def _jobs_arn(ctx: AwsContext, check_name: str) -> str:
+    """The processing jobs this check starts: `<check_name>-<execution id>`."""
+    return aws_facts.sagemaker_arn(ctx, "processing-job", f"{check_name}-*")
 
 
 def _validate(args: ScheduledDriftCheckArgs) -> sm.EcrImage:
@@ -418,6 +395,9 @@ def _validate(args: ScheduledDriftCheckArgs) -> sm.EcrImage:
     threshold = args.get("drift_threshold")
     if not isinstance(threshold, int | float) or not 0 < threshold <= 1:
         raise bad("drift_threshold", threshold, "a drift distance in (0, 1]")
+    problem = aws_facts.check_context(args.get("aws"))
+    if problem:
+        raise bad("aws", args.get("aws"), problem)
     interval = args.get("interval_hours")
     if interval not in INTERVAL_HOURS:
         raise bad("interval_hours", interval, f"one of {INTERVAL_HOURS} (divides the day)")
@@ -430,11 +410,11 @@ def _validate(args: ScheduledDriftCheckArgs) -> sm.EcrImage:
         image = sm.parse_ecr_image(args.get("image_uri", ""))
     except ValueError as exc:
         raise bad("image_uri", args.get("image_uri"), str(exc)) from None
-    if image.region != args.get("region"):
+    if image.region != args["aws"]["region"]:
         raise bad(
             "image_uri",
             args.get("image_uri"),
-            f"the image must be in the home region {args.get('region')}",
+            f"the image must be in the home region {args['aws']['region']}",
         )
     try:
         sm.check_kms_instance_type(args.get("instance_type", ""))
@@ -458,15 +438,12 @@ def _validate(args: ScheduledDriftCheckArgs) -> sm.EcrImage:
     for key in ("alarm_topic_arn", "data_key_arn", "security_group_id"):
         if not args.get(key):
             raise bad(key, args.get(key), "required (alarm action M1, KMS E1, network N*)")
-    if not str(args.get("account_id") or "").isdigit():
-        raise bad("account_id", args.get("account_id"), "a 12-digit account id")
     return image
 
 
 __all__ = [
     "ScheduledDriftCheck",
     "ScheduledDriftCheckArgs",
-    "drift_queries",
     "processing_job_request",
     "schedule_expression",
 ]

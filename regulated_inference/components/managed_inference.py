@@ -51,6 +51,7 @@ endpoint whose invoke policy names the pilot callers only (docs/lifecycle.md).
 
 import posixpath
 import re
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NotRequired, TypedDict
 
@@ -363,303 +364,24 @@ class ManagedInference(pulumi.ComponentResource):
     ):
         image = _validate(args)
         super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        ctx = args["aws"]
-        region, account, part = ctx["region"], ctx["account_id"], ctx["partition"]
-        stage = Stage(args["stage"]).value
-        endpoint_name, version = args["endpoint_name"], args["version"]
-        variant = args.get("variant_name", DEFAULT_VARIANT)
-        count = int(args["instance_count"])  # floats via Construct (pulumi/pulumi#21944)
-        sampling = int(args.get("capture_sampling_percent", DEFAULT_CAPTURE_SAMPLING_PERCENT))
-        capture_prefix = (
-            args.get("capture_prefix", default_capture_prefix(endpoint_name)).strip("/") + "/"
+        plan = _plan(args)
+        log_group = self._log_group(name, args, plan)
+        # The new version, then the previous one kept deployed as the rollback target.
+        role, model, config = self._deploy_version(name, args, plan, plan.versions[0], log_group)
+        previous_config = (
+            self._deploy_version(name, args, plan, plan.versions[1], log_group)[2]
+            if len(plan.versions) > 1
+            else None
         )
-        group_name = args.get("model_package_group", args["model_name"])
-        environment = dict(args.get("environment") or {})
-        tags = {
-            "model": args["model_name"],
-            "model-version": version,
-            "stage": stage,
-            "model-package-group": group_name,
-        }
-
-        self.model_package_group_name = pulumi.Output.from_input(group_name)
-        previous = args.get("previous")
-        # Every version kept deployed: (version, image, artifact key, package ARN).
-        versions = [
-            (version, args["image_uri"], args["artifact_key"], args.get("model_package_arn"))
-        ]
-        if previous is not None:
-            versions.append(
-                (
-                    previous["version"],
-                    previous["image_uri"],
-                    previous["artifact_key"],
-                    previous.get("model_package_arn"),
-                )
-            )
-        log_group = aws.cloudwatch.LogGroup(
-            f"{name}-logs",
-            name=sm.endpoint_log_group(endpoint_name),
-            kms_key_id=args["logs_key_arn"],
-            retention_in_days=int(args["log_retention_days"]),
-            opts=child,
-        )
-        package = args.get("model_package_arn")
-
-        def model_and_config(
-            v: str, image_uri: str, artifact_key: str, package_arn: str | None
-        ) -> tuple[LeastPrivilegeRole, aws.sagemaker.Model, aws.sagemaker.EndpointConfiguration]:
-            # Logical and physical names carry a hash of the content: every field of a Model
-            # and an EndpointConfiguration forces replacement (sm.FORCE_NEW), so a change is a
-            # new resource, created before the old one is deleted.
-            model_hash = sm.short_hash(
-                {
-                    "image": image_uri,
-                    "artifact": artifact_key,
-                    "env": environment,
-                    "package": package_arn,
-                }
-            )
-            # One execution role per version (I7: no role shared by two models), scoped to
-            # that version's artifact folder and image repository only.
-            role = LeastPrivilegeRole(
-                f"{name}-execution-{model_hash}",
-                {
-                    "trust": service_trust(
-                        "sagemaker.amazonaws.com",
-                        account,
-                        aws_facts.arn(ctx, "sagemaker", "*"),
-                    ),
-                    "description": f"SageMaker execution role of {endpoint_name} "
-                    f"({args['model_name']} {v})",
-                    "grants": [
-                        iam.read_objects(
-                            args["artifact_bucket_arn"], posixpath.dirname(artifact_key)
-                        ),
-                        iam.write_objects(args["capture_bucket_arn"], capture_prefix),
-                        iam.use_key(args["data_key_arn"], decrypt=True, encrypt=True),
-                        iam.pull_images(sm.parse_ecr_image(image_uri).repository_arn(part)),
-                        iam.vpc_access(
-                            args["subnet_arns"],
-                            [args["security_group_arn"]],
-                            aws_facts.ec2_arn(ctx, "network-interface", "*"),
-                        ),
-                        iam.write_logs(log_group.arn),
-                        # SageMaker reads the rollback alarms with the execution role while
-                        # baking ("Auto-Rollback Configuration and Monitoring").
-                        iam.custom_statement(
-                            "DescribeRollbackAlarms",
-                            ("cloudwatch:DescribeAlarms",),
-                            tuple(
-                                pulumi.Output.from_input(alarm).apply(
-                                    lambda a: aws_facts.cloudwatch_alarm_arn(ctx, a)
-                                )
-                                for alarm in args["rollback_alarm_names"]
-                            ),
-                        ),
-                    ],
-                },
-                opts=child,
-            )
-            if package_arn is not None:
-                container = aws.sagemaker.ModelPrimaryContainerArgs(
-                    model_package_name=package_arn, environment=environment or None
-                )
-            else:
-                container = aws.sagemaker.ModelPrimaryContainerArgs(
-                    image=image_uri,
-                    mode="SingleModel",
-                    model_data_url=pulumi.Output.concat(
-                        "s3://", args["artifact_bucket_name"], "/", artifact_key
-                    ),
-                    environment=environment or None,
-                )
-            model = aws.sagemaker.Model(
-                f"{name}-model-{model_hash}",
-                name=sm.safe_name(args["model_name"], v, model_hash),
-                execution_role_arn=role.arn,
-                enable_network_isolation=True,
-                primary_container=container,
-                vpc_config=aws.sagemaker.ModelVpcConfigArgs(
-                    subnets=list(args["subnet_ids"]),
-                    security_group_ids=[args["security_group_id"]],
-                ),
-                tags={**tags, "model-version": v},
-                # the role's policy in place first
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[role]),
-            )
-            config_hash = sm.short_hash(
-                {
-                    "model": model_hash,
-                    "version": v,
-                    "instanceType": args["instance_type"],
-                    "instanceCount": count,
-                    "variant": variant,
-                    "sampling": sampling,
-                    "capture": capture_prefix,
-                }
-            )
-            config = aws.sagemaker.EndpointConfiguration(
-                f"{name}-config-{config_hash}",
-                name=sm.safe_name(endpoint_name, v, config_hash),
-                kms_key_arn=args["data_key_arn"],
-                production_variants=[
-                    aws.sagemaker.EndpointConfigurationProductionVariantArgs(
-                        variant_name=variant,
-                        model_name=model.name,
-                        instance_type=args["instance_type"],
-                        initial_instance_count=count,
-                        initial_variant_weight=1.0,
-                    )
-                ],
-                data_capture_config=aws.sagemaker.EndpointConfigurationDataCaptureConfigArgs(
-                    enable_capture=True,
-                    initial_sampling_percentage=sampling,
-                    destination_s3_uri=pulumi.Output.concat(
-                        "s3://", args["capture_bucket_name"], "/", capture_prefix.rstrip("/")
-                    ),
-                    kms_key_id=args["data_key_arn"],
-                    capture_options=[
-                        aws.sagemaker.EndpointConfigurationDataCaptureConfigCaptureOptionArgs(
-                            capture_mode="Input"
-                        ),
-                        aws.sagemaker.EndpointConfigurationDataCaptureConfigCaptureOptionArgs(
-                            capture_mode="Output"
-                        ),
-                    ],
-                    capture_content_type_header=aws.sagemaker.EndpointConfigurationDataCaptureConfigCaptureContentTypeHeaderArgs(
-                        json_content_types=["application/json"],
-                        csv_content_types=["text/csv"],
-                    ),
-                ),
-                tags={**tags, "model-version": v},
-                opts=child,
-            )
-            return role, model, config
-
-        role, model, config = model_and_config(*versions[0])
-        previous_config = model_and_config(*versions[1])[2] if previous is not None else None
-
-        endpoint = aws.sagemaker.Endpoint(
-            f"{name}-endpoint",
-            name=endpoint_name,
-            endpoint_config_name=config.name,
-            deployment_config=deployment_config(args["rollout"], args["rollback_alarm_names"]),
-            tags=tags,
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[previous_config] if previous_config is not None else None
-            ),
-        )
-
-        # Registered only when the range allows scaling. AWS refuses an endpoint update that
-        # changes the instance type of a registered scalable target (docs/lifecycle.md).
-        low = int(args.get("min_instances", count))
-        high = int(args.get("max_instances", count))
-        if high > low:
-            resource_id = pulumi.Output.concat("endpoint/", endpoint.name, "/variant/", variant)
-            target = aws.appautoscaling.Target(
-                f"{name}-scaling-target",
-                service_namespace="sagemaker",
-                scalable_dimension="sagemaker:variant:DesiredInstanceCount",
-                resource_id=resource_id,
-                min_capacity=low,
-                max_capacity=high,
-                opts=child,
-            )
-            aws.appautoscaling.Policy(
-                f"{name}-scaling-policy",
-                name=f"{endpoint_name}-invocations-per-instance",
-                policy_type="TargetTrackingScaling",
-                service_namespace=target.service_namespace,
-                scalable_dimension=target.scalable_dimension,
-                resource_id=target.resource_id,
-                target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
-                    target_value=args.get(
-                        "target_invocations_per_instance", DEFAULT_TARGET_INVOCATIONS_PER_INSTANCE
-                    ),
-                    predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
-                        predefined_metric_type="SageMakerVariantInvocationsPerInstance"
-                    ),
-                    scale_in_cooldown=SCALE_IN_COOLDOWN_SECONDS,
-                    scale_out_cooldown=SCALE_OUT_COOLDOWN_SECONDS,
-                ),
-                opts=child,
-            )
-
-        invoke = aws.iam.Policy(
-            f"{name}-invoke",
-            name=f"{endpoint_name}-invoke",
-            description=f"Invoke {endpoint_name} ({stage}) and nothing else",
-            policy=iam.policy_json(iam.grant_statements(iam.invoke_endpoints((endpoint.arn,)), 0)),
-            opts=child,
-        )
-        for i, caller in enumerate(args.get("callers") or []):
-            aws.iam.RolePolicyAttachment(
-                f"{name}-invoke-{i}", role=caller, policy_arn=invoke.arn, opts=child
-            )
-
-        self.deployment_record_key = None
+        endpoint = self._endpoint(name, args, plan, config, previous_config)
+        self._autoscaling(name, args, plan, endpoint)
+        invoke = self._invoke_policy(name, args, plan, endpoint)
         record = args.get("deployment_record")
-        if record is not None:
-            key = (
-                f"{record.get('key_prefix', DEFAULT_DEPLOYMENT_RECORD_PREFIX).strip('/')}/"
-                f"{record.get('stack') or 'stack'}/{args['model_name']}/"
-                f"{version}/{record['config_sha256'][:16]}.json"
-            )
-            content = pulumi.Output.all(
-                model.name,
-                config.name,
-                args["artifact_bucket_name"],
-                previous_config.name if previous_config is not None else None,
-            ).apply(
-                lambda r: sm.canonical_json(
-                    {
-                        # What was REQUESTED by this deployment. SageMaker may still roll the
-                        # endpoint back automatically (and the provider reports success), so
-                        # the record never claims what runs: the rollback event on the alert
-                        # topic and `pulumi refresh` say that (docs/lifecycle.md).
-                        "schema": "regulated-inference/deployment-record/v2",
-                        "kind": "deployment-request",
-                        "stack": record.get("stack", ""),
-                        "region": region,
-                        "account": account,
-                        "model": args["model_name"],
-                        "requestedVersion": version,
-                        "previousVersion": previous["version"] if previous is not None else None,
-                        "stage": stage,
-                        "image": args["image_uri"],
-                        "imageDigest": f"sha256:{image.digest}",
-                        "modelPackage": package,
-                        "artifactUri": f"s3://{r[2]}/{args['artifact_key']}",
-                        "evaluation": dict(sorted((record.get("evaluation") or {}).items())),
-                        "configSha256": record["config_sha256"],
-                        "requestSha256": record.get("request_sha256") or record["config_sha256"],
-                        "endpoint": endpoint_name,
-                        "requestedEndpointConfig": r[1],
-                        "requestedSagemakerModel": r[0],
-                        "previousEndpointConfig": r[3],
-                        "instanceType": args["instance_type"],
-                        "instanceCount": count,
-                        "rollout": sm.resolve_rollout(args["rollout"]).strategy.value,
-                    }
-                )
-            )
-            obj = aws.s3.BucketObjectv2(
-                f"{name}-record-{record['config_sha256'][:12]}",
-                bucket=record["bucket_name"],
-                key=key,
-                content=content,
-                content_type="application/json",
-                server_side_encryption="aws:kms",
-                kms_key_id=record["kms_key_arn"],
-                bucket_key_enabled=True,
-                tags=tags,
-                # A record is permanent (Object Lock): a later version adds a record, and
-                # Pulumi forgets this one instead of trying to delete a locked object.
-                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
-            )
-            self.deployment_record_key = obj.key
+        self.deployment_record_key = (
+            self._deployment_record(name, args, plan, image, model, config, previous_config)
+            if record is not None
+            else None
+        )
 
         self.endpoint_name = endpoint.name
         self.endpoint_arn = endpoint.arn
@@ -668,10 +390,11 @@ class ManagedInference(pulumi.ComponentResource):
             previous_config.name if previous_config is not None else None
         )
         self.model_name = model.name
+        self.model_package_group_name = pulumi.Output.from_input(plan.group_name)
         self.execution_role_arn = role.arn
         self.invoke_policy_arn = invoke.arn
-        self.variant_name = variant
-        self.capture_prefix = capture_prefix
+        self.variant_name = plan.variant
+        self.capture_prefix = plan.capture_prefix
         self.register_outputs(
             {
                 "endpointName": self.endpoint_name,
@@ -685,6 +408,416 @@ class ManagedInference(pulumi.ComponentResource):
                 "deploymentRecordKey": self.deployment_record_key,
             }
         )
+
+    # -- steps --------------------------------------------------------------------------
+
+    def _log_group(
+        self, name: str, args: ManagedInferenceArgs, plan: "_Plan"
+    ) -> aws.cloudwatch.LogGroup:
+        """The endpoint's KMS-encrypted log group (SageMaker writes to it by name)."""
+        return aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=sm.endpoint_log_group(plan.endpoint_name),
+            kms_key_id=args["logs_key_arn"],
+            retention_in_days=int(args["log_retention_days"]),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _deploy_version(
+        self,
+        name: str,
+        args: ManagedInferenceArgs,
+        plan: "_Plan",
+        v: "_Version",
+        log_group: aws.cloudwatch.LogGroup,
+    ) -> tuple[LeastPrivilegeRole, aws.sagemaker.Model, aws.sagemaker.EndpointConfiguration]:
+        """One deployed version: its execution role, Model and EndpointConfiguration.
+
+        Logical and physical names carry a hash of the content: every field of a Model and an
+        EndpointConfiguration forces replacement (sm.FORCE_NEW), so a change is a new
+        resource, created before the old one is deleted."""
+        model_hash = sm.short_hash(
+            {
+                "image": v.image_uri,
+                "artifact": v.artifact_key,
+                "env": plan.environment,
+                "package": v.package_arn,
+            }
+        )
+        role = self._execution_role(name, args, plan, v, model_hash, log_group)
+        model = self._model(name, args, plan, v, model_hash, role)
+        config = self._endpoint_config(name, args, plan, v, model_hash, model)
+        return role, model, config
+
+    def _execution_role(
+        self,
+        name: str,
+        args: ManagedInferenceArgs,
+        plan: "_Plan",
+        v: "_Version",
+        model_hash: str,
+        log_group: aws.cloudwatch.LogGroup,
+    ) -> LeastPrivilegeRole:
+        """One execution role per version (I7: no role shared by two models), scoped to that
+        version's artifact folder and image repository only."""
+        ctx = args["aws"]
+        return LeastPrivilegeRole(
+            f"{name}-execution-{model_hash}",
+            {
+                "trust": service_trust(
+                    "sagemaker.amazonaws.com",
+                    ctx["account_id"],
+                    aws_facts.arn(ctx, "sagemaker", "*"),
+                ),
+                "description": f"SageMaker execution role of {plan.endpoint_name} "
+                f"({args['model_name']} {v.version})",
+                "grants": [
+                    iam.read_objects(
+                        args["artifact_bucket_arn"], posixpath.dirname(v.artifact_key)
+                    ),
+                    iam.write_objects(args["capture_bucket_arn"], plan.capture_prefix),
+                    iam.use_key(args["data_key_arn"], decrypt=True, encrypt=True),
+                    iam.pull_images(
+                        sm.parse_ecr_image(v.image_uri).repository_arn(ctx["partition"])
+                    ),
+                    iam.vpc_access(
+                        args["subnet_arns"],
+                        [args["security_group_arn"]],
+                        aws_facts.ec2_arn(ctx, "network-interface", "*"),
+                    ),
+                    iam.write_logs(log_group.arn),
+                    # SageMaker reads the rollback alarms with the execution role while
+                    # baking ("Auto-Rollback Configuration and Monitoring").
+                    iam.custom_statement(
+                        "DescribeRollbackAlarms",
+                        ("cloudwatch:DescribeAlarms",),
+                        tuple(
+                            pulumi.Output.from_input(alarm).apply(
+                                lambda a: aws_facts.cloudwatch_alarm_arn(ctx, a)
+                            )
+                            for alarm in args["rollback_alarm_names"]
+                        ),
+                    ),
+                ],
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _model(
+        self,
+        name: str,
+        args: ManagedInferenceArgs,
+        plan: "_Plan",
+        v: "_Version",
+        model_hash: str,
+        role: LeastPrivilegeRole,
+    ) -> aws.sagemaker.Model:
+        """The SageMaker Model: from the approved package, or the image and artifact;
+        network-isolated, in the private subnets."""
+        environment = plan.environment or None
+        if v.package_arn is not None:
+            container = aws.sagemaker.ModelPrimaryContainerArgs(
+                model_package_name=v.package_arn, environment=environment
+            )
+        else:
+            container = aws.sagemaker.ModelPrimaryContainerArgs(
+                image=v.image_uri,
+                mode="SingleModel",
+                model_data_url=pulumi.Output.concat(
+                    "s3://", args["artifact_bucket_name"], "/", v.artifact_key
+                ),
+                environment=environment,
+            )
+        return aws.sagemaker.Model(
+            f"{name}-model-{model_hash}",
+            name=sm.safe_name(args["model_name"], v.version, model_hash),
+            execution_role_arn=role.arn,
+            enable_network_isolation=True,
+            primary_container=container,
+            vpc_config=aws.sagemaker.ModelVpcConfigArgs(
+                subnets=list(args["subnet_ids"]),
+                security_group_ids=[args["security_group_id"]],
+            ),
+            tags={**plan.tags, "model-version": v.version},
+            # the role's policy in place first
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role]),
+        )
+
+    def _endpoint_config(
+        self,
+        name: str,
+        args: ManagedInferenceArgs,
+        plan: "_Plan",
+        v: "_Version",
+        model_hash: str,
+        model: aws.sagemaker.Model,
+    ) -> aws.sagemaker.EndpointConfiguration:
+        """The EndpointConfiguration: one variant, KMS on the volume, data capture of inputs
+        and outputs (KMS-encrypted) under the capture prefix."""
+        config_hash = sm.short_hash(
+            {
+                "model": model_hash,
+                "version": v.version,
+                "instanceType": args["instance_type"],
+                "instanceCount": plan.count,
+                "variant": plan.variant,
+                "sampling": plan.sampling,
+                "capture": plan.capture_prefix,
+            }
+        )
+        return aws.sagemaker.EndpointConfiguration(
+            f"{name}-config-{config_hash}",
+            name=sm.safe_name(plan.endpoint_name, v.version, config_hash),
+            kms_key_arn=args["data_key_arn"],
+            production_variants=[
+                aws.sagemaker.EndpointConfigurationProductionVariantArgs(
+                    variant_name=plan.variant,
+                    model_name=model.name,
+                    instance_type=args["instance_type"],
+                    initial_instance_count=plan.count,
+                    initial_variant_weight=1.0,
+                )
+            ],
+            data_capture_config=aws.sagemaker.EndpointConfigurationDataCaptureConfigArgs(
+                enable_capture=True,
+                initial_sampling_percentage=plan.sampling,
+                destination_s3_uri=pulumi.Output.concat(
+                    "s3://", args["capture_bucket_name"], "/", plan.capture_prefix.rstrip("/")
+                ),
+                kms_key_id=args["data_key_arn"],
+                capture_options=[
+                    aws.sagemaker.EndpointConfigurationDataCaptureConfigCaptureOptionArgs(
+                        capture_mode="Input"
+                    ),
+                    aws.sagemaker.EndpointConfigurationDataCaptureConfigCaptureOptionArgs(
+                        capture_mode="Output"
+                    ),
+                ],
+                capture_content_type_header=aws.sagemaker.EndpointConfigurationDataCaptureConfigCaptureContentTypeHeaderArgs(
+                    json_content_types=["application/json"],
+                    csv_content_types=["text/csv"],
+                ),
+            ),
+            tags={**plan.tags, "model-version": v.version},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _endpoint(
+        self,
+        name: str,
+        args: ManagedInferenceArgs,
+        plan: "_Plan",
+        config: aws.sagemaker.EndpointConfiguration,
+        previous_config: aws.sagemaker.EndpointConfiguration | None,
+    ) -> aws.sagemaker.Endpoint:
+        """The endpoint on the new config, with the guarded rollout (after the rollback
+        target exists)."""
+        return aws.sagemaker.Endpoint(
+            f"{name}-endpoint",
+            name=plan.endpoint_name,
+            endpoint_config_name=config.name,
+            deployment_config=deployment_config(args["rollout"], args["rollback_alarm_names"]),
+            tags=plan.tags,
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[previous_config] if previous_config is not None else None
+            ),
+        )
+
+    def _autoscaling(
+        self, name: str, args: ManagedInferenceArgs, plan: "_Plan", endpoint: aws.sagemaker.Endpoint
+    ) -> None:
+        """Target tracking on invocations per instance, registered only when the range allows
+        scaling. AWS refuses an endpoint update that changes the instance type of a registered
+        scalable target (docs/lifecycle.md)."""
+        low = int(args.get("min_instances", plan.count))
+        high = int(args.get("max_instances", plan.count))
+        if high <= low:
+            return
+        child = pulumi.ResourceOptions(parent=self)
+        resource_id = pulumi.Output.concat("endpoint/", endpoint.name, "/variant/", plan.variant)
+        target = aws.appautoscaling.Target(
+            f"{name}-scaling-target",
+            service_namespace="sagemaker",
+            scalable_dimension="sagemaker:variant:DesiredInstanceCount",
+            resource_id=resource_id,
+            min_capacity=low,
+            max_capacity=high,
+            opts=child,
+        )
+        aws.appautoscaling.Policy(
+            f"{name}-scaling-policy",
+            name=f"{plan.endpoint_name}-invocations-per-instance",
+            policy_type="TargetTrackingScaling",
+            service_namespace=target.service_namespace,
+            scalable_dimension=target.scalable_dimension,
+            resource_id=target.resource_id,
+            target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
+                target_value=args.get(
+                    "target_invocations_per_instance", DEFAULT_TARGET_INVOCATIONS_PER_INSTANCE
+                ),
+                predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
+                    predefined_metric_type="SageMakerVariantInvocationsPerInstance"
+                ),
+                scale_in_cooldown=SCALE_IN_COOLDOWN_SECONDS,
+                scale_out_cooldown=SCALE_OUT_COOLDOWN_SECONDS,
+            ),
+            opts=child,
+        )
+
+    def _invoke_policy(
+        self, name: str, args: ManagedInferenceArgs, plan: "_Plan", endpoint: aws.sagemaker.Endpoint
+    ) -> aws.iam.Policy:
+        """A managed policy to invoke this endpoint only, attached to the named callers."""
+        child = pulumi.ResourceOptions(parent=self)
+        invoke = aws.iam.Policy(
+            f"{name}-invoke",
+            name=f"{plan.endpoint_name}-invoke",
+            description=f"Invoke {plan.endpoint_name} ({plan.stage}) and nothing else",
+            policy=iam.policy_json(iam.grant_statements(iam.invoke_endpoints((endpoint.arn,)), 0)),
+            opts=child,
+        )
+        for i, caller in enumerate(args.get("callers") or []):
+            aws.iam.RolePolicyAttachment(
+                f"{name}-invoke-{i}", role=caller, policy_arn=invoke.arn, opts=child
+            )
+        return invoke
+
+    def _deployment_record(
+        self,
+        name: str,
+        args: ManagedInferenceArgs,
+        plan: "_Plan",
+        image: sm.EcrImage,
+        model: aws.sagemaker.Model,
+        config: aws.sagemaker.EndpointConfiguration,
+        previous_config: aws.sagemaker.EndpointConfiguration | None,
+    ) -> pulumi.Output[str]:
+        """What this deployment requested, as a KMS-encrypted object in the WORM audit bucket."""
+        record = args["deployment_record"]
+        ctx, version, previous = args["aws"], args["version"], args.get("previous")
+        key = (
+            f"{record.get('key_prefix', DEFAULT_DEPLOYMENT_RECORD_PREFIX).strip('/')}/"
+            f"{record.get('stack') or 'stack'}/{args['model_name']}/"
+            f"{version}/{record['config_sha256'][:16]}.json"
+        )
+        content = pulumi.Output.all(
+            model.name,
+            config.name,
+            args["artifact_bucket_name"],
+            previous_config.name if previous_config is not None else None,
+        ).apply(
+            lambda r: sm.canonical_json(
+                {
+                    # What was REQUESTED by this deployment. SageMaker may still roll the
+                    # endpoint back automatically (and the provider reports success), so
+                    # the record never claims what runs: the rollback event on the alert
+                    # topic and `pulumi refresh` say that (docs/lifecycle.md).
+                    "schema": "regulated-inference/deployment-record/v2",
+                    "kind": "deployment-request",
+                    "stack": record.get("stack", ""),
+                    "region": ctx["region"],
+                    "account": ctx["account_id"],
+                    "model": args["model_name"],
+                    "requestedVersion": version,
+                    "previousVersion": previous["version"] if previous is not None else None,
+                    "stage": plan.stage,
+                    "image": args["image_uri"],
+                    "imageDigest": f"sha256:{image.digest}",
+                    "modelPackage": args.get("model_package_arn"),
+                    "artifactUri": f"s3://{r[2]}/{args['artifact_key']}",
+                    "evaluation": dict(sorted((record.get("evaluation") or {}).items())),
+                    "configSha256": record["config_sha256"],
+                    "requestSha256": record.get("request_sha256") or record["config_sha256"],
+                    "endpoint": plan.endpoint_name,
+                    "requestedEndpointConfig": r[1],
+                    "requestedSagemakerModel": r[0],
+                    "previousEndpointConfig": r[3],
+                    "instanceType": args["instance_type"],
+                    "instanceCount": plan.count,
+                    "rollout": sm.resolve_rollout(args["rollout"]).strategy.value,
+                }
+            )
+        )
+        obj = aws.s3.BucketObjectv2(
+            f"{name}-record-{record['config_sha256'][:12]}",
+            bucket=record["bucket_name"],
+            key=key,
+            content=content,
+            content_type="application/json",
+            server_side_encryption="aws:kms",
+            kms_key_id=record["kms_key_arn"],
+            bucket_key_enabled=True,
+            tags=plan.tags,
+            # A record is permanent (Object Lock): a later version adds a record, and
+            # Pulumi forgets this one instead of trying to delete a locked object.
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+        )
+        return obj.key
+
+
+@dataclass(frozen=True)
+class _Version:
+    """A version kept deployed: what its Model is made of."""
+
+    version: str
+    image_uri: str
+    artifact_key: str
+    package_arn: str | None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What is decided from the (validated) args before any resource exists."""
+
+    stage: str
+    endpoint_name: str
+    variant: str
+    count: int
+    sampling: int
+    capture_prefix: str
+    group_name: str
+    environment: dict[str, str]
+    tags: dict[str, str]
+    versions: list[_Version] = field(default_factory=list)
+    """The new version first, then the previous one (the rollback target) when given."""
+
+
+def _plan(args: ManagedInferenceArgs) -> _Plan:
+    endpoint_name, version = args["endpoint_name"], args["version"]
+    stage = Stage(args["stage"]).value
+    group_name = args.get("model_package_group", args["model_name"])
+    versions = [
+        _Version(version, args["image_uri"], args["artifact_key"], args.get("model_package_arn"))
+    ]
+    previous = args.get("previous")
+    if previous is not None:
+        versions.append(
+            _Version(
+                previous["version"],
+                previous["image_uri"],
+                previous["artifact_key"],
+                previous.get("model_package_arn"),
+            )
+        )
+    return _Plan(
+        stage=stage,
+        endpoint_name=endpoint_name,
+        variant=args.get("variant_name", DEFAULT_VARIANT),
+        count=int(args["instance_count"]),  # floats via Construct (pulumi/pulumi#21944)
+        sampling=int(args.get("capture_sampling_percent", DEFAULT_CAPTURE_SAMPLING_PERCENT)),
+        capture_prefix=(
+            args.get("capture_prefix", default_capture_prefix(endpoint_name)).strip("/") + "/"
+        ),
+        group_name=group_name,
+        environment=dict(args.get("environment") or {}),
+        tags={
+            "model": args["model_name"],
+            "model-version": version,
+            "stage": stage,
+            "model-package-group": group_name,
+        },
+        versions=versions,
+    )
 
 
 def deployment_config(

@@ -20,16 +20,16 @@ VariantName; Endpoint, MonitoringSchedule for drift) and notify the topic (M1).
 """
 
 import json
-from dataclasses import dataclass
 from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
 from regulated_inference.components.least_privilege_role import LeastPrivilegeRole, service_trust
+from regulated_inference.lib import alarms, iam, metrics
 from regulated_inference.lib import aws as aws_facts
-from regulated_inference.lib import iam, metrics
 from regulated_inference.lib import sagemaker as sm
+from regulated_inference.lib.aws import AwsContext
 from regulated_inference.lib.errors import ComponentArgsError
 
 _EMAIL = "email"
@@ -45,12 +45,11 @@ class AlertTopicArgs(TypedDict):
     """CMK the topic encrypts messages with; its key policy must let CloudWatch alarms use it."""
     emails: list[str]
     """E-mail addresses subscribed (each confirms by e-mail). At least one."""
-    account_id: str
-    """This account: only its CloudWatch alarms (and the deployment-event rule) may publish."""
+    aws: AwsContext
+    """This account and home region: only its CloudWatch alarms (and the deployment-event rule)
+    may publish; the endpoints of the event rule are in its region."""
     deployment_event_endpoints: NotRequired[list[str]]
     """Endpoint names whose deployment state changes (rollbacks included) are forwarded."""
-    region: NotRequired[str]
-    """Home region (the endpoints' ARNs in the event rule); required with endpoints."""
 
 
 #: EventBridge event SageMaker sends for blue/green and rolling deployments, including an
@@ -70,6 +69,21 @@ def deployment_event_pattern(endpoint_arns: list[str]) -> dict:
     }
 
 
+def _validate_alert_topic(args: AlertTopicArgs) -> None:
+    c = "AlertTopic"
+    emails = list(args.get("emails") or [])
+    if not emails or any("@" not in e for e in emails):
+        raise ComponentArgsError(c, "emails", emails, "at least one e-mail address")
+    if not args.get("kms_key_arn"):
+        raise ComponentArgsError(c, "kms_key_arn", None, "alerts are KMS-encrypted (E6)")
+    problem = aws_facts.check_context(args.get("aws"))
+    if problem:
+        raise ComponentArgsError(c, "aws", args.get("aws"), problem)
+    for e in args.get("deployment_event_endpoints") or []:
+        if not sm.SAGEMAKER_NAME.match(e or ""):
+            raise ComponentArgsError(c, "deployment_event_endpoints", e, "endpoint names")
+
+
 class AlertTopic(pulumi.ComponentResource):
     """A KMS-encrypted SNS topic that only this account's CloudWatch alarms can publish to."""
 
@@ -79,115 +93,25 @@ class AlertTopic(pulumi.ComponentResource):
     """ARN of the EventBridge rule forwarding endpoint deployment events (None without endpoints)."""
 
     def __init__(self, name: str, args: AlertTopicArgs, opts: pulumi.ResourceOptions | None = None):
-        emails = list(args.get("emails") or [])
-        if not emails or any("@" not in e for e in emails):
-            raise ComponentArgsError("AlertTopic", "emails", emails, "at least one e-mail address")
-        if not args.get("kms_key_arn"):
-            raise ComponentArgsError(
-                "AlertTopic", "kms_key_arn", None, "alerts are KMS-encrypted (E6)"
-            )
-        for e in args.get("deployment_event_endpoints") or []:
-            if not sm.SAGEMAKER_NAME.match(e or ""):
-                raise ComponentArgsError(
-                    "AlertTopic", "deployment_event_endpoints", e, "endpoint names"
-                )
-        if args.get("deployment_event_endpoints") and not args.get("region"):
-            raise ComponentArgsError(
-                "AlertTopic", "region", None, "required with deployment_event_endpoints"
-            )
+        _validate_alert_topic(args)
         super().__init__("regulated-inference:index:AlertTopic", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         topic = aws.sns.Topic(
             f"{name}-topic", name=name, kms_master_key_id=args["kms_key_arn"], opts=child
         )
-        account = args["account_id"]
         endpoints = list(args.get("deployment_event_endpoints") or [])
-        rule_arn: pulumi.Output[str] | None = None
-        if endpoints:
-            region = args.get("region") or ""
-            part = "aws-us-gov" if region.startswith("us-gov-") else "aws"
-            rule_name = f"{name}-deployments"[:64]
-            rule = aws.cloudwatch.EventRule(
-                f"{name}-deployments",
-                name=rule_name,
-                description="SageMaker endpoint deployment state changes (rollbacks included)",
-                event_pattern=json.dumps(
-                    deployment_event_pattern(
-                        [
-                            # SageMaker ARNs carry the endpoint name in lower case.
-                            f"arn:{part}:sagemaker:{region}:{account}:endpoint/{e.lower()}"
-                            for e in endpoints
-                        ]
-                    )
-                ),
-                opts=child,
-            )
-            aws.cloudwatch.EventTarget(
-                f"{name}-deployments-to-topic", rule=rule.name, arn=topic.arn, opts=child
-            )
-            rule_arn = rule.arn
-        event_statements = (
-            [
-                {
-                    "Sid": "EndpointDeploymentEventsOfThisStack",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "events.amazonaws.com"},
-                    "Action": "sns:Publish",
-                    "Resource": "<topic>",
-                    "Condition": {
-                        "StringEquals": {"aws:SourceAccount": account},
-                        "ArnEquals": {"aws:SourceArn": "<rule>"},
-                    },
-                }
-            ]
-            if rule_arn
-            else []
+        rule_arn = (
+            self._deployment_events(name, args["aws"], endpoints, topic) if endpoints else None
         )
         aws.sns.TopicPolicy(
             f"{name}-policy",
             arn=topic.arn,
             policy=pulumi.Output.all(topic.arn, rule_arn).apply(
-                lambda r: iam.document(
-                    [
-                        *(
-                            {
-                                **st,
-                                "Resource": r[0],
-                                "Condition": {
-                                    **st["Condition"],
-                                    "ArnEquals": {"aws:SourceArn": r[1]},
-                                },
-                            }
-                            for st in event_statements
-                        ),
-                        {
-                            "Sid": "CloudWatchAlarmsOfThisAccount",
-                            "Effect": "Allow",
-                            "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                            "Action": "sns:Publish",
-                            "Resource": r[0],
-                            "Condition": {
-                                "StringEquals": {"aws:SourceAccount": account},
-                                "ArnLike": {
-                                    "aws:SourceArn": r[0].split(":sns:")[0]
-                                    + f":cloudwatch:{r[0].split(':')[3]}:{account}:alarm:*"
-                                },
-                            },
-                        },
-                        {
-                            "Sid": "DenyInsecureTransport",
-                            "Effect": "Deny",
-                            "Principal": "*",
-                            "Action": "sns:Publish",
-                            "Resource": r[0],
-                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                        },
-                    ]
-                )
+                lambda r: alert_topic_policy(args["aws"], r[0], r[1])
             ),
             opts=child,
         )
-        for i, email in enumerate(emails):
+        for i, email in enumerate(args["emails"]):
             aws.sns.TopicSubscription(
                 f"{name}-email-{i}", topic=topic.arn, protocol=_EMAIL, endpoint=email, opts=child
             )
@@ -195,34 +119,149 @@ class AlertTopic(pulumi.ComponentResource):
         self.deployment_event_rule_arn = rule_arn
         self.register_outputs({"arn": self.arn, "deploymentEventRuleArn": rule_arn})
 
+    def _deployment_events(
+        self, name: str, ctx: AwsContext, endpoints: list[str], topic: aws.sns.Topic
+    ) -> pulumi.Output[str]:
+        """An EventBridge rule forwarding the endpoints' deployment state changes to the topic."""
+        child = pulumi.ResourceOptions(parent=self)
+        rule = aws.cloudwatch.EventRule(
+            f"{name}-deployments",
+            name=f"{name}-deployments"[:64],
+            description="SageMaker endpoint deployment state changes (rollbacks included)",
+            event_pattern=json.dumps(
+                deployment_event_pattern(
+                    [aws_facts.sagemaker_endpoint_arn(ctx, e) for e in endpoints]
+                )
+            ),
+            opts=child,
+        )
+        aws.cloudwatch.EventTarget(
+            f"{name}-deployments-to-topic", rule=rule.name, arn=topic.arn, opts=child
+        )
+        return rule.arn
+
+
+def alert_topic_policy(ctx: AwsContext, topic_arn: str, rule_arn: str | None) -> str:
+    """Who may publish: this account's CloudWatch alarms, the deployment-event rule, over TLS."""
+    account = ctx["account_id"]
+    statements = []
+    if rule_arn:
+        statements.append(
+            {
+                "Sid": "EndpointDeploymentEventsOfThisStack",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account},
+                    "ArnEquals": {"aws:SourceArn": rule_arn},
+                },
+            }
+        )
+    return iam.document(
+        [
+            *statements,
+            {
+                "Sid": "CloudWatchAlarmsOfThisAccount",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account},
+                    "ArnLike": {"aws:SourceArn": aws_facts.cloudwatch_alarm_arn(ctx, "*")},
+                },
+            },
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+        ]
+    )
+
 
 # -- per-endpoint alarms ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Thresholds:
-    """Alarm thresholds for one endpoint variant (see the stack config's `monitoring`)."""
+#: Defaults of the alarm thresholds, in one place (the stack config derives from them).
+DEFAULT_LATENCY_P99_MS = 1000
+DEFAULT_OVERHEAD_LATENCY_P99_MS = 100
+DEFAULT_MAX_4XX_RATE = 0.05
+DEFAULT_MAX_5XX_RATE = 0.01
+DEFAULT_CPU_UTILIZATION_PERCENT = 80
+DEFAULT_MEMORY_UTILIZATION_PERCENT = 85
+DEFAULT_GPU_UTILIZATION_PERCENT = 90
+DEFAULT_INVOCATIONS_ANOMALY_BAND = 3
+DEFAULT_HALLUCINATION_RATE_MAX = 0.05
+DEFAULT_BIAS_DISPARITY_MAX = 0.1
+DEFAULT_USER_SATISFACTION_MIN = 0.7
+DEFAULT_OUTPUT_QUALITY_MIN = 0.7
+#: Period (seconds) and breaching periods of the operational alarms.
+DEFAULT_PERIOD_SECONDS = 60
+DEFAULT_EVALUATION_PERIODS = 3
 
-    latency_p99_ms: float = 1000
-    overhead_latency_p99_ms: float = 100
-    max_4xx_rate: float = 0.05
-    max_5xx_rate: float = 0.01
-    cpu_utilization_percent: float = 80
-    memory_utilization_percent: float = 85
-    gpu_utilization_percent: float = 90
-    invocations_anomaly_band: float = 3
-    hallucination_rate_max: float = 0.05
-    bias_disparity_max: float = 0.1
-    user_satisfaction_min: float = 0.7
-    output_quality_min: float = 0.7
 
-    def quality(self, metric: metrics.QualityMetric) -> float:
-        return {
-            metrics.HALLUCINATION_RATE.name: self.hallucination_rate_max,
-            metrics.BIAS_DISPARITY.name: self.bias_disparity_max,
-            metrics.USER_SATISFACTION.name: self.user_satisfaction_min,
-            metrics.OUTPUT_QUALITY.name: self.output_quality_min,
-        }[metric.name]
+class Thresholds(TypedDict):
+    """Alarm thresholds for one endpoint variant; each omitted one takes its `DEFAULT_*`."""
+
+    latency_p99_ms: NotRequired[float]
+    """ModelLatency p99 above this (ms) alarms and rolls a deployment back; default 1000."""
+    overhead_latency_p99_ms: NotRequired[float]
+    """OverheadLatency p99 (SageMaker's own time) above this (ms) alarms; default 100."""
+    max_4xx_rate: NotRequired[float]
+    """Share of requests answered 4xx above which the alarm fires; default 0.05."""
+    max_5xx_rate: NotRequired[float]
+    """Share of requests answered 5xx above which the alarm fires; default 0.01."""
+    cpu_utilization_percent: NotRequired[float]
+    """CPUUtilization above this alarms (0–100 × vCPUs); default 80."""
+    memory_utilization_percent: NotRequired[float]
+    """MemoryUtilization above this alarms; default 85."""
+    gpu_utilization_percent: NotRequired[float]
+    """GPUUtilization above this alarms (GPU instance types only); default 90."""
+    invocations_anomaly_band: NotRequired[float]
+    """Width (standard deviations) of the anomaly band on Invocations; default 3."""
+    hallucination_rate_max: NotRequired[float]
+    """HallucinationRate above this alarms; default 0.05."""
+    bias_disparity_max: NotRequired[float]
+    """BiasDisparity above this alarms; default 0.1."""
+    user_satisfaction_min: NotRequired[float]
+    """UserSatisfaction below this alarms; default 0.7."""
+    output_quality_min: NotRequired[float]
+    """OutputQualityScore below this alarms; default 0.7."""
+
+
+#: Every threshold's default, by key (the one table `threshold` reads).
+THRESHOLD_DEFAULTS: dict[str, float] = {
+    "latency_p99_ms": DEFAULT_LATENCY_P99_MS,
+    "overhead_latency_p99_ms": DEFAULT_OVERHEAD_LATENCY_P99_MS,
+    "max_4xx_rate": DEFAULT_MAX_4XX_RATE,
+    "max_5xx_rate": DEFAULT_MAX_5XX_RATE,
+    "cpu_utilization_percent": DEFAULT_CPU_UTILIZATION_PERCENT,
+    "memory_utilization_percent": DEFAULT_MEMORY_UTILIZATION_PERCENT,
+    "gpu_utilization_percent": DEFAULT_GPU_UTILIZATION_PERCENT,
+    "invocations_anomaly_band": DEFAULT_INVOCATIONS_ANOMALY_BAND,
+    "hallucination_rate_max": DEFAULT_HALLUCINATION_RATE_MAX,
+    "bias_disparity_max": DEFAULT_BIAS_DISPARITY_MAX,
+    "user_satisfaction_min": DEFAULT_USER_SATISFACTION_MIN,
+    "output_quality_min": DEFAULT_OUTPUT_QUALITY_MIN,
+}
+#: The threshold key of each quality metric.
+QUALITY_THRESHOLD_KEYS = {
+    metrics.HALLUCINATION_RATE.name: "hallucination_rate_max",
+    metrics.BIAS_DISPARITY.name: "bias_disparity_max",
+    metrics.USER_SATISFACTION.name: "user_satisfaction_min",
+    metrics.OUTPUT_QUALITY.name: "output_quality_min",
+}
+
+
+def thresholds_with_defaults(thresholds: Thresholds | None) -> dict[str, float]:
+    """Every threshold: the given ones over `THRESHOLD_DEFAULTS` (ValueError for a bad one)."""
+    return alarms.with_defaults(thresholds, THRESHOLD_DEFAULTS)  # type: ignore[arg-type]
 
 
 class ModelMonitoringArgs(TypedDict):
@@ -234,14 +273,14 @@ class ModelMonitoringArgs(TypedDict):
     """The production variant watched (stable across versions)."""
     instance_type: str
     """Decides whether GPU alarms exist."""
-    thresholds: Thresholds
-    """Alarm thresholds."""
     alarm_topic_arn: pulumi.Input[str]
     """Encrypted SNS topic every alarm notifies (alarm, OK and insufficient data for quality)."""
-    region: str
-    """Home region (dashboard widgets)."""
+    aws: AwsContext
+    """Home region (dashboard widgets) and account."""
+    thresholds: NotRequired[Thresholds]
+    """Alarm thresholds; each omitted one takes its default (`DEFAULT_*`)."""
     period_seconds: NotRequired[int]
-    """Period of operational alarms; default 60."""
+    """Period of operational alarms in seconds; default 60."""
     evaluation_periods: NotRequired[int]
     """Periods that must breach before an operational alarm fires; default 3."""
 
@@ -256,78 +295,108 @@ class ModelMonitoring(pulumi.ComponentResource):
     composite_alarm_name: pulumi.Output[str]
     """The endpoint's composite alarm (any operational or quality alarm in ALARM)."""
     dashboard_name: pulumi.Output[str]
+    """The endpoint variant's CloudWatch dashboard."""
 
     def __init__(
         self, name: str, args: ModelMonitoringArgs, opts: pulumi.ResourceOptions | None = None
     ):
         _validate_monitoring(args)
         super().__init__("regulated-inference:index:ModelMonitoring", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        thresholds = thresholds_with_defaults(args.get("thresholds"))
+        rollback, operational = self._operational_alarms(name, args, thresholds)
+        quality = self._quality_alarms(name, args, thresholds)
+        composite = self._composite_alarm(name, args, [*operational.values(), *quality.values()])
+        dashboard = aws.cloudwatch.Dashboard(
+            f"{name}-dashboard",
+            dashboard_name=f"{args['endpoint_name']}-{args['variant_name']}",
+            dashboard_body=json.dumps(
+                dashboard_body(
+                    args["endpoint_name"],
+                    args["variant_name"],
+                    args["aws"]["region"],
+                    args["instance_type"],
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.rollback_alarm_names = [a.name for a in rollback]
+        self.alarm_names = {role: a.name for role, a in operational.items()} | {
+            f"quality-{k}": a.name for k, a in quality.items()
+        }
+        self.composite_alarm_name = composite.alarm_name
+        self.dashboard_name = dashboard.dashboard_name
+        self.register_outputs(
+            {
+                "rollbackAlarmNames": self.rollback_alarm_names,
+                "alarmNames": self.alarm_names,
+                "compositeAlarmName": self.composite_alarm_name,
+                "dashboardName": self.dashboard_name,
+            }
+        )
+
+    def _operational_alarms(
+        self, name: str, args: ModelMonitoringArgs, thresholds: dict[str, float]
+    ) -> tuple[list[aws.cloudwatch.MetricAlarm], dict[str, aws.cloudwatch.MetricAlarm]]:
+        """SageMaker's metrics: latency, error rates (the rollback alarms), traffic, utilisation."""
         endpoint, variant = args["endpoint_name"], args["variant_name"]
-        t = args["thresholds"]
-        topic = args["alarm_topic_arn"]
-        period = args.get("period_seconds", 60)
-        periods = args.get("evaluation_periods", 3)
         dims = {"EndpointName": endpoint, "VariantName": variant}
+        # int(): Construct passes integers as doubles (pulumi/pulumi#21944).
+        period = int(args.get("period_seconds", DEFAULT_PERIOD_SECONDS))
+        periods = int(args.get("evaluation_periods", DEFAULT_EVALUATION_PERIODS))
+
+        def t(key: str) -> float:
+            return thresholds[key]
 
         def alarm(role: str, description: str, **kwargs) -> aws.cloudwatch.MetricAlarm:
             kwargs.setdefault("dimensions", dims)
             kwargs.setdefault("period", period)
             kwargs.setdefault("evaluation_periods", periods)
-            kwargs.setdefault("datapoints_to_alarm", kwargs["evaluation_periods"])
-            kwargs.setdefault("treat_missing_data", "notBreaching")
-            return aws.cloudwatch.MetricAlarm(
+            return alarms.metric_alarm(
                 f"{name}-{role}",
+                parent=self,
+                topic_arn=args["alarm_topic_arn"],
                 name=f"{endpoint}-{variant}-{role}",
-                alarm_description=f"{endpoint}/{variant}: {description}",
-                actions_enabled=True,
-                alarm_actions=[topic],
-                ok_actions=[topic],
-                opts=child,
+                description=f"{endpoint}/{variant}: {description}",
+                treat_missing_data="notBreaching",
                 **kwargs,
             )
 
         op: dict[str, aws.cloudwatch.MetricAlarm] = {}
         op["latency-p99"] = alarm(
             "latency-p99",
-            f"ModelLatency p99 above {t.latency_p99_ms} ms",
+            f"ModelLatency p99 above {t('latency_p99_ms')} ms",
             namespace=sm.INVOCATION_NAMESPACE,
             metric_name="ModelLatency",
             extended_statistic="p99",
             comparison_operator="GreaterThanThreshold",
-            threshold=t.latency_p99_ms * 1000,  # SageMaker reports microseconds
+            threshold=t("latency_p99_ms") * 1000,  # SageMaker reports microseconds
         )
         op["overhead-latency-p99"] = alarm(
             "overhead-latency-p99",
-            f"OverheadLatency p99 above {t.overhead_latency_p99_ms} ms",
+            f"OverheadLatency p99 above {t('overhead_latency_p99_ms')} ms",
             namespace=sm.INVOCATION_NAMESPACE,
             metric_name="OverheadLatency",
             extended_statistic="p99",
             comparison_operator="GreaterThanThreshold",
-            threshold=t.overhead_latency_p99_ms * 1000,
+            threshold=t("overhead_latency_p99_ms") * 1000,
         )
-        op["4xx-rate"] = alarm(
-            "4xx-rate",
-            f"more than {t.max_4xx_rate:.2%} of requests answered 4xx",
-            namespace=sm.INVOCATION_NAMESPACE,
-            metric_name="Invocation4XXErrors",
-            statistic="Average",  # 1 per 4xx response, 0 otherwise: the average is the rate
-            comparison_operator="GreaterThanThreshold",
-            threshold=t.max_4xx_rate,
-        )
-        op["5xx-rate"] = alarm(
-            "5xx-rate",
-            f"more than {t.max_5xx_rate:.2%} of requests answered 5xx",
-            namespace=sm.INVOCATION_NAMESPACE,
-            metric_name="Invocation5XXErrors",
-            statistic="Average",
-            comparison_operator="GreaterThanThreshold",
-            threshold=t.max_5xx_rate,
-        )
+        for code in ("4xx", "5xx"):
+            rate = t(f"max_{code}_rate")
+            op[f"{code}-rate"] = alarm(
+                f"{code}-rate",
+                f"more than {rate:.2%} of requests answered {code}",
+                namespace=sm.INVOCATION_NAMESPACE,
+                metric_name=f"Invocation{code.upper()}Errors",
+                # 1 per error response, 0 otherwise: the average is the rate
+                statistic="Average",
+                comparison_operator="GreaterThanThreshold",
+                threshold=rate,
+            )
         rollback = list(op.values())
+        band = t("invocations_anomaly_band")
         op["invocations-anomaly"] = alarm(
             "invocations-anomaly",
-            f"Invocations outside a {t.invocations_anomaly_band}-sigma anomaly band",
+            f"Invocations outside a {band}-sigma anomaly band",
             dimensions=None,
             period=None,
             evaluation_periods=5,
@@ -346,20 +415,17 @@ class ModelMonitoring(pulumi.ComponentResource):
                         stat="Sum",
                     ),
                 ),
-                aws.cloudwatch.MetricAlarmMetricQueryArgs(
-                    id="band",
-                    label="expected invocations",
-                    return_data=True,
-                    expression=f"ANOMALY_DETECTION_BAND(invocations, {t.invocations_anomaly_band})",
+                alarms.expression(
+                    "band", f"ANOMALY_DETECTION_BAND(invocations, {band})", "expected invocations"
                 ),
             ],
         )
         utilisation = [
-            ("cpu", "CPUUtilization", t.cpu_utilization_percent),
-            ("memory", "MemoryUtilization", t.memory_utilization_percent),
+            ("cpu", "CPUUtilization", t("cpu_utilization_percent")),
+            ("memory", "MemoryUtilization", t("memory_utilization_percent")),
         ]
         if sm.has_gpu(args["instance_type"]):
-            utilisation.append(("gpu", "GPUUtilization", t.gpu_utilization_percent))
+            utilisation.append(("gpu", "GPUUtilization", t("gpu_utilization_percent")))
         for role, metric, limit in utilisation:
             op[f"{role}-utilization"] = alarm(
                 f"{role}-utilization",
@@ -371,36 +437,50 @@ class ModelMonitoring(pulumi.ComponentResource):
                 threshold=limit,
                 period=300,
             )
+        return rollback, op
+
+    def _quality_alarms(
+        self, name: str, args: ModelMonitoringArgs, thresholds: dict[str, float]
+    ) -> dict[str, aws.cloudwatch.MetricAlarm]:
+        """The evaluation job's quality metrics; no data for 3 hours is an alarm too."""
+        endpoint, variant = args["endpoint_name"], args["variant_name"]
+        topic = args["alarm_topic_arn"]
         quality: dict[str, aws.cloudwatch.MetricAlarm] = {}
         for qm in metrics.QUALITY_METRICS:
-            limit = t.quality(qm)
-            quality[qm.name] = aws.cloudwatch.MetricAlarm(
+            limit = thresholds[QUALITY_THRESHOLD_KEYS[qm.name]]
+            quality[qm.name] = alarms.metric_alarm(
                 f"{name}-quality-{qm.name}",
+                parent=self,
+                topic_arn=topic,
                 name=f"{endpoint}-{variant}-quality-{qm.name}",
-                alarm_description=(
+                description=(
                     f"{endpoint}/{variant}: {qm.name} ({qm.description}) "
                     f"{'above' if qm.bad_when == 'above' else 'below'} {limit}; "
                     "no data for 3 hours means the evaluation job stopped publishing"
                 ),
+                treat_missing_data="missing",
                 namespace=metrics.QUALITY_NAMESPACE,
                 metric_name=qm.name,
                 dimensions=metrics.quality_dimensions(endpoint, variant),
                 statistic="Average",
                 period=metrics.QUALITY_PERIOD_SECONDS,
                 evaluation_periods=1,
+                datapoints_to_alarm=None,  # one period: AWS's default (= evaluation_periods)
                 comparison_operator="GreaterThanThreshold"
                 if qm.bad_when == "above"
                 else "LessThanThreshold",
                 threshold=limit,
-                treat_missing_data="missing",
-                actions_enabled=True,
-                alarm_actions=[topic],
-                ok_actions=[topic],
                 insufficient_data_actions=[topic],
-                opts=child,
             )
-        every = list(op.values()) + list(quality.values())
-        composite = aws.cloudwatch.CompositeAlarm(
+        return quality
+
+    def _composite_alarm(
+        self, name: str, args: ModelMonitoringArgs, every: list[aws.cloudwatch.MetricAlarm]
+    ) -> aws.cloudwatch.CompositeAlarm:
+        """ALARM when any operational or quality alarm is."""
+        endpoint, variant = args["endpoint_name"], args["variant_name"]
+        topic = args["alarm_topic_arn"]
+        return aws.cloudwatch.CompositeAlarm(
             f"{name}-composite",
             alarm_name=f"{endpoint}-{variant}-health",
             alarm_description=f"{endpoint}/{variant}: any operational or quality alarm",
@@ -410,29 +490,7 @@ class ModelMonitoring(pulumi.ComponentResource):
             actions_enabled=True,
             alarm_actions=[topic],
             ok_actions=[topic],
-            opts=child,
-        )
-        dashboard = aws.cloudwatch.Dashboard(
-            f"{name}-dashboard",
-            dashboard_name=f"{endpoint}-{variant}",
-            dashboard_body=json.dumps(
-                dashboard_body(endpoint, variant, args["region"], args["instance_type"])
-            ),
-            opts=child,
-        )
-        self.rollback_alarm_names = [a.name for a in rollback]
-        self.alarm_names = {role: a.name for role, a in op.items()} | {
-            f"quality-{k}": a.name for k, a in quality.items()
-        }
-        self.composite_alarm_name = composite.alarm_name
-        self.dashboard_name = dashboard.dashboard_name
-        self.register_outputs(
-            {
-                "rollbackAlarmNames": self.rollback_alarm_names,
-                "alarmNames": self.alarm_names,
-                "compositeAlarmName": self.composite_alarm_name,
-                "dashboardName": self.dashboard_name,
-            }
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
 
@@ -447,8 +505,16 @@ def _validate_monitoring(args: ModelMonitoringArgs) -> None:
         raise ComponentArgsError(c, "instance_type", args.get("instance_type"), str(exc)) from None
     if not args.get("alarm_topic_arn"):
         raise ComponentArgsError(c, "alarm_topic_arn", None, "every alarm needs an action (M1)")
-    if not isinstance(args.get("thresholds"), Thresholds):
-        raise ComponentArgsError(c, "thresholds", args.get("thresholds"), "must be Thresholds")
+    problem = aws_facts.check_context(args.get("aws"))
+    if problem:
+        raise ComponentArgsError(c, "aws", args.get("aws"), problem)
+    thresholds = args.get("thresholds")
+    if thresholds is not None and not isinstance(thresholds, dict):
+        raise ComponentArgsError(c, "thresholds", thresholds, "must be a Thresholds mapping")
+    try:
+        thresholds_with_defaults(thresholds)
+    except ValueError as exc:
+        raise ComponentArgsError(c, "thresholds", thresholds, str(exc)) from None
 
 
 def dashboard_body(endpoint: str, variant: str, region: str, instance_type: str) -> dict:
@@ -526,79 +592,110 @@ class DataQualityMonitorArgs(TypedDict):
     max_runtime_seconds: int
     """Job time limit, ≤ 3600 for an hourly schedule."""
     capture_bucket_name: pulumi.Input[str]
+    """The bucket holding the endpoint's data capture (and the job's reports)."""
     capture_bucket_arn: pulumi.Input[str]
+    """Its ARN (the job's role reads the capture prefix and writes the output prefix only)."""
     capture_prefix: str
     """Where the endpoint's data capture lands (read)."""
     output_prefix: str
     """Where reports are written in the capture bucket."""
     baseline_bucket_name: pulumi.Input[str]
+    """The bucket holding the baseline (constraints and statistics)."""
     baseline_bucket_arn: pulumi.Input[str]
+    """Its ARN (the job's role reads the baseline prefix only)."""
     baseline_prefix: str
     """Folder holding constraints.json and statistics.json."""
     data_key_arn: pulumi.Input[str]
     """CMK for reports and the job's volume."""
     subnet_ids: list[pulumi.Input[str]]
+    """Private subnets in ≥ 2 AZs the job runs in."""
     subnet_arns: list[pulumi.Input[str]]
+    """ARNs of `subnet_ids`, in the same order (the role may attach ENIs there only)."""
     security_group_id: pulumi.Input[str]
+    """The workload security group of the job."""
     security_group_arn: pulumi.Input[str]
-    region: str
-    account_id: str
+    """ARN of the workload security group."""
+    aws: AwsContext
+    """Home region (the Model Monitor image, ARNs) and account."""
     alarm_topic_arn: pulumi.Input[str]
+    """Encrypted SNS topic the drift alarm notifies (alarm, OK and insufficient data)."""
 
 
 class DataQualityMonitor(pulumi.ComponentResource):
     """Model Monitor data-quality job + schedule for one endpoint, and a drift alarm."""
 
     schedule_name: pulumi.Output[str]
+    """The monitoring schedule's name."""
     job_definition_name: pulumi.Output[str]
+    """The current data-quality job definition (named after a hash of its content)."""
     drift_alarm_name: pulumi.Output[str]
+    """The alarm on the largest feature baseline drift."""
     role_arn: pulumi.Output[str]
+    """The job's execution role."""
 
     def __init__(
         self, name: str, args: DataQualityMonitorArgs, opts: pulumi.ResourceOptions | None = None
     ):
         image = _validate_drift(args)
         super().__init__("regulated-inference:index:DataQualityMonitor", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        region, account = args["region"], args["account_id"]
-        part = "aws-us-gov" if region.startswith("us-gov-") else "aws"
         role = LeastPrivilegeRole(
             f"{name}-role",
             {
                 "trust": service_trust(
                     "sagemaker.amazonaws.com",
-                    account,
-                    f"arn:{part}:sagemaker:{region}:{account}:processing-job/*",
+                    args["aws"]["account_id"],
+                    aws_facts.sagemaker_arn(args["aws"], "processing-job", "*"),
                 ),
                 "description": f"Model Monitor data-quality job of {args['schedule_name']}",
-                "grants": [
-                    iam.read_objects(args["capture_bucket_arn"], args["capture_prefix"]),
-                    iam.read_objects(args["baseline_bucket_arn"], args["baseline_prefix"]),
-                    iam.write_objects(args["capture_bucket_arn"], args["output_prefix"]),
-                    iam.use_key(args["data_key_arn"], decrypt=True, encrypt=True),
-                    iam.vpc_access(
-                        args["subnet_arns"],
-                        [args["security_group_arn"]],
-                        aws_facts.ec2_arn(
-                            aws_facts.context(region, account), "network-interface", "*"
-                        ),
-                    ),
-                    iam.put_metrics(sm.DATA_QUALITY_NAMESPACE),
-                    iam.write_logs(
-                        f"arn:{part}:logs:{region}:{account}:log-group:{sm.PROCESSING_LOG_GROUP}"
-                    ),
-                ],
+                "grants": iam.monitoring_job_grants(args, args["aws"], sm.DATA_QUALITY_NAMESPACE),
             },
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
+        job = self._job_definition(name, args, image, role)
+        schedule = aws.sagemaker.MonitoringSchedule(
+            f"{name}-schedule",
+            name=args["schedule_name"],
+            monitoring_schedule_config=aws.sagemaker.MonitoringScheduleMonitoringScheduleConfigArgs(
+                monitoring_job_definition_name=job.name,
+                monitoring_type="DataQuality",
+                schedule_config=aws.sagemaker.MonitoringScheduleMonitoringScheduleConfigScheduleConfigArgs(
+                    schedule_expression=args["schedule_expression"]
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        drift = self._drift_alarm(name, args, schedule)
+        self.schedule_name = schedule.name
+        self.job_definition_name = job.name
+        self.drift_alarm_name = drift.name
+        self.role_arn = role.arn
+        self.register_outputs(
+            {
+                "scheduleName": self.schedule_name,
+                "jobDefinitionName": self.job_definition_name,
+                "driftAlarmName": self.drift_alarm_name,
+                "roleArn": self.role_arn,
+            }
+        )
+
+    def _job_definition(
+        self,
+        name: str,
+        args: DataQualityMonitorArgs,
+        image: str,
+        role: LeastPrivilegeRole,
+    ) -> aws.sagemaker.DataQualityJobDefinition:
+        """The data-quality job: KMS on outputs and volume, network isolation, inter-container
+        encryption, in the private subnets.
+
+        Every field of a job definition forces replacement (sm.FORCE_NEW) and a fixed name
+        makes the provider delete it before recreating it, while the schedule points at it.
+        So the job definition is named (logically and physically) after a hash of its
+        content: a new version (new baseline) is a new job definition, created first; the
+        schedule is updated in place to it; the old one is deleted at the end."""
         baseline = pulumi.Output.concat(
             "s3://", args["baseline_bucket_name"], "/", args["baseline_prefix"].strip("/"), "/"
         )
-        # Every field of a job definition forces replacement (sm.FORCE_NEW) and a fixed name
-        # makes the provider delete it before recreating it, while the schedule points at it.
-        # So the job definition is named (logically and physically) after a hash of its
-        # content: a new version (new baseline) is a new job definition, created first; the
-        # schedule is updated in place to it; the old one is deleted at the end.
         job_hash = sm.short_hash(
             {
                 "image": image,
@@ -606,11 +703,11 @@ class DataQualityMonitor(pulumi.ComponentResource):
                 "output": args["output_prefix"],
                 "capture": args["capture_prefix"],
                 "instanceType": args["instance_type"],
-                "maxRuntime": args["max_runtime_seconds"],
+                "maxRuntime": int(args["max_runtime_seconds"]),
                 "schedule": args["schedule_name"],
             }
         )
-        job = aws.sagemaker.DataQualityJobDefinition(
+        return aws.sagemaker.DataQualityJobDefinition(
             f"{name}-job-{job_hash}",
             name=sm.safe_name(args["schedule_name"], job_hash),
             role_arn=role.arn,
@@ -666,77 +763,42 @@ class DataQualityMonitor(pulumi.ComponentResource):
                 ),
             ),
             stopping_condition=aws.sagemaker.DataQualityJobDefinitionStoppingConditionArgs(
-                max_runtime_in_seconds=args["max_runtime_seconds"]
+                max_runtime_in_seconds=int(args["max_runtime_seconds"])
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role]),
         )
-        schedule = aws.sagemaker.MonitoringSchedule(
-            f"{name}-schedule",
-            name=args["schedule_name"],
-            monitoring_schedule_config=aws.sagemaker.MonitoringScheduleMonitoringScheduleConfigArgs(
-                monitoring_job_definition_name=job.name,
-                monitoring_type="DataQuality",
-                schedule_config=aws.sagemaker.MonitoringScheduleMonitoringScheduleConfigScheduleConfigArgs(
-                    schedule_expression=args["schedule_expression"]
-                ),
-            ),
-            opts=child,
-        )
-        dims = {"Endpoint": args["endpoint_name"], "MonitoringSchedule": schedule.name}
-        queries = [
-            aws.cloudwatch.MetricAlarmMetricQueryArgs(
-                id=f"f{i}",
-                label=feature,
-                return_data=False,
-                metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
-                    namespace=sm.DATA_QUALITY_NAMESPACE,
-                    metric_name=f"{sm.DRIFT_METRIC_PREFIX}{feature}",
-                    dimensions=dims,
-                    period=3600,
-                    stat="Maximum",
-                ),
-            )
-            for i, feature in enumerate(args["features"])
-        ]
-        ids = ", ".join(q.id for q in queries)
-        queries.append(
-            aws.cloudwatch.MetricAlarmMetricQueryArgs(
-                id="drift",
-                label="largest feature baseline drift",
-                return_data=True,
-                expression=f"MAX([{ids}])",
-            )
-        )
+
+    def _drift_alarm(
+        self,
+        name: str,
+        args: DataQualityMonitorArgs,
+        schedule: aws.sagemaker.MonitoringSchedule,
+    ) -> aws.cloudwatch.MetricAlarm:
+        """The largest feature baseline drift of the hourly job above the threshold; missing
+        data is `missing` (Model Monitor publishes only when a job ran)."""
         topic = args["alarm_topic_arn"]
-        drift = aws.cloudwatch.MetricAlarm(
+        return alarms.metric_alarm(
             f"{name}-drift",
+            parent=self,
+            topic_arn=topic,
             name=f"{args['schedule_name']}-feature-drift",
-            alarm_description=(
+            description=(
                 f"feature baseline drift above {args['drift_threshold']} on "
                 f"{', '.join(args['features'])} (Model Monitor data quality)"
             ),
+            treat_missing_data="missing",
             comparison_operator="GreaterThanThreshold",
             threshold=args["drift_threshold"],
             evaluation_periods=1,
-            metric_queries=queries,
-            treat_missing_data="missing",
-            actions_enabled=True,
-            alarm_actions=[topic],
-            ok_actions=[topic],
+            datapoints_to_alarm=None,  # one period: AWS's default (= evaluation_periods)
+            metric_queries=alarms.drift_queries(
+                sm.DATA_QUALITY_NAMESPACE,
+                args["endpoint_name"],
+                schedule.name,
+                args["features"],
+                3600,
+            ),
             insufficient_data_actions=[topic],
-            opts=child,
-        )
-        self.schedule_name = schedule.name
-        self.job_definition_name = job.name
-        self.drift_alarm_name = drift.name
-        self.role_arn = role.arn
-        self.register_outputs(
-            {
-                "scheduleName": self.schedule_name,
-                "jobDefinitionName": self.job_definition_name,
-                "driftAlarmName": self.drift_alarm_name,
-                "roleArn": self.role_arn,
-            }
         )
 
 
@@ -747,6 +809,11 @@ def _validate_drift(args: DataQualityMonitorArgs) -> str:
         raise ComponentArgsError(
             c, "features", features, "1–9 features (an alarm holds at most 10 metric queries)"
         )
+    for feature in features:
+        try:
+            metrics.drift_metric_name(feature)
+        except ValueError as exc:
+            raise ComponentArgsError(c, "features", feature, str(exc)) from None
     try:
         sm.check_kms_instance_type(args.get("instance_type", ""))
     except ValueError as exc:
@@ -764,10 +831,13 @@ def _validate_drift(args: DataQualityMonitorArgs) -> str:
             args.get("max_runtime_seconds"),
             "60–3600 s: a job must finish within the hourly schedule",
         )
+    problem = aws_facts.check_context(args.get("aws"))
+    if problem:
+        raise ComponentArgsError(c, "aws", args.get("aws"), problem)
     try:
-        return sm.model_monitor_image(args.get("region", ""))
+        return sm.model_monitor_image(args["aws"]["region"])
     except ValueError as exc:
-        raise ComponentArgsError(c, "region", args.get("region"), str(exc)) from None
+        raise ComponentArgsError(c, "aws.region", args["aws"]["region"], str(exc)) from None
 
 
 __all__ = [
@@ -778,7 +848,9 @@ __all__ = [
     "DataQualityMonitorArgs",
     "ModelMonitoring",
     "ModelMonitoringArgs",
+    "THRESHOLD_DEFAULTS",
     "Thresholds",
     "dashboard_body",
     "deployment_event_pattern",
+    "thresholds_with_defaults",
 ]

@@ -11,19 +11,13 @@ import json
 from typing import Any
 
 import pulumi
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator
 
 from regulated_inference.config.base import ConfigModel
 from regulated_inference.config.cost import BudgetConfig, CostConfig
 from regulated_inference.config.errors import ConfigError, RuleViolation, from_validation_error
-from regulated_inference.config.exemptions import (
-    ExemptionConfig,
-    GovernanceConfig,
-    check_exemptions,
-    check_inventory,
-)
-from regulated_inference.config.kubernetes import check_self_hosted
-from regulated_inference.config.models import BedrockConfig, ModelConfig, check_models
+from regulated_inference.config.exemptions import ExemptionConfig, GovernanceConfig
+from regulated_inference.config.models import BedrockConfig, ModelConfig
 from regulated_inference.config.platform import (
     AccountConfig,
     AlertsConfig,
@@ -34,16 +28,9 @@ from regulated_inference.config.platform import (
     NetworkConfig,
     ResidencyConfig,
     check_account_ids,
-    check_availability_zones,
     check_region,
 )
-from regulated_inference.config.prod_rules import (
-    PROD_AUDIT_MIN_RETENTION_DAYS,
-    PROD_AUDIT_MODES,
-    PROD_KEY_DELETION_WINDOW_DAYS,
-    PROD_MIN_LOG_RETENTION_DAYS,
-    control,
-)
+from regulated_inference.config.rules import check_cloud, check_stack
 from regulated_inference.config.secrets import check_no_plain_secrets
 from regulated_inference.lib.tagging import REQUIRED_TAG_KEYS
 
@@ -71,6 +58,9 @@ class StackConfig(ConfigModel):
     keys: KeysConfig = KeysConfig()
     alerts: AlertsConfig
     models: list[ModelConfig] = []
+    """The models the stack deploys. An entry with `kubernetes` is self-hosted on EKS
+    (Kubernetes-hosted), any other is served by a SageMaker endpoint (SageMaker-hosted); keys
+    marked for one hosting are refused in the other."""
     bedrock: BedrockConfig | None = None
     cost: CostConfig = CostConfig()
     """Usage assumptions of the offline preview's cost estimate (docs/cost.md)."""
@@ -109,66 +99,6 @@ class StackConfig(ConfigModel):
                     key, val, "tag keys ≤ 128 chars, values ≤ 256, no 'aws:' prefix"
                 )
         return value
-
-    @model_validator(mode="after")
-    def _cross_field(self) -> StackConfig:
-        ns = PROJECT
-        if self.region not in self.residency.allowed_regions:
-            raise ConfigError(
-                "aws:region",
-                self.region,
-                f"must be one of {ns}:residency.allowedRegions {self.residency.allowed_regions}",
-            )
-        if self.tags["environment"] != self.environment:
-            raise ConfigError(
-                f"{ns}:tags.environment",
-                self.tags["environment"],
-                f"must equal {ns}:environment ({self.environment!r})",
-            )
-        try:
-            self.network.subnet_cidrs()
-        except RuleViolation as exc:
-            raise ConfigError(f"{ns}:network.{exc.path}", exc.value, exc.rule) from None
-        if any(m.runs_on_sagemaker for m in self.models) and self.network.availability_zones < 2:
-            raise ConfigError(
-                f"{ns}:network.availabilityZones",
-                self.network.availability_zones,
-                "SageMaker models run in the VPC and need subnets in ≥ 2 AZs",
-            )
-        if self.environment == "prod":
-            if self.logging.retention_days < PROD_MIN_LOG_RETENTION_DAYS:
-                raise ConfigError(
-                    f"{ns}:logging.retentionDays",
-                    self.logging.retention_days,
-                    f"prod keeps logs ≥ {PROD_MIN_LOG_RETENTION_DAYS} days "
-                    f"(control {control('cloudwatch-log-retention')})",
-                )
-            if self.keys.deletion_window_days < PROD_KEY_DELETION_WINDOW_DAYS:
-                raise ConfigError(
-                    f"{ns}:keys.deletionWindowDays",
-                    self.keys.deletion_window_days,
-                    f"prod keys use the {PROD_KEY_DELETION_WINDOW_DAYS}-day deletion window "
-                    f"(control {control('kms-key-policy-and-deletion-window')})",
-                )
-            if self.audit.object_lock_mode not in PROD_AUDIT_MODES:
-                raise ConfigError(
-                    f"{ns}:audit.objectLockMode",
-                    self.audit.object_lock_mode,
-                    f"prod audit records are locked in {' or '.join(PROD_AUDIT_MODES)} mode: nobody "
-                    f"can shorten or delete them (control {control('audit-bucket-worm')})",
-                )
-            if self.audit.retention_days < PROD_AUDIT_MIN_RETENTION_DAYS:
-                raise ConfigError(
-                    f"{ns}:audit.retentionDays",
-                    self.audit.retention_days,
-                    f"prod keeps audit records ≥ {PROD_AUDIT_MIN_RETENTION_DAYS} days "
-                    f"(control {control('audit-bucket-worm')})",
-                )
-        names = [m.name for m in self.models]
-        for i, name in enumerate(names):
-            if names.index(name) != i:
-                raise ConfigError(f"{ns}:models[{i}].name", name, "model names must be unique")
-        return self
 
     @property
     def is_prod(self) -> bool:
@@ -242,11 +172,8 @@ def parse(
         cfg = StackConfig.model_validate(raw)
     except ValidationError as exc:
         raise from_validation_error(project, exc) from None
-    # Rules across sections that each section's model cannot see on its own.
-    check_models(cfg)
-    check_self_hosted(cfg, project)
-    check_exemptions(cfg)
-    check_inventory(cfg)
+    # Rules across sections that each section's model cannot see on its own: one pass.
+    check_stack(cfg, project)
     return cfg
 
 
@@ -260,7 +187,7 @@ def load() -> StackConfig:
 __all__ = [
     "ConfigError",
     "StackConfig",
-    "check_availability_zones",
+    "check_cloud",
     "load",
     "parse",
     "PROJECT",

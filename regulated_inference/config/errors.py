@@ -54,7 +54,10 @@ def from_validation_error(namespace: str, err: ValidationError) -> ConfigError:
     """The first error of a pydantic ValidationError, as a ConfigError with a full key path."""
     first = err.errors(include_url=False)[0]
     loc: list[str | int] = [
-        p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-"))
+        p
+        for p in first["loc"]
+        # validator wrappers and the hosting tag of a `models[i]` entry are no config keys
+        if not (isinstance(p, str) and p.startswith(("function-", "hosting=")))
     ]
     value = first.get("input")
     rule = first["msg"]

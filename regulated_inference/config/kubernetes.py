@@ -7,19 +7,23 @@ artifact …) still apply: `version` is the stable version, and the model-level
 
 Everything that can be judged from the section alone is checked here (errors
 name the exact sub-key); rules that need the rest of the stack config (home
-region, prod, other models) are in `check_self_hosted`, called from the
-stack-level validation.
+region, prod, other models) are in `regulated_inference.config.rules`, the one
+stack-level validation pass.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
+from regulated_inference.components.self_hosted import args as shi
 from regulated_inference.config.base import ConfigModel
-from regulated_inference.config.errors import ConfigError, RuleViolation
+from regulated_inference.config.derive import derive
+from regulated_inference.config.errors import RuleViolation
+from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import kubernetes as k8s
 
 #: Placeholder the offline preview sees for a secret it cannot decrypt.
@@ -44,7 +48,7 @@ def check_label_key(key: str) -> None:
         )
 
 
-def _check_label_value(path: str, value: str) -> str:
+def check_label_value(path: str, value: str) -> str:
     if not value or not k8s.LABEL_VALUE.match(value):
         raise RuleViolation(
             path,
@@ -59,10 +63,24 @@ def _check_image(path: str, value: str | None) -> str | None:
     if value is None:
         return value
     try:
-        k8s.parse_ecr_image(value)
+        aws_facts.parse_ecr_image(value)
     except ValueError as exc:
-        raise RuleViolation(path, value, f"{exc} (controls K7, R7)") from None
+        raise RuleViolation(path, value, str(exc)) from None  # the message names K7 and R7
     return value
+
+
+def checked(check: Callable[[Any], object]) -> Callable[[Any], Any]:
+    """A field validator from a `lib` check that raises ValueError: the value, or the check's
+    message as a RuleViolation on that value."""
+
+    def validate(value: Any) -> Any:
+        try:
+            check(value)
+        except ValueError as exc:
+            raise RuleViolation("", value, str(exc)) from None
+        return value
+
+    return validate
 
 
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
@@ -151,14 +169,7 @@ class ClusterConfig(ConfigModel):
         """The stack can build the provider's kubeconfig itself."""
         return self.name is not None
 
-    @field_validator("oidc_provider_arn")
-    @classmethod
-    def _arn(cls, value: str) -> str:
-        try:
-            k8s.parse_oidc_provider_arn(value)
-        except ValueError as exc:
-            raise RuleViolation("", value, str(exc)) from None
-        return value
+    _arn = field_validator("oidc_provider_arn")(checked(k8s.parse_oidc_provider_arn))
 
     @model_validator(mode="after")
     def _issuer_matches(self) -> ClusterConfig:
@@ -202,19 +213,22 @@ class ReplicasConfig(ConfigModel):
         return self
 
 
-class ResourcesConfig(ConfigModel):
-    """Requests and limits of the model-server container (control K6)."""
-
-    cpu_request: str
-    """CPU request, e.g. "2" or "500m"."""
-    cpu_limit: str
-    """CPU limit (≥ request)."""
-    memory_request: str
-    """Memory request, e.g. "8Gi"."""
-    memory_limit: str
-    """Memory limit (≥ request; equal to it avoids OOM kills under node pressure)."""
-    gpu: int = Field(default=0, ge=0, le=16)
-    """NVIDIA GPUs (nvidia.com/gpu), request = limit; 0 for CPU-only. Needs the NVIDIA device plugin."""
+class ResourcesConfig(
+    derive(
+        shi.ContainerResources,
+        defaults={"gpu": shi.DEFAULT_GPU},
+        fields={
+            "memory_limit": Field(
+                description="Equal to the request avoids OOM kills under node pressure."
+            ),
+            "gpu": Field(
+                ge=0, le=16, description="0 for CPU-only; needs the NVIDIA device plugin."
+            ),
+        },
+    )
+):
+    """Requests and limits of the model-server container (control K6): `SelfHostedInference`'s
+    `ContainerResources`."""
 
     @model_validator(mode="after")
     def _quantities(self) -> ResourcesConfig:
@@ -235,25 +249,39 @@ class ResourcesConfig(ConfigModel):
         return self
 
 
-class ProbeConfig(ConfigModel):
-    """An HTTP GET probe on the model port."""
+class ProbeConfig(
+    derive(
+        shi.Probe,
+        defaults={
+            "period_seconds": shi.DEFAULT_PROBE_PERIOD_SECONDS,
+            "timeout_seconds": shi.DEFAULT_PROBE_TIMEOUT_SECONDS,
+            "failure_threshold": shi.DEFAULT_PROBE_FAILURE_THRESHOLD,
+        },
+        fields={
+            "path": Field(
+                pattern=r"^/[A-Za-z0-9._~!$&'()*+,;=:@/%-]*$",
+                description="E.g. /ping (SageMaker-style containers), /health (TGI), "
+                "/v2/health/ready (Triton).",
+            ),
+            "period_seconds": Field(ge=1, le=300),
+            "timeout_seconds": Field(ge=1, le=60),
+            "failure_threshold": Field(ge=1, le=30),
+        },
+    )
+):
+    """An HTTP GET probe on the model port (`SelfHostedInference`'s `Probe`)."""
 
-    path: str = Field(pattern=r"^/[A-Za-z0-9._~!$&'()*+,;=:@/%-]*$")
-    """Path, e.g. /ping (SageMaker-style containers), /health (TGI), /v2/health/ready (Triton)."""
-    period_seconds: int = Field(default=10, ge=1, le=300)
-    timeout_seconds: int = Field(default=3, ge=1, le=60)
-    failure_threshold: int = Field(default=3, ge=1, le=30)
 
-
-class ProbesConfig(ConfigModel):
-    """Liveness and readiness probes (control K6), plus a start-up allowance for loading weights."""
-
-    liveness: ProbeConfig
-    """Restarts a hung server."""
-    readiness: ProbeConfig
-    """Takes a pod out of the Service until it can answer."""
-    startup_seconds: int = Field(default=600, ge=10, le=3600)
-    """How long a new pod may take to load the model before liveness applies."""
+class ProbesConfig(
+    derive(
+        shi.Probes,
+        defaults={"startup_seconds": shi.DEFAULT_STARTUP_SECONDS},
+        types={"liveness": ProbeConfig, "readiness": ProbeConfig},
+        fields={"startup_seconds": Field(ge=10, le=3600)},
+    )
+):
+    """Liveness and readiness probes (control K6), plus a start-up allowance for loading weights
+    (`SelfHostedInference`'s `Probes`)."""
 
 
 class CanaryConfig(ConfigModel):
@@ -272,7 +300,7 @@ class CanaryConfig(ConfigModel):
     @field_validator("version")
     @classmethod
     def _version(cls, value: str) -> str:
-        return _check_label_value("", value)
+        return check_label_value("", value)
 
     @field_validator("image")
     @classmethod
@@ -306,32 +334,77 @@ class CanaryConfig(ConfigModel):
         return value
 
 
-class LoaderConfig(ConfigModel):
-    """An init container that downloads the artifact, so only it ever holds AWS credentials."""
-
-    image: str
-    """Loader image (e.g. one with the AWS CLI), pinned by digest, from the home region's ECR.
-    It reads MODEL_URI and writes the model into MODEL_DIR (/models)."""
-    storage: str = "20Gi"
-    """Size limit of the emptyDir the model is downloaded into."""
+class LoaderConfig(
+    derive(
+        shi.Loader,
+        defaults={"storage": shi.DEFAULT_LOADER_STORAGE},
+        fields={
+            "image": Field(
+                description="E.g. one with the AWS CLI; it reads MODEL_URI and writes the model "
+                "into MODEL_DIR (/models)."
+            )
+        },
+    )
+):
+    """An init container that downloads the artifact, so only it ever holds AWS credentials
+    (`SelfHostedInference`'s `Loader`)."""
 
     @field_validator("image")
     @classmethod
     def _image(cls, value: str) -> str:
         return _check_image("", value)  # type: ignore[return-value]
 
-    @field_validator("storage")
-    @classmethod
-    def _storage(cls, value: str) -> str:
-        try:
-            k8s.parse_quantity(value)
-        except ValueError as exc:
-            raise RuleViolation("", value, str(exc)) from None
-        return value
+    _storage = field_validator("storage")(checked(k8s.parse_quantity))
 
 
-class KubernetesConfig(ConfigModel):
-    """Where and how a model is served on an existing EKS cluster."""
+class KubernetesConfig(
+    derive(
+        shi.SelfHostedInferenceArgs,
+        # The arguments the section states as they are; the program assembles the rest
+        # (tracks, canary, IRSA, replicas, the platform's bucket and key).
+        only=(
+            "namespace",
+            "resources",
+            "port",
+            "probes",
+            "gateway_namespace",
+            "vpc_endpoints_cidr",
+            "s3_gateway_cidrs",
+            "loader",
+            "run_as_user",
+            "target_cpu_utilization",
+            "zone_spread",
+            "node_selector",
+            "scratch_size",
+        ),
+        types={"resources": ResourcesConfig, "probes": ProbesConfig, "loader": LoaderConfig},
+        defaults={
+            "port": 8080,
+            "s3_gateway_cidrs": [],
+            "run_as_user": shi.DEFAULT_RUN_AS_USER,
+            "target_cpu_utilization": shi.DEFAULT_TARGET_CPU_UTILIZATION,
+            "zone_spread": shi.DEFAULT_ZONE_SPREAD,
+            "node_selector": {},
+            "scratch_size": shi.DEFAULT_SCRATCH_SIZE,
+        },
+        fields={
+            "namespace": Field(description="Restricted Pod Security Standard (control K9)."),
+            "port": Field(
+                ge=1024, le=65535, description="The container runs without NET_BIND_SERVICE."
+            ),
+            "s3_gateway_cidrs": Field(
+                description="Read them with `aws ec2 get-managed-prefix-list-entries`; leave "
+                "empty with an S3 interface endpoint."
+            ),
+            "run_as_user": Field(ge=k8s.MIN_UID, le=2147483647, description="Control K1."),
+            "target_cpu_utilization": Field(ge=10, le=95),
+            "zone_spread": Field(description="Best effort when GPU capacity is in one zone only."),
+        },
+    )
+):
+    """Where and how a model is served on an existing EKS cluster: `SelfHostedInference`'s
+    arguments the section states as they are (fields, defaults, descriptions), plus how the
+    stack reaches the cluster and what it assembles (replicas, image, canary)."""
 
     kubeconfig: str | None = None
     """Kubeconfig contents or path, as a secret (`pulumi config set --secret --path
@@ -343,36 +416,11 @@ class KubernetesConfig(ConfigModel):
     has no such context)."""
     cluster: ClusterConfig
     """The cluster's OIDC provider, for IRSA."""
-    namespace: str
-    """Namespace created for this model (restricted Pod Security Standard). One model per namespace."""
     image: str | None = None
     """Stable image, pinned by digest, home-region ECR. Default: the model-level `image`."""
     replicas: ReplicasConfig
-    resources: ResourcesConfig
-    port: int = Field(default=8080, ge=1024, le=65535)
-    """Container port of the model server (≥ 1024: the container runs without NET_BIND_SERVICE)."""
-    probes: ProbesConfig
-    target_cpu_utilization: int = Field(default=70, ge=10, le=95)
-    """Average CPU utilisation (% of request) the autoscalers aim for."""
-    gateway_namespace: str
-    """The only namespace allowed to reach the model (its ingress gateway / API gateway pods)."""
-    vpc_endpoints_cidr: str
-    """Private CIDR of the VPC interface endpoints (STS, S3 interface endpoint …): the only egress besides DNS, port 443."""
-    s3_gateway_cidrs: list[str] = []
-    """Only if S3 is reached through a *gateway* endpoint: the CIDRs of the region's S3 prefix list
-    (`aws ec2 get-managed-prefix-list-entries`), egress on 443. Leave empty with an S3 interface endpoint."""
     canary: CanaryConfig | None = None
     """A candidate version on a share of pods. Remove to roll back; promote by making it the model version."""
-    loader: LoaderConfig | None = None
-    """Download the artifact in an init container (recommended): the server container then has no AWS credentials."""
-    run_as_user: int = Field(default=10001, ge=k8s.MIN_UID, le=2147483647)
-    """UID (and GID) the containers run as; ≥ 10000 (control K1)."""
-    zone_spread: Literal["DoNotSchedule", "ScheduleAnyway"] = "DoNotSchedule"
-    """Topology spread across zones: hard (default) or best effort (GPU capacity in one zone only)."""
-    node_selector: dict[str, str] = {}
-    """Node labels the pods must land on (e.g. a GPU node group)."""
-    scratch_size: str = "1Gi"
-    """Size limit of the writable /tmp emptyDir (the root filesystem is read-only)."""
 
     @field_validator("kubeconfig", mode="before")
     @classmethod
@@ -405,13 +453,7 @@ class KubernetesConfig(ConfigModel):
     def _stable_image(cls, value: str | None) -> str | None:
         return _check_image("", value)
 
-    @field_validator("vpc_endpoints_cidr")
-    @classmethod
-    def _cidr(cls, value: str) -> str:
-        try:
-            return k8s.check_private_cidr(value)
-        except ValueError as exc:
-            raise RuleViolation("", value, str(exc)) from None
+    _cidr = field_validator("vpc_endpoints_cidr")(checked(k8s.check_private_cidr))
 
     @field_validator("s3_gateway_cidrs")
     @classmethod
@@ -446,14 +488,7 @@ class KubernetesConfig(ConfigModel):
                 )
         return value
 
-    @field_validator("scratch_size")
-    @classmethod
-    def _scratch(cls, value: str) -> str:
-        try:
-            k8s.parse_quantity(value)
-        except ValueError as exc:
-            raise RuleViolation("", value, str(exc)) from None
-        return value
+    _scratch = field_validator("scratch_size")(checked(k8s.parse_quantity))
 
     @model_validator(mode="after")
     def _canary_fits(self) -> KubernetesConfig:
@@ -468,69 +503,3 @@ class KubernetesConfig(ConfigModel):
     def uses_ambient_provider(self) -> bool:
         """No kubeconfig, no context, no cluster API access: the stack's default Kubernetes provider."""
         return self.kubeconfig is None and self.context is None and not self.cluster.has_api_access
-
-
-def check_self_hosted(cfg: Any, project: str = "regulated-inference") -> None:
-    """Rules for self-hosted models that need the whole stack config; ConfigError on the first.
-
-    Call from stack-level validation (before any resource is declared). `cfg` is
-    the `StackConfig` (duck-typed to avoid an import cycle): `.region`, `.is_prod`,
-    `.models` with `.name`, `.version`, optional `.image`, `.kubernetes`.
-    """
-    seen: dict[str, int] = {}
-    for i, model in enumerate(cfg.models):
-        kube: KubernetesConfig | None = getattr(model, "kubernetes", None)
-        if kube is None:
-            continue
-        base = f"{project}:models[{i}]"
-        key = f"{base}.kubernetes"
-        try:
-            _check_label_value("", model.version)
-        except RuleViolation as exc:
-            raise ConfigError(f"{base}.version", model.version, exc.rule) from None
-        image = kube.image or getattr(model, "image", None)
-        if not image:
-            raise ConfigError(
-                f"{key}.image", None, "set kubernetes.image or the model-level image (by digest)"
-            )
-        image_key = f"{key}.image" if kube.image else f"{base}.image"
-        images = [(image_key, image)]
-        if kube.canary is not None:
-            images.append((f"{key}.canary.image", kube.canary.image))
-        if kube.loader is not None:
-            images.append((f"{key}.loader.image", kube.loader.image))
-        for path, value in images:
-            try:
-                k8s.check_image(value, cfg.region)
-            except ValueError as exc:
-                raise ConfigError(path, value, str(exc)) from None
-        if kube.cluster.region != cfg.region:
-            raise ConfigError(
-                f"{key}.cluster.oidcProviderArn",
-                kube.cluster.oidc_provider_arn,
-                f"the cluster must be in the home region {cfg.region} (residency), not {kube.cluster.region}",
-            )
-        if kube.canary is not None and kube.canary.version == model.version:
-            raise ConfigError(
-                f"{key}.canary.version",
-                kube.canary.version,
-                "must differ from the stable model version (promotion: set `version` and remove `canary`)",
-            )
-        if kube.namespace in seen:
-            raise ConfigError(
-                f"{key}.namespace",
-                kube.namespace,
-                f"already used by models[{seen[kube.namespace]}]: one model per namespace "
-                "(each namespace gets its own default-deny policies and PSS labels)",
-            )
-        seen[kube.namespace] = i
-        if cfg.is_prod:
-            weight = kube.canary.weight if kube.canary is not None else 0
-            stable, _ = k8s.split_replicas(kube.replicas.min, weight)
-            if stable < 2:
-                raise ConfigError(
-                    f"{key}.replicas.min",
-                    kube.replicas.min,
-                    "prod keeps ≥ 2 stable pods at the minimum (spread over zones), canary pods "
-                    f"not counted; the canary takes {kube.replicas.min - stable}",
-                )

@@ -15,31 +15,29 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
+from regulated_inference.components import bedrock_access as ba
+from regulated_inference.components import drift_job
+from regulated_inference.components import managed_inference as mi
+from regulated_inference.components import model_monitoring as mm
+
+# The guardrail's PII facts have one home, the component's: the config's default IS its default.
+from regulated_inference.components.bedrock_access import DEFAULT_PII_ENTITIES, PII_ENTITY_TYPES
 from regulated_inference.config import aws_model
 from regulated_inference.config.base import ConfigModel
-from regulated_inference.config.errors import ConfigError, RuleViolation
+from regulated_inference.config.derive import derive
+from regulated_inference.config.errors import RuleViolation
 from regulated_inference.config.kubernetes import KubernetesConfig
-from regulated_inference.config.prod_rules import (
-    PROD_INSTANCE_TYPES,
-    PROD_MIN_CAPTURE_SAMPLING_PERCENT,
-    PROD_MIN_INSTANCES,
-    control,
-    prod_instance_type_allowed,
-)
-from regulated_inference.lib import metrics
+from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import sagemaker as sm
+from regulated_inference.lib.aws import AwsContext
 
-if TYPE_CHECKING:  # pragma: no cover
-    from regulated_inference.config import StackConfig
-
-NS = "regulated-inference"
-
-Stage = Literal["pilot", "production"]
 _VERSION = r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,39}$"
+#: Model names: lowercase with hyphens, ≤ 32 characters (they prefix resource names).
+_MODEL_NAME = r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$"
 _FEATURE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 _ARTIFACT_KEY = re.compile(r"^[A-Za-z0-9!_.*'()/-]+\.tar\.gz$")
 
@@ -66,6 +64,13 @@ def check_schedule(value: str) -> str:
     return value
 
 
+def ecr_image(value: str | None) -> str | None:
+    """A private ECR image pinned by digest (`lib.aws.parse_ecr_image`), or unset."""
+    if value is not None:
+        aws_facts.parse_ecr_image(value)
+    return value
+
+
 def check_fractions(values: dict[str, float]) -> dict[str, float]:
     for metric, value in values.items():
         if not 0 <= value <= 1:
@@ -73,45 +78,26 @@ def check_fractions(values: dict[str, float]) -> dict[str, float]:
     return values
 
 
-class RolloutConfig(ConfigModel):
+class RolloutConfig(
+    derive(
+        sm.Rollout,
+        defaults=sm.ROLLOUT_DEFAULTS,
+        fields={"strategy": Field(description="Prod requires canary or linear (control M6).")},
+    )
+):
     """How the endpoint moves to a new version: blue/green canary or linear, or rolling.
 
     SageMaker watches the rollback alarms during every bake period and returns
-    traffic to the previous endpoint config if one fires.
+    traffic to the previous endpoint config if one fires. Fields, defaults and limits are
+    `ManagedInference`'s `Rollout` (`lib/sagemaker.py`).
     """
-
-    strategy: sm.RolloutStrategy = "canary"
-    """`canary` (prod default), `linear`, or `rolling` (dev only; prod requires canary or linear, M6)."""
-    canary_percent: int = 10
-    """Canary: share of the new fleet that takes traffic first, 1–50 %."""
-    linear_step_percent: int = 20
-    """Linear: share of capacity shifted per step, 10–50 %."""
-    rolling_batch_percent: int = 25
-    """Rolling: batch size, 5–50 % of instances."""
-    bake_seconds: int = 600
-    """Bake time after each step while the alarms are watched, 0–3600 s."""
-    termination_wait_seconds: int = 300
-    """Blue/green: how long the old fleet is kept after the switch, 0–3600 s."""
-    max_execution_seconds: int = 7200
-    """Whole-deployment timeout, 600–14400 s (the provider's bound), and more than all bake periods together."""
 
     @model_validator(mode="after")
     def _limits(self) -> RolloutConfig:
-        problem = sm.check_rollout(self.to_rollout())
+        problem = sm.check_rollout(self.to_args())
         if problem:
             raise RuleViolation(*problem)
         return self
-
-    def to_rollout(self) -> sm.Rollout:
-        return sm.Rollout(
-            strategy=self.strategy,
-            canary_percent=self.canary_percent,
-            linear_step_percent=self.linear_step_percent,
-            rolling_batch_percent=self.rolling_batch_percent,
-            bake_seconds=self.bake_seconds,
-            termination_wait_seconds=self.termination_wait_seconds,
-            max_execution_seconds=self.max_execution_seconds,
-        )
 
 
 class AutoscalingConfig(ConfigModel):
@@ -121,7 +107,9 @@ class AutoscalingConfig(ConfigModel):
     """Never fewer instances than this (prod production models: ≥ 2)."""
     max_instances: int = Field(ge=1, le=100)
     """Never more instances than this."""
-    target_invocations_per_instance: int = Field(default=100, ge=1, le=1_000_000)
+    target_invocations_per_instance: int = Field(
+        default=mi.DEFAULT_TARGET_INVOCATIONS_PER_INSTANCE, ge=1, le=1_000_000
+    )
     """Invocations per instance per minute the policy keeps the variant at."""
 
     @model_validator(mode="after")
@@ -137,8 +125,8 @@ class AutoscalingConfig(ConfigModel):
 #: account can run, or SageMaker Model Monitor, which "is no longer open to new customers"
 #: (SageMaker developer guide, Model Monitor availability change).
 DriftMode = Literal["processing-job", "model-monitor"]
-#: Hours between processing-job drift checks: they divide the day (ScheduledDriftCheck).
-DRIFT_INTERVAL_HOURS = (1, 2, 3, 4, 6, 8, 12, 24)
+#: Hours between processing-job drift checks: they divide the day (ScheduledDriftCheck's own).
+DRIFT_INTERVAL_HOURS = drift_job.INTERVAL_HOURS
 
 
 class DriftConfig(ConfigModel):
@@ -194,12 +182,7 @@ class DriftConfig(ConfigModel):
     def _schedule(cls, value: str) -> str:
         return check_schedule(value)
 
-    @field_validator("image")
-    @classmethod
-    def _image(cls, value: str | None) -> str | None:
-        if value is not None:
-            sm.parse_ecr_image(value)
-        return value
+    _image = field_validator("image")(ecr_image)
 
     @model_validator(mode="after")
     def _per_mode(self) -> DriftConfig:
@@ -256,43 +239,35 @@ class DriftConfig(ConfigModel):
         return self.interval_hours or 1
 
 
-class MonitoringConfig(ConfigModel):
-    """Alarm thresholds. Operational ones come from SageMaker's metrics, quality ones from the
-    evaluation job's metrics (namespace `RegulatedInference/ModelQuality`, see docs)."""
+class MonitoringConfig(
+    derive(
+        mm.Thresholds,
+        defaults=mm.THRESHOLD_DEFAULTS,
+        fields={
+            "latency_p99_ms": Field(
+                gt=0, le=60000, description="≤ 60000 ms: a real-time invocation times out at 60 s."
+            ),
+            "overhead_latency_p99_ms": Field(gt=0, le=60000, description="≤ 60000 ms."),
+            "max_4xx_rate": Field(ge=0, le=1, alias="max4xxRate", description="A share, 0–1."),
+            "max_5xx_rate": Field(ge=0, le=1, alias="max5xxRate", description="A share, 0–1."),
+            "cpu_utilization_percent": Field(gt=0, le=100 * 448),
+            "memory_utilization_percent": Field(gt=0, le=100),
+            "gpu_utilization_percent": Field(gt=0, le=100 * 16),
+            "invocations_anomaly_band": Field(gt=0, le=10),
+            "hallucination_rate_max": Field(ge=0, le=1),
+            "bias_disparity_max": Field(ge=0, le=1),
+            "user_satisfaction_min": Field(ge=0, le=1),
+            "output_quality_min": Field(ge=0, le=1),
+        },
+    )
+):
+    """Alarm thresholds (`ModelMonitoring`'s `Thresholds`: fields, defaults and descriptions
+    are the component's) and the drift check. Operational ones come from SageMaker's metrics,
+    quality ones from the evaluation job's metrics (namespace `RegulatedInference/ModelQuality`,
+    see docs)."""
 
-    latency_p99_ms: float = Field(default=1000, gt=0, le=60000)
-    """ModelLatency p99 above this (ms, ≤ 60000: a real-time invocation times out at 60 s) alarms and rolls a deployment back."""
-    overhead_latency_p99_ms: float = Field(default=100, gt=0, le=60000)
-    """OverheadLatency p99 (SageMaker's own time) above this (ms, ≤ 60000) alarms."""
-    max_4xx_rate: float = Field(default=0.05, ge=0, le=1, alias="max4xxRate")
-    """Share of requests answered 4xx above which the alarm fires (rolls back)."""
-    max_5xx_rate: float = Field(default=0.01, ge=0, le=1, alias="max5xxRate")
-    """Share of requests answered 5xx above which the alarm fires (rolls back)."""
-    cpu_utilization_percent: float = Field(default=80, gt=0, le=100 * 448)
-    """CPUUtilization above this alarms (sum over vCPUs: 0–100 × vCPUs)."""
-    memory_utilization_percent: float = Field(default=85, gt=0, le=100)
-    """MemoryUtilization above this alarms."""
-    gpu_utilization_percent: float = Field(default=90, gt=0, le=100 * 16)
-    """GPUUtilization above this alarms (GPU instance types only; 0–100 × GPUs)."""
-    invocations_anomaly_band: float = Field(default=3, gt=0, le=10)
-    """Width (standard deviations) of the anomaly band on Invocations."""
-    hallucination_rate_max: float = Field(default=0.05, ge=0, le=1)
-    """HallucinationRate (evaluation job metric) above this alarms."""
-    bias_disparity_max: float = Field(default=0.1, ge=0, le=1)
-    """BiasDisparity (largest outcome-rate gap between protected groups) above this alarms."""
-    user_satisfaction_min: float = Field(default=0.7, ge=0, le=1)
-    """UserSatisfaction (share of positive feedback) below this alarms."""
-    output_quality_min: float = Field(default=0.7, ge=0, le=1)
-    """OutputQualityScore (graded answer quality, 0–1) below this alarms."""
     drift: DriftConfig | None = None
     """Feature drift check and alarm (a processing job by default, or Model Monitor); required in prod (M4)."""
-
-    def quality_threshold(self, metric: metrics.QualityMetric) -> float:
-        return float(getattr(self, _snake(metric.config_key)))
-
-
-def _snake(camel: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", camel).lower()
 
 
 class QualityGateConfig(ConfigModel):
@@ -303,10 +278,7 @@ class QualityGateConfig(ConfigModel):
     maximum: dict[str, float] = {}
     """Metric → highest acceptable value, a fraction 0–1 (e.g. hallucinationRate: 0.05, not 5)."""
 
-    @field_validator("minimum", "maximum")
-    @classmethod
-    def _fractions(cls, value: dict[str, float]) -> dict[str, float]:
-        return check_fractions(value)
+    _fractions = field_validator("minimum", "maximum")(check_fractions)
 
     @model_validator(mode="after")
     def _consistent(self) -> QualityGateConfig:
@@ -335,16 +307,8 @@ class RegisteredVersion(ConfigModel):
     model_package_version: int | None = Field(default=None, ge=1)
     """Version number of this model's package in the SageMaker Model Registry (group = model name)."""
 
-    @field_validator("image")
-    @classmethod
-    def _image(cls, value: str) -> str:
-        sm.parse_ecr_image(value)
-        return value
-
-    @field_validator("evaluation")
-    @classmethod
-    def _fractions(cls, value: dict[str, float]) -> dict[str, float]:
-        return check_fractions(value)
+    _image = field_validator("image")(ecr_image)
+    _fractions = field_validator("evaluation")(check_fractions)
 
 
 class ModelValidation(ConfigModel):
@@ -368,71 +332,32 @@ class ModelValidation(ConfigModel):
         return _iso_date(value)
 
 
-class ModelConfig(ConfigModel):
-    """One model deployment: which registered version runs, where, at which stage."""
+class ModelEntry(ConfigModel):
+    """One model deployment, wherever it runs: which registered version, at which stage, and
+    its inventory entry. An entry with `kubernetes` is self-hosted on EKS
+    (`KubernetesModelConfig`), one without runs on a SageMaker endpoint (`SageMakerModelConfig`)."""
 
-    name: str = Field(pattern=r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
+    name: str = Field(pattern=_MODEL_NAME)
     """Model name, lowercase with hyphens (used in resource names)."""
     version: str = Field(pattern=_VERSION)
     """The version deployed. With `versions`, changing this one line deploys (or rolls back to)
     another registered version through the same guarded path."""
-    versions: dict[str, RegisteredVersion] = {}
-    """Registered versions (version → image, artifactKey, evaluation). When set, `image`,
-    `artifactKey` and `evaluation` come from `versions[version]`."""
-    previous_version: str | None = Field(default=None, pattern=_VERSION)
-    """The version the endpoint ran before `version` (a key of `versions`). Its model and
-    endpoint config stay deployed, so an automatic rollback lands on live resources (the
-    provider reports a rolled-back update as a success). Required in prod once `versions`
-    holds more than one version. Set it to the old `version` whenever you change `version`."""
-    kubernetes: KubernetesConfig | None = None
-    """Self-host on Kubernetes instead of SageMaker (see the self-hosting guide)."""
     image: str | None = None
     """Serving container, by digest, from an ECR repository in the home region (`aws:region`)."""
-    registry_group: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
-    """Pilot a new version of an existing model: the name of that model's entry, whose registry
-    group holds this version's package. Default: this entry's own group (named after it)."""
-    model_package_version: int | None = Field(default=None, ge=1)
-    """Version of the approved package in the model registry (group named after the model) that the
-    endpoint deploys; required in prod (control G2). The pipeline registers it with `image` and
-    `artifactKey`, which the execution role is scoped to."""
     artifact_key: str | None = None
     """Object key of `model.tar.gz` in the stack's model-artifacts bucket, e.g.
     `fraud-scorer/2.3.0/model.tar.gz`; the execution role may read only this folder."""
-    stage: Stage = "pilot"
+    stage: mi.Stage = mi.Stage.PILOT
     """`pilot`: a separate endpoint only the pilot users in `callers` may invoke; `production`."""
-    callers: list[str] = []
-    """IAM role names (this account) allowed to invoke the endpoint. A pilot must name its pilot users."""
-    instance_type: str | None = None
-    """SageMaker instance type, e.g. ml.m5.large. NVMe instance types are refused (KMS)."""
-    instance_count: int = Field(default=1, ge=1, le=100)
-    """Initial instances; prod needs ≥ 2 (M5), pilots included."""
-    serverless: Any = None
-    """Not supported; see the rule message."""
-    capture_sampling_percent: int = Field(default=100, ge=0, le=100)
-    """Share of requests/responses captured to the encrypted capture bucket (L7)."""
-    rollout: RolloutConfig = RolloutConfig()
-    """How a new endpoint config is rolled out (canary / linear / rolling) with auto-rollback."""
-    autoscaling: AutoscalingConfig | None = None
-    """Default: min = max = instanceCount (no scaling)."""
-    monitoring: MonitoringConfig = MonitoringConfig()
-    """Alarm thresholds and the drift schedule."""
-    evaluation: dict[str, float] = {}
-    """Evaluation results of *this version* (metric → value), as the evaluation pipeline recorded
-    them; every metric is a fraction 0–1 (accuracy 0.95, not 95)."""
-    quality_gate: QualityGateConfig = QualityGateConfig()
-    """Thresholds `evaluation` must meet for a prod deployment."""
-    environment: dict[str, str] = {}
-    """Extra environment variables for the serving container (no secrets: they show in the console)."""
     owner: str | None = None
     """Model inventory: who owns the model (a person or team, e.g. an e-mail address); required in prod."""
     risk_tier: Literal["high", "medium", "low"] | None = None
     """Model inventory: its model-risk tier (PRA SS1/23 principle 1); required in prod."""
     validation: ModelValidation | None = None
     """Model inventory: its validation status and date; prod requires an approved, recent one."""
-
-    @property
-    def runs_on_sagemaker(self) -> bool:
-        return self.kubernetes is None
+    evaluation: dict[str, float] = {}
+    """Evaluation results of *this version* (metric → value), as the evaluation pipeline recorded
+    them; every metric is a fraction 0–1 (accuracy 0.95, not 95)."""
 
     @field_validator("version", mode="before")
     @classmethod
@@ -445,6 +370,67 @@ class ModelConfig(ConfigModel):
                 "number, and 2.10 would silently become 2.1"
             )
         return value
+
+    _image = field_validator("image")(ecr_image)
+
+    @field_validator("artifact_key")
+    @classmethod
+    def _artifact(cls, value: str | None) -> str | None:
+        if value is not None and (
+            value.startswith("/") or "//" in value or not _ARTIFACT_KEY.match(value)
+        ):
+            raise ValueError(
+                "must be an object key in the model-artifacts bucket ending in .tar.gz, "
+                "e.g. fraud-scorer/2.3.0/model.tar.gz (no s3:// and no leading /)"
+            )
+        return value
+
+    _fractions = field_validator("evaluation")(check_fractions)
+
+
+class SageMakerModelConfig(ModelEntry):
+    """A model served by a SageMaker endpoint (an entry without `kubernetes`)."""
+
+    runs_on_sagemaker: ClassVar[bool] = True
+    doc_label: ClassVar[str] = "SageMaker-hosted"
+
+    versions: dict[str, RegisteredVersion] = {}
+    """Registered versions (version → image, artifactKey, evaluation). When set, `image`,
+    `artifactKey` and `evaluation` come from `versions[version]`."""
+    previous_version: str | None = Field(default=None, pattern=_VERSION)
+    """The version the endpoint ran before `version` (a key of `versions`). Its model and
+    endpoint config stay deployed, so an automatic rollback lands on live resources (the
+    provider reports a rolled-back update as a success). Required in prod once `versions`
+    holds more than one version. Set it to the old `version` whenever you change `version`."""
+    registry_group: str | None = Field(default=None, pattern=_MODEL_NAME)
+    """Pilot a new version of an existing model: the name of that model's entry, whose registry
+    group holds this version's package. Default: this entry's own group (named after it)."""
+    model_package_version: int | None = Field(default=None, ge=1)
+    """Version of the approved package in the model registry (group named after the model) that the
+    endpoint deploys; required in prod (control G2). The pipeline registers it with `image` and
+    `artifactKey`, which the execution role is scoped to."""
+    callers: list[str] = []
+    """IAM role names (this account) allowed to invoke the endpoint. A pilot must name its pilot users."""
+    instance_type: str | None = None
+    """SageMaker instance type, e.g. ml.m5.large. NVMe instance types are refused (KMS)."""
+    instance_count: int = Field(default=1, ge=1, le=100)
+    """Initial instances; prod needs ≥ 2 (M5), pilots included."""
+    serverless: Any = None
+    """Not supported; see the rule message."""
+    capture_sampling_percent: int = Field(
+        default=mi.DEFAULT_CAPTURE_SAMPLING_PERCENT, ge=sm.SAMPLING_MIN, le=sm.SAMPLING_MAX
+    )
+    """Share of requests/responses captured to the encrypted capture bucket (L7)."""
+    rollout: RolloutConfig = RolloutConfig()
+    """How a new endpoint config is rolled out (canary / linear / rolling) with auto-rollback."""
+    autoscaling: AutoscalingConfig | None = None
+    """Default: min = max = instanceCount (no scaling)."""
+    monitoring: MonitoringConfig = MonitoringConfig()
+    """Alarm thresholds and the drift schedule."""
+    quality_gate: QualityGateConfig = QualityGateConfig()
+    """Thresholds `evaluation` must meet for a prod deployment."""
+    environment: dict[str, str] = {}
+    """Extra environment variables for the serving container (no secrets: they show in the console)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -481,25 +467,6 @@ class ModelConfig(ConfigModel):
             data[key] = value
         return data
 
-    @field_validator("image")
-    @classmethod
-    def _image(cls, value: str | None) -> str | None:
-        if value is not None:
-            sm.parse_ecr_image(value)
-        return value
-
-    @field_validator("artifact_key")
-    @classmethod
-    def _artifact(cls, value: str | None) -> str | None:
-        if value is not None and (
-            value.startswith("/") or "//" in value or not _ARTIFACT_KEY.match(value)
-        ):
-            raise ValueError(
-                "must be an object key in the model-artifacts bucket ending in .tar.gz, "
-                "e.g. fraud-scorer/2.3.0/model.tar.gz (no s3:// and no leading /)"
-            )
-        return value
-
     @field_validator("instance_type")
     @classmethod
     def _instance_type(cls, value: str | None) -> str | None:
@@ -508,23 +475,16 @@ class ModelConfig(ConfigModel):
             aws_model.check_instance_type(value, "endpoint")
         return value
 
-    @field_validator("evaluation")
-    @classmethod
-    def _fractions(cls, value: dict[str, float]) -> dict[str, float]:
-        return check_fractions(value)
-
     @field_validator("callers")
     @classmethod
     def _callers(cls, value: list[str]) -> list[str]:
         for i, role in enumerate(value):
-            if not re.match(r"^[\w+=,.@-]{1,64}$", role):
+            if not aws_facts.IAM_ROLE_NAME.match(role):
                 raise RuleViolation(f"[{i}]", role, "must be an IAM role name (not an ARN)")
         return value
 
     @model_validator(mode="after")
-    def _sagemaker_rules(self) -> ModelConfig:
-        if not self.runs_on_sagemaker:
-            return self
+    def _sagemaker_rules(self) -> SageMakerModelConfig:
         if self.serverless is not None:
             raise RuleViolation(
                 "serverless",
@@ -616,34 +576,19 @@ class ModelConfig(ConfigModel):
     def quality_gate_failures(self) -> list[tuple[str, float | None, str]]:
         """(metric, value, rule) for every gate threshold the recorded evaluation misses."""
         failures: list[tuple[str, float | None, str]] = []
-        for metric, low in sorted(self.quality_gate.minimum.items()):
-            value = self.evaluation.get(metric)
-            if value is None:
-                failures.append(
-                    (
-                        metric,
-                        None,
-                        f"quality gate: no evaluation result for {metric} (minimum {low})",
+        for bound, limits, passes, missed in (
+            ("minimum", self.quality_gate.minimum, float.__ge__, "is below the minimum"),
+            ("maximum", self.quality_gate.maximum, float.__le__, "exceeds the maximum"),
+        ):
+            for metric, limit in sorted(limits.items()):
+                value = self.evaluation.get(metric)
+                if value is None:
+                    rule = f"quality gate: no evaluation result for {metric} ({bound} {limit})"
+                    failures.append((metric, None, rule))
+                elif passes(float(value), float(limit)) is not True:  # NaN never passes
+                    failures.append(
+                        (metric, value, f"quality gate: {metric} {value} {missed} {limit}")
                     )
-                )
-            elif not value >= low:  # NaN never passes
-                failures.append(
-                    (metric, value, f"quality gate: {metric} {value} is below the minimum {low}")
-                )
-        for metric, high in sorted(self.quality_gate.maximum.items()):
-            value = self.evaluation.get(metric)
-            if value is None:
-                failures.append(
-                    (
-                        metric,
-                        None,
-                        f"quality gate: no evaluation result for {metric} (maximum {high})",
-                    )
-                )
-            elif not value <= high:  # NaN never passes
-                failures.append(
-                    (metric, value, f"quality gate: {metric} {value} exceeds the maximum {high}")
-                )
         return failures
 
     def config_sha256(self) -> str:
@@ -667,6 +612,38 @@ class ModelConfig(ConfigModel):
         )
 
 
+class KubernetesModelConfig(ModelEntry):
+    """A model self-hosted on an existing EKS cluster (an entry with `kubernetes`), served by
+    `SelfHostedInference`: `version` is the stable version and `image` the stable image unless
+    `kubernetes.image` overrides it."""
+
+    runs_on_sagemaker: ClassVar[bool] = False
+    doc_label: ClassVar[str] = "Kubernetes-hosted"
+
+    kubernetes: KubernetesConfig
+    """Self-host on Kubernetes instead of SageMaker (see the self-hosting guide)."""
+
+
+#: Tags of the two hostings (pydantic puts a union member's tag in an error's location;
+#: `errors.from_validation_error` drops every part that starts with `hosting=`).
+SAGEMAKER_HOSTED, KUBERNETES_HOSTED = "hosting=sagemaker", "hosting=kubernetes"
+
+
+def hosting(entry: Any) -> str:
+    """Which hosting a `models[i]` entry is: `kubernetes` when it has that key, else SageMaker."""
+    if isinstance(entry, dict):
+        return KUBERNETES_HOSTED if "kubernetes" in entry else SAGEMAKER_HOSTED
+    return KUBERNETES_HOSTED if isinstance(entry, KubernetesModelConfig) else SAGEMAKER_HOSTED
+
+
+#: One `models[i]` entry: SageMaker-hosted or Kubernetes-hosted, told apart by `kubernetes`.
+ModelConfig = Annotated[
+    Annotated[SageMakerModelConfig, Tag(SAGEMAKER_HOSTED)]
+    | Annotated[KubernetesModelConfig, Tag(KUBERNETES_HOSTED)],
+    Discriminator(hosting),
+]
+
+
 # -- Bedrock ---------------------------------------------------------------------
 
 #: Geographic cross-region inference profile prefixes, by the home region's geography.
@@ -679,66 +656,12 @@ PROFILE_PREFIXES: dict[str, tuple[str, ...]] = {
     "ca": ("ca.",),
 }
 _MODEL_ID = re.compile(r"^[a-z0-9-]+\.[A-Za-z0-9._:-]+$")
-_PII_TYPES = (
-    "ADDRESS",
-    "AGE",
-    "AWS_ACCESS_KEY",
-    "AWS_SECRET_KEY",
-    "CA_HEALTH_NUMBER",
-    "CA_SOCIAL_INSURANCE_NUMBER",
-    "CREDIT_DEBIT_CARD_CVV",
-    "CREDIT_DEBIT_CARD_EXPIRY",
-    "CREDIT_DEBIT_CARD_NUMBER",
-    "DRIVER_ID",
-    "EMAIL",
-    "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
-    "IP_ADDRESS",
-    "LICENSE_PLATE",
-    "MAC_ADDRESS",
-    "NAME",
-    "PASSWORD",
-    "PHONE",
-    "PIN",
-    "SWIFT_CODE",
-    "UK_NATIONAL_HEALTH_SERVICE_NUMBER",
-    "UK_NATIONAL_INSURANCE_NUMBER",
-    "UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER",
-    "URL",
-    "USERNAME",
-    "US_BANK_ACCOUNT_NUMBER",
-    "US_BANK_ROUTING_NUMBER",
-    "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
-    "US_PASSPORT_NUMBER",
-    "US_SOCIAL_SECURITY_NUMBER",
-    "VEHICLE_IDENTIFICATION_NUMBER",
-)
-DEFAULT_PII = [
-    "EMAIL",
-    "PHONE",
-    "CREDIT_DEBIT_CARD_NUMBER",
-    "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
-    "UK_NATIONAL_INSURANCE_NUMBER",
-    "UK_NATIONAL_HEALTH_SERVICE_NUMBER",
-    "PASSWORD",
-    "AWS_ACCESS_KEY",
-    "AWS_SECRET_KEY",
-]
-
-Strength = Literal["NONE", "LOW", "MEDIUM", "HIGH"]
 
 
 def geography(region: str) -> str:
     if region.startswith("us-gov-"):
         return "us-gov"
     return region.split("-", 1)[0]
-
-
-def partition_of(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
 
 
 class InferenceProfileConfig(ConfigModel):
@@ -768,23 +691,20 @@ class InferenceProfileConfig(ConfigModel):
         return self.id.split(".", 1)[1]
 
 
-class GuardrailConfig(ConfigModel):
-    """The Bedrock guardrail every invocation goes through (control M7)."""
-
-    prompt_attack_strength: Literal["LOW", "MEDIUM", "HIGH"] = "HIGH"
-    """Input strength of the PROMPT_ATTACK filter (jailbreaks, prompt injection). NONE is refused."""
-    content_filter_strength: Strength = "HIGH"
-    """Strength of the HATE, INSULTS, SEXUAL, VIOLENCE and MISCONDUCT filters (input and output)."""
-    pii_action: Literal["BLOCK", "ANONYMIZE"] = "ANONYMIZE"
-    """What happens to detected PII: block the request/answer, or mask it."""
-    pii_entities: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_PII), min_length=1, max_length=len(_PII_TYPES)
+class GuardrailConfig(
+    derive(
+        ba.GuardrailSettings,
+        defaults=ba.guardrail_settings(),
+        fields={
+            "prompt_attack_strength": Field(description="NONE is refused (control M7)."),
+            "pii_entities": Field(min_length=1, max_length=len(PII_ENTITY_TYPES)),
+            "blocked_input_message": Field(description="1–500 characters (Bedrock's limit)."),
+            "blocked_output_message": Field(description="1–500 characters (Bedrock's limit)."),
+        },
     )
-    """PII entity types the guardrail detects."""
-    blocked_input_message: str = "This request cannot be processed under our usage policy."
-    """What the caller receives when the guardrail blocks a prompt (1–500 characters, Bedrock's limit)."""
-    blocked_output_message: str = "The answer was withheld under our usage policy."
-    """What the caller receives when the guardrail blocks an answer (1–500 characters, Bedrock's limit)."""
+):
+    """The Bedrock guardrail every invocation goes through (control M7): `BedrockAccess`'s
+    `GuardrailSettings`, its fields, defaults and descriptions."""
 
     @field_validator("blocked_input_message", "blocked_output_message")
     @classmethod
@@ -802,24 +722,18 @@ class GuardrailConfig(ConfigModel):
     @classmethod
     def _pii(cls, value: list[str]) -> list[str]:
         for i, entity in enumerate(value):
-            if entity not in _PII_TYPES:
+            if entity not in PII_ENTITY_TYPES:
                 raise RuleViolation(
-                    f"[{i}]", entity, f"unknown PII entity type (known: {', '.join(_PII_TYPES)})"
+                    f"[{i}]",
+                    entity,
+                    f"unknown PII entity type (known: {', '.join(PII_ENTITY_TYPES)})",
                 )
         return value
 
 
-class BedrockLoggingConfig(ConfigModel):
-    """What Bedrock invocation logging records (to an encrypted in-region log group and bucket)."""
-
-    text: bool = True
-    """Deliver prompts and completions (text)."""
-    image: bool = False
-    """Deliver image payloads."""
-    embedding: bool = False
-    """Deliver embeddings."""
-    video: bool = False
-    """Deliver video payloads."""
+class BedrockLoggingConfig(derive(ba.LoggingSettings, defaults=ba.logging_settings())):
+    """What Bedrock invocation logging records (to an encrypted in-region log group and bucket):
+    `BedrockAccess`'s `LoggingSettings`."""
 
 
 class BedrockConfig(ConfigModel):
@@ -858,175 +772,38 @@ class BedrockConfig(ConfigModel):
                 )
         return value
 
-    def foundation_model_arns(self, region: str) -> list[str]:
+    def foundation_model_arns(self, aws: AwsContext) -> list[str]:
         """Foundation-model ARNs the invoke role and the bedrock-runtime endpoint allow:
         each model in the home region, plus each profile's model in each of its regions."""
-        part = partition_of(region)
-        arns = [f"arn:{part}:bedrock:{region}::foundation-model/{m}" for m in self.models]
+        region, part = aws["region"], aws["partition"]
+        arns = [aws_facts.bedrock_foundation_model_arn(part, region, m) for m in self.models]
         for profile in self.inference_profiles:
             arns += [
-                f"arn:{part}:bedrock:{r}::foundation-model/{profile.model_id}"
+                aws_facts.bedrock_foundation_model_arn(part, r, profile.model_id)
                 for r in profile.regions
             ]
         return list(dict.fromkeys(arns))
 
-    def inference_profile_arns(self, region: str, account_id: str) -> list[str]:
-        part = partition_of(region)
-        return [
-            f"arn:{part}:bedrock:{region}:{account_id}:inference-profile/{p.id}"
-            for p in self.inference_profiles
-        ]
-
-
-# -- rules that need the whole stack config ---------------------------------------------
-
-
-def check_models(cfg: StackConfig) -> None:
-    """Cross-section rules for models and Bedrock; raises ConfigError naming the exact key."""
-    owners = {m.name for m in cfg.models if m.runs_on_sagemaker and m.registry_group is None}
-    for i, model in enumerate(cfg.models):
-        key = f"{NS}:models[{i}]"
-        if not model.runs_on_sagemaker:
-            continue
-        if model.registry_group is not None and model.registry_group not in owners:
-            raise ConfigError(
-                f"{key}.registryGroup",
-                model.registry_group,
-                "must name another SageMaker model of this stack (its entry declares the group); "
-                f"models: {sorted(owners)}",
-            )
-        image = sm.parse_ecr_image(model.image or "")
-        if image.region != cfg.region:
-            raise ConfigError(
-                f"{key}.image",
-                model.image,
-                f"the ECR registry is in {image.region} but aws:region is {cfg.region}: images must "
-                "come from a private registry in the home region (control R7; cross-region pulls "
-                "also break when the VPC has no route out)",
-            )
-        drift = model.monitoring.drift
-        if drift is not None and drift.image is not None:
-            drift_image = sm.parse_ecr_image(drift.image)
-            if drift_image.region != cfg.region:
-                raise ConfigError(
-                    f"{key}.monitoring.drift.image",
-                    drift.image,
-                    f"the ECR registry is in {drift_image.region} but aws:region is {cfg.region}: "
-                    "the drift container comes from a private registry in the home region "
-                    "(control R7; the job's VPC has no route out)",
-                )
-        if not cfg.is_prod:
-            continue
-        m5 = control("sagemaker-multi-instance")
-        if model.instance_count < PROD_MIN_INSTANCES:
-            raise ConfigError(
-                f"{key}.instanceCount",
-                model.instance_count,
-                f"prod endpoints run ≥ {PROD_MIN_INSTANCES} instances so each variant spans AZs "
-                f"(control {m5}), pilots included",
-            )
-        if model.scaling().min_instances < PROD_MIN_INSTANCES:
-            raise ConfigError(
-                f"{key}.autoscaling.minInstances",
-                model.scaling().min_instances,
-                f"prod endpoints never scale below {PROD_MIN_INSTANCES} instances (control {m5})",
-            )
-        if not prod_instance_type_allowed(model.instance_type or ""):
-            raise ConfigError(
-                f"{key}.instanceType",
-                model.instance_type,
-                f"prod endpoints use the approved instance families {PROD_INSTANCE_TYPES} "
-                f"(control {control('sagemaker-instance-type-allowed')})",
-            )
-        if model.capture_sampling_percent < PROD_MIN_CAPTURE_SAMPLING_PERCENT:
-            raise ConfigError(
-                f"{key}.captureSamplingPercent",
-                model.capture_sampling_percent,
-                "prod endpoints capture a share of requests and responses, ≥ "
-                f"{PROD_MIN_CAPTURE_SAMPLING_PERCENT} % (control L7)",
-            )
-        if model.model_package_version is None:
-            raise ConfigError(
-                f"{key}.modelPackageVersion",
-                None,
-                "prod deploys an approved package version from the SageMaker Model Registry "
-                f"(group {model.package_group!r}; control G2); set modelPackageVersion (in versions[{model.version}] "
-                "when versions are used)",
-            )
-        if len(model.versions) > 1 and model.previous_version is None:
-            raise ConfigError(
-                f"{key}.previousVersion",
-                None,
-                "prod keeps the previous version's model and endpoint config deployed so an "
-                "automatic rollback lands on live resources; name it (one of "
-                f"{sorted(v for v in model.versions if v != model.version)})",
-            )
-        if model.previous_version is not None and model.previous().model_package_version is None:  # type: ignore[union-attr]
-            raise ConfigError(
-                f"{key}.versions[{model.previous_version}].modelPackageVersion",
-                None,
-                "prod deploys only approved package versions (control G2), the previous one too",
-            )
-        if model.rollout.strategy not in ("canary", "linear"):
-            raise ConfigError(
-                f"{key}.rollout.strategy",
-                model.rollout.strategy,
-                "prod endpoints update by blue/green canary or linear with auto-rollback (control M6)",
-            )
-        if model.monitoring.drift is None:
-            raise ConfigError(
-                f"{key}.monitoring.drift",
-                None,
-                "prod endpoints need drift monitoring: monitoring.drift with a processing-job "
-                "drift check (the default, any account) or a Model Monitor data-quality schedule "
-                "(control M4)",
-            )
-        if model.quality_gate.is_empty:
-            raise ConfigError(
-                f"{key}.qualityGate",
-                {},
-                "prod deployments need quality-gate thresholds (minimum/maximum) for the evaluation",
-            )
-        failures = model.quality_gate_failures()
-        if failures:
-            metric, value, rule = failures[0]
-            raise ConfigError(
-                f"{key}.evaluation.{metric}",
-                value,
-                f"{rule}; version {model.version} of {model.name} cannot be deployed to prod",
-            )
-    if cfg.bedrock is not None:
-        home = geography(cfg.region)
-        for j, profile in enumerate(cfg.bedrock.inference_profiles):
-            key = f"{NS}:bedrock.inferenceProfiles[{j}]"
-            if not any(profile.id.startswith(p) for p in PROFILE_PREFIXES.get(home, ())):
-                raise ConfigError(
-                    f"{key}.id",
-                    profile.id,
-                    f"the profile's geography does not match aws:region {cfg.region} (control R5)",
-                )
-            for k, region in enumerate(profile.regions):
-                if region not in cfg.residency.allowed_regions:
-                    raise ConfigError(
-                        f"{key}.regions[{k}]",
-                        region,
-                        f"the profile may route data to {region}, which is not in "
-                        f"{NS}:residency.allowedRegions {cfg.residency.allowed_regions} (control R5)",
-                    )
+    def inference_profile_arns(self, aws: AwsContext) -> list[str]:
+        return [aws_facts.bedrock_inference_profile_arn(aws, p.id) for p in self.inference_profiles]
 
 
 __all__ = [
     "AutoscalingConfig",
+    "DEFAULT_PII_ENTITIES",
+    "PII_ENTITY_TYPES",
     "BedrockConfig",
     "DRIFT_INTERVAL_HOURS",
     "DriftConfig",
     "DriftMode",
     "GuardrailConfig",
     "InferenceProfileConfig",
+    "KubernetesModelConfig",
     "ModelConfig",
+    "ModelEntry",
+    "SageMakerModelConfig",
     "MonitoringConfig",
     "QualityGateConfig",
     "RegisteredVersion",
     "RolloutConfig",
-    "check_models",
 ]

@@ -8,6 +8,11 @@ from typing import Any, Literal
 
 from pydantic import EmailStr, Field, field_validator
 
+from regulated_inference.components.secure_bucket import (
+    OBJECT_LOCK_MAX_DAYS,
+    OBJECT_LOCK_MIN_DAYS,
+    ObjectLockMode,
+)
 from regulated_inference.config import aws_model
 from regulated_inference.config.base import ConfigModel
 from regulated_inference.config.errors import RuleViolation
@@ -46,20 +51,6 @@ def check_region(value: str) -> str:
     except ValueError as exc:
         raise ValueError(f"must be an AWS region code like 'eu-west-2': {value!r} {exc}") from None
     return value
-
-
-def check_availability_zones(requested: int, zone_names: list[str], region: str) -> None:
-    """`network.availabilityZones` against the zones the region really has (from
-    `aws.get_availability_zones(state="available")`, asked before any resource)."""
-    if requested > len(zone_names):
-        from regulated_inference.config.errors import ConfigError
-
-        raise ConfigError(
-            "regulated-inference:network.availabilityZones",
-            requested,
-            f"{region} has {len(zone_names)} available availability zones "
-            f"({', '.join(zone_names)}); ask for at most {len(zone_names)}",
-        )
 
 
 class ResidencyConfig(ConfigModel):
@@ -142,10 +133,10 @@ class LoggingConfig(ConfigModel):
 class AuditConfig(ConfigModel):
     """The WORM audit bucket that receives CloudTrail logs and deployment records."""
 
-    retention_days: int = Field(ge=1, le=36500)
+    retention_days: int = Field(ge=OBJECT_LOCK_MIN_DAYS, le=OBJECT_LOCK_MAX_DAYS)
     """Default Object Lock retention of every audit object, in days, 1–36500 (S3's limit;
     7 years = 2557). Prod: ≥ 365 in COMPLIANCE mode (control L5)."""
-    object_lock_mode: Literal["COMPLIANCE", "GOVERNANCE"] = "COMPLIANCE"
+    object_lock_mode: ObjectLockMode = ObjectLockMode.COMPLIANCE
     """COMPLIANCE: nobody, root included, can delete before expiry. GOVERNANCE: privileged users can."""
 
 

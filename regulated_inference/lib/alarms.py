@@ -12,12 +12,13 @@ Every alarm this project declares (control M1):
 Pure helpers that build resources under a given parent; no component of their own.
 """
 
-from __future__ import annotations
-
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
+
+from regulated_inference.lib import metrics
 
 MissingData = Literal["breaching", "notBreaching", "ignore", "missing"]
 #: CloudWatch `TreatMissingData` values (PutMetricAlarm API reference).
@@ -84,4 +85,69 @@ def expression(query_id: str, expr: str, label: str) -> aws.cloudwatch.MetricAla
     )
 
 
-__all__ = ["MISSING_DATA_VALUES", "MissingData", "expression", "metric_alarm", "metric_query"]
+def role_alarm(
+    parent: pulumi.Resource,
+    resource_name: str,
+    name_prefix: str,
+    topic_arn: pulumi.Input[str],
+    role: str,
+    description: str,
+    **kwargs: Any,
+) -> aws.cloudwatch.MetricAlarm:
+    """`metric_alarm` named after its role in a component: resource `<resource_name>-<role>`,
+    alarm `<name_prefix>-<role>` (the convention of the alarm components)."""
+    return metric_alarm(
+        f"{resource_name}-{role}",
+        parent=parent,
+        topic_arn=topic_arn,
+        name=f"{name_prefix}-{role}",
+        description=description,
+        **kwargs,
+    )
+
+
+def with_defaults(
+    given: Mapping[str, float] | None, defaults: Mapping[str, float]
+) -> dict[str, float]:
+    """Alarm thresholds: `given` over `defaults`; ValueError (one line) for an unknown key or a
+    value that is not a number ≥ 0."""
+    given = dict(given or {})
+    unknown = sorted(set(given) - set(defaults))
+    if unknown:
+        raise ValueError(f"unknown thresholds {unknown} (known: {', '.join(defaults)})")
+    for key, value in given.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ValueError(f"{key} = {value!r}: a number ≥ 0")
+    return {key: given.get(key, default) for key, default in defaults.items()}
+
+
+def drift_queries(
+    namespace: str,
+    endpoint_name: pulumi.Input[str],
+    schedule_name: pulumi.Input[str],
+    features: list[str],
+    period: int,
+) -> list[aws.cloudwatch.MetricAlarmMetricQueryArgs]:
+    """Per-feature drift metrics and `MAX([...])` over them; the namespace picks the source
+    (Model Monitor's `DATA_QUALITY_NAMESPACE` or the drift check's `DRIFT_NAMESPACE`)."""
+    dims = metrics.drift_dimensions(endpoint_name, schedule_name)  # type: ignore[arg-type]
+    queries = [
+        metric_query(
+            f"f{i}", namespace, metrics.drift_metric_name(f), dims, "Maximum", period, label=f
+        )
+        for i, f in enumerate(features)
+    ]
+    ids = ", ".join(q.id for q in queries)
+    return [*queries, expression("drift", f"MAX([{ids}])", "largest feature baseline drift")]
+
+
+__all__ = [
+    "MISSING_DATA_VALUES",
+    "MissingData",
+    "drift_queries",
+    "expression",
+    "metric_alarm",
+    "metric_query",
+    "role_alarm",
+    "with_defaults",
+]

@@ -10,11 +10,15 @@ the reason and the condition that narrows it.
 """
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
+
+from regulated_inference.lib import aws as aws_facts
+from regulated_inference.lib.aws import AwsContext
+from regulated_inference.lib.sagemaker import PROCESSING_LOG_GROUP
 
 #: Actions that only accept `Resource: "*"` (AWS service authorization
 #: reference), with why, and how we narrow them instead.
@@ -422,3 +426,31 @@ def policy_json(statements: Sequence[Statement]) -> pulumi.Output[str]:
 def document(statements: Sequence[dict]) -> str:
     """A plain policy document from already-resolved statement dicts."""
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def monitoring_job_grants(
+    args: Mapping[str, Any],
+    ctx: AwsContext,
+    metric_namespace: str,
+    *,
+    images: Sequence[Grant] = (),
+) -> list[Grant]:
+    """What a monitoring job (Model Monitor or a drift Processing job) may do, in this order:
+    read the capture and baseline prefixes, write the output prefix, use the data key, pull
+    `images`, attach ENIs in its subnets / security group, publish into `metric_namespace`,
+    log to /aws/sagemaker/ProcessingJobs. `args` holds the component's bucket, prefix, key and
+    network args (the same names in `DataQualityMonitorArgs` and `ScheduledDriftCheckArgs`)."""
+    return [
+        read_objects(args["capture_bucket_arn"], args["capture_prefix"]),
+        read_objects(args["baseline_bucket_arn"], args["baseline_prefix"]),
+        write_objects(args["capture_bucket_arn"], args["output_prefix"]),
+        use_key(args["data_key_arn"], decrypt=True, encrypt=True),
+        *images,
+        vpc_access(
+            args["subnet_arns"],
+            [args["security_group_arn"]],
+            aws_facts.ec2_arn(ctx, "network-interface", "*"),
+        ),
+        put_metrics(metric_namespace),
+        write_logs(aws_facts.log_group_arn(ctx, PROCESSING_LOG_GROUP)),
+    ]

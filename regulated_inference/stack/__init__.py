@@ -1,8 +1,8 @@
 """The stack program's composition: config → platform → inference layers → exports.
 
 `main()` is what `stacks/__main__.py` (the project's `main:`) runs. Thin by design: validate the
-whole config first (nothing is declared if it is invalid), check the account and the region's
-availability zones before any resource, tag everything, then build the platform, the managed and
+whole config first (nothing is declared if it is invalid), build the one `AwsContext` and check
+the account and the region's availability zones before any resource, tag everything, then build the platform, the managed and
 self-hosted inference layers and Bedrock access, and export what runs where.
 """
 
@@ -13,6 +13,7 @@ import pulumi_aws as aws
 
 from regulated_inference import config
 from regulated_inference.config.exemptions import inventory
+from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib.tagging import apply_required_tags
 
 
@@ -20,26 +21,21 @@ def main() -> None:
     """Declare the whole stack for the current Pulumi stack's config."""
     from regulated_inference.stack.evidence import write_evidence
     from regulated_inference.stack.inference import build_bedrock, build_managed_inference
-    from regulated_inference.stack.platform import (
-        build_platform,
-        check_deploy_account,
-        platform_exports,
-    )
-    from regulated_inference.stack.self_hosted import build_self_hosted, check_cluster_accounts
+    from regulated_inference.stack.platform import build_platform, platform_exports
+    from regulated_inference.stack.self_hosted import build_self_hosted
 
     project = pulumi.get_project() or config.PROJECT
     raw = config.raw_config(project)
     cfg = config.parse(raw, project, config.secret_keys(raw, project))
-    account = aws.get_caller_identity().account_id
-    check_deploy_account(cfg, account)  # aws:allowedAccountIds, before any resource
-    check_cluster_accounts(cfg, account)
-    config.check_availability_zones(  # before any resource: the region's real AZs
-        cfg.network.availability_zones,
-        aws.get_availability_zones(state="available").names,
-        cfg.region,
+    # Where the stack deploys, asked once: every component gets this one AwsContext.
+    ctx = aws_facts.context(
+        cfg.region, aws.get_caller_identity().account_id, aws.get_partition().partition
     )
+    zones = aws.get_availability_zones(state="available").names
+    # The rules that need AWS's answers (account, zones): before any resource.
+    config.check_cloud(cfg, project, ctx["account_id"], zones)
     apply_required_tags(cfg.tags)
-    platform = build_platform(cfg)
+    platform = build_platform(cfg, ctx, zones)
     pulumi.export("platform", platform_exports(platform))
     pulumi.export("models", build_managed_inference(cfg, platform))
     pulumi.export("bedrock", build_bedrock(cfg, platform))

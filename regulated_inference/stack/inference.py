@@ -33,8 +33,6 @@ import pulumi
 
 from regulated_inference.components.bedrock_access import (
     BedrockAccess,
-    GuardrailSettings,
-    LoggingSettings,
 )
 from regulated_inference.components.bedrock_monitoring import BedrockMonitoring, model_id
 from regulated_inference.components.drift_job import MAX_CHECK_NAME, ScheduledDriftCheck
@@ -47,17 +45,18 @@ from regulated_inference.components.managed_inference import (
 from regulated_inference.components.model_monitoring import (
     DataQualityMonitor,
     ModelMonitoring,
-    Thresholds,
 )
+from regulated_inference.config.models import SageMakerModelConfig
+from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import sagemaker as sm
+from regulated_inference.lib.aws import AwsContext
 
 if TYPE_CHECKING:  # pragma: no cover
     from regulated_inference.config import StackConfig
-    from regulated_inference.config.models import ModelConfig
     from regulated_inference.stack.platform import Platform
 
 
-def endpoint_name(model: ModelConfig, stack: str) -> str:
+def endpoint_name(model: SageMakerModelConfig, stack: str) -> str:
     """Stable endpoint name of a model in a stack (alarms and callers refer to it)."""
     return sm.safe_name(model.name, stack)
 
@@ -78,38 +77,24 @@ def drift_check_name(endpoint: str) -> str:
     return f"{sm.safe_name(endpoint, max_len=MAX_CHECK_NAME - 9)}-{sm.short_hash(endpoint)}"
 
 
-def thresholds(model: ModelConfig) -> Thresholds:
-    mon = model.monitoring
-    return Thresholds(
-        **{
-            f: getattr(mon, f)
-            for f in Thresholds.__dataclass_fields__  # type: ignore[attr-defined]
-        }
-    )
-
-
-def package_group(model: ModelConfig, stack: str) -> str:
+def package_group(model: SageMakerModelConfig, stack: str) -> str:
     """The registry group the model's packages live in (created by `registry/`)."""
     return sm.package_group_name(model.package_group, stack)
 
 
 def model_package_arn(
-    model: ModelConfig, platform: Platform, stack: str, version: int | None = None
+    model: SageMakerModelConfig, platform: Platform, stack: str, version: int | None = None
 ) -> str | None:
     """The registry package version the model deploys, if configured."""
     number = model.model_package_version if version is None else version
     if number is None:
         return None
-    return sm.model_package_arn(
-        platform.partition,
-        platform.region,
-        platform.account_id,
-        package_group(model, stack),
-        number,
-    )
+    return aws_facts.model_package_arn(platform.aws, package_group(model, stack), number)
 
 
-def previous_version(model: ModelConfig, platform: Platform, stack: str) -> PreviousVersion | None:
+def previous_version(
+    model: SageMakerModelConfig, platform: Platform, stack: str
+) -> PreviousVersion | None:
     """The version kept deployed as the rollback target (`previousVersion`), if any."""
     old = model.previous()
     if old is None or model.previous_version is None:
@@ -124,7 +109,7 @@ def previous_version(model: ModelConfig, platform: Platform, stack: str) -> Prev
     )
 
 
-def baseline_prefix(model: ModelConfig) -> str:
+def baseline_prefix(model: SageMakerModelConfig) -> str:
     drift = model.monitoring.drift
     if drift is not None and drift.baseline_prefix:
         return drift.baseline_prefix.strip("/") + "/"
@@ -134,7 +119,7 @@ def baseline_prefix(model: ModelConfig) -> str:
 
 def build_managed_inference(cfg: StackConfig, platform: Platform) -> dict[str, Any]:
     """Declare every SageMaker model of the config; return the per-model exports."""
-    models = [m for m in cfg.models if m.runs_on_sagemaker]
+    models = [m for m in cfg.models if isinstance(m, SageMakerModelConfig)]
     if not models:
         return {}
     stack = pulumi.get_stack()
@@ -150,9 +135,9 @@ def build_managed_inference(cfg: StackConfig, platform: Platform) -> dict[str, A
                 "endpoint_name": endpoint,
                 "variant_name": DEFAULT_VARIANT,
                 "instance_type": model.instance_type or "",
-                "thresholds": thresholds(model),
+                "thresholds": model.monitoring.to_args(),
                 "alarm_topic_arn": topic.arn,
-                "region": platform.region,
+                "aws": platform.aws,
             },
         )
         managed = ManagedInference(
@@ -172,7 +157,7 @@ def build_managed_inference(cfg: StackConfig, platform: Platform) -> dict[str, A
                 "min_instances": scaling.min_instances,
                 "max_instances": scaling.max_instances,
                 "target_invocations_per_instance": scaling.target_invocations_per_instance,
-                "rollout": model.rollout.to_rollout(),
+                "rollout": model.rollout.to_args(),
                 "rollback_alarm_names": monitoring.rollback_alarm_names,
                 "data_key_arn": platform.keys.data_key_arn,
                 "capture_bucket_name": platform.data_capture.bucket_name,
@@ -225,7 +210,7 @@ def build_managed_inference(cfg: StackConfig, platform: Platform) -> dict[str, A
 
 
 def _drift(
-    model: ModelConfig, managed: ManagedInference, platform: Platform, endpoint: str
+    model: SageMakerModelConfig, managed: ManagedInference, platform: Platform, endpoint: str
 ) -> dict[str, Any]:
     """The model's drift source (`monitoring.drift.mode`) and its alarm; return the exports."""
     drift = model.monitoring.drift
@@ -250,8 +235,7 @@ def _drift(
         "subnet_arns": list(net.private_subnet_arns),
         "security_group_id": net.workload_security_group_id,
         "security_group_arn": net.workload_security_group_arn,
-        "region": platform.region,
-        "account_id": platform.account_id,
+        "aws": platform.aws,
         "alarm_topic_arn": platform.alerts.arn,
     }
     if drift.mode == "model-monitor":
@@ -284,13 +268,11 @@ def _drift(
     }
 
 
-def bedrock_model_ids(cfg: StackConfig, account_id: str) -> list[str]:
+def bedrock_model_ids(cfg: StackConfig, ctx: AwsContext) -> list[str]:
     """`ModelId` dimension values of every model and profile the stack may invoke, once each."""
     if cfg.bedrock is None:
         return []
-    arns = cfg.bedrock.foundation_model_arns(cfg.region) + cfg.bedrock.inference_profile_arns(
-        cfg.region, account_id
-    )
+    arns = cfg.bedrock.foundation_model_arns(ctx) + cfg.bedrock.inference_profile_arns(ctx)
     return list(dict.fromkeys(model_id(a) for a in arns))
 
 
@@ -301,15 +283,13 @@ def build_bedrock(cfg: StackConfig, platform: Platform) -> dict[str, Any]:
         return {}
     stack = pulumi.get_stack()
     prefix = f"{pulumi.get_project()}-{stack}"
-    g = bedrock.guardrail
     access = BedrockAccess(
         f"{prefix}-bedrock",
         {
-            "model_arns": bedrock.foundation_model_arns(platform.region),
-            "profile_arns": bedrock.inference_profile_arns(platform.region, platform.account_id),
+            "model_arns": bedrock.foundation_model_arns(platform.aws),
+            "profile_arns": bedrock.inference_profile_arns(platform.aws),
             "allowed_regions": list(cfg.residency.allowed_regions),
-            "region": platform.region,
-            "account_id": platform.account_id,
+            "aws": platform.aws,
             "data_key_arn": platform.keys.data_key_arn,
             "logs_key_arn": platform.keys.logs_key_arn,
             "log_group_name": f"{platform.log_group_prefix}bedrock/invocations",
@@ -317,27 +297,15 @@ def build_bedrock(cfg: StackConfig, platform: Platform) -> dict[str, Any]:
             "access_log_bucket": platform.access_logs.bucket_name,
             "invoker_service": bedrock.invoker_service,
             "invocation_logging": cfg.account.owns_bedrock_logging(stack),
-            "guardrail": GuardrailSettings(
-                prompt_attack_strength=g.prompt_attack_strength,
-                content_filter_strength=g.content_filter_strength,
-                pii_action=g.pii_action,
-                pii_entities=tuple(g.pii_entities),
-                blocked_input_message=g.blocked_input_message,
-                blocked_output_message=g.blocked_output_message,
-            ),
-            "logging": LoggingSettings(
-                text=bedrock.logging.text,
-                image=bedrock.logging.image,
-                embedding=bedrock.logging.embedding,
-                video=bedrock.logging.video,
-            ),
+            "guardrail": bedrock.guardrail.to_args(),
+            "logging": bedrock.logging.to_args(),
         },
     )
     monitoring = BedrockMonitoring(
         f"{prefix}-bedrock-monitoring",
         {
             "name_prefix": f"{prefix}-bedrock",
-            "model_ids": bedrock_model_ids(cfg, platform.account_id),
+            "model_ids": bedrock_model_ids(cfg, platform.aws),
             "guardrail_arn": access.guardrail_arn,
             "guardrail_version": access.guardrail_version,
             "alarm_topic_arn": platform.alerts.arn,
@@ -345,7 +313,7 @@ def build_bedrock(cfg: StackConfig, platform: Platform) -> dict[str, Any]:
     )
     return {
         "alarms": monitoring.alarm_names,
-        "models": bedrock.foundation_model_arns(platform.region),
+        "models": bedrock.foundation_model_arns(platform.aws),
         "invokeRoleArn": access.invoke_role_arn,
         "guardrailId": access.guardrail_id,
         "guardrailVersion": access.guardrail_version,

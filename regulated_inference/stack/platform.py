@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
 
 from regulated_inference.components.audit_monitoring import AuditEvidenceAlarms
 from regulated_inference.components.audit_trail import AuditTrail, trail_arn
@@ -22,7 +21,7 @@ from regulated_inference.components.isolated_network import IsolatedNetwork
 from regulated_inference.components.model_monitoring import AlertTopic
 from regulated_inference.components.secure_bucket import ObjectLock, SecureBucket, ServiceWriter
 from regulated_inference.config import StackConfig
-from regulated_inference.config.errors import ConfigError
+from regulated_inference.config.models import SageMakerModelConfig
 from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib.aws import AwsContext
 
@@ -32,9 +31,8 @@ class Platform:
     """What the inference layers build on (see docs/architecture in the README)."""
 
     config: StackConfig
-    region: str
-    account_id: str
-    partition: str
+    aws: AwsContext
+    """Partition, region and account, as every component takes them (built once by `main`)."""
     log_group_prefix: str
     keys: EncryptionKeys
     network: IsolatedNetwork
@@ -48,26 +46,19 @@ class Platform:
     audit_alarms: AuditEvidenceAlarms
 
     @property
-    def aws(self) -> AwsContext:
-        """Partition, region and account, as every component takes them."""
-        return aws_facts.context(self.region, self.account_id, self.partition)
+    def region(self) -> str:
+        return self.aws["region"]
+
+    @property
+    def account_id(self) -> str:
+        return self.aws["account_id"]
+
+    @property
+    def partition(self) -> str:
+        return self.aws["partition"]
 
 
-def check_deploy_account(cfg: StackConfig, account_id: str) -> None:
-    """Refuse credentials of an account `aws:allowedAccountIds` does not list, before any resource.
-
-    The AWS provider refuses them too, but only when it is configured; this check makes the
-    program stop first, with one config error, so nothing is planned against the wrong account."""
-    if cfg.allowed_account_ids and account_id not in cfg.allowed_account_ids:
-        raise ConfigError(
-            "aws:allowedAccountIds",
-            cfg.allowed_account_ids,
-            f"the deploying credentials are for account {account_id}, which this stack may not "
-            "deploy to (switch credentials, or add the account if it is really this stack's)",
-        )
-
-
-def _bedrock_endpoint_policy(cfg: StackConfig, account_id: str) -> dict[str, str]:
+def _bedrock_endpoint_policy(cfg: StackConfig, ctx: AwsContext) -> dict[str, str]:
     """The bedrock-runtime endpoint admits only the configured foundation models (when Bedrock is used)."""
     if cfg.bedrock is None:
         return {}
@@ -75,21 +66,19 @@ def _bedrock_endpoint_policy(cfg: StackConfig, account_id: str) -> dict[str, str
 
     return {
         "bedrock-runtime": runtime_endpoint_policy(
-            cfg.bedrock.foundation_model_arns(cfg.region)
-            + cfg.bedrock.inference_profile_arns(cfg.region, account_id),
-            account_id,
+            cfg.bedrock.foundation_model_arns(ctx) + cfg.bedrock.inference_profile_arns(ctx),
+            ctx["account_id"],
         )
     }
 
 
-def build_platform(cfg: StackConfig) -> Platform:
-    """Declare the shared platform resources for one stack."""
+def build_platform(cfg: StackConfig, ctx: AwsContext, zone_names: list[str]) -> Platform:
+    """Declare the shared platform resources for one stack in `ctx` (partition, region, account),
+    with subnets in the first `network.availabilityZones` of the region's `zone_names`."""
     stack = pulumi.get_stack()
     prefix = f"{pulumi.get_project()}-{stack}"
-    account = aws.get_caller_identity().account_id
-    partition = aws.get_partition().partition
-    ctx = aws_facts.context(cfg.region, account, partition)
-    azs = aws.get_availability_zones(state="available").names[: cfg.network.availability_zones]
+    account, partition = ctx["account_id"], ctx["partition"]
+    azs = zone_names[: cfg.network.availability_zones]
     log_group_prefix = f"/regulated-inference/{stack}/"
     trail_name = f"{prefix}-audit"
     retention = cfg.logging.retention_days
@@ -119,7 +108,7 @@ def build_platform(cfg: StackConfig) -> Platform:
             "logs_kms_key_arn": keys.logs_key_arn,
             "log_group_name": f"{log_group_prefix}vpc-flow-logs",
             "log_retention_days": retention,
-            "endpoint_policies": _bedrock_endpoint_policy(cfg, account),
+            "endpoint_policies": _bedrock_endpoint_policy(cfg, ctx),
         },
     )
     access_logs = SecureBucket(
@@ -181,7 +170,7 @@ def build_platform(cfg: StackConfig) -> Platform:
         cfg,
         stack,
         prefix,
-        account,
+        ctx,
         keys,
         trail,
         audit,
@@ -190,9 +179,7 @@ def build_platform(cfg: StackConfig) -> Platform:
     )
     return Platform(
         cfg,
-        cfg.region,
-        account,
-        partition,
+        ctx,
         log_group_prefix,
         keys,
         network,
@@ -210,7 +197,7 @@ def _alerting(
     cfg: StackConfig,
     stack: str,
     prefix: str,
-    account: str,
+    ctx: AwsContext,
     keys: EncryptionKeys,
     trail: AuditTrail,
     audit: SecureBucket,
@@ -224,21 +211,20 @@ def _alerting(
         endpoint_name,
     )
 
-    endpoints = [endpoint_name(m, stack) for m in cfg.models if m.runs_on_sagemaker]
+    endpoints = [endpoint_name(m, stack) for m in cfg.models if isinstance(m, SageMakerModelConfig)]
     topic = AlertTopic(
         f"{prefix}-model-alerts",
         {
             "kms_key_arn": keys.logs_key_arn,
             "emails": [str(e) for e in cfg.alerts.emails],
-            "account_id": account,
-            "region": cfg.region,
+            "aws": ctx,
             "deployment_event_endpoints": endpoints,
         },
     )
     # Invocation logging is one account-wide setting: only its owner's stack configures it,
     # so only that stack alarms on its delivery (the metrics have no dimension).
     logging = cfg.bedrock is not None and cfg.account.owns_bedrock_logging(stack)
-    model_ids = bedrock_model_ids(cfg, account) if logging else []
+    model_ids = bedrock_model_ids(cfg, ctx) if logging else []
     alarms = AuditEvidenceAlarms(
         f"{prefix}-audit-evidence",
         {

@@ -21,19 +21,15 @@ import pulumi_kubernetes as kubernetes
 
 from regulated_inference.components.self_hosted_inference import (
     Canary,
-    ContainerResources,
     Irsa,
-    Loader,
     ModelTrack,
-    Probe,
-    Probes,
     SelfHostedInference,
     SelfHostedInferenceArgs,
 )
-from regulated_inference.config.errors import ConfigError
-from regulated_inference.config.kubernetes import KubernetesConfig, ProbeConfig, check_self_hosted
-
-PROJECT = "regulated-inference"
+from regulated_inference.config import StackConfig
+from regulated_inference.config.kubernetes import ClusterConfig, KubernetesConfig
+from regulated_inference.config.models import KubernetesModelConfig
+from regulated_inference.stack.platform import Platform
 
 #: Where a version's artifact lives in the model-artifacts bucket when the entry does
 #: not say (same layout as the managed models: `<name>/<version>/model.tar.gz`).
@@ -47,28 +43,39 @@ def _folder(key: str | None) -> str | None:
     return folder or None
 
 
-def artifact_prefix(model: Any, version: str, canary_key: str | None = None) -> str:
+def artifact_prefix(
+    model: KubernetesModelConfig, version: str, canary_key: str | None = None
+) -> str:
     """Key prefix (folder) of `version`'s artifact: the folder of the model-level
     `artifactKey` for the stable version, of `kubernetes.canary.artifactKey` for the
     canary, else `<name>/<version>`. The IRSA role may read only these folders."""
-    key = getattr(model, "artifact_key", None) if version == model.version else canary_key
+    key = model.artifact_key if version == model.version else canary_key
     return _folder(key) or DEFAULT_ARTIFACT_PREFIX.format(name=model.name, version=version)
 
 
-def _probe(p: ProbeConfig) -> Probe:
-    return Probe(p.path, p.period_seconds, p.timeout_seconds, p.failure_threshold)
-
-
-def component_args(model: Any, kube: KubernetesConfig, platform: Any) -> SelfHostedInferenceArgs:
-    """The component's args for one model entry (pure mapping, no resources)."""
+def component_args(model: KubernetesModelConfig, platform: Platform) -> SelfHostedInferenceArgs:
+    """The component's args for one model entry (no resources): what the `kubernetes` section
+    states as the component's own arguments, plus what the program assembles (the tracks, the
+    canary, IRSA, the replica bounds, the platform's AwsContext, bucket and key)."""
+    kube = model.kubernetes
     stable = ModelTrack(
         version=model.version,
-        image=kube.image or model.image,
+        image=kube.image or model.image or "",
         artifact_prefix=artifact_prefix(model, model.version),
     )
-    canary = None
+    args: SelfHostedInferenceArgs = {
+        **kube.to_args(),  # namespace, resources, probes, port, loader, … as the section states
+        "model_name": model.name,
+        "stable": stable,
+        "aws": platform.aws,
+        "irsa": Irsa(oidc_provider_arn=kube.cluster.oidc_provider_arn, issuer=kube.cluster.issuer),
+        "artifact_bucket_arn": platform.model_artifacts.arn,
+        "data_key_arn": platform.keys.data_key_arn,
+        "replicas_min": kube.replicas.min,
+        "replicas_max": kube.replicas.max,
+    }
     if kube.canary is not None:
-        canary = Canary(
+        args["canary"] = Canary(
             track=ModelTrack(
                 version=kube.canary.version,
                 image=kube.canary.image,
@@ -78,35 +85,6 @@ def component_args(model: Any, kube: KubernetesConfig, platform: Any) -> SelfHos
             ),
             weight=kube.canary.weight,
         )
-    res = kube.resources
-    args: SelfHostedInferenceArgs = {
-        "model_name": model.name,
-        "namespace": kube.namespace,
-        "stable": stable,
-        "canary": canary,
-        "region": platform.region,
-        "irsa": Irsa(oidc_provider_arn=kube.cluster.oidc_provider_arn, issuer=kube.cluster.issuer),
-        "artifact_bucket_arn": platform.model_artifacts.arn,
-        "data_key_arn": platform.keys.data_key_arn,
-        "replicas_min": kube.replicas.min,
-        "replicas_max": kube.replicas.max,
-        "resources": ContainerResources(
-            res.cpu_request, res.cpu_limit, res.memory_request, res.memory_limit, res.gpu
-        ),
-        "port": kube.port,
-        "probes": Probes(
-            _probe(kube.probes.liveness), _probe(kube.probes.readiness), kube.probes.startup_seconds
-        ),
-        "gateway_namespace": kube.gateway_namespace,
-        "vpc_endpoints_cidr": kube.vpc_endpoints_cidr,
-        "s3_gateway_cidrs": list(kube.s3_gateway_cidrs),
-        "loader": Loader(kube.loader.image, kube.loader.storage) if kube.loader else None,
-        "run_as_user": kube.run_as_user,
-        "target_cpu_utilization": kube.target_cpu_utilization,
-        "zone_spread": kube.zone_spread,
-        "node_selector": dict(kube.node_selector),
-        "scratch_size": kube.scratch_size,
-    }
     return args
 
 
@@ -114,7 +92,7 @@ def component_args(model: Any, kube: KubernetesConfig, platform: Any) -> SelfHos
 EXEC_API_VERSION = "client.authentication.k8s.io/v1beta1"
 
 
-def eks_kubeconfig(cluster: Any, region: str) -> str:
+def eks_kubeconfig(cluster: ClusterConfig, region: str) -> str:
     """A kubeconfig for an EKS cluster whose token comes from `aws eks get-token`.
 
     The same shape `aws eks update-kubeconfig` writes: cluster server + CA data, a user whose
@@ -177,32 +155,17 @@ def provider_for(model_name: str, kube: KubernetesConfig) -> kubernetes.Provider
     )
 
 
-def check_cluster_accounts(cfg: Any, account_id: str) -> None:
-    """IAM only trusts an OIDC provider registered in the role's own account: refuse others.
-
-    Needs the deploying account, so it runs after config parsing but before any resource."""
-    for i, model in enumerate(cfg.models):
-        kube: KubernetesConfig | None = getattr(model, "kubernetes", None)
-        if kube is not None and kube.cluster.account != account_id:
-            raise ConfigError(
-                f"{PROJECT}:models[{i}].kubernetes.cluster.oidcProviderArn",
-                kube.cluster.oidc_provider_arn,
-                f"the OIDC provider must be registered in this stack's account {account_id}",
-            )
-
-
-def build_self_hosted(cfg: Any, platform: Any) -> dict[str, Any]:
-    """One `SelfHostedInference` per model with a `kubernetes` section; returns the exports."""
-    check_self_hosted(cfg)
-    check_cluster_accounts(cfg, platform.account_id)
+def build_self_hosted(cfg: StackConfig, platform: Platform) -> dict[str, Any]:
+    """One `SelfHostedInference` per model with a `kubernetes` section; returns the exports.
+    The config's rules for these models ran in `config.parse` and `config.check_cloud`."""
     exports: dict[str, Any] = {}
     for model in cfg.models:
-        kube: KubernetesConfig | None = getattr(model, "kubernetes", None)
-        if kube is None:
+        if not isinstance(model, KubernetesModelConfig):
             continue
+        kube = model.kubernetes
         provider = provider_for(model.name, kube)
         opts = pulumi.ResourceOptions(providers={"kubernetes": provider} if provider else None)
-        hosted = SelfHostedInference(model.name, component_args(model, kube, platform), opts)
+        hosted = SelfHostedInference(model.name, component_args(model, platform), opts)
         exports[model.name] = {
             "namespace": hosted.namespace,
             "serviceUrl": hosted.service_url,
@@ -221,7 +184,6 @@ def build_self_hosted(cfg: Any, platform: Any) -> dict[str, Any]:
 
 __all__ = [
     "build_self_hosted",
-    "check_cluster_accounts",
     "component_args",
     "eks_kubeconfig",
     "provider_for",

@@ -7,10 +7,15 @@ import json
 import pytest
 
 from regulated_inference.components.bedrock_access import (
+    DEFAULT_PII_ENTITIES,
+    PII_ENTITY_TYPES,
     BedrockAccess,
     GuardrailSettings,
+    PiiAction,
+    guardrail_settings,
     runtime_endpoint_policy,
 )
+from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib.errors import ComponentArgsError
 from regulated_inference.simulation.engine import Recording
 from tests.conftest import run_component
@@ -27,8 +32,7 @@ def args(**change) -> dict:
     a = {
         "model_arns": [HAIKU, TITAN],
         "allowed_regions": [REGION],
-        "region": REGION,
-        "account_id": ACCT,
+        "aws": aws_facts.context(REGION, ACCT),
         "data_key_arn": DATA_KEY,
         "logs_key_arn": LOGS_KEY,
         "log_group_name": "/regulated-inference/test/bedrock/invocations",
@@ -36,7 +40,7 @@ def args(**change) -> dict:
         "access_log_bucket": "access-logs",
         "invoker_service": "lambda.amazonaws.com",
         "guardrail": GuardrailSettings(
-            pii_action="BLOCK", pii_entities=("EMAIL", "UK_NATIONAL_INSURANCE_NUMBER")
+            pii_action=PiiAction.BLOCK, pii_entities=["EMAIL", "UK_NATIONAL_INSURANCE_NUMBER"]
         ),
     }
     a.update(change)
@@ -200,13 +204,24 @@ def test_invoke_role_allows_only_listed_models_and_this_guardrail(rec):
             "model_arns",
             "no wildcards",
         ),
-        ({"region": "eu-west-1"}, "region", "allowed_regions"),
+        ({"aws": aws_facts.context("eu-west-1", ACCT)}, "aws.region", "allowed_regions"),
+        ({"aws": {"region": REGION}}, "aws", "account_id"),
         (
             {"guardrail": GuardrailSettings(prompt_attack_strength="NONE")},
             "guardrail.prompt_attack_strength",
             "mandatory",
         ),
-        ({"guardrail": GuardrailSettings(pii_entities=())}, "guardrail.pii_entities", "PII"),
+        ({"guardrail": GuardrailSettings(pii_entities=[])}, "guardrail.pii_entities", "PII"),
+        (
+            {"guardrail": GuardrailSettings(pii_entities=["EMAIL", "SHOE_SIZE"])},
+            "guardrail.pii_entities",
+            "unknown PII entity types",
+        ),
+        (
+            {"guardrail": GuardrailSettings(content_filter_strength="EXTREME")},
+            "guardrail.content_filter_strength",
+            "one of NONE, LOW, MEDIUM, HIGH",
+        ),
         ({"invoker_service": "*"}, "invoker_service", "one AWS service"),
     ],
 )
@@ -214,3 +229,34 @@ def test_invalid_args_are_refused(change, arg, fragment):
     with pytest.raises(ComponentArgsError) as info:
         run_component(lambda: BedrockAccess("bad", args(**change)))
     assert info.value.arg == arg and fragment in info.value.rule
+
+
+def test_default_guardrail_detects_the_regulated_pii_set():
+    """Without guardrail settings a direct user gets the 9-type default, anonymised (M7)."""
+    plain = run_component(
+        lambda: BedrockAccess("br", {k: v for k, v in args().items() if k != "guardrail"})
+    )
+    config = plain.one("aws:bedrock/guardrail:Guardrail").inputs["sensitiveInformationPolicyConfig"]
+    entities = config["piiEntitiesConfigs"]
+    assert [e["type"] for e in entities] == list(DEFAULT_PII_ENTITIES)
+    assert len(entities) == 9 and {e["action"] for e in entities} == {"ANONYMIZE"}
+    assert {"EMAIL", "INTERNATIONAL_BANK_ACCOUNT_NUMBER", "AWS_SECRET_KEY"} <= set(
+        DEFAULT_PII_ENTITIES
+    )
+    filters = plain.one("aws:bedrock/guardrail:Guardrail").inputs["contentPolicyConfig"][
+        "filtersConfigs"
+    ]
+    assert {(f["type"], f["inputStrength"]) for f in filters} >= {
+        ("PROMPT_ATTACK", "HIGH"),
+        ("HATE", "HIGH"),
+    }
+
+
+def test_stack_config_default_is_the_component_default():
+    """One place per fact: the config's PII default and known types are the component's objects."""
+    from regulated_inference.config import models
+
+    assert models.DEFAULT_PII_ENTITIES is DEFAULT_PII_ENTITIES
+    assert models.PII_ENTITY_TYPES is PII_ENTITY_TYPES
+    assert models.GuardrailConfig().pii_entities == list(DEFAULT_PII_ENTITIES)
+    assert guardrail_settings()["pii_entities"] == list(DEFAULT_PII_ENTITIES)

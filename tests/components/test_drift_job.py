@@ -7,6 +7,7 @@ import json
 import pytest
 
 from regulated_inference.components.drift_job import ScheduledDriftCheck, schedule_expression
+from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib.errors import ComponentArgsError
 from regulated_inference.simulation.engine import Recording
 from tests.conftest import run_component
@@ -43,8 +44,7 @@ def drift_args(**change) -> dict:
         "subnet_arns": [f"arn:aws:ec2:{REGION}:{ACCT}:subnet/{s}" for s in SUBNETS],
         "security_group_id": "sg-0work",
         "security_group_arn": f"arn:aws:ec2:{REGION}:{ACCT}:security-group/sg-0work",
-        "region": REGION,
-        "account_id": ACCT,
+        "aws": aws_facts.context(REGION, ACCT),
         "alarm_topic_arn": TOPIC,
     }
     a.update(change)
@@ -234,6 +234,7 @@ def test_optional_schedule_key_is_used_and_decryptable():
             "outside the capture",
         ),
         ({"alarm_topic_arn": ""}, "alarm_topic_arn", "M1"),
+        ({"aws": {"region": REGION, "account_id": "1234"}}, "aws", "12-digit"),
     ],
 )
 def test_invalid_args_are_refused_before_any_resource(change, arg, fragment):

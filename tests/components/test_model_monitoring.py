@@ -12,6 +12,7 @@ from regulated_inference.components.model_monitoring import (
     ModelMonitoring,
     Thresholds,
 )
+from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import metrics
 from regulated_inference.lib import sagemaker as sm
 from regulated_inference.lib.errors import ComponentArgsError
@@ -23,6 +24,7 @@ REGION = "eu-west-2"
 TOPIC = f"arn:aws:sns:{REGION}:{ACCT}:alerts"
 DATA_KEY = f"arn:aws:kms:{REGION}:{ACCT}:key/data"
 LOGS_KEY = f"arn:aws:kms:{REGION}:{ACCT}:key/logs"
+AWS = aws_facts.context(REGION, ACCT)
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 DIMS = {"EndpointName": "fraud-scorer-prod", "VariantName": "primary"}
 
@@ -36,7 +38,7 @@ def monitoring_args(**change) -> dict:
             latency_p99_ms=250, max_5xx_rate=0.005, hallucination_rate_max=0.02
         ),
         "alarm_topic_arn": TOPIC,
-        "region": REGION,
+        "aws": AWS,
     }
     a.update(change)
     return a
@@ -146,7 +148,7 @@ def test_alert_topic_is_encrypted_and_only_this_accounts_alarms_publish():
     rec = run_component(
         lambda: AlertTopic(
             "alerts",
-            {"kms_key_arn": LOGS_KEY, "emails": ["a@x.example", "b@x.example"], "account_id": ACCT},
+            {"kms_key_arn": LOGS_KEY, "emails": ["a@x.example", "b@x.example"], "aws": AWS},
         )
     )
     topic = rec.one("aws:sns/topic:Topic")
@@ -167,9 +169,7 @@ def test_alert_topic_is_encrypted_and_only_this_accounts_alarms_publish():
 def test_alert_topic_needs_a_key():
     with pytest.raises(ComponentArgsError) as info:
         run_component(
-            lambda: AlertTopic(
-                "a", {"kms_key_arn": "", "emails": ["a@x.example"], "account_id": ACCT}
-            )
+            lambda: AlertTopic("a", {"kms_key_arn": "", "emails": ["a@x.example"], "aws": AWS})
         )
     assert info.value.arg == "kms_key_arn"
 
@@ -198,8 +198,7 @@ def drift_args(**change) -> dict:
         "subnet_arns": [f"arn:aws:ec2:{REGION}:{ACCT}:subnet/subnet-0{x}" for x in "ab"],
         "security_group_id": "sg-0work",
         "security_group_arn": f"arn:aws:ec2:{REGION}:{ACCT}:security-group/sg-0work",
-        "region": REGION,
-        "account_id": ACCT,
+        "aws": AWS,
         "alarm_topic_arn": TOPIC,
     }
     a.update(change)
@@ -284,7 +283,12 @@ def test_monitor_role_is_least_privilege(drift):
         ({"features": []}, "features", "1–9 features"),
         ({"subnet_ids": ["subnet-0a"]}, "subnet_ids", "≥ 2 AZs"),
         ({"max_runtime_seconds": 7200}, "max_runtime_seconds", "hourly schedule"),
-        ({"region": "xx-nowhere-1"}, "region", "no known Model Monitor analyzer image"),
+        (
+            {"aws": aws_facts.context("xx-nowhere-1", ACCT)},
+            "aws.region",
+            "no known Model Monitor analyzer image",
+        ),
+        ({"aws": {"region": REGION}}, "aws", "account_id"),
     ],
 )
 def test_drift_invalid_args(change, arg, fragment):
@@ -303,8 +307,7 @@ def test_every_endpoint_deployment_event_reaches_the_topic_from_this_rule_only()
             {
                 "kms_key_arn": LOGS_KEY,
                 "emails": ["a@x.example"],
-                "account_id": ACCT,
-                "region": REGION,
+                "aws": AWS,
                 "deployment_event_endpoints": ["fraud-scorer-prod", "Claims-Prod"],
             },
         )
@@ -335,7 +338,7 @@ def test_every_endpoint_deployment_event_reaches_the_topic_from_this_rule_only()
 def test_no_rule_and_no_events_grant_without_endpoints():
     rec = run_component(
         lambda: AlertTopic(
-            "alerts", {"kms_key_arn": LOGS_KEY, "emails": ["a@x.example"], "account_id": ACCT}
+            "alerts", {"kms_key_arn": LOGS_KEY, "emails": ["a@x.example"], "aws": AWS}
         )
     )
     assert rec.of_type("aws:cloudwatch/eventRule:EventRule") == []

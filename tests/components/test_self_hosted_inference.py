@@ -3,7 +3,7 @@ and every registered Kubernetes object validated against the Kubernetes 1.37 sch
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 import json
 import socket
 from typing import Any
@@ -21,6 +21,7 @@ from regulated_inference.components.self_hosted_inference import (
     Probes,
     SelfHostedInference,
 )
+from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import kubernetes as k8s
 from regulated_inference.lib.errors import ComponentArgsError
 from regulated_inference.simulation.engine import Recording
@@ -38,6 +39,27 @@ OIDC_ARN = f"arn:aws:iam::{ACCT}:oidc-provider/{ISSUER}"
 BUCKET_ARN = "arn:aws:s3:::regulated-inference-models-abc1234"
 DATA_KEY = f"arn:aws:kms:{REGION}:{ACCT}:key/0b0c7f2e-1111-2222-3333-444455556666"
 
+
+def track(version: str, image: str, prefix: str) -> ModelTrack:
+    return ModelTrack(version=version, image=image, artifact_prefix=prefix)
+
+
+def canary_of(spec: ModelTrack, weight: int) -> Canary:
+    return Canary(track=spec, weight=weight)
+
+
+def resources_of(
+    cpu_request: str, cpu_limit: str, memory_request: str, memory_limit: str, gpu: int = 0
+) -> ContainerResources:
+    return ContainerResources(
+        cpu_request=cpu_request,
+        cpu_limit=cpu_limit,
+        memory_request=memory_request,
+        memory_limit=memory_limit,
+        gpu=gpu,
+    )
+
+
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 SERVICE = "kubernetes:core/v1:Service"
@@ -52,23 +74,26 @@ def make_args(**overrides: Any) -> dict[str, Any]:
     args: dict[str, Any] = {
         "model_name": "credit-risk",
         "namespace": "credit-risk",
-        "stable": ModelTrack("1.4.0", STABLE_IMAGE, "credit-risk/1.4.0"),
-        "canary": Canary(ModelTrack("1.5.0", CANARY_IMAGE, "credit-risk/1.5.0"), 10),
-        "region": REGION,
-        "irsa": Irsa(OIDC_ARN, ISSUER),
+        "stable": track("1.4.0", STABLE_IMAGE, "credit-risk/1.4.0"),
+        "canary": canary_of(track("1.5.0", CANARY_IMAGE, "credit-risk/1.5.0"), 10),
+        "aws": aws_facts.context(REGION, ACCT),
+        "irsa": Irsa(oidc_provider_arn=OIDC_ARN, issuer=ISSUER),
         "artifact_bucket_arn": BUCKET_ARN,
         "data_key_arn": DATA_KEY,
         "replicas_min": 10,
         "replicas_max": 20,
-        "resources": ContainerResources("2", "4", "16Gi", "16Gi", gpu=1),
+        "resources": resources_of("2", "4", "16Gi", "16Gi", gpu=1),
         "port": 8080,
-        "probes": Probes(Probe("/ping"), Probe("/ready"), startup_seconds=600),
+        "probes": Probes(
+            liveness=Probe(path="/ping"), readiness=Probe(path="/ready"), startup_seconds=600
+        ),
         "gateway_namespace": "inference-gateway",
         "vpc_endpoints_cidr": "10.40.0.0/20",
-        "loader": Loader(LOADER_IMAGE, "30Gi"),
+        "loader": Loader(image=LOADER_IMAGE, storage="30Gi"),
     }
     args.update(overrides)
-    return args
+    # None: the optional arg is left out (canary, loader).
+    return {k: v for k, v in args.items() if v is not None}
 
 
 def run(args: dict[str, Any]) -> Recording:
@@ -89,7 +114,7 @@ def rec_plain() -> Recording:
             loader=None,
             replicas_min=2,
             replicas_max=4,
-            resources=ContainerResources("1", "2", "4Gi", "4Gi"),
+            resources=resources_of("1", "2", "4Gi", "4Gi"),
         )
     )
 
@@ -665,35 +690,35 @@ def _refused(args: dict[str, Any]) -> tuple[ComponentArgsError, Recording]:
         ({"namespace": "default"}, "namespace"),
         ({"namespace": "kube-system"}, "namespace"),
         (
-            {"stable": ModelTrack("1.4.0", f"{ECR}/credit-risk:latest", "credit-risk/1.4.0")},
+            {"stable": track("1.4.0", f"{ECR}/credit-risk:latest", "credit-risk/1.4.0")},
             "stable.image",
         ),
         (
-            {"stable": ModelTrack("1.4.0", f"docker.io/library/model@sha256:{'a' * 64}", "x/1")},
+            {"stable": track("1.4.0", f"docker.io/library/model@sha256:{'a' * 64}", "x/1")},
             "stable.image",
         ),
         (
-            {"stable": ModelTrack("1.4.0", STABLE_IMAGE.replace("eu-west-2", "us-east-1"), "x/1")},
+            {"stable": track("1.4.0", STABLE_IMAGE.replace("eu-west-2", "us-east-1"), "x/1")},
             "stable.image",
         ),
-        ({"stable": ModelTrack("1.4.0+build", STABLE_IMAGE, "credit-risk/1")}, "stable.version"),
-        ({"stable": ModelTrack("1.4.0", STABLE_IMAGE, "*")}, "stable.artifact_prefix"),
+        ({"stable": track("1.4.0+build", STABLE_IMAGE, "credit-risk/1")}, "stable.version"),
+        ({"stable": track("1.4.0", STABLE_IMAGE, "*")}, "stable.artifact_prefix"),
         ({"run_as_user": 1000}, "run_as_user"),
         ({"run_as_user": 0}, "run_as_user"),
         ({"port": 80}, "port"),
         ({"vpc_endpoints_cidr": "0.0.0.0/0"}, "vpc_endpoints_cidr"),
         ({"s3_gateway_cidrs": ["0.0.0.0/0"]}, "s3_gateway_cidrs"),
-        ({"resources": ContainerResources("4", "2", "1Gi", "1Gi")}, "resources"),
+        ({"resources": resources_of("4", "2", "1Gi", "1Gi")}, "resources"),
         ({"replicas_min": 2}, "canary.weight"),
         (
-            {"canary": Canary(ModelTrack("1.5.0", CANARY_IMAGE, "credit-risk/1.5.0"), 80)},
+            {"canary": canary_of(track("1.5.0", CANARY_IMAGE, "credit-risk/1.5.0"), 80)},
             "canary.weight",
         ),
         (
-            {"canary": Canary(ModelTrack("1.4.0", CANARY_IMAGE, "credit-risk/1.4.0"), 10)},
+            {"canary": canary_of(track("1.4.0", CANARY_IMAGE, "credit-risk/1.4.0"), 10)},
             "canary.track.version",
         ),
-        ({"loader": Loader(f"{ECR}/model-loader:v1")}, "loader"),
+        ({"loader": Loader(image=f"{ECR}/model-loader:v1")}, "loader"),
     ],
 )
 def test_invalid_args_are_refused_before_any_resource(override, arg):
@@ -703,6 +728,10 @@ def test_invalid_args_are_refused_before_any_resource(override, arg):
     assert [r for r in rec.resources if r.type != "pulumi:pulumi:Stack"] == []
 
 
-def test_args_dataclasses_are_frozen():
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        ModelTrack("1", STABLE_IMAGE, "x").version = "2"  # type: ignore[misc]
+def test_the_component_never_changes_its_args():
+    """Args are plain TypedDicts (they cross the provider boundary): the component must read
+    them, never write them, so a caller may reuse one dict for several models."""
+    args = make_args()
+    before = copy.deepcopy(args)
+    run(args)
+    assert args == before

@@ -15,7 +15,6 @@ from regulated_inference.config import ConfigError, StackConfig, parse
 from regulated_inference.config.kubernetes import (
     SECRET_PLACEHOLDER,
     KubernetesConfig,
-    check_self_hosted,
 )
 from tests.conftest import stack_config
 
@@ -76,10 +75,8 @@ def raw_prod(entry: dict[str, Any] | None = None) -> dict[str, Any]:
 
 
 def validate(entry: dict[str, Any]) -> StackConfig:
-    """Section validation (parse) and the cross-section rules, as the stack runs them."""
-    cfg = parse(raw_prod(entry))
-    check_self_hosted(cfg)
-    return cfg
+    """Section validation and the cross-section rules (parse runs both, once)."""
+    return parse(raw_prod(entry))
 
 
 def test_valid_entry_parses():
@@ -305,7 +302,6 @@ def test_dev_allows_a_single_pod():
     raw["models"] = [entry]
     cfg = parse(raw)
     assert not cfg.is_prod
-    check_self_hosted(cfg)
     # the same entry is refused in prod
     with pytest.raises(ConfigError, match="≥ 2 stable pods"):
         validate(entry)
@@ -336,7 +332,7 @@ def test_one_model_per_namespace():
     second["name"] = "fraud-llm"
     raw["models"].append(second)
     with pytest.raises(ConfigError) as err:
-        parse(raw)  # stack-level validation runs check_self_hosted
+        parse(raw)  # stack-level validation (config.rules) runs in parse
     assert err.value.key == f"{NS}:models[1].kubernetes.namespace"
     assert "already used by models[0]" in err.value.rule
 

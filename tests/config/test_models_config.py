@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from regulated_inference.config import ConfigError, parse
-from regulated_inference.config.models import check_models
+from regulated_inference.lib import aws as aws_facts
 from tests.conftest import stack_config
 
 NS = "regulated-inference"
@@ -74,9 +74,7 @@ def raw() -> dict[str, Any]:
 
 
 def load(r: dict[str, Any]):
-    cfg = parse(r)
-    check_models(cfg)
-    return cfg
+    return parse(r)  # the stack-level rules run in parse's one validation pass
 
 
 def error(r: dict[str, Any]) -> ConfigError:
@@ -445,11 +443,12 @@ def test_foundation_model_arns_cover_models_and_profile_regions():
         {"id": "eu.anthropic.claude-3-haiku-20240307-v1:0", "regions": ["eu-west-2", "eu-west-1"]}
     ]
     b = load(r).bedrock
-    assert b.foundation_model_arns("eu-west-2") == [
+    ctx = aws_facts.context("eu-west-2", "111122223333")
+    assert b.foundation_model_arns(ctx) == [
         "arn:aws:bedrock:eu-west-2::foundation-model/anthropic.claude-3-haiku-20240307-v1:0",
         "arn:aws:bedrock:eu-west-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0",
     ]
-    assert b.inference_profile_arns("eu-west-2", "111122223333") == [
+    assert b.inference_profile_arns(ctx) == [
         "arn:aws:bedrock:eu-west-2:111122223333:inference-profile/eu.anthropic.claude-3-haiku-20240307-v1:0"
     ]
 

@@ -141,17 +141,27 @@ def test_alert_topic(provider):
         {
             "kmsKeyArn": key,
             "emails": ["oncall@example.com", "risk@example.com"],
-            "accountId": ACCOUNT,
+            "aws": AWS,
+            "deploymentEventEndpoints": ["fraud-scorer-test"],
         },
     )
     [topic] = rec.of_type("aws:sns/topic:Topic")
+    [rule] = rec.of_type("aws:cloudwatch/eventRule:EventRule")
+    assert json.loads(rule.inputs["eventPattern"])["resources"] == [
+        f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/fraud-scorer-test"
+    ]
+    policy = json.loads(rec.of_type("aws:sns/topicPolicy:TopicPolicy")[0].inputs["policy"])
+    [alarms] = [s for s in policy["Statement"] if s["Sid"] == "CloudWatchAlarmsOfThisAccount"]
+    assert alarms["Condition"]["ArnLike"] == {
+        "aws:SourceArn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:*"
+    }
     subscriptions = rec.of_type("aws:sns/topicSubscription:TopicSubscription")
     assert topic.parent == urn and topic.inputs["kmsMasterKeyId"] == key
     assert sorted(s.inputs["endpoint"] for s in subscriptions) == [
         "oncall@example.com",
         "risk@example.com",
     ]
-    assert state == {"arn": topic.outputs["arn"]}
+    assert state == {"arn": topic.outputs["arn"], "deploymentEventRuleArn": rule.outputs["arn"]}
 
 
 def _registered(provider) -> list[str]:
@@ -410,3 +420,410 @@ def test_managed_inference_canary_with_previous_version_and_record(provider):
     assert state["variantName"] == "primary"
     assert state["capturePrefix"] == "capture/fraud-scorer-test/"
     assert state["deploymentRecordKey"] == record.inputs["key"]
+
+
+TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts"
+
+
+def test_model_monitoring_with_partial_thresholds(provider):
+    state, urn, rec = provider.construct(
+        "ModelMonitoring",
+        "fraud-monitoring",
+        {
+            "endpointName": "fraud-scorer-test",
+            "variantName": "primary",
+            "instanceType": "ml.g5.xlarge",
+            "alarmTopicArn": TOPIC,
+            "aws": AWS,
+            # Only two thresholds: the others take the component's DEFAULT_* constants.
+            "thresholds": {"latencyP99Ms": 250, "hallucinationRateMax": 0.02},
+            "periodSeconds": 120,
+        },
+    )
+    alarms = {
+        a.inputs["name"].removeprefix("fraud-scorer-test-primary-"): a
+        for a in rec.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    }
+    assert {a.parent for a in alarms.values()} == {urn}
+    latency = alarms["latency-p99"].inputs
+    assert latency["threshold"] == 250_000 and latency["period"] == 120
+    assert latency["alarmActions"] == [TOPIC] and latency["okActions"] == [TOPIC]
+    assert latency["dimensions"] == {"EndpointName": "fraud-scorer-test", "VariantName": "primary"}
+    assert alarms["5xx-rate"].inputs["threshold"] == 0.01  # DEFAULT_MAX_5XX_RATE
+    assert alarms["gpu-utilization"].inputs["threshold"] == 90  # GPU instance: GPU alarm
+    assert alarms["quality-HallucinationRate"].inputs["threshold"] == 0.02
+    assert alarms["quality-UserSatisfaction"].inputs["threshold"] == 0.7
+    [composite] = rec.of_type("aws:cloudwatch/compositeAlarm:CompositeAlarm")
+    [dashboard] = rec.of_type("aws:cloudwatch/dashboard:Dashboard")
+    assert json.loads(dashboard.inputs["dashboardBody"])["widgets"][0]["properties"]["region"] == (
+        REGION
+    )
+    assert state["rollbackAlarmNames"] == [
+        alarms[r].outputs["name"]
+        for r in ("latency-p99", "overhead-latency-p99", "4xx-rate", "5xx-rate")
+    ]
+    assert (
+        state["alarmNames"]["quality-BiasDisparity"]
+        == alarms["quality-BiasDisparity"].outputs["name"]
+    )
+    assert state["compositeAlarmName"] == composite.outputs["alarmName"]
+    assert state["dashboardName"] == dashboard.outputs["dashboardName"]
+
+
+def test_model_monitoring_refuses_an_unknown_threshold(provider):
+    with pytest.raises(grpc.RpcError) as err:
+        provider.construct(
+            "ModelMonitoring",
+            "m",
+            {
+                "endpointName": "e",
+                "variantName": "primary",
+                "instanceType": "ml.m5.large",
+                "alarmTopicArn": TOPIC,
+                "aws": {**AWS, "accountId": "12345"},
+            },
+        )
+    assert "ModelMonitoring: invalid argument aws" in err.value.details()
+    assert "12-digit" in err.value.details()
+    assert _registered(provider) == ["pulumi:pulumi:Stack"]
+
+
+def test_bedrock_access_enums_and_the_default_pii_set(provider):
+    haiku = f"arn:aws:bedrock:{REGION}::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"
+    state, urn, rec = provider.construct(
+        "BedrockAccess",
+        "bedrock",
+        {
+            "modelArns": [haiku],
+            "allowedRegions": [REGION],
+            "aws": AWS,
+            "dataKeyArn": KEY,
+            "logsKeyArn": KEY,
+            "logGroupName": "/regulated-inference/test/bedrock/invocations",
+            "logRetentionDays": 400,
+            "accessLogBucket": "access-logs-bucket",
+            "invokerService": "lambda.amazonaws.com",
+            # Enums arrive as their string values; pii_entities is left to its default.
+            "guardrail": {"contentFilterStrength": "MEDIUM", "piiAction": "BLOCK"},
+            "logging": {"image": True},
+        },
+    )
+    from regulated_inference.components.bedrock_access import DEFAULT_PII_ENTITIES
+
+    [guardrail] = rec.of_type("aws:bedrock/guardrail:Guardrail")
+    assert guardrail.parent == urn
+    pii = guardrail.inputs["sensitiveInformationPolicyConfig"]["piiEntitiesConfigs"]
+    assert [p["type"] for p in pii] == list(DEFAULT_PII_ENTITIES) and len(pii) == 9
+    assert {p["action"] for p in pii} == {"BLOCK"}
+    filters = {f["type"]: f for f in guardrail.inputs["contentPolicyConfig"]["filtersConfigs"]}
+    assert filters["PROMPT_ATTACK"]["inputStrength"] == "HIGH"  # the default
+    assert filters["HATE"]["inputStrength"] == filters["HATE"]["outputStrength"] == "MEDIUM"
+    [logging] = rec.of_type(
+        "aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration"
+    )
+    config = logging.inputs["loggingConfig"]
+    assert config["imageDataDeliveryEnabled"] is True and config["textDataDeliveryEnabled"] is True
+    assert config["videoDataDeliveryEnabled"] is False
+    [log_group] = rec.of_type("aws:cloudwatch/logGroup:LogGroup")
+    assert log_group.inputs["retentionInDays"] == 400
+    [role] = [r for r in rec.of_type("aws:iam/role:Role") if "invoke" in r.name]
+    [version] = rec.of_type("aws:bedrock/guardrailVersion:GuardrailVersion")
+    assert state["invokeRoleArn"] == role.outputs["arn"]
+    assert state["guardrailArn"] == guardrail.outputs["guardrailArn"]
+    assert state["guardrailVersion"] == version.outputs["version"]
+    assert state["logGroupName"] == log_group.outputs["name"]
+
+
+def test_bedrock_access_refuses_prompt_attack_none(provider):
+    haiku = f"arn:aws:bedrock:{REGION}::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"
+    with pytest.raises(grpc.RpcError) as err:
+        provider.construct(
+            "BedrockAccess",
+            "b",
+            {
+                "modelArns": [haiku],
+                "allowedRegions": [REGION],
+                "aws": AWS,
+                "dataKeyArn": KEY,
+                "logsKeyArn": KEY,
+                "logGroupName": "/ri/bedrock",
+                "logRetentionDays": 30,
+                "accessLogBucket": "logs",
+                "invokerService": "lambda.amazonaws.com",
+                "guardrail": {"promptAttackStrength": "NONE"},
+            },
+        )
+    # The enum has no NONE: Construct refuses the value as an input error on that property
+    # (experimental/component.py map_input_properties builds the enum), before the component runs.
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    details = dict(err.value.trailing_metadata() or ())
+    assert b"promptAttackStrength" in details.get("grpc-status-details-bin", b"")
+    assert _registered(provider) == ["pulumi:pulumi:Stack"]
+
+
+def test_data_quality_monitor(provider):
+    subnets = ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]
+    state, urn, rec = provider.construct(
+        "DataQualityMonitor",
+        "dq",
+        {
+            "endpointName": "fraud-scorer-test",
+            "scheduleName": "fraud-scorer-test-dq",
+            "features": ["amount", "merchant_risk"],
+            "driftThreshold": 0.2,
+            "scheduleExpression": "cron(0 * ? * * *)",
+            "instanceType": "ml.m5.xlarge",
+            "maxRuntimeSeconds": 1800,
+            "captureBucketName": "capture-bucket",
+            "captureBucketArn": "arn:aws:s3:::capture-bucket",
+            "capturePrefix": "capture/fraud-scorer-test/",
+            "outputPrefix": "monitoring/fraud-scorer-test/",
+            "baselineBucketName": "models-bucket",
+            "baselineBucketArn": "arn:aws:s3:::models-bucket",
+            "baselinePrefix": "fraud-scorer/2.3.0/baseline/",
+            "dataKeyArn": KEY,
+            "subnetIds": subnets,
+            "subnetArns": [f"arn:aws:ec2:{REGION}:{ACCOUNT}:subnet/{s}" for s in subnets],
+            "securityGroupId": "sg-0123456789abcdef0",
+            "securityGroupArn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/sg-0123456789abcdef0",
+            "aws": AWS,
+            "alarmTopicArn": TOPIC,
+        },
+    )
+    [job] = rec.of_type("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition")
+    [schedule] = rec.of_type("aws:sagemaker/monitoringSchedule:MonitoringSchedule")
+    [alarm] = rec.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    # The integer arrived as a double and reached AWS as an integer.
+    assert job.inputs["stoppingCondition"]["maxRuntimeInSeconds"] == 1800
+    assert job.inputs["networkConfig"]["enableNetworkIsolation"] is True
+    [role] = rec.of_type("aws:iam/role:Role")
+    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Condition"]["ArnLike"] == {
+        "aws:SourceArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:processing-job/*"
+    }
+    assert alarm.inputs["threshold"] == 0.2 and alarm.inputs["alarmActions"] == [TOPIC]
+    assert state == {
+        "scheduleName": schedule.outputs["name"],
+        "jobDefinitionName": job.outputs["name"],
+        "driftAlarmName": alarm.outputs["name"],
+        "roleArn": role.outputs["arn"],
+    }
+
+
+def test_self_hosted_inference_with_canary_and_loader(provider):
+    registry = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
+    issuer = f"oidc.eks.{REGION}.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+    state, urn, rec = provider.construct(
+        "SelfHostedInference",
+        "credit-risk",
+        {
+            "modelName": "credit-risk",
+            "namespace": "credit-risk",
+            "stable": {
+                "version": "1.4.0",
+                "image": f"{registry}/credit-risk@sha256:{'a' * 64}",
+                "artifactPrefix": "credit-risk/1.4.0",
+            },
+            "canary": {
+                "track": {
+                    "version": "1.5.0",
+                    "image": f"{registry}/credit-risk@sha256:{'b' * 64}",
+                    "artifactPrefix": "credit-risk/1.5.0",
+                },
+                "weight": 10,
+            },
+            "aws": AWS,
+            "irsa": {
+                "oidcProviderArn": f"arn:aws:iam::{ACCOUNT}:oidc-provider/{issuer}",
+                "issuer": issuer,
+            },
+            "artifactBucketArn": "arn:aws:s3:::models-bucket",
+            "dataKeyArn": KEY,
+            "replicasMin": 10,
+            "replicasMax": 20,
+            "resources": {
+                "cpuRequest": "2",
+                "cpuLimit": "4",
+                "memoryRequest": "16Gi",
+                "memoryLimit": "16Gi",
+                "gpu": 1,
+            },
+            "port": 8080,
+            # Probe periods and the start-up budget left to their defaults.
+            "probes": {
+                "liveness": {"path": "/ping"},
+                "readiness": {"path": "/ready", "timeoutSeconds": 5},
+            },
+            "gatewayNamespace": "inference-gateway",
+            "vpcEndpointsCidr": "10.40.0.0/20",
+            "loader": {"image": f"{registry}/model-loader@sha256:{'c' * 64}"},
+            "zoneSpread": "ScheduleAnyway",
+        },
+    )
+    deployments = {
+        d.inputs["metadata"]["name"]: d for d in rec.of_type("kubernetes:apps/v1:Deployment")
+    }
+    assert sorted(deployments) == ["credit-risk", "credit-risk-canary"]
+    assert {d.parent for d in deployments.values()} == {urn}
+    pod = deployments["credit-risk"].inputs["spec"]["template"]["spec"]
+    [server] = pod["containers"]
+    # Integers arrived as doubles; the component coerced them (pulumi/pulumi#21944).
+    assert server["ports"][0]["containerPort"] == 8080
+    assert server["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    assert server["readinessProbe"]["timeoutSeconds"] == 5
+    assert server["livenessProbe"]["periodSeconds"] == 10  # DEFAULT_PROBE_PERIOD_SECONDS
+    assert server["startupProbe"]["failureThreshold"] == 60  # 600 s default / 10 s
+    assert pod["securityContext"]["runAsUser"] == 10001  # DEFAULT_RUN_AS_USER
+    assert pod["topologySpreadConstraints"][0]["whenUnsatisfiable"] == "ScheduleAnyway"
+    [loader] = pod["initContainers"]
+    assert {v["name"]: v for v in pod["volumes"]}["model"]["emptyDir"]["sizeLimit"] == "20Gi"
+    assert "AWS_ROLE_ARN" in {e["name"] for e in loader["env"]}
+    assert "AWS_ROLE_ARN" not in {e["name"] for e in server["env"]}
+    hpas = {
+        h.inputs["metadata"]["name"]: h.inputs["spec"]
+        for h in rec.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
+    }
+    assert (hpas["credit-risk"]["minReplicas"], hpas["credit-risk"]["maxReplicas"]) == (9, 18)
+    assert (
+        hpas["credit-risk-canary"]["minReplicas"],
+        hpas["credit-risk-canary"]["maxReplicas"],
+    ) == (1, 2)
+    [role] = rec.of_type("aws:iam/role:Role")
+    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Condition"]["StringEquals"][f"{issuer}:sub"] == (
+        "system:serviceaccount:credit-risk:credit-risk"
+    )
+    assert len(rec.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")) == 4
+    assert state["replicas"] == {"stable": {"min": 9, "max": 18}, "canary": {"min": 1, "max": 2}}
+    assert state["canaryWeight"] == 10 and state["canaryEffectiveWeight"] == 10  # 1 pod of 10
+    assert state["stableVersion"] == "1.4.0" and state["canaryVersion"] == "1.5.0"
+    assert state["roleArn"] == role.outputs["arn"]
+    assert state["serviceUrl"] == "http://credit-risk.credit-risk.svc.cluster.local:8080"
+
+
+def test_scheduled_drift_check_integers_stay_integers(provider):
+    subnets = ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]
+    state, urn, rec = provider.construct(
+        "ScheduledDriftCheck",
+        "drift",
+        {
+            "endpointName": "fraud-scorer-test",
+            "checkName": "fraud-scorer-test-drift",
+            "features": ["amount"],
+            "driftThreshold": 0.3,
+            "intervalHours": 2,
+            "imageUri": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/drift-check@sha256:{'d' * 64}",
+            "instanceType": "ml.m5.xlarge",
+            "maxRuntimeSeconds": 3600,
+            "captureBucketName": "capture-bucket",
+            "captureBucketArn": "arn:aws:s3:::capture-bucket",
+            "capturePrefix": "capture/fraud-scorer-test/",
+            "outputPrefix": "monitoring/fraud-scorer-test/",
+            "baselineBucketName": "models-bucket",
+            "baselineBucketArn": "arn:aws:s3:::models-bucket",
+            "baselinePrefix": "fraud-scorer/2.3.0/baseline/",
+            "dataKeyArn": KEY,
+            "subnetIds": subnets,
+            "subnetArns": [f"arn:aws:ec2:{REGION}:{ACCOUNT}:subnet/{s}" for s in subnets],
+            "securityGroupId": "sg-0123456789abcdef0",
+            "securityGroupArn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/sg-0123456789abcdef0",
+            "aws": AWS,
+            "alarmTopicArn": TOPIC,
+        },
+    )
+    [schedule] = rec.of_type("aws:scheduler/schedule:Schedule")
+    assert schedule.inputs["scheduleExpression"] == "cron(0 0/2 * * ? *)"
+    assert schedule.inputs["target"]["arn"] == (
+        "arn:aws:scheduler:::aws-sdk:sagemaker:createProcessingJob"
+    )
+    request = json.loads(schedule.inputs["target"]["input"])
+    # The numbers arrived as doubles; the job request carries what the API takes.
+    assert request["Environment"]["WINDOW_HOURS"] == "2"
+    assert request["StoppingCondition"] == {"MaxRuntimeInSeconds": 3600}
+    [alarm] = rec.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    assert {q["metric"]["period"] for q in alarm.inputs["metricQueries"] if "metric" in q} == {7200}
+    assert alarm.inputs["treatMissingData"] == "breaching"
+    assert state["scheduleName"] == schedule.outputs["name"]
+    assert state["driftAlarmName"] == alarm.outputs["name"]
+
+
+def test_bedrock_monitoring_policy_types_and_partial_thresholds(provider):
+    guardrail = f"arn:aws:bedrock:{REGION}:{ACCOUNT}:guardrail/abc123"
+    state, urn, rec = provider.construct(
+        "BedrockMonitoring",
+        "bedrock-monitoring",
+        {
+            "namePrefix": "team-bedrock",
+            "modelIds": ["anthropic.claude-3-haiku-20240307-v1:0"],
+            "guardrailArn": guardrail,
+            "guardrailVersion": "1",
+            "alarmTopicArn": TOPIC,
+            "thresholds": {"latencyP99Ms": 30000},
+            "policyTypes": ["TopicPolicy"],
+            "periodSeconds": 60,
+        },
+    )
+    alarms = {
+        a.inputs["name"]: a.inputs for a in rec.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    }
+    model = "anthropic.claude-3-haiku-20240307-v1:0"
+    slug = "team-bedrock-anthropic.claude-3-haiku-20240307-v1-0"  # alarm names: no ':' or '/'
+    assert alarms[f"{slug}-latency-p99"]["threshold"] == 30000
+    assert alarms[f"{slug}-latency-p95"]["threshold"] == 10000  # the default
+    assert alarms[f"{slug}-latency-p99"]["period"] == 60
+    assert "team-bedrock-guardrail-intervention-rate-TopicPolicy" in alarms
+    assert not any(n.endswith("-ContentPolicy") for n in alarms)
+    assert sorted(state["alarmNames"]) == sorted(
+        [
+            f"{model}/{r}"
+            for r in (
+                "latency-p95",
+                "latency-p99",
+                "server-error-rate",
+                "client-error-rate",
+                "throttle-rate",
+            )
+        ]
+        + [
+            "guardrail/intervention-rate",
+            "guardrail/intervention-rate-TopicPolicy",
+            "guardrail/server-errors",
+        ]
+    )
+
+
+def test_audit_evidence_alarms_heartbeats(provider):
+    state, urn, rec = provider.construct(
+        "AuditEvidenceAlarms",
+        "audit-evidence",
+        {
+            "namePrefix": "team-test",
+            "alarmTopicArn": TOPIC,
+            "trailLogGroupName": "/team/test/cloudtrail",
+            "auditBucketName": "audit-bucket",
+            "invocationLogging": False,
+            "captureBucketName": "capture-bucket",
+            "capturePrefixes": ["capture/fraud-scorer-test/"],
+            "captureSilenceHours": 6,
+            "trailSilenceHours": 2,
+        },
+    )
+    alarms = {
+        a.inputs["name"]: a.inputs for a in rec.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    }
+    assert alarms["team-test-trail-heartbeat"]["evaluationPeriods"] == 2
+    assert alarms["team-test-trail-heartbeat"]["treatMissingData"] == "breaching"
+    assert alarms["team-test-capture-heartbeat-0"]["evaluationPeriods"] == 6
+    assert not any("bedrock" in n for n in alarms)  # invocation logging owned elsewhere
+    filters = {
+        f.inputs["name"] for f in rec.of_type("aws:cloudwatch/logMetricFilter:LogMetricFilter")
+    }
+    assert "team-test-InvocationLoggingChanges" not in filters
+    assert "team-test-TrailConfigurationChanges" in filters
+    assert set(state["alarmNames"]) == {
+        "trail-heartbeat",
+        "trail-s3-heartbeat",
+        "trail-configuration-changes",
+        "data-capture-disabled",
+        "capture-heartbeat-0",
+    }

@@ -25,6 +25,13 @@ HOSTED = [
     "AuditTrail",
     "ManagedInference",
     "AlertTopic",
+    "ModelMonitoring",
+    "DataQualityMonitor",
+    "BedrockAccess",
+    "SelfHostedInference",
+    "ScheduledDriftCheck",
+    "BedrockMonitoring",
+    "AuditEvidenceAlarms",
 ]
 
 
@@ -111,3 +118,24 @@ def test_plugin_info_reports_the_project_version(provider):
     info = provider.stub.GetPluginInfo(empty_pb2.Empty())
     assert info.version == version("regulated-inference")
     assert provider.schema()["version"] == info.version
+
+
+def test_every_component_of_the_package_is_hosted():
+    """A new component must be served to other languages (or this test says which is not)."""
+    import importlib
+    import pkgutil
+
+    import pulumi
+
+    import regulated_inference.components as package
+
+    found = set()
+    for module in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+        for value in vars(importlib.import_module(module.name)).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, pulumi.ComponentResource)
+                and value.__module__.startswith(package.__name__)
+            ):
+                found.add(value.__name__)
+    assert found == set(HOSTED)

@@ -7,7 +7,7 @@ Two groups:
 - the prod stack as checked in (`Pulumi.prod.yaml` + `stacks/__main__.py`): it must
   declare at least one self-hosted model, hardened and schema-valid. These pass
   once the prod config has a self-hosted model entry and the program calls
-  `build_self_hosted` and runs `check_self_hosted` during config validation.
+  `build_self_hosted`; the self-hosted rules run in `config.parse` (config/rules.py).
 """
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ from typing import Any
 
 import kubernetes_validate
 import pulumi
+import pulumi_aws as aws
 import pytest
 from pulumi.runtime import rpc
 
 from regulated_inference.config import ConfigError, parse
+from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import kubernetes as k8s
 from regulated_inference.lib.tagging import REQUIRED_TAG_KEYS, apply_required_tags
 from regulated_inference.simulation.engine import Recording, run_program
@@ -43,7 +45,9 @@ def run_stack(entry: dict[str, Any]) -> Recording:
     def program() -> None:
         cfg = parse(raw)
         apply_required_tags(cfg.tags)
-        platform = build_platform(cfg)
+        ctx = aws_facts.context(cfg.region, aws.get_caller_identity().account_id)
+        zones = aws.get_availability_zones(state="available").names
+        platform = build_platform(cfg, ctx, zones)
         pulumi.export("selfHosted", build_self_hosted(cfg, platform))
 
     return run_program(program, project=NS, stack="prod", config={"aws:region": raw["aws:region"]})

@@ -1,0 +1,58 @@
+"""Step methods and step state of our components never shadow Pulumi's own private attributes.
+
+`pulumi.Resource.__init__` keeps its state in private attributes (`_name`, `_type`, `_version`,
+`_protect`, `_providers`, ...; pulumi/resource.py). A component method or attribute with one of
+those names is silently replaced by Pulumi's value (or replaces it), e.g. a step method
+`_version` becomes the resource's version string and calling it fails.
+"""
+
+import importlib
+import pkgutil
+
+import pulumi
+
+import regulated_inference.components as package
+from tests.conftest import run_component
+
+
+def _components() -> list[type[pulumi.ComponentResource]]:
+    found = {}
+    for module in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+        for value in vars(importlib.import_module(module.name)).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, pulumi.ComponentResource)
+                and value.__module__.startswith(package.__name__)
+            ):
+                found[value.__name__] = value
+    return list(found.values())
+
+
+def _pulumi_private_names() -> set[str]:
+    seen: list[set[str]] = []
+
+    def program():
+        bare = pulumi.ComponentResource("regulated-inference:index:Probe", "probe")
+        seen.append({k for k in vars(bare) if k.startswith("_")})
+
+    run_component(program)
+    return seen[0]
+
+
+def test_the_probe_sees_pulumis_private_state():
+    assert {"_name", "_type", "_providers", "_protect"} <= _pulumi_private_names()
+
+
+def test_no_component_reuses_a_pulumi_private_name():
+    private = _pulumi_private_names()
+    clashes = {
+        f"{cls.__name__}.{attr}" for cls in _components() for attr in vars(cls) if attr in private
+    }
+    assert clashes == set()
+    assert len(_components()) == 14
+
+
+def test_the_managed_inference_steps_would_have_clashed_before():
+    # The name this guards against in practice: `_version` is Pulumi's (set to None or the
+    # package version), so a step method of that name was replaced at construction.
+    assert "_version" in _pulumi_private_names()
