@@ -31,6 +31,7 @@ from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import sagemaker as sm
 from regulated_inference.lib.aws import AwsContext
 from regulated_inference.lib.errors import ComponentArgsError
+from regulated_inference.lib.outputs import publish_outputs
 
 _EMAIL = "email"
 
@@ -319,19 +320,13 @@ class ModelMonitoring(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.rollback_alarm_names = [a.name for a in rollback]
-        self.alarm_names = {role: a.name for role, a in operational.items()} | {
-            f"quality-{k}": a.name for k, a in quality.items()
-        }
-        self.composite_alarm_name = composite.alarm_name
-        self.dashboard_name = dashboard.dashboard_name
-        self.register_outputs(
-            {
-                "rollbackAlarmNames": self.rollback_alarm_names,
-                "alarmNames": self.alarm_names,
-                "compositeAlarmName": self.composite_alarm_name,
-                "dashboardName": self.dashboard_name,
-            }
+        publish_outputs(
+            self,
+            rollback_alarm_names=[a.name for a in rollback],
+            alarm_names={role: a.name for role, a in operational.items()}
+            | {f"quality-{k}": a.name for k, a in quality.items()},
+            composite_alarm_name=composite.alarm_name,
+            dashboard_name=dashboard.dashboard_name,
         )
 
     def _operational_alarms(
@@ -665,17 +660,12 @@ class DataQualityMonitor(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         drift = self._drift_alarm(name, args, schedule)
-        self.schedule_name = schedule.name
-        self.job_definition_name = job.name
-        self.drift_alarm_name = drift.name
-        self.role_arn = role.arn
-        self.register_outputs(
-            {
-                "scheduleName": self.schedule_name,
-                "jobDefinitionName": self.job_definition_name,
-                "driftAlarmName": self.drift_alarm_name,
-                "roleArn": self.role_arn,
-            }
+        publish_outputs(
+            self,
+            schedule_name=schedule.name,
+            job_definition_name=job.name,
+            drift_alarm_name=drift.name,
+            role_arn=role.arn,
         )
 
     def _job_definition(
