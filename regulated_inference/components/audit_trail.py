@@ -91,10 +91,10 @@ class AuditTrail(pulumi.ComponentResource):
 
         log_group = encrypted_log_group(
             f"{name}-logs",
-            name=args["log_group_name"],
-            kms_key_arn=args["logs_kms_key_arn"],
-            retention_days=args["log_retention_days"],
-            opts=child,
+            args["log_group_name"],
+            args["logs_kms_key_arn"],
+            args["log_retention_days"],
+            child,
         )
         role = LeastPrivilegeRole(
             f"{name}-delivery",

@@ -462,10 +462,10 @@ class BedrockAccess(pulumi.ComponentResource):
         delivered = logging_settings(args.get("logging"))
         log_group = encrypted_log_group(
             f"{name}-invocation-logs",
-            name=args["log_group_name"],
-            kms_key_arn=args["logs_key_arn"],
-            retention_days=args["log_retention_days"],
-            opts=child,
+            args["log_group_name"],
+            args["logs_key_arn"],
+            args["log_retention_days"],
+            child,
         )
         bucket = SecureBucket(
             f"{name}-log-bucket",

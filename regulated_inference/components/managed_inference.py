@@ -414,10 +414,10 @@ class ManagedInference(pulumi.ComponentResource):
         """The endpoint's KMS-encrypted log group (SageMaker writes to it by name)."""
         return encrypted_log_group(
             f"{name}-logs",
-            name=sm.endpoint_log_group(plan.endpoint_name),
-            kms_key_arn=args["logs_key_arn"],
-            retention_days=args["log_retention_days"],
-            opts=pulumi.ResourceOptions(parent=self),
+            sm.endpoint_log_group(plan.endpoint_name),
+            args["logs_key_arn"],
+            args["log_retention_days"],
+            pulumi.ResourceOptions(parent=self),
         )
 
     def _deploy_version(

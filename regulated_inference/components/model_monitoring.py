@@ -144,36 +144,34 @@ class AlertTopic(pulumi.ComponentResource):
 
 def alert_topic_policy(ctx: AwsContext, topic_arn: str, rule_arn: str | None) -> str:
     """Who may publish: this account's CloudWatch alarms, the deployment-event rule, over TLS."""
-    account = ctx["account_id"]
+
+    def publish_from(sid: str, service: str, source: dict[str, dict[str, str]]) -> dict:
+        return {
+            "Sid": sid,
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+            "Action": "sns:Publish",
+            "Resource": topic_arn,
+            "Condition": {"StringEquals": {"aws:SourceAccount": ctx["account_id"]}, **source},
+        }
+
     statements = []
     if rule_arn:
         statements.append(
-            {
-                "Sid": "EndpointDeploymentEventsOfThisStack",
-                "Effect": "Allow",
-                "Principal": {"Service": "events.amazonaws.com"},
-                "Action": "sns:Publish",
-                "Resource": topic_arn,
-                "Condition": {
-                    "StringEquals": {"aws:SourceAccount": account},
-                    "ArnEquals": {"aws:SourceArn": rule_arn},
-                },
-            }
+            publish_from(
+                "EndpointDeploymentEventsOfThisStack",
+                "events.amazonaws.com",
+                {"ArnEquals": {"aws:SourceArn": rule_arn}},
+            )
         )
     return iam.document(
         [
             *statements,
-            {
-                "Sid": "CloudWatchAlarmsOfThisAccount",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                "Action": "sns:Publish",
-                "Resource": topic_arn,
-                "Condition": {
-                    "StringEquals": {"aws:SourceAccount": account},
-                    "ArnLike": {"aws:SourceArn": aws_facts.cloudwatch_alarm_arn(ctx, "*")},
-                },
-            },
+            publish_from(
+                "CloudWatchAlarmsOfThisAccount",
+                "cloudwatch.amazonaws.com",
+                {"ArnLike": {"aws:SourceArn": aws_facts.cloudwatch_alarm_arn(ctx, "*")}},
+            ),
             {
                 "Sid": "DenyInsecureTransport",
                 "Effect": "Deny",

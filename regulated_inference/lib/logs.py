@@ -11,7 +11,6 @@ import pulumi_aws as aws
 
 def encrypted_log_group(
     resource_name: str,
-    *,
     name: pulumi.Input[str],
     kms_key_arn: pulumi.Input[str],
     retention_days: int,
