@@ -22,20 +22,18 @@ from importlib.metadata import version
 
 from pulumi.provider.experimental import component_provider_host
 
+from regulated_inference.components.alert_topic import AlertTopic
 from regulated_inference.components.audit_monitoring import AuditEvidenceAlarms
 from regulated_inference.components.audit_trail import AuditTrail
 from regulated_inference.components.bedrock_access import BedrockAccess
 from regulated_inference.components.bedrock_monitoring import BedrockMonitoring
+from regulated_inference.components.data_quality import DataQualityMonitor
 from regulated_inference.components.drift_job import ScheduledDriftCheck
 from regulated_inference.components.encryption_keys import EncryptionKeys
 from regulated_inference.components.isolated_network import IsolatedNetwork
 from regulated_inference.components.least_privilege_role import LeastPrivilegeRole
 from regulated_inference.components.managed_inference import ManagedInference
-from regulated_inference.components.model_monitoring import (
-    AlertTopic,
-    DataQualityMonitor,
-    ModelMonitoring,
-)
+from regulated_inference.components.model_monitoring import ModelMonitoring
 from regulated_inference.components.secure_bucket import SecureBucket
 from regulated_inference.components.self_hosted_inference import SelfHostedInference
 

@@ -146,19 +146,31 @@ class AuditEvidenceAlarms(pulumi.ComponentResource):
             **kwargs,
         ).name
 
+    def _any_count(
+        self, role: str, description: str, namespace: str, metric: str
+    ) -> pulumi.Output[str]:
+        """ALARM on any datapoint above 0 in 5 minutes of a counter that is emitted only when
+        something happened (missing data is not breaching)."""
+        return self._alarm(
+            role,
+            description,
+            namespace=namespace,
+            metric_name=metric,
+            statistic="Sum",
+            period=300,
+            comparison_operator="GreaterThanThreshold",
+            threshold=0,
+            treat_missing_data="notBreaching",
+        )
+
     def _bedrock_delivery(self) -> dict[str, pulumi.Output[str]]:
         out = {
-            f"bedrock-{metric}": self._alarm(
+            # emitted only when a delivery was attempted: no datapoint, no failure
+            f"bedrock-{metric}": self._any_count(
                 f"bedrock-{metric}",
                 f"Bedrock invocation logs not delivered ({metric}): audit evidence lost",
-                namespace=BEDROCK_NAMESPACE,
-                metric_name=metric,
-                statistic="Sum",
-                period=300,
-                comparison_operator="GreaterThanThreshold",
-                threshold=0,
-                # emitted only when a delivery was attempted: no datapoint, no failure
-                treat_missing_data="notBreaching",
+                BEDROCK_NAMESPACE,
+                metric,
             )
             for metric in DELIVERY_FAILURE_METRICS
         }
@@ -263,16 +275,12 @@ class AuditEvidenceAlarms(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
             role = _kebab(metric)
-            out[role] = self._alarm(
+            # the filter emits only on a match: no datapoint, no event
+            out[role] = self._any_count(
                 role,
                 f"{meaning} (CloudTrail event in the trail's log group)",
-                namespace=AUDIT_NAMESPACE,
-                metric_name=metric,
-                statistic="Sum",
-                period=300,
-                comparison_operator="GreaterThanThreshold",
-                threshold=0,
-                treat_missing_data="notBreaching",  # the filter emits only on a match
+                AUDIT_NAMESPACE,
+                metric,
             )
         return out
 

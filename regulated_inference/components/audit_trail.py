@@ -16,6 +16,7 @@ from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import iam
 from regulated_inference.lib.aws import AwsContext
 from regulated_inference.lib.errors import ComponentArgsError
+from regulated_inference.lib.logs import encrypted_log_group
 
 _COMPONENT = "AuditTrail"
 
@@ -88,12 +89,12 @@ class AuditTrail(pulumi.ComponentResource):
         # The trail waits for what this component waits for (the audit bucket policy).
         wait_for = list((opts.depends_on if opts else None) or [])
 
-        log_group = aws.cloudwatch.LogGroup(
+        log_group = encrypted_log_group(
             f"{name}-logs",
-            name=args["log_group_name"],
-            retention_in_days=int(args["log_retention_days"]),
-            kms_key_id=args["logs_kms_key_arn"],
-            opts=child,
+            args["log_group_name"],
+            args["logs_kms_key_arn"],
+            args["log_retention_days"],
+            child,
         )
         role = LeastPrivilegeRole(
             f"{name}-delivery",

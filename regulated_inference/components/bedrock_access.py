@@ -31,6 +31,8 @@ from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import iam
 from regulated_inference.lib.aws import AwsContext
 from regulated_inference.lib.errors import ComponentArgsError
+from regulated_inference.lib.logs import encrypted_log_group
+from regulated_inference.lib.outputs import publish_outputs
 
 _COMPONENT = "BedrockAccess"
 #: What the bedrock-runtime endpoint and the invoke role may do.
@@ -367,21 +369,14 @@ class BedrockAccess(pulumi.ComponentResource):
         guardrail, version = self._guardrail(name, args)
         role = self._invoke_role(name, args, guardrail)
 
-        self.invoke_role_arn = role.arn
-        self.guardrail_id = guardrail.guardrail_id
-        self.guardrail_arn = guardrail.guardrail_arn
-        self.guardrail_version = version.version
-        self.log_group_name = pulumi.Output.from_input(log_group_name)
-        self.log_bucket_name = pulumi.Output.from_input(log_bucket_name)
-        self.register_outputs(
-            {
-                "invokeRoleArn": self.invoke_role_arn,
-                "guardrailId": self.guardrail_id,
-                "guardrailArn": self.guardrail_arn,
-                "guardrailVersion": self.guardrail_version,
-                "logGroupName": self.log_group_name,
-                "logBucketName": self.log_bucket_name,
-            }
+        publish_outputs(
+            self,
+            invoke_role_arn=role.arn,
+            guardrail_id=guardrail.guardrail_id,
+            guardrail_arn=guardrail.guardrail_arn,
+            guardrail_version=version.version,
+            log_group_name=pulumi.Output.from_input(log_group_name),
+            log_bucket_name=pulumi.Output.from_input(log_bucket_name),
         )
 
     def _guardrail(
@@ -465,12 +460,12 @@ class BedrockAccess(pulumi.ComponentResource):
         account = args["aws"]["account_id"]
         bedrock_source = aws_facts.bedrock_arn(args["aws"], "*")
         delivered = logging_settings(args.get("logging"))
-        log_group = aws.cloudwatch.LogGroup(
+        log_group = encrypted_log_group(
             f"{name}-invocation-logs",
-            name=args["log_group_name"],
-            kms_key_id=args["logs_key_arn"],
-            retention_in_days=int(args["log_retention_days"]),
-            opts=child,
+            args["log_group_name"],
+            args["logs_key_arn"],
+            args["log_retention_days"],
+            child,
         )
         bucket = SecureBucket(
             f"{name}-log-bucket",

@@ -57,6 +57,7 @@ from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import sagemaker as sm
 from regulated_inference.lib.aws import AwsContext
 from regulated_inference.lib.errors import ComponentArgsError
+from regulated_inference.lib.outputs import publish_outputs
 
 _COMPONENT = "ScheduledDriftCheck"
 #: Universal target of the SageMaker CreateProcessingJob API (Scheduler "universal targets").
@@ -163,17 +164,12 @@ class ScheduledDriftCheck(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[job_role, scheduler_role]),
         )
         drift = self._drift_alarm(name, args)
-        self.schedule_name = schedule.name
-        self.job_role_arn = job_role.arn
-        self.scheduler_role_arn = scheduler_role.arn
-        self.drift_alarm_name = drift.name
-        self.register_outputs(
-            {
-                "scheduleName": self.schedule_name,
-                "jobRoleArn": self.job_role_arn,
-                "schedulerRoleArn": self.scheduler_role_arn,
-                "driftAlarmName": self.drift_alarm_name,
-            }
+        publish_outputs(
+            self,
+            schedule_name=schedule.name,
+            job_role_arn=job_role.arn,
+            scheduler_role_arn=scheduler_role.arn,
+            drift_alarm_name=drift.name,
         )
 
     # -- steps --------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import pulumi_aws as aws
 from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib.aws import AwsContext
 from regulated_inference.lib.errors import ComponentArgsError
+from regulated_inference.lib.outputs import publish_outputs
 
 _COMPONENT = "EncryptionKeys"
 
@@ -317,15 +318,6 @@ class EncryptionKeys(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
             arns[purpose] = key.arn
-        self.data_key_arn, self.logs_key_arn, self.audit_key_arn = (
-            arns["data"],
-            arns["logs"],
-            arns["audit"],
-        )
-        self.register_outputs(
-            {
-                "dataKeyArn": self.data_key_arn,
-                "logsKeyArn": self.logs_key_arn,
-                "auditKeyArn": self.audit_key_arn,
-            }
+        publish_outputs(
+            self, data_key_arn=arns["data"], logs_key_arn=arns["logs"], audit_key_arn=arns["audit"]
         )

@@ -17,6 +17,7 @@ from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import endpoints, iam
 from regulated_inference.lib.aws import AwsContext
 from regulated_inference.lib.errors import ComponentArgsError
+from regulated_inference.lib.logs import encrypted_log_group
 
 _COMPONENT = "IsolatedNetwork"
 
@@ -118,15 +119,13 @@ class IsolatedNetwork(pulumi.ComponentResource):
             description="Interface VPC endpoints: HTTPS from inside the VPC only",
             opts=child,
         )
-        aws.vpc.SecurityGroupIngressRule(
+        _https_rule(
+            aws.vpc.SecurityGroupIngressRule,
             f"{name}-endpoints-https-in",
-            security_group_id=endpoint_sg.id,
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
+            endpoint_sg,
+            "HTTPS from the VPC",
+            child,
             cidr_ipv4=args["cidr"],
-            description="HTTPS from the VPC",
-            opts=child,
         )
 
         s3_endpoint = aws.ec2.VpcEndpoint(
@@ -145,25 +144,21 @@ class IsolatedNetwork(pulumi.ComponentResource):
             description="Inference workloads: no ingress; HTTPS egress to VPC endpoints and S3 only",
             opts=child,
         )
-        aws.vpc.SecurityGroupEgressRule(
+        _https_rule(
+            aws.vpc.SecurityGroupEgressRule,
             f"{name}-workload-https-vpc",
-            security_group_id=workload_sg.id,
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
+            workload_sg,
+            "HTTPS to interface endpoints",
+            child,
             cidr_ipv4=args["cidr"],
-            description="HTTPS to interface endpoints",
-            opts=child,
         )
-        aws.vpc.SecurityGroupEgressRule(
+        _https_rule(
+            aws.vpc.SecurityGroupEgressRule,
             f"{name}-workload-https-s3",
-            security_group_id=workload_sg.id,
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
+            workload_sg,
+            "HTTPS to S3 (gateway endpoint)",
+            child,
             prefix_list_id=s3_endpoint.prefix_list_id,
-            description="HTTPS to S3 (gateway endpoint)",
-            opts=child,
         )
 
         overrides = args.get("endpoint_policies") or {}
@@ -182,12 +177,12 @@ class IsolatedNetwork(pulumi.ComponentResource):
             )
             self.interface_endpoint_ids[short] = ep.id
 
-        log_group = aws.cloudwatch.LogGroup(
+        log_group = encrypted_log_group(
             f"{name}-flow-logs",
-            name=args["log_group_name"],
-            retention_in_days=int(args["log_retention_days"]),
-            kms_key_id=args["logs_kms_key_arn"],
-            opts=child,
+            args["log_group_name"],
+            args["logs_kms_key_arn"],
+            args["log_retention_days"],
+            child,
         )
         flow_role = LeastPrivilegeRole(
             f"{name}-flow-logs",
@@ -231,6 +226,28 @@ class IsolatedNetwork(pulumi.ComponentResource):
                 "interfaceEndpointIds": self.interface_endpoint_ids,
             }
         )
+
+
+def _https_rule(
+    rule: type[aws.vpc.SecurityGroupIngressRule] | type[aws.vpc.SecurityGroupEgressRule],
+    resource_name: str,
+    group: aws.ec2.SecurityGroup,
+    description: str,
+    opts: pulumi.ResourceOptions,
+    **peer: pulumi.Input[str],
+) -> None:
+    """One TCP 443 rule of `group` (the only port this network opens), to or from `peer`
+    (`cidr_ipv4=` or `prefix_list_id=`)."""
+    rule(
+        resource_name,
+        security_group_id=group.id,
+        ip_protocol="tcp",
+        from_port=443,
+        to_port=443,
+        description=description,
+        opts=opts,
+        **peer,
+    )
 
 
 def _validate(args: IsolatedNetworkArgs, services: list[str]) -> None:

@@ -64,6 +64,8 @@ from regulated_inference.lib import iam
 from regulated_inference.lib import sagemaker as sm
 from regulated_inference.lib.aws import AwsContext
 from regulated_inference.lib.errors import ComponentArgsError
+from regulated_inference.lib.logs import encrypted_log_group
+from regulated_inference.lib.outputs import publish_outputs
 
 _COMPONENT = "ManagedInference"
 #: Variant name kept across versions: blue/green and rolling updates require the new
@@ -207,6 +209,34 @@ class ManagedInferenceArgs(TypedDict):
     """Write the deployment record (recommended; the stack always does)."""
 
 
+def _check_source(
+    path: str, version: ManagedInferenceArgs | PreviousVersion, region: str
+) -> sm.EcrImage:
+    """A version's image (ECR by digest, home region, R7) and artifact key (`.tar.gz`)."""
+    try:
+        image = sm.parse_ecr_image(version.get("image_uri", ""))
+    except ValueError as exc:
+        raise ComponentArgsError(
+            _COMPONENT, f"{path}image_uri", version.get("image_uri"), str(exc)
+        ) from None
+    if image.region != region:
+        raise ComponentArgsError(
+            _COMPONENT,
+            f"{path}image_uri",
+            version["image_uri"],
+            f"the registry is in {image.region}, not the home region {region} (R7)",
+        )
+    key = version.get("artifact_key") or ""
+    if not key.endswith(".tar.gz") or key.startswith("/") or "://" in key:
+        raise ComponentArgsError(
+            _COMPONENT,
+            f"{path}artifact_key",
+            key,
+            "an object key ending in .tar.gz (no s3://, no leading /)",
+        )
+    return image
+
+
 def _validate(args: ManagedInferenceArgs) -> sm.EcrImage:
     def bad(arg: str, value, rule: str) -> ComponentArgsError:
         return ComponentArgsError(_COMPONENT, arg, value, rule)
@@ -225,19 +255,7 @@ def _validate(args: ManagedInferenceArgs) -> sm.EcrImage:
     region = args["aws"]["region"]
     if args.get("stage") not in tuple(Stage):
         raise bad("stage", args.get("stage"), "must be 'pilot' or 'production'")
-    try:
-        image = sm.parse_ecr_image(args.get("image_uri", ""))
-    except ValueError as exc:
-        raise bad("image_uri", args.get("image_uri"), str(exc)) from None
-    if image.region != region:
-        raise bad(
-            "image_uri",
-            args["image_uri"],
-            f"the registry is in {image.region}, not the home region {region} (R7)",
-        )
-    key = args.get("artifact_key") or ""
-    if not key.endswith(".tar.gz") or key.startswith("/") or "://" in key:
-        raise bad("artifact_key", key, "an object key ending in .tar.gz (no s3://, no leading /)")
+    image = _check_source("", args, region)
     try:
         sm.check_kms_instance_type(args.get("instance_type", ""))
     except ValueError as exc:
@@ -303,19 +321,7 @@ def _validate(args: ManagedInferenceArgs) -> sm.EcrImage:
             raise bad("previous", previous, "must be a PreviousVersion")
         if previous.get("version") == args.get("version"):
             raise bad("previous.version", previous.get("version"), "must differ from `version`")
-        try:
-            old = sm.parse_ecr_image(previous.get("image_uri", ""))
-        except ValueError as exc:
-            raise bad("previous.image_uri", previous.get("image_uri"), str(exc)) from None
-        if old.region != region:
-            raise bad(
-                "previous.image_uri",
-                previous["image_uri"],
-                "the registry must be in the home region (R7)",
-            )
-        pkey = previous.get("artifact_key") or ""
-        if not pkey.endswith(".tar.gz") or pkey.startswith("/") or "://" in pkey:
-            raise bad("previous.artifact_key", pkey, "an object key ending in .tar.gz")
+        _check_source("previous.", previous, region)
         previous_package = previous.get("model_package_arn")
         if (package is None) != (previous_package is None):
             raise bad(
@@ -377,36 +383,27 @@ class ManagedInference(pulumi.ComponentResource):
         self._autoscaling(name, args, plan, endpoint)
         invoke = self._invoke_policy(name, args, plan, endpoint)
         record = args.get("deployment_record")
-        self.deployment_record_key = (
+        record_key = (
             self._deployment_record(name, args, plan, image, model, config, previous_config)
             if record is not None
             else None
         )
-
-        self.endpoint_name = endpoint.name
-        self.endpoint_arn = endpoint.arn
-        self.endpoint_config_name = config.name
-        self.previous_endpoint_config_name = (
-            previous_config.name if previous_config is not None else None
-        )
-        self.model_name = model.name
-        self.model_package_group_name = pulumi.Output.from_input(plan.group_name)
-        self.execution_role_arn = role.arn
-        self.invoke_policy_arn = invoke.arn
+        # Plain values, known before deployment (not registered: they are not outputs of AWS).
         self.variant_name = plan.variant
         self.capture_prefix = plan.capture_prefix
-        self.register_outputs(
-            {
-                "endpointName": self.endpoint_name,
-                "endpointArn": self.endpoint_arn,
-                "endpointConfigName": self.endpoint_config_name,
-                "previousEndpointConfigName": self.previous_endpoint_config_name,
-                "modelName": self.model_name,
-                "modelPackageGroupName": self.model_package_group_name,
-                "executionRoleArn": self.execution_role_arn,
-                "invokePolicyArn": self.invoke_policy_arn,
-                "deploymentRecordKey": self.deployment_record_key,
-            }
+        publish_outputs(
+            self,
+            endpoint_name=endpoint.name,
+            endpoint_arn=endpoint.arn,
+            endpoint_config_name=config.name,
+            previous_endpoint_config_name=(
+                previous_config.name if previous_config is not None else None
+            ),
+            model_name=model.name,
+            model_package_group_name=pulumi.Output.from_input(plan.group_name),
+            execution_role_arn=role.arn,
+            invoke_policy_arn=invoke.arn,
+            deployment_record_key=record_key,
         )
 
     # -- steps --------------------------------------------------------------------------
@@ -415,12 +412,12 @@ class ManagedInference(pulumi.ComponentResource):
         self, name: str, args: ManagedInferenceArgs, plan: "_Plan"
     ) -> aws.cloudwatch.LogGroup:
         """The endpoint's KMS-encrypted log group (SageMaker writes to it by name)."""
-        return aws.cloudwatch.LogGroup(
+        return encrypted_log_group(
             f"{name}-logs",
-            name=sm.endpoint_log_group(plan.endpoint_name),
-            kms_key_id=args["logs_key_arn"],
-            retention_in_days=int(args["log_retention_days"]),
-            opts=pulumi.ResourceOptions(parent=self),
+            sm.endpoint_log_group(plan.endpoint_name),
+            args["logs_key_arn"],
+            args["log_retention_days"],
+            pulumi.ResourceOptions(parent=self),
         )
 
     def _deploy_version(

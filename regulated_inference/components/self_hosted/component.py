@@ -17,6 +17,7 @@ from regulated_inference.components.self_hosted.workload import (
     track_labels,
 )
 from regulated_inference.lib import kubernetes as k8s
+from regulated_inference.lib.outputs import publish_outputs
 
 
 class SelfHostedInference(pulumi.ComponentResource):
@@ -69,35 +70,23 @@ class SelfHostedInference(pulumi.ComponentResource):
         disruption_budget(name, model, ns, in_ns)
 
         canary = args.get("canary")
-        self.namespace = ns
-        self.service_name = service.metadata.apply(lambda m: m.name)
-        self.service_url = pulumi.Output.concat(
-            "http://", self.service_name, ".", ns, ".svc.cluster.local:", str(plan.port)
-        )
-        self.service_account_name = service_account.metadata.apply(lambda m: m.name)
-        self.role_arn = role.arn
-        self.stable_version = pulumi.Output.from_input(args["stable"]["version"])
-        self.canary_version = pulumi.Output.from_input(
-            canary["track"]["version"] if canary else None
-        )
-        self.canary_weight = pulumi.Output.from_input(plan.canary_weight)
-        self.canary_effective_weight = pulumi.Output.from_input(plan.effective_weight)
-        self.replicas = pulumi.Output.from_input(
-            {t: {"min": plan.bounds(t)[0], "max": plan.bounds(t)[1]} for t, _ in plan.tracks}
-        )
-        self.register_outputs(
-            {
-                "namespace": self.namespace,
-                "serviceName": self.service_name,
-                "serviceUrl": self.service_url,
-                "serviceAccountName": self.service_account_name,
-                "roleArn": self.role_arn,
-                "stableVersion": self.stable_version,
-                "canaryVersion": self.canary_version,
-                "canaryWeight": self.canary_weight,
-                "canaryEffectiveWeight": self.canary_effective_weight,
-                "replicas": self.replicas,
-            }
+        service_name = service.metadata.apply(lambda m: m.name)
+        publish_outputs(
+            self,
+            namespace=ns,
+            service_name=service_name,
+            service_url=pulumi.Output.concat(
+                "http://", service_name, ".", ns, ".svc.cluster.local:", str(plan.port)
+            ),
+            service_account_name=service_account.metadata.apply(lambda m: m.name),
+            role_arn=role.arn,
+            stable_version=pulumi.Output.from_input(args["stable"]["version"]),
+            canary_version=pulumi.Output.from_input(canary["track"]["version"] if canary else None),
+            canary_weight=pulumi.Output.from_input(plan.canary_weight),
+            canary_effective_weight=pulumi.Output.from_input(plan.effective_weight),
+            replicas=pulumi.Output.from_input(
+                {t: {"min": plan.bounds(t)[0], "max": plan.bounds(t)[1]} for t, _ in plan.tracks}
+            ),
         )
 
     def _namespace_and_account(
