@@ -109,6 +109,17 @@ class Progress:
                 print(f"offline-preview:   done in {elapsed:.1f} s", file=self.stream, flush=True)
 
 
+def _check_bedrock_logging_owner(stack: str, project: Path) -> None:
+    """Bedrock keeps ONE invocation-logging setting per account and region: this project's stack
+    files that share an account must agree which stack owns it (issue: two owners overwrite, and
+    on destroy delete, each other's logging). Checked before the program runs."""
+    from regulated_inference.simulation.engine import bedrock_logging_conflicts
+
+    problems = [p for p in bedrock_logging_conflicts(project) if f"'{stack}'" in p]
+    if problems:
+        raise PreviewInputError(problems[0])
+
+
 def _config_error_types() -> tuple[type[BaseException], ...]:
     """The exceptions that mean "the input is wrong", imported lazily (the stack may not exist yet)."""
     types: list[type[BaseException]] = [StackFileError, PreviewInputError]
@@ -232,6 +243,8 @@ def run_preview(
     project, pack, config_path = resolve_paths(stack, project_dir, policy_pack, policy_config)
     with progress.phase("config", f"loading Pulumi.yaml and Pulumi.{stack}.yaml"):
         cfg = config if config is not None else load_stack_config(stack, project)
+        if config is None:
+            _check_bedrock_logging_owner(stack, project)
         pack_config, shown = _pack_config(stack, cfg, project, config_path, policy_config)
     if analyze is not None:
         with progress.phase("program", f"running the {stack} stack program under simulated AWS"):

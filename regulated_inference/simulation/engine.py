@@ -388,7 +388,10 @@ def bedrock_logging_conflicts(project_dir: Path = REPO_ROOT) -> list[str]:
     claims: dict[tuple[str, str], dict[str, str]] = {}
     for path in sorted(project_dir.glob("Pulumi.*.yaml")):
         stack = path.name[len("Pulumi.") : -len(".yaml")]
-        cfg = config_to_cli(project, read_stack_config(path))
+        try:
+            cfg = config_to_cli(project, read_stack_config(path))
+        except StackFileError:
+            continue  # a malformed stack file is reported when that stack is previewed
         if f"{project}:bedrock" not in cfg:
             continue
         try:

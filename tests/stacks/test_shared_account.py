@@ -142,3 +142,21 @@ def test_two_stacks_of_one_account_cannot_both_claim_the_logging(tmp_path):
         {"aws:allowedAccountIds": prod_accounts, f"{NS}:account": {"bedrockLoggingOwner": "prod"}},
     )
     assert bedrock_logging_conflicts(agrees) == []
+
+
+def test_the_preview_refuses_a_second_logging_owner_before_running_the_program(tmp_path, capsys):
+    # The same check runs in the offline preview: one line, exit 2, nothing recorded.
+    from regulated_inference.preview import cli
+
+    prod_accounts = stack_config("prod")["aws:allowedAccountIds"]
+    project = _project_with(tmp_path, {"aws:allowedAccountIds": prod_accounts, f"{NS}:account": {}})
+    ran = []
+    code = cli.main(
+        ["--project-dir", str(project), "--stack", "dev"],
+        analyze=lambda *a, **k: ran.append(a),
+    )
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert code == 2 and ran == []
+    assert len(errors) == 1 and "name different Bedrock logging owners" in errors[0]
+    assert "Traceback" not in err
