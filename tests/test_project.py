@@ -51,19 +51,19 @@ print(len([r for r in rec.resources if r.custom]))
 """
 
 
-def test_program_runs_from_the_stacks_directory_in_a_fresh_interpreter():
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    code = _RUNNER.format(root=str(ROOT), stacks_dir=str(ROOT / "stacks"))
+def _assert_program_registers_resources(argv: list[str], env: dict, timeout: int) -> None:
+    """Run a runner script from stacks/; it succeeds and its last line counts > 50 resources."""
     out = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT / "stacks",
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+        argv, cwd=ROOT / "stacks", env=env, capture_output=True, text=True, timeout=timeout
     )
     assert out.returncode == 0, out.stderr[-3000:]
     assert int(out.stdout.strip().splitlines()[-1]) > 50
+
+
+def test_program_runs_from_the_stacks_directory_in_a_fresh_interpreter():
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    code = _RUNNER.format(root=str(ROOT), stacks_dir=str(ROOT / "stacks"))
+    _assert_program_registers_resources([sys.executable, "-c", code], env, timeout=120)
 
 
 def test_no_module_in_the_program_directory_shadows_the_standard_library():
@@ -133,13 +133,4 @@ def test_program_runs_from_a_venv_built_from_the_requirements_file_alone(tmp_pat
     code = _PROGRAM_RUNNER.format(
         root=str(ROOT), components=str(ROOT / "regulated_inference" / "__init__.py")
     )
-    run = subprocess.run(
-        [str(python), "-I", "-c", code],
-        cwd=ROOT / "stacks",
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    assert int(run.stdout.strip().splitlines()[-1]) > 50
+    _assert_program_registers_resources([str(python), "-I", "-c", code], env, timeout=180)

@@ -18,6 +18,7 @@ from regulated_inference.simulation.engine import (
     load_stack_config,
     run_stack_program,
 )
+from tests.config.mutation import set_at
 from tests.conftest import encode, stack_config
 
 NS = "regulated-inference"
@@ -56,6 +57,14 @@ def _line_of(fragment: str) -> int:
     return PROD[: PROD.index(fragment)].count("\n") + 1
 
 
+def _retention(value: str) -> str:
+    """The prod stack file with the logging retention written as `value`."""
+    return PROD.replace("retentionDays: 400", f"retentionDays: {value}")
+
+
+AT_FILE = "Pulumi.prod.yaml:"
+
+
 @pytest.mark.parametrize(
     "text,where,fragment",
     [
@@ -64,45 +73,25 @@ def _line_of(fragment: str) -> int:
             f"Pulumi.prod.yaml:{_line_of('    cidr: 10.40')}:1",
             "tabs cannot indent",
         ),
-        (
-            PROD.replace("retentionDays: 400", "retentionDays: [400"),
-            "Pulumi.prod.yaml:",
-            "invalid YAML",
-        ),
+        (_retention("[400"), AT_FILE, "invalid YAML"),
         (
             PROD.replace("availabilityZones: 3", "availabilityZones: yes"),
             f"Pulumi.prod.yaml:{_line_of('availabilityZones: 3')}:24",
             "YAML 1.1",
         ),
-        (
-            PROD.replace("retentionDays: 400", "retentionDays: 2025-01-01"),
-            "Pulumi.prod.yaml:",
-            "date",
-        ),
-        (PROD.replace("retentionDays: 400", "retentionDays: 4e2"), "Pulumi.prod.yaml:", "YAML 1.2"),
-        (
-            PROD.replace("retentionDays: 400", "retentionDays: .nan"),
-            "Pulumi.prod.yaml:",
-            "not a finite number",
-        ),
-        (
-            PROD.replace("retentionDays: 400", "retentionDays: 0400"),
-            "Pulumi.prod.yaml:",
-            "leading-zero",
-        ),
+        (_retention("2025-01-01"), AT_FILE, "date"),
+        (_retention("4e2"), AT_FILE, "YAML 1.2"),
+        (_retention(".nan"), AT_FILE, "not a finite number"),
+        (_retention("0400"), AT_FILE, "leading-zero"),
         (
             PROD.replace(
                 "    retentionDays: 400\n", "    retentionDays: 400\n    retentionDays: 365\n"
             ),
-            "Pulumi.prod.yaml:",
+            AT_FILE,
             "already defined at line",
         ),
-        (PROD + "x: &a [1]\ny: [*a, *a]\n", "Pulumi.prod.yaml:", "aliases"),
-        (
-            PROD.replace("retentionDays: 400", "retentionDays: !!int 400"),
-            "Pulumi.prod.yaml:",
-            "explicit YAML tag",
-        ),
+        (PROD + "x: &a [1]\ny: [*a, *a]\n", AT_FILE, "aliases"),
+        (_retention("!!int 400"), AT_FILE, "explicit YAML tag"),
         ("- config\n", "Pulumi.prod.yaml:1:1", "must be a YAML mapping"),
         ("config: 3\n", "Pulumi.prod.yaml:1:9", "`config:` must be a mapping"),
         (PROD.encode("utf-16"), "Pulumi.prod.yaml:1:1", "UTF-16"),
@@ -201,10 +190,7 @@ def test_gate_that_no_value_can_pass_is_refused():
 )
 def test_absurd_numbers_are_refused(path, value, fragment):
     cfg = raw("prod")
-    node = cfg
-    for part in path[:-1]:
-        node = node[part]
-    node[path[-1]] = value
+    set_at(cfg, list(path), value)
     e = refused(cfg)
     assert fragment in e.rule, e
 
@@ -419,10 +405,7 @@ def test_prod_values_the_pack_refuses_are_refused_first_with_the_same_control(
     path, value, key, control
 ):
     cfg = raw("prod")
-    node = cfg
-    for part in path[:-1]:
-        node = node[part]
-    node[path[-1]] = value
+    set_at(cfg, list(path), value)
     e = refused(cfg)
     assert e.key == f"{NS}:{key}", e
     assert f"control {control}" in e.rule, e

@@ -16,6 +16,8 @@ from regulated_inference.config.kubernetes import (
     SECRET_PLACEHOLDER,
     KubernetesConfig,
 )
+from tests.config.mutation import DELETE as _DELETE
+from tests.config.mutation import set_at
 from tests.conftest import stack_config
 
 NS = "regulated-inference"
@@ -114,21 +116,11 @@ def _set(path: str, value: Any) -> Callable[[dict], None]:
     """Mutation of the entry at a dotted path (`kubernetes.canary.weight`); `_DELETE` removes it."""
 
     def mutate(entry: dict) -> None:
-        *parents, last = path.split(".")
-        node = entry
-        for part in parents:
-            node = node[int(part)] if part.isdigit() else node[part]
-        if value is _DELETE:
-            del node[last]
-        elif isinstance(node, list):
-            node[int(last)] = value
-        else:
-            node[last] = value
+        set_at(entry, path.split("."), value)
 
     return mutate
 
 
-_DELETE = object()
 K = f"{NS}:models[0].kubernetes"
 OTHER_REGION_IMAGE = f"{ACCT}.dkr.ecr.us-east-1.amazonaws.com/credit-risk-llm@sha256:{'b' * 64}"
 

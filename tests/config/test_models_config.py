@@ -83,6 +83,15 @@ def error(r: dict[str, Any]) -> ConfigError:
     return info.value
 
 
+def refused(r: dict[str, Any], key: str, *fragments: str) -> ConfigError:
+    """The config is refused at `key` with every one of `fragments` in the rule."""
+    e = error(r)
+    assert e.key == key
+    for fragment in fragments:
+        assert fragment in e.rule
+    return e
+
+
 def test_fixture_is_valid():
     cfg = load(raw())
     assert [m.stage for m in cfg.models] == ["production", "pilot"]
@@ -124,9 +133,7 @@ def test_nvme_instance_types_are_refused_with_the_reason(itype):
 def test_nvme_instance_type_for_the_monitoring_job_is_refused():
     r = raw()
     r["models"][0]["monitoring"]["drift"]["instanceType"] = "ml.c5d.xlarge"
-    e = error(r)
-    assert e.key == f"{NS}:models[0].monitoring.drift.instanceType"
-    assert "local NVMe" in e.rule
+    refused(r, f"{NS}:models[0].monitoring.drift.instanceType", "local NVMe")
 
 
 @pytest.mark.parametrize(
@@ -144,9 +151,7 @@ def test_ebs_backed_instance_types_pass(itype):
 def test_inf1_is_refused_because_guardrails_do_not_apply():
     r = raw()
     r["models"][0]["instanceType"] = "ml.inf1.xlarge"
-    e = error(r)
-    assert e.key == f"{NS}:models[0].instanceType"
-    assert "deployment guardrails do not support Inf1" in e.rule
+    refused(r, f"{NS}:models[0].instanceType", "deployment guardrails do not support Inf1")
 
 
 # -- rollout limits ---------------------------------------------------------------------
@@ -255,45 +260,71 @@ def test_dev_may_run_one_instance_without_a_package():
 def test_instance_count_within_autoscaling_range():
     r = raw()
     r["models"][0]["autoscaling"] = {"minInstances": 3, "maxInstances": 4}
-    e = error(r)
-    assert e.key == f"{NS}:models[0].instanceCount"
-    assert "within autoscaling min/max (3–4)" in e.rule
+    refused(r, f"{NS}:models[0].instanceCount", "within autoscaling min/max (3–4)")
 
 
 # -- quality gate ------------------------------------------------------------------------
 
 
-def test_quality_gate_maximum_names_metric_value_and_threshold():
+def _set_metric(value):
+    def change(evaluation: dict[str, Any], metric: str) -> None:
+        evaluation[metric] = value
+
+    return change
+
+
+def _drop_metric(evaluation: dict[str, Any], metric: str) -> None:
+    del evaluation[metric]
+
+
+@pytest.mark.parametrize(
+    "index,metric,change,value,fragments",
+    [
+        pytest.param(
+            0,
+            "biasDisparity",
+            _set_metric(0.07),
+            0.07,
+            (
+                "biasDisparity 0.07 exceeds the maximum 0.05",
+                "version 2.3.0 of fraud-scorer cannot be deployed to prod",
+            ),
+            id="maximum-names-metric-value-and-threshold",
+        ),
+        pytest.param(
+            1,
+            "accuracy",
+            _set_metric(0.9),
+            0.9,
+            ("accuracy 0.9 is below the minimum 0.95",),
+            id="minimum-names-metric-value-and-threshold",
+        ),
+        pytest.param(
+            0,
+            "accuracy",
+            _drop_metric,
+            None,
+            ("no evaluation result for accuracy (minimum 0.95)",),
+            id="missing-result-fails",
+        ),
+    ],
+)
+def test_quality_gate_failure_names_metric_value_and_threshold(
+    index, metric, change, value, fragments
+):
     r = raw()
-    r["models"][0]["evaluation"]["biasDisparity"] = 0.07
+    change(r["models"][index]["evaluation"], metric)
     e = error(r)
-    assert e.key == f"{NS}:models[0].evaluation.biasDisparity" and e.value == 0.07
-    assert "biasDisparity 0.07 exceeds the maximum 0.05" in e.rule
-    assert "version 2.3.0 of fraud-scorer cannot be deployed to prod" in e.rule
-
-
-def test_quality_gate_minimum_names_metric_value_and_threshold():
-    r = raw()
-    r["models"][1]["evaluation"]["accuracy"] = 0.9
-    e = error(r)
-    assert e.key == f"{NS}:models[1].evaluation.accuracy" and e.value == 0.9
-    assert "accuracy 0.9 is below the minimum 0.95" in e.rule
-
-
-def test_quality_gate_missing_result_fails():
-    r = raw()
-    del r["models"][0]["evaluation"]["accuracy"]
-    e = error(r)
-    assert e.key == f"{NS}:models[0].evaluation.accuracy" and e.value is None
-    assert "no evaluation result for accuracy (minimum 0.95)" in e.rule
+    assert e.key == f"{NS}:models[{index}].evaluation.{metric}"
+    assert e.value is None if value is None else e.value == value
+    for fragment in fragments:
+        assert fragment in e.rule
 
 
 def test_prod_needs_quality_gate_thresholds():
     r = raw()
     r["models"][0]["qualityGate"] = {}
-    e = error(r)
-    assert e.key == f"{NS}:models[0].qualityGate"
-    assert "need quality-gate thresholds" in e.rule
+    refused(r, f"{NS}:models[0].qualityGate", "need quality-gate thresholds")
 
 
 def test_dev_may_deploy_a_version_that_fails_the_gate():
@@ -311,49 +342,41 @@ def test_dev_may_deploy_a_version_that_fails_the_gate():
 def test_image_must_be_pinned_by_digest():
     r = raw()
     r["models"][0]["image"] = f"{ECR}/fraud-scorer:2.3.0"
-    e = error(r)
-    assert e.key == f"{NS}:models[0].image"
-    assert "pinned by digest" in e.rule
+    refused(r, f"{NS}:models[0].image", "pinned by digest")
 
 
 def test_image_registry_must_be_in_the_home_region():
     r = raw()
     r["models"][0]["image"] = f"111122223333.dkr.ecr.eu-west-1.amazonaws.com/models/x@{DIGEST}"
-    e = error(r)
-    assert e.key == f"{NS}:models[0].image"
-    assert "registry is in eu-west-1 but aws:region is eu-west-2" in e.rule
+    refused(r, f"{NS}:models[0].image", "registry is in eu-west-1 but aws:region is eu-west-2")
 
 
 def test_artifact_key_is_a_key_not_a_uri():
     r = raw()
     r["models"][0]["artifactKey"] = "s3://bucket/model.tar.gz"
-    e = error(r)
-    assert e.key == f"{NS}:models[0].artifactKey"
-    assert "ending in .tar.gz" in e.rule
+    refused(r, f"{NS}:models[0].artifactKey", "ending in .tar.gz")
 
 
 def test_pilot_must_name_its_callers():
     r = raw()
     r["models"][1]["callers"] = []
-    e = error(r)
-    assert e.key == f"{NS}:models[1].callers"
-    assert "a pilot must name the IAM roles allowed to use it" in e.rule
+    refused(r, f"{NS}:models[1].callers", "a pilot must name the IAM roles allowed to use it")
 
 
 def test_serverless_is_refused_with_the_reason():
     r = raw()
     r["models"][0]["serverless"] = {"memorySizeInMb": 2048}
-    e = error(r)
-    assert e.key == f"{NS}:models[0].serverless"
-    assert "neither VPC configuration, network isolation, data capture nor Model Monitor" in e.rule
+    refused(
+        r,
+        f"{NS}:models[0].serverless",
+        "neither VPC configuration, network isolation, data capture nor Model Monitor",
+    )
 
 
 def test_prod_needs_a_drift_schedule():
     r = raw()
     del r["models"][0]["monitoring"]["drift"]
-    e = error(r)
-    assert e.key == f"{NS}:models[0].monitoring.drift"
-    assert "Model Monitor data-quality schedule" in e.rule
+    refused(r, f"{NS}:models[0].monitoring.drift", "Model Monitor data-quality schedule")
 
 
 def test_sagemaker_model_needs_an_instance_type():
@@ -404,9 +427,9 @@ def test_profile_must_match_the_home_geography():
     r["bedrock"]["inferenceProfiles"] = [
         {"id": "us.meta.llama3-1-8b-instruct-v1:0", "regions": ["eu-west-2"]}
     ]
-    e = error(r)
-    assert e.key == f"{NS}:bedrock.inferenceProfiles[0].id"
-    assert "geography does not match aws:region eu-west-2" in e.rule
+    refused(
+        r, f"{NS}:bedrock.inferenceProfiles[0].id", "geography does not match aws:region eu-west-2"
+    )
 
 
 def test_profile_regions_must_be_allowed():
@@ -425,9 +448,7 @@ def test_profile_regions_must_be_allowed():
 def test_profile_id_listed_as_a_model_is_refused():
     r = raw()
     r["bedrock"]["models"] = ["eu.anthropic.claude-3-haiku-20240307-v1:0"]
-    e = error(r)
-    assert e.key == f"{NS}:bedrock.models[0]"
-    assert "inference profile id" in e.rule
+    refused(r, f"{NS}:bedrock.models[0]", "inference profile id")
 
 
 def test_prompt_attack_filter_cannot_be_switched_off():
@@ -502,9 +523,7 @@ def test_image_in_two_places_is_refused():
     r = raw()
     r["models"][0] = registry_model()
     r["models"][0]["image"] = f"{ECR}/fraud-scorer@sha256:{'9' * 64}"
-    e = error(r)
-    assert e.key == f"{NS}:models[0].image"
-    assert "set both here and in versions[2.3.0]" in e.rule
+    refused(r, f"{NS}:models[0].image", "set both here and in versions[2.3.0]")
 
 
 def test_quality_gate_reads_the_selected_versions_evaluation():
@@ -557,9 +576,7 @@ def test_previous_version_comes_from_the_registry_like_the_current_one():
     r = raw()
     r["models"][0] = registry_model()
     del r["models"][0]["versions"]["2.2.1"]["modelPackageVersion"]
-    e = error(r)
-    assert e.key == f"{NS}:models[0].previousVersion"
-    assert "both come from the model registry" in e.rule
+    refused(r, f"{NS}:models[0].previousVersion", "both come from the model registry")
 
 
 def test_previous_version_does_not_change_the_deployed_hash_but_the_request_hash():

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 
 from regulated_inference.config import ConfigError
+from tests.config.mutation import DELETE as _DELETE
+from tests.config.mutation import set_at
 from tests.conftest import run_stack_with
 
 NS = "regulated-inference"
@@ -21,24 +23,10 @@ def _set(path: str, value: Any) -> Callable[[dict], None]:
     def mutate(cfg: dict) -> None:
         key, *rest = path.split(".")
         full = key if ":" in key else f"{NS}:{key}"
-        if not rest:
-            cfg[full] = value
-            return
-        node = cfg[full]
-        for part in rest[:-1]:
-            node = node[int(part)] if part.isdigit() else node[part]
-        last = rest[-1]
-        if value is _DELETE:
-            del node[last]
-        elif isinstance(node, list):
-            node[int(last)] = value
-        else:
-            node[last] = value
+        set_at(cfg, [full, *rest], value)
 
     return mutate
 
-
-_DELETE = object()
 
 # (stack, mutation, expected key, expected value text, expected rule fragment)
 CASES = [
@@ -182,18 +170,12 @@ CASES = [
 ]
 
 
-def _delete_top(cfg: dict, key: str) -> None:
-    cfg.pop(f"{NS}:{key}")
-
-
 @pytest.mark.parametrize(
     "stack,mutate,key,value,rule", CASES, ids=[c[2] + ":" + c[3] for c in CASES]
 )
 def test_invalid_config_fails_with_one_clear_message_and_registers_nothing(
     stack, mutate, key, value, rule
 ):
-    if key == f"{NS}:alerts":
-        mutate = lambda cfg: _delete_top(cfg, "alerts")  # noqa: E731
     with pytest.raises(ConfigError) as info:
         run_stack_with(stack, mutate)
     err = info.value

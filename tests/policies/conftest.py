@@ -11,6 +11,7 @@ import pytest
 from policies.rules.base import UNKNOWN, Finding, Rule, res
 from policies.rules.stack_index import StackIndex
 from regulated_inference.preview.analyzer import POLICIES_DIR, PolicyPackServer
+from tests.config.mutation import DELETE, set_at
 
 DEV_CONFIG = POLICIES_DIR / "config" / "dev.json"
 PROD_CONFIG = POLICIES_DIR / "config" / "prod.json"
@@ -57,24 +58,10 @@ def stack_violations(
 def with_change(props: dict, path: str, value: Any) -> dict:
     """A deep copy of `props` with `a.b.0.c` set to `value` (or removed if value is DELETE)."""
     out = copy.deepcopy(props)
-    parts = path.split(".")
-    cur: Any = out
-    for p in parts[:-1]:
-        cur = cur[int(p)] if isinstance(cur, list) else cur[p]
-    last = parts[-1]
-    if value is DELETE:
-        if isinstance(cur, list):
-            del cur[int(last)]
-        else:
-            del cur[last]
-    elif isinstance(cur, list):
-        cur[int(last)] = value
-    else:
-        cur[last] = value
+    set_at(out, path.split("."), value)
     return out
 
 
-DELETE = object()
 __all__ = [
     "UNKNOWN",
     "DELETE",

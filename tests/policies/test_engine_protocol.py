@@ -32,8 +32,8 @@ TAGS = {
 }
 
 
-def run(fn, region="eu-west-2"):
-    return run_program(fn, project="handwritten", stack="prod", config={"aws:region": region})
+def run(fn, region="eu-west-2", **kw):
+    return run_program(fn, project="handwritten", stack="prod", config={"aws:region": region}, **kw)
 
 
 def found(result) -> set[tuple[str, str | None]]:
@@ -489,13 +489,7 @@ def test_streaming_session_matches_batch_analysis(pack, leaky, background):
     with pack.session(
         PROD_CONFIG, project="handwritten", stack="prod", background=background
     ) as session:
-        recording = run_program(
-            leaky_program,
-            project="handwritten",
-            stack="prod",
-            config={"aws:region": "eu-west-2"},
-            on_resource=session.add,
-        )
+        recording = run(leaky_program, on_resource=session.add)
         streamed = session.finish(recording)
     assert found(streamed) == found(batch) == EXPECTED_LEAKY
     assert streamed.resources_analyzed == batch.resources_analyzed

@@ -297,14 +297,18 @@ class TestAccessLogging:
 
 
 class TestVersioningLifecycle:
+    @staticmethod
+    def versioning(status: str):
+        return res(
+            "aws:s3/bucketVersioning:BucketVersioning",
+            {"bucket": "b", "versioningConfiguration": {"status": status}},
+            "v",
+        )
+
     def test_compliant(self):
         stack = [
             bucket("b"),
-            res(
-                "aws:s3/bucketVersioning:BucketVersioning",
-                {"bucket": "b", "versioningConfiguration": {"status": "Enabled"}},
-                "v",
-            ),
+            self.versioning("Enabled"),
             res(
                 "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
                 {"bucket": "b", "rules": [{"id": "r", "status": "Enabled"}]},
@@ -314,14 +318,7 @@ class TestVersioningLifecycle:
         assert stack_violations(lg.bucket_versioning_lifecycle, stack) == []
 
     def test_suspended_and_no_lifecycle(self):
-        stack = [
-            bucket("b"),
-            res(
-                "aws:s3/bucketVersioning:BucketVersioning",
-                {"bucket": "b", "versioningConfiguration": {"status": "Suspended"}},
-                "v",
-            ),
-        ]
+        stack = [bucket("b"), self.versioning("Suspended")]
         assert stack_violations(lg.bucket_versioning_lifecycle, stack) == [
             ("b", "bucket b is not versioned"),
             ("b", "bucket b has no lifecycle configuration"),

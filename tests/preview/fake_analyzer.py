@@ -15,43 +15,54 @@ from pathlib import Path
 from regulated_inference.preview.analysis import AnalysisResult, PolicyInfo, PolicyViolation
 from regulated_inference.simulation.engine import Recording
 
-RULES = (
+RULES = tuple(
     PolicyInfo(
-        name="kms-key-rotation",
-        description="KMS customer-managed keys rotate yearly.",
-        enforcement="mandatory",
-        severity="high",
-        controls=("E8",),
-        frameworks=("HIPAA 164.312(a)(2)(iv)", "ISO 27001 A.8.24"),
-        remediation="Set enable_key_rotation=True on the key.",
-    ),
-    PolicyInfo(
-        name="required-tags",
-        description="Taggable resources carry owner and environment tags.",
-        enforcement="advisory",
-        severity="low",
-        controls=("G1",),
-        frameworks=("SOC 2 CC6.1",),
-        remediation="Add the missing tags through the stack's tag transform.",
-    ),
-    PolicyInfo(
-        name="cloudtrail-present",
-        description="The stack has a CloudTrail trail.",
-        enforcement="mandatory",
-        severity="high",
-        controls=("L1",),
-        frameworks=("EU AI Act Art. 12 (record-keeping)", "HIPAA 164.312(b) (audit controls)"),
-        remediation="Add an aws.cloudtrail.Trail.",
-    ),
-    PolicyInfo(
-        name="bucket-encryption-present",
-        description="Every bucket has an SSE-KMS encryption configuration.",
-        enforcement="mandatory",
-        severity="critical",
-        controls=("E3",),
-        frameworks=("HIPAA 164.312(a)(2)(iv)", "GDPR Art. 32"),
-        remediation="Add a BucketServerSideEncryptionConfiguration with aws:kms.",
-    ),
+        name=name,
+        description=description,
+        enforcement=enforcement,
+        severity=severity,
+        controls=controls,
+        frameworks=frameworks,
+        remediation=remediation,
+    )
+    for name, description, enforcement, severity, controls, frameworks, remediation in (
+        (
+            "kms-key-rotation",
+            "KMS customer-managed keys rotate yearly.",
+            "mandatory",
+            "high",
+            ("E8",),
+            ("HIPAA 164.312(a)(2)(iv)", "ISO 27001 A.8.24"),
+            "Set enable_key_rotation=True on the key.",
+        ),
+        (
+            "required-tags",
+            "Taggable resources carry owner and environment tags.",
+            "advisory",
+            "low",
+            ("G1",),
+            ("SOC 2 CC6.1",),
+            "Add the missing tags through the stack's tag transform.",
+        ),
+        (
+            "cloudtrail-present",
+            "The stack has a CloudTrail trail.",
+            "mandatory",
+            "high",
+            ("L1",),
+            ("EU AI Act Art. 12 (record-keeping)", "HIPAA 164.312(b) (audit controls)"),
+            "Add an aws.cloudtrail.Trail.",
+        ),
+        (
+            "bucket-encryption-present",
+            "Every bucket has an SSE-KMS encryption configuration.",
+            "mandatory",
+            "critical",
+            ("E3",),
+            ("HIPAA 164.312(a)(2)(iv)", "GDPR Art. 32"),
+            "Add a BucketServerSideEncryptionConfiguration with aws:kms.",
+        ),
+    )
 )
 TAGGABLE = ("aws:s3/bucket:Bucket", "aws:sns/topic:Topic")
 

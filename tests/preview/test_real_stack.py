@@ -91,6 +91,18 @@ INJECTED_PROGRAM = textwrap.dedent(
 )
 
 
+def _prod_with_repo_pack(project) -> tuple[str, ...]:
+    """CLI arguments: preview the prod stack of `project` under the repository's policy pack."""
+    return (
+        "--project-dir",
+        str(project),
+        "--stack",
+        "prod",
+        "--policy-pack",
+        str(REPO_ROOT / "policies"),
+    )
+
+
 def test_prod_with_an_injected_violation_exits_1_and_names_it(run_cli, real_analyze, tmp_path):
     project = copy_project(REPO_ROOT, tmp_path / "injected", "prod")
     (project / "program").mkdir()
@@ -98,17 +110,7 @@ def test_prod_with_an_injected_violation_exits_1_and_names_it(run_cli, real_anal
     doc = yaml.safe_load((project / "Pulumi.yaml").read_text())
     doc["main"] = "program/"
     (project / "Pulumi.yaml").write_text(yaml.safe_dump(doc))
-    r = run_cli(
-        "--project-dir",
-        str(project),
-        "--stack",
-        "prod",
-        "--policy-pack",
-        str(REPO_ROOT / "policies"),
-        "--format",
-        "json",
-        analyze=real_analyze,
-    )
+    r = run_cli(*_prod_with_repo_pack(project), "--format", "json", analyze=real_analyze)
     assert r.code == 1
     found = [
         (v["policy"], v["resourceName"])
@@ -123,15 +125,7 @@ def test_prod_with_invalid_config_exits_2_with_the_config_message(run_cli, real_
         config["regulated-inference:models"][0]["instanceCount"] = 1
 
     project = copy_project(REPO_ROOT, tmp_path / "bad", "prod", one_instance)
-    r = run_cli(
-        "--project-dir",
-        str(project),
-        "--stack",
-        "prod",
-        "--policy-pack",
-        str(REPO_ROOT / "policies"),
-        analyze=real_analyze,
-    )
+    r = run_cli(*_prod_with_repo_pack(project), analyze=real_analyze)
     assert r.code == 2
     assert r.err.startswith(
         "error: invalid stack config: regulated-inference:models[0].instanceCount = 1: "

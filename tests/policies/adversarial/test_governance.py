@@ -118,9 +118,3 @@ class TestRegistryProvenance:
         assert violations(gov.model_from_registry, self.MODEL, props) == [
             "containers[1].modelPackageName is not set: the model bypasses the registry and its approval gate"
         ]
-
-    def test_unversioned_package_group(self):
-        pkg = "arn:aws:sagemaker:eu-west-2:111122223333:model-package-group/credit-risk"
-        assert violations(
-            gov.model_from_registry, self.MODEL, {"primaryContainer": {"modelPackageName": pkg}}
-        ) == [f"primaryContainer.modelPackageName {pkg} is not a versioned model-package ARN"]

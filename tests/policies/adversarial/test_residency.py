@@ -244,17 +244,15 @@ class TestSinks:
     HOME = {"homeRegion": "eu-west-2"}
     SUB = "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter"
 
-    def test_subscription_filter_forwards_to_another_region(self):
+    def _sink_violations(self, destination_arn: str) -> list:
+        """Violations for a log group in the home region with a subscription to `destination_arn`."""
         lgr = res("aws:cloudwatch/logGroup:LogGroup", {"name": "app", "region": "eu-west-2"}, "lg")
-        sub = res(
-            self.SUB,
-            {
-                "logGroup": "app",
-                "destinationArn": "arn:aws:firehose:us-east-1:111122223333:deliverystream/x",
-            },
-            "sub",
-        )
-        assert stack_violations(rz.sinks_in_home_region, [lgr, sub], self.HOME) == [
+        sub = res(self.SUB, {"logGroup": "app", "destinationArn": destination_arn}, "sub")
+        return stack_violations(rz.sinks_in_home_region, [lgr, sub], self.HOME)
+
+    def test_subscription_filter_forwards_to_another_region(self):
+        arn = "arn:aws:firehose:us-east-1:111122223333:deliverystream/x"
+        assert self._sink_violations(arn) == [
             (
                 "sub",
                 "destinationArn arn:aws:firehose:us-east-1:111122223333:deliverystream/x is in us-east-1, "
@@ -263,16 +261,8 @@ class TestSinks:
         ]
 
     def test_subscription_filter_in_region_passes(self):
-        lgr = res("aws:cloudwatch/logGroup:LogGroup", {"name": "app", "region": "eu-west-2"}, "lg")
-        sub = res(
-            self.SUB,
-            {
-                "logGroup": "app",
-                "destinationArn": "arn:aws:kinesis:eu-west-2:111122223333:stream/x",
-            },
-            "sub",
-        )
-        assert stack_violations(rz.sinks_in_home_region, [lgr, sub], self.HOME) == []
+        arn = "arn:aws:kinesis:eu-west-2:111122223333:stream/x"
+        assert self._sink_violations(arn) == []
 
 
 class TestImages:
