@@ -9,31 +9,35 @@ from regulated_inference.components.bedrock_monitoring import (
     BedrockThresholds,
     model_id,
 )
-from regulated_inference.lib.errors import ComponentArgsError
 from regulated_inference.simulation.engine import Recording
+from tests.components.helpers import (
+    ACCT,
+    REGION,
+    TOPIC,
+    alarms_by_name,
+    assert_refused,
+    with_changes,
+)
 from tests.conftest import run_component
 
-ACCT = "111122223333"
-REGION = "eu-west-2"
-TOPIC = f"arn:aws:sns:{REGION}:{ACCT}:alerts"
 GUARDRAIL = f"arn:aws:bedrock:{REGION}:{ACCT}:guardrail/abc123"
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 TITAN = "amazon.titan-text-express-v1"
-ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 PREFIX = "ri-prod-bedrock"
 
 
 def bedrock_args(**change) -> dict:
-    a = {
-        "name_prefix": PREFIX,
-        "model_ids": [HAIKU, TITAN],
-        "guardrail_arn": GUARDRAIL,
-        "guardrail_version": "1",
-        "alarm_topic_arn": TOPIC,
-        "thresholds": BedrockThresholds(latency_p99_ms=30_000, max_throttle_rate=0.02),
-    }
-    a.update(change)
-    return a
+    return with_changes(
+        {
+            "name_prefix": PREFIX,
+            "model_ids": [HAIKU, TITAN],
+            "guardrail_arn": GUARDRAIL,
+            "guardrail_version": "1",
+            "alarm_topic_arn": TOPIC,
+            "thresholds": BedrockThresholds(latency_p99_ms=30_000, max_throttle_rate=0.02),
+        },
+        change,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +46,7 @@ def rec() -> Recording:
 
 
 def alarms(rec: Recording) -> dict[str, dict]:
-    return {r.inputs["name"].removeprefix(PREFIX + "-"): r.inputs for r in rec.of_type(ALARM)}
+    return alarms_by_name(rec, PREFIX + "-")
 
 
 def queries(alarm: dict) -> dict[str, dict]:
@@ -162,6 +166,4 @@ def test_outputs_name_every_alarm(rec):
     ],
 )
 def test_invalid_args(change, arg, fragment):
-    with pytest.raises(ComponentArgsError) as info:
-        run_component(lambda: BedrockMonitoring("bad", bedrock_args(**change)))
-    assert info.value.arg == arg and fragment in info.value.rule
+    assert_refused(lambda: BedrockMonitoring("bad", bedrock_args(**change)), arg, fragment)

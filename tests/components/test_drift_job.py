@@ -8,47 +8,42 @@ import pytest
 
 from regulated_inference.components.drift_job import ScheduledDriftCheck, schedule_expression
 from regulated_inference.lib import aws as aws_facts
-from regulated_inference.lib.errors import ComponentArgsError
 from regulated_inference.simulation.engine import Recording
+from tests.components.helpers import (
+    ACCT,
+    ALARM,
+    DATA_KEY,
+    REGION,
+    SUBNETS,
+    TOPIC,
+    assert_refused,
+    drift_network_args,
+    with_changes,
+)
 from tests.conftest import run_component
 
-ACCT = "111122223333"
-REGION = "eu-west-2"
-TOPIC = f"arn:aws:sns:{REGION}:{ACCT}:alerts"
-DATA_KEY = f"arn:aws:kms:{REGION}:{ACCT}:key/data"
 IMAGE = f"{ACCT}.dkr.ecr.{REGION}.amazonaws.com/drift-check@sha256:" + "a" * 64
-ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 SCHEDULE = "aws:scheduler/schedule:Schedule"
-SUBNETS = ["subnet-0a", "subnet-0b"]
 
 
 def drift_args(**change) -> dict:
-    a = {
-        "endpoint_name": "fraud-scorer-prod",
-        "check_name": "fraud-scorer-prod-drift",
-        "features": ["amount", "hour_of_day"],
-        "drift_threshold": 0.2,
-        "interval_hours": 1,
-        "image_uri": IMAGE,
-        "instance_type": "ml.m5.xlarge",
-        "max_runtime_seconds": 1800,
-        "capture_bucket_name": "capture-bucket",
-        "capture_bucket_arn": "arn:aws:s3:::capture-bucket",
-        "capture_prefix": "capture/fraud-scorer-prod/",
-        "output_prefix": "drift/fraud-scorer-prod/",
-        "baseline_bucket_name": "models-bucket",
-        "baseline_bucket_arn": "arn:aws:s3:::models-bucket",
-        "baseline_prefix": "fraud-scorer/2.3.0/baseline/",
-        "data_key_arn": DATA_KEY,
-        "subnet_ids": SUBNETS,
-        "subnet_arns": [f"arn:aws:ec2:{REGION}:{ACCT}:subnet/{s}" for s in SUBNETS],
-        "security_group_id": "sg-0work",
-        "security_group_arn": f"arn:aws:ec2:{REGION}:{ACCT}:security-group/sg-0work",
-        "aws": aws_facts.context(REGION, ACCT),
-        "alarm_topic_arn": TOPIC,
-    }
-    a.update(change)
-    return a
+    return with_changes(
+        {
+            "endpoint_name": "fraud-scorer-prod",
+            "check_name": "fraud-scorer-prod-drift",
+            "features": ["amount", "hour_of_day"],
+            "drift_threshold": 0.2,
+            "interval_hours": 1,
+            "image_uri": IMAGE,
+            "instance_type": "ml.m5.xlarge",
+            "max_runtime_seconds": 1800,
+            "output_prefix": "drift/fraud-scorer-prod/",
+            **drift_network_args(),
+            "aws": aws_facts.context(REGION, ACCT),
+            "alarm_topic_arn": TOPIC,
+        },
+        change,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -238,6 +233,4 @@ def test_optional_schedule_key_is_used_and_decryptable():
     ],
 )
 def test_invalid_args_are_refused_before_any_resource(change, arg, fragment):
-    with pytest.raises(ComponentArgsError) as info:
-        run_component(lambda: ScheduledDriftCheck("bad", drift_args(**change)))
-    assert info.value.arg == arg and fragment in info.value.rule
+    assert_refused(lambda: ScheduledDriftCheck("bad", drift_args(**change)), arg, fragment)
