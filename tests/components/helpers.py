@@ -34,6 +34,15 @@ def with_changes(defaults: dict[str, Any], change: dict[str, Any]) -> dict[str, 
     return {**defaults, **change}
 
 
+def recorded(build: Callable[[], Any], *, name: str = "rec"):
+    """A module-scoped fixture `name`: the recording of running `build` once for the module."""
+
+    def fixture() -> Recording:
+        return run_component(build)
+
+    return pytest.fixture(scope="module", name=name)(fixture)
+
+
 def drift_network_args() -> dict[str, Any]:
     """Capture/baseline buckets, data key and work subnets shared by both drift job kinds."""
     return {

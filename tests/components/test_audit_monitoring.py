@@ -6,7 +6,7 @@ import pytest
 
 from regulated_inference.components.audit_monitoring import AuditEvidenceAlarms
 from regulated_inference.simulation.engine import Recording
-from tests.components.helpers import TOPIC, alarms_by_name, assert_refused, with_changes
+from tests.components.helpers import TOPIC, alarms_by_name, assert_refused, recorded, with_changes
 from tests.conftest import run_component
 
 FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
@@ -30,9 +30,7 @@ def audit_args(**change) -> dict:
     )
 
 
-@pytest.fixture(scope="module")
-def rec() -> Recording:
-    return run_component(lambda: AuditEvidenceAlarms("audit", audit_args()))
+rec = recorded(lambda: AuditEvidenceAlarms("audit", audit_args()))
 
 
 def alarms(rec: Recording) -> dict[str, dict]:

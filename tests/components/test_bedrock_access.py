@@ -16,8 +16,15 @@ from regulated_inference.components.bedrock_access import (
     runtime_endpoint_policy,
 )
 from regulated_inference.lib import aws as aws_facts
-from regulated_inference.simulation.engine import Recording
-from tests.components.helpers import ACCT, DATA_KEY, LOGS_KEY, REGION, assert_refused, with_changes
+from tests.components.helpers import (
+    ACCT,
+    DATA_KEY,
+    LOGS_KEY,
+    REGION,
+    assert_refused,
+    recorded,
+    with_changes,
+)
 from tests.conftest import run_component
 
 HAIKU = f"arn:aws:bedrock:{REGION}::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"
@@ -44,9 +51,7 @@ def args(**change) -> dict:
     )
 
 
-@pytest.fixture(scope="module")
-def rec() -> Recording:
-    return run_component(lambda: BedrockAccess("br", args()))
+rec = recorded(lambda: BedrockAccess("br", args()))
 
 
 # -- endpoint policy ------------------------------------------------------------------------

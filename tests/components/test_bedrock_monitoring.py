@@ -16,9 +16,9 @@ from tests.components.helpers import (
     TOPIC,
     alarms_by_name,
     assert_refused,
+    recorded,
     with_changes,
 )
-from tests.conftest import run_component
 
 GUARDRAIL = f"arn:aws:bedrock:{REGION}:{ACCT}:guardrail/abc123"
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
@@ -40,9 +40,7 @@ def bedrock_args(**change) -> dict:
     )
 
 
-@pytest.fixture(scope="module")
-def rec() -> Recording:
-    return run_component(lambda: BedrockMonitoring("bedrock", bedrock_args()))
+rec = recorded(lambda: BedrockMonitoring("bedrock", bedrock_args()))
 
 
 def alarms(rec: Recording) -> dict[str, dict]:

@@ -18,6 +18,7 @@ from tests.components.helpers import (
     TOPIC,
     assert_refused,
     drift_network_args,
+    recorded,
     with_changes,
 )
 from tests.conftest import run_component
@@ -46,9 +47,7 @@ def drift_args(**change) -> dict:
     )
 
 
-@pytest.fixture(scope="module")
-def rec() -> Recording:
-    return run_component(lambda: ScheduledDriftCheck("drift", drift_args()))
+rec = recorded(lambda: ScheduledDriftCheck("drift", drift_args()))
 
 
 def roles(rec: Recording) -> dict[str, dict]:

@@ -27,6 +27,7 @@ from tests.components.helpers import (
     alarms_by_name,
     assert_refused,
     drift_network_args,
+    recorded,
     with_changes,
 )
 from tests.conftest import run_component
@@ -51,9 +52,7 @@ def monitoring_args(**change) -> dict:
     )
 
 
-@pytest.fixture(scope="module")
-def rec() -> Recording:
-    return run_component(lambda: ModelMonitoring("fraud", monitoring_args()))
+rec = recorded(lambda: ModelMonitoring("fraud", monitoring_args()))
 
 
 def alarms(rec: Recording) -> dict[str, dict]:
@@ -200,9 +199,7 @@ def drift_args(**change) -> dict:
     )
 
 
-@pytest.fixture(scope="module")
-def drift() -> Recording:
-    return run_component(lambda: DataQualityMonitor("dq", drift_args()))
+drift = recorded(lambda: DataQualityMonitor("dq", drift_args()), name="drift")
 
 
 def test_job_definition_encrypts_isolates_and_runs_in_the_vpc(drift):
