@@ -16,6 +16,7 @@ import pulumi
 import pytest
 
 import regulated_inference.components as components_package
+from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib.errors import ComponentArgsError
 from regulated_inference.simulation.engine import Recording
 from tests.conftest import run_component
@@ -43,9 +44,14 @@ def recorded(build: Callable[[], Any], *, name: str = "rec"):
     return pytest.fixture(scope="module", name=name)(fixture)
 
 
-def drift_network_args() -> dict[str, Any]:
-    """Capture/baseline buckets, data key and work subnets shared by both drift job kinds."""
+def drift_common_args() -> dict[str, Any]:
+    """What both drift job kinds take alike: endpoint, features, sizing, buckets, key, network."""
     return {
+        "endpoint_name": "fraud-scorer-prod",
+        "features": ["amount", "hour_of_day"],
+        "drift_threshold": 0.2,
+        "instance_type": "ml.m5.xlarge",
+        "max_runtime_seconds": 1800,
         "capture_bucket_name": "capture-bucket",
         "capture_bucket_arn": "arn:aws:s3:::capture-bucket",
         "capture_prefix": "capture/fraud-scorer-prod/",
@@ -57,6 +63,8 @@ def drift_network_args() -> dict[str, Any]:
         "subnet_arns": [f"arn:aws:ec2:{REGION}:{ACCT}:subnet/{s}" for s in SUBNETS],
         "security_group_id": "sg-0work",
         "security_group_arn": f"arn:aws:ec2:{REGION}:{ACCT}:security-group/sg-0work",
+        "aws": aws_facts.context(REGION, ACCT),
+        "alarm_topic_arn": TOPIC,
     }
 
 

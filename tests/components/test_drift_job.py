@@ -7,7 +7,6 @@ import json
 import pytest
 
 from regulated_inference.components.drift_job import ScheduledDriftCheck, schedule_expression
-from regulated_inference.lib import aws as aws_facts
 from regulated_inference.simulation.engine import Recording
 from tests.components.helpers import (
     ACCT,
@@ -17,7 +16,7 @@ from tests.components.helpers import (
     SUBNETS,
     TOPIC,
     assert_refused,
-    drift_network_args,
+    drift_common_args,
     recorded,
     with_changes,
 )
@@ -30,18 +29,11 @@ SCHEDULE = "aws:scheduler/schedule:Schedule"
 def drift_args(**change) -> dict:
     return with_changes(
         {
-            "endpoint_name": "fraud-scorer-prod",
             "check_name": "fraud-scorer-prod-drift",
-            "features": ["amount", "hour_of_day"],
-            "drift_threshold": 0.2,
             "interval_hours": 1,
             "image_uri": IMAGE,
-            "instance_type": "ml.m5.xlarge",
-            "max_runtime_seconds": 1800,
             "output_prefix": "drift/fraud-scorer-prod/",
-            **drift_network_args(),
-            "aws": aws_facts.context(REGION, ACCT),
-            "alarm_topic_arn": TOPIC,
+            **drift_common_args(),
         },
         change,
     )

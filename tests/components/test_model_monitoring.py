@@ -26,7 +26,7 @@ from tests.components.helpers import (
     TOPIC,
     alarms_by_name,
     assert_refused,
-    drift_network_args,
+    drift_common_args,
     recorded,
     with_changes,
 )
@@ -183,17 +183,10 @@ def test_alert_topic_needs_a_key():
 def drift_args(**change) -> dict:
     return with_changes(
         {
-            "endpoint_name": "fraud-scorer-prod",
             "schedule_name": "fraud-scorer-prod-data-quality",
-            "features": ["amount", "hour_of_day"],
-            "drift_threshold": 0.2,
             "schedule_expression": "cron(0 * ? * * *)",
-            "instance_type": "ml.m5.xlarge",
-            "max_runtime_seconds": 1800,
             "output_prefix": "monitoring/fraud-scorer-prod/",
-            **drift_network_args(),
-            "aws": AWS,
-            "alarm_topic_arn": TOPIC,
+            **drift_common_args(),
         },
         change,
     )
