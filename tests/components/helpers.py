@@ -73,6 +73,11 @@ def alarms_by_name(rec: Recording, prefix: str) -> dict[str, dict]:
     return {r.inputs["name"].removeprefix(prefix): r.inputs for r in rec.of_type(ALARM)}
 
 
+def metric_queries(alarm: dict) -> dict[str, dict]:
+    """A metric-math alarm's queries by id."""
+    return {q["id"]: q for q in alarm["metricQueries"]}
+
+
 def assert_refused(build: Callable[[], Any], arg: str, fragment: str) -> None:
     """Running `build` is refused naming `arg`, with `fragment` in the rule it states."""
     with pytest.raises(ComponentArgsError) as info:

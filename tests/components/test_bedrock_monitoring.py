@@ -16,6 +16,7 @@ from tests.components.helpers import (
     TOPIC,
     alarms_by_name,
     assert_refused,
+    metric_queries,
     recorded,
     with_changes,
 )
@@ -45,10 +46,6 @@ rec = recorded(lambda: BedrockMonitoring("bedrock", bedrock_args()))
 
 def alarms(rec: Recording) -> dict[str, dict]:
     return alarms_by_name(rec, PREFIX + "-")
-
-
-def queries(alarm: dict) -> dict[str, dict]:
-    return {q["id"]: q for q in alarm["metricQueries"]}
 
 
 def test_model_id_from_arn():
@@ -82,7 +79,7 @@ def test_latency_percentiles_per_model(rec):
 
 def test_error_rates_are_metric_math_over_invocations(rec):
     a = alarms(rec)
-    server = queries(a[f"{TITAN}-server-error-rate"])
+    server = metric_queries(a[f"{TITAN}-server-error-rate"])
     assert server["e"]["metric"]["metricName"] == "InvocationServerErrors"
     assert server["inv"]["metric"]["metricName"] == "Invocations"
     for q in ("e", "inv"):
@@ -91,10 +88,10 @@ def test_error_rates_are_metric_math_over_invocations(rec):
         assert server[q]["metric"]["stat"] == "Sum" and server[q]["returnData"] is False
     assert server["rate"]["expression"] == "FILL(e, 0) / inv" and server["rate"]["returnData"]
     assert a[f"{TITAN}-server-error-rate"]["threshold"] == 0.01
-    client = queries(a[f"{TITAN}-client-error-rate"])
+    client = metric_queries(a[f"{TITAN}-client-error-rate"])
     assert client["e"]["metric"]["metricName"] == "InvocationClientErrors"
     throttle = a[f"{TITAN}-throttle-rate"]
-    tq = queries(throttle)
+    tq = metric_queries(throttle)
     assert tq["e"]["metric"]["metricName"] == "InvocationThrottles"
     # throttled requests are not counted in Invocations: they are added to the denominator
     assert "(FILL(inv, 0) + FILL(e, 0))" in tq["rate"]["expression"]
@@ -103,7 +100,7 @@ def test_error_rates_are_metric_math_over_invocations(rec):
 
 def test_guardrail_intervention_rates_overall_and_per_policy(rec):
     a = alarms(rec)
-    overall = queries(a["guardrail-intervention-rate"])
+    overall = metric_queries(a["guardrail-intervention-rate"])
     gdims = {"GuardrailArn": GUARDRAIL, "GuardrailVersion": "1"}
     assert overall["hit"]["metric"]["namespace"] == "AWS/Bedrock/Guardrails"
     assert overall["hit"]["metric"]["metricName"] == "InvocationsIntervened"
@@ -111,7 +108,7 @@ def test_guardrail_intervention_rates_overall_and_per_policy(rec):
     assert overall["inv"]["metric"]["dimensions"] == gdims
     assert overall["rate"]["expression"] == "FILL(hit, 0) / inv"
     for policy in ("ContentPolicy", "SensitiveInformationPolicy"):
-        q = queries(a[f"guardrail-intervention-rate-{policy}"])
+        q = metric_queries(a[f"guardrail-intervention-rate-{policy}"])
         assert q["hit"]["metric"]["dimensions"] == {"GuardrailPolicyType": policy}
         assert q["inv"]["metric"]["dimensions"] == gdims
     assert "guardrail-intervention-rate-TopicPolicy" not in a  # not configured by BedrockAccess

@@ -17,6 +17,7 @@ from tests.components.helpers import (
     TOPIC,
     assert_refused,
     drift_common_args,
+    metric_queries,
     recorded,
     with_changes,
 )
@@ -168,7 +169,7 @@ def test_drift_alarm_reads_the_contract_and_treats_silence_as_breaching(rec):
     assert alarm["actionsEnabled"] is True
     assert alarm["treatMissingData"] == "breaching"
     assert alarm["threshold"] == 0.2 and alarm["comparisonOperator"] == "GreaterThanThreshold"
-    queries = {q["id"]: q for q in alarm["metricQueries"]}
+    queries = metric_queries(alarm)
     assert queries["drift"]["expression"] == "MAX([f0, f1])" and queries["drift"]["returnData"]
     m = queries["f1"]["metric"]
     assert m["namespace"] == "RegulatedInference/ModelDrift"
@@ -184,7 +185,7 @@ def test_alarm_period_follows_the_interval():
     rec = run_component(
         lambda: ScheduledDriftCheck("d6", drift_args(interval_hours=6, max_runtime_seconds=7200))
     )
-    queries = {q["id"]: q for q in rec.one(ALARM).inputs["metricQueries"]}
+    queries = metric_queries(rec.one(ALARM).inputs)
     assert queries["f0"]["metric"]["period"] == 6 * 3600
 
 

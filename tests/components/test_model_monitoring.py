@@ -27,6 +27,7 @@ from tests.components.helpers import (
     alarms_by_name,
     assert_refused,
     drift_common_args,
+    metric_queries,
     recorded,
     with_changes,
 )
@@ -95,7 +96,7 @@ def test_invocations_anomaly_band(rec):
     a = alarms(rec)["invocations-anomaly"]
     assert a["comparisonOperator"] == "LessThanLowerOrGreaterThanUpperThreshold"
     assert a["thresholdMetricId"] == "band"
-    queries = {q["id"]: q for q in a["metricQueries"]}
+    queries = metric_queries(a)
     assert queries["band"]["expression"] == "ANOMALY_DETECTION_BAND(invocations, 3)"
     metric = queries["invocations"]["metric"]
     assert metric["metricName"] == "Invocations" and metric["dimensions"] == DIMS
@@ -232,7 +233,7 @@ def test_schedule_runs_the_job_hourly(drift):
 def test_drift_alarm_on_the_schedules_drift_metrics(drift):
     alarm = drift.one(ALARM).inputs
     assert alarm["alarmActions"] == [TOPIC] and alarm["threshold"] == 0.2
-    queries = {q["id"]: q for q in alarm["metricQueries"]}
+    queries = metric_queries(alarm)
     assert (
         queries["drift"]["expression"] == "MAX([f0, f1])" and queries["drift"]["returnData"] is True
     )
