@@ -5,14 +5,10 @@ from __future__ import annotations
 import pytest
 
 from regulated_inference.components.audit_monitoring import AuditEvidenceAlarms
-from regulated_inference.lib.errors import ComponentArgsError
 from regulated_inference.simulation.engine import Recording
+from tests.components.helpers import TOPIC, alarms_by_name, assert_refused, recorded, with_changes
 from tests.conftest import run_component
 
-ACCT = "111122223333"
-REGION = "eu-west-2"
-TOPIC = f"arn:aws:sns:{REGION}:{ACCT}:alerts"
-ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
 BUCKET_METRIC = "aws:s3/bucketMetric:BucketMetric"
 PREFIX = "ri-prod"
@@ -20,26 +16,25 @@ TRAIL_LOGS = "/regulated-inference/prod/cloudtrail"
 
 
 def audit_args(**change) -> dict:
-    a = {
-        "name_prefix": PREFIX,
-        "alarm_topic_arn": TOPIC,
-        "trail_log_group_name": TRAIL_LOGS,
-        "audit_bucket_name": "audit-worm",
-        "bedrock_model_ids": ["amazon.titan-text-express-v1"],
-        "capture_bucket_name": "capture-bucket",
-        "capture_prefixes": ["capture/fraud-scorer-prod/", "capture/triage-prod"],
-    }
-    a.update(change)
-    return a
+    return with_changes(
+        {
+            "name_prefix": PREFIX,
+            "alarm_topic_arn": TOPIC,
+            "trail_log_group_name": TRAIL_LOGS,
+            "audit_bucket_name": "audit-worm",
+            "bedrock_model_ids": ["amazon.titan-text-express-v1"],
+            "capture_bucket_name": "capture-bucket",
+            "capture_prefixes": ["capture/fraud-scorer-prod/", "capture/triage-prod"],
+        },
+        change,
+    )
 
 
-@pytest.fixture(scope="module")
-def rec() -> Recording:
-    return run_component(lambda: AuditEvidenceAlarms("audit", audit_args()))
+rec = recorded(lambda: AuditEvidenceAlarms("audit", audit_args()))
 
 
 def alarms(rec: Recording) -> dict[str, dict]:
-    return {r.inputs["name"].removeprefix(PREFIX + "-"): r.inputs for r in rec.of_type(ALARM)}
+    return alarms_by_name(rec, PREFIX + "-")
 
 
 def test_every_alarm_notifies_the_topic_with_explicit_missing_data(rec):
@@ -170,6 +165,4 @@ def test_without_invocation_logging_no_bedrock_alarms():
     ],
 )
 def test_invalid_args(change, arg, fragment):
-    with pytest.raises(ComponentArgsError) as info:
-        run_component(lambda: AuditEvidenceAlarms("bad", audit_args(**change)))
-    assert info.value.arg == arg and fragment in info.value.rule
+    assert_refused(lambda: AuditEvidenceAlarms("bad", audit_args(**change)), arg, fragment)

@@ -16,40 +16,42 @@ from regulated_inference.components.bedrock_access import (
     runtime_endpoint_policy,
 )
 from regulated_inference.lib import aws as aws_facts
-from regulated_inference.lib.errors import ComponentArgsError
-from regulated_inference.simulation.engine import Recording
+from tests.components.helpers import (
+    ACCT,
+    DATA_KEY,
+    LOGS_KEY,
+    REGION,
+    assert_refused,
+    recorded,
+    with_changes,
+)
 from tests.conftest import run_component
 
-ACCT = "111122223333"
-REGION = "eu-west-2"
-DATA_KEY = f"arn:aws:kms:{REGION}:{ACCT}:key/data"
-LOGS_KEY = f"arn:aws:kms:{REGION}:{ACCT}:key/logs"
 HAIKU = f"arn:aws:bedrock:{REGION}::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"
 TITAN = f"arn:aws:bedrock:{REGION}::foundation-model/amazon.titan-embed-text-v2:0"
 
 
 def args(**change) -> dict:
-    a = {
-        "model_arns": [HAIKU, TITAN],
-        "allowed_regions": [REGION],
-        "aws": aws_facts.context(REGION, ACCT),
-        "data_key_arn": DATA_KEY,
-        "logs_key_arn": LOGS_KEY,
-        "log_group_name": "/regulated-inference/test/bedrock/invocations",
-        "log_retention_days": 400,
-        "access_log_bucket": "access-logs",
-        "invoker_service": "lambda.amazonaws.com",
-        "guardrail": GuardrailSettings(
-            pii_action=PiiAction.BLOCK, pii_entities=["EMAIL", "UK_NATIONAL_INSURANCE_NUMBER"]
-        ),
-    }
-    a.update(change)
-    return a
+    return with_changes(
+        {
+            "model_arns": [HAIKU, TITAN],
+            "allowed_regions": [REGION],
+            "aws": aws_facts.context(REGION, ACCT),
+            "data_key_arn": DATA_KEY,
+            "logs_key_arn": LOGS_KEY,
+            "log_group_name": "/regulated-inference/test/bedrock/invocations",
+            "log_retention_days": 400,
+            "access_log_bucket": "access-logs",
+            "invoker_service": "lambda.amazonaws.com",
+            "guardrail": GuardrailSettings(
+                pii_action=PiiAction.BLOCK, pii_entities=["EMAIL", "UK_NATIONAL_INSURANCE_NUMBER"]
+            ),
+        },
+        change,
+    )
 
 
-@pytest.fixture(scope="module")
-def rec() -> Recording:
-    return run_component(lambda: BedrockAccess("br", args()))
+rec = recorded(lambda: BedrockAccess("br", args()))
 
 
 # -- endpoint policy ------------------------------------------------------------------------
@@ -226,9 +228,7 @@ def test_invoke_role_allows_only_listed_models_and_this_guardrail(rec):
     ],
 )
 def test_invalid_args_are_refused(change, arg, fragment):
-    with pytest.raises(ComponentArgsError) as info:
-        run_component(lambda: BedrockAccess("bad", args(**change)))
-    assert info.value.arg == arg and fragment in info.value.rule
+    assert_refused(lambda: BedrockAccess("bad", args(**change)), arg, fragment)
 
 
 def test_default_guardrail_detects_the_regulated_pii_set():

@@ -9,44 +9,43 @@ from regulated_inference.components.bedrock_monitoring import (
     BedrockThresholds,
     model_id,
 )
-from regulated_inference.lib.errors import ComponentArgsError
 from regulated_inference.simulation.engine import Recording
-from tests.conftest import run_component
+from tests.components.helpers import (
+    ACCT,
+    REGION,
+    TOPIC,
+    alarms_by_name,
+    assert_refused,
+    metric_queries,
+    recorded,
+    with_changes,
+)
 
-ACCT = "111122223333"
-REGION = "eu-west-2"
-TOPIC = f"arn:aws:sns:{REGION}:{ACCT}:alerts"
 GUARDRAIL = f"arn:aws:bedrock:{REGION}:{ACCT}:guardrail/abc123"
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 TITAN = "amazon.titan-text-express-v1"
-ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 PREFIX = "ri-prod-bedrock"
 
 
 def bedrock_args(**change) -> dict:
-    a = {
-        "name_prefix": PREFIX,
-        "model_ids": [HAIKU, TITAN],
-        "guardrail_arn": GUARDRAIL,
-        "guardrail_version": "1",
-        "alarm_topic_arn": TOPIC,
-        "thresholds": BedrockThresholds(latency_p99_ms=30_000, max_throttle_rate=0.02),
-    }
-    a.update(change)
-    return a
+    return with_changes(
+        {
+            "name_prefix": PREFIX,
+            "model_ids": [HAIKU, TITAN],
+            "guardrail_arn": GUARDRAIL,
+            "guardrail_version": "1",
+            "alarm_topic_arn": TOPIC,
+            "thresholds": BedrockThresholds(latency_p99_ms=30_000, max_throttle_rate=0.02),
+        },
+        change,
+    )
 
 
-@pytest.fixture(scope="module")
-def rec() -> Recording:
-    return run_component(lambda: BedrockMonitoring("bedrock", bedrock_args()))
+rec = recorded(lambda: BedrockMonitoring("bedrock", bedrock_args()))
 
 
 def alarms(rec: Recording) -> dict[str, dict]:
-    return {r.inputs["name"].removeprefix(PREFIX + "-"): r.inputs for r in rec.of_type(ALARM)}
-
-
-def queries(alarm: dict) -> dict[str, dict]:
-    return {q["id"]: q for q in alarm["metricQueries"]}
+    return alarms_by_name(rec, PREFIX + "-")
 
 
 def test_model_id_from_arn():
@@ -80,7 +79,7 @@ def test_latency_percentiles_per_model(rec):
 
 def test_error_rates_are_metric_math_over_invocations(rec):
     a = alarms(rec)
-    server = queries(a[f"{TITAN}-server-error-rate"])
+    server = metric_queries(a[f"{TITAN}-server-error-rate"])
     assert server["e"]["metric"]["metricName"] == "InvocationServerErrors"
     assert server["inv"]["metric"]["metricName"] == "Invocations"
     for q in ("e", "inv"):
@@ -89,10 +88,10 @@ def test_error_rates_are_metric_math_over_invocations(rec):
         assert server[q]["metric"]["stat"] == "Sum" and server[q]["returnData"] is False
     assert server["rate"]["expression"] == "FILL(e, 0) / inv" and server["rate"]["returnData"]
     assert a[f"{TITAN}-server-error-rate"]["threshold"] == 0.01
-    client = queries(a[f"{TITAN}-client-error-rate"])
+    client = metric_queries(a[f"{TITAN}-client-error-rate"])
     assert client["e"]["metric"]["metricName"] == "InvocationClientErrors"
     throttle = a[f"{TITAN}-throttle-rate"]
-    tq = queries(throttle)
+    tq = metric_queries(throttle)
     assert tq["e"]["metric"]["metricName"] == "InvocationThrottles"
     # throttled requests are not counted in Invocations: they are added to the denominator
     assert "(FILL(inv, 0) + FILL(e, 0))" in tq["rate"]["expression"]
@@ -101,7 +100,7 @@ def test_error_rates_are_metric_math_over_invocations(rec):
 
 def test_guardrail_intervention_rates_overall_and_per_policy(rec):
     a = alarms(rec)
-    overall = queries(a["guardrail-intervention-rate"])
+    overall = metric_queries(a["guardrail-intervention-rate"])
     gdims = {"GuardrailArn": GUARDRAIL, "GuardrailVersion": "1"}
     assert overall["hit"]["metric"]["namespace"] == "AWS/Bedrock/Guardrails"
     assert overall["hit"]["metric"]["metricName"] == "InvocationsIntervened"
@@ -109,7 +108,7 @@ def test_guardrail_intervention_rates_overall_and_per_policy(rec):
     assert overall["inv"]["metric"]["dimensions"] == gdims
     assert overall["rate"]["expression"] == "FILL(hit, 0) / inv"
     for policy in ("ContentPolicy", "SensitiveInformationPolicy"):
-        q = queries(a[f"guardrail-intervention-rate-{policy}"])
+        q = metric_queries(a[f"guardrail-intervention-rate-{policy}"])
         assert q["hit"]["metric"]["dimensions"] == {"GuardrailPolicyType": policy}
         assert q["inv"]["metric"]["dimensions"] == gdims
     assert "guardrail-intervention-rate-TopicPolicy" not in a  # not configured by BedrockAccess
@@ -162,6 +161,4 @@ def test_outputs_name_every_alarm(rec):
     ],
 )
 def test_invalid_args(change, arg, fragment):
-    with pytest.raises(ComponentArgsError) as info:
-        run_component(lambda: BedrockMonitoring("bad", bedrock_args(**change)))
-    assert info.value.arg == arg and fragment in info.value.rule
+    assert_refused(lambda: BedrockMonitoring("bad", bedrock_args(**change)), arg, fragment)

@@ -7,53 +7,40 @@ import json
 import pytest
 
 from regulated_inference.components.drift_job import ScheduledDriftCheck, schedule_expression
-from regulated_inference.lib import aws as aws_facts
-from regulated_inference.lib.errors import ComponentArgsError
 from regulated_inference.simulation.engine import Recording
+from tests.components.helpers import (
+    ACCT,
+    ALARM,
+    DATA_KEY,
+    REGION,
+    SUBNETS,
+    TOPIC,
+    assert_refused,
+    drift_common_args,
+    metric_queries,
+    recorded,
+    with_changes,
+)
 from tests.conftest import run_component
 
-ACCT = "111122223333"
-REGION = "eu-west-2"
-TOPIC = f"arn:aws:sns:{REGION}:{ACCT}:alerts"
-DATA_KEY = f"arn:aws:kms:{REGION}:{ACCT}:key/data"
 IMAGE = f"{ACCT}.dkr.ecr.{REGION}.amazonaws.com/drift-check@sha256:" + "a" * 64
-ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 SCHEDULE = "aws:scheduler/schedule:Schedule"
-SUBNETS = ["subnet-0a", "subnet-0b"]
 
 
 def drift_args(**change) -> dict:
-    a = {
-        "endpoint_name": "fraud-scorer-prod",
-        "check_name": "fraud-scorer-prod-drift",
-        "features": ["amount", "hour_of_day"],
-        "drift_threshold": 0.2,
-        "interval_hours": 1,
-        "image_uri": IMAGE,
-        "instance_type": "ml.m5.xlarge",
-        "max_runtime_seconds": 1800,
-        "capture_bucket_name": "capture-bucket",
-        "capture_bucket_arn": "arn:aws:s3:::capture-bucket",
-        "capture_prefix": "capture/fraud-scorer-prod/",
-        "output_prefix": "drift/fraud-scorer-prod/",
-        "baseline_bucket_name": "models-bucket",
-        "baseline_bucket_arn": "arn:aws:s3:::models-bucket",
-        "baseline_prefix": "fraud-scorer/2.3.0/baseline/",
-        "data_key_arn": DATA_KEY,
-        "subnet_ids": SUBNETS,
-        "subnet_arns": [f"arn:aws:ec2:{REGION}:{ACCT}:subnet/{s}" for s in SUBNETS],
-        "security_group_id": "sg-0work",
-        "security_group_arn": f"arn:aws:ec2:{REGION}:{ACCT}:security-group/sg-0work",
-        "aws": aws_facts.context(REGION, ACCT),
-        "alarm_topic_arn": TOPIC,
-    }
-    a.update(change)
-    return a
+    return with_changes(
+        {
+            "check_name": "fraud-scorer-prod-drift",
+            "interval_hours": 1,
+            "image_uri": IMAGE,
+            "output_prefix": "drift/fraud-scorer-prod/",
+            **drift_common_args(),
+        },
+        change,
+    )
 
 
-@pytest.fixture(scope="module")
-def rec() -> Recording:
-    return run_component(lambda: ScheduledDriftCheck("drift", drift_args()))
+rec = recorded(lambda: ScheduledDriftCheck("drift", drift_args()))
 
 
 def roles(rec: Recording) -> dict[str, dict]:
@@ -182,7 +169,7 @@ def test_drift_alarm_reads_the_contract_and_treats_silence_as_breaching(rec):
     assert alarm["actionsEnabled"] is True
     assert alarm["treatMissingData"] == "breaching"
     assert alarm["threshold"] == 0.2 and alarm["comparisonOperator"] == "GreaterThanThreshold"
-    queries = {q["id"]: q for q in alarm["metricQueries"]}
+    queries = metric_queries(alarm)
     assert queries["drift"]["expression"] == "MAX([f0, f1])" and queries["drift"]["returnData"]
     m = queries["f1"]["metric"]
     assert m["namespace"] == "RegulatedInference/ModelDrift"
@@ -198,7 +185,7 @@ def test_alarm_period_follows_the_interval():
     rec = run_component(
         lambda: ScheduledDriftCheck("d6", drift_args(interval_hours=6, max_runtime_seconds=7200))
     )
-    queries = {q["id"]: q for q in rec.one(ALARM).inputs["metricQueries"]}
+    queries = metric_queries(rec.one(ALARM).inputs)
     assert queries["f0"]["metric"]["period"] == 6 * 3600
 
 
@@ -238,6 +225,4 @@ def test_optional_schedule_key_is_used_and_decryptable():
     ],
 )
 def test_invalid_args_are_refused_before_any_resource(change, arg, fragment):
-    with pytest.raises(ComponentArgsError) as info:
-        run_component(lambda: ScheduledDriftCheck("bad", drift_args(**change)))
-    assert info.value.arg == arg and fragment in info.value.rule
+    assert_refused(lambda: ScheduledDriftCheck("bad", drift_args(**change)), arg, fragment)

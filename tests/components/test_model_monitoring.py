@@ -17,43 +17,47 @@ from regulated_inference.lib import metrics
 from regulated_inference.lib import sagemaker as sm
 from regulated_inference.lib.errors import ComponentArgsError
 from regulated_inference.simulation.engine import Recording
+from tests.components.helpers import (
+    ACCT,
+    ALARM,
+    DATA_KEY,
+    LOGS_KEY,
+    REGION,
+    TOPIC,
+    alarms_by_name,
+    assert_refused,
+    drift_common_args,
+    metric_queries,
+    recorded,
+    with_changes,
+)
 from tests.conftest import run_component
 
-ACCT = "111122223333"
-REGION = "eu-west-2"
-TOPIC = f"arn:aws:sns:{REGION}:{ACCT}:alerts"
-DATA_KEY = f"arn:aws:kms:{REGION}:{ACCT}:key/data"
-LOGS_KEY = f"arn:aws:kms:{REGION}:{ACCT}:key/logs"
 AWS = aws_facts.context(REGION, ACCT)
-ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 DIMS = {"EndpointName": "fraud-scorer-prod", "VariantName": "primary"}
 
 
 def monitoring_args(**change) -> dict:
-    a = {
-        "endpoint_name": "fraud-scorer-prod",
-        "variant_name": "primary",
-        "instance_type": "ml.m5.xlarge",
-        "thresholds": Thresholds(
-            latency_p99_ms=250, max_5xx_rate=0.005, hallucination_rate_max=0.02
-        ),
-        "alarm_topic_arn": TOPIC,
-        "aws": AWS,
-    }
-    a.update(change)
-    return a
+    return with_changes(
+        {
+            "endpoint_name": "fraud-scorer-prod",
+            "variant_name": "primary",
+            "instance_type": "ml.m5.xlarge",
+            "thresholds": Thresholds(
+                latency_p99_ms=250, max_5xx_rate=0.005, hallucination_rate_max=0.02
+            ),
+            "alarm_topic_arn": TOPIC,
+            "aws": AWS,
+        },
+        change,
+    )
 
 
-@pytest.fixture(scope="module")
-def rec() -> Recording:
-    return run_component(lambda: ModelMonitoring("fraud", monitoring_args()))
+rec = recorded(lambda: ModelMonitoring("fraud", monitoring_args()))
 
 
 def alarms(rec: Recording) -> dict[str, dict]:
-    return {
-        r.inputs["name"].removeprefix("fraud-scorer-prod-primary-"): r.inputs
-        for r in rec.of_type(ALARM)
-    }
+    return alarms_by_name(rec, "fraud-scorer-prod-primary-")
 
 
 def test_every_alarm_has_actions_to_the_topic(rec):
@@ -92,7 +96,7 @@ def test_invocations_anomaly_band(rec):
     a = alarms(rec)["invocations-anomaly"]
     assert a["comparisonOperator"] == "LessThanLowerOrGreaterThanUpperThreshold"
     assert a["thresholdMetricId"] == "band"
-    queries = {q["id"]: q for q in a["metricQueries"]}
+    queries = metric_queries(a)
     assert queries["band"]["expression"] == "ANOMALY_DETECTION_BAND(invocations, 3)"
     metric = queries["invocations"]["metric"]
     assert metric["metricName"] == "Invocations" and metric["dimensions"] == DIMS
@@ -178,36 +182,18 @@ def test_alert_topic_needs_a_key():
 
 
 def drift_args(**change) -> dict:
-    a = {
-        "endpoint_name": "fraud-scorer-prod",
-        "schedule_name": "fraud-scorer-prod-data-quality",
-        "features": ["amount", "hour_of_day"],
-        "drift_threshold": 0.2,
-        "schedule_expression": "cron(0 * ? * * *)",
-        "instance_type": "ml.m5.xlarge",
-        "max_runtime_seconds": 1800,
-        "capture_bucket_name": "capture-bucket",
-        "capture_bucket_arn": "arn:aws:s3:::capture-bucket",
-        "capture_prefix": "capture/fraud-scorer-prod/",
-        "output_prefix": "monitoring/fraud-scorer-prod/",
-        "baseline_bucket_name": "models-bucket",
-        "baseline_bucket_arn": "arn:aws:s3:::models-bucket",
-        "baseline_prefix": "fraud-scorer/2.3.0/baseline/",
-        "data_key_arn": DATA_KEY,
-        "subnet_ids": ["subnet-0a", "subnet-0b"],
-        "subnet_arns": [f"arn:aws:ec2:{REGION}:{ACCT}:subnet/subnet-0{x}" for x in "ab"],
-        "security_group_id": "sg-0work",
-        "security_group_arn": f"arn:aws:ec2:{REGION}:{ACCT}:security-group/sg-0work",
-        "aws": AWS,
-        "alarm_topic_arn": TOPIC,
-    }
-    a.update(change)
-    return a
+    return with_changes(
+        {
+            "schedule_name": "fraud-scorer-prod-data-quality",
+            "schedule_expression": "cron(0 * ? * * *)",
+            "output_prefix": "monitoring/fraud-scorer-prod/",
+            **drift_common_args(),
+        },
+        change,
+    )
 
 
-@pytest.fixture(scope="module")
-def drift() -> Recording:
-    return run_component(lambda: DataQualityMonitor("dq", drift_args()))
+drift = recorded(lambda: DataQualityMonitor("dq", drift_args()), name="drift")
 
 
 def test_job_definition_encrypts_isolates_and_runs_in_the_vpc(drift):
@@ -247,7 +233,7 @@ def test_schedule_runs_the_job_hourly(drift):
 def test_drift_alarm_on_the_schedules_drift_metrics(drift):
     alarm = drift.one(ALARM).inputs
     assert alarm["alarmActions"] == [TOPIC] and alarm["threshold"] == 0.2
-    queries = {q["id"]: q for q in alarm["metricQueries"]}
+    queries = metric_queries(alarm)
     assert (
         queries["drift"]["expression"] == "MAX([f0, f1])" and queries["drift"]["returnData"] is True
     )
@@ -292,9 +278,7 @@ def test_monitor_role_is_least_privilege(drift):
     ],
 )
 def test_drift_invalid_args(change, arg, fragment):
-    with pytest.raises(ComponentArgsError) as info:
-        run_component(lambda: DataQualityMonitor("bad", drift_args(**change)))
-    assert info.value.arg == arg and fragment in info.value.rule
+    assert_refused(lambda: DataQualityMonitor("bad", drift_args(**change)), arg, fragment)
 
 
 # -- rollback events and job definitions named by content ------------------------------------

@@ -6,26 +6,14 @@ those names is silently replaced by Pulumi's value (or replaces it), e.g. a step
 `_version` becomes the resource's version string and calling it fails.
 """
 
-import importlib
-import pkgutil
-
 import pulumi
 
-import regulated_inference.components as package
+from tests.components.helpers import package_components
 from tests.conftest import run_component
 
 
 def _components() -> list[type[pulumi.ComponentResource]]:
-    found = {}
-    for module in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
-        for value in vars(importlib.import_module(module.name)).values():
-            if (
-                isinstance(value, type)
-                and issubclass(value, pulumi.ComponentResource)
-                and value.__module__.startswith(package.__name__)
-            ):
-                found[value.__name__] = value
-    return list(found.values())
+    return list(package_components().values())
 
 
 def _pulumi_private_names() -> set[str]:

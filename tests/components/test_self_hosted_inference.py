@@ -25,6 +25,7 @@ from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import kubernetes as k8s
 from regulated_inference.lib.errors import ComponentArgsError
 from regulated_inference.simulation.engine import Recording
+from tests.components.helpers import wire_ints
 from tests.conftest import run_component
 
 KUBERNETES_VERSION = "1.37.0"
@@ -122,28 +123,16 @@ def rec_plain() -> Recording:
 # -- manifests ----------------------------------------------------------------------
 
 
-def _ints(value: Any) -> Any:
-    # The engine's wire format (protobuf Struct) has only doubles; the provider sends
-    # integral numbers to the API server as integers.
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _ints(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_ints(v) for v in value]
-    return value
-
-
 def manifests(rec: Recording) -> list[dict[str, Any]]:
     return [
-        _ints(k8s.to_manifest(r.type, r.inputs))
+        wire_ints(k8s.to_manifest(r.type, r.inputs))
         for r in rec.resources
         if r.custom and r.type.startswith("kubernetes:")
     ]
 
 
 def deployments(rec: Recording) -> dict[str, dict[str, Any]]:
-    return {r.name.rsplit("-", 1)[1]: _ints(r.inputs) for r in rec.of_type(DEPLOYMENT)}
+    return {r.name.rsplit("-", 1)[1]: wire_ints(r.inputs) for r in rec.of_type(DEPLOYMENT)}
 
 
 def pod(deployment: dict[str, Any]) -> dict[str, Any]:
@@ -195,12 +184,12 @@ def test_api_version_and_kind_come_from_the_type_token(rec):
 
 def test_schema_validation_can_fail(rec):
     deployment = k8s.to_manifest(
-        DEPLOYMENT, _ints(rec.one(DEPLOYMENT, "credit-risk-stable").inputs)
+        DEPLOYMENT, wire_ints(rec.one(DEPLOYMENT, "credit-risk-stable").inputs)
     )
     pod(deployment)["containers"][0]["securityContext"]["runAsNonroot"] = True  # misspelt
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(deployment, KUBERNETES_VERSION, strict=True)
-    service = k8s.to_manifest(SERVICE, _ints(rec.one(SERVICE).inputs))
+    service = k8s.to_manifest(SERVICE, wire_ints(rec.one(SERVICE).inputs))
     service["spec"]["ports"][0]["port"] = "eighty"
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(service, KUBERNETES_VERSION, strict=True)
@@ -452,7 +441,7 @@ def test_service_is_cluster_ip_and_selects_both_tracks(rec):
     svc = rec.one(SERVICE).inputs
     assert svc["spec"]["type"] == "ClusterIP"
     assert svc["spec"]["selector"] == {"regulated-inference/model": "credit-risk"}
-    assert _ints(svc["spec"]["ports"]) == [
+    assert wire_ints(svc["spec"]["ports"]) == [
         {"name": "http", "port": 8080, "targetPort": "http", "protocol": "TCP"}
     ]
     for d in deployments(rec).values():
@@ -463,7 +452,7 @@ def test_service_is_cluster_ip_and_selects_both_tracks(rec):
 
 def _policies(rec: Recording) -> dict[str, dict[str, Any]]:
     return {
-        r.name.removeprefix("credit-risk-"): _ints(r.inputs)["spec"]
+        r.name.removeprefix("credit-risk-"): wire_ints(r.inputs)["spec"]
         for r in rec.of_type(NETWORK_POLICY)
     }
 
@@ -561,7 +550,7 @@ def test_two_versions_with_version_labels_and_stable_selectors(rec):
 
 
 def test_replica_ratio_split_and_autoscalers(rec):
-    hpas = {r.name: _ints(r.inputs)["spec"] for r in rec.of_type(HPA)}
+    hpas = {r.name: wire_ints(r.inputs)["spec"] for r in rec.of_type(HPA)}
     stable, canary = hpas["credit-risk-stable-hpa"], hpas["credit-risk-canary-hpa"]
     # 10 % of 10 pods = 1 canary pod; 10 % of 20 = 2
     assert (stable["minReplicas"], stable["maxReplicas"]) == (9, 18)
@@ -589,7 +578,7 @@ def test_pulumi_waits_as_long_as_the_rollout_may_take(rec):
 
 
 def test_pod_disruption_budget_covers_both_tracks(rec):
-    pdb = _ints(rec.one(PDB).inputs)["spec"]
+    pdb = wire_ints(rec.one(PDB).inputs)["spec"]
     assert pdb["selector"] == {"matchLabels": {"regulated-inference/model": "credit-risk"}}
     assert pdb["maxUnavailable"] == 1
 
@@ -601,7 +590,7 @@ def test_outputs_record_versions_and_the_effective_weight(rec):
     assert out["canaryVersion"] == "1.5.0"
     assert out["canaryWeight"] == 10
     assert out["canaryEffectiveWeight"] == 10.0
-    assert _ints(out["replicas"]) == {
+    assert wire_ints(out["replicas"]) == {
         "stable": {"min": 9, "max": 18},
         "canary": {"min": 1, "max": 2},
     }
@@ -612,7 +601,10 @@ def test_outputs_record_versions_and_the_effective_weight(rec):
 def test_without_canary_only_the_stable_track_exists(rec_plain):
     assert [r.name for r in rec_plain.of_type(DEPLOYMENT)] == ["credit-risk-stable"]
     (hpa,) = rec_plain.of_type(HPA)
-    assert (_ints(hpa.inputs)["spec"]["minReplicas"], _ints(hpa.inputs)["spec"]["maxReplicas"]) == (
+    assert (
+        wire_ints(hpa.inputs)["spec"]["minReplicas"],
+        wire_ints(hpa.inputs)["spec"]["maxReplicas"],
+    ) == (
         2,
         4,
     )

@@ -58,6 +58,16 @@ class _Monitor(RecordingMonitor):
         )
 
 
+def _forward(method: str):
+    """A servicer method answered by the same method of the current monitor."""
+
+    def rpc(self, request, context):
+        return self._call(method, request)
+
+    rpc.__name__ = method
+    return rpc
+
+
 class _ResourceMonitor(resource_pb2_grpc.ResourceMonitorServicer):
     """gRPC front of the current `_Monitor`; one call at a time, as the recording is not shared-safe."""
 
@@ -73,26 +83,13 @@ class _ResourceMonitor(resource_pb2_grpc.ResourceMonitorServicer):
         has = self._call("SupportsFeature", request).hasSupport
         return resource_pb2.SupportsFeatureResponse(hasSupport=has)
 
-    def GetDeploymentInfo(self, request, context):
-        return self._call("GetDeploymentInfo", request)
-
-    def RegisterResource(self, request, context):
-        return self._call("RegisterResource", request)
-
-    def RegisterResourceOutputs(self, request, context):
-        return self._call("RegisterResourceOutputs", request)
-
-    def Invoke(self, request, context):
-        return self._call("Invoke", request)
-
-    def ReadResource(self, request, context):
-        return self._call("ReadResource", request)
-
-    def RegisterStackTransform(self, request, context):
-        return self._call("RegisterStackTransform", request)
-
-    def RegisterPackage(self, request, context):
-        return self._call("RegisterPackage", request)
+    GetDeploymentInfo = _forward("GetDeploymentInfo")
+    RegisterResource = _forward("RegisterResource")
+    RegisterResourceOutputs = _forward("RegisterResourceOutputs")
+    Invoke = _forward("Invoke")
+    ReadResource = _forward("ReadResource")
+    RegisterStackTransform = _forward("RegisterStackTransform")
+    RegisterPackage = _forward("RegisterPackage")
 
     def SignalAndWaitForShutdown(self, request, context):
         return empty_pb2.Empty()

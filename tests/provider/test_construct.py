@@ -561,8 +561,28 @@ def test_bedrock_access_refuses_prompt_attack_none(provider):
     assert _registered(provider) == ["pulumi:pulumi:Stack"]
 
 
-def test_data_quality_monitor(provider):
+def _drift_job_inputs() -> dict:
+    """Buckets, prefixes, key, network, account and topic shared by both drift job kinds."""
     subnets = ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]
+    return {
+        "captureBucketName": "capture-bucket",
+        "captureBucketArn": "arn:aws:s3:::capture-bucket",
+        "capturePrefix": "capture/fraud-scorer-test/",
+        "outputPrefix": "monitoring/fraud-scorer-test/",
+        "baselineBucketName": "models-bucket",
+        "baselineBucketArn": "arn:aws:s3:::models-bucket",
+        "baselinePrefix": "fraud-scorer/2.3.0/baseline/",
+        "dataKeyArn": KEY,
+        "subnetIds": subnets,
+        "subnetArns": [f"arn:aws:ec2:{REGION}:{ACCOUNT}:subnet/{s}" for s in subnets],
+        "securityGroupId": "sg-0123456789abcdef0",
+        "securityGroupArn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/sg-0123456789abcdef0",
+        "aws": AWS,
+        "alarmTopicArn": TOPIC,
+    }
+
+
+def test_data_quality_monitor(provider):
     state, urn, rec = provider.construct(
         "DataQualityMonitor",
         "dq",
@@ -574,20 +594,7 @@ def test_data_quality_monitor(provider):
             "scheduleExpression": "cron(0 * ? * * *)",
             "instanceType": "ml.m5.xlarge",
             "maxRuntimeSeconds": 1800,
-            "captureBucketName": "capture-bucket",
-            "captureBucketArn": "arn:aws:s3:::capture-bucket",
-            "capturePrefix": "capture/fraud-scorer-test/",
-            "outputPrefix": "monitoring/fraud-scorer-test/",
-            "baselineBucketName": "models-bucket",
-            "baselineBucketArn": "arn:aws:s3:::models-bucket",
-            "baselinePrefix": "fraud-scorer/2.3.0/baseline/",
-            "dataKeyArn": KEY,
-            "subnetIds": subnets,
-            "subnetArns": [f"arn:aws:ec2:{REGION}:{ACCOUNT}:subnet/{s}" for s in subnets],
-            "securityGroupId": "sg-0123456789abcdef0",
-            "securityGroupArn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/sg-0123456789abcdef0",
-            "aws": AWS,
-            "alarmTopicArn": TOPIC,
+            **_drift_job_inputs(),
         },
     )
     [job] = rec.of_type("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition")
@@ -702,7 +709,6 @@ def test_self_hosted_inference_with_canary_and_loader(provider):
 
 
 def test_scheduled_drift_check_integers_stay_integers(provider):
-    subnets = ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]
     state, urn, rec = provider.construct(
         "ScheduledDriftCheck",
         "drift",
@@ -715,20 +721,7 @@ def test_scheduled_drift_check_integers_stay_integers(provider):
             "imageUri": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/drift-check@sha256:{'d' * 64}",
             "instanceType": "ml.m5.xlarge",
             "maxRuntimeSeconds": 3600,
-            "captureBucketName": "capture-bucket",
-            "captureBucketArn": "arn:aws:s3:::capture-bucket",
-            "capturePrefix": "capture/fraud-scorer-test/",
-            "outputPrefix": "monitoring/fraud-scorer-test/",
-            "baselineBucketName": "models-bucket",
-            "baselineBucketArn": "arn:aws:s3:::models-bucket",
-            "baselinePrefix": "fraud-scorer/2.3.0/baseline/",
-            "dataKeyArn": KEY,
-            "subnetIds": subnets,
-            "subnetArns": [f"arn:aws:ec2:{REGION}:{ACCOUNT}:subnet/{s}" for s in subnets],
-            "securityGroupId": "sg-0123456789abcdef0",
-            "securityGroupArn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/sg-0123456789abcdef0",
-            "aws": AWS,
-            "alarmTopicArn": TOPIC,
+            **_drift_job_inputs(),
         },
     )
     [schedule] = rec.of_type("aws:scheduler/schedule:Schedule")

@@ -122,20 +122,7 @@ def test_plugin_info_reports_the_project_version(provider):
 
 def test_every_component_of_the_package_is_hosted():
     """A new component must be served to other languages (or this test says which is not)."""
-    import importlib
-    import pkgutil
+    from tests.components.helpers import package_components
 
-    import pulumi
-
-    import regulated_inference.components as package
-
-    found = set()
-    for module in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
-        for value in vars(importlib.import_module(module.name)).values():
-            if (
-                isinstance(value, type)
-                and issubclass(value, pulumi.ComponentResource)
-                and value.__module__.startswith(package.__name__)
-            ):
-                found.add(value.__name__)
+    found = set(package_components())
     assert found == set(HOSTED)

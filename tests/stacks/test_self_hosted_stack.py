@@ -29,6 +29,7 @@ from regulated_inference.lib.tagging import REQUIRED_TAG_KEYS, apply_required_ta
 from regulated_inference.simulation.engine import Recording, run_program
 from regulated_inference.stack.platform import build_platform
 from regulated_inference.stack.self_hosted import build_self_hosted
+from tests.components.helpers import wire_ints
 from tests.config.test_kubernetes_config import raw_prod, self_hosted_model
 from tests.conftest import run_stack_with, stack_config
 
@@ -51,16 +52,6 @@ def run_stack(entry: dict[str, Any]) -> Recording:
         pulumi.export("selfHosted", build_self_hosted(cfg, platform))
 
     return run_program(program, project=NS, stack="prod", config={"aws:region": raw["aws:region"]})
-
-
-def _ints(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _ints(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_ints(v) for v in value]
-    return value
 
 
 def kubernetes_objects(rec: Recording):
@@ -93,7 +84,7 @@ def assert_hardened(rec: Recording) -> None:
         assert ns.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
     for obj in kubernetes_objects(rec):
         kubernetes_validate.validate(
-            _ints(k8s.to_manifest(obj.type, obj.inputs)), KUBERNETES_VERSION, strict=True
+            wire_ints(k8s.to_manifest(obj.type, obj.inputs)), KUBERNETES_VERSION, strict=True
         )
 
 
