@@ -324,7 +324,11 @@ def test_model_monitor_runs_instances_duration_range():
 def _drift_schedule(name: str, expr: str, state: str = "ENABLED") -> RecordedResource:
     request = {
         "ProcessingResources": {
-            "ClusterConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 2, "VolumeSizeInGB": 30}
+            "ClusterConfig": {
+                "InstanceType": "ml.m5.xlarge",
+                "InstanceCount": 2,
+                "VolumeSizeInGB": 30,
+            }
         },
         "StoppingCondition": {"MaxRuntimeInSeconds": 1200},
     }
