@@ -26,6 +26,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from .base import Finding, Res, Rule, plain
 from .exemptions import EXEMPTIONS_SCHEMA, META_RULES, parse, waived
+from .speedups import request_memo
 from .stack_index import StackIndex
 
 CONTROL_TAG = "control:"
@@ -143,12 +144,25 @@ def _metadata(r: Rule) -> dict[str, Any]:
     )
 
 
+def _stack_index(resources: list[Any]) -> StackIndex:
+    """The stack as the rules see it, built once per AnalyzeStack call rather than once per stack
+    policy (31 of them): within a call the SDK hands every policy the same memoised property
+    objects (speedups.py keeps them alive for the call), so their identities key the index; rules
+    only read it (its one lazy cache is deterministic)."""
+    key = tuple((x.urn, id(x.props)) for x in resources)
+    return request_memo(
+        "stack-index",
+        key,
+        lambda: StackIndex(_res_from_policy_resource(x) for x in resources),
+    )
+
+
 def to_policy(r: Rule):
     """One pulumi_policy policy for one rule (default enforcement: mandatory)."""
     if r.kind == "stack":
 
         def validate_stack(args, report_violation):
-            stack = StackIndex(_res_from_policy_resource(x) for x in args.resources)
+            stack = _stack_index(args.resources)
             cfg = args.get_config()
             findings = r.evaluate(stack, cfg)
             if r.name not in META_RULES:

@@ -40,6 +40,18 @@ def _memo(kind: str, key_obj: Any, compute: Callable[[], Any]) -> Any:
     return result
 
 
+def request_memo(kind: str, key: Any, compute: Callable[[], Any]) -> Any:
+    """`compute()` once per hashable `key` within the current `Analyze`/`AnalyzeStack` call; outside
+    a patched call (or when the patch is not installed) simply `compute()`."""
+    caches: dict[str, dict[Any, Any]] | None = getattr(_local, "caches", None)
+    if caches is None:
+        return compute()
+    cache = caches.setdefault(kind, {})
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
+
+
 class _MemoisingJsonFormat:
     """`google.protobuf.json_format`, with `MessageToDict(message)` memoised within an RPC."""
 
