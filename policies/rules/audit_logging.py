@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import frameworks as fw
 from .base import Finding, Res, cannot_verify, get, has, is_unknown, rule
 from .stack_index import BUCKET_TYPES, StackIndex
 
 TRAIL = "aws:cloudtrail/trail:Trail"
-LOG = (fw.HIPAA_AUDIT, fw.SOC2_MONITORING, fw.ISO_LOGGING, fw.AIACT_RECORDS)
 BEDROCK_LOGGING = "aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration"
 ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
 MODEL = "aws:sagemaker/model:Model"
@@ -79,7 +77,6 @@ def _logs_management_events(trail: Res) -> bool | None:
     kind="stack",
     severity="critical",
     controls=("L1",),
-    frameworks=LOG,
     remediation="Create an aws.cloudtrail.Trail (multi-Region, management events) in the stack.",
 )
 def cloudtrail_enabled(stack: StackIndex, cfg: dict):
@@ -102,7 +99,6 @@ def cloudtrail_enabled(stack: StackIndex, cfg: dict):
     kind="stack",
     severity="high",
     controls=("L1",),
-    frameworks=LOG,
     remediation="Set is_multi_region_trail=True (and keep enable_logging on) on the trail that records "
     "management events.",
 )
@@ -135,7 +131,6 @@ def _bool_true(r: Res, path: str, what: str):
     name="cloudtrail-log-file-validation",
     severity="high",
     controls=("L2",),
-    frameworks=(*LOG, fw.HIPAA_INTEGRITY),
     types=(TRAIL,),
     dev_advisory=True,
     remediation="Set enable_log_file_validation=True.",
@@ -151,7 +146,6 @@ def trail_validation(r: Res, cfg: dict):
     name="cloudtrail-cloudwatch-delivery",
     severity="medium",
     controls=("L3",),
-    frameworks=LOG,
     types=(TRAIL,),
     dev_advisory=True,
     remediation="Set `cloud_watch_logs_group_arn` (the log group ARN followed by `:*`) and `cloud_watch_logs_role_arn`.",
@@ -331,7 +325,6 @@ def _trail_coverage(trail: Res, cov: DataEventCoverage) -> None:
     kind="stack",
     severity="high",
     controls=("L4",),
-    frameworks=(*LOG, fw.HIPAA_ACCESS),
     remediation="Add S3 object data-event selectors (event_selectors.data_resources or advanced selectors) "
     "for every model-artifact and data-capture bucket.",
 )
@@ -368,7 +361,6 @@ def trail_data_events(stack: StackIndex, cfg: dict):
     kind="stack",
     severity="critical",
     controls=("L5",),
-    frameworks=(*LOG, fw.HIPAA_INTEGRITY, fw.AIACT_LOG_RETENTION),
     config_schema={
         "allowedModes": {
             "type": "array",
@@ -459,7 +451,6 @@ def _pab_complete(p: Res) -> bool:
     kind="stack",
     severity="high",
     controls=("L6",),
-    frameworks=(*LOG, fw.AIACT_LOG_RETENTION),
     config_schema={
         "bedrockLoggingOwner": {
             "type": "string",
@@ -536,7 +527,6 @@ def bedrock_invocation_logging(stack: StackIndex, cfg: dict):
     name="sagemaker-data-capture",
     severity="high",
     controls=("L7",),
-    frameworks=(*LOG, fw.AIACT_MONITORING, fw.HIPAA_ENCRYPTION),
     types=(ENDPOINT_CONFIG,),
     remediation="Set data_capture_config with enable_capture=True, capture_options Input and Output, "
     "initial_sampling_percentage > 0, destination_s3_uri in the capture bucket and kms_key_id.",
@@ -592,7 +582,6 @@ def data_capture(r: Res, cfg: dict):
     kind="stack",
     severity="medium",
     controls=("L8",),
-    frameworks=LOG,
     dev_advisory=True,
     remediation="Add an aws.s3.BucketLogging for the bucket, targeting the stack's access-log bucket.",
 )
@@ -622,7 +611,6 @@ def bucket_access_logging(stack: StackIndex, cfg: dict):
     kind="stack",
     severity="medium",
     controls=("L9",),
-    frameworks=(*LOG, fw.ISO_BACKUP, fw.SOC2_AVAILABILITY),
     dev_advisory=True,
     remediation="Add aws.s3.BucketVersioning (status Enabled) and aws.s3.BucketLifecycleConfiguration.",
 )
@@ -639,7 +627,6 @@ def bucket_versioning_lifecycle(stack: StackIndex, cfg: dict):
     name="cloudwatch-log-retention",
     severity="medium",
     controls=("L10",),
-    frameworks=(*LOG, fw.AIACT_LOG_RETENTION),
     types=("aws:cloudwatch/logGroup:LogGroup",),
     config_schema={
         "minRetentionDays": {
@@ -676,7 +663,6 @@ def log_retention(r: Res, cfg: dict):
     kind="stack",
     severity="medium",
     controls=("L11",),
-    frameworks=(*LOG, fw.ISO_NETWORK),
     remediation="Add an aws.ec2.FlowLog (traffic_type ALL) for the VPC.",
 )
 def vpc_flow_logs(stack: StackIndex, cfg: dict):
@@ -734,7 +720,6 @@ DELIVERY_FAILURE = {
     kind="stack",
     severity="high",
     controls=("L6",),
-    frameworks=(*LOG, fw.AIACT_LOG_RETENTION),
     remediation="Alarm (with actions) on AWS/Bedrock ModelInvocationLogsCloudWatchDeliveryFailure "
     "and ModelInvocationLogsS3DeliveryFailure (no dimensions) for each configured destination.",
 )
@@ -766,7 +751,6 @@ def invocation_log_delivery_alarms(stack: StackIndex, cfg: dict):
     kind="stack",
     severity="high",
     controls=("L3",),
-    frameworks=LOG,
     remediation="Alarm (with actions) on AWS/Logs IncomingLogEvents {LogGroupName = the trail's log "
     "group} below 1 per hour with treat_missing_data = breaching: CloudTrail publishes no metric for "
     "its own delivery, so silence is the failure signal.",

@@ -312,9 +312,10 @@ def rule(**kw: Any) -> Callable[[Callable], Rule]:
     def wrap(fn: Callable) -> Rule:
         description = kw.pop("description", None) or (fn.__doc__ or "").strip().splitlines()[0]
         controls = tuple(kw.pop("controls"))
-        # Clauses are derived from the controls (frameworks.CONTROL_CLAUSES); a `frameworks=`
-        # argument still passed by a rule module is ignored.
-        kw.pop("frameworks", None)
+        # Clauses are derived from the controls (frameworks.CONTROL_CLAUSES), one table; a rule
+        # that names clauses itself would make a second home for them.
+        if "frameworks" in kw:
+            raise TypeError(f"{fn.__name__}: rules list controls only, not frameworks=")
         types = kw.pop("types", ())
         if isinstance(types, str):
             types = (types,)

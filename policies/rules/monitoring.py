@@ -7,7 +7,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from . import frameworks as fw
 from .base import (
     UNKNOWN,
     Finding,
@@ -24,7 +23,6 @@ from .base import (
 from .iam_documents import action_matches
 from .stack_index import StackIndex
 
-MON = (fw.SOC2_MONITORING, fw.ISO_MONITORING, fw.AIACT_MONITORING)
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 ENDPOINT = "aws:sagemaker/endpoint:Endpoint"
 ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
@@ -38,7 +36,6 @@ _VARIANT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
     name="cloudwatch-alarm-actions",
     severity="medium",
     controls=("M1",),
-    frameworks=MON,
     types=(ALARM, "aws:cloudwatch/compositeAlarm:CompositeAlarm"),
     dev_advisory=True,
     remediation="Set alarm_actions to the stack's encrypted SNS alert topic and keep actions_enabled=True.",
@@ -132,7 +129,6 @@ ERRORS = ("Invocation5XXErrors", "Invocation4XXErrors", "InvocationModelErrors")
     kind="stack",
     severity="high",
     controls=("M2",),
-    frameworks=(*MON, fw.SOC2_AVAILABILITY),
     remediation="Create ModelLatency and Invocation5XXErrors/4XXErrors alarms with the EndpointName dimension.",
 )
 def endpoint_operational_alarms(stack: StackIndex, cfg: dict):
@@ -155,7 +151,6 @@ def endpoint_operational_alarms(stack: StackIndex, cfg: dict):
     kind="stack",
     severity="high",
     controls=("M3",),
-    frameworks=(*MON, fw.AIACT_ROBUSTNESS),
     config_schema={
         "requiredSignals": {
             "type": "object",
@@ -325,7 +320,6 @@ def _drift_sources(stack: StackIndex) -> tuple[dict[str, list[tuple[str, Any]]],
     kind="stack",
     severity="medium",
     controls=("M4",),
-    frameworks=(*MON, fw.AIACT_ROBUSTNESS),
     config_schema={
         "processingJobDriftNamespaces": string_list(
             "Namespaces a scheduled processing-job drift check publishes "
@@ -395,7 +389,6 @@ def monitor_schedule(stack: StackIndex, cfg: dict):
     name="sagemaker-multi-instance",
     severity="medium",
     controls=("M5",),
-    frameworks=(fw.SOC2_AVAILABILITY, fw.ISO_REDUNDANCY),
     types=(ENDPOINT_CONFIG, SCALABLE_TARGET, SCHEDULED_ACTION),
     config_schema={
         "minInstances": {
@@ -475,7 +468,6 @@ def _scaling_floor(r: Res, least: int):
     name="sagemaker-safe-deployment",
     severity="high",
     controls=("M6",),
-    frameworks=(fw.SOC2_CHANGE, fw.ISO_CHANGE, fw.AIACT_ROBUSTNESS),
     types=(ENDPOINT,),
     config_schema={
         "allowedTrafficRouting": {
@@ -605,7 +597,6 @@ def bedrock_in_use(stack: StackIndex) -> bool:
     kind="stack",
     severity="high",
     controls=("M2",),
-    frameworks=(*MON, fw.SOC2_AVAILABILITY),
     remediation="Alarm (with actions) on AWS/Bedrock InvocationLatency, InvocationServerErrors and "
     "InvocationThrottles with the dimension ModelId = each model (or inference profile) the stack "
     "grants bedrock:InvokeModel on.",
@@ -641,7 +632,6 @@ def bedrock_model_alarms(stack: StackIndex, cfg: dict):
     kind="stack",
     severity="high",
     controls=("M7",),
-    frameworks=(*MON, fw.AIACT_ROBUSTNESS),
     remediation="Alarm (with actions) on AWS/Bedrock/Guardrails InvocationServerErrors (requests the "
     "guardrail could not evaluate) and InvocationsIntervened, dimension GuardrailArn = the guardrail.",
 )
@@ -699,7 +689,6 @@ def _guardrail_problems(g: Res) -> Iterator[str | Finding]:
     name="bedrock-guardrail-filters",
     severity="high",
     controls=("M7",),
-    frameworks=(fw.AIACT_ROBUSTNESS, fw.GDPR_BY_DESIGN, fw.ISO_DLP),
     types=(GUARDRAIL,),
     remediation="Add a PROMPT_ATTACK content filter (input strength HIGH) and PII entity filters "
     "(BLOCK or ANONYMIZE) to the guardrail.",
@@ -714,7 +703,6 @@ def guardrail_filters(r: Res, cfg: dict):
     kind="stack",
     severity="high",
     controls=("M7",),
-    frameworks=(fw.AIACT_ROBUSTNESS, fw.GDPR_BY_DESIGN),
     remediation="Create an aws.bedrock.Guardrail and make callers pass its id/version.",
 )
 def guardrail_present(stack: StackIndex, cfg: dict):
