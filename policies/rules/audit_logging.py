@@ -725,7 +725,7 @@ DELIVERY_FAILURE = {
 )
 def invocation_log_delivery_alarms(stack: StackIndex, cfg: dict):
     """Invocation logging that fails to deliver is alarmed, per configured destination."""
-    from .monitoring import BEDROCK_NAMESPACE, watching
+    from .monitoring import BEDROCK_NAMESPACE, alarm_required, watching
 
     for c in stack.of_type(BEDROCK_LOGGING):
         lc = get(c.props, "loggingConfig")
@@ -735,15 +735,13 @@ def invocation_log_delivery_alarms(stack: StackIndex, cfg: dict):
         for path, (sink, metric) in DELIVERY_FAILURE.items():
             if not has(lc, path):
                 continue
-            found = watching(stack, (BEDROCK_NAMESPACE,), (metric,), {})
-            if is_unknown(found):
-                yield cannot_verify("alarm metric/dimensions", c.urn, f"{metric} alarm")
-            elif not found:
-                yield Finding(
-                    f"invocation logs are delivered to {sink} but no alarm with actions watches "
-                    f"{BEDROCK_NAMESPACE} {metric} (no dimensions): lost audit evidence goes unnoticed",
-                    c.urn,
-                )
+            yield from alarm_required(
+                watching(stack, (BEDROCK_NAMESPACE,), (metric,), {}),
+                f"invocation logs are delivered to {sink} but no alarm with actions watches "
+                f"{BEDROCK_NAMESPACE} {metric} (no dimensions): lost audit evidence goes unnoticed",
+                c.urn,
+                f"{metric} alarm",
+            )
 
 
 @rule(
@@ -757,7 +755,7 @@ def invocation_log_delivery_alarms(stack: StackIndex, cfg: dict):
 )
 def trail_heartbeat(stack: StackIndex, cfg: dict):
     """A trail delivering to CloudWatch Logs has a heartbeat alarm: no events = breaching."""
-    from .monitoring import watching
+    from .monitoring import alarm_required, watching
 
     for t in stack.of_type(TRAIL):
         arn = get(t.props, "cloudWatchLogsGroupArn")
@@ -774,14 +772,13 @@ def trail_heartbeat(stack: StackIndex, cfg: dict):
             {"LogGroupName": group},
             silence="breaching",
         )
-        if is_unknown(found):
-            yield cannot_verify("alarm metric/dimensions", t.urn, "heartbeat alarm")
-        elif not found:
-            yield Finding(
-                f"trail {t.name} has no heartbeat: an alarm with actions on AWS/Logs IncomingLogEvents "
-                f"{{LogGroupName={group}}} treating missing data as breaching",
-                t.urn,
-            )
+        yield from alarm_required(
+            found,
+            f"trail {t.name} has no heartbeat: an alarm with actions on AWS/Logs IncomingLogEvents "
+            f"{{LogGroupName={group}}} treating missing data as breaching",
+            t.urn,
+            "heartbeat alarm",
+        )
 
 
 RULES = [

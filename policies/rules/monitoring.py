@@ -617,14 +617,13 @@ def bedrock_model_alarms(stack: StackIndex, cfg: dict):
             yield Finding("Bedrock is used but no AWS/Bedrock invocation metric is alarmed")
     for mid in sorted(ids):
         for label, metrics in BEDROCK_MODEL_SIGNALS.items():
-            found = watching(stack, (BEDROCK_NAMESPACE,), metrics, {"ModelId": mid})
-            if is_unknown(found):
-                yield cannot_verify("alarm metric/dimensions", what=f"{label} alarm of {mid}")
-            elif not found:
-                yield Finding(
-                    f"Bedrock model {mid} has no {label} alarm ({BEDROCK_NAMESPACE} "
-                    f"{' / '.join(metrics)}, ModelId={mid}, with actions)"
-                )
+            yield from alarm_required(
+                watching(stack, (BEDROCK_NAMESPACE,), metrics, {"ModelId": mid}),
+                f"Bedrock model {mid} has no {label} alarm ({BEDROCK_NAMESPACE} "
+                f"{' / '.join(metrics)}, ModelId={mid}, with actions)",
+                None,
+                f"{label} alarm of {mid}",
+            )
 
 
 @rule(
@@ -647,15 +646,24 @@ def guardrail_alarms(stack: StackIndex, cfg: dict):
             ("server-error", "InvocationServerErrors"),
             ("intervention", "InvocationsIntervened"),
         ):
-            found = _guardrail_watched(stack, metric, arn)
-            if is_unknown(found):
-                yield cannot_verify("alarm metric/dimensions", g.urn, f"{label} alarm")
-            elif not found:
-                yield Finding(
-                    f"guardrail {g.name} has no {label} alarm ({GUARDRAILS_NAMESPACE} {metric}, "
-                    f"GuardrailArn={arn}, with actions)",
-                    g.urn,
-                )
+            yield from alarm_required(
+                _guardrail_watched(stack, metric, arn),
+                f"guardrail {g.name} has no {label} alarm ({GUARDRAILS_NAMESPACE} {metric}, "
+                f"GuardrailArn={arn}, with actions)",
+                g.urn,
+                f"{label} alarm",
+            )
+
+
+def alarm_required(
+    found: bool | Any, missing: str, urn: str | None, what: str
+) -> Iterator[Finding]:
+    """The finding for a required alarm: none when `found`, "cannot verify" when the alarms could
+    not be read (unknown), else `missing` (what the alarm must watch)."""
+    if is_unknown(found):
+        yield cannot_verify("alarm metric/dimensions", urn, what)
+    elif not found:
+        yield Finding(missing, urn)
 
 
 def _guardrail_watched(stack: StackIndex, metric: str, arn: str) -> bool | Any:
