@@ -169,15 +169,17 @@ def _params(cfg: Mapping[str, Any], name: str) -> dict:
     return dict(params) if isinstance(params, Mapping) else {}
 
 
-@rule(
-    name=EXEMPTED_FINDINGS,
+#: What the two reporters of exempted findings (per resource, per stack) have in common.
+_REPORTER = dict(
     severity="low",
-    types=("*",),  # any resource an exemption names
     controls=("G5",),
     config_schema={"exemptions": EXEMPTIONS_SCHEMA, "ruleParameters": RULE_PARAMETERS_SCHEMA},
     remediation="Nothing to do before the exemption expires; fix the finding, then remove the "
     "exemption from regulated-inference:exemptions.",
 )
+
+
+@rule(name=EXEMPTED_FINDINGS, types=("*",), **_REPORTER)  # any resource an exemption names
 def exempted_findings(r: Res, cfg: dict):
     """Reports (advisory) each finding of a resource rule that an active exemption waives."""
     on = today()
@@ -192,15 +194,7 @@ def exempted_findings(r: Res, cfg: dict):
                 yield _exempted_message(target, f, e, on)
 
 
-@rule(
-    name=EXEMPTED_STACK_FINDINGS,
-    kind="stack",
-    severity="low",
-    controls=("G5",),
-    config_schema={"exemptions": EXEMPTIONS_SCHEMA, "ruleParameters": RULE_PARAMETERS_SCHEMA},
-    remediation="Nothing to do before the exemption expires; fix the finding, then remove the "
-    "exemption from regulated-inference:exemptions.",
-)
+@rule(name=EXEMPTED_STACK_FINDINGS, kind="stack", **_REPORTER)
 def exempted_stack_findings(stack: Any, cfg: dict):
     """Reports (advisory) each finding of a stack rule that an active exemption waives."""
     on = today()
