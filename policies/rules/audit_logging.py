@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from .base import Finding, Res, cannot_verify, get, has, is_unknown, rule
-from .stack_index import BUCKET_TYPES, StackIndex
+from .checks import expect, known_value, required
+from .stack_index import BUCKET_TYPES, PAB_FLAGS, StackIndex, s3_uri_bucket
 
 TRAIL = "aws:cloudtrail/trail:Trail"
 BEDROCK_LOGGING = "aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration"
@@ -119,14 +120,6 @@ def cloudtrail_multi_region(stack: StackIndex, cfg: dict):
             )
 
 
-def _bool_true(r: Res, path: str, what: str):
-    value = get(r.props, path)
-    if is_unknown(value):
-        yield cannot_verify(path)
-    elif value is not True:
-        yield f"{path} is not true: {what}"
-
-
 @rule(
     name="cloudtrail-log-file-validation",
     severity="high",
@@ -137,8 +130,11 @@ def _bool_true(r: Res, path: str, what: str):
 )
 def trail_validation(r: Res, cfg: dict):
     """Trails validate log files (digest files prove logs were not altered)."""
-    yield from _bool_true(
-        r, "enableLogFileValidation", "tampering with log files cannot be detected"
+    yield from expect(
+        r.props,
+        "enableLogFileValidation",
+        True,
+        "enableLogFileValidation is not true: tampering with log files cannot be detected",
     )
 
 
@@ -153,19 +149,12 @@ def trail_validation(r: Res, cfg: dict):
 def trail_cloudwatch(r: Res, cfg: dict):
     """Trails deliver to CloudWatch Logs, so alarms can watch API activity."""
     for path in ("cloudWatchLogsGroupArn", "cloudWatchLogsRoleArn"):
-        if not has(r.props, path):
-            yield f"{path} is not set: events do not reach CloudWatch Logs"
+        yield from required(r.props, path, "events do not reach CloudWatch Logs")
 
 
 def _aws_managed_key(key: Any) -> bool:
     """An AWS-managed key alias (`alias/aws/...`, by name or ARN) is not a customer-managed key."""
     return isinstance(key, str) and ("alias/aws/" in key)
-
-
-def _bucket_names_from_uri(value: Any) -> str | None:
-    if isinstance(value, str) and value.startswith("s3://"):
-        return value[5:].split("/", 1)[0]
-    return None
 
 
 def model_data_buckets(stack: StackIndex) -> tuple[dict[str, str], list[Finding]]:
@@ -178,7 +167,7 @@ def model_data_buckets(stack: StackIndex) -> tuple[dict[str, str], list[Finding]
     unknown: list[Finding] = []
 
     def add(r: Res, prop: str, uri: Any, why: str) -> None:
-        name = _bucket_names_from_uri(uri)
+        name = s3_uri_bucket(uri)
         if name is None and is_unknown(uri):
             b = stack.ref(r, prop, BUCKET_TYPES)
             bname = get(b.props, "bucket") if b is not None else None
@@ -439,9 +428,6 @@ def _versioned(stack: StackIndex, b: Res) -> bool:
     return get(inline, "enabled") is True or is_unknown(get(inline, "enabled"))
 
 
-PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
-
-
 def _pab_complete(p: Res) -> bool:
     return all(get(p.props, f) is True or is_unknown(get(p.props, f)) for f in PAB_FLAGS)
 
@@ -533,12 +519,9 @@ def bedrock_invocation_logging(stack: StackIndex, cfg: dict):
 )
 def data_capture(r: Res, cfg: dict):
     """Every endpoint captures request and response data, encrypted with a CMK."""
-    dc = get(r.props, "dataCaptureConfig")
-    if is_unknown(dc):
-        yield cannot_verify("dataCaptureConfig")
-        return
-    if not dc:
-        yield "dataCaptureConfig is not set: requests and responses are not recorded"
+    unset = "dataCaptureConfig is not set: requests and responses are not recorded"
+    dc = yield from known_value(r.props, "dataCaptureConfig", unset)
+    if dc is None:
         return
     enabled = get(dc, "enableCapture")
     if is_unknown(enabled):

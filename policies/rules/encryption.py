@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .base import Finding, Res, cannot_verify, get, has, is_unknown, rule, string_list
+from .checks import expect, known_value, required
 from .iam import public_findings
 from .iam_documents import action_matches
 from .policy_eval import DocumentError, Stmt, always_true, service_all, statements
@@ -22,11 +23,6 @@ KEY_TYPES = (
 )
 
 
-def _require(r: Res, path: str, what: str):
-    if not has(r.props, path):
-        yield f"{path} is not set: {what}"
-
-
 @rule(
     name="sagemaker-endpoint-config-cmk",
     severity="high",
@@ -36,7 +32,7 @@ def _require(r: Res, path: str, what: str):
 )
 def endpoint_config_cmk(r: Res, cfg: dict):
     """SageMaker endpoint configurations encrypt the ML storage volume with a customer-managed key."""
-    yield from _require(r, "kmsKeyArn", "endpoint storage is encrypted with an AWS-owned key")
+    yield from required(r.props, "kmsKeyArn", "endpoint storage is encrypted with an AWS-owned key")
 
 
 @rule(
@@ -69,10 +65,7 @@ def endpoint_config_cmk(r: Res, cfg: dict):
 )
 def instance_type_allowed(r: Res, cfg: dict):
     """Endpoint variants use allowed instance types, and none with NVMe storage when a CMK is set."""
-    variants = get(r.props, "productionVariants")
-    if is_unknown(variants):
-        yield cannot_verify("productionVariants")
-        return
+    variants = yield from known_value(r.props, "productionVariants")
     kms = has(r.props, "kmsKeyArn")
     for i, v in enumerate(variants or []):
         it = get(v, "instanceType")
@@ -97,17 +90,14 @@ def instance_type_allowed(r: Res, cfg: dict):
 )
 def monitoring_job_encrypted(r: Res, cfg: dict):
     """Model Monitor jobs encrypt outputs, volumes and inter-container traffic."""
-    yield from _require(
-        r, "dataQualityJobOutputConfig.kmsKeyId", "monitoring output is not CMK-encrypted"
+    yield from required(
+        r.props, "dataQualityJobOutputConfig.kmsKeyId", "monitoring output is not CMK-encrypted"
     )
-    yield from _require(
-        r, "jobResources.clusterConfig.volumeKmsKeyId", "job volume is not CMK-encrypted"
+    yield from required(
+        r.props, "jobResources.clusterConfig.volumeKmsKeyId", "job volume is not CMK-encrypted"
     )
-    flag = get(r.props, "networkConfig.enableInterContainerTrafficEncryption")
-    if is_unknown(flag):
-        yield cannot_verify("networkConfig.enableInterContainerTrafficEncryption")
-    elif flag is not True:
-        yield "networkConfig.enableInterContainerTrafficEncryption is not true"
+    traffic = "networkConfig.enableInterContainerTrafficEncryption"
+    yield from expect(r.props, traffic, True, f"{traffic} is not true")
 
 
 KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
@@ -342,11 +332,7 @@ def kms_key_rotation(r: Res, cfg: dict):
         return  # HMAC / signing keys: no automatic rotation (AWS KMS "Rotate AWS KMS keys")
     if has(r.props, "customKeyStoreId") or has(r.props, "xksKeyId"):
         return  # keys in custom key stores cannot rotate automatically (same page)
-    flag = get(r.props, "enableKeyRotation")
-    if is_unknown(flag):
-        yield cannot_verify("enableKeyRotation")
-    elif flag is not True:
-        yield "enableKeyRotation is not true"
+    yield from expect(r.props, "enableKeyRotation", True, "enableKeyRotation is not true")
 
 
 @rule(
@@ -383,11 +369,13 @@ def kms_key_policy(r: Res, cfg: dict):
                 if isinstance(f, str):
                     f = f.replace(": allows Principal", ": Principal")
                 yield f
-    window = get(r.props, "deletionWindowInDays")
-    if is_unknown(window):
-        yield cannot_verify("deletionWindowInDays")
-    elif window is not None and window < cfg["minDeletionWindowDays"]:
-        yield f"deletionWindowInDays is {window}, minimum {cfg['minDeletionWindowDays']}"
+    least = cfg["minDeletionWindowDays"]
+    yield from expect(
+        r.props,
+        "deletionWindowInDays",
+        lambda window: window is None or not window < least,
+        lambda window: f"deletionWindowInDays is {window}, minimum {least}",
+    )
 
 
 RULES = [

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import fnmatch
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -179,14 +179,19 @@ _REPORTER = dict(
 )
 
 
+def _active(cfg: Mapping[str, Any], kind: str, on: _dt.date) -> Iterator[tuple[Exemption, Rule]]:
+    """(exemption, the rule it waives) for each exemption active `on` whose rule is of `kind`."""
+    for e in parse(cfg.get("exemptions")):
+        target = _target(e.rule)
+        if target is not None and target.kind == kind and e.active(on):
+            yield e, target
+
+
 @rule(name=EXEMPTED_FINDINGS, types=("*",), **_REPORTER)  # any resource an exemption names
 def exempted_findings(r: Res, cfg: dict):
     """Reports (advisory) each finding of a resource rule that an active exemption waives."""
     on = today()
-    for e in parse(cfg.get("exemptions")):
-        target = _target(e.rule)
-        if target is None or target.kind != "resource" or not e.active(on):
-            continue
+    for e, target in _active(cfg, "resource", on):
         if not target.applies_to(r.type) or not fnmatch.fnmatchcase(r.name, e.resource):
             continue
         for f in target.evaluate(r, _params(cfg, e.rule)):
@@ -198,10 +203,7 @@ def exempted_findings(r: Res, cfg: dict):
 def exempted_stack_findings(stack: Any, cfg: dict):
     """Reports (advisory) each finding of a stack rule that an active exemption waives."""
     on = today()
-    for e in parse(cfg.get("exemptions")):
-        target = _target(e.rule)
-        if target is None or target.kind != "stack" or not e.active(on):
-            continue
+    for e, target in _active(cfg, "stack", on):
         for f in target.evaluate(stack, _params(cfg, e.rule)):
             if not f.unknown and e.matches(target.name, name_of(f.urn)):
                 yield Finding(_exempted_message(target, f, e, on), f.urn)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from .base import UNKNOWN, Res, cannot_verify, get, has, is_unknown, parse_json, rule, string_list
+from .checks import expect
 
 TAGGABLE_FILE = Path(__file__).resolve().parent / "aws_taggable_types.txt"
 
@@ -139,26 +141,30 @@ def descriptions_present(r: Res, cfg: dict):
 )
 def ecr_hardened(r: Res, cfg: dict):
     """Container registries scan on push, keep tags immutable and encrypt with a CMK."""
-    scan = get(r.props, "imageScanningConfiguration.scanOnPush")
-    if is_unknown(scan):
-        yield cannot_verify("imageScanningConfiguration.scanOnPush")
-    elif scan is not True:
-        yield "imageScanningConfiguration.scanOnPush is not true"
-    mut = get(r.props, "imageTagMutability")
-    if is_unknown(mut):
-        yield cannot_verify("imageTagMutability")
-    elif mut not in ("IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION"):
-        yield f"imageTagMutability is {mut or 'MUTABLE (default)'}"
-    encs = get(r.props, "encryptionConfigurations")
-    if is_unknown(encs):
-        yield cannot_verify("encryptionConfigurations")
-    elif not any(
+    scan = "imageScanningConfiguration.scanOnPush"
+    yield from expect(r.props, scan, True, f"{scan} is not true")
+    yield from expect(
+        r.props,
+        "imageTagMutability",
+        lambda mut: mut in ("IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION"),
+        lambda mut: f"imageTagMutability is {mut or 'MUTABLE (default)'}",
+    )
+    yield from expect(
+        r.props,
+        "encryptionConfigurations",
+        lambda encs: any(_cmk_encryption(e) for e in encs or []),
+        "encryptionConfigurations does not use KMS with a customer-managed key",
+    )
+
+
+def _cmk_encryption(e: Any) -> bool:
+    """An ECR encryption configuration with KMS and a customer-managed key (not `alias/aws/…`)."""
+    key = get(e, "kmsKey")
+    return (
         str(get(e, "encryptionType") or "").upper() in ("KMS", "KMS_DSSE")
         and has(e, "kmsKey")
-        and not (isinstance(get(e, "kmsKey"), str) and "alias/aws/" in get(e, "kmsKey"))
-        for e in encs or []
-    ):
-        yield "encryptionConfigurations does not use KMS with a customer-managed key"
+        and not (isinstance(key, str) and "alias/aws/" in key)
+    )
 
 
 RULES = [required_tags, model_from_registry, descriptions_present, ecr_hardened]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 from .base import Finding, Res, cannot_verify, get, is_unknown, rule, string_list
@@ -68,21 +68,28 @@ def identity_documents(r: Res) -> Iterator[tuple[str, Any]]:
     yield "policy", get(r.props, "policy")
 
 
+def _document_statements(label: str, doc: Any) -> Generator[Finding, None, list[Stmt] | None]:
+    """The statements of a policy document, used as `sts = yield from _document_statements(...)`:
+    None when there is no document, or after a finding for an invalid one (its error) or an
+    unknown one (cannot verify)."""
+    if doc is None:
+        return None
+    try:
+        sts = statements(doc)
+    except DocumentError as e:
+        yield Finding(f"{label}: {e}")
+        return None
+    if is_unknown(sts):
+        yield cannot_verify(label, what="policy document")
+        return None
+    return sts
+
+
 def _statements_of(
     r: Res, documents: Iterator[tuple[str, Any]]
 ) -> Iterator[tuple[str, Stmt] | Finding]:
     for label, doc in documents:
-        if doc is None:
-            continue
-        try:
-            sts = statements(doc)
-        except DocumentError as e:
-            yield Finding(f"{label}: {e}")
-            continue
-        if is_unknown(sts):
-            yield cannot_verify(label, what="policy document")
-            continue
-        for st in sts:
+        for st in (yield from _document_statements(label, doc)) or []:
             yield label, st
 
 
@@ -491,18 +498,9 @@ def public_findings(label: str, sts: list[Stmt]) -> Iterator[str | Finding]:
 def resource_policy_statements(r: Res) -> Iterator[tuple[str, list[Stmt]] | Finding]:
     """(label, statements) of a resource's resource policy; findings for unknown/invalid documents."""
     path = RESOURCE_POLICY_PATHS[r.type]
-    doc = get(r.props, path)
-    if doc is None:
-        return
-    try:
-        sts = statements(doc)
-    except DocumentError as e:
-        yield Finding(f"{path}: {e}")
-        return
-    if is_unknown(sts):
-        yield cannot_verify(path, what="policy document")
-        return
-    yield path, sts
+    sts = yield from _document_statements(path, get(r.props, path))
+    if sts is not None:
+        yield path, sts
 
 
 @rule(

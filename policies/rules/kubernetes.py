@@ -7,6 +7,7 @@ from functools import wraps
 from typing import Any
 
 from .base import Finding, Res, cannot_verify, get, has, is_unknown, rule
+from .checks import expect
 from .k8s_pods import (
     PERSISTENT_VOLUME_KINDS,
     POD_KINDS,
@@ -155,11 +156,13 @@ def no_privilege(r: Res, cfg: dict, pod: Any, path: str, c: Any):
 @_per_container
 def read_only_root(r: Res, cfg: dict, pod: Any, path: str, c: Any):
     """Containers have a read-only root filesystem."""
-    v = get(c, "securityContext.readOnlyRootFilesystem")
-    if is_unknown(v):
-        yield cannot_verify(f"{path}.securityContext.readOnlyRootFilesystem")
-    elif v is not True and not _unset_ok(r, v):
-        yield f"{path}: readOnlyRootFilesystem is not true"
+    yield from expect(
+        c,
+        "securityContext.readOnlyRootFilesystem",
+        lambda v: v is True or _unset_ok(r, v),
+        f"{path}: readOnlyRootFilesystem is not true",
+        f"{path}.securityContext.readOnlyRootFilesystem",
+    )
 
 
 @_k8s_rule(
@@ -191,11 +194,15 @@ def no_host_access(r: Res, cfg: dict):
     """Pods share no host namespace, mount no hostPath (directly or through a PersistentVolume) and bind
     no hostPort."""
     if r.type in PERSISTENT_VOLUME_KINDS:
-        hp = get(r.props, "spec.hostPath")
-        if is_unknown(hp):
-            yield cannot_verify("spec.hostPath")
-        elif hp:
-            yield f"PersistentVolume mounts hostPath {get(hp, 'path')}: any pod that claims it reads the node"
+        yield from expect(
+            r.props,
+            "spec.hostPath",
+            lambda hp: not hp,
+            lambda hp: (
+                f"PersistentVolume mounts hostPath {get(hp, 'path')}: any pod that claims "
+                "it reads the node"
+            ),
+        )
         return
     pod, problem = _pod_or_unknown(r)
     if problem:
@@ -262,11 +269,13 @@ def resources_and_probes(r: Res, cfg: dict):
 @_per_container
 def image_digest(r: Res, cfg: dict, pod: Any, path: str, c: Any):
     """Images are pinned by digest."""
-    image = get(c, "image")
-    if is_unknown(image):
-        yield cannot_verify(f"{path}.image")
-    elif not isinstance(image, str) or "@sha256:" not in image:
-        yield f"{path}: image {image} is not pinned by digest"
+    yield from expect(
+        c,
+        "image",
+        lambda image: isinstance(image, str) and "@sha256:" in image,
+        lambda image: f"{path}: image {image} is not pinned by digest",
+        f"{path}.image",
+    )
 
 
 @rule(
@@ -280,27 +289,28 @@ def image_digest(r: Res, cfg: dict, pod: Any, path: str, c: Any):
 )
 def dedicated_sa(r: Res, cfg: dict):
     """Workloads use a dedicated service account and do not auto-mount its API token."""
+    no_token = "automountServiceAccountToken is not false"
     if r.type == SERVICE_ACCOUNT:
-        v = get(r.props, "automountServiceAccountToken")
-        if is_unknown(v):
-            yield cannot_verify("automountServiceAccountToken")
-        elif v is not False:
-            yield "automountServiceAccountToken is not false"
+        yield from expect(r.props, "automountServiceAccountToken", False, no_token)
         return
     pod, problem = _pod_or_unknown(r)
     if problem:
         yield problem
         return
-    sa = get(pod, "serviceAccountName")
-    if is_unknown(sa):
-        yield cannot_verify("spec.template.spec.serviceAccountName")
-    elif sa in (None, "default"):
-        yield "serviceAccountName is the namespace's default service account"
-    mount = get(pod, "automountServiceAccountToken")
-    if is_unknown(mount):
-        yield cannot_verify("spec.template.spec.automountServiceAccountToken")
-    elif mount is not False:
-        yield "automountServiceAccountToken is not false"
+    yield from expect(
+        pod,
+        "serviceAccountName",
+        lambda sa: sa not in (None, "default"),
+        "serviceAccountName is the namespace's default service account",
+        "spec.template.spec.serviceAccountName",
+    )
+    yield from expect(
+        pod,
+        "automountServiceAccountToken",
+        False,
+        no_token,
+        "spec.template.spec.automountServiceAccountToken",
+    )
 
 
 @rule(
@@ -387,17 +397,22 @@ def default_deny(stack: StackIndex, cfg: dict):
 )
 def service_not_exposed(r: Res, cfg: dict):
     """Model Services are ClusterIP (not LoadBalancer or NodePort) and carry no externalIPs."""
-    t = get(r.props, "spec.type")
-    if is_unknown(t):
-        yield cannot_verify("spec.type")
-    elif isinstance(t, str) and t.lower() in ("loadbalancer", "nodeport"):
-        yield f"spec.type is {t}: the model is reachable from outside the cluster"
-    ips = get(r.props, "spec.externalIPs")
-    if is_unknown(ips):
-        yield cannot_verify("spec.externalIPs")
-    elif ips:
-        # kube-proxy routes traffic for these IPs to the Service on every node (Service.spec.externalIPs)
-        yield f"spec.externalIPs {', '.join(map(str, ips))}: the model is reachable from outside the cluster"
+    yield from expect(
+        r.props,
+        "spec.type",
+        lambda t: not (isinstance(t, str) and t.lower() in ("loadbalancer", "nodeport")),
+        lambda t: f"spec.type is {t}: the model is reachable from outside the cluster",
+    )
+    # kube-proxy routes traffic for these IPs to the Service on every node (Service.spec.externalIPs)
+    yield from expect(
+        r.props,
+        "spec.externalIPs",
+        lambda ips: not ips,
+        lambda ips: (
+            f"spec.externalIPs {', '.join(map(str, ips))}: the model is reachable from "
+            "outside the cluster"
+        ),
+    )
 
 
 RULES = [

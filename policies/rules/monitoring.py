@@ -20,6 +20,7 @@ from .base import (
     rule,
     string_list,
 )
+from .checks import expect, known_value
 from .iam_documents import action_matches
 from .stack_index import StackIndex
 
@@ -47,11 +48,17 @@ def alarm_actions(r: Res, cfg: dict):
         pass  # set, value pending
     elif not [a for a in as_list(actions) if is_unknown(a) or (isinstance(a, str) and a.strip())]:
         yield "alarmActions is empty: nobody is notified"
-    enabled = get(r.props, "actionsEnabled")
-    if is_unknown(enabled):
-        yield cannot_verify("actionsEnabled")
-    elif enabled is False or (isinstance(enabled, str) and enabled.lower() == "false"):
-        yield "actionsEnabled is false"
+    yield from expect(
+        r.props,
+        "actionsEnabled",
+        lambda enabled: not _false(enabled),
+        "actionsEnabled is false",
+    )
+
+
+def _false(flag: Any) -> bool:
+    """False, or the string "false" (any case), as the provider accepts booleans."""
+    return flag is False or (isinstance(flag, str) and flag.lower() == "false")
 
 
 def _strings(obj: Any, out: set[str]) -> None:
@@ -194,11 +201,7 @@ SILENCE_IS_OK = ("notbreaching", "ignore")
 def notifies(a: Res) -> bool | Any:
     """The alarm notifies someone (non-empty, enabled actions); UNKNOWN if that is not known."""
     actions, enabled = get(a.props, "alarmActions"), get(a.props, "actionsEnabled")
-    if (
-        is_unknown(enabled)
-        or enabled is False
-        or (isinstance(enabled, str) and enabled.lower() == "false")
-    ):
+    if is_unknown(enabled) or _false(enabled):
         return UNKNOWN if is_unknown(enabled) else False
     if is_unknown(actions):
         return UNKNOWN
@@ -407,10 +410,7 @@ def multi_instance(r: Res, cfg: dict):
     if r.type in (SCALABLE_TARGET, SCHEDULED_ACTION):
         yield from _scaling_floor(r, least)
         return
-    variants = get(r.props, "productionVariants")
-    if is_unknown(variants):
-        yield cannot_verify("productionVariants")
-        return
+    variants = yield from known_value(r.props, "productionVariants")
     for i, v in enumerate(variants or []):
         if has(v, "serverlessConfig"):
             continue
@@ -454,14 +454,27 @@ def _scaling_floor(r: Res, least: int):
     if isinstance(dim, str) and dim.lower() != _VARIANT_DIMENSION.lower():
         return  # inference components or other dimensions
     path = "minCapacity" if r.type == SCALABLE_TARGET else "scalableTargetAction.minCapacity"
-    low = get(r.props, path)
     what = rid if isinstance(rid, str) else "the variant"
-    if is_unknown(low):
-        yield cannot_verify(path)
-    elif low is None and r.type == SCHEDULED_ACTION:
-        return  # the action does not change the floor
-    elif not isinstance(low, (int, float)) or low < least:
-        yield f"{path} is {low} for {what}, minimum {least}: autoscaling can shrink the variant below it"
+    yield from expect(
+        r.props,
+        path,
+        # a scheduled action without minCapacity does not change the floor
+        lambda low: (
+            (low is None and r.type == SCHEDULED_ACTION)
+            or (isinstance(low, (int, float)) and not low < least)
+        ),
+        lambda low: (
+            f"{path} is {low} for {what}, minimum {least}: autoscaling can shrink the "
+            "variant below it"
+        ),
+    )
+
+
+#: blue/green traffic shifting -> (its step property, the accepted CAPACITY_PERCENT, the finding)
+_SHIFT_STEPS: dict[str, tuple[str, Callable[[float], bool], str]] = {
+    "CANARY": ("canarySize", lambda pct: not pct > 50, "canary size {}% exceeds 50%"),
+    "LINEAR": ("linearStepSize", lambda pct: 10 <= pct <= 50, "linear step {}% is outside 10-50%"),
+}
 
 
 @rule(
@@ -482,12 +495,9 @@ def _scaling_floor(r: Res, least: int):
 )
 def safe_deployment(r: Res, cfg: dict):
     """Endpoints update by blue/green canary or linear shifting with automatic rollback on alarms."""
-    dc = get(r.props, "deploymentConfig")
-    if is_unknown(dc):
-        yield cannot_verify("deploymentConfig")
-        return
-    if not dc:
-        yield "deploymentConfig is not set: updates shift all traffic at once with no rollback"
+    unset = "deploymentConfig is not set: updates shift all traffic at once with no rollback"
+    dc = yield from known_value(r.props, "deploymentConfig", unset)
+    if dc is None:
         return
     trc = get(dc, "blueGreenUpdatePolicy.trafficRoutingConfiguration")
     kind = (
@@ -501,26 +511,18 @@ def safe_deployment(r: Res, cfg: dict):
         )
     elif kind not in cfg["allowedTrafficRouting"]:
         yield f"traffic routing is {kind or 'not blue/green'}, allowed: {cfg['allowedTrafficRouting']}"
-    elif kind == "CANARY":
-        size = get(trc, "canarySize")
-        if size is None:
-            yield "CANARY without canarySize"
-        elif (
-            get(size, "type") == "CAPACITY_PERCENT"
-            and isinstance(get(size, "value"), (int, float))
-            and get(size, "value") > 50
-        ):
-            yield f"canary size {get(size, 'value')}% exceeds 50%"
-    elif kind == "LINEAR":
-        step = get(trc, "linearStepSize")
+    elif kind in _SHIFT_STEPS:
+        key, ok, too_big = _SHIFT_STEPS[kind]
+        step = get(trc, key)
+        pct = get(step, "value")
         if step is None:
-            yield "LINEAR without linearStepSize"
+            yield f"{kind} without {key}"
         elif (
             get(step, "type") == "CAPACITY_PERCENT"
-            and isinstance(get(step, "value"), (int, float))
-            and not 10 <= get(step, "value") <= 50
+            and isinstance(pct, (int, float))
+            and not ok(pct)
         ):
-            yield f"linear step {get(step, 'value')}% is outside 10-50%"
+            yield too_big.format(pct)
     alarms = get(dc, "autoRollbackConfiguration.alarms")
     if is_unknown(alarms):
         yield cannot_verify("deploymentConfig.autoRollbackConfiguration.alarms")
@@ -686,11 +688,12 @@ def _guardrail_problems(g: Res) -> Iterator[str | Finding]:
             yield "no PROMPT_ATTACK content filter"
         elif all(get(f, "inputStrength") in (None, "NONE") for f in prompt):
             yield "PROMPT_ATTACK filter has inputStrength NONE"
-    pii = get(g.props, "sensitiveInformationPolicyConfig")
-    if is_unknown(pii):
-        yield cannot_verify("sensitiveInformationPolicyConfig")
-    elif not has(pii, "piiEntitiesConfigs") and not has(pii, "regexesConfigs"):
-        yield "no sensitive-information (PII) filter"
+    yield from expect(
+        g.props,
+        "sensitiveInformationPolicyConfig",
+        lambda pii: has(pii, "piiEntitiesConfigs") or has(pii, "regexesConfigs"),
+        "no sensitive-information (PII) filter",
+    )
 
 
 @rule(

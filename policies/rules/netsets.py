@@ -231,26 +231,24 @@ class AclEntry:
     traffic: tuple[str | None, tuple[int, int]]
 
 
-def acl_entry_inline(e: Any) -> AclEntry:
-    """An inline `NetworkAcl.ingress/egress` entry (fields: ruleNo, action, cidrBlock, ipv6CidrBlock, protocol)."""
-    num = get(e, "ruleNo")
+def _acl_entry(e: Any, number_key: str, action_key: str) -> AclEntry:
+    num = get(e, number_key)
     return AclEntry(
         float(num) if isinstance(num, (int, float)) else 0.0,
-        str(get(e, "action") or "").lower() == "allow",
+        str(get(e, action_key) or "").lower() == "allow",
         tuple(c for c in (get(e, "cidrBlock"), get(e, "ipv6CidrBlock")) if isinstance(c, str)),
         traffic(e),
     )
 
 
+def acl_entry_inline(e: Any) -> AclEntry:
+    """An inline `NetworkAcl.ingress/egress` entry (fields: ruleNo, action, cidrBlock, ipv6CidrBlock, protocol)."""
+    return _acl_entry(e, "ruleNo", "action")
+
+
 def acl_entry_resource(p: Any) -> AclEntry:
     """A `NetworkAclRule` resource (fields: ruleNumber, ruleAction, cidrBlock, ipv6CidrBlock, protocol)."""
-    num = get(p, "ruleNumber")
-    return AclEntry(
-        float(num) if isinstance(num, (int, float)) else 0.0,
-        str(get(p, "ruleAction") or "").lower() == "allow",
-        tuple(c for c in (get(p, "cidrBlock"), get(p, "ipv6CidrBlock")) if isinstance(c, str)),
-        traffic(p),
-    )
+    return _acl_entry(p, "ruleNumber", "ruleAction")
 
 
 def acl_allowed(entries: Iterable[AclEntry]) -> list[str]:

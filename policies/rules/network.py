@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .base import Finding, Res, as_list, cannot_verify, get, has, is_unknown, rule, string_list
+from .checks import expect, known_value, required
 from .netsets import (
     INTERNET_TARGETS,
     acl_allowed,
@@ -12,7 +13,7 @@ from .netsets import (
     open_verdict,
     route_targets,
 )
-from .stack_index import ACL, ACL_V2, StackIndex
+from .stack_index import ACL, ACL_V2, PAB, PAB_FLAGS, StackIndex
 
 MODEL = "aws:sagemaker/model:Model"
 OPEN_CIDRS = ("0.0.0.0/0", "::/0")
@@ -27,11 +28,12 @@ OPEN_CIDRS = ("0.0.0.0/0", "::/0")
 )
 def model_network_isolation(r: Res, cfg: dict):
     """SageMaker models run with network isolation (the container has no outbound network)."""
-    flag = get(r.props, "enableNetworkIsolation")
-    if is_unknown(flag):
-        yield cannot_verify("enableNetworkIsolation")
-    elif flag is not True:
-        yield "enableNetworkIsolation is not true: the model container can reach the network"
+    yield from expect(
+        r.props,
+        "enableNetworkIsolation",
+        True,
+        "enableNetworkIsolation is not true: the model container can reach the network",
+    )
 
 
 @rule(
@@ -49,14 +51,11 @@ def model_in_private_subnets(stack: StackIndex, cfg: dict):
         if isinstance(sid, str):
             subnets[sid] = s
     for m in stack.of_type(MODEL):
-        vc = get(m.props, "vpcConfig")
-        if is_unknown(vc):
-            yield cannot_verify("vpcConfig", m.urn)
-            continue
-        if not vc:
-            yield Finding(
-                f"model {m.name} has no vpcConfig: it does not run in the stack's VPC", m.urn
-            )
+        unset = Finding(
+            f"model {m.name} has no vpcConfig: it does not run in the stack's VPC", m.urn
+        )
+        vc = yield from known_value(m.props, "vpcConfig", unset, m.urn)
+        if vc is None:
             continue
         ids = get(vc, "subnets")
         if is_unknown(ids):
@@ -91,15 +90,14 @@ VPCE = "aws:ec2/vpcEndpoint:VpcEndpoint"
 )
 def vpc_endpoint_policy(r: Res, cfg: dict):
     """VPC endpoints carry an endpoint policy; interface endpoints use private DNS."""
-    if not has(r.props, "policy"):
-        yield "policy is not set: the endpoint allows full access to the service"
-    kind = get(r.props, "vpcEndpointType")
-    if kind == "Interface":
-        dns = get(r.props, "privateDnsEnabled")
-        if is_unknown(dns):
-            yield cannot_verify("privateDnsEnabled")
-        elif dns is not True:
-            yield "privateDnsEnabled is not true: SDK calls resolve to the public service endpoint"
+    yield from required(r.props, "policy", "the endpoint allows full access to the service")
+    if get(r.props, "vpcEndpointType") == "Interface":
+        yield from expect(
+            r.props,
+            "privateDnsEnabled",
+            True,
+            "privateDnsEnabled is not true: SDK calls resolve to the public service endpoint",
+        )
 
 
 @rule(
@@ -316,11 +314,7 @@ def default_sg_locked(stack: StackIndex, cfg: dict):
 def subnet_no_public_ip(r: Res, cfg: dict):
     """Subnets do not auto-assign public IP addresses."""
     for key in ("mapPublicIpOnLaunch", "assignIpv6AddressOnCreation"):
-        v = get(r.props, key)
-        if is_unknown(v):
-            yield cannot_verify(key)
-        elif v is True:
-            yield f"{key} is true"
+        yield from expect(r.props, key, lambda v: v is not True, f"{key} is true")
 
 
 ROUTE = "aws:ec2/route:Route"
@@ -580,10 +574,6 @@ def network_exposure_across_resources(stack: StackIndex, cfg: dict):
             )
 
 
-PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
-PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
-
-
 @rule(
     name="s3-public-access-block-complete",
     severity="critical",
@@ -594,11 +584,7 @@ PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restri
 def pab_complete(r: Res, cfg: dict):
     """Public access blocks set all four flags."""
     for f in PAB_FLAGS:
-        v = get(r.props, f)
-        if is_unknown(v):
-            yield cannot_verify(f)
-        elif v is not True:
-            yield f"{f} is not true"
+        yield from expect(r.props, f, True, f"{f} is not true")
 
 
 @rule(
@@ -679,16 +665,18 @@ def eks_endpoint_private(r: Res, cfg: dict):
     if is_unknown(vc):
         yield cannot_verify("vpcConfig")
         return
-    public = get(vc, "endpointPublicAccess")
-    private = get(vc, "endpointPrivateAccess")
-    if is_unknown(public):
-        yield cannot_verify("vpcConfig.endpointPublicAccess")
-    elif public is not False:
-        yield "vpcConfig.endpointPublicAccess is not false (AWS default: public)"
-    if is_unknown(private):
-        yield cannot_verify("vpcConfig.endpointPrivateAccess")
-    elif private is not True:
-        yield "vpcConfig.endpointPrivateAccess is not true"
+    yield from expect(
+        r.props,
+        "vpcConfig.endpointPublicAccess",
+        False,
+        "vpcConfig.endpointPublicAccess is not false (AWS default: public)",
+    )
+    yield from expect(
+        r.props,
+        "vpcConfig.endpointPrivateAccess",
+        True,
+        "vpcConfig.endpointPrivateAccess is not true",
+    )
 
 
 RULES = [

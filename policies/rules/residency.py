@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .base import UNKNOWN, Finding, Res, as_list, cannot_verify, get, is_unknown, rule, string_list
+from .checks import expect
 from .iam import IDENTITY_POLICY_TYPES, identity_documents
 from .iam_documents import DocumentError, action_matches, statements
 from .k8s_pods import POD_KINDS, pod_path
 from .k8s_pods import containers as pod_containers
-from .stack_index import BUCKET_TYPES, REPLICATION, StackIndex
+from .stack_index import BUCKET_TYPES, REPLICATION, StackIndex, s3_uri_bucket
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
+#: what a region name in the pack's config looks like (JSON Schema `pattern`)
+_REGION_NAME = "^[a-z]{2}(-gov)?-[a-z]+-[0-9]$"
 ALLOWED_REGIONS = {
     "allowedRegions": {
         "type": "array",
-        "items": {"type": "string", "pattern": "^[a-z]{2}(-gov)?-[a-z]+-[0-9]$"},
+        "items": {"type": "string", "pattern": _REGION_NAME},
         "minItems": 1,
         "description": "AWS regions resources may be created in.",
         "default": ["eu-west-2"],
@@ -27,7 +30,7 @@ ALLOWED_REGIONS = {
 HOME_REGION = {
     "homeRegion": {
         "type": "string",
-        "pattern": "^[a-z]{2}(-gov)?-[a-z]+-[0-9]$",
+        "pattern": _REGION_NAME,
         "description": "The region every log, capture and monitoring sink must live in.",
         "default": "eu-west-2",
     }
@@ -46,11 +49,17 @@ _ECR_IMAGE = re.compile(
 )
 
 
-def arn_region(arn: Any) -> str | None:
-    if not isinstance(arn, str):
+def _first_group(find: Callable[[str], re.Match | None], value: Any) -> str | None:
+    """Group 1 of `find(value)` (a compiled pattern's `match` or `search`); None for a value that
+    is not a string or does not match."""
+    if not isinstance(value, str):
         return None
-    m = _ARN_REGION.match(arn)
+    m = find(value)
     return m.group(1) if m else None
+
+
+def arn_region(arn: Any) -> str | None:
+    return _first_group(_ARN_REGION.match, arn)
 
 
 def region_of(r: Res) -> Any:
@@ -72,13 +81,17 @@ def region_of(r: Res) -> Any:
 )
 def provider_region_allowed(r: Res, cfg: dict):
     """AWS providers (explicit and default) deploy only to allowed regions."""
-    region = get(r.props, "region")
-    if is_unknown(region):
-        yield cannot_verify("region")
-    elif region is None:
-        yield "provider has no region: it would fall back to AWS_REGION from the environment"
-    elif region not in cfg["allowedRegions"]:
-        yield f"provider region {region} is not in the allowed regions {cfg['allowedRegions']}"
+    allowed = cfg["allowedRegions"]
+    yield from expect(
+        r.props,
+        "region",
+        lambda region: region in allowed,
+        lambda region: (
+            "provider has no region: it would fall back to AWS_REGION from the environment"
+            if region is None
+            else f"provider region {region} is not in the allowed regions {allowed}"
+        ),
+    )
 
 
 @rule(
@@ -93,11 +106,12 @@ def resource_region_allowed(r: Res, cfg: dict):
     """A resource's own `region` argument (pulumi-aws v7) is in the allowed list, and nothing it
     references is a service or resource in another region."""
     allowed = cfg["allowedRegions"]
-    region = get(r.props, "region")
-    if is_unknown(region):
-        yield cannot_verify("region")
-    elif region is not None and region not in allowed:
-        yield f"region {region} is not in the allowed regions {allowed}"
+    yield from expect(
+        r.props,
+        "region",
+        lambda region: region is None or region in allowed,
+        lambda region: f"region {region} is not in the allowed regions {allowed}",
+    )
     svc = get(r.props, "serviceName")
     if r.type == "aws:ec2/vpcEndpoint:VpcEndpoint" and isinstance(svc, str):
         other = service_region(svc)
@@ -156,11 +170,12 @@ def kms_no_multi_region(r: Res, cfg: dict):
     """No multi-Region KMS keys (of any key type), and no replica key whose primary or replica region
     is outside the allowed regions."""
     if r.type in ("aws:kms/key:Key", "aws:kms/externalKey:ExternalKey"):
-        multi = get(r.props, "multiRegion")
-        if is_unknown(multi):
-            yield cannot_verify("multiRegion")
-        elif multi is True:
-            yield "multiRegion is true: key material can be replicated to other regions"
+        yield from expect(
+            r.props,
+            "multiRegion",
+            lambda multi: multi is not True,
+            "multiRegion is true: key material can be replicated to other regions",
+        )
         return
     region = get(r.props, "region")
     if region is None and r.provider is not None:
@@ -342,10 +357,7 @@ _MODEL_ID = re.compile(
 
 
 def _model_id(arn: Any) -> str | None:
-    if not isinstance(arn, str):
-        return None
-    m = _MODEL_ID.search(arn)
-    return m.group(1) if m else None
+    return _first_group(_MODEL_ID.search, arn)
 
 
 def _model_problem(arn: Any, allowed: list[str]) -> str | None:
@@ -408,12 +420,6 @@ def bedrock_models_allowed(r: Res, cfg: dict):
             for res in st.resources or []:
                 if (problem := _model_problem(res, allowed)) is not None:
                     yield f"{label} statement {st.sid}: {problem}"
-
-
-def _s3_bucket_name(uri: Any) -> str | None:
-    if isinstance(uri, str) and uri.startswith("s3://"):
-        return uri[5:].split("/", 1)[0]
-    return None
 
 
 def _sinks(r: Res) -> Iterator[tuple[str, str, Any]]:
@@ -530,7 +536,7 @@ def sinks_in_home_region(stack: StackIndex, cfg: dict):
                 target = log_groups.get(ref)
                 region = region_of(target) if target else None
             else:
-                name = _s3_bucket_name(ref) if kind == "s3uri" else ref
+                name = s3_uri_bucket(ref) if kind == "s3uri" else ref
                 target = stack.bucket_by_name(name) if name else None
                 region = region_of(target) if target else None
             if is_unknown(region):

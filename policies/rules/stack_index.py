@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from .base import Res, get, is_unknown
 
@@ -23,6 +24,8 @@ SSE_V2 = (
 VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
 VERSIONING_V2 = "aws:s3/bucketVersioningV2:BucketVersioningV2"
 PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+#: the four flags of a public access block; all four True blocks all public access
+PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 LOGGING = "aws:s3/bucketLogging:BucketLogging"
 LOGGING_V2 = "aws:s3/bucketLoggingV2:BucketLoggingV2"
 POLICY = "aws:s3/bucketPolicy:BucketPolicy"
@@ -49,6 +52,13 @@ BUCKET_SETTINGS: dict[str, tuple[str, ...]] = {
     "acl": (ACL, ACL_V2),
 }
 _SETTING_OF_TYPE = {t: kind for kind, types in BUCKET_SETTINGS.items() for t in types}
+
+
+def s3_uri_bucket(uri: Any) -> str | None:
+    """The bucket an `s3://bucket/key` URI names; None for anything else."""
+    if isinstance(uri, str) and uri.startswith("s3://"):
+        return uri[5:].split("/", 1)[0]
+    return None
 
 
 class StackIndex:
