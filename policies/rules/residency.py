@@ -422,46 +422,32 @@ def bedrock_models_allowed(r: Res, cfg: dict):
                     yield f"{label} statement {st.sid}: {problem}"
 
 
+SUBSCRIPTION_FILTER = "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter"
+_DATA_QUALITY_JOB = "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition"
+#: sink type -> (property, kind) of each sink it writes to; kind: bucket|loggroup|arn|s3uri
+_SINK_PATHS: dict[str, tuple[tuple[str, str], ...]] = {
+    # where the logs are forwarded (Kinesis, Firehose, Lambda or a cross-account destination)
+    SUBSCRIPTION_FILTER: (("destinationArn", "arn"), ("logGroup", "loggroup")),
+    "aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration": (
+        ("loggingConfig.s3Config.bucketName", "bucket"),
+        ("loggingConfig.cloudwatchConfig.logGroupName", "loggroup"),
+        ("loggingConfig.cloudwatchConfig.largeDataDeliveryS3Config.bucketName", "bucket"),
+    ),
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration": (
+        ("dataCaptureConfig.destinationS3Uri", "s3uri"),
+        ("asyncInferenceConfig.outputConfig.s3OutputPath", "s3uri"),
+    ),
+    "aws:ec2/flowLog:FlowLog": (("logDestination", "arn"),),
+    "aws:cloudtrail/trail:Trail": (("s3BucketName", "bucket"), ("cloudWatchLogsGroupArn", "arn")),
+}
+
+
 def _sinks(r: Res) -> Iterator[tuple[str, str, Any]]:
-    """(property, kind, reference) for every sink a resource writes to; kind: bucket|loggroup|arn."""
-    t, p = r.type, r.props
-    if t == "aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration":
-        yield (
-            "loggingConfig.s3Config.bucketName",
-            "bucket",
-            get(p, "loggingConfig.s3Config.bucketName"),
-        )
-        yield (
-            "loggingConfig.cloudwatchConfig.logGroupName",
-            "loggroup",
-            get(p, "loggingConfig.cloudwatchConfig.logGroupName"),
-        )
-        yield (
-            "loggingConfig.cloudwatchConfig.largeDataDeliveryS3Config.bucketName",
-            "bucket",
-            get(p, "loggingConfig.cloudwatchConfig.largeDataDeliveryS3Config.bucketName"),
-        )
-    elif t == "aws:sagemaker/endpointConfiguration:EndpointConfiguration":
-        yield (
-            "dataCaptureConfig.destinationS3Uri",
-            "s3uri",
-            get(p, "dataCaptureConfig.destinationS3Uri"),
-        )
-        yield (
-            "asyncInferenceConfig.outputConfig.s3OutputPath",
-            "s3uri",
-            get(p, "asyncInferenceConfig.outputConfig.s3OutputPath"),
-        )
-    elif t == "aws:ec2/flowLog:FlowLog":
-        yield "logDestination", "arn", get(p, "logDestination")
-    elif t == "aws:cloudtrail/trail:Trail":
-        yield "s3BucketName", "bucket", get(p, "s3BucketName")
-        yield "cloudWatchLogsGroupArn", "arn", get(p, "cloudWatchLogsGroupArn")
-    elif t == SUBSCRIPTION_FILTER:
-        # where the logs are forwarded (Kinesis, Firehose, Lambda or a cross-account destination)
-        yield "destinationArn", "arn", get(p, "destinationArn")
-        yield "logGroup", "loggroup", get(p, "logGroup")
-    elif t == "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition":
+    """(property, kind, reference) for every sink a resource writes to; kind: bucket|loggroup|arn|s3uri."""
+    p = r.props
+    for path, kind in _SINK_PATHS.get(r.type, ()):
+        yield path, kind, get(p, path)
+    if r.type == _DATA_QUALITY_JOB:
         outputs = get(p, "dataQualityJobOutputConfig.monitoringOutputs")
         for i, o in enumerate(as_list(outputs) if not is_unknown(outputs) else [outputs]):
             yield (
@@ -471,15 +457,7 @@ def _sinks(r: Res) -> Iterator[tuple[str, str, Any]]:
             )
 
 
-SUBSCRIPTION_FILTER = "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter"
-SINK_TYPES = (
-    SUBSCRIPTION_FILTER,
-    "aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration",
-    "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
-    "aws:ec2/flowLog:FlowLog",
-    "aws:cloudtrail/trail:Trail",
-    "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition",
-)
+SINK_TYPES = (*_SINK_PATHS, _DATA_QUALITY_JOB)
 
 
 @rule(
