@@ -57,7 +57,7 @@ def alarm_actions(r: Res, cfg: dict):
 
 
 def _false(flag: Any) -> bool:
-    """False, or the string "false" (any case), as the provider accepts booleans."""
+    """An alarm flag that is off: False, or the string "false" (any case)."""
     return flag is False or (isinstance(flag, str) and flag.lower() == "false")
 
 
