@@ -70,8 +70,11 @@ IRSA_AUDIENCE = "sts.amazonaws.com"
 #: One hour: the SDKs re-read the file; kubelet refreshes it at 80% of its life.
 IRSA_TOKEN_EXPIRATION_SECONDS = 3600
 
+#: `arn:<p>:iam::<account>:oidc-provider/oidc.eks.<region>.amazonaws.com[.cn]/id/<ID>`: an IAM
+#: OIDC provider ARN (`aws_facts.iam_oidc_provider_arn`) whose issuer is an EKS cluster's.
 _OIDC_ARN = re.compile(
-    r"^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):oidc-provider/(oidc\.eks\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/id/[A-Za-z0-9]+)$"
+    rf"^arn:(?:{aws_facts.PARTITION_PATTERN}):iam::({aws_facts.ACCOUNT_ID_PATTERN}):oidc-provider/"
+    rf"(oidc\.eks\.({aws_facts.REGION_PATTERN})\.amazonaws\.com(?:\.cn)?/id/[A-Za-z0-9]+)$"
 )
 
 
@@ -83,7 +86,7 @@ def parse_oidc_provider_arn(arn: str) -> tuple[str, str, str]:
             "must be an EKS OIDC provider ARN like "
             "'arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE'"
         )
-    return m.group(2), m.group(3), m.group(4)
+    return m.group(1), m.group(2), m.group(3)
 
 
 def normalise_issuer(issuer: str) -> str:
@@ -181,16 +184,23 @@ def effective_weight(total: int, weight: int) -> float:
     return round(100 * canary / total, 2)
 
 
+def check_canary_weight(weight: int) -> int:
+    """ValueError unless `weight` is a canary share in percent, 1–CANARY_MAX_WEIGHT."""
+    if not 1 <= weight <= CANARY_MAX_WEIGHT:
+        raise ValueError(
+            f"canary weight must be 1–{CANARY_MAX_WEIGHT} (percent); to go further promote the "
+            "canary (set the model version/image to it and remove `canary`)"
+        )
+    return weight
+
+
 def check_canary_split(min_replicas: int, weight: int) -> None:
     """ValueError when `min_replicas` cannot express `weight`% closely enough.
 
     The split is judged at the minimum replica count, where the granularity is
     coarsest and where a quiet service spends most of its time.
     """
-    if not 1 <= weight <= CANARY_MAX_WEIGHT:
-        raise ValueError(
-            f"canary weight must be 1–{CANARY_MAX_WEIGHT}%; promote instead of going higher"
-        )
+    check_canary_weight(weight)
     if min_replicas < 2:
         raise ValueError(f"a canary needs replicas.min ≥ 2 (one pod per track); got {min_replicas}")
     actual = effective_weight(min_replicas, weight)
@@ -229,30 +239,32 @@ MIN_UID = 10000
 SECCOMP_RUNTIME_DEFAULT = {"type": "RuntimeDefault"}
 
 
-def pod_security_context(uid: int) -> dict[str, Any]:
-    """Pod-level securityContext: non-root with a high UID/GID, seccomp RuntimeDefault."""
+def _security_context(uid: int, **settings: Any) -> dict[str, Any]:
+    """What pod and container securityContexts both state: non-root with a high UID/GID (K1) and
+    seccomp RuntimeDefault (K5), around the `settings` of that level."""
     return {
         "run_as_non_root": True,
         "run_as_user": uid,
         "run_as_group": uid,
-        "fs_group": uid,
-        "fs_group_change_policy": "OnRootMismatch",
+        **settings,
         "seccomp_profile": dict(SECCOMP_RUNTIME_DEFAULT),
     }
+
+
+def pod_security_context(uid: int) -> dict[str, Any]:
+    """Pod-level securityContext: non-root with a high UID/GID, seccomp RuntimeDefault."""
+    return _security_context(uid, fs_group=uid, fs_group_change_policy="OnRootMismatch")
 
 
 def container_security_context(uid: int) -> dict[str, Any]:
     """Container securityContext: restated per container so no pod-level default is relied on."""
-    return {
-        "run_as_non_root": True,
-        "run_as_user": uid,
-        "run_as_group": uid,
-        "privileged": False,
-        "allow_privilege_escalation": False,
-        "read_only_root_filesystem": True,
-        "capabilities": {"drop": ["ALL"]},
-        "seccomp_profile": dict(SECCOMP_RUNTIME_DEFAULT),
-    }
+    return _security_context(
+        uid,
+        privileged=False,
+        allow_privilege_escalation=False,
+        read_only_root_filesystem=True,
+        capabilities={"drop": ["ALL"]},
+    )
 
 
 # -- manifests (for validation and policy rules) --------------------------------------
