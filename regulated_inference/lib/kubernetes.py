@@ -2,9 +2,8 @@
 
 Used by `regulated_inference.components.self_hosted_inference` and by `regulated_inference.config.kubernetes`
 so that the stack config and the component refuse the same things with the
-same words: images not pinned by digest or not in the home region's ECR,
-resource requests above their limits, canary splits the replica count cannot
-express.
+same words: resource requests above their limits, canary weights and splits
+the replica count cannot express, EKS OIDC providers (images: `lib.aws`).
 """
 
 from __future__ import annotations
@@ -92,23 +91,6 @@ def parse_oidc_provider_arn(arn: str) -> tuple[str, str, str]:
 def normalise_issuer(issuer: str) -> str:
     """The issuer as IAM condition keys spell it: host and path, no scheme, no trailing slash."""
     return issuer.strip().removeprefix("https://").rstrip("/")
-
-
-# -- images ----------------------------------------------------------------------
-
-
-def parse_ecr_image(image: str) -> dict[str, str]:
-    """account, region, repository of a private-ECR image pinned by digest; ValueError otherwise (K7, R7).
-
-    The parser is `regulated_inference.lib.aws.parse_ecr_image`, shared with SageMaker models."""
-    parsed = aws_facts.parse_ecr_image(image)
-    return {"account": parsed.account, "region": parsed.region, "repository": parsed.repository}
-
-
-def check_image(image: str, region: str | None = None) -> dict[str, str]:
-    """`parse_ecr_image`, and the registry must be in `region` when given (R7)."""
-    parsed = aws_facts.check_image_region(image, region)
-    return {"account": parsed.account, "region": parsed.region, "repository": parsed.repository}
 
 
 # -- quantities ------------------------------------------------------------------

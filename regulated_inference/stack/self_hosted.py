@@ -14,7 +14,7 @@ Config → component args, and the Kubernetes provider, per model, first match w
 from __future__ import annotations
 
 import json
-from typing import TypedDict
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as kubernetes
@@ -148,29 +148,10 @@ def provider_for(model_name: str, kube: KubernetesConfig) -> kubernetes.Provider
     )
 
 
-class SelfHostedExports(TypedDict):
-    """What the stack exports per self-hosted model (`selfHosted.<model name>`): the component's
-    outputs under the stack's export names, and how the stack reached the cluster."""
-
-    namespace: pulumi.Output[str]
-    serviceUrl: pulumi.Output[str]
-    serviceAccount: pulumi.Output[str]
-    roleArn: pulumi.Output[str]
-    stableVersion: pulumi.Output[str]
-    canaryVersion: pulumi.Output[str | None]
-    canaryWeight: pulumi.Output[int]
-    canaryEffectiveWeight: pulumi.Output[float]
-    replicas: pulumi.Output[dict[str, dict[str, int]]]
-    provider: str
-    """`ambient` (the stack's default Kubernetes provider) or the model's own provider's name."""
-    cluster: str | None
-    """The EKS cluster name, when the stack builds its own kubeconfig."""
-
-
-def build_self_hosted(cfg: StackConfig, platform: Platform) -> dict[str, SelfHostedExports]:
+def build_self_hosted(cfg: StackConfig, platform: Platform) -> dict[str, Any]:
     """One `SelfHostedInference` per model with a `kubernetes` section; returns the exports.
     The config's rules for these models ran in `config.parse` and `config.check_cloud`."""
-    exports: dict[str, SelfHostedExports] = {}
+    exports: dict[str, Any] = {}
     for model in cfg.models:
         if not isinstance(model, KubernetesModelConfig):
             continue
@@ -195,7 +176,6 @@ def build_self_hosted(cfg: StackConfig, platform: Platform) -> dict[str, SelfHos
 
 
 __all__ = [
-    "SelfHostedExports",
     "build_self_hosted",
     "component_args",
     "eks_kubeconfig",
