@@ -95,23 +95,15 @@ def normalise_issuer(issuer: str) -> str:
 
 # -- quantities ------------------------------------------------------------------
 
-_QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
+#: Quantity suffixes (k8s.io/apimachinery pkg/api/resource, Quantity): milli, the decimal SI
+#: multiples k M G T P E (powers of 1000) and the binary Ki Mi Gi Ti Pi Ei (powers of 1024).
 _SUFFIX: dict[str, Decimal] = {
     "": Decimal(1),
     "m": Decimal("0.001"),
-    "k": Decimal(10) ** 3,
-    "M": Decimal(10) ** 6,
-    "G": Decimal(10) ** 9,
-    "T": Decimal(10) ** 12,
-    "P": Decimal(10) ** 15,
-    "E": Decimal(10) ** 18,
-    "Ki": Decimal(2) ** 10,
-    "Mi": Decimal(2) ** 20,
-    "Gi": Decimal(2) ** 30,
-    "Ti": Decimal(2) ** 40,
-    "Pi": Decimal(2) ** 50,
-    "Ei": Decimal(2) ** 60,
+    **{s: Decimal(1000) ** n for n, s in enumerate("kMGTPE", start=1)},
+    **{f"{s}i": Decimal(1024) ** n for n, s in enumerate("KMGTPE", start=1)},
 }
+_QUANTITY = re.compile(rf"^([0-9]+(?:\.[0-9]+)?)({'|'.join(s for s in _SUFFIX if s)})?$")
 
 
 def parse_quantity(value: str | int | float) -> Decimal:
