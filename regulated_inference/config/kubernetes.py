@@ -59,21 +59,13 @@ def check_label_value(path: str, value: str) -> str:
     return value
 
 
-def _check_image(path: str, value: str | None) -> str | None:
-    if value is None:
-        return value
-    try:
-        aws_facts.parse_ecr_image(value)
-    except ValueError as exc:
-        raise RuleViolation(path, value, str(exc)) from None  # the message names K7 and R7
-    return value
-
-
 def checked(check: Callable[[Any], object]) -> Callable[[Any], Any]:
-    """A field validator from a `lib` check that raises ValueError: the value, or the check's
-    message as a RuleViolation on that value."""
+    """A field validator from a `lib` check that raises ValueError: the value (None passes, for
+    an optional field), or the check's message as a RuleViolation on that value."""
 
     def validate(value: Any) -> Any:
+        if value is None:
+            return value
         try:
             check(value)
         except ValueError as exc:
@@ -83,8 +75,10 @@ def checked(check: Callable[[Any], object]) -> Callable[[Any], Any]:
     return validate
 
 
+#: Images: private ECR, pinned by digest (the message names K7 and R7).
+_ecr_image = checked(aws_facts.parse_ecr_image)
+
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
-_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
 
 
@@ -135,14 +129,7 @@ class ClusterConfig(ConfigModel):
             )
         return value
 
-    @field_validator("deploy_role_arn")
-    @classmethod
-    def _role(cls, value: str | None) -> str | None:
-        if value is not None and not _ROLE_ARN.match(value):
-            raise RuleViolation(
-                "", value, "must be an IAM role ARN (arn:aws:iam::<account>:role/…)"
-            )
-        return value
+    _role = field_validator("deploy_role_arn")(checked(aws_facts.parse_iam_role_arn))
 
     @model_validator(mode="after")
     def _api_access_complete(self) -> ClusterConfig:
@@ -196,6 +183,10 @@ class ClusterConfig(ConfigModel):
     def account(self) -> str:
         """Account the OIDC provider is registered in (must be the stack's account)."""
         return k8s.parse_oidc_provider_arn(self.oidc_provider_arn)[0]
+
+    def irsa(self) -> shi.Irsa:
+        """`SelfHostedInference`'s `irsa` argument."""
+        return shi.Irsa(oidc_provider_arn=self.oidc_provider_arn, issuer=self.issuer)
 
 
 class ReplicasConfig(ConfigModel):
@@ -284,13 +275,17 @@ class ProbesConfig(
     (`SelfHostedInference`'s `Probes`)."""
 
 
-class CanaryConfig(ConfigModel):
-    """A second version served beside the stable one, on a share of the pods (see docs/self-hosting.md)."""
+class CanaryConfig(
+    derive(
+        shi.ModelTrack,
+        # The artifact prefix is assembled (from `artifactKey`, or the default folder).
+        only=("version", "image"),
+        fields={"version": Field(description="It must differ from the stable version.")},
+    )
+):
+    """A second version served beside the stable one, on a share of the pods (see docs/self-hosting.md):
+    `SelfHostedInference`'s `Canary`."""
 
-    version: str
-    """The candidate model version (a valid label value, different from the stable version)."""
-    image: str
-    """Candidate image, pinned by digest, from the home region's private ECR."""
     weight: int
     """Share of traffic in percent, 1–50, realised as a share of pods (granularity 100 / replicas)."""
     artifact_key: str | None = None
@@ -302,10 +297,7 @@ class CanaryConfig(ConfigModel):
     def _version(cls, value: str) -> str:
         return check_label_value("", value)
 
-    @field_validator("image")
-    @classmethod
-    def _image(cls, value: str) -> str:
-        return _check_image("", value)  # type: ignore[return-value]
+    _image = field_validator("image")(_ecr_image)
 
     @field_validator("artifact_key")
     @classmethod
@@ -321,17 +313,14 @@ class CanaryConfig(ConfigModel):
             )
         return value
 
-    @field_validator("weight")
-    @classmethod
-    def _weight(cls, value: int) -> int:
-        if not 1 <= value <= k8s.CANARY_MAX_WEIGHT:
-            raise RuleViolation(
-                "",
-                value,
-                f"must be 1–{k8s.CANARY_MAX_WEIGHT} (percent); to go further promote the canary "
-                "(set the model version/image to it and remove `canary`)",
-            )
-        return value
+    _weight = field_validator("weight")(checked(k8s.check_canary_weight))
+
+    def to_canary(self, artifact_prefix: str) -> shi.Canary:
+        """`SelfHostedInference`'s `canary` argument, the artifact's key prefix assembled."""
+        track = shi.ModelTrack(
+            version=self.version, image=self.image, artifact_prefix=artifact_prefix
+        )
+        return shi.Canary(track=track, weight=self.weight)
 
 
 class LoaderConfig(
@@ -349,11 +338,7 @@ class LoaderConfig(
     """An init container that downloads the artifact, so only it ever holds AWS credentials
     (`SelfHostedInference`'s `Loader`)."""
 
-    @field_validator("image")
-    @classmethod
-    def _image(cls, value: str) -> str:
-        return _check_image("", value)  # type: ignore[return-value]
-
+    _image = field_validator("image")(_ecr_image)
     _storage = field_validator("storage")(checked(k8s.parse_quantity))
 
 
@@ -448,10 +433,7 @@ class KubernetesConfig(
             )
         return value
 
-    @field_validator("image")
-    @classmethod
-    def _stable_image(cls, value: str | None) -> str | None:
-        return _check_image("", value)
+    _stable_image = field_validator("image")(_ecr_image)
 
     _cidr = field_validator("vpc_endpoints_cidr")(checked(k8s.check_private_cidr))
 

@@ -16,6 +16,7 @@ from regulated_inference.components.secure_bucket import (
 from regulated_inference.config import aws_model
 from regulated_inference.config.base import ConfigModel
 from regulated_inference.config.errors import RuleViolation
+from regulated_inference.lib import aws as aws_facts
 
 #: Retention values CloudWatch Logs accepts (PutRetentionPolicy).
 LOG_RETENTION_DAYS: tuple[int, ...] = (
@@ -157,7 +158,6 @@ class AlertsConfig(ConfigModel):
 Environment = Literal["dev", "prod"]
 
 
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
 _STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
 
@@ -175,7 +175,7 @@ def check_account_ids(value: Any) -> list[str]:
     out: list[str] = []
     for i, item in enumerate(values):
         text = str(item) if isinstance(item, int) and not isinstance(item, bool) else item
-        if not isinstance(text, str) or not _ACCOUNT_ID.match(text):
+        if not aws_facts.is_account_id(text):
             raise RuleViolation(
                 f"[{i}]",
                 item,

@@ -9,6 +9,8 @@
   Authorization Reference ("Resource types defined by <service>"); S3 bucket ARNs carry neither
   region nor account, IAM ARNs no region, foundation models no account.
 - ECR image parsing, the only parser of image URIs (components and config both call it).
+- Identifier shapes: partitions, 12-digit account ids, region codes, IAM role ARNs (the
+  patterns other ARN parsers are built from, so a partition or account rule lives here only).
 - Name rules (SageMaker, IAM, S3): the limits AWS documents, checked in one place.
 """
 
@@ -28,16 +30,34 @@ class AwsContext(TypedDict):
     """The 12-digit account that owns the resources (and whose principals policies admit)."""
 
 
-_ACCOUNT = re.compile(r"^\d{12}$")
-_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
+# -- identifiers -------------------------------------------------------------------------
+
+#: The partitions the project deploys to, each with the prefix of its region codes; `aws` takes
+#: every other region (AWS General Reference, "Partitions").
+PARTITION_REGION_PREFIXES: dict[str, str] = {"aws-us-gov": "us-gov-", "aws-cn": "cn-"}
+PARTITIONS: tuple[str, ...] = ("aws", *PARTITION_REGION_PREFIXES)
+#: Regex fragments for building ARN and URI patterns (no anchors, no groups).
+PARTITION_PATTERN = "|".join(re.escape(p) for p in PARTITIONS)
+#: An account id is exactly 12 ASCII digits (`[0-9]`, not `\d`, which admits other scripts'
+#: digits); leading zeros are significant (AWS Account Management guide, "View AWS account
+#: identifiers").
+ACCOUNT_ID_PATTERN = "[0-9]{12}"
+#: Region codes such as `eu-west-2`, `us-gov-west-1`, `us-iso-east-1`.
+REGION_PATTERN = "[a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-[0-9]"
+ACCOUNT_ID = re.compile(f"^{ACCOUNT_ID_PATTERN}$")
+_REGION = re.compile(f"^{REGION_PATTERN}$")
+
+
+def is_account_id(value: object) -> bool:
+    """A 12-digit account id, as a string (an int has lost any leading zero)."""
+    return isinstance(value, str) and bool(ACCOUNT_ID.match(value))
 
 
 def partition_of(region: str) -> str:
     """The partition a region belongs to (AWS General Reference, "Partitions")."""
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    if region.startswith("cn-"):
-        return "aws-cn"
+    for partition, prefix in PARTITION_REGION_PREFIXES.items():
+        if region.startswith(prefix):
+            return partition
     return "aws"
 
 
@@ -54,7 +74,7 @@ def check_context(ctx: AwsContext | None) -> str | None:
     """Why `ctx` is not a usable AwsContext (a one-line reason), or None."""
     if not isinstance(ctx, dict):
         return "an AwsContext {partition, region, account_id} is required"
-    if not _ACCOUNT.match(str(ctx.get("account_id") or "")):
+    if not is_account_id(str(ctx.get("account_id") or "")):
         return f"account_id {ctx.get('account_id')!r} is not a 12-digit account id"
     if not _REGION.match(str(ctx.get("region") or "")):
         return f"region {ctx.get('region')!r} is not an AWS region like eu-west-2"
@@ -78,6 +98,11 @@ def arn(ctx: AwsContext, service: str, resource: str, *, region: bool = True) ->
 def s3_bucket_arn(partition: str, bucket: str) -> str:
     """`arn:<p>:s3:::<bucket>`: S3 ARNs name neither region nor account (a pattern may end in `*`)."""
     return f"arn:{partition}:s3:::{bucket}"
+
+
+def s3_bucket_of_arn(bucket_arn: str) -> str:
+    """The bucket named by an `s3_bucket_arn` (what follows `:::`)."""
+    return bucket_arn.rsplit(":", 1)[-1]
 
 
 def s3_object_arn(partition: str, bucket: str, key: str = "*") -> str:
@@ -192,7 +217,7 @@ def ecr_repository_arn(partition: str, region: str, account: str, repository: st
 #: Guide, "Private registry concepts" and "Pulling an image": the registry URI, repository names
 #: of lowercase letters, digits and . _ - / separators, a digest reference `@sha256:`).
 ECR_IMAGE = re.compile(
-    r"^(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-\d)"
+    rf"^(?P<account>{ACCOUNT_ID_PATTERN})\.dkr\.ecr(?:-fips)?\.(?P<region>{REGION_PATTERN})"
     r"\.amazonaws\.com(?:\.cn)?/(?P<repository>[a-z0-9]+(?:[._/-][a-z0-9]+)*)"
     r"@sha256:(?P<digest>[0-9a-f]{64})$"
 )
@@ -246,10 +271,43 @@ def check_image_region(uri: str, region: str | None = None) -> EcrImage:
 #: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}` (SageMaker API reference, e.g. CreateEndpoint EndpointName).
 SAGEMAKER_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 SAGEMAKER_NAME_MAX = 63
-#: IAM role names: 1–64 of `[\w+=,.@-]` (IAM API reference, CreateRole RoleName); policy names 128.
-IAM_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+#: IAM names (users, groups, roles, policies, ...) and path segments: ASCII letters and digits
+#: plus `+ = , . @ _ -`; a path begins and ends with `/`; a role name is 1–64 characters, a
+#: policy name 128, a path 512 (IAM User Guide, "IAM and AWS STS quotas": IAM name requirements
+#: and character limits; CreateRole RoleName/Path).
+IAM_NAME_CHARS = "[A-Za-z0-9_+=,.@-]"
 IAM_ROLE_NAME_MAX = 64
 IAM_POLICY_NAME_MAX = 128
+IAM_PATH_MAX = 512
+IAM_ROLE_NAME = re.compile(f"^{IAM_NAME_CHARS}{{1,{IAM_ROLE_NAME_MAX}}}$")
+#: `arn:<partition>:iam::<account>:role<path><name>` (IAM User Guide, "IAM identifiers": IAM ARNs).
+IAM_ROLE_ARN = re.compile(
+    rf"^arn:(?P<partition>{PARTITION_PATTERN}):iam::(?P<account>{ACCOUNT_ID_PATTERN}):role"
+    rf"(?P<path>/(?:{IAM_NAME_CHARS}+/)*)(?P<name>{IAM_NAME_CHARS}{{1,{IAM_ROLE_NAME_MAX}}})$"
+)
+
+
+@dataclass(frozen=True)
+class IamRoleArn:
+    """The parts of an IAM role ARN (the format `iam_role_arn` builds)."""
+
+    partition: str
+    account: str
+    path: str
+    name: str
+
+
+def parse_iam_role_arn(value: str) -> IamRoleArn:
+    """Split an IAM role ARN; ValueError (one line) for anything else."""
+    match = IAM_ROLE_ARN.match(value or "")
+    if not match or len(match["path"]) > IAM_PATH_MAX:
+        raise ValueError(
+            "must be an IAM role ARN: arn:aws:iam::<12-digit account>:role/[<path>/]<name> "
+            f"(name ≤ {IAM_ROLE_NAME_MAX} and path ≤ {IAM_PATH_MAX} of A-Z a-z 0-9 + = , . @ _ -)"
+        )
+    return IamRoleArn(**match.groupdict())
+
+
 #: S3 general purpose bucket names: 3–63 lowercase letters, digits, dots and hyphens, starting and
 #: ending with a letter or digit (S3 User Guide, "General purpose bucket naming rules").
 S3_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")

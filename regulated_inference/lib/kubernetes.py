@@ -2,9 +2,8 @@
 
 Used by `regulated_inference.components.self_hosted_inference` and by `regulated_inference.config.kubernetes`
 so that the stack config and the component refuse the same things with the
-same words: images not pinned by digest or not in the home region's ECR,
-resource requests above their limits, canary splits the replica count cannot
-express.
+same words: resource requests above their limits, canary weights and splits
+the replica count cannot express, EKS OIDC providers (images: `lib.aws`).
 """
 
 from __future__ import annotations
@@ -70,8 +69,11 @@ IRSA_AUDIENCE = "sts.amazonaws.com"
 #: One hour: the SDKs re-read the file; kubelet refreshes it at 80% of its life.
 IRSA_TOKEN_EXPIRATION_SECONDS = 3600
 
+#: `arn:<p>:iam::<account>:oidc-provider/oidc.eks.<region>.amazonaws.com[.cn]/id/<ID>`: an IAM
+#: OIDC provider ARN (`aws_facts.iam_oidc_provider_arn`) whose issuer is an EKS cluster's.
 _OIDC_ARN = re.compile(
-    r"^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):oidc-provider/(oidc\.eks\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/id/[A-Za-z0-9]+)$"
+    rf"^arn:(?:{aws_facts.PARTITION_PATTERN}):iam::({aws_facts.ACCOUNT_ID_PATTERN}):oidc-provider/"
+    rf"(oidc\.eks\.({aws_facts.REGION_PATTERN})\.amazonaws\.com(?:\.cn)?/id/[A-Za-z0-9]+)$"
 )
 
 
@@ -83,7 +85,7 @@ def parse_oidc_provider_arn(arn: str) -> tuple[str, str, str]:
             "must be an EKS OIDC provider ARN like "
             "'arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE'"
         )
-    return m.group(2), m.group(3), m.group(4)
+    return m.group(1), m.group(2), m.group(3)
 
 
 def normalise_issuer(issuer: str) -> str:
@@ -91,42 +93,17 @@ def normalise_issuer(issuer: str) -> str:
     return issuer.strip().removeprefix("https://").rstrip("/")
 
 
-# -- images ----------------------------------------------------------------------
-
-
-def parse_ecr_image(image: str) -> dict[str, str]:
-    """account, region, repository of a private-ECR image pinned by digest; ValueError otherwise (K7, R7).
-
-    The parser is `regulated_inference.lib.aws.parse_ecr_image`, shared with SageMaker models."""
-    parsed = aws_facts.parse_ecr_image(image)
-    return {"account": parsed.account, "region": parsed.region, "repository": parsed.repository}
-
-
-def check_image(image: str, region: str | None = None) -> dict[str, str]:
-    """`parse_ecr_image`, and the registry must be in `region` when given (R7)."""
-    parsed = aws_facts.check_image_region(image, region)
-    return {"account": parsed.account, "region": parsed.region, "repository": parsed.repository}
-
-
 # -- quantities ------------------------------------------------------------------
 
-_QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
+#: Quantity suffixes (k8s.io/apimachinery pkg/api/resource, Quantity): milli, the decimal SI
+#: multiples k M G T P E (powers of 1000) and the binary Ki Mi Gi Ti Pi Ei (powers of 1024).
 _SUFFIX: dict[str, Decimal] = {
     "": Decimal(1),
     "m": Decimal("0.001"),
-    "k": Decimal(10) ** 3,
-    "M": Decimal(10) ** 6,
-    "G": Decimal(10) ** 9,
-    "T": Decimal(10) ** 12,
-    "P": Decimal(10) ** 15,
-    "E": Decimal(10) ** 18,
-    "Ki": Decimal(2) ** 10,
-    "Mi": Decimal(2) ** 20,
-    "Gi": Decimal(2) ** 30,
-    "Ti": Decimal(2) ** 40,
-    "Pi": Decimal(2) ** 50,
-    "Ei": Decimal(2) ** 60,
+    **{s: Decimal(1000) ** n for n, s in enumerate("kMGTPE", start=1)},
+    **{f"{s}i": Decimal(1024) ** n for n, s in enumerate("KMGTPE", start=1)},
 }
+_QUANTITY = re.compile(rf"^([0-9]+(?:\.[0-9]+)?)({'|'.join(s for s in _SUFFIX if s)})?$")
 
 
 def parse_quantity(value: str | int | float) -> Decimal:
@@ -181,16 +158,23 @@ def effective_weight(total: int, weight: int) -> float:
     return round(100 * canary / total, 2)
 
 
+def check_canary_weight(weight: int) -> int:
+    """ValueError unless `weight` is a canary share in percent, 1–CANARY_MAX_WEIGHT."""
+    if not 1 <= weight <= CANARY_MAX_WEIGHT:
+        raise ValueError(
+            f"canary weight must be 1–{CANARY_MAX_WEIGHT} (percent); to go further promote the "
+            "canary (set the model version/image to it and remove `canary`)"
+        )
+    return weight
+
+
 def check_canary_split(min_replicas: int, weight: int) -> None:
     """ValueError when `min_replicas` cannot express `weight`% closely enough.
 
     The split is judged at the minimum replica count, where the granularity is
     coarsest and where a quiet service spends most of its time.
     """
-    if not 1 <= weight <= CANARY_MAX_WEIGHT:
-        raise ValueError(
-            f"canary weight must be 1–{CANARY_MAX_WEIGHT}%; promote instead of going higher"
-        )
+    check_canary_weight(weight)
     if min_replicas < 2:
         raise ValueError(f"a canary needs replicas.min ≥ 2 (one pod per track); got {min_replicas}")
     actual = effective_weight(min_replicas, weight)
@@ -229,30 +213,32 @@ MIN_UID = 10000
 SECCOMP_RUNTIME_DEFAULT = {"type": "RuntimeDefault"}
 
 
-def pod_security_context(uid: int) -> dict[str, Any]:
-    """Pod-level securityContext: non-root with a high UID/GID, seccomp RuntimeDefault."""
+def _security_context(uid: int, **settings: Any) -> dict[str, Any]:
+    """What pod and container securityContexts both state: non-root with a high UID/GID (K1) and
+    seccomp RuntimeDefault (K5), around the `settings` of that level."""
     return {
         "run_as_non_root": True,
         "run_as_user": uid,
         "run_as_group": uid,
-        "fs_group": uid,
-        "fs_group_change_policy": "OnRootMismatch",
+        **settings,
         "seccomp_profile": dict(SECCOMP_RUNTIME_DEFAULT),
     }
+
+
+def pod_security_context(uid: int) -> dict[str, Any]:
+    """Pod-level securityContext: non-root with a high UID/GID, seccomp RuntimeDefault."""
+    return _security_context(uid, fs_group=uid, fs_group_change_policy="OnRootMismatch")
 
 
 def container_security_context(uid: int) -> dict[str, Any]:
     """Container securityContext: restated per container so no pod-level default is relied on."""
-    return {
-        "run_as_non_root": True,
-        "run_as_user": uid,
-        "run_as_group": uid,
-        "privileged": False,
-        "allow_privilege_escalation": False,
-        "read_only_root_filesystem": True,
-        "capabilities": {"drop": ["ALL"]},
-        "seccomp_profile": dict(SECCOMP_RUNTIME_DEFAULT),
-    }
+    return _security_context(
+        uid,
+        privileged=False,
+        allow_privilege_escalation=False,
+        read_only_root_filesystem=True,
+        capabilities={"drop": ["ALL"]},
+    )
 
 
 # -- manifests (for validation and policy rules) --------------------------------------

@@ -19,9 +19,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as kubernetes
 
-from regulated_inference.components.self_hosted_inference import (
-    Canary,
-    Irsa,
+from regulated_inference.components.self_hosted import (
     ModelTrack,
     SelfHostedInference,
     SelfHostedInferenceArgs,
@@ -55,35 +53,30 @@ def artifact_prefix(
 
 def component_args(model: KubernetesModelConfig, platform: Platform) -> SelfHostedInferenceArgs:
     """The component's args for one model entry (no resources): what the `kubernetes` section
-    states as the component's own arguments, plus what the program assembles (the tracks, the
-    canary, IRSA, the replica bounds, the platform's AwsContext, bucket and key)."""
+    states as the component's own arguments (`to_args()`), what its sections map to (IRSA, the
+    canary), and what the program assembles (the stable track, the artifact prefixes, the replica
+    bounds, the platform's AwsContext, bucket and key)."""
     kube = model.kubernetes
-    stable = ModelTrack(
-        version=model.version,
-        image=kube.image or model.image or "",
-        artifact_prefix=artifact_prefix(model, model.version),
-    )
-    args: SelfHostedInferenceArgs = {
+    args = SelfHostedInferenceArgs(
         **kube.to_args(),  # namespace, resources, probes, port, loader, … as the section states
-        "model_name": model.name,
-        "stable": stable,
-        "aws": platform.aws,
-        "irsa": Irsa(oidc_provider_arn=kube.cluster.oidc_provider_arn, issuer=kube.cluster.issuer),
-        "artifact_bucket_arn": platform.model_artifacts.arn,
-        "data_key_arn": platform.keys.data_key_arn,
-        "replicas_min": kube.replicas.min,
-        "replicas_max": kube.replicas.max,
-    }
+        model_name=model.name,
+        stable=ModelTrack(
+            version=model.version,
+            # `config.rules` refused an entry with neither image.
+            image=kube.image or model.image or "",
+            artifact_prefix=artifact_prefix(model, model.version),
+        ),
+        aws=platform.aws,
+        irsa=kube.cluster.irsa(),
+        artifact_bucket_arn=platform.model_artifacts.arn,
+        data_key_arn=platform.keys.data_key_arn,
+        replicas_min=kube.replicas.min,
+        replicas_max=kube.replicas.max,
+    )
     if kube.canary is not None:
-        args["canary"] = Canary(
-            track=ModelTrack(
-                version=kube.canary.version,
-                image=kube.canary.image,
-                artifact_prefix=artifact_prefix(
-                    model, kube.canary.version, kube.canary.artifact_key
-                ),
-            ),
-            weight=kube.canary.weight,
+        canary = kube.canary
+        args["canary"] = canary.to_canary(
+            artifact_prefix(model, canary.version, canary.artifact_key)
         )
     return args
 

@@ -121,148 +121,87 @@ def _set(path: str, value: Any) -> Callable[[dict], None]:
     return mutate
 
 
-K = f"{NS}:models[0].kubernetes"
+M = f"{NS}:models[0]"
+K = f"{M}.kubernetes"
 OTHER_REGION_IMAGE = f"{ACCT}.dkr.ecr.us-east-1.amazonaws.com/credit-risk-llm@sha256:{'b' * 64}"
+OTHER_REGION_OIDC = f"arn:aws:iam::{ACCT}:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"
 
-# (mutation, expected key, expected value text, expected rule fragment)
+
+def bad(path: str, value: Any, rule: str, *, key: str | None = None, shown: str | None = None):
+    """A case: `path` of the entry set to `value` (`_DELETE`: removed) gives one error on `key`
+    (default: `path`) showing `shown` (default: the value as JSON) and saying `rule`."""
+    shown = ("null" if value is _DELETE else json.dumps(value)) if shown is None else shown
+    key = key or path
+    return pytest.param(_set(path, value), f"{M}.{key}", shown, rule, id=f"{key}:{shown}")
+
+
 CASES = [
-    (_set("kubernetes.namespace", "default"), f"{K}.namespace", '"default"', "control K9"),
-    (_set("kubernetes.namespace", "Credit_Risk"), f"{K}.namespace", '"Credit_Risk"', "DNS label"),
-    (_set("kubernetes.gatewayNamespace", "gw!"), f"{K}.gatewayNamespace", '"gw!"', "DNS label"),
-    (
-        _set("kubernetes.image", f"{ECR}/credit-risk-llm:1.4.0"),
-        f"{K}.image",
-        f'"{ECR}/credit-risk-llm:1.4.0"',
-        "pinned by digest",
+    bad("kubernetes.namespace", "default", "control K9"),
+    bad("kubernetes.namespace", "Credit_Risk", "DNS label"),
+    bad("kubernetes.gatewayNamespace", "gw!", "DNS label"),
+    bad("kubernetes.image", f"{ECR}/credit-risk-llm:1.4.0", "pinned by digest"),
+    bad("kubernetes.image", f"ghcr.io/acme/model@sha256:{'a' * 64}", "private ECR"),
+    bad("kubernetes.canary.image", OTHER_REGION_IMAGE, "home region's ECR", shown="us-east-1"),
+    bad("kubernetes.loader.image", f"{ECR}/loader:latest", "pinned by digest"),
+    bad("kubernetes.canary.weight", 60, "promote the canary"),
+    bad("kubernetes.canary.weight", 0, "must be 1–50"),
+    bad(
+        "kubernetes.replicas.min",
+        4,
+        "raise replicas.min to ≥ 5",
+        key="kubernetes.canary.weight",
+        shown="10",
     ),
-    (
-        _set("kubernetes.image", f"ghcr.io/acme/model@sha256:{'a' * 64}"),
-        f"{K}.image",
-        "ghcr.io",
-        "private ECR",
-    ),
-    (
-        _set("kubernetes.canary.image", OTHER_REGION_IMAGE),
-        f"{K}.canary.image",
-        "us-east-1",
-        "home region's ECR",
-    ),
-    (
-        _set("kubernetes.loader.image", f"{ECR}/loader:latest"),
-        f"{K}.loader.image",
-        "loader:latest",
-        "pinned by digest",
-    ),
-    (_set("kubernetes.canary.weight", 60), f"{K}.canary.weight", "60", "promote the canary"),
-    (_set("kubernetes.canary.weight", 0), f"{K}.canary.weight", "0", "must be 1–50"),
-    (_set("kubernetes.replicas.min", 4), f"{K}.canary.weight", "10", "raise replicas.min to ≥ 5"),
-    (
-        _set("kubernetes.canary.version", "1.4.0"),
-        f"{K}.canary.version",
-        '"1.4.0"',
-        "must differ from the stable",
-    ),
-    (
-        _set("kubernetes.canary.version", "1.5.0+rc/1"),
-        f"{K}.canary.version",
-        '"1.5.0+rc/1"',
-        "label value",
-    ),
-    (
-        _set("kubernetes.canary.artifactKey", "s3://bucket/x.tar.gz"),
-        f"{K}.canary.artifactKey",
-        "s3://",
-        "no s3://",
-    ),
-    (_set("kubernetes.replicas.max", 5), f"{K}.replicas.max", "5", "must be ≥ min (10)"),
-    (_set("kubernetes.replicas.min", 0), f"{K}.replicas.min", "0", "greater than or equal to 1"),
-    (
-        _set("kubernetes.resources.cpuRequest", "two"),
-        f"{K}.resources.cpuRequest",
-        '"two"',
-        "not a Kubernetes quantity",
-    ),
-    (
-        _set("kubernetes.resources.memoryLimit", "16Gi"),
-        f"{K}.resources.memoryRequest",
-        '"32Gi"',
+    bad("kubernetes.canary.version", "1.4.0", "must differ from the stable"),
+    bad("kubernetes.canary.version", "1.5.0+rc/1", "label value"),
+    bad("kubernetes.canary.artifactKey", "s3://bucket/x.tar.gz", "no s3://"),
+    bad("kubernetes.replicas.max", 5, "must be ≥ min (10)"),
+    bad("kubernetes.replicas.min", 0, "greater than or equal to 1"),
+    bad("kubernetes.resources.cpuRequest", "two", "not a Kubernetes quantity"),
+    bad(
+        "kubernetes.resources.memoryLimit",
+        "16Gi",
         "exceeds its limit 16Gi",
+        key="kubernetes.resources.memoryRequest",
+        shown='"32Gi"',
     ),
-    (
-        _set("kubernetes.resources.gpu", -1),
-        f"{K}.resources.gpu",
-        "-1",
-        "greater than or equal to 0",
-    ),
-    (_set("kubernetes.port", 80), f"{K}.port", "80", "greater than or equal to 1024"),
-    (
-        _set("kubernetes.runAsUser", 1000),
-        f"{K}.runAsUser",
-        "1000",
-        "greater than or equal to 10000",
-    ),
-    (
-        _set("kubernetes.probes.liveness.path", "healthz"),
-        f"{K}.probes.liveness.path",
-        '"healthz"',
-        "pattern",
-    ),
-    (_set("kubernetes.probes", _DELETE), f"{K}.probes", "null", "required key is missing"),
-    (
-        _set("kubernetes.vpcEndpointsCidr", "0.0.0.0/0"),
-        f"{K}.vpcEndpointsCidr",
-        '"0.0.0.0/0"',
+    bad("kubernetes.resources.gpu", -1, "greater than or equal to 0"),
+    bad("kubernetes.port", 80, "greater than or equal to 1024"),
+    bad("kubernetes.runAsUser", 1000, "greater than or equal to 10000"),
+    bad("kubernetes.probes.liveness.path", "healthz", "pattern"),
+    bad("kubernetes.probes", _DELETE, "required key is missing"),
+    bad("kubernetes.vpcEndpointsCidr", "0.0.0.0/0", "never 0.0.0.0/0"),
+    bad("kubernetes.vpcEndpointsCidr", "52.95.0.0/16", "private CIDR"),
+    bad(
+        "kubernetes.s3GatewayCidrs",
+        ["52.95.148.0/23", "0.0.0.0/0"],
         "never 0.0.0.0/0",
+        key="kubernetes.s3GatewayCidrs[1]",
+        shown='"0.0.0.0/0"',
     ),
-    (
-        _set("kubernetes.vpcEndpointsCidr", "52.95.0.0/16"),
-        f"{K}.vpcEndpointsCidr",
-        '"52.95.0.0/16"',
-        "private CIDR",
-    ),
-    (
-        _set("kubernetes.s3GatewayCidrs", ["52.95.148.0/23", "0.0.0.0/0"]),
-        f"{K}.s3GatewayCidrs[1]",
-        '"0.0.0.0/0"',
-        "never 0.0.0.0/0",
-    ),
-    (
-        _set("kubernetes.zoneSpread", "Maybe"),
-        f"{K}.zoneSpread",
-        '"Maybe"',
-        "'DoNotSchedule' or 'ScheduleAnyway'",
-    ),
-    (
-        _set("kubernetes.cluster.oidcProviderArn", "arn:aws:iam::123:oidc-provider/x"),
-        f"{K}.cluster.oidcProviderArn",
-        "oidc-provider/x",
+    bad("kubernetes.zoneSpread", "Maybe", "'DoNotSchedule' or 'ScheduleAnyway'"),
+    bad(
+        "kubernetes.cluster.oidcProviderArn",
+        "arn:aws:iam::123:oidc-provider/x",
         "EKS OIDC provider ARN",
     ),
-    (
-        _set("kubernetes.cluster.oidcIssuer", "https://oidc.eks.eu-west-2.amazonaws.com/id/OTHER"),
-        f"{K}.cluster.oidcIssuer",
-        "OTHER",
+    bad(
+        "kubernetes.cluster.oidcIssuer",
+        "https://oidc.eks.eu-west-2.amazonaws.com/id/OTHER",
         "must be the issuer of oidcProviderArn",
     ),
-    (
-        _set(
-            "kubernetes.cluster.oidcProviderArn",
-            f"arn:aws:iam::{ACCT}:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC",
-        ),
-        f"{K}.cluster.oidcProviderArn",
-        "us-east-1",
+    bad(
+        "kubernetes.cluster.oidcProviderArn",
+        OTHER_REGION_OIDC,
         "home region eu-west-2",
+        shown="us-east-1",
     ),
-    (_set("kubernetes.replicaCount", 3), f"{K}.replicaCount", "3", "unknown key"),
-    (_set("version", "1.4.0+build"), f"{NS}:models[0].version", '"1.4.0+build"', "label value"),
+    bad("kubernetes.replicaCount", 3, "unknown key"),
+    bad("version", "1.4.0+build", "label value"),
 ]
 
 
-@pytest.mark.parametrize(
-    "mutate,key,value,rule",
-    CASES,
-    ids=[f"{c[1].split('kubernetes')[-1] or c[1]}:{c[2]}" for c in CASES],
-)
+@pytest.mark.parametrize("mutate,key,value,rule", CASES)
 def test_invalid_entry_gives_one_precise_error(mutate, key, value, rule):
     entry = copy.deepcopy(self_hosted_model())
     mutate(entry)
@@ -368,11 +307,31 @@ def test_cluster_api_fields_go_together(missing):
 
 
 @pytest.mark.parametrize(
+    "arn",
+    [
+        f"arn:aws:iam::{ACCT}:role/eks-deploy",
+        f"arn:aws:iam::{ACCT}:role/ci/eks/deploy+prod@bank.example",
+        f"arn:aws-us-gov:iam::{ACCT}:role/{'r' * 64}",
+    ],
+)
+def test_deploy_role_arn_takes_iam_role_arns_with_paths(arn):
+    assert (
+        validate(_with_api(deployRoleArn=arn)).models[0].kubernetes.cluster.deploy_role_arn == arn
+    )
+
+
+@pytest.mark.parametrize(
     "field,value,rule",
     [
         ("endpoint", "http://ABC123.eks.amazonaws.com", "https://"),
         ("certificateAuthorityData", "not base64!", "base64"),
         ("deployRoleArn", "arn:aws:iam::123:user/x", "IAM role ARN"),
+        # IAM name rules (lib.aws.parse_iam_role_arn): name ≤ 64, path /…/ ≤ 512, ASCII digits
+        ("deployRoleArn", f"arn:aws:iam::{ACCT}:role/{'r' * 65}", "name ≤ 64"),
+        ("deployRoleArn", f"arn:aws:iam::{ACCT}:role/ci//deploy", "IAM role ARN"),
+        ("deployRoleArn", f"arn:aws:iam::{ACCT}:role/ci/{'p' * 511}/deploy", "path ≤ 512"),
+        ("deployRoleArn", "arn:aws:iam::" + "\uff12" * 12 + ":role/deploy", "12-digit account"),
+        ("deployRoleArn", f"arn:aws-eu:iam::{ACCT}:role/deploy", "IAM role ARN"),
         ("name", "prod eks", "EKS cluster name"),
     ],
 )

@@ -39,6 +39,21 @@ CASES = [
     ),
     ("prod", _set("aws:region", "europe"), "aws:region", '"europe"', "must be an AWS region code"),
     (
+        # `\d` would match these full-width digits; an account id is 12 ASCII digits
+        "prod",
+        _set("aws:allowedAccountIds", ["\uff12" * 12]),
+        "aws:allowedAccountIds[0]",
+        '"' + "\\uff12" * 12 + '"',  # JSON-escaped in the message
+        "12-digit AWS account id",
+    ),
+    (
+        "prod",
+        _set("aws:allowedAccountIds", ["26284908134"]),
+        "aws:allowedAccountIds[0]",
+        '"26284908134"',
+        "12-digit AWS account id",
+    ),
+    (
         "prod",
         _set("residency.allowedRegions", []),
         f"{NS}:residency.allowedRegions",

@@ -16,6 +16,7 @@ from regulated_inference.components.self_hosted.workload import (
     labels,
     track_labels,
 )
+from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import kubernetes as k8s
 from regulated_inference.lib.outputs import publish_outputs
 
@@ -129,7 +130,7 @@ class SelfHostedInference(pulumi.ComponentResource):
         """Per track (stable, canary): its Deployment and its autoscaler."""
         model = args["model_name"]
         bucket_name = pulumi.Output.from_input(args["artifact_bucket_arn"]).apply(
-            lambda arn: arn.rsplit(":", 1)[-1]
+            aws_facts.s3_bucket_of_arn
         )
         for track_name, spec in plan.tracks:
             workload = deployment(

@@ -111,7 +111,7 @@ def _check_tracks(args: SelfHostedInferenceArgs, region: str) -> list[tuple[str,
         if not version or not k8s.LABEL_VALUE.match(version):
             raise fail(f"{arg}.version", version, "must be a valid Kubernetes label value")
         try:
-            k8s.check_image(image or "", region)
+            aws_facts.check_image_region(image or "", region)
         except ValueError as exc:
             raise fail(f"{arg}.image", image, str(exc)) from None
         if not (prefix or "").strip("/") or "*" in prefix:
@@ -147,7 +147,7 @@ def validate(args: SelfHostedInferenceArgs) -> Plan:
     loader = args.get("loader")
     if loader is not None:
         try:
-            k8s.check_image(loader.get("image", ""), region)
+            aws_facts.check_image_region(loader.get("image", ""), region)
             k8s.parse_quantity(loader.get("storage", DEFAULT_LOADER_STORAGE))
         except ValueError as exc:
             raise fail("loader", loader, str(exc)) from None

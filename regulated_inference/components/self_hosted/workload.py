@@ -89,14 +89,28 @@ _TOKEN_MOUNT = {"name": k8s.IRSA_TOKEN_VOLUME, "mount_path": k8s.IRSA_TOKEN_DIR,
 _TMP_MOUNT = {"name": "tmp", "mount_path": "/tmp"}
 
 
-def _server_container(
-    args: SelfHostedInferenceArgs,
-    plan: Plan,
-    track: ModelTrack,
-    role_arn: pulumi.Input[str],
-    model_uri: pulumi.Input[str],
+def _container(
+    name: str, image: str, uid: int, *, env: list[dict[str, Any]], **spec: Any
 ) -> dict[str, Any]:
-    """The model server: requests and limits, probes, restricted security context."""
+    """What every container of the pod states: its image (pinned by digest, K7) pulled only when
+    absent, the restricted securityContext restated per container (K1–K5), logs as the
+    termination message; `spec` adds the rest (resources, mounts, probes, ports)."""
+    return {
+        "name": name,
+        "image": image,
+        "image_pull_policy": "IfNotPresent",
+        "env": env,
+        **spec,
+        "security_context": k8s.container_security_context(uid),
+        "termination_message_policy": "FallbackToLogsOnError",
+    }
+
+
+def _server_container(
+    args: SelfHostedInferenceArgs, plan: Plan, track: ModelTrack, credentials: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The model server: requests and limits, probes; `credentials` (the model's URI and the AWS
+    environment) only when no loader downloads the model for it."""
     res = args["resources"]
     requests: dict[str, str] = {"cpu": res["cpu_request"], "memory": res["memory_request"]}
     limits: dict[str, str] = {"cpu": res["cpu_limit"], "memory": res["memory_limit"]}
@@ -113,47 +127,40 @@ def _server_container(
         env.append({"name": "MODEL_DIR", "value": MODEL_DIR})
         mounts = [_TMP_MOUNT, {"name": "model", "mount_path": MODEL_DIR, "read_only": True}]
     else:
-        env += [{"name": "MODEL_URI", "value": model_uri}, *_aws_env(plan.region, role_arn)]
+        env += credentials
         mounts = [_TMP_MOUNT, _TOKEN_MOUNT]
     startup_failures = max(1, math.ceil(plan.startup_seconds / plan.liveness.period_seconds))
-    return {
-        "name": SERVER_CONTAINER,
-        "image": track["image"],
-        "image_pull_policy": "IfNotPresent",
-        "ports": [{"name": PORT_NAME, "container_port": plan.port, "protocol": "TCP"}],
-        "env": env,
-        "resources": {"requests": requests, "limits": limits},
-        "startup_probe": _http_probe(plan.liveness, failure_threshold=startup_failures),
-        "liveness_probe": _http_probe(plan.liveness),
-        "readiness_probe": _http_probe(plan.readiness),
-        "security_context": k8s.container_security_context(plan.uid),
-        "volume_mounts": mounts,
-        "termination_message_policy": "FallbackToLogsOnError",
-    }
+    return _container(
+        SERVER_CONTAINER,
+        track["image"],
+        plan.uid,
+        env=env,
+        ports=[{"name": PORT_NAME, "container_port": plan.port, "protocol": "TCP"}],
+        resources={"requests": requests, "limits": limits},
+        startup_probe=_http_probe(plan.liveness, failure_threshold=startup_failures),
+        liveness_probe=_http_probe(plan.liveness),
+        readiness_probe=_http_probe(plan.readiness),
+        volume_mounts=mounts,
+    )
 
 
 def _loader_container(
-    args: SelfHostedInferenceArgs,
-    plan: Plan,
-    role_arn: pulumi.Input[str],
-    model_uri: pulumi.Input[str],
+    image: str, uid: int, model_uri: dict[str, Any], aws_env: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """The init container that downloads the model: the only holder of AWS credentials."""
-    return {
-        "name": LOADER_CONTAINER,
-        "image": args["loader"]["image"],
-        "image_pull_policy": "IfNotPresent",
-        "env": [
-            {"name": "MODEL_URI", "value": model_uri},
+    return _container(
+        LOADER_CONTAINER,
+        image,
+        uid,
+        env=[
+            model_uri,
             {"name": "MODEL_DIR", "value": MODEL_DIR},
             {"name": "HOME", "value": "/tmp"},
-            *_aws_env(plan.region, role_arn),
+            *aws_env,
         ],
-        "resources": LOADER_RESOURCES,
-        "security_context": k8s.container_security_context(plan.uid),
-        "volume_mounts": [_TMP_MOUNT, {"name": "model", "mount_path": MODEL_DIR}, _TOKEN_MOUNT],
-        "termination_message_policy": "FallbackToLogsOnError",
-    }
+        resources=LOADER_RESOURCES,
+        volume_mounts=[_TMP_MOUNT, {"name": "model", "mount_path": MODEL_DIR}, _TOKEN_MOUNT],
+    )
 
 
 def pod_spec(
@@ -166,6 +173,9 @@ def pod_spec(
 ) -> dict[str, Any]:
     """The hardened pod spec of one track (snake_case, as pulumi-kubernetes takes it)."""
     model = args["model_name"]
+    # Where the model is and how to read it: for whichever container downloads it.
+    model_uri_env = {"name": "MODEL_URI", "value": model_uri}
+    aws_env = _aws_env(plan.region, role_arn)
     volumes: list[dict[str, Any]] = [
         {
             "name": "tmp",
@@ -198,7 +208,7 @@ def pod_spec(
         "host_ipc": False,
         "security_context": k8s.pod_security_context(plan.uid),
         "termination_grace_period_seconds": TERMINATION_GRACE_SECONDS,
-        "containers": [_server_container(args, plan, track, role_arn, model_uri)],
+        "containers": [_server_container(args, plan, track, [model_uri_env, *aws_env])],
         "volumes": volumes,
         "topology_spread_constraints": [
             _spread(model, track_name, k8s.ZONE_TOPOLOGY_KEY, plan.zone_spread.value),
@@ -207,7 +217,9 @@ def pod_spec(
     }
     if args.get("loader") is not None:
         volumes.append({"name": "model", "empty_dir": {"size_limit": plan.loader_storage}})
-        spec["init_containers"] = [_loader_container(args, plan, role_arn, model_uri)]
+        spec["init_containers"] = [
+            _loader_container(args["loader"]["image"], plan.uid, model_uri_env, aws_env)
+        ]
     if args.get("node_selector"):
         spec["node_selector"] = dict(args["node_selector"])
     if plan.gpu:
