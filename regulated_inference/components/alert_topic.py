@@ -125,14 +125,13 @@ def alert_topic_policy(ctx: AwsContext, topic_arn: str, rule_arn: str | None) ->
     """Who may publish: this account's CloudWatch alarms, the deployment-event rule, over TLS."""
 
     def publish_from(sid: str, service: str, source: dict[str, dict[str, str]]) -> dict:
-        return {
-            "Sid": sid,
-            "Effect": "Allow",
-            "Principal": {"Service": service},
-            "Action": "sns:Publish",
-            "Resource": topic_arn,
-            "Condition": {"StringEquals": {"aws:SourceAccount": ctx["account_id"]}, **source},
-        }
+        return iam.allow_service(
+            sid,
+            service,
+            "sns:Publish",
+            topic_arn,
+            {**iam.on_behalf_of(ctx["account_id"]), **source},
+        )
 
     statements = []
     if rule_arn:
@@ -151,14 +150,7 @@ def alert_topic_policy(ctx: AwsContext, topic_arn: str, rule_arn: str | None) ->
                 "cloudwatch.amazonaws.com",
                 {"ArnLike": {"aws:SourceArn": aws_facts.cloudwatch_alarm_arn(ctx, "*")}},
             ),
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "sns:Publish",
-                "Resource": topic_arn,
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
+            iam.deny_insecure_transport("sns:Publish", topic_arn),
         ]
     )
 

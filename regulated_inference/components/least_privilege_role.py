@@ -104,18 +104,14 @@ def trust_policy(trust: Trust) -> pulumi.Output[str]:
 
         def build(args: list) -> str:
             account, source_arn = args
-            cond: dict = {"StringEquals": {"aws:SourceAccount": account}}
-            if source_arn:
-                cond["ArnLike"] = {"aws:SourceArn": source_arn}
             return iam.document(
                 [
-                    {
-                        "Sid": "TrustService",
-                        "Effect": "Allow",
-                        "Principal": {"Service": service["service"]},
-                        "Action": "sts:AssumeRole",
-                        "Condition": cond,
-                    }
+                    iam.principal_statement(
+                        "TrustService",
+                        {"Service": service["service"]},
+                        "sts:AssumeRole",
+                        condition=iam.on_behalf_of(account, source_arn),
+                    )
                 ]
             )
 
@@ -128,18 +124,17 @@ def trust_policy(trust: Trust) -> pulumi.Output[str]:
         subject = f"system:serviceaccount:{web['namespace']}:{web['service_account']}"
         return iam.document(
             [
-                {
-                    "Sid": "TrustServiceAccount",
-                    "Effect": "Allow",
-                    "Principal": {"Federated": provider_arn},
-                    "Action": "sts:AssumeRoleWithWebIdentity",
-                    "Condition": {
+                iam.principal_statement(
+                    "TrustServiceAccount",
+                    {"Federated": provider_arn},
+                    "sts:AssumeRoleWithWebIdentity",
+                    condition={
                         "StringEquals": {
                             f"{issuer}:sub": subject,
                             f"{issuer}:aud": "sts.amazonaws.com",
                         }
                     },
-                }
+                )
             ]
         )
 
