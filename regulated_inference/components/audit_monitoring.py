@@ -43,6 +43,7 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from regulated_inference.components.audit_trail import S3_KEY_PREFIX
 from regulated_inference.lib import alarms
 from regulated_inference.lib.errors import ComponentArgsError
 
@@ -58,7 +59,7 @@ CLOUDWATCH_DELIVERY_SUCCESS = "ModelInvocationLogsCloudWatchDeliverySuccess"
 #: Where the metric filters publish.
 AUDIT_NAMESPACE = "RegulatedInference/AuditEvidence"
 #: Defaults of the optional args, in one place.
-DEFAULT_TRAIL_S3_PREFIX = "cloudtrail/"
+DEFAULT_TRAIL_S3_PREFIX = f"{S3_KEY_PREFIX}/"  # where `AuditTrail` delivers
 DEFAULT_CAPTURE_SILENCE_HOURS = 24
 DEFAULT_TRAIL_SILENCE_HOURS = 1
 

@@ -342,7 +342,11 @@ def test_audit_trail_records_data_events(provider):
     assert trust["Condition"]["ArnLike"] == {
         "aws:SourceArn": f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/audit-trail"
     }
-    assert state == {"trailArn": trail.outputs["arn"], "logGroupArn": log_group.outputs["arn"]}
+    assert state == {
+        "trailArn": trail.outputs["arn"],
+        "logGroupArn": log_group.outputs["arn"],
+        "logGroupName": "/regulated-inference/test/cloudtrail",
+    }
 
 
 def test_managed_inference_canary_with_previous_version_and_record(provider):
