@@ -15,12 +15,11 @@ from typing import Any
 
 import pulumi
 import pytest
+from pulumi.provider.experimental.util import camel_case
 
 import regulated_inference.components as components_package
 from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib.errors import ComponentArgsError
-from pulumi.provider.experimental.util import camel_case
-
 from regulated_inference.simulation.engine import Recording
 from tests.conftest import run_component
 
