@@ -14,7 +14,9 @@ from regulated_inference.lib import iam
 from regulated_inference.lib import sagemaker as sm
 from regulated_inference.lib.aws import AwsContext
 from regulated_inference.lib.errors import ComponentArgsError
+from regulated_inference.lib.outputs import publish_outputs, type_token
 
+_COMPONENT = "AlertTopic"
 _EMAIL = "email"
 
 
@@ -50,7 +52,7 @@ def deployment_event_pattern(endpoint_arns: list[str]) -> dict:
 
 
 def _validate_alert_topic(args: AlertTopicArgs) -> None:
-    c = "AlertTopic"
+    c = _COMPONENT
     emails = list(args.get("emails") or [])
     if not emails or any("@" not in e for e in emails):
         raise ComponentArgsError(c, "emails", emails, "at least one e-mail address")
@@ -74,7 +76,7 @@ class AlertTopic(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AlertTopicArgs, opts: pulumi.ResourceOptions | None = None):
         _validate_alert_topic(args)
-        super().__init__("regulated-inference:index:AlertTopic", name, None, opts)
+        super().__init__(type_token(_COMPONENT), name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         topic = aws.sns.Topic(
             f"{name}-topic", name=name, kms_master_key_id=args["kms_key_arn"], opts=child
@@ -95,9 +97,7 @@ class AlertTopic(pulumi.ComponentResource):
             aws.sns.TopicSubscription(
                 f"{name}-email-{i}", topic=topic.arn, protocol=_EMAIL, endpoint=email, opts=child
             )
-        self.arn = topic.arn
-        self.deployment_event_rule_arn = rule_arn
-        self.register_outputs({"arn": self.arn, "deploymentEventRuleArn": rule_arn})
+        publish_outputs(self, arn=topic.arn, deployment_event_rule_arn=rule_arn)
 
     def _deployment_events(
         self, name: str, ctx: AwsContext, endpoints: list[str], topic: aws.sns.Topic

@@ -44,11 +44,13 @@ import pulumi
 import pulumi_aws as aws
 
 from regulated_inference.components.audit_trail import S3_KEY_PREFIX
+from regulated_inference.components.bedrock_monitoring import MODEL_DIMENSION, RUNTIME_NAMESPACE
 from regulated_inference.lib import alarms
 from regulated_inference.lib.errors import ComponentArgsError
+from regulated_inference.lib.outputs import publish_outputs, type_token
 
 _COMPONENT = "AuditEvidenceAlarms"
-BEDROCK_NAMESPACE = "AWS/Bedrock"
+BEDROCK_NAMESPACE = RUNTIME_NAMESPACE
 #: Bedrock invocation-log delivery failure metrics (no dimensions).
 DELIVERY_FAILURE_METRICS = (
     "ModelInvocationLogsCloudWatchDeliveryFailure",
@@ -122,7 +124,7 @@ class AuditEvidenceAlarms(pulumi.ComponentResource):
         self, name: str, args: AuditEvidenceAlarmsArgs, opts: pulumi.ResourceOptions | None = None
     ):
         _validate(args)
-        super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
+        super().__init__(type_token(_COMPONENT), name, None, opts)
         # Not `_name`/`_args`: Pulumi's Resource keeps private attributes of its own.
         self._resource_name, self._spec = name, args
         names: dict[str, pulumi.Output[str]] = {}
@@ -131,8 +133,7 @@ class AuditEvidenceAlarms(pulumi.ComponentResource):
         names |= self._trail()
         names |= self._filters()
         names |= self._capture()
-        self.alarm_names = names
-        self.register_outputs({"alarmNames": self.alarm_names})
+        publish_outputs(self, alarm_names=names)
 
     # -- steps --------------------------------------------------------------------------
 
@@ -179,7 +180,7 @@ class AuditEvidenceAlarms(pulumi.ComponentResource):
         if ids:
             invocations = [
                 alarms.metric_query(
-                    f"i{n}", BEDROCK_NAMESPACE, "Invocations", {"ModelId": m}, "Sum", 3600
+                    f"i{n}", BEDROCK_NAMESPACE, "Invocations", {MODEL_DIMENSION: m}, "Sum", 3600
                 )
                 for n, m in enumerate(ids)
             ]

@@ -17,7 +17,7 @@ from regulated_inference.lib import iam
 from regulated_inference.lib.aws import AwsContext
 from regulated_inference.lib.errors import ComponentArgsError
 from regulated_inference.lib.logs import encrypted_log_group
-from regulated_inference.lib.outputs import publish_outputs
+from regulated_inference.lib.outputs import publish_outputs, type_token
 
 _COMPONENT = "AuditTrail"
 
@@ -92,7 +92,7 @@ class AuditTrail(pulumi.ComponentResource):
                 args.get("data_event_bucket_arns"),
                 "record object-level events of at least the model bucket (L4)",
             )
-        super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
+        super().__init__(type_token(_COMPONENT), name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         ctx = args["aws"]
         arn = trail_arn(args["trail_name"], ctx)

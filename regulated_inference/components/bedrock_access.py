@@ -32,7 +32,7 @@ from regulated_inference.lib import iam
 from regulated_inference.lib.aws import AwsContext
 from regulated_inference.lib.errors import ComponentArgsError
 from regulated_inference.lib.logs import encrypted_log_group
-from regulated_inference.lib.outputs import publish_outputs
+from regulated_inference.lib.outputs import publish_outputs, type_token
 
 _COMPONENT = "BedrockAccess"
 #: What the bedrock-runtime endpoint and the invoke role may do.
@@ -360,7 +360,7 @@ class BedrockAccess(pulumi.ComponentResource):
         self, name: str, args: BedrockAccessArgs, opts: pulumi.ResourceOptions | None = None
     ):
         _validate(args)
-        super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
+        super().__init__(type_token(_COMPONENT), name, None, opts)
         # Invocation logging: the account's owner stack only.
         log_group_name: pulumi.Input[str | None] = None
         log_bucket_name: pulumi.Input[str | None] = None

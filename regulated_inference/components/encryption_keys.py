@@ -9,7 +9,7 @@ from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import iam
 from regulated_inference.lib.aws import AwsContext
 from regulated_inference.lib.errors import ComponentArgsError
-from regulated_inference.lib.outputs import publish_outputs
+from regulated_inference.lib.outputs import publish_outputs, type_token
 
 _COMPONENT = "EncryptionKeys"
 
@@ -270,7 +270,7 @@ class EncryptionKeys(pulumi.ComponentResource):
                 args["log_group_prefix"],
                 "must start and end with '/' so the key covers exactly that subtree",
             )
-        super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
+        super().__init__(type_token(_COMPONENT), name, None, opts)
         arns: dict[str, pulumi.Output[str]] = {}
         for purpose, what in PURPOSES.items():
             key = aws.kms.Key(

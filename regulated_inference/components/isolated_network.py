@@ -18,7 +18,7 @@ from regulated_inference.lib import endpoints, iam
 from regulated_inference.lib.aws import AwsContext
 from regulated_inference.lib.errors import ComponentArgsError
 from regulated_inference.lib.logs import encrypted_log_group
-from regulated_inference.lib.outputs import publish_outputs
+from regulated_inference.lib.outputs import publish_outputs, type_token
 
 _COMPONENT = "IsolatedNetwork"
 
@@ -74,7 +74,7 @@ class IsolatedNetwork(pulumi.ComponentResource):
     ):
         services = list(args.get("interface_services") or endpoints.INTERFACE_ENDPOINTS)
         _validate(args, services)
-        super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
+        super().__init__(type_token(_COMPONENT), name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         ctx = args["aws"]
         region, account = ctx["region"], ctx["account_id"]

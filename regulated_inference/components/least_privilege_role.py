@@ -8,6 +8,7 @@ import pulumi_aws as aws
 
 from regulated_inference.lib import iam
 from regulated_inference.lib.errors import ComponentArgsError
+from regulated_inference.lib.outputs import publish_outputs, type_token
 
 _COMPONENT = "LeastPrivilegeRole"
 _SERVICE = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com$")
@@ -227,7 +228,7 @@ class LeastPrivilegeRole(pulumi.ComponentResource):
         self, name: str, args: LeastPrivilegeRoleArgs, opts: pulumi.ResourceOptions | None = None
     ):
         statements = _validate(name, args)
-        super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
+        super().__init__(type_token(_COMPONENT), name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
             f"{name}-role",
@@ -239,18 +240,13 @@ class LeastPrivilegeRole(pulumi.ComponentResource):
             permissions_boundary=args.get("permissions_boundary_arn"),
             opts=child,
         )
-        self.policy_document = iam.policy_json(statements)
-        aws.iam.RolePolicy(
-            f"{name}-permissions", role=role.id, policy=self.policy_document, opts=child
-        )
+        policy_document = iam.policy_json(statements)
+        aws.iam.RolePolicy(f"{name}-permissions", role=role.id, policy=policy_document, opts=child)
         for i, arn in enumerate(args.get("managed_policy_arns") or []):
             aws.iam.RolePolicyAttachment(
                 f"{name}-attach-{i}", role=role.name, policy_arn=arn, opts=child
             )
-        self.arn, self.name = role.arn, role.name
-        self.register_outputs(
-            {"arn": self.arn, "name": self.name, "policyDocument": self.policy_document}
-        )
+        publish_outputs(self, arn=role.arn, name=role.name, policy_document=policy_document)
 
 
 __all__ = [

@@ -13,7 +13,7 @@ import pulumi_aws as aws
 
 from regulated_inference.lib import iam
 from regulated_inference.lib.errors import ComponentArgsError
-from regulated_inference.lib.outputs import publish_outputs
+from regulated_inference.lib.outputs import publish_outputs, type_token
 
 _COMPONENT = "SecureBucket"
 
@@ -177,7 +177,7 @@ class SecureBucket(pulumi.ComponentResource):
         self, name: str, args: SecureBucketArgs, opts: pulumi.ResourceOptions | None = None
     ):
         lock = _validate(args)
-        super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
+        super().__init__(type_token(_COMPONENT), name, None, opts)
         self._logical, self._inputs = name, args
         bucket = aws.s3.Bucket(
             f"{name}-bucket",
