@@ -44,6 +44,7 @@ import pulumi
 import pulumi_aws as aws
 
 from regulated_inference.components.audit_trail import S3_KEY_PREFIX
+from regulated_inference.components.bedrock_access import DEFAULT_INVOCATION_LOGGING
 from regulated_inference.components.bedrock_monitoring import MODEL_DIMENSION, RUNTIME_NAMESPACE
 from regulated_inference.lib import alarms
 from regulated_inference.lib.errors import ComponentArgsError
@@ -128,7 +129,7 @@ class AuditEvidenceAlarms(pulumi.ComponentResource):
         # Not `_name`/`_args`: Pulumi's Resource keeps private attributes of its own.
         self._resource_name, self._spec = name, args
         names: dict[str, pulumi.Output[str]] = {}
-        if args.get("invocation_logging", True):
+        if args.get("invocation_logging", DEFAULT_INVOCATION_LOGGING):
             names |= self._bedrock_delivery()
         names |= self._trail()
         names |= self._filters()
@@ -264,7 +265,9 @@ class AuditEvidenceAlarms(pulumi.ComponentResource):
     def _filters(self) -> dict[str, pulumi.Output[str]]:
         a, out = self._spec, {}
         for metric, (pattern, meaning) in FILTERS.items():
-            if metric == "InvocationLoggingChanges" and not a.get("invocation_logging", True):
+            if metric == "InvocationLoggingChanges" and not a.get(
+                "invocation_logging", DEFAULT_INVOCATION_LOGGING
+            ):
                 continue
             aws.cloudwatch.LogMetricFilter(
                 f"{self._resource_name}-{metric}",
@@ -333,7 +336,7 @@ def _validate(args: AuditEvidenceAlarmsArgs) -> None:
             ids,
             "≤ 9 distinct ModelIds (an alarm holds at most 10 metric queries)",
         )
-    if ids and not args.get("invocation_logging", True):
+    if ids and not args.get("invocation_logging", DEFAULT_INVOCATION_LOGGING):
         raise bad(
             "bedrock_model_ids", ids, "only with invocation_logging (nothing to expect otherwise)"
         )

@@ -195,6 +195,9 @@ DEFAULT_CONTENT_FILTER_STRENGTH = ContentFilterStrength.HIGH
 DEFAULT_PII_ACTION = PiiAction.ANONYMIZE
 DEFAULT_BLOCKED_INPUT_MESSAGE = "This request cannot be processed under our usage policy."
 DEFAULT_BLOCKED_OUTPUT_MESSAGE = "The answer was withheld under our usage policy."
+#: Whether a stack configures the account's model-invocation logging unless told otherwise
+#: (`AuditEvidenceAlarms` expects its deliveries by the same default).
+DEFAULT_INVOCATION_LOGGING = True
 #: Invocation-logging payload defaults: text yes; image, embedding and video no.
 DEFAULT_LOG_TEXT, DEFAULT_LOG_IMAGE, DEFAULT_LOG_EMBEDDING, DEFAULT_LOG_VIDEO = (
     True,
@@ -364,7 +367,7 @@ class BedrockAccess(pulumi.ComponentResource):
         # Invocation logging: the account's owner stack only.
         log_group_name: pulumi.Input[str | None] = None
         log_bucket_name: pulumi.Input[str | None] = None
-        if args.get("invocation_logging", True):
+        if args.get("invocation_logging", DEFAULT_INVOCATION_LOGGING):
             log_group_name, log_bucket_name = self._invocation_logging(name, args)
         guardrail, version = self._guardrail(name, args)
         role = self._invoke_role(name, args, guardrail)
