@@ -14,7 +14,9 @@ from regulated_inference.lib import iam
 from regulated_inference.lib import sagemaker as sm
 from regulated_inference.lib.aws import AwsContext
 from regulated_inference.lib.errors import ComponentArgsError
+from regulated_inference.lib.outputs import publish_outputs, type_token
 
+_COMPONENT = "AlertTopic"
 _EMAIL = "email"
 
 
@@ -50,7 +52,7 @@ def deployment_event_pattern(endpoint_arns: list[str]) -> dict:
 
 
 def _validate_alert_topic(args: AlertTopicArgs) -> None:
-    c = "AlertTopic"
+    c = _COMPONENT
     emails = list(args.get("emails") or [])
     if not emails or any("@" not in e for e in emails):
         raise ComponentArgsError(c, "emails", emails, "at least one e-mail address")
@@ -74,7 +76,7 @@ class AlertTopic(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AlertTopicArgs, opts: pulumi.ResourceOptions | None = None):
         _validate_alert_topic(args)
-        super().__init__("regulated-inference:index:AlertTopic", name, None, opts)
+        super().__init__(type_token(_COMPONENT), name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         topic = aws.sns.Topic(
             f"{name}-topic", name=name, kms_master_key_id=args["kms_key_arn"], opts=child
@@ -95,9 +97,7 @@ class AlertTopic(pulumi.ComponentResource):
             aws.sns.TopicSubscription(
                 f"{name}-email-{i}", topic=topic.arn, protocol=_EMAIL, endpoint=email, opts=child
             )
-        self.arn = topic.arn
-        self.deployment_event_rule_arn = rule_arn
-        self.register_outputs({"arn": self.arn, "deploymentEventRuleArn": rule_arn})
+        publish_outputs(self, arn=topic.arn, deployment_event_rule_arn=rule_arn)
 
     def _deployment_events(
         self, name: str, ctx: AwsContext, endpoints: list[str], topic: aws.sns.Topic
@@ -125,14 +125,13 @@ def alert_topic_policy(ctx: AwsContext, topic_arn: str, rule_arn: str | None) ->
     """Who may publish: this account's CloudWatch alarms, the deployment-event rule, over TLS."""
 
     def publish_from(sid: str, service: str, source: dict[str, dict[str, str]]) -> dict:
-        return {
-            "Sid": sid,
-            "Effect": "Allow",
-            "Principal": {"Service": service},
-            "Action": "sns:Publish",
-            "Resource": topic_arn,
-            "Condition": {"StringEquals": {"aws:SourceAccount": ctx["account_id"]}, **source},
-        }
+        return iam.allow_service(
+            sid,
+            service,
+            "sns:Publish",
+            topic_arn,
+            {**iam.on_behalf_of(ctx["account_id"]), **source},
+        )
 
     statements = []
     if rule_arn:
@@ -151,14 +150,7 @@ def alert_topic_policy(ctx: AwsContext, topic_arn: str, rule_arn: str | None) ->
                 "cloudwatch.amazonaws.com",
                 {"ArnLike": {"aws:SourceArn": aws_facts.cloudwatch_alarm_arn(ctx, "*")}},
             ),
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "sns:Publish",
-                "Resource": topic_arn,
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
+            iam.deny_insecure_transport("sns:Publish", topic_arn),
         ]
     )
 

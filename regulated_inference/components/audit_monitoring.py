@@ -43,11 +43,15 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from regulated_inference.components.audit_trail import S3_KEY_PREFIX
+from regulated_inference.components.bedrock_access import DEFAULT_INVOCATION_LOGGING
+from regulated_inference.components.bedrock_monitoring import MODEL_DIMENSION, RUNTIME_NAMESPACE
 from regulated_inference.lib import alarms
 from regulated_inference.lib.errors import ComponentArgsError
+from regulated_inference.lib.outputs import publish_outputs, type_token
 
 _COMPONENT = "AuditEvidenceAlarms"
-BEDROCK_NAMESPACE = "AWS/Bedrock"
+BEDROCK_NAMESPACE = RUNTIME_NAMESPACE
 #: Bedrock invocation-log delivery failure metrics (no dimensions).
 DELIVERY_FAILURE_METRICS = (
     "ModelInvocationLogsCloudWatchDeliveryFailure",
@@ -58,7 +62,7 @@ CLOUDWATCH_DELIVERY_SUCCESS = "ModelInvocationLogsCloudWatchDeliverySuccess"
 #: Where the metric filters publish.
 AUDIT_NAMESPACE = "RegulatedInference/AuditEvidence"
 #: Defaults of the optional args, in one place.
-DEFAULT_TRAIL_S3_PREFIX = "cloudtrail/"
+DEFAULT_TRAIL_S3_PREFIX = f"{S3_KEY_PREFIX}/"  # where `AuditTrail` delivers
 DEFAULT_CAPTURE_SILENCE_HOURS = 24
 DEFAULT_TRAIL_SILENCE_HOURS = 1
 
@@ -121,17 +125,16 @@ class AuditEvidenceAlarms(pulumi.ComponentResource):
         self, name: str, args: AuditEvidenceAlarmsArgs, opts: pulumi.ResourceOptions | None = None
     ):
         _validate(args)
-        super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
+        super().__init__(type_token(_COMPONENT), name, None, opts)
         # Not `_name`/`_args`: Pulumi's Resource keeps private attributes of its own.
         self._resource_name, self._spec = name, args
         names: dict[str, pulumi.Output[str]] = {}
-        if args.get("invocation_logging", True):
+        if args.get("invocation_logging", DEFAULT_INVOCATION_LOGGING):
             names |= self._bedrock_delivery()
         names |= self._trail()
         names |= self._filters()
         names |= self._capture()
-        self.alarm_names = names
-        self.register_outputs({"alarmNames": self.alarm_names})
+        publish_outputs(self, alarm_names=names)
 
     # -- steps --------------------------------------------------------------------------
 
@@ -178,7 +181,7 @@ class AuditEvidenceAlarms(pulumi.ComponentResource):
         if ids:
             invocations = [
                 alarms.metric_query(
-                    f"i{n}", BEDROCK_NAMESPACE, "Invocations", {"ModelId": m}, "Sum", 3600
+                    f"i{n}", BEDROCK_NAMESPACE, "Invocations", {MODEL_DIMENSION: m}, "Sum", 3600
                 )
                 for n, m in enumerate(ids)
             ]
@@ -262,7 +265,9 @@ class AuditEvidenceAlarms(pulumi.ComponentResource):
     def _filters(self) -> dict[str, pulumi.Output[str]]:
         a, out = self._spec, {}
         for metric, (pattern, meaning) in FILTERS.items():
-            if metric == "InvocationLoggingChanges" and not a.get("invocation_logging", True):
+            if metric == "InvocationLoggingChanges" and not a.get(
+                "invocation_logging", DEFAULT_INVOCATION_LOGGING
+            ):
                 continue
             aws.cloudwatch.LogMetricFilter(
                 f"{self._resource_name}-{metric}",
@@ -331,7 +336,7 @@ def _validate(args: AuditEvidenceAlarmsArgs) -> None:
             ids,
             "≤ 9 distinct ModelIds (an alarm holds at most 10 metric queries)",
         )
-    if ids and not args.get("invocation_logging", True):
+    if ids and not args.get("invocation_logging", DEFAULT_INVOCATION_LOGGING):
         raise bad(
             "bedrock_model_ids", ids, "only with invocation_logging (nothing to expect otherwise)"
         )

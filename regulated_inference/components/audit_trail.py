@@ -17,6 +17,7 @@ from regulated_inference.lib import iam
 from regulated_inference.lib.aws import AwsContext
 from regulated_inference.lib.errors import ComponentArgsError
 from regulated_inference.lib.logs import encrypted_log_group
+from regulated_inference.lib.outputs import publish_outputs, type_token
 
 _COMPONENT = "AuditTrail"
 
@@ -25,6 +26,13 @@ _COMPONENT = "AuditTrail"
 DEFAULT_MULTI_REGION = True
 #: Key prefix of the log files in the audit bucket.
 S3_KEY_PREFIX = "cloudtrail"
+
+
+def delivery_prefix(account_id: str) -> str:
+    """Where the trail's log files land in the audit bucket: CloudTrail writes under
+    `<S3KeyPrefix>/AWSLogs/<account id>/` (CloudTrail User Guide, "Finding your CloudTrail log
+    files"); the bucket policy's service writer admits exactly that prefix."""
+    return f"{S3_KEY_PREFIX}/AWSLogs/{account_id}/"
 
 
 def trail_arn(name: str, ctx: AwsContext) -> str:
@@ -67,6 +75,8 @@ class AuditTrail(pulumi.ComponentResource):
     """The trail ARN."""
     log_group_arn: pulumi.Output[str]
     """The CloudWatch log group receiving the trail."""
+    log_group_name: pulumi.Output[str]
+    """Name of that log group (for metric filters and alarms on the trail's events)."""
 
     def __init__(self, name: str, args: AuditTrailArgs, opts: pulumi.ResourceOptions | None = None):
         for field in ("trail_name", "log_group_name"):
@@ -82,7 +92,7 @@ class AuditTrail(pulumi.ComponentResource):
                 args.get("data_event_bucket_arns"),
                 "record object-level events of at least the model bucket (L4)",
             )
-        super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
+        super().__init__(type_token(_COMPONENT), name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         ctx = args["aws"]
         arn = trail_arn(args["trail_name"], ctx)
@@ -138,5 +148,6 @@ class AuditTrail(pulumi.ComponentResource):
             ],
             opts=pulumi.ResourceOptions(parent=self, depends_on=wait_for),
         )
-        self.trail_arn, self.log_group_arn = trail.arn, log_group.arn
-        self.register_outputs({"trailArn": self.trail_arn, "logGroupArn": self.log_group_arn})
+        publish_outputs(
+            self, trail_arn=trail.arn, log_group_arn=log_group.arn, log_group_name=log_group.name
+        )

@@ -32,7 +32,7 @@ from regulated_inference.lib import iam
 from regulated_inference.lib.aws import AwsContext
 from regulated_inference.lib.errors import ComponentArgsError
 from regulated_inference.lib.logs import encrypted_log_group
-from regulated_inference.lib.outputs import publish_outputs
+from regulated_inference.lib.outputs import publish_outputs, type_token
 
 _COMPONENT = "BedrockAccess"
 #: What the bedrock-runtime endpoint and the invoke role may do.
@@ -80,31 +80,23 @@ def runtime_endpoint_policy(
             {(_ARN.match(a)["part"], _ARN.match(a)["region"]) for a in arns}
         )
         guardrail_arns = [
-            f"arn:{p}:bedrock:{r}:{account_id}:guardrail/*" for p, r in partitions_regions
+            aws_facts.bedrock_guardrail_arn(aws_facts.context(r, account_id, p), "*")
+            for p, r in partitions_regions
         ]
     this_account = {"StringEquals": {"aws:PrincipalAccount": account_id}}
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "InvokeAllowListedModels",
-                    "Effect": "Allow",
-                    "Principal": "*",
-                    "Action": list(INVOKE_ACTIONS),
-                    "Resource": arns,
-                    "Condition": this_account,
-                },
-                {
-                    "Sid": "ApplyOwnGuardrails",
-                    "Effect": "Allow",
-                    "Principal": "*",
-                    "Action": "bedrock:ApplyGuardrail",
-                    "Resource": list(guardrail_arns),
-                    "Condition": this_account,
-                },
-            ],
-        }
+    return iam.document(
+        [
+            iam.principal_statement(
+                "InvokeAllowListedModels", "*", list(INVOKE_ACTIONS), arns, this_account
+            ),
+            iam.principal_statement(
+                "ApplyOwnGuardrails",
+                "*",
+                "bedrock:ApplyGuardrail",
+                list(guardrail_arns),
+                this_account,
+            ),
+        ]
     )
 
 
@@ -195,6 +187,13 @@ DEFAULT_CONTENT_FILTER_STRENGTH = ContentFilterStrength.HIGH
 DEFAULT_PII_ACTION = PiiAction.ANONYMIZE
 DEFAULT_BLOCKED_INPUT_MESSAGE = "This request cannot be processed under our usage policy."
 DEFAULT_BLOCKED_OUTPUT_MESSAGE = "The answer was withheld under our usage policy."
+#: Whether a stack configures the account's model-invocation logging unless told otherwise
+#: (`AuditEvidenceAlarms` expects its deliveries by the same default).
+DEFAULT_INVOCATION_LOGGING = True
+#: Key prefixes of invocation logging in the log bucket: the S3 delivery, and the payloads too
+#: large for a CloudWatch event ("Model invocation logging", Bedrock user guide).
+INVOCATION_LOG_PREFIX = "invocations"
+LARGE_DATA_PREFIX = f"{INVOCATION_LOG_PREFIX}/large-data"
 #: Invocation-logging payload defaults: text yes; image, embedding and video no.
 DEFAULT_LOG_TEXT, DEFAULT_LOG_IMAGE, DEFAULT_LOG_EMBEDDING, DEFAULT_LOG_VIDEO = (
     True,
@@ -360,11 +359,11 @@ class BedrockAccess(pulumi.ComponentResource):
         self, name: str, args: BedrockAccessArgs, opts: pulumi.ResourceOptions | None = None
     ):
         _validate(args)
-        super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
+        super().__init__(type_token(_COMPONENT), name, None, opts)
         # Invocation logging: the account's owner stack only.
         log_group_name: pulumi.Input[str | None] = None
         log_bucket_name: pulumi.Input[str | None] = None
-        if args.get("invocation_logging", True):
+        if args.get("invocation_logging", DEFAULT_INVOCATION_LOGGING):
             log_group_name, log_bucket_name = self._invocation_logging(name, args)
         guardrail, version = self._guardrail(name, args)
         role = self._invoke_role(name, args, guardrail)
@@ -476,12 +475,11 @@ class BedrockAccess(pulumi.ComponentResource):
                 "service_writers": [
                     ServiceWriter(
                         service="bedrock.amazonaws.com",
-                        prefix="invocations/",
+                        prefix=f"{INVOCATION_LOG_PREFIX}/",
                         source_account=account,
                         source_arn=bedrock_source,
                     )
                 ],
-                "noncurrent_version_expiration_days": 90,
             },
             opts=child,
         )
@@ -492,7 +490,7 @@ class BedrockAccess(pulumi.ComponentResource):
                 "description": "Bedrock model invocation logging into the encrypted log group",
                 "grants": [
                     iam.write_logs(log_group.arn),
-                    iam.write_objects(bucket.arn, "invocations/large-data/"),
+                    iam.write_objects(bucket.arn, f"{LARGE_DATA_PREFIX}/"),
                     iam.use_key(args["data_key_arn"], decrypt=False, encrypt=True),
                 ],
             },
@@ -509,11 +507,11 @@ class BedrockAccess(pulumi.ComponentResource):
                     log_group_name=log_group.name,
                     role_arn=logging_role.arn,
                     large_data_delivery_s3_config=aws.bedrockmodel.InvocationLoggingConfigurationLoggingConfigCloudwatchConfigLargeDataDeliveryS3ConfigArgs(
-                        bucket_name=bucket.bucket_name, key_prefix="invocations/large-data"
+                        bucket_name=bucket.bucket_name, key_prefix=LARGE_DATA_PREFIX
                     ),
                 ),
                 s3_config=aws.bedrockmodel.InvocationLoggingConfigurationLoggingConfigS3ConfigArgs(
-                    bucket_name=bucket.bucket_name, key_prefix="invocations"
+                    bucket_name=bucket.bucket_name, key_prefix=INVOCATION_LOG_PREFIX
                 ),
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[bucket.policy, logging_role]),

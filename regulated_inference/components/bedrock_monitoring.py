@@ -44,6 +44,7 @@ import pulumi_aws as aws
 
 from regulated_inference.lib import alarms
 from regulated_inference.lib.errors import ComponentArgsError
+from regulated_inference.lib.outputs import publish_outputs, type_token
 
 _COMPONENT = "BedrockMonitoring"
 #: Namespaces and dimensions (AWS pages cited in the module docstring).
@@ -163,7 +164,7 @@ class BedrockMonitoring(pulumi.ComponentResource):
         self, name: str, args: BedrockMonitoringArgs, opts: pulumi.ResourceOptions | None = None
     ):
         t, policies = _validate(args)
-        super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
+        super().__init__(type_token(_COMPONENT), name, None, opts)
         # Not `_name`/`_args`: Pulumi's Resource keeps private attributes of its own.
         self._resource_name, self._spec, self._t = name, args, t
         # int(): Construct passes integers as doubles (pulumi/pulumi#21944).
@@ -173,8 +174,7 @@ class BedrockMonitoring(pulumi.ComponentResource):
         for mid in args["model_ids"]:
             names |= self._model_alarms(mid)
         names |= self._guardrail_alarms(policies)
-        self.alarm_names = names
-        self.register_outputs({"alarmNames": self.alarm_names})
+        publish_outputs(self, alarm_names=names)
 
     # -- steps --------------------------------------------------------------------------
 

@@ -1,15 +1,15 @@
 """Customer-managed KMS keys, one per purpose (controls E8, E9, R3, G3)."""
 
-import json
 from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
 from regulated_inference.lib import aws as aws_facts
+from regulated_inference.lib import iam
 from regulated_inference.lib.aws import AwsContext
 from regulated_inference.lib.errors import ComponentArgsError
-from regulated_inference.lib.outputs import publish_outputs
+from regulated_inference.lib.outputs import publish_outputs, type_token
 
 _COMPONENT = "EncryptionKeys"
 
@@ -94,8 +94,7 @@ class EncryptionKeysArgs(TypedDict):
 
 def _log_group_arns(args: EncryptionKeysArgs) -> str | list[str]:
     patterns = [f"{args['log_group_prefix']}*", *args.get("extra_log_group_patterns", [])]
-    arns = [aws_facts.log_group_arn(args["aws"], p) for p in patterns]
-    return arns[0] if len(arns) == 1 else arns
+    return iam.scalar_if_one([aws_facts.log_group_arn(args["aws"], p) for p in patterns])
 
 
 def _access_log_delivery(args: EncryptionKeysArgs) -> list[dict]:
@@ -112,17 +111,13 @@ def _access_log_delivery(args: EncryptionKeysArgs) -> list[dict]:
     if not sources:
         return []
     return [
-        {
-            "Sid": "S3ServerAccessLogDelivery",
-            "Effect": "Allow",
-            "Principal": {"Service": "logging.s3.amazonaws.com"},
-            "Action": "kms:GenerateDataKey",
-            "Resource": "*",
-            "Condition": {
-                "StringEquals": {"aws:SourceAccount": args["aws"]["account_id"]},
-                "ArnLike": {"aws:SourceArn": sources[0] if len(sources) == 1 else sources},
-            },
-        }
+        iam.allow_service(
+            "S3ServerAccessLogDelivery",
+            "logging.s3.amazonaws.com",
+            "kms:GenerateDataKey",
+            "*",
+            iam.on_behalf_of(args["aws"]["account_id"], sources),
+        )
     ]
 
 
@@ -132,20 +127,13 @@ def key_policy(purpose: str, args: EncryptionKeysArgs) -> str:
     acct, region = ctx["account_id"], ctx["region"]
     root = aws_facts.iam_root_arn(ctx)
     statements: list[dict] = [
-        {
-            "Sid": "AccountAdministration",
-            "Effect": "Allow",
-            "Principal": {"AWS": root},
-            "Action": _ADMIN_ACTIONS,
-            "Resource": "*",
-        },
-        {
-            "Sid": "UseViaServicesInThisAccount",
-            "Effect": "Allow",
-            "Principal": {"AWS": root},
-            "Action": _USE_ACTIONS,
-            "Resource": "*",
-            "Condition": {
+        iam.principal_statement("AccountAdministration", {"AWS": root}, _ADMIN_ACTIONS, "*"),
+        iam.principal_statement(
+            "UseViaServicesInThisAccount",
+            {"AWS": root},
+            _USE_ACTIONS,
+            "*",
+            {
                 "StringEquals": {
                     "kms:CallerAccount": acct,
                     "kms:ViaService": [
@@ -153,15 +141,14 @@ def key_policy(purpose: str, args: EncryptionKeysArgs) -> str:
                     ],
                 }
             },
-        },
+        ),
     ]
     if purpose == "logs":
         statements += [
-            {
-                "Sid": "CloudWatchLogsForOurLogGroups",
-                "Effect": "Allow",
-                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-                "Action": [
+            iam.allow_service(
+                "CloudWatchLogsForOurLogGroups",
+                f"logs.{region}.amazonaws.com",
+                [
                     "kms:Encrypt",
                     "kms:Decrypt",
                     "kms:ReEncryptFrom",
@@ -170,60 +157,48 @@ def key_policy(purpose: str, args: EncryptionKeysArgs) -> str:
                     "kms:GenerateDataKeyWithoutPlaintext",
                     "kms:DescribeKey",
                 ],
-                "Resource": "*",
-                "Condition": {
-                    "ArnLike": {"kms:EncryptionContext:aws:logs:arn": _log_group_arns(args)}
-                },
-            },
+                "*",
+                {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": _log_group_arns(args)}},
+            ),
             *_access_log_delivery(args),
-            {
-                "Sid": "CloudWatchAlarmsPublishToEncryptedTopics",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
-                "Resource": "*",
-                "Condition": {"StringEquals": {"aws:SourceAccount": acct}},
-            },
-            {
-                # The EventBridge rule forwarding SageMaker deployment events (rollbacks) to the
-                # KMS-encrypted alert topic ("Amazon EventBridge targets: SNS topics encrypted
-                # with a customer managed key need kms:GenerateDataKey/Decrypt for events").
-                "Sid": "EventBridgeRulesPublishToEncryptedTopics",
-                "Effect": "Allow",
-                "Principal": {"Service": "events.amazonaws.com"},
-                "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
-                "Resource": "*",
-                "Condition": {
-                    "StringEquals": {"aws:SourceAccount": acct},
-                    "ArnLike": {"aws:SourceArn": aws_facts.events_rule_arn(ctx, "*")},
-                },
-            },
+            iam.allow_service(
+                "CloudWatchAlarmsPublishToEncryptedTopics",
+                "cloudwatch.amazonaws.com",
+                ["kms:GenerateDataKey", "kms:Decrypt"],
+                "*",
+                iam.on_behalf_of(acct),
+            ),
+            # The EventBridge rule forwarding SageMaker deployment events (rollbacks) to the
+            # KMS-encrypted alert topic ("Amazon EventBridge targets: SNS topics encrypted
+            # with a customer managed key need kms:GenerateDataKey/Decrypt for events").
+            iam.allow_service(
+                "EventBridgeRulesPublishToEncryptedTopics",
+                "events.amazonaws.com",
+                ["kms:GenerateDataKey", "kms:Decrypt"],
+                "*",
+                iam.on_behalf_of(acct, aws_facts.events_rule_arn(ctx, "*")),
+            ),
         ]
     if purpose == "data":
         # Bedrock model-invocation logging writes to an SSE-KMS bucket under the data key.
         statements.append(
-            {
-                "Sid": "BedrockInvocationLogDelivery",
-                "Effect": "Allow",
-                "Principal": {"Service": "bedrock.amazonaws.com"},
-                "Action": "kms:GenerateDataKey",
-                "Resource": "*",
-                "Condition": {
-                    "StringEquals": {"aws:SourceAccount": acct},
-                    "ArnLike": {"aws:SourceArn": aws_facts.bedrock_arn(ctx, "*")},
-                },
-            }
+            iam.allow_service(
+                "BedrockInvocationLogDelivery",
+                "bedrock.amazonaws.com",
+                "kms:GenerateDataKey",
+                "*",
+                iam.on_behalf_of(acct, aws_facts.bedrock_arn(ctx, "*")),
+            )
         )
     if purpose == "audit":
         trail_arn = aws_facts.cloudtrail_arn(ctx, args["trail_name"])
         statements += [
-            {
-                "Sid": "CloudTrailEncryptLogs",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "kms:GenerateDataKey",
-                "Resource": "*",
-                "Condition": {
+            iam.allow_service(
+                "CloudTrailEncryptLogs",
+                "cloudtrail.amazonaws.com",
+                "kms:GenerateDataKey",
+                "*",
+                {
                     "StringEquals": {"aws:SourceArn": trail_arn},
                     "StringLike": {
                         "kms:EncryptionContext:aws:cloudtrail:arn": aws_facts.cloudtrail_arn(
@@ -231,17 +206,16 @@ def key_policy(purpose: str, args: EncryptionKeysArgs) -> str:
                         )
                     },
                 },
-            },
-            {
-                "Sid": "CloudTrailDescribeKey",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "kms:DescribeKey",
-                "Resource": "*",
-                "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}},
-            },
+            ),
+            iam.allow_service(
+                "CloudTrailDescribeKey",
+                "cloudtrail.amazonaws.com",
+                "kms:DescribeKey",
+                "*",
+                {"StringEquals": {"aws:SourceArn": trail_arn}},
+            ),
         ]
-    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+    return iam.document(statements)
 
 
 class EncryptionKeys(pulumi.ComponentResource):
@@ -296,7 +270,7 @@ class EncryptionKeys(pulumi.ComponentResource):
                 args["log_group_prefix"],
                 "must start and end with '/' so the key covers exactly that subtree",
             )
-        super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
+        super().__init__(type_token(_COMPONENT), name, None, opts)
         arns: dict[str, pulumi.Output[str]] = {}
         for purpose, what in PURPOSES.items():
             key = aws.kms.Key(

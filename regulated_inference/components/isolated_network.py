@@ -18,6 +18,7 @@ from regulated_inference.lib import endpoints, iam
 from regulated_inference.lib.aws import AwsContext
 from regulated_inference.lib.errors import ComponentArgsError
 from regulated_inference.lib.logs import encrypted_log_group
+from regulated_inference.lib.outputs import publish_outputs, type_token
 
 _COMPONENT = "IsolatedNetwork"
 
@@ -73,7 +74,7 @@ class IsolatedNetwork(pulumi.ComponentResource):
     ):
         services = list(args.get("interface_services") or endpoints.INTERFACE_ENDPOINTS)
         _validate(args, services)
-        super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
+        super().__init__(type_token(_COMPONENT), name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         ctx = args["aws"]
         region, account = ctx["region"], ctx["account_id"]
@@ -113,19 +114,12 @@ class IsolatedNetwork(pulumi.ComponentResource):
             )
             subnets.append(subnet)
 
-        endpoint_sg = aws.ec2.SecurityGroup(
-            f"{name}-endpoints-sg",
-            vpc_id=vpc.id,
-            description="Interface VPC endpoints: HTTPS from inside the VPC only",
-            opts=child,
-        )
-        _https_rule(
-            aws.vpc.SecurityGroupIngressRule,
-            f"{name}-endpoints-https-in",
-            endpoint_sg,
-            "HTTPS from the VPC",
+        endpoint_sg = _https_group(
+            f"{name}-endpoints",
+            vpc,
+            "Interface VPC endpoints: HTTPS from inside the VPC only",
             child,
-            cidr_ipv4=args["cidr"],
+            ingress={"https-in": ("HTTPS from the VPC", {"cidr_ipv4": args["cidr"]})},
         )
 
         s3_endpoint = aws.ec2.VpcEndpoint(
@@ -138,31 +132,22 @@ class IsolatedNetwork(pulumi.ComponentResource):
             opts=child,
         )
 
-        workload_sg = aws.ec2.SecurityGroup(
-            f"{name}-workload-sg",
-            vpc_id=vpc.id,
-            description="Inference workloads: no ingress; HTTPS egress to VPC endpoints and S3 only",
-            opts=child,
-        )
-        _https_rule(
-            aws.vpc.SecurityGroupEgressRule,
-            f"{name}-workload-https-vpc",
-            workload_sg,
-            "HTTPS to interface endpoints",
+        workload_sg = _https_group(
+            f"{name}-workload",
+            vpc,
+            "Inference workloads: no ingress; HTTPS egress to VPC endpoints and S3 only",
             child,
-            cidr_ipv4=args["cidr"],
-        )
-        _https_rule(
-            aws.vpc.SecurityGroupEgressRule,
-            f"{name}-workload-https-s3",
-            workload_sg,
-            "HTTPS to S3 (gateway endpoint)",
-            child,
-            prefix_list_id=s3_endpoint.prefix_list_id,
+            egress={
+                "https-vpc": ("HTTPS to interface endpoints", {"cidr_ipv4": args["cidr"]}),
+                "https-s3": (
+                    "HTTPS to S3 (gateway endpoint)",
+                    {"prefix_list_id": s3_endpoint.prefix_list_id},
+                ),
+            },
         )
 
         overrides = args.get("endpoint_policies") or {}
-        self.interface_endpoint_ids = {}
+        interface_endpoint_ids: dict[str, pulumi.Output[str]] = {}
         for short in services:
             ep = aws.ec2.VpcEndpoint(
                 f"{name}-{short.replace('.', '-')}",
@@ -175,7 +160,7 @@ class IsolatedNetwork(pulumi.ComponentResource):
                 policy=overrides.get(short, endpoints.interface_endpoint_policy(short, account)),
                 opts=child,
             )
-            self.interface_endpoint_ids[short] = ep.id
+            interface_endpoint_ids[short] = ep.id
 
         log_group = encrypted_log_group(
             f"{name}-flow-logs",
@@ -208,46 +193,54 @@ class IsolatedNetwork(pulumi.ComponentResource):
             opts=child,
         )
 
-        self.vpc_id, self.vpc_cidr = vpc.id, args["cidr"]
-        self.private_subnet_ids = [s.id for s in subnets]
-        self.private_subnet_arns = [s.arn for s in subnets]
-        self.endpoint_security_group_id = endpoint_sg.id
-        self.workload_security_group_id, self.workload_security_group_arn = (
-            workload_sg.id,
-            workload_sg.arn,
-        )
-        self.flow_log_group_arn = log_group.arn
-        self.register_outputs(
-            {
-                "vpcId": self.vpc_id,
-                "privateSubnetIds": self.private_subnet_ids,
-                "endpointSecurityGroupId": self.endpoint_security_group_id,
-                "workloadSecurityGroupId": self.workload_security_group_id,
-                "interfaceEndpointIds": self.interface_endpoint_ids,
-            }
+        publish_outputs(
+            self,
+            vpc_id=vpc.id,
+            vpc_cidr=args["cidr"],
+            private_subnet_ids=[s.id for s in subnets],
+            private_subnet_arns=[s.arn for s in subnets],
+            endpoint_security_group_id=endpoint_sg.id,
+            workload_security_group_id=workload_sg.id,
+            workload_security_group_arn=workload_sg.arn,
+            interface_endpoint_ids=interface_endpoint_ids,
+            flow_log_group_arn=log_group.arn,
         )
 
 
-def _https_rule(
-    rule: type[aws.vpc.SecurityGroupIngressRule] | type[aws.vpc.SecurityGroupEgressRule],
+#: A rule of `_https_group`: its description and its peer (`cidr_ipv4` or `prefix_list_id`).
+_HttpsRule = tuple[str, dict[str, pulumi.Input[str]]]
+
+
+def _https_group(
     resource_name: str,
-    group: aws.ec2.SecurityGroup,
+    vpc: aws.ec2.Vpc,
     description: str,
     opts: pulumi.ResourceOptions,
-    **peer: pulumi.Input[str],
-) -> None:
-    """One TCP 443 rule of `group` (the only port this network opens), to or from `peer`
-    (`cidr_ipv4=` or `prefix_list_id=`)."""
-    rule(
-        resource_name,
-        security_group_id=group.id,
-        ip_protocol="tcp",
-        from_port=443,
-        to_port=443,
-        description=description,
-        opts=opts,
-        **peer,
+    *,
+    ingress: dict[str, _HttpsRule] | None = None,
+    egress: dict[str, _HttpsRule] | None = None,
+) -> aws.ec2.SecurityGroup:
+    """A security group `<resource_name>-sg` whose only rules are TCP 443 (the only port this
+    network opens), one `<resource_name>-<key>` rule per entry of `ingress` and `egress`."""
+    group = aws.ec2.SecurityGroup(
+        f"{resource_name}-sg", vpc_id=vpc.id, description=description, opts=opts
     )
+    for rule, rules in (
+        (aws.vpc.SecurityGroupIngressRule, ingress or {}),
+        (aws.vpc.SecurityGroupEgressRule, egress or {}),
+    ):
+        for key, (rule_description, peer) in rules.items():
+            rule(
+                f"{resource_name}-{key}",
+                security_group_id=group.id,
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                description=rule_description,
+                opts=opts,
+                **peer,
+            )
+    return group
 
 
 def _validate(args: IsolatedNetworkArgs, services: list[str]) -> None:

@@ -8,6 +8,7 @@ import pulumi_aws as aws
 
 from regulated_inference.lib import iam
 from regulated_inference.lib.errors import ComponentArgsError
+from regulated_inference.lib.outputs import publish_outputs, type_token
 
 _COMPONENT = "LeastPrivilegeRole"
 _SERVICE = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com$")
@@ -104,18 +105,14 @@ def trust_policy(trust: Trust) -> pulumi.Output[str]:
 
         def build(args: list) -> str:
             account, source_arn = args
-            cond: dict = {"StringEquals": {"aws:SourceAccount": account}}
-            if source_arn:
-                cond["ArnLike"] = {"aws:SourceArn": source_arn}
             return iam.document(
                 [
-                    {
-                        "Sid": "TrustService",
-                        "Effect": "Allow",
-                        "Principal": {"Service": service["service"]},
-                        "Action": "sts:AssumeRole",
-                        "Condition": cond,
-                    }
+                    iam.principal_statement(
+                        "TrustService",
+                        {"Service": service["service"]},
+                        "sts:AssumeRole",
+                        condition=iam.on_behalf_of(account, source_arn),
+                    )
                 ]
             )
 
@@ -128,18 +125,17 @@ def trust_policy(trust: Trust) -> pulumi.Output[str]:
         subject = f"system:serviceaccount:{web['namespace']}:{web['service_account']}"
         return iam.document(
             [
-                {
-                    "Sid": "TrustServiceAccount",
-                    "Effect": "Allow",
-                    "Principal": {"Federated": provider_arn},
-                    "Action": "sts:AssumeRoleWithWebIdentity",
-                    "Condition": {
+                iam.principal_statement(
+                    "TrustServiceAccount",
+                    {"Federated": provider_arn},
+                    "sts:AssumeRoleWithWebIdentity",
+                    condition={
                         "StringEquals": {
                             f"{issuer}:sub": subject,
                             f"{issuer}:aud": "sts.amazonaws.com",
                         }
                     },
-                }
+                )
             ]
         )
 
@@ -232,7 +228,7 @@ class LeastPrivilegeRole(pulumi.ComponentResource):
         self, name: str, args: LeastPrivilegeRoleArgs, opts: pulumi.ResourceOptions | None = None
     ):
         statements = _validate(name, args)
-        super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
+        super().__init__(type_token(_COMPONENT), name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
             f"{name}-role",
@@ -244,18 +240,13 @@ class LeastPrivilegeRole(pulumi.ComponentResource):
             permissions_boundary=args.get("permissions_boundary_arn"),
             opts=child,
         )
-        self.policy_document = iam.policy_json(statements)
-        aws.iam.RolePolicy(
-            f"{name}-permissions", role=role.id, policy=self.policy_document, opts=child
-        )
+        policy_document = iam.policy_json(statements)
+        aws.iam.RolePolicy(f"{name}-permissions", role=role.id, policy=policy_document, opts=child)
         for i, arn in enumerate(args.get("managed_policy_arns") or []):
             aws.iam.RolePolicyAttachment(
                 f"{name}-attach-{i}", role=role.name, policy_arn=arn, opts=child
             )
-        self.arn, self.name = role.arn, role.name
-        self.register_outputs(
-            {"arn": self.arn, "name": self.name, "policyDocument": self.policy_document}
-        )
+        publish_outputs(self, arn=role.arn, name=role.name, policy_document=policy_document)
 
 
 __all__ = [

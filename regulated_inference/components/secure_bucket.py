@@ -5,14 +5,15 @@ is its own resource; this component declares all of them together so none
 can be forgotten.
 """
 
-import json
 from enum import StrEnum
 from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
+from regulated_inference.lib import iam
 from regulated_inference.lib.errors import ComponentArgsError
+from regulated_inference.lib.outputs import publish_outputs, type_token
 
 _COMPONENT = "SecureBucket"
 
@@ -98,79 +99,60 @@ def bucket_policy(
 ) -> str:
     """TLS-only (1.2+), right-key-only uploads, plus one Allow per service writer."""
     objects = f"{bucket_arn}/*"
+    everything = [bucket_arn, objects]
     statements: list[dict] = [
-        {
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [bucket_arn, objects],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        },
-        {
-            "Sid": "DenyOutdatedTls",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [bucket_arn, objects],
-            "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
-        },
-        {
-            "Sid": "DenyOtherKmsKeys",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:PutObject",
-            "Resource": objects,
-            "Condition": {
+        iam.deny_insecure_transport("s3:*", everything),
+        iam.principal_statement(
+            "DenyOutdatedTls",
+            "*",
+            "s3:*",
+            everything,
+            {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+            effect="Deny",
+        ),
+        iam.principal_statement(
+            "DenyOtherKmsKeys",
+            "*",
+            "s3:PutObject",
+            objects,
+            {
                 "StringNotEqualsIfExists": {
                     "s3:x-amz-server-side-encryption-aws-kms-key-id": kms_key_arn
                 },
                 "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"},
             },
-        },
+            effect="Deny",
+        ),
     ]
     for i, (writer, source_arn) in enumerate(zip(writers, resolved_writer_arns, strict=True)):
-        cond: dict = {"StringEquals": {"aws:SourceAccount": writer["source_account"]}}
-        if source_arn:
-            cond["ArnLike"] = {"aws:SourceArn": source_arn}
+        cond = iam.on_behalf_of(writer["source_account"], source_arn)
         prefix = writer["prefix"].strip("/")
         if writer.get("read_acl", False):
             statements.append(
-                {
-                    "Sid": f"ServiceAclCheck{i}",
-                    "Effect": "Allow",
-                    "Principal": {"Service": writer["service"]},
-                    "Action": "s3:GetBucketAcl",
-                    "Resource": bucket_arn,
-                    "Condition": cond,
-                }
+                iam.allow_service(
+                    f"ServiceAclCheck{i}", writer["service"], "s3:GetBucketAcl", bucket_arn, cond
+                )
             )
         statements.append(
-            {
-                "Sid": f"ServiceWrite{i}",
-                "Effect": "Allow",
-                "Principal": {"Service": writer["service"]},
-                "Action": "s3:PutObject",
-                "Resource": f"{bucket_arn}/{prefix}/*" if prefix else objects,
-                "Condition": cond,
-            }
+            iam.allow_service(
+                f"ServiceWrite{i}",
+                writer["service"],
+                "s3:PutObject",
+                f"{bucket_arn}/{prefix}/*" if prefix else objects,
+                cond,
+            )
         )
     if log_bucket and account_id:
-        condition: dict = {"StringEquals": {"aws:SourceAccount": account_id}}
-        if log_source_arns:
-            sources = list(log_source_arns)
-            condition["ArnLike"] = {"aws:SourceArn": sources[0] if len(sources) == 1 else sources}
         statements.append(
-            {
-                "Sid": "S3ServerAccessLogs",
-                "Effect": "Allow",
-                "Principal": {"Service": "logging.s3.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": objects,
-                "Condition": condition,
-            }
+            iam.allow_service(
+                "S3ServerAccessLogs",
+                "logging.s3.amazonaws.com",
+                "s3:PutObject",
+                objects,
+                iam.on_behalf_of(account_id, log_source_arns),
+            )
         )
-    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+    return iam.document(statements)
 
 
 class SecureBucket(pulumi.ComponentResource):
@@ -195,7 +177,7 @@ class SecureBucket(pulumi.ComponentResource):
         self, name: str, args: SecureBucketArgs, opts: pulumi.ResourceOptions | None = None
     ):
         lock = _validate(args)
-        super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
+        super().__init__(type_token(_COMPONENT), name, None, opts)
         self._logical, self._inputs = name, args
         bucket = aws.s3.Bucket(
             f"{name}-bucket",
@@ -207,9 +189,12 @@ class SecureBucket(pulumi.ComponentResource):
         versioning = self._versioning_and_logging(bucket)
         self._lifecycle(bucket, versioning, lock)
         self.policy = self._policy(bucket, public_access_block)
-        self.bucket_name, self.arn = bucket.bucket, bucket.arn
-        self.kms_key_arn = pulumi.Output.from_input(args["kms_key_arn"])
-        self.register_outputs({"bucketName": self.bucket_name, "arn": self.arn})
+        publish_outputs(
+            self,
+            bucket_name=bucket.bucket,
+            arn=bucket.arn,
+            kms_key_arn=pulumi.Output.from_input(args["kms_key_arn"]),
+        )
 
     def _child(self, *depends_on: pulumi.Resource) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, depends_on=list(depends_on) or None)

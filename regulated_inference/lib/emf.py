@@ -118,6 +118,20 @@ def _quality_values(values: Mapping[str, float]) -> dict[str, float]:
     return checked
 
 
+#: What both renderers take: namespace, dimensions, metric values, unit.
+_Datapoints = tuple[str, dict[str, str], dict[str, float], str]
+
+
+def _quality(endpoint_name: str, variant_name: str, values: Mapping[str, float]) -> _Datapoints:
+    """The quality contract's datapoints of one endpoint variant, validated."""
+    return (
+        metrics.QUALITY_NAMESPACE,
+        _dimension_values(metrics.QUALITY_DIMENSIONS, (endpoint_name, variant_name)),
+        _quality_values(values),
+        metrics.QUALITY_UNIT,
+    )
+
+
 def quality_emf(
     endpoint_name: str,
     variant_name: str,
@@ -125,13 +139,7 @@ def quality_emf(
     timestamp: dt.datetime,
 ) -> dict[str, Any]:
     """EMF document for quality metrics of one endpoint variant (names from `metrics`)."""
-    return emf_document(
-        metrics.QUALITY_NAMESPACE,
-        _dimension_values(metrics.QUALITY_DIMENSIONS, (endpoint_name, variant_name)),
-        _quality_values(values),
-        metrics.QUALITY_UNIT,
-        timestamp,
-    )
+    return emf_document(*_quality(endpoint_name, variant_name, values), timestamp)
 
 
 def quality_metric_data(
@@ -141,22 +149,21 @@ def quality_metric_data(
     timestamp: dt.datetime,
 ) -> dict[str, Any]:
     """`put_metric_data` arguments for the same datapoints as `quality_emf`."""
-    return _metric_data(
-        metrics.QUALITY_NAMESPACE,
-        _dimension_values(metrics.QUALITY_DIMENSIONS, (endpoint_name, variant_name)),
-        _quality_values(values),
-        metrics.QUALITY_UNIT,
-        timestamp,
-    )
+    return _metric_data(*_quality(endpoint_name, variant_name, values), timestamp)
 
 
 # -- drift --------------------------------------------------------------------------
 
 
-def _drift_values(distances: Mapping[str, float]) -> dict[str, float]:
+def _drift(
+    endpoint_name: str, schedule_name: str, distances: Mapping[str, float], namespace: str
+) -> _Datapoints:
+    """The drift contract's datapoints (distance 0–1 per feature) of one endpoint, validated."""
+    dimensions = _dimension_values(metrics.DRIFT_DIMENSIONS, (endpoint_name, schedule_name))
     if not distances:
         raise ValueError("at least one feature distance")
-    return {metrics.drift_metric_name(f): _ratio(f, d) for f, d in distances.items()}
+    values = {metrics.drift_metric_name(f): _ratio(f, d) for f, d in distances.items()}
+    return namespace, dimensions, values, metrics.DRIFT_UNIT
 
 
 def drift_emf(
@@ -167,13 +174,7 @@ def drift_emf(
     namespace: str = metrics.DRIFT_NAMESPACE,
 ) -> dict[str, Any]:
     """EMF document for per-feature baseline drift (distance 0–1) of one endpoint."""
-    return emf_document(
-        namespace,
-        _dimension_values(metrics.DRIFT_DIMENSIONS, (endpoint_name, schedule_name)),
-        _drift_values(distances),
-        metrics.DRIFT_UNIT,
-        timestamp,
-    )
+    return emf_document(*_drift(endpoint_name, schedule_name, distances, namespace), timestamp)
 
 
 def drift_metric_data(
@@ -184,13 +185,7 @@ def drift_metric_data(
     namespace: str = metrics.DRIFT_NAMESPACE,
 ) -> dict[str, Any]:
     """`put_metric_data` arguments the scheduled drift check's container sends."""
-    return _metric_data(
-        namespace,
-        _dimension_values(metrics.DRIFT_DIMENSIONS, (endpoint_name, schedule_name)),
-        _drift_values(distances),
-        metrics.DRIFT_UNIT,
-        timestamp,
-    )
+    return _metric_data(*_drift(endpoint_name, schedule_name, distances, namespace), timestamp)
 
 
 def _metric_data(

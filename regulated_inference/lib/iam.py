@@ -261,7 +261,8 @@ def _objects(bucket_arn: pulumi.Input[str], prefix: str) -> pulumi.Output[str]:
     return pulumi.Output.concat(bucket_arn, "/", prefix + "/*" if prefix else "*")
 
 
-def _scalar_if_one(values: list[Any]) -> Any:
+def scalar_if_one(values: Sequence[Any]) -> Any:
+    """One value as itself, several as a list: how AWS writes a policy element or condition value."""
     return values[0] if len(values) == 1 else list(values)
 
 
@@ -386,7 +387,7 @@ def grant_statements(grant: Grant, index: int) -> list[Statement]:
             )
         ]
     conditions = {
-        op: {k: _scalar_if_one(list(v)) for k, v in keys.items()}
+        op: {k: scalar_if_one(list(v)) for k, v in keys.items()}
         for op, keys in (g.get("conditions") or {}).items()
     }
     return [Statement(g["sid"], tuple(g["actions"]), tuple(g["resources"]), conditions)]
@@ -426,6 +427,71 @@ def policy_json(statements: Sequence[Statement]) -> pulumi.Output[str]:
 def document(statements: Sequence[dict]) -> str:
     """A plain policy document from already-resolved statement dicts."""
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+# -- statements of policies that name their principal (resource, key and trust policies) -------
+
+
+def principal_statement(
+    sid: str,
+    principal: str | dict[str, Any],
+    action: str | list[str],
+    resource: Any = None,
+    condition: dict[str, Any] | None = None,
+    *,
+    effect: str = "Allow",
+) -> dict[str, Any]:
+    """One statement of a policy attached to a resource (bucket, key, topic) or of a trust policy:
+    `Principal` is required there, `Resource` is omitted in a trust policy (IAM User Guide,
+    "IAM JSON policy elements reference": Principal, Resource). Keys in the order AWS documents
+    them; no `Condition` key when there is none."""
+    statement: dict[str, Any] = {
+        "Sid": sid,
+        "Effect": effect,
+        "Principal": principal,
+        "Action": action,
+    }
+    if resource is not None:
+        statement["Resource"] = resource
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+def on_behalf_of(account: str, source_arn: Any = None) -> dict[str, Any]:
+    """The condition that keeps a service principal from acting for anyone else (confused-deputy
+    prevention, IAM User Guide "The confused deputy problem"): `aws:SourceAccount` is `account`
+    and, given `source_arn` (an ARN, an ArnLike pattern or a list of them), `aws:SourceArn` matches."""
+    condition: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": account}}
+    if source_arn:
+        arns = source_arn if isinstance(source_arn, list | tuple) else [source_arn]
+        condition["ArnLike"] = {"aws:SourceArn": scalar_if_one(arns)}
+    return condition
+
+
+def allow_service(
+    sid: str,
+    service: str,
+    action: str | list[str],
+    resource: Any,
+    condition: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Allow the AWS service principal `service` (e.g. `cloudtrail.amazonaws.com`) `action` on
+    `resource`, under `condition` (aws:SourceAccount / aws:SourceArn against confused deputies)."""
+    return principal_statement(sid, {"Service": service}, action, resource, condition)
+
+
+def deny_insecure_transport(action: str, resource: Any) -> dict[str, Any]:
+    """Deny every principal `action` on `resource` over plain HTTP (`aws:SecureTransport` false;
+    IAM User Guide, "AWS global condition context keys")."""
+    return principal_statement(
+        "DenyInsecureTransport",
+        "*",
+        action,
+        resource,
+        {"Bool": {"aws:SecureTransport": "false"}},
+        effect="Deny",
+    )
 
 
 def monitoring_job_grants(

@@ -22,11 +22,14 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from regulated_inference.components.managed_inference import DEFAULT_DEPLOYMENT_RECORD_PREFIX
 from regulated_inference.config import ConfigError, StackConfig
 from regulated_inference.config.exemptions import config_digest
+from regulated_inference.preview.evidence import SCHEMA_ID
 
 ENV = "REGULATED_INFERENCE_EVIDENCE"
-KEY_PREFIX = "deployments"  # as the model deployment records (components/managed_inference.py)
+#: Next to the model deployment records (`ManagedInference`'s default record prefix).
+KEY_PREFIX = DEFAULT_DEPLOYMENT_RECORD_PREFIX.rstrip("/")
 
 
 def evidence_key(stack: str, evidence: dict[str, Any]) -> str:
@@ -40,10 +43,7 @@ def load_evidence(path: str, stack: str, raw: dict[str, Any]) -> dict[str, Any]:
         evidence = json.loads(Path(path).read_text())
     except (OSError, ValueError) as exc:
         raise ConfigError(ENV, path, f"cannot read the evidence document: {exc}") from None
-    if (
-        not isinstance(evidence, dict)
-        or evidence.get("schema") != "regulated-inference/evidence/v1"
-    ):
+    if not isinstance(evidence, dict) or evidence.get("schema") != SCHEMA_ID:
         raise ConfigError(ENV, path, "is not a regulated-inference evidence document")
     if evidence.get("stack") != stack:
         raise ConfigError(

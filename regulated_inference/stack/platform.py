@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pulumi
 
 from regulated_inference.components.audit_monitoring import AuditEvidenceAlarms
-from regulated_inference.components.audit_trail import AuditTrail, trail_arn
+from regulated_inference.components.audit_trail import AuditTrail, delivery_prefix, trail_arn
 from regulated_inference.components.encryption_keys import EncryptionKeys
 from regulated_inference.components.isolated_network import IsolatedNetwork
 from regulated_inference.components.model_monitoring import AlertTopic
@@ -143,7 +143,7 @@ def build_platform(cfg: StackConfig, ctx: AwsContext, zone_names: list[str]) -> 
             "service_writers": [
                 ServiceWriter(
                     service="cloudtrail.amazonaws.com",
-                    prefix=f"cloudtrail/AWSLogs/{account}/",
+                    prefix=delivery_prefix(account),
                     source_account=account,
                     source_arn=trail_arn(trail_name, ctx),
                     read_acl=True,
@@ -166,17 +166,7 @@ def build_platform(cfg: StackConfig, ctx: AwsContext, zone_names: list[str]) -> 
         # AWS checks the audit bucket's policy when the trail is created.
         opts=pulumi.ResourceOptions(depends_on=[audit.policy]),
     )
-    alerts, audit_alarms = _alerting(
-        cfg,
-        stack,
-        prefix,
-        ctx,
-        keys,
-        trail,
-        audit,
-        data_capture,
-        f"{log_group_prefix}cloudtrail",
-    )
+    alerts, audit_alarms = _alerting(cfg, stack, prefix, ctx, keys, trail, audit, data_capture)
     return Platform(
         cfg,
         ctx,
@@ -202,7 +192,6 @@ def _alerting(
     trail: AuditTrail,
     audit: SecureBucket,
     data_capture: SecureBucket,
-    trail_log_group: str,
 ) -> tuple[AlertTopic, AuditEvidenceAlarms]:
     """The alert topic and the alarms on audit evidence (docs/monitoring.md)."""
     from regulated_inference.stack.inference import (
@@ -231,8 +220,8 @@ def _alerting(
             # Alarm names are lower-case letters, digits and '-' (a stack name may hold '.', '_').
             "name_prefix": re.sub(r"[^a-z0-9-]+", "-", prefix.lower())[:41].strip("-"),
             "alarm_topic_arn": topic.arn,
-            # The name as an output of the trail's log group: the metric filters wait for it.
-            "trail_log_group_name": trail.log_group_arn.apply(lambda _: trail_log_group),
+            # An output of the trail's log group: the metric filters wait for it.
+            "trail_log_group_name": trail.log_group_name,
             "audit_bucket_name": audit.bucket_name,
             "invocation_logging": logging,
             # The silence alarm reads ≤ 9 models (one alarm holds ≤ 10 metric queries); with

@@ -8,12 +8,14 @@ test modules make (alarms by name, refused arguments, manifests in wire form, ou
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 from collections.abc import Callable
 from typing import Any
 
 import pulumi
 import pytest
+from pulumi.provider.experimental.util import camel_case
 
 import regulated_inference.components as components_package
 from regulated_inference.lib import aws as aws_facts
@@ -113,3 +115,9 @@ def package_components() -> dict[str, type[pulumi.ComponentResource]]:
             ):
                 found[value.__name__] = value
     return found
+
+
+def declared_outputs(component: type[pulumi.ComponentResource]) -> set[str]:
+    """The camelCase outputs a component declares: its public annotated attributes, as the
+    provider's schema analyzer reads them (pulumi/provider/experimental/analyzer.py analyze_type)."""
+    return {camel_case(k) for k in inspect.get_annotations(component) if not k.startswith("_")}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from regulated_inference.components.audit_trail import AuditTrail
+from regulated_inference.components.audit_trail import S3_KEY_PREFIX, AuditTrail, delivery_prefix
 from regulated_inference.lib.errors import ComponentArgsError
 from tests.conftest import run_component
 
@@ -38,6 +38,22 @@ def test_trail_is_validated_encrypted_and_delivers_to_logs(rec):
         trail.outputs["arn"]
         == "arn:aws:cloudtrail:eu-west-2:" + trail.outputs["arn"].split(":")[4] + ":trail/t-audit"
     )
+
+
+def test_outputs_name_the_trail_and_its_log_group(rec):
+    lg = rec.one("aws:cloudwatch/logGroup:LogGroup")
+    out = rec.one("regulated-inference:index:AuditTrail").outputs
+    assert out == {
+        "trailArn": rec.one("aws:cloudtrail/trail:Trail").outputs["arn"],
+        "logGroupArn": lg.outputs["arn"],
+        "logGroupName": ARGS["log_group_name"],
+    }
+    assert lg.inputs["name"] == ARGS["log_group_name"]
+
+
+def test_delivery_prefix_is_where_cloudtrail_writes_under_the_trail_prefix(rec):
+    assert rec.one("aws:cloudtrail/trail:Trail").inputs["s3KeyPrefix"] == S3_KEY_PREFIX
+    assert delivery_prefix("111122223333") == f"{S3_KEY_PREFIX}/AWSLogs/111122223333/"
 
 
 def test_management_and_data_events(rec):

@@ -9,6 +9,7 @@ import pytest
 from regulated_inference.components.isolated_network import IsolatedNetwork
 from regulated_inference.lib import endpoints
 from regulated_inference.lib.errors import ComponentArgsError
+from tests.components.helpers import declared_outputs
 from tests.conftest import run_component
 
 KEY = "arn:aws:kms:eu-west-2:111122223333:key/0b0c7f2e-1111-2222-3333-444455556666"
@@ -100,6 +101,20 @@ def test_flow_logs_all_traffic_to_encrypted_group_with_retention(rec):
     trust = json.loads(rec.one("aws:iam/role:Role").inputs["assumeRolePolicy"])["Statement"][0]
     assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
     assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": "111122223333"}
+
+
+def test_every_declared_output_is_registered(rec):
+    out = rec.one("regulated-inference:index:IsolatedNetwork").outputs
+    assert set(out) == declared_outputs(IsolatedNetwork)
+    subnets = rec.of_type("aws:ec2/subnet:Subnet")
+    assert out["vpcCidr"] == ARGS["cidr"]
+    assert sorted(out["privateSubnetArns"]) == sorted(s.outputs["arn"] for s in subnets)
+    assert out["flowLogGroupArn"] == rec.one("aws:cloudwatch/logGroup:LogGroup").outputs["arn"]
+    [workload] = [
+        g for g in rec.of_type("aws:ec2/securityGroup:SecurityGroup") if "workload" in g.name
+    ]
+    assert out["workloadSecurityGroupArn"] == workload.outputs["arn"]
+    assert out["workloadSecurityGroupId"] == workload.id
 
 
 def test_endpoint_policy_override(rec):

@@ -62,6 +62,35 @@ def test_trust_names_one_service_with_source_account_and_arn(rec):
     assert role.outputs["arn"].startswith(f"arn:aws:iam::{rec_account(rec)}:role/r-role-")
 
 
+def test_confused_deputy_condition_pins_account_and_source_arns():
+    assert iam.on_behalf_of(ACCT) == {"StringEquals": {"aws:SourceAccount": ACCT}}
+    one = "arn:aws:s3:::logs-*"
+    assert iam.on_behalf_of(ACCT, one)["ArnLike"] == {"aws:SourceArn": one}
+    assert iam.on_behalf_of(ACCT, [one])["ArnLike"] == {"aws:SourceArn": one}
+    two = [one, "arn:aws:s3:::data-*"]
+    assert iam.on_behalf_of(ACCT, two)["ArnLike"] == {"aws:SourceArn": two}
+
+
+def test_principal_statements_name_only_what_is_given():
+    trust = iam.principal_statement("T", {"Service": "x.amazonaws.com"}, "sts:AssumeRole")
+    assert trust == {
+        "Sid": "T",
+        "Effect": "Allow",
+        "Principal": {"Service": "x.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+    }
+    allow = iam.allow_service("W", "x.amazonaws.com", "s3:PutObject", "arn:aws:s3:::b/*", {"C": {}})
+    assert list(allow) == ["Sid", "Effect", "Principal", "Action", "Resource", "Condition"]
+    assert iam.deny_insecure_transport("sns:Publish", "arn:aws:sns:eu-west-2:1:t") == {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "sns:Publish",
+        "Resource": "arn:aws:sns:eu-west-2:1:t",
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
 def rec_account(rec):
     return rec.one("aws:iam/role:Role").outputs["arn"].split(":")[4]
 

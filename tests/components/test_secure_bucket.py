@@ -13,6 +13,7 @@ from regulated_inference.components.secure_bucket import (
     ServiceWriter,
 )
 from regulated_inference.lib.errors import ComponentArgsError
+from tests.components.helpers import declared_outputs
 from tests.conftest import run_component
 
 KEY = "arn:aws:kms:eu-west-2:111122223333:key/0b0c7f2e-1111-2222-3333-444455556666"
@@ -88,6 +89,13 @@ def test_policy_denies_non_tls_old_tls_and_other_keys(default):
     # the policy waits for the public access block
     pab = default.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
     assert pab.urn in pol.dependencies
+
+
+def test_every_declared_output_is_registered(default):
+    out = default.one("regulated-inference:index:SecureBucket").outputs
+    assert set(out) == declared_outputs(SecureBucket)
+    bucket = default.one("aws:s3/bucket:Bucket").outputs
+    assert out == {"bucketName": bucket["bucket"], "arn": bucket["arn"], "kmsKeyArn": KEY}
 
 
 def test_bucket_name_is_a_realistic_autoname(default):

@@ -15,6 +15,8 @@ import re
 import grpc
 import pytest
 
+from regulated_inference.lib.outputs import type_token
+
 from .conftest import PACKAGE, PROJECT, REGION, STACK
 
 ACCOUNT = "111122223333"
@@ -342,7 +344,12 @@ def test_audit_trail_records_data_events(provider):
     assert trust["Condition"]["ArnLike"] == {
         "aws:SourceArn": f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/audit-trail"
     }
-    assert state == {"trailArn": trail.outputs["arn"], "logGroupArn": log_group.outputs["arn"]}
+    assert urn.endswith(f"::{type_token('AuditTrail')}::audit")
+    assert state == {
+        "trailArn": trail.outputs["arn"],
+        "logGroupArn": log_group.outputs["arn"],
+        "logGroupName": "/regulated-inference/test/cloudtrail",
+    }
 
 
 def test_managed_inference_canary_with_previous_version_and_record(provider):
