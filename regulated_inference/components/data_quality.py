@@ -35,30 +35,10 @@ class DataQualityMonitorArgs(TypedDict):
     """Monitoring job instance (EBS-backed: its volume is KMS-encrypted)."""
     max_runtime_seconds: int
     """Job time limit, ≤ 3600 for an hourly schedule."""
-    capture_bucket_name: pulumi.Input[str]
-    """The bucket holding the endpoint's data capture (and the job's reports)."""
-    capture_bucket_arn: pulumi.Input[str]
-    """Its ARN (the job's role reads the capture prefix and writes the output prefix only)."""
-    capture_prefix: str
-    """Where the endpoint's data capture lands (read)."""
-    output_prefix: str
-    """Where reports are written in the capture bucket."""
-    baseline_bucket_name: pulumi.Input[str]
-    """The bucket holding the baseline (constraints and statistics)."""
-    baseline_bucket_arn: pulumi.Input[str]
-    """Its ARN (the job's role reads the baseline prefix only)."""
-    baseline_prefix: str
-    """Folder holding constraints.json and statistics.json."""
-    data_key_arn: pulumi.Input[str]
-    """CMK for reports and the job's volume."""
-    subnet_ids: list[pulumi.Input[str]]
-    """Private subnets in ≥ 2 AZs the job runs in."""
-    subnet_arns: list[pulumi.Input[str]]
-    """ARNs of `subnet_ids`, in the same order (the role may attach ENIs there only)."""
-    security_group_id: pulumi.Input[str]
-    """The workload security group of the job."""
-    security_group_arn: pulumi.Input[str]
-    """ARN of the workload security group."""
+    data: sm.DriftData
+    """Capture, baseline and report locations, and the CMK of the reports and the job's volume."""
+    network: sm.VpcPlacement
+    """Private subnets and workload security group the job runs in."""
     aws: AwsContext
     """Home region (the Model Monitor image, ARNs) and account."""
     alarm_topic_arn: pulumi.Input[str]
@@ -91,7 +71,9 @@ class DataQualityMonitor(pulumi.ComponentResource):
                     aws_facts.sagemaker_arn(args["aws"], "processing-job", "*"),
                 ),
                 "description": f"Model Monitor data-quality job of {args['schedule_name']}",
-                "grants": iam.monitoring_job_grants(args, args["aws"], sm.DATA_QUALITY_NAMESPACE),
+                "grants": iam.monitoring_job_grants(
+                    args["data"], args["network"], args["aws"], sm.DATA_QUALITY_NAMESPACE
+                ),
             },
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -132,15 +114,16 @@ class DataQualityMonitor(pulumi.ComponentResource):
         So the job definition is named (logically and physically) after a hash of its
         content: a new version (new baseline) is a new job definition, created first; the
         schedule is updated in place to it; the old one is deleted at the end."""
+        data, network = args["data"], args["network"]
         baseline = pulumi.Output.concat(
-            "s3://", args["baseline_bucket_name"], "/", args["baseline_prefix"].strip("/"), "/"
+            "s3://", data["baseline_bucket_name"], "/", data["baseline_prefix"].strip("/"), "/"
         )
         job_hash = sm.short_hash(
             {
                 "image": image,
-                "baseline": args["baseline_prefix"],
-                "output": args["output_prefix"],
-                "capture": args["capture_prefix"],
+                "baseline": data["baseline_prefix"],
+                "output": data["output_prefix"],
+                "capture": data["capture_prefix"],
                 "instanceType": args["instance_type"],
                 "maxRuntime": int(args["max_runtime_seconds"]),
                 "schedule": args["schedule_name"],
@@ -171,14 +154,14 @@ class DataQualityMonitor(pulumi.ComponentResource):
                 )
             ),
             data_quality_job_output_config=aws.sagemaker.DataQualityJobDefinitionDataQualityJobOutputConfigArgs(
-                kms_key_id=args["data_key_arn"],
+                kms_key_id=data["data_key_arn"],
                 monitoring_outputs=aws.sagemaker.DataQualityJobDefinitionDataQualityJobOutputConfigMonitoringOutputsArgs(
                     s3_output=aws.sagemaker.DataQualityJobDefinitionDataQualityJobOutputConfigMonitoringOutputsS3OutputArgs(
                         s3_uri=pulumi.Output.concat(
                             "s3://",
-                            args["capture_bucket_name"],
+                            data["capture_bucket_name"],
                             "/",
-                            args["output_prefix"].strip("/"),
+                            data["output_prefix"].strip("/"),
                         ),
                         local_path="/opt/ml/processing/output",
                         s3_upload_mode="EndOfJob",
@@ -190,15 +173,15 @@ class DataQualityMonitor(pulumi.ComponentResource):
                     instance_count=1,
                     instance_type=args["instance_type"],
                     volume_size_in_gb=20,
-                    volume_kms_key_id=args["data_key_arn"],
+                    volume_kms_key_id=data["data_key_arn"],
                 )
             ),
             network_config=aws.sagemaker.DataQualityJobDefinitionNetworkConfigArgs(
                 enable_network_isolation=True,
                 enable_inter_container_traffic_encryption=True,
                 vpc_config=aws.sagemaker.DataQualityJobDefinitionNetworkConfigVpcConfigArgs(
-                    subnets=list(args["subnet_ids"]),
-                    security_group_ids=[args["security_group_id"]],
+                    subnets=list(network["subnet_ids"]),
+                    security_group_ids=[network["security_group_id"]],
                 ),
             ),
             stopping_condition=aws.sagemaker.DataQualityJobDefinitionStoppingConditionArgs(
@@ -259,10 +242,9 @@ def _validate_drift(args: DataQualityMonitorArgs) -> str:
         raise ComponentArgsError(c, "instance_type", args.get("instance_type"), str(exc)) from None
     if not sm.SAGEMAKER_NAME.match(args.get("schedule_name") or ""):
         raise ComponentArgsError(c, "schedule_name", args.get("schedule_name"), "SageMaker name")
-    if len(args.get("subnet_ids") or []) < 2:
-        raise ComponentArgsError(
-            c, "subnet_ids", args.get("subnet_ids"), "private subnets in ≥ 2 AZs"
-        )
+    for wrong in (sm.check_drift_data(args.get("data")), sm.check_placement(args.get("network"))):
+        if wrong:
+            raise ComponentArgsError(c, *wrong)
     if not 60 <= args.get("max_runtime_seconds", 0) <= 3600:
         raise ComponentArgsError(
             c,

@@ -92,30 +92,10 @@ class ScheduledDriftCheckArgs(TypedDict):
     """Processing instance (EBS-backed: its volume is KMS-encrypted)."""
     max_runtime_seconds: int
     """Job time limit, 60 s up to the interval."""
-    capture_bucket_name: pulumi.Input[str]
-    """The bucket holding the endpoint's data capture (and the reports)."""
-    capture_bucket_arn: pulumi.Input[str]
-    """Its ARN (the job role reads the capture prefix and writes the output prefix only)."""
-    capture_prefix: str
-    """Where the endpoint's data capture lands (read by the container for the window)."""
-    output_prefix: str
-    """Where reports are written in the capture bucket (one folder per run)."""
-    baseline_bucket_name: pulumi.Input[str]
-    """The bucket holding the baseline."""
-    baseline_bucket_arn: pulumi.Input[str]
-    """Its ARN (the job role reads the baseline prefix only)."""
-    baseline_prefix: str
-    """Folder of the version's baseline (e.g. statistics.json, constraints.json)."""
-    data_key_arn: pulumi.Input[str]
-    """CMK of the job volume and the reports."""
-    subnet_ids: list[pulumi.Input[str]]
-    """Private subnets in ≥ 2 AZs the job runs in (the scheduler role allows only these)."""
-    subnet_arns: list[pulumi.Input[str]]
-    """ARNs of `subnet_ids`, in the same order (the job role may attach ENIs there only)."""
-    security_group_id: pulumi.Input[str]
-    """The workload security group of the job."""
-    security_group_arn: pulumi.Input[str]
-    """ARN of the workload security group."""
+    data: sm.DriftData
+    """Capture, baseline and report locations (a report folder per run), and their CMK."""
+    network: sm.VpcPlacement
+    """Private subnets and workload security group the job runs in (the scheduler role allows only these)."""
     aws: AwsContext
     """Home region (the image's registry, ARNs) and account."""
     alarm_topic_arn: pulumi.Input[str]
@@ -187,7 +167,8 @@ class ScheduledDriftCheck(pulumi.ComponentResource):
                 ),
                 "description": f"Drift check {args['check_name']}: read capture and baseline, publish drift",
                 "grants": iam.monitoring_job_grants(
-                    args,
+                    args["data"],
+                    args["network"],
                     ctx,
                     metrics.DRIFT_NAMESPACE,
                     images=[iam.pull_images(image.repository_arn(ctx["partition"]))],
@@ -201,7 +182,7 @@ class ScheduledDriftCheck(pulumi.ComponentResource):
     ) -> LeastPrivilegeRole:
         """CreateProcessingJob of this check only, with this key and network; PassRole."""
         ctx = args["aws"]
-        key = args["data_key_arn"]
+        key, network = args["data"]["data_key_arn"], args["network"]
         grants: list[iam.Grant] = [
             iam.custom_statement(
                 "CreateThisDriftJobOnly",
@@ -210,8 +191,8 @@ class ScheduledDriftCheck(pulumi.ComponentResource):
                 {
                     "ArnEquals": {"sagemaker:VolumeKmsKey": key, "sagemaker:OutputKmsKey": key},
                     "ForAllValues:StringEquals": {
-                        "sagemaker:VpcSubnets": list(args["subnet_ids"]),
-                        "sagemaker:VpcSecurityGroupIds": [args["security_group_id"]],
+                        "sagemaker:VpcSubnets": list(network["subnet_ids"]),
+                        "sagemaker:VpcSecurityGroupIds": [network["security_group_id"]],
                     },
                     # ForAllValues is true for an absent key: require the keys to be present.
                     "Null": {
@@ -285,7 +266,7 @@ def processing_job_request(
     args: ScheduledDriftCheckArgs, role_arn: pulumi.Input[str], image: sm.EcrImage
 ) -> pulumi.Output[str]:
     """The CreateProcessingJob request the schedule sends (API reference field names)."""
-    check = args["check_name"]
+    check, data, network = args["check_name"], args["data"], args["network"]
 
     def s3(bucket: str, prefix: str) -> str:
         return f"s3://{bucket}/{prefix.strip('/')}/"
@@ -301,7 +282,7 @@ def processing_job_request(
                     "ENDPOINT_NAME": endpoint,
                     "CHECK_NAME": check,
                     "FEATURES": ",".join(args["features"]),
-                    "CAPTURE_S3_URI": s3(capture_bucket, args["capture_prefix"]),
+                    "CAPTURE_S3_URI": s3(capture_bucket, data["capture_prefix"]),
                     "WINDOW_HOURS": str(int(args["interval_hours"])),
                     "SCHEDULED_TIME": _SCHEDULED_TIME,
                     "METRIC_NAMESPACE": metrics.DRIFT_NAMESPACE,
@@ -310,7 +291,7 @@ def processing_job_request(
                     {
                         "InputName": "baseline",
                         "S3Input": {
-                            "S3Uri": s3(baseline_bucket, args["baseline_prefix"]),
+                            "S3Uri": s3(baseline_bucket, data["baseline_prefix"]),
                             "LocalPath": BASELINE_PATH,
                             "S3DataType": "S3Prefix",
                             "S3InputMode": "File",
@@ -324,7 +305,7 @@ def processing_job_request(
                         {
                             "OutputName": "report",
                             "S3Output": {
-                                "S3Uri": s3(capture_bucket, args["output_prefix"]) + _EXECUTION_ID,
+                                "S3Uri": s3(capture_bucket, data["output_prefix"]) + _EXECUTION_ID,
                                 "LocalPath": OUTPUT_PATH,
                                 "S3UploadMode": "EndOfJob",
                             },
@@ -352,11 +333,11 @@ def processing_job_request(
     return pulumi.Output.all(
         role_arn,
         args["endpoint_name"],
-        args["capture_bucket_name"],
-        args["baseline_bucket_name"],
-        args["data_key_arn"],
-        list(args["subnet_ids"]),
-        args["security_group_id"],
+        data["capture_bucket_name"],
+        data["baseline_bucket_name"],
+        data["data_key_arn"],
+        list(network["subnet_ids"]),
+        network["security_group_id"],
     ).apply(build)
 
 
@@ -416,24 +397,11 @@ def _validate(args: ScheduledDriftCheckArgs) -> sm.EcrImage:
         sm.check_kms_instance_type(args.get("instance_type", ""))
     except ValueError as exc:
         raise bad("instance_type", args.get("instance_type"), str(exc)) from None
-    if len(args.get("subnet_ids") or []) < 2 or len(args.get("subnet_ids") or []) != len(
-        args.get("subnet_arns") or []
-    ):
-        raise bad(
-            "subnet_ids", args.get("subnet_ids"), "private subnets in ≥ 2 AZs, with their ARNs"
-        )
-    for key in ("capture_prefix", "baseline_prefix", "output_prefix"):
-        if not (args.get(key) or "").strip("/"):
-            raise bad(key, args.get(key), "a non-empty prefix (never a whole bucket)")
-    if (args["output_prefix"].strip("/") + "/").startswith(args["capture_prefix"].strip("/") + "/"):
-        raise bad(
-            "output_prefix",
-            args["output_prefix"],
-            "outside the capture prefix (reports are not captured data)",
-        )
-    for key in ("alarm_topic_arn", "data_key_arn", "security_group_id"):
-        if not args.get(key):
-            raise bad(key, args.get(key), "required (alarm action M1, KMS E1, network N*)")
+    for wrong in (sm.check_drift_data(args.get("data")), sm.check_placement(args.get("network"))):
+        if wrong:
+            raise bad(*wrong)
+    if not args.get("alarm_topic_arn"):
+        raise bad("alarm_topic_arn", args.get("alarm_topic_arn"), "required (alarm action M1)")
     return image
 
 

@@ -166,14 +166,8 @@ class ManagedInferenceArgs(TypedDict):
     """The bucket receiving captured requests and responses."""
     capture_bucket_arn: pulumi.Input[str]
     """Its ARN (the execution role writes under the capture prefix only)."""
-    subnet_ids: list[pulumi.Input[str]]
-    """Private subnets in ≥ 2 AZs."""
-    subnet_arns: list[pulumi.Input[str]]
-    """ARNs of `subnet_ids`, in the same order (the role may attach ENIs there only)."""
-    security_group_id: pulumi.Input[str]
-    """The workload security group (no ingress; egress 443 in the VPC)."""
-    security_group_arn: pulumi.Input[str]
-    """ARN of the workload security group."""
+    network: sm.VpcPlacement
+    """Private subnets and workload security group the model runs in."""
     aws: AwsContext
     """Home region (images, ARNs) and account."""
     logs_key_arn: pulumi.Input[str]
@@ -291,13 +285,9 @@ def _validate(args: ManagedInferenceArgs) -> sm.EcrImage:
             alarms,
             f"1–{sm.MAX_ROLLBACK_ALARMS} alarms: auto-rollback needs alarms that exist in the stack",
         )
-    subnets = list(args.get("subnet_ids") or [])
-    if len(subnets) < 2 or len(subnets) != len(args.get("subnet_arns") or []):
-        raise bad(
-            "subnet_ids",
-            subnets,
-            "private subnets in ≥ 2 AZs, with their ARNs in subnet_arns in the same order",
-        )
+    wrong = sm.check_placement(args.get("network"))
+    if wrong:
+        raise bad(*wrong)
     if args.get("stage") == "pilot" and not args.get("callers"):
         raise bad("callers", args.get("callers"), "a pilot must name the roles allowed to use it")
     group = args.get("model_package_group", args.get("model_name"))
@@ -478,8 +468,8 @@ class ManagedInference(pulumi.ComponentResource):
                         sm.parse_ecr_image(v.image_uri).repository_arn(ctx["partition"])
                     ),
                     iam.vpc_access(
-                        args["subnet_arns"],
-                        [args["security_group_arn"]],
+                        args["network"]["subnet_arns"],
+                        [args["network"]["security_group_arn"]],
                         aws_facts.ec2_arn(ctx, "network-interface", "*"),
                     ),
                     iam.write_logs(log_group.arn),
@@ -532,8 +522,8 @@ class ManagedInference(pulumi.ComponentResource):
             enable_network_isolation=True,
             primary_container=container,
             vpc_config=aws.sagemaker.ModelVpcConfigArgs(
-                subnets=list(args["subnet_ids"]),
-                security_group_ids=[args["security_group_id"]],
+                subnets=list(args["network"]["subnet_ids"]),
+                security_group_ids=[args["network"]["security_group_id"]],
             ),
             tags={**plan.tags, "model-version": v.version},
             # the role's policy in place first

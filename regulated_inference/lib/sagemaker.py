@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal, NotRequired, TypedDict
 
+import pulumi
+
 from regulated_inference.lib import aws as aws_facts
 
 # -- instance types --------------------------------------------------------------
@@ -212,31 +214,30 @@ def check_rollout(rollout: Rollout) -> tuple[str, Any, str] | None:
         r = resolve_rollout(rollout)
     except (TypeError, ValueError) as exc:
         return ("strategy", rollout, f"not a rollout ({exc}); strategies: canary, linear, rolling")
-    if r.strategy == "canary" and not 1 <= r.canary_percent <= CANARY_MAX_PERCENT:
-        return (
-            "canaryPercent",
-            r.canary_percent,
-            f"canary size must be 1–{CANARY_MAX_PERCENT}% of the variant's instances (SageMaker limit)",
-        )
-    if (
-        r.strategy == "linear"
-        and not LINEAR_STEP_MIN_PERCENT <= r.linear_step_percent <= LINEAR_STEP_MAX_PERCENT
-    ):
-        return (
+    # The step of each strategy: (config field, value, what it is, SageMaker's limits).
+    step = {
+        "canary": ("canaryPercent", r.canary_percent, "canary size", 1, CANARY_MAX_PERCENT),
+        "linear": (
             "linearStepPercent",
             r.linear_step_percent,
-            f"linear step must be {LINEAR_STEP_MIN_PERCENT}–{LINEAR_STEP_MAX_PERCENT}% of the "
-            "variant's instances (SageMaker limit)",
-        )
-    if (
-        r.strategy == "rolling"
-        and not ROLLING_BATCH_MIN_PERCENT <= r.rolling_batch_percent <= ROLLING_BATCH_MAX_PERCENT
-    ):
-        return (
+            "linear step",
+            LINEAR_STEP_MIN_PERCENT,
+            LINEAR_STEP_MAX_PERCENT,
+        ),
+        "rolling": (
             "rollingBatchPercent",
             r.rolling_batch_percent,
-            f"rolling batch must be {ROLLING_BATCH_MIN_PERCENT}–{ROLLING_BATCH_MAX_PERCENT}% of the "
-            "variant's instances (SageMaker limit)",
+            "rolling batch",
+            ROLLING_BATCH_MIN_PERCENT,
+            ROLLING_BATCH_MAX_PERCENT,
+        ),
+    }[r.strategy.value]
+    name, size, what, low, high = step
+    if not low <= size <= high:
+        return (
+            name,
+            size,
+            f"{what} must be {low}–{high}% of the variant's instances (SageMaker limit)",
         )
     for field, value in (
         ("bakeSeconds", r.bake_seconds),
@@ -399,12 +400,96 @@ def endpoint_log_group(endpoint_name: str) -> str:
     return f"/aws/sagemaker/Endpoints/{endpoint_name}"
 
 
+# -- where models and jobs run, what monitoring jobs read -------------------------------
+# Nested argument types shared by components (ManagedInference, DataQualityMonitor,
+# ScheduledDriftCheck). Nested, not inherited: the component provider's analyzer
+# (pulumi/provider/experimental/analyzer.py `get_docstring`) reads field docstrings from the
+# source of the class named in the annotation only, so fields a TypedDict inherits would
+# lose their descriptions in the schema; a nested type is one schema type, documented once.
+
+
+class VpcPlacement(TypedDict):
+    """Where a SageMaker model or job runs: private subnets and the workload security group."""
+
+    subnet_ids: list[pulumi.Input[str]]
+    """Private subnets in ≥ 2 AZs."""
+    subnet_arns: list[pulumi.Input[str]]
+    """ARNs of `subnet_ids`, in the same order (the role may attach network interfaces there only)."""
+    security_group_id: pulumi.Input[str]
+    """The workload security group (no ingress; egress 443 in the VPC)."""
+    security_group_arn: pulumi.Input[str]
+    """ARN of the workload security group."""
+
+
+def check_placement(
+    network: VpcPlacement | None, arg: str = "network"
+) -> tuple[str, Any, str] | None:
+    """The first problem of the placement argument `arg` as (path, value, rule), or None."""
+    if not isinstance(network, dict):
+        return (arg, network, "must be a VpcPlacement (subnet_ids, subnet_arns, security group)")
+    subnets = list(network.get("subnet_ids") or [])
+    if len(subnets) < 2 or len(subnets) != len(network.get("subnet_arns") or []):
+        return (
+            f"{arg}.subnet_ids",
+            subnets,
+            "private subnets in ≥ 2 AZs, with their ARNs in subnet_arns in the same order",
+        )
+    for key in ("security_group_id", "security_group_arn"):
+        if not network.get(key):
+            return (f"{arg}.{key}", network.get(key), "required (the workload security group, N*)")
+    return None
+
+
+class DriftData(TypedDict):
+    """What a drift job reads and writes: data capture, baseline, reports, and their key."""
+
+    capture_bucket_name: pulumi.Input[str]
+    """The bucket holding the endpoint's data capture (and the job's reports)."""
+    capture_bucket_arn: pulumi.Input[str]
+    """ARN of the capture bucket (the job reads `capture_prefix` and writes `output_prefix` only)."""
+    capture_prefix: str
+    """Where the endpoint's data capture lands (read)."""
+    output_prefix: str
+    """Where reports are written in the capture bucket, outside `capture_prefix`."""
+    baseline_bucket_name: pulumi.Input[str]
+    """The bucket holding the baseline."""
+    baseline_bucket_arn: pulumi.Input[str]
+    """ARN of the baseline bucket (the job reads `baseline_prefix` only)."""
+    baseline_prefix: str
+    """Folder of the version's baseline (constraints.json and statistics.json)."""
+    data_key_arn: pulumi.Input[str]
+    """CMK of the job's volume and its reports."""
+
+
+def check_drift_data(data: DriftData | None, arg: str = "data") -> tuple[str, Any, str] | None:
+    """The first problem of the drift-data argument `arg` as (path, value, rule), or None."""
+    if not isinstance(data, dict):
+        return (arg, data, "must be a DriftData (buckets, prefixes and the data key)")
+    for key in ("capture_prefix", "baseline_prefix", "output_prefix"):
+        if not str(data.get(key) or "").strip("/"):
+            return (f"{arg}.{key}", data.get(key), "a non-empty prefix (never a whole bucket)")
+    output, capture = str(data["output_prefix"]).strip("/"), str(data["capture_prefix"]).strip("/")
+    if (output + "/").startswith(capture + "/"):
+        return (
+            f"{arg}.output_prefix",
+            data["output_prefix"],
+            "outside the capture prefix (reports are not captured data)",
+        )
+    if not data.get("data_key_arn"):
+        return (f"{arg}.data_key_arn", data.get("data_key_arn"), "required (KMS E1)")
+    return None
+
+
 __all__ = [
     "FORCE_NEW",
     "NVME_INSTANCE_FAMILIES",
     "GPU_INSTANCE_FAMILIES",
     "Rollout",
+    "DriftData",
     "EcrImage",
+    "VpcPlacement",
+    "check_drift_data",
+    "check_placement",
     "check_kms_instance_type",
     "check_rollout",
     "has_local_nvme",
