@@ -64,23 +64,10 @@ class DriftExports(TypedDict, total=False):
     """`processing-job`: the EventBridge Scheduler schedule."""
 
 
-class ModelExports(DriftExports):
-    """The `models.<name>` export of a SageMaker model."""
-
-    model: str
-    version: str
-    stage: str
-    endpoint: pulumi.Output[str]
-    endpointConfig: pulumi.Output[str]
-    previousVersion: str | None
-    previousEndpointConfig: pulumi.Output[str] | None
-    sagemakerModel: pulumi.Output[str]
-    modelPackageGroup: pulumi.Output[str]
-    invokePolicyArn: pulumi.Output[str]
-    deploymentRecord: pulumi.Output[str] | None
-    dashboard: pulumi.Output[str]
-    compositeAlarm: pulumi.Output[str]
-    rollbackAlarms: list[pulumi.Output[str]]
+#: The `models.<name>` export of a SageMaker model: its component outputs under camelCase keys,
+#: plus `DriftExports` with `monitoring.drift`. Not a TypedDict: it would restate the types of
+#: `ManagedInference`'s and `ModelMonitoring`'s outputs, which are declared there.
+ModelExports = dict[str, object]
 
 
 class BedrockExports(TypedDict, total=False):
