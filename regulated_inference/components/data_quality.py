@@ -4,7 +4,7 @@ the features' baseline drift (dimensions Endpoint, MonitoringSchedule). For acco
 Monitor is closed to, `regulated_inference.components.drift_job.ScheduledDriftCheck`.
 """
 
-from typing import TypedDict
+from typing import NotRequired, TypedDict, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -17,6 +17,11 @@ from regulated_inference.lib.aws import AwsContext
 from regulated_inference.lib.errors import ComponentArgsError
 from regulated_inference.lib.outputs import publish_outputs
 
+#: Model Monitor's hourly schedule: the default, and the longest a job may run under it.
+DEFAULT_SCHEDULE_EXPRESSION = "cron(0 * ? * * *)"
+#: Defaults of the optional arguments, in one place (the stack config reads them from here).
+DEFAULTS = {**sm.DRIFT_JOB_DEFAULTS, "schedule_expression": DEFAULT_SCHEDULE_EXPRESSION}
+
 
 class DataQualityMonitorArgs(TypedDict):
     """Arguments of `DataQualityMonitor`."""
@@ -27,14 +32,14 @@ class DataQualityMonitorArgs(TypedDict):
     """Name of the monitoring schedule (a dimension of the drift metrics)."""
     features: list[str]
     """Features whose baseline-drift metric is alarmed, 1–9."""
-    drift_threshold: float
-    """Baseline drift distance above which the alarm fires."""
-    schedule_expression: str
-    """e.g. cron(0 * ? * * *) (hourly)."""
-    instance_type: str
-    """Monitoring job instance (EBS-backed: its volume is KMS-encrypted)."""
-    max_runtime_seconds: int
-    """Job time limit, ≤ 3600 for an hourly schedule."""
+    drift_threshold: NotRequired[float]
+    """Baseline drift distance above which the alarm fires; default 0.2."""
+    schedule_expression: NotRequired[str]
+    """Schedule expression, UTC; default `cron(0 * ? * * *)` (hourly)."""
+    instance_type: NotRequired[str]
+    """Monitoring job instance (EBS-backed: its volume is KMS-encrypted); default ml.m5.xlarge."""
+    max_runtime_seconds: NotRequired[int]
+    """Job time limit, ≤ 3600 s for an hourly schedule; default 1800."""
     data: sm.DriftData
     """Capture, baseline and report locations, and the CMK of the reports and the job's volume."""
     network: sm.VpcPlacement
@@ -60,6 +65,7 @@ class DataQualityMonitor(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: DataQualityMonitorArgs, opts: pulumi.ResourceOptions | None = None
     ):
+        args = cast(DataQualityMonitorArgs, sm.with_defaults(args, DEFAULTS))
         image = _validate_drift(args)
         super().__init__("regulated-inference:index:DataQualityMonitor", name, None, opts)
         role = LeastPrivilegeRole(
@@ -261,4 +267,9 @@ def _validate_drift(args: DataQualityMonitorArgs) -> str:
         raise ComponentArgsError(c, "aws.region", args["aws"]["region"], str(exc)) from None
 
 
-__all__ = ["DataQualityMonitor", "DataQualityMonitorArgs"]
+__all__ = [
+    "DEFAULTS",
+    "DEFAULT_SCHEDULE_EXPRESSION",
+    "DataQualityMonitor",
+    "DataQualityMonitorArgs",
+]

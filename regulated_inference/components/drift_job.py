@@ -46,7 +46,7 @@ missing evidence of no drift.
 """
 
 import json
-from typing import NotRequired, TypedDict
+from typing import NotRequired, TypedDict, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -64,6 +64,9 @@ _COMPONENT = "ScheduledDriftCheck"
 CREATE_PROCESSING_JOB = "aws-sdk:sagemaker:createProcessingJob"
 #: Runs per day must divide the day evenly so alarm periods line up with runs.
 INTERVAL_HOURS = (1, 2, 3, 4, 6, 8, 12, 24)
+DEFAULT_INTERVAL_HOURS = 1
+#: Defaults of the optional arguments, in one place (the stack config reads them from here).
+DEFAULTS = {**sm.DRIFT_JOB_DEFAULTS, "interval_hours": DEFAULT_INTERVAL_HOURS}
 #: Longest check name: `<check_name>-<execution id>` must stay a ≤ 63-char SageMaker name.
 MAX_CHECK_NAME = 40
 #: Container paths (SageMaker Processing container contract: /opt/ml/processing/...).
@@ -82,16 +85,17 @@ class ScheduledDriftCheckArgs(TypedDict):
     """Schedule name, job-name prefix and `MonitoringSchedule` dimension; SageMaker name ≤ 40 chars."""
     features: list[str]
     """Features whose drift is alarmed, 1–9 (an alarm holds at most 10 metric queries)."""
-    drift_threshold: float
-    """Drift distance (0–1) above which the alarm fires."""
-    interval_hours: int
-    """Hours between runs: 1, 2, 3, 4, 6, 8, 12 or 24 (aligned to UTC hours); also the alarm period."""
+    drift_threshold: NotRequired[float]
+    """Drift distance (0–1) above which the alarm fires; default 0.2."""
+    interval_hours: NotRequired[int]
+    """Hours between runs: 1, 2, 3, 4, 6, 8, 12 or 24 (aligned to UTC hours), also the alarm
+    period; default 1."""
     image_uri: str
     """The drift container: private ECR image pinned by digest, in the home region."""
-    instance_type: str
-    """Processing instance (EBS-backed: its volume is KMS-encrypted)."""
-    max_runtime_seconds: int
-    """Job time limit, 60 s up to the interval."""
+    instance_type: NotRequired[str]
+    """Processing instance (EBS-backed: its volume is KMS-encrypted); default ml.m5.xlarge."""
+    max_runtime_seconds: NotRequired[int]
+    """Job time limit, 60 s up to the interval; default 1800."""
     data: sm.DriftData
     """Capture, baseline and report locations (a report folder per run), and their CMK."""
     network: sm.VpcPlacement
@@ -119,6 +123,7 @@ class ScheduledDriftCheck(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ScheduledDriftCheckArgs, opts: pulumi.ResourceOptions | None = None
     ):
+        args = cast(ScheduledDriftCheckArgs, sm.with_defaults(args, DEFAULTS))
         image = _validate(args)
         super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
         ctx = args["aws"]
@@ -406,6 +411,8 @@ def _validate(args: ScheduledDriftCheckArgs) -> sm.EcrImage:
 
 
 __all__ = [
+    "DEFAULTS",
+    "DEFAULT_INTERVAL_HOURS",
     "ScheduledDriftCheck",
     "ScheduledDriftCheckArgs",
     "processing_job_request",

@@ -181,11 +181,12 @@ class ManagedInferenceArgs(TypedDict):
     variant_name: NotRequired[str]
     """Default "primary"; keep it stable across versions."""
     min_instances: NotRequired[int]
-    """Autoscaling floor; default instance_count."""
+    """Autoscaling floor: never fewer instances than this; default `instance_count`."""
     max_instances: NotRequired[int]
-    """Autoscaling ceiling; default instance_count. Scaling is registered only when max > min."""
+    """Autoscaling ceiling: never more instances than this; default `instance_count`. Scaling is
+    registered only when max > min."""
     target_invocations_per_instance: NotRequired[int]
-    """Target tracking value; default 100 per minute."""
+    """Invocations per instance per minute that target tracking keeps the variant at; default 100."""
     callers: NotRequired[list[str]]
     """IAM role names that may invoke the endpoint (a pilot: its pilot users only)."""
     environment: NotRequired[dict[str, str]]

@@ -10,6 +10,7 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal, NotRequired, TypedDict
@@ -440,6 +441,21 @@ def check_placement(
     return None
 
 
+#: Defaults of the optional arguments both drift components take (`DataQualityMonitor`,
+#: `ScheduledDriftCheck`); the stack config's `monitoring.drift` defaults are these.
+DRIFT_JOB_DEFAULTS: dict[str, Any] = {
+    "drift_threshold": 0.2,
+    "instance_type": "ml.m5.xlarge",
+    "max_runtime_seconds": 1800,
+}
+
+
+def with_defaults(args: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """A component's `args` over its `defaults`: an absent or None optional argument takes its
+    default (Construct leaves unset optional inputs out)."""
+    return {**defaults, **{k: v for k, v in args.items() if v is not None}}
+
+
 class DriftData(TypedDict):
     """What a drift job reads and writes: data capture, baseline, reports, and their key."""
 
@@ -485,11 +501,13 @@ __all__ = [
     "NVME_INSTANCE_FAMILIES",
     "GPU_INSTANCE_FAMILIES",
     "Rollout",
+    "DRIFT_JOB_DEFAULTS",
     "DriftData",
     "EcrImage",
     "VpcPlacement",
     "check_drift_data",
     "check_placement",
+    "with_defaults",
     "check_kms_instance_type",
     "check_rollout",
     "has_local_nvme",

@@ -184,6 +184,18 @@ def test_alarm_period_follows_the_interval():
     assert queries["f0"]["metric"]["period"] == 6 * 3600
 
 
+def test_omitted_optional_args_take_the_component_defaults():
+    args = drift_args()
+    for key in ("drift_threshold", "instance_type", "max_runtime_seconds", "interval_hours"):
+        del args[key]
+    rec = run_component(lambda: ScheduledDriftCheck("defaults", args))
+    req = request(rec)
+    assert req["ProcessingResources"]["ClusterConfig"]["InstanceType"] == "ml.m5.xlarge"
+    assert req["StoppingCondition"] == {"MaxRuntimeInSeconds": 1800}
+    assert rec.one(SCHEDULE).inputs["scheduleExpression"] == "cron(0 * * * ? *)"
+    assert rec.one(ALARM).inputs["threshold"] == 0.2
+
+
 def test_optional_schedule_key_is_used_and_decryptable():
     key = f"arn:aws:kms:{REGION}:{ACCT}:key/sched"
     rec = run_component(lambda: ScheduledDriftCheck("k", drift_args(schedule_kms_key_arn=key)))

@@ -256,6 +256,21 @@ def test_monitor_role_is_least_privilege(drift):
     }
 
 
+def test_drift_omitted_optional_args_take_the_component_defaults():
+    args = drift_args()
+    for key in ("drift_threshold", "schedule_expression", "instance_type", "max_runtime_seconds"):
+        del args[key]
+    rec = run_component(lambda: DataQualityMonitor("dq-defaults", args))
+    job = rec.one("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition").inputs
+    assert job["jobResources"]["clusterConfig"]["instanceType"] == "ml.m5.xlarge"
+    assert job["stoppingCondition"] == {"maxRuntimeInSeconds": 1800}
+    schedule = rec.one("aws:sagemaker/monitoringSchedule:MonitoringSchedule").inputs
+    assert schedule["monitoringScheduleConfig"]["scheduleConfig"] == {
+        "scheduleExpression": "cron(0 * ? * * *)"
+    }
+    assert rec.one(ALARM).inputs["threshold"] == 0.2
+
+
 @pytest.mark.parametrize(
     "change,arg,fragment",
     [
