@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from regulated_inference.components.least_privilege_role import LeastPrivilegeRole, service_trust
-from regulated_inference.lib import alarms, iam, metrics
+from regulated_inference.lib import alarms, drift, iam
 from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import sagemaker as sm
 from regulated_inference.lib.aws import AwsContext
@@ -20,7 +20,7 @@ from regulated_inference.lib.outputs import publish_outputs
 #: Model Monitor's hourly schedule: the default, and the longest a job may run under it.
 DEFAULT_SCHEDULE_EXPRESSION = "cron(0 * ? * * *)"
 #: Defaults of the optional arguments, in one place (the stack config reads them from here).
-DEFAULTS = {**sm.DRIFT_JOB_DEFAULTS, "schedule_expression": DEFAULT_SCHEDULE_EXPRESSION}
+DEFAULTS = {**drift.DRIFT_JOB_DEFAULTS, "schedule_expression": DEFAULT_SCHEDULE_EXPRESSION}
 
 
 class DataQualityMonitorArgs(TypedDict):
@@ -40,7 +40,7 @@ class DataQualityMonitorArgs(TypedDict):
     """Monitoring job instance (EBS-backed: its volume is KMS-encrypted); default ml.m5.xlarge."""
     max_runtime_seconds: NotRequired[int]
     """Job time limit, ≤ 3600 s for an hourly schedule; default 1800."""
-    data: sm.DriftData
+    data: drift.DriftData
     """Capture, baseline and report locations, and the CMK of the reports and the job's volume."""
     network: sm.VpcPlacement
     """Private subnets and workload security group the job runs in."""
@@ -96,12 +96,12 @@ class DataQualityMonitor(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        drift = self._drift_alarm(name, args, schedule)
+        drift_alarm = self._drift_alarm(name, args, schedule)
         publish_outputs(
             self,
             schedule_name=schedule.name,
             job_definition_name=job.name,
-            drift_alarm_name=drift.name,
+            drift_alarm_name=drift_alarm.name,
             role_arn=role.arn,
         )
 
@@ -232,25 +232,11 @@ class DataQualityMonitor(pulumi.ComponentResource):
 
 def _validate_drift(args: DataQualityMonitorArgs) -> str:
     c = "DataQualityMonitor"
-    features = args.get("features") or []
-    if not 1 <= len(features) <= 9:
-        raise ComponentArgsError(
-            c, "features", features, "1–9 features (an alarm holds at most 10 metric queries)"
-        )
-    for feature in features:
-        try:
-            metrics.drift_metric_name(feature)
-        except ValueError as exc:
-            raise ComponentArgsError(c, "features", feature, str(exc)) from None
-    try:
-        sm.check_kms_instance_type(args.get("instance_type", ""))
-    except ValueError as exc:
-        raise ComponentArgsError(c, "instance_type", args.get("instance_type"), str(exc)) from None
+    wrong = drift.check_drift_job(args)
+    if wrong:
+        raise ComponentArgsError(c, *wrong)
     if not sm.SAGEMAKER_NAME.match(args.get("schedule_name") or ""):
         raise ComponentArgsError(c, "schedule_name", args.get("schedule_name"), "SageMaker name")
-    for wrong in (sm.check_drift_data(args.get("data")), sm.check_placement(args.get("network"))):
-        if wrong:
-            raise ComponentArgsError(c, *wrong)
     if not 60 <= args.get("max_runtime_seconds", 0) <= 3600:
         raise ComponentArgsError(
             c,
@@ -258,9 +244,6 @@ def _validate_drift(args: DataQualityMonitorArgs) -> str:
             args.get("max_runtime_seconds"),
             "60–3600 s: a job must finish within the hourly schedule",
         )
-    problem = aws_facts.check_context(args.get("aws"))
-    if problem:
-        raise ComponentArgsError(c, "aws", args.get("aws"), problem)
     try:
         return sm.model_monitor_image(args["aws"]["region"])
     except ValueError as exc:

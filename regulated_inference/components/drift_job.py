@@ -52,7 +52,7 @@ import pulumi
 import pulumi_aws as aws
 
 from regulated_inference.components.least_privilege_role import LeastPrivilegeRole, service_trust
-from regulated_inference.lib import alarms, iam, metrics
+from regulated_inference.lib import alarms, drift, iam, metrics
 from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import sagemaker as sm
 from regulated_inference.lib.aws import AwsContext
@@ -66,7 +66,7 @@ CREATE_PROCESSING_JOB = "aws-sdk:sagemaker:createProcessingJob"
 INTERVAL_HOURS = (1, 2, 3, 4, 6, 8, 12, 24)
 DEFAULT_INTERVAL_HOURS = 1
 #: Defaults of the optional arguments, in one place (the stack config reads them from here).
-DEFAULTS = {**sm.DRIFT_JOB_DEFAULTS, "interval_hours": DEFAULT_INTERVAL_HOURS}
+DEFAULTS = {**drift.DRIFT_JOB_DEFAULTS, "interval_hours": DEFAULT_INTERVAL_HOURS}
 #: Longest check name: `<check_name>-<execution id>` must stay a ≤ 63-char SageMaker name.
 MAX_CHECK_NAME = 40
 #: Container paths (SageMaker Processing container contract: /opt/ml/processing/...).
@@ -96,7 +96,7 @@ class ScheduledDriftCheckArgs(TypedDict):
     """Processing instance (EBS-backed: its volume is KMS-encrypted); default ml.m5.xlarge."""
     max_runtime_seconds: NotRequired[int]
     """Job time limit, 60 s up to the interval; default 1800."""
-    data: sm.DriftData
+    data: drift.DriftData
     """Capture, baseline and report locations (a report folder per run), and their CMK."""
     network: sm.VpcPlacement
     """Private subnets and workload security group the job runs in (the scheduler role allows only these)."""
@@ -148,13 +148,13 @@ class ScheduledDriftCheck(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[job_role, scheduler_role]),
         )
-        drift = self._drift_alarm(name, args)
+        drift_alarm = self._drift_alarm(name, args)
         publish_outputs(
             self,
             schedule_name=schedule.name,
             job_role_arn=job_role.arn,
             scheduler_role_arn=scheduler_role.arn,
-            drift_alarm_name=drift.name,
+            drift_alarm_name=drift_alarm.name,
         )
 
     # -- steps --------------------------------------------------------------------------
@@ -362,24 +362,14 @@ def _validate(args: ScheduledDriftCheckArgs) -> sm.EcrImage:
             check,
             f"a SageMaker name of at most {MAX_CHECK_NAME} characters (the job name appends a run id)",
         )
-    features = list(args.get("features") or [])
-    if not 1 <= len(features) <= 9:
-        raise bad("features", features, "1–9 features (an alarm holds at most 10 metric queries)")
-    for f in features:
-        try:
-            metrics.drift_metric_name(f)
-        except ValueError as exc:
-            raise bad("features", f, str(exc)) from None
+    wrong = drift.check_drift_job(args)
+    if wrong:
+        raise bad(*wrong)
+    features = list(args["features"])
     if len(",".join(features)) > 256:
         raise bad(
             "features", features, "joined names ≤ 256 chars (a processing job environment value)"
         )
-    threshold = args.get("drift_threshold")
-    if not isinstance(threshold, int | float) or not 0 < threshold <= 1:
-        raise bad("drift_threshold", threshold, "a drift distance in (0, 1]")
-    problem = aws_facts.check_context(args.get("aws"))
-    if problem:
-        raise bad("aws", args.get("aws"), problem)
     interval = args.get("interval_hours")
     if interval not in INTERVAL_HOURS:
         raise bad("interval_hours", interval, f"one of {INTERVAL_HOURS} (divides the day)")
@@ -398,13 +388,6 @@ def _validate(args: ScheduledDriftCheckArgs) -> sm.EcrImage:
             args.get("image_uri"),
             f"the image must be in the home region {args['aws']['region']}",
         )
-    try:
-        sm.check_kms_instance_type(args.get("instance_type", ""))
-    except ValueError as exc:
-        raise bad("instance_type", args.get("instance_type"), str(exc)) from None
-    for wrong in (sm.check_drift_data(args.get("data")), sm.check_placement(args.get("network"))):
-        if wrong:
-            raise bad(*wrong)
     if not args.get("alarm_topic_arn"):
         raise bad("alarm_topic_arn", args.get("alarm_topic_arn"), "required (alarm action M1)")
     return image

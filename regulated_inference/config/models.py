@@ -33,6 +33,7 @@ from regulated_inference.config.derive import derive, field_docstrings
 from regulated_inference.config.errors import RuleViolation
 from regulated_inference.config.kubernetes import KubernetesConfig
 from regulated_inference.lib import aws as aws_facts
+from regulated_inference.lib import drift
 from regulated_inference.lib import sagemaker as sm
 from regulated_inference.lib.aws import AwsContext
 
@@ -159,11 +160,11 @@ class DriftConfig(
             "max_runtime_seconds",
         ),
         # interval_hours stays unset (None) unless given: `hours` applies the component default.
-        defaults={**sm.DRIFT_JOB_DEFAULTS, "image_uri": None},
+        defaults={**drift.DRIFT_JOB_DEFAULTS, "image_uri": None},
         types={"image_uri": str | None},
         renames=DRIFT_CONFIG_NAMES,
         fields={
-            "features": Field(min_length=1, max_length=9),
+            "features": Field(min_length=1, max_length=drift.MAX_FEATURES),
             "drift_threshold": Field(gt=0, le=1),
             "image_uri": Field(description="`processing-job` only, and required there."),
             "interval_hours": Field(description="`processing-job` only."),

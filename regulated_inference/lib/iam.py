@@ -18,7 +18,8 @@ import pulumi
 
 from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib.aws import AwsContext
-from regulated_inference.lib.sagemaker import PROCESSING_LOG_GROUP, DriftData, VpcPlacement
+from regulated_inference.lib.drift import DriftData
+from regulated_inference.lib.sagemaker import PROCESSING_LOG_GROUP, VpcPlacement
 
 #: Actions that only accept `Resource: "*"` (AWS service authorization
 #: reference), with why, and how we narrow them instead.

@@ -402,8 +402,8 @@ def endpoint_log_group(endpoint_name: str) -> str:
 
 
 # -- where models and jobs run, what monitoring jobs read -------------------------------
-# Nested argument types shared by components (ManagedInference, DataQualityMonitor,
-# ScheduledDriftCheck). Nested, not inherited: the component provider's analyzer
+# Nested argument types shared by components (`VpcPlacement`: ManagedInference and the drift
+# jobs; `lib.drift.DriftData`: the drift jobs). Nested, not inherited: the component provider's analyzer
 # (pulumi/provider/experimental/analyzer.py `get_docstring`) reads field docstrings from the
 # source of the class named in the annotation only, so fields a TypedDict inherits would
 # lose their descriptions in the schema; a nested type is one schema type, documented once.
@@ -441,59 +441,10 @@ def check_placement(
     return None
 
 
-#: Defaults of the optional arguments both drift components take (`DataQualityMonitor`,
-#: `ScheduledDriftCheck`); the stack config's `monitoring.drift` defaults are these.
-DRIFT_JOB_DEFAULTS: dict[str, Any] = {
-    "drift_threshold": 0.2,
-    "instance_type": "ml.m5.xlarge",
-    "max_runtime_seconds": 1800,
-}
-
-
 def with_defaults(args: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
     """A component's `args` over its `defaults`: an absent or None optional argument takes its
     default (Construct leaves unset optional inputs out)."""
     return {**defaults, **{k: v for k, v in args.items() if v is not None}}
-
-
-class DriftData(TypedDict):
-    """What a drift job reads and writes: data capture, baseline, reports, and their key."""
-
-    capture_bucket_name: pulumi.Input[str]
-    """The bucket holding the endpoint's data capture (and the job's reports)."""
-    capture_bucket_arn: pulumi.Input[str]
-    """ARN of the capture bucket (the job reads `capture_prefix` and writes `output_prefix` only)."""
-    capture_prefix: str
-    """Where the endpoint's data capture lands (read)."""
-    output_prefix: str
-    """Where reports are written in the capture bucket, outside `capture_prefix`."""
-    baseline_bucket_name: pulumi.Input[str]
-    """The bucket holding the baseline."""
-    baseline_bucket_arn: pulumi.Input[str]
-    """ARN of the baseline bucket (the job reads `baseline_prefix` only)."""
-    baseline_prefix: str
-    """Folder of the version's baseline (constraints.json and statistics.json)."""
-    data_key_arn: pulumi.Input[str]
-    """CMK of the job's volume and its reports."""
-
-
-def check_drift_data(data: DriftData | None, arg: str = "data") -> tuple[str, Any, str] | None:
-    """The first problem of the drift-data argument `arg` as (path, value, rule), or None."""
-    if not isinstance(data, dict):
-        return (arg, data, "must be a DriftData (buckets, prefixes and the data key)")
-    for key in ("capture_prefix", "baseline_prefix", "output_prefix"):
-        if not str(data.get(key) or "").strip("/"):
-            return (f"{arg}.{key}", data.get(key), "a non-empty prefix (never a whole bucket)")
-    output, capture = str(data["output_prefix"]).strip("/"), str(data["capture_prefix"]).strip("/")
-    if (output + "/").startswith(capture + "/"):
-        return (
-            f"{arg}.output_prefix",
-            data["output_prefix"],
-            "outside the capture prefix (reports are not captured data)",
-        )
-    if not data.get("data_key_arn"):
-        return (f"{arg}.data_key_arn", data.get("data_key_arn"), "required (KMS E1)")
-    return None
 
 
 __all__ = [
@@ -501,11 +452,8 @@ __all__ = [
     "NVME_INSTANCE_FAMILIES",
     "GPU_INSTANCE_FAMILIES",
     "Rollout",
-    "DRIFT_JOB_DEFAULTS",
-    "DriftData",
     "EcrImage",
     "VpcPlacement",
-    "check_drift_data",
     "check_placement",
     "with_defaults",
     "check_kms_instance_type",

@@ -46,7 +46,8 @@ from regulated_inference.config.models import SageMakerModelConfig
 from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import sagemaker as sm
 from regulated_inference.lib.aws import AwsContext
-from regulated_inference.lib.sagemaker import DriftData, VpcPlacement
+from regulated_inference.lib.drift import DriftData
+from regulated_inference.lib.sagemaker import VpcPlacement
 
 if TYPE_CHECKING:  # pragma: no cover
     from regulated_inference.config import StackConfig

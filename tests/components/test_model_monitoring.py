@@ -278,6 +278,13 @@ def test_drift_omitted_optional_args_take_the_component_defaults():
         ({"features": []}, "features", "1–9 features"),
         ({"network": network_args(subnet_ids=["subnet-0a"])}, "network.subnet_ids", "≥ 2 AZs"),
         ({"data": drift_data(baseline_prefix="")}, "data.baseline_prefix", "never a whole bucket"),
+        (
+            {"data": drift_data(output_prefix="capture/fraud-scorer-prod/reports")},
+            "data.output_prefix",
+            "outside the capture",
+        ),
+        ({"drift_threshold": 0}, "drift_threshold", "(0, 1]"),
+        ({"network": network_args(subnet_arns=[])}, "network.subnet_ids", "with their ARNs"),
         ({"max_runtime_seconds": 7200}, "max_runtime_seconds", "hourly schedule"),
         (
             {"aws": aws_facts.context("xx-nowhere-1", ACCT)},

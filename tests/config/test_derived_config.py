@@ -38,6 +38,7 @@ from regulated_inference.config.models import (
     RolloutConfig,
     SageMakerModelConfig,
 )
+from regulated_inference.lib import drift
 from regulated_inference.lib import sagemaker as sm
 from tests.config.test_kubernetes_config import raw_prod, self_hosted_model
 
@@ -95,12 +96,12 @@ def test_drift_and_autoscaling_take_the_components_docs_and_defaults_under_their
     )
     assert schedule.default == dq.DEFAULT_SCHEDULE_EXPRESSION == dq.DEFAULTS["schedule_expression"]
     image = "111122223333.dkr.ecr.eu-west-2.amazonaws.com/drift@sha256:" + "a" * 64
-    drift = DriftConfig.model_validate({"features": ["amount"], "image": image})
-    assert drift.hours == drift_job.DEFAULTS["interval_hours"]
-    assert drift.to_args() == {
+    section = DriftConfig.model_validate({"features": ["amount"], "image": image})
+    assert section.hours == drift_job.DEFAULTS["interval_hours"]
+    assert section.to_args() == {
         "features": ["amount"],
         "image_uri": image,
-        **sm.DRIFT_JOB_DEFAULTS,
+        **drift.DRIFT_JOB_DEFAULTS,
     }
     mi_docs = field_docstrings(mi.ManagedInferenceArgs)
     scaling = AutoscalingConfig.model_validate({"minInstances": 2, "maxInstances": 4})
