@@ -171,6 +171,10 @@ def test_drift_alarm_reads_the_contract_and_treats_silence_as_breaching(rec):
     assert alarm["actionsEnabled"] is True
     assert alarm["treatMissingData"] == "breaching"
     assert alarm["threshold"] == 0.2 and alarm["comparisonOperator"] == "GreaterThanThreshold"
+    assert alarm["alarmDescription"] == (
+        "feature baseline drift above 0.2 on amount, hour_of_day; no datapoint in 1 h means the "
+        "drift check did not run, failed or could not publish (breaching)"
+    )
     assert_drift_alarm_queries(
         alarm, "RegulatedInference/ModelDrift", "hour_of_day", "fraud-scorer-prod-drift", 3600
     )

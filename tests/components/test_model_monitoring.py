@@ -235,6 +235,12 @@ def test_schedule_runs_the_job_hourly(drift):
 def test_drift_alarm_on_the_schedules_drift_metrics(drift):
     alarm = drift.one(ALARM).inputs
     assert alarm["alarmActions"] == [TOPIC] and alarm["threshold"] == 0.2
+    assert alarm["alarmDescription"] == (
+        "feature baseline drift above 0.2 on amount, hour_of_day (Model Monitor data quality)"
+    )
+    # Model Monitor publishes only when a job ran: no data is `missing`, and reported.
+    assert alarm["treatMissingData"] == "missing" and alarm["evaluationPeriods"] == 1
+    assert alarm["insufficientDataActions"] == [TOPIC]
     assert_drift_alarm_queries(
         alarm, sm.DATA_QUALITY_NAMESPACE, "amount", "fraud-scorer-prod-data-quality", 3600
     )
