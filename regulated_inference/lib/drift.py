@@ -10,10 +10,9 @@ from collections.abc import Mapping
 from typing import Any, TypedDict
 
 import pulumi
-import pulumi_aws as aws
 
-from regulated_inference.lib import alarms, metrics
 from regulated_inference.lib import aws as aws_facts
+from regulated_inference.lib import metrics
 from regulated_inference.lib import sagemaker as sm
 
 #: Defaults of the optional arguments both drift components take (`DataQualityMonitor`,
@@ -102,45 +101,4 @@ def check_drift_job(args: Mapping[str, Any]) -> tuple[str, Any, str] | None:
     return check_drift_data(args.get("data")) or sm.check_placement(args.get("network"))
 
 
-def drift_alarm(
-    resource_name: str,
-    args: Mapping[str, Any],
-    *,
-    parent: pulumi.Resource,
-    alarm_name: str,
-    namespace: str,
-    schedule: pulumi.Input[str],
-    period: int,
-    why: str,
-    **kwargs: Any,
-) -> aws.cloudwatch.MetricAlarm:
-    """The drift alarm of a drift job: the largest `feature_baseline_drift_<feature>` of the
-    args' features (dimensions Endpoint = `endpoint_name`, MonitoringSchedule = `schedule`, in
-    `namespace`, over `period` seconds) above `drift_threshold`, to `alarm_topic_arn`. `why`
-    ends the description; `kwargs` (missing-data treatment, periods, actions) are the job's."""
-    features = args["features"]
-    return alarms.metric_alarm(
-        f"{resource_name}-drift",
-        parent=parent,
-        topic_arn=args["alarm_topic_arn"],
-        name=f"{alarm_name}-feature-drift",
-        description=(
-            f"feature baseline drift above {args['drift_threshold']} on {', '.join(features)}{why}"
-        ),
-        comparison_operator="GreaterThanThreshold",
-        threshold=args["drift_threshold"],
-        metric_queries=alarms.drift_queries(
-            namespace, args["endpoint_name"], schedule, features, period
-        ),
-        **kwargs,
-    )
-
-
-__all__ = [
-    "DRIFT_JOB_DEFAULTS",
-    "MAX_FEATURES",
-    "DriftData",
-    "check_drift_data",
-    "check_drift_job",
-    "drift_alarm",
-]
+__all__ = ["DRIFT_JOB_DEFAULTS", "MAX_FEATURES", "DriftData", "check_drift_data", "check_drift_job"]
