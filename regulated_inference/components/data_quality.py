@@ -4,18 +4,23 @@ the features' baseline drift (dimensions Endpoint, MonitoringSchedule). For acco
 Monitor is closed to, `regulated_inference.components.drift_job.ScheduledDriftCheck`.
 """
 
-from typing import TypedDict
+from typing import NotRequired, TypedDict, cast
 
 import pulumi
 import pulumi_aws as aws
 
 from regulated_inference.components.least_privilege_role import LeastPrivilegeRole, service_trust
-from regulated_inference.lib import alarms, iam, metrics
+from regulated_inference.lib import alarms, drift, iam
 from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import sagemaker as sm
 from regulated_inference.lib.aws import AwsContext
 from regulated_inference.lib.errors import ComponentArgsError
 from regulated_inference.lib.outputs import publish_outputs
+
+#: Model Monitor's hourly schedule: the default, and the longest a job may run under it.
+DEFAULT_SCHEDULE_EXPRESSION = "cron(0 * ? * * *)"
+#: Defaults of the optional arguments, in one place (the stack config reads them from here).
+DEFAULTS = {**drift.DRIFT_JOB_DEFAULTS, "schedule_expression": DEFAULT_SCHEDULE_EXPRESSION}
 
 
 class DataQualityMonitorArgs(TypedDict):
@@ -27,38 +32,18 @@ class DataQualityMonitorArgs(TypedDict):
     """Name of the monitoring schedule (a dimension of the drift metrics)."""
     features: list[str]
     """Features whose baseline-drift metric is alarmed, 1–9."""
-    drift_threshold: float
-    """Baseline drift distance above which the alarm fires."""
-    schedule_expression: str
-    """e.g. cron(0 * ? * * *) (hourly)."""
-    instance_type: str
-    """Monitoring job instance (EBS-backed: its volume is KMS-encrypted)."""
-    max_runtime_seconds: int
-    """Job time limit, ≤ 3600 for an hourly schedule."""
-    capture_bucket_name: pulumi.Input[str]
-    """The bucket holding the endpoint's data capture (and the job's reports)."""
-    capture_bucket_arn: pulumi.Input[str]
-    """Its ARN (the job's role reads the capture prefix and writes the output prefix only)."""
-    capture_prefix: str
-    """Where the endpoint's data capture lands (read)."""
-    output_prefix: str
-    """Where reports are written in the capture bucket."""
-    baseline_bucket_name: pulumi.Input[str]
-    """The bucket holding the baseline (constraints and statistics)."""
-    baseline_bucket_arn: pulumi.Input[str]
-    """Its ARN (the job's role reads the baseline prefix only)."""
-    baseline_prefix: str
-    """Folder holding constraints.json and statistics.json."""
-    data_key_arn: pulumi.Input[str]
-    """CMK for reports and the job's volume."""
-    subnet_ids: list[pulumi.Input[str]]
-    """Private subnets in ≥ 2 AZs the job runs in."""
-    subnet_arns: list[pulumi.Input[str]]
-    """ARNs of `subnet_ids`, in the same order (the role may attach ENIs there only)."""
-    security_group_id: pulumi.Input[str]
-    """The workload security group of the job."""
-    security_group_arn: pulumi.Input[str]
-    """ARN of the workload security group."""
+    drift_threshold: NotRequired[float]
+    """Baseline drift distance above which the alarm fires; default 0.2."""
+    schedule_expression: NotRequired[str]
+    """Schedule expression, UTC; default `cron(0 * ? * * *)` (hourly)."""
+    instance_type: NotRequired[str]
+    """Monitoring job instance (EBS-backed: its volume is KMS-encrypted); default ml.m5.xlarge."""
+    max_runtime_seconds: NotRequired[int]
+    """Job time limit, ≤ 3600 s for an hourly schedule; default 1800."""
+    data: drift.DriftData
+    """Capture, baseline and report locations, and the CMK of the reports and the job's volume."""
+    network: sm.VpcPlacement
+    """Private subnets and workload security group the job runs in."""
     aws: AwsContext
     """Home region (the Model Monitor image, ARNs) and account."""
     alarm_topic_arn: pulumi.Input[str]
@@ -80,6 +65,7 @@ class DataQualityMonitor(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: DataQualityMonitorArgs, opts: pulumi.ResourceOptions | None = None
     ):
+        args = cast(DataQualityMonitorArgs, sm.with_defaults(args, DEFAULTS))
         image = _validate_drift(args)
         super().__init__("regulated-inference:index:DataQualityMonitor", name, None, opts)
         role = LeastPrivilegeRole(
@@ -91,7 +77,9 @@ class DataQualityMonitor(pulumi.ComponentResource):
                     aws_facts.sagemaker_arn(args["aws"], "processing-job", "*"),
                 ),
                 "description": f"Model Monitor data-quality job of {args['schedule_name']}",
-                "grants": iam.monitoring_job_grants(args, args["aws"], sm.DATA_QUALITY_NAMESPACE),
+                "grants": iam.monitoring_job_grants(
+                    args["data"], args["network"], args["aws"], sm.DATA_QUALITY_NAMESPACE
+                ),
             },
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -108,12 +96,12 @@ class DataQualityMonitor(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        drift = self._drift_alarm(name, args, schedule)
+        drift_alarm = self._drift_alarm(name, args, schedule)
         publish_outputs(
             self,
             schedule_name=schedule.name,
             job_definition_name=job.name,
-            drift_alarm_name=drift.name,
+            drift_alarm_name=drift_alarm.name,
             role_arn=role.arn,
         )
 
@@ -132,15 +120,16 @@ class DataQualityMonitor(pulumi.ComponentResource):
         So the job definition is named (logically and physically) after a hash of its
         content: a new version (new baseline) is a new job definition, created first; the
         schedule is updated in place to it; the old one is deleted at the end."""
+        data, network = args["data"], args["network"]
         baseline = pulumi.Output.concat(
-            "s3://", args["baseline_bucket_name"], "/", args["baseline_prefix"].strip("/"), "/"
+            "s3://", data["baseline_bucket_name"], "/", data["baseline_prefix"].strip("/"), "/"
         )
         job_hash = sm.short_hash(
             {
                 "image": image,
-                "baseline": args["baseline_prefix"],
-                "output": args["output_prefix"],
-                "capture": args["capture_prefix"],
+                "baseline": data["baseline_prefix"],
+                "output": data["output_prefix"],
+                "capture": data["capture_prefix"],
                 "instanceType": args["instance_type"],
                 "maxRuntime": int(args["max_runtime_seconds"]),
                 "schedule": args["schedule_name"],
@@ -171,14 +160,14 @@ class DataQualityMonitor(pulumi.ComponentResource):
                 )
             ),
             data_quality_job_output_config=aws.sagemaker.DataQualityJobDefinitionDataQualityJobOutputConfigArgs(
-                kms_key_id=args["data_key_arn"],
+                kms_key_id=data["data_key_arn"],
                 monitoring_outputs=aws.sagemaker.DataQualityJobDefinitionDataQualityJobOutputConfigMonitoringOutputsArgs(
                     s3_output=aws.sagemaker.DataQualityJobDefinitionDataQualityJobOutputConfigMonitoringOutputsS3OutputArgs(
                         s3_uri=pulumi.Output.concat(
                             "s3://",
-                            args["capture_bucket_name"],
+                            data["capture_bucket_name"],
                             "/",
-                            args["output_prefix"].strip("/"),
+                            data["output_prefix"].strip("/"),
                         ),
                         local_path="/opt/ml/processing/output",
                         s3_upload_mode="EndOfJob",
@@ -190,15 +179,15 @@ class DataQualityMonitor(pulumi.ComponentResource):
                     instance_count=1,
                     instance_type=args["instance_type"],
                     volume_size_in_gb=20,
-                    volume_kms_key_id=args["data_key_arn"],
+                    volume_kms_key_id=data["data_key_arn"],
                 )
             ),
             network_config=aws.sagemaker.DataQualityJobDefinitionNetworkConfigArgs(
                 enable_network_isolation=True,
                 enable_inter_container_traffic_encryption=True,
                 vpc_config=aws.sagemaker.DataQualityJobDefinitionNetworkConfigVpcConfigArgs(
-                    subnets=list(args["subnet_ids"]),
-                    security_group_ids=[args["security_group_id"]],
+                    subnets=list(network["subnet_ids"]),
+                    security_group_ids=[network["security_group_id"]],
                 ),
             ),
             stopping_condition=aws.sagemaker.DataQualityJobDefinitionStoppingConditionArgs(
@@ -243,26 +232,11 @@ class DataQualityMonitor(pulumi.ComponentResource):
 
 def _validate_drift(args: DataQualityMonitorArgs) -> str:
     c = "DataQualityMonitor"
-    features = args.get("features") or []
-    if not 1 <= len(features) <= 9:
-        raise ComponentArgsError(
-            c, "features", features, "1–9 features (an alarm holds at most 10 metric queries)"
-        )
-    for feature in features:
-        try:
-            metrics.drift_metric_name(feature)
-        except ValueError as exc:
-            raise ComponentArgsError(c, "features", feature, str(exc)) from None
-    try:
-        sm.check_kms_instance_type(args.get("instance_type", ""))
-    except ValueError as exc:
-        raise ComponentArgsError(c, "instance_type", args.get("instance_type"), str(exc)) from None
+    wrong = drift.check_drift_job(args)
+    if wrong:
+        raise ComponentArgsError(c, *wrong)
     if not sm.SAGEMAKER_NAME.match(args.get("schedule_name") or ""):
         raise ComponentArgsError(c, "schedule_name", args.get("schedule_name"), "SageMaker name")
-    if len(args.get("subnet_ids") or []) < 2:
-        raise ComponentArgsError(
-            c, "subnet_ids", args.get("subnet_ids"), "private subnets in ≥ 2 AZs"
-        )
     if not 60 <= args.get("max_runtime_seconds", 0) <= 3600:
         raise ComponentArgsError(
             c,
@@ -270,13 +244,15 @@ def _validate_drift(args: DataQualityMonitorArgs) -> str:
             args.get("max_runtime_seconds"),
             "60–3600 s: a job must finish within the hourly schedule",
         )
-    problem = aws_facts.check_context(args.get("aws"))
-    if problem:
-        raise ComponentArgsError(c, "aws", args.get("aws"), problem)
     try:
         return sm.model_monitor_image(args["aws"]["region"])
     except ValueError as exc:
         raise ComponentArgsError(c, "aws.region", args["aws"]["region"], str(exc)) from None
 
 
-__all__ = ["DataQualityMonitor", "DataQualityMonitorArgs"]
+__all__ = [
+    "DEFAULTS",
+    "DEFAULT_SCHEDULE_EXPRESSION",
+    "DataQualityMonitor",
+    "DataQualityMonitorArgs",
+]

@@ -46,13 +46,13 @@ missing evidence of no drift.
 """
 
 import json
-from typing import NotRequired, TypedDict
+from typing import NotRequired, TypedDict, cast
 
 import pulumi
 import pulumi_aws as aws
 
 from regulated_inference.components.least_privilege_role import LeastPrivilegeRole, service_trust
-from regulated_inference.lib import alarms, iam, metrics
+from regulated_inference.lib import alarms, drift, iam, metrics
 from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import sagemaker as sm
 from regulated_inference.lib.aws import AwsContext
@@ -64,6 +64,9 @@ _COMPONENT = "ScheduledDriftCheck"
 CREATE_PROCESSING_JOB = "aws-sdk:sagemaker:createProcessingJob"
 #: Runs per day must divide the day evenly so alarm periods line up with runs.
 INTERVAL_HOURS = (1, 2, 3, 4, 6, 8, 12, 24)
+DEFAULT_INTERVAL_HOURS = 1
+#: Defaults of the optional arguments, in one place (the stack config reads them from here).
+DEFAULTS = {**drift.DRIFT_JOB_DEFAULTS, "interval_hours": DEFAULT_INTERVAL_HOURS}
 #: Longest check name: `<check_name>-<execution id>` must stay a ≤ 63-char SageMaker name.
 MAX_CHECK_NAME = 40
 #: Container paths (SageMaker Processing container contract: /opt/ml/processing/...).
@@ -82,40 +85,21 @@ class ScheduledDriftCheckArgs(TypedDict):
     """Schedule name, job-name prefix and `MonitoringSchedule` dimension; SageMaker name ≤ 40 chars."""
     features: list[str]
     """Features whose drift is alarmed, 1–9 (an alarm holds at most 10 metric queries)."""
-    drift_threshold: float
-    """Drift distance (0–1) above which the alarm fires."""
-    interval_hours: int
-    """Hours between runs: 1, 2, 3, 4, 6, 8, 12 or 24 (aligned to UTC hours); also the alarm period."""
+    drift_threshold: NotRequired[float]
+    """Drift distance (0–1) above which the alarm fires; default 0.2."""
+    interval_hours: NotRequired[int]
+    """Hours between runs: 1, 2, 3, 4, 6, 8, 12 or 24 (aligned to UTC hours), also the alarm
+    period; default 1."""
     image_uri: str
     """The drift container: private ECR image pinned by digest, in the home region."""
-    instance_type: str
-    """Processing instance (EBS-backed: its volume is KMS-encrypted)."""
-    max_runtime_seconds: int
-    """Job time limit, 60 s up to the interval."""
-    capture_bucket_name: pulumi.Input[str]
-    """The bucket holding the endpoint's data capture (and the reports)."""
-    capture_bucket_arn: pulumi.Input[str]
-    """Its ARN (the job role reads the capture prefix and writes the output prefix only)."""
-    capture_prefix: str
-    """Where the endpoint's data capture lands (read by the container for the window)."""
-    output_prefix: str
-    """Where reports are written in the capture bucket (one folder per run)."""
-    baseline_bucket_name: pulumi.Input[str]
-    """The bucket holding the baseline."""
-    baseline_bucket_arn: pulumi.Input[str]
-    """Its ARN (the job role reads the baseline prefix only)."""
-    baseline_prefix: str
-    """Folder of the version's baseline (e.g. statistics.json, constraints.json)."""
-    data_key_arn: pulumi.Input[str]
-    """CMK of the job volume and the reports."""
-    subnet_ids: list[pulumi.Input[str]]
-    """Private subnets in ≥ 2 AZs the job runs in (the scheduler role allows only these)."""
-    subnet_arns: list[pulumi.Input[str]]
-    """ARNs of `subnet_ids`, in the same order (the job role may attach ENIs there only)."""
-    security_group_id: pulumi.Input[str]
-    """The workload security group of the job."""
-    security_group_arn: pulumi.Input[str]
-    """ARN of the workload security group."""
+    instance_type: NotRequired[str]
+    """Processing instance (EBS-backed: its volume is KMS-encrypted); default ml.m5.xlarge."""
+    max_runtime_seconds: NotRequired[int]
+    """Job time limit, 60 s up to the interval; default 1800."""
+    data: drift.DriftData
+    """Capture, baseline and report locations (a report folder per run), and their CMK."""
+    network: sm.VpcPlacement
+    """Private subnets and workload security group the job runs in (the scheduler role allows only these)."""
     aws: AwsContext
     """Home region (the image's registry, ARNs) and account."""
     alarm_topic_arn: pulumi.Input[str]
@@ -139,6 +123,7 @@ class ScheduledDriftCheck(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ScheduledDriftCheckArgs, opts: pulumi.ResourceOptions | None = None
     ):
+        args = cast(ScheduledDriftCheckArgs, sm.with_defaults(args, DEFAULTS))
         image = _validate(args)
         super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
         ctx = args["aws"]
@@ -163,13 +148,13 @@ class ScheduledDriftCheck(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[job_role, scheduler_role]),
         )
-        drift = self._drift_alarm(name, args)
+        drift_alarm = self._drift_alarm(name, args)
         publish_outputs(
             self,
             schedule_name=schedule.name,
             job_role_arn=job_role.arn,
             scheduler_role_arn=scheduler_role.arn,
-            drift_alarm_name=drift.name,
+            drift_alarm_name=drift_alarm.name,
         )
 
     # -- steps --------------------------------------------------------------------------
@@ -187,7 +172,8 @@ class ScheduledDriftCheck(pulumi.ComponentResource):
                 ),
                 "description": f"Drift check {args['check_name']}: read capture and baseline, publish drift",
                 "grants": iam.monitoring_job_grants(
-                    args,
+                    args["data"],
+                    args["network"],
                     ctx,
                     metrics.DRIFT_NAMESPACE,
                     images=[iam.pull_images(image.repository_arn(ctx["partition"]))],
@@ -201,7 +187,7 @@ class ScheduledDriftCheck(pulumi.ComponentResource):
     ) -> LeastPrivilegeRole:
         """CreateProcessingJob of this check only, with this key and network; PassRole."""
         ctx = args["aws"]
-        key = args["data_key_arn"]
+        key, network = args["data"]["data_key_arn"], args["network"]
         grants: list[iam.Grant] = [
             iam.custom_statement(
                 "CreateThisDriftJobOnly",
@@ -210,8 +196,8 @@ class ScheduledDriftCheck(pulumi.ComponentResource):
                 {
                     "ArnEquals": {"sagemaker:VolumeKmsKey": key, "sagemaker:OutputKmsKey": key},
                     "ForAllValues:StringEquals": {
-                        "sagemaker:VpcSubnets": list(args["subnet_ids"]),
-                        "sagemaker:VpcSecurityGroupIds": [args["security_group_id"]],
+                        "sagemaker:VpcSubnets": list(network["subnet_ids"]),
+                        "sagemaker:VpcSecurityGroupIds": [network["security_group_id"]],
                     },
                     # ForAllValues is true for an absent key: require the keys to be present.
                     "Null": {
@@ -285,7 +271,7 @@ def processing_job_request(
     args: ScheduledDriftCheckArgs, role_arn: pulumi.Input[str], image: sm.EcrImage
 ) -> pulumi.Output[str]:
     """The CreateProcessingJob request the schedule sends (API reference field names)."""
-    check = args["check_name"]
+    check, data, network = args["check_name"], args["data"], args["network"]
 
     def s3(bucket: str, prefix: str) -> str:
         return f"s3://{bucket}/{prefix.strip('/')}/"
@@ -301,7 +287,7 @@ def processing_job_request(
                     "ENDPOINT_NAME": endpoint,
                     "CHECK_NAME": check,
                     "FEATURES": ",".join(args["features"]),
-                    "CAPTURE_S3_URI": s3(capture_bucket, args["capture_prefix"]),
+                    "CAPTURE_S3_URI": s3(capture_bucket, data["capture_prefix"]),
                     "WINDOW_HOURS": str(int(args["interval_hours"])),
                     "SCHEDULED_TIME": _SCHEDULED_TIME,
                     "METRIC_NAMESPACE": metrics.DRIFT_NAMESPACE,
@@ -310,7 +296,7 @@ def processing_job_request(
                     {
                         "InputName": "baseline",
                         "S3Input": {
-                            "S3Uri": s3(baseline_bucket, args["baseline_prefix"]),
+                            "S3Uri": s3(baseline_bucket, data["baseline_prefix"]),
                             "LocalPath": BASELINE_PATH,
                             "S3DataType": "S3Prefix",
                             "S3InputMode": "File",
@@ -324,7 +310,7 @@ def processing_job_request(
                         {
                             "OutputName": "report",
                             "S3Output": {
-                                "S3Uri": s3(capture_bucket, args["output_prefix"]) + _EXECUTION_ID,
+                                "S3Uri": s3(capture_bucket, data["output_prefix"]) + _EXECUTION_ID,
                                 "LocalPath": OUTPUT_PATH,
                                 "S3UploadMode": "EndOfJob",
                             },
@@ -352,11 +338,11 @@ def processing_job_request(
     return pulumi.Output.all(
         role_arn,
         args["endpoint_name"],
-        args["capture_bucket_name"],
-        args["baseline_bucket_name"],
-        args["data_key_arn"],
-        list(args["subnet_ids"]),
-        args["security_group_id"],
+        data["capture_bucket_name"],
+        data["baseline_bucket_name"],
+        data["data_key_arn"],
+        list(network["subnet_ids"]),
+        network["security_group_id"],
     ).apply(build)
 
 
@@ -376,24 +362,14 @@ def _validate(args: ScheduledDriftCheckArgs) -> sm.EcrImage:
             check,
             f"a SageMaker name of at most {MAX_CHECK_NAME} characters (the job name appends a run id)",
         )
-    features = list(args.get("features") or [])
-    if not 1 <= len(features) <= 9:
-        raise bad("features", features, "1–9 features (an alarm holds at most 10 metric queries)")
-    for f in features:
-        try:
-            metrics.drift_metric_name(f)
-        except ValueError as exc:
-            raise bad("features", f, str(exc)) from None
+    wrong = drift.check_drift_job(args)
+    if wrong:
+        raise bad(*wrong)
+    features = list(args["features"])
     if len(",".join(features)) > 256:
         raise bad(
             "features", features, "joined names ≤ 256 chars (a processing job environment value)"
         )
-    threshold = args.get("drift_threshold")
-    if not isinstance(threshold, int | float) or not 0 < threshold <= 1:
-        raise bad("drift_threshold", threshold, "a drift distance in (0, 1]")
-    problem = aws_facts.check_context(args.get("aws"))
-    if problem:
-        raise bad("aws", args.get("aws"), problem)
     interval = args.get("interval_hours")
     if interval not in INTERVAL_HOURS:
         raise bad("interval_hours", interval, f"one of {INTERVAL_HOURS} (divides the day)")
@@ -412,32 +388,14 @@ def _validate(args: ScheduledDriftCheckArgs) -> sm.EcrImage:
             args.get("image_uri"),
             f"the image must be in the home region {args['aws']['region']}",
         )
-    try:
-        sm.check_kms_instance_type(args.get("instance_type", ""))
-    except ValueError as exc:
-        raise bad("instance_type", args.get("instance_type"), str(exc)) from None
-    if len(args.get("subnet_ids") or []) < 2 or len(args.get("subnet_ids") or []) != len(
-        args.get("subnet_arns") or []
-    ):
-        raise bad(
-            "subnet_ids", args.get("subnet_ids"), "private subnets in ≥ 2 AZs, with their ARNs"
-        )
-    for key in ("capture_prefix", "baseline_prefix", "output_prefix"):
-        if not (args.get(key) or "").strip("/"):
-            raise bad(key, args.get(key), "a non-empty prefix (never a whole bucket)")
-    if (args["output_prefix"].strip("/") + "/").startswith(args["capture_prefix"].strip("/") + "/"):
-        raise bad(
-            "output_prefix",
-            args["output_prefix"],
-            "outside the capture prefix (reports are not captured data)",
-        )
-    for key in ("alarm_topic_arn", "data_key_arn", "security_group_id"):
-        if not args.get(key):
-            raise bad(key, args.get(key), "required (alarm action M1, KMS E1, network N*)")
+    if not args.get("alarm_topic_arn"):
+        raise bad("alarm_topic_arn", args.get("alarm_topic_arn"), "required (alarm action M1)")
     return image
 
 
 __all__ = [
+    "DEFAULTS",
+    "DEFAULT_INTERVAL_HOURS",
     "ScheduledDriftCheck",
     "ScheduledDriftCheckArgs",
     "processing_job_request",

@@ -166,14 +166,8 @@ class ManagedInferenceArgs(TypedDict):
     """The bucket receiving captured requests and responses."""
     capture_bucket_arn: pulumi.Input[str]
     """Its ARN (the execution role writes under the capture prefix only)."""
-    subnet_ids: list[pulumi.Input[str]]
-    """Private subnets in ≥ 2 AZs."""
-    subnet_arns: list[pulumi.Input[str]]
-    """ARNs of `subnet_ids`, in the same order (the role may attach ENIs there only)."""
-    security_group_id: pulumi.Input[str]
-    """The workload security group (no ingress; egress 443 in the VPC)."""
-    security_group_arn: pulumi.Input[str]
-    """ARN of the workload security group."""
+    network: sm.VpcPlacement
+    """Private subnets and workload security group the model runs in."""
     aws: AwsContext
     """Home region (images, ARNs) and account."""
     logs_key_arn: pulumi.Input[str]
@@ -187,11 +181,12 @@ class ManagedInferenceArgs(TypedDict):
     variant_name: NotRequired[str]
     """Default "primary"; keep it stable across versions."""
     min_instances: NotRequired[int]
-    """Autoscaling floor; default instance_count."""
+    """Autoscaling floor: never fewer instances than this; default `instance_count`."""
     max_instances: NotRequired[int]
-    """Autoscaling ceiling; default instance_count. Scaling is registered only when max > min."""
+    """Autoscaling ceiling: never more instances than this; default `instance_count`. Scaling is
+    registered only when max > min."""
     target_invocations_per_instance: NotRequired[int]
-    """Target tracking value; default 100 per minute."""
+    """Invocations per instance per minute that target tracking keeps the variant at; default 100."""
     callers: NotRequired[list[str]]
     """IAM role names that may invoke the endpoint (a pilot: its pilot users only)."""
     environment: NotRequired[dict[str, str]]
@@ -291,13 +286,9 @@ def _validate(args: ManagedInferenceArgs) -> sm.EcrImage:
             alarms,
             f"1–{sm.MAX_ROLLBACK_ALARMS} alarms: auto-rollback needs alarms that exist in the stack",
         )
-    subnets = list(args.get("subnet_ids") or [])
-    if len(subnets) < 2 or len(subnets) != len(args.get("subnet_arns") or []):
-        raise bad(
-            "subnet_ids",
-            subnets,
-            "private subnets in ≥ 2 AZs, with their ARNs in subnet_arns in the same order",
-        )
+    wrong = sm.check_placement(args.get("network"))
+    if wrong:
+        raise bad(*wrong)
     if args.get("stage") == "pilot" and not args.get("callers"):
         raise bad("callers", args.get("callers"), "a pilot must name the roles allowed to use it")
     group = args.get("model_package_group", args.get("model_name"))
@@ -371,20 +362,20 @@ class ManagedInference(pulumi.ComponentResource):
         image = _validate(args)
         super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
         plan = _plan(args)
-        log_group = self._log_group(name, args, plan)
+        # The deployment's context, read by every step below.
+        self._name, self._args, self._plan = name, args, plan
+        log_group = self._log_group()
         # The new version, then the previous one kept deployed as the rollback target.
-        role, model, config = self._deploy_version(name, args, plan, plan.versions[0], log_group)
+        role, model, config = self._deploy_version(plan.versions[0], log_group)
         previous_config = (
-            self._deploy_version(name, args, plan, plan.versions[1], log_group)[2]
-            if len(plan.versions) > 1
-            else None
+            self._deploy_version(plan.versions[1], log_group)[2] if len(plan.versions) > 1 else None
         )
-        endpoint = self._endpoint(name, args, plan, config, previous_config)
-        self._autoscaling(name, args, plan, endpoint)
-        invoke = self._invoke_policy(name, args, plan, endpoint)
+        endpoint = self._endpoint(config, previous_config)
+        self._autoscaling(endpoint)
+        invoke = self._invoke_policy(endpoint)
         record = args.get("deployment_record")
         record_key = (
-            self._deployment_record(name, args, plan, image, model, config, previous_config)
+            self._deployment_record(image, model, config, previous_config)
             if record is not None
             else None
         )
@@ -408,25 +399,18 @@ class ManagedInference(pulumi.ComponentResource):
 
     # -- steps --------------------------------------------------------------------------
 
-    def _log_group(
-        self, name: str, args: ManagedInferenceArgs, plan: "_Plan"
-    ) -> aws.cloudwatch.LogGroup:
+    def _log_group(self) -> aws.cloudwatch.LogGroup:
         """The endpoint's KMS-encrypted log group (SageMaker writes to it by name)."""
         return encrypted_log_group(
-            f"{name}-logs",
-            sm.endpoint_log_group(plan.endpoint_name),
-            args["logs_key_arn"],
-            args["log_retention_days"],
+            f"{self._name}-logs",
+            sm.endpoint_log_group(self._plan.endpoint_name),
+            self._args["logs_key_arn"],
+            self._args["log_retention_days"],
             pulumi.ResourceOptions(parent=self),
         )
 
     def _deploy_version(
-        self,
-        name: str,
-        args: ManagedInferenceArgs,
-        plan: "_Plan",
-        v: "_Version",
-        log_group: aws.cloudwatch.LogGroup,
+        self, v: "_Version", log_group: aws.cloudwatch.LogGroup
     ) -> tuple[LeastPrivilegeRole, aws.sagemaker.Model, aws.sagemaker.EndpointConfiguration]:
         """One deployed version: its execution role, Model and EndpointConfiguration.
 
@@ -437,49 +421,43 @@ class ManagedInference(pulumi.ComponentResource):
             {
                 "image": v.image_uri,
                 "artifact": v.artifact_key,
-                "env": plan.environment,
+                "env": self._plan.environment,
                 "package": v.package_arn,
             }
         )
-        role = self._execution_role(name, args, plan, v, model_hash, log_group)
-        model = self._model(name, args, plan, v, model_hash, role)
-        config = self._endpoint_config(name, args, plan, v, model_hash, model)
+        role = self._execution_role(v, model_hash, log_group)
+        model = self._model(v, model_hash, role)
+        config = self._endpoint_config(v, model_hash, model)
         return role, model, config
 
     def _execution_role(
-        self,
-        name: str,
-        args: ManagedInferenceArgs,
-        plan: "_Plan",
-        v: "_Version",
-        model_hash: str,
-        log_group: aws.cloudwatch.LogGroup,
+        self, v: "_Version", model_hash: str, log_group: aws.cloudwatch.LogGroup
     ) -> LeastPrivilegeRole:
         """One execution role per version (I7: no role shared by two models), scoped to that
         version's artifact folder and image repository only."""
-        ctx = args["aws"]
+        ctx = self._args["aws"]
         return LeastPrivilegeRole(
-            f"{name}-execution-{model_hash}",
+            f"{self._name}-execution-{model_hash}",
             {
                 "trust": service_trust(
                     "sagemaker.amazonaws.com",
                     ctx["account_id"],
                     aws_facts.arn(ctx, "sagemaker", "*"),
                 ),
-                "description": f"SageMaker execution role of {plan.endpoint_name} "
-                f"({args['model_name']} {v.version})",
+                "description": f"SageMaker execution role of {self._plan.endpoint_name} "
+                f"({self._args['model_name']} {v.version})",
                 "grants": [
                     iam.read_objects(
-                        args["artifact_bucket_arn"], posixpath.dirname(v.artifact_key)
+                        self._args["artifact_bucket_arn"], posixpath.dirname(v.artifact_key)
                     ),
-                    iam.write_objects(args["capture_bucket_arn"], plan.capture_prefix),
-                    iam.use_key(args["data_key_arn"], decrypt=True, encrypt=True),
+                    iam.write_objects(self._args["capture_bucket_arn"], self._plan.capture_prefix),
+                    iam.use_key(self._args["data_key_arn"], decrypt=True, encrypt=True),
                     iam.pull_images(
                         sm.parse_ecr_image(v.image_uri).repository_arn(ctx["partition"])
                     ),
                     iam.vpc_access(
-                        args["subnet_arns"],
-                        [args["security_group_arn"]],
+                        self._args["network"]["subnet_arns"],
+                        [self._args["network"]["security_group_arn"]],
                         aws_facts.ec2_arn(ctx, "network-interface", "*"),
                     ),
                     iam.write_logs(log_group.arn),
@@ -492,7 +470,7 @@ class ManagedInference(pulumi.ComponentResource):
                             pulumi.Output.from_input(alarm).apply(
                                 lambda a: aws_facts.cloudwatch_alarm_arn(ctx, a)
                             )
-                            for alarm in args["rollback_alarm_names"]
+                            for alarm in self._args["rollback_alarm_names"]
                         ),
                     ),
                 ],
@@ -501,17 +479,11 @@ class ManagedInference(pulumi.ComponentResource):
         )
 
     def _model(
-        self,
-        name: str,
-        args: ManagedInferenceArgs,
-        plan: "_Plan",
-        v: "_Version",
-        model_hash: str,
-        role: LeastPrivilegeRole,
+        self, v: "_Version", model_hash: str, role: LeastPrivilegeRole
     ) -> aws.sagemaker.Model:
         """The SageMaker Model: from the approved package, or the image and artifact;
         network-isolated, in the private subnets."""
-        environment = plan.environment or None
+        environment = self._plan.environment or None
         if v.package_arn is not None:
             container = aws.sagemaker.ModelPrimaryContainerArgs(
                 model_package_name=v.package_arn, environment=environment
@@ -521,33 +493,27 @@ class ManagedInference(pulumi.ComponentResource):
                 image=v.image_uri,
                 mode="SingleModel",
                 model_data_url=pulumi.Output.concat(
-                    "s3://", args["artifact_bucket_name"], "/", v.artifact_key
+                    "s3://", self._args["artifact_bucket_name"], "/", v.artifact_key
                 ),
                 environment=environment,
             )
         return aws.sagemaker.Model(
-            f"{name}-model-{model_hash}",
-            name=sm.safe_name(args["model_name"], v.version, model_hash),
+            f"{self._name}-model-{model_hash}",
+            name=sm.safe_name(self._args["model_name"], v.version, model_hash),
             execution_role_arn=role.arn,
             enable_network_isolation=True,
             primary_container=container,
             vpc_config=aws.sagemaker.ModelVpcConfigArgs(
-                subnets=list(args["subnet_ids"]),
-                security_group_ids=[args["security_group_id"]],
+                subnets=list(self._args["network"]["subnet_ids"]),
+                security_group_ids=[self._args["network"]["security_group_id"]],
             ),
-            tags={**plan.tags, "model-version": v.version},
+            tags={**self._plan.tags, "model-version": v.version},
             # the role's policy in place first
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role]),
         )
 
     def _endpoint_config(
-        self,
-        name: str,
-        args: ManagedInferenceArgs,
-        plan: "_Plan",
-        v: "_Version",
-        model_hash: str,
-        model: aws.sagemaker.Model,
+        self, v: "_Version", model_hash: str, model: aws.sagemaker.Model
     ) -> aws.sagemaker.EndpointConfiguration:
         """The EndpointConfiguration: one variant, KMS on the volume, data capture of inputs
         and outputs (KMS-encrypted) under the capture prefix."""
@@ -555,33 +521,36 @@ class ManagedInference(pulumi.ComponentResource):
             {
                 "model": model_hash,
                 "version": v.version,
-                "instanceType": args["instance_type"],
-                "instanceCount": plan.count,
-                "variant": plan.variant,
-                "sampling": plan.sampling,
-                "capture": plan.capture_prefix,
+                "instanceType": self._args["instance_type"],
+                "instanceCount": self._plan.count,
+                "variant": self._plan.variant,
+                "sampling": self._plan.sampling,
+                "capture": self._plan.capture_prefix,
             }
         )
         return aws.sagemaker.EndpointConfiguration(
-            f"{name}-config-{config_hash}",
-            name=sm.safe_name(plan.endpoint_name, v.version, config_hash),
-            kms_key_arn=args["data_key_arn"],
+            f"{self._name}-config-{config_hash}",
+            name=sm.safe_name(self._plan.endpoint_name, v.version, config_hash),
+            kms_key_arn=self._args["data_key_arn"],
             production_variants=[
                 aws.sagemaker.EndpointConfigurationProductionVariantArgs(
-                    variant_name=plan.variant,
+                    variant_name=self._plan.variant,
                     model_name=model.name,
-                    instance_type=args["instance_type"],
-                    initial_instance_count=plan.count,
+                    instance_type=self._args["instance_type"],
+                    initial_instance_count=self._plan.count,
                     initial_variant_weight=1.0,
                 )
             ],
             data_capture_config=aws.sagemaker.EndpointConfigurationDataCaptureConfigArgs(
                 enable_capture=True,
-                initial_sampling_percentage=plan.sampling,
+                initial_sampling_percentage=self._plan.sampling,
                 destination_s3_uri=pulumi.Output.concat(
-                    "s3://", args["capture_bucket_name"], "/", plan.capture_prefix.rstrip("/")
+                    "s3://",
+                    self._args["capture_bucket_name"],
+                    "/",
+                    self._plan.capture_prefix.rstrip("/"),
                 ),
-                kms_key_id=args["data_key_arn"],
+                kms_key_id=self._args["data_key_arn"],
                 capture_options=[
                     aws.sagemaker.EndpointConfigurationDataCaptureConfigCaptureOptionArgs(
                         capture_mode="Input"
@@ -595,45 +564,44 @@ class ManagedInference(pulumi.ComponentResource):
                     csv_content_types=["text/csv"],
                 ),
             ),
-            tags={**plan.tags, "model-version": v.version},
+            tags={**self._plan.tags, "model-version": v.version},
             opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _endpoint(
         self,
-        name: str,
-        args: ManagedInferenceArgs,
-        plan: "_Plan",
         config: aws.sagemaker.EndpointConfiguration,
         previous_config: aws.sagemaker.EndpointConfiguration | None,
     ) -> aws.sagemaker.Endpoint:
         """The endpoint on the new config, with the guarded rollout (after the rollback
         target exists)."""
         return aws.sagemaker.Endpoint(
-            f"{name}-endpoint",
-            name=plan.endpoint_name,
+            f"{self._name}-endpoint",
+            name=self._plan.endpoint_name,
             endpoint_config_name=config.name,
-            deployment_config=deployment_config(args["rollout"], args["rollback_alarm_names"]),
-            tags=plan.tags,
+            deployment_config=deployment_config(
+                self._args["rollout"], self._args["rollback_alarm_names"]
+            ),
+            tags=self._plan.tags,
             opts=pulumi.ResourceOptions(
                 parent=self, depends_on=[previous_config] if previous_config is not None else None
             ),
         )
 
-    def _autoscaling(
-        self, name: str, args: ManagedInferenceArgs, plan: "_Plan", endpoint: aws.sagemaker.Endpoint
-    ) -> None:
+    def _autoscaling(self, endpoint: aws.sagemaker.Endpoint) -> None:
         """Target tracking on invocations per instance, registered only when the range allows
         scaling. AWS refuses an endpoint update that changes the instance type of a registered
         scalable target (docs/lifecycle.md)."""
-        low = int(args.get("min_instances", plan.count))
-        high = int(args.get("max_instances", plan.count))
+        low = int(self._args.get("min_instances", self._plan.count))
+        high = int(self._args.get("max_instances", self._plan.count))
         if high <= low:
             return
         child = pulumi.ResourceOptions(parent=self)
-        resource_id = pulumi.Output.concat("endpoint/", endpoint.name, "/variant/", plan.variant)
+        resource_id = pulumi.Output.concat(
+            "endpoint/", endpoint.name, "/variant/", self._plan.variant
+        )
         target = aws.appautoscaling.Target(
-            f"{name}-scaling-target",
+            f"{self._name}-scaling-target",
             service_namespace="sagemaker",
             scalable_dimension="sagemaker:variant:DesiredInstanceCount",
             resource_id=resource_id,
@@ -642,14 +610,14 @@ class ManagedInference(pulumi.ComponentResource):
             opts=child,
         )
         aws.appautoscaling.Policy(
-            f"{name}-scaling-policy",
-            name=f"{plan.endpoint_name}-invocations-per-instance",
+            f"{self._name}-scaling-policy",
+            name=f"{self._plan.endpoint_name}-invocations-per-instance",
             policy_type="TargetTrackingScaling",
             service_namespace=target.service_namespace,
             scalable_dimension=target.scalable_dimension,
             resource_id=target.resource_id,
             target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
-                target_value=args.get(
+                target_value=self._args.get(
                     "target_invocations_per_instance", DEFAULT_TARGET_INVOCATIONS_PER_INSTANCE
                 ),
                 predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
@@ -661,46 +629,45 @@ class ManagedInference(pulumi.ComponentResource):
             opts=child,
         )
 
-    def _invoke_policy(
-        self, name: str, args: ManagedInferenceArgs, plan: "_Plan", endpoint: aws.sagemaker.Endpoint
-    ) -> aws.iam.Policy:
+    def _invoke_policy(self, endpoint: aws.sagemaker.Endpoint) -> aws.iam.Policy:
         """A managed policy to invoke this endpoint only, attached to the named callers."""
         child = pulumi.ResourceOptions(parent=self)
         invoke = aws.iam.Policy(
-            f"{name}-invoke",
-            name=f"{plan.endpoint_name}-invoke",
-            description=f"Invoke {plan.endpoint_name} ({plan.stage}) and nothing else",
+            f"{self._name}-invoke",
+            name=f"{self._plan.endpoint_name}-invoke",
+            description=f"Invoke {self._plan.endpoint_name} ({self._plan.stage}) and nothing else",
             policy=iam.policy_json(iam.grant_statements(iam.invoke_endpoints((endpoint.arn,)), 0)),
             opts=child,
         )
-        for i, caller in enumerate(args.get("callers") or []):
+        for i, caller in enumerate(self._args.get("callers") or []):
             aws.iam.RolePolicyAttachment(
-                f"{name}-invoke-{i}", role=caller, policy_arn=invoke.arn, opts=child
+                f"{self._name}-invoke-{i}", role=caller, policy_arn=invoke.arn, opts=child
             )
         return invoke
 
     def _deployment_record(
         self,
-        name: str,
-        args: ManagedInferenceArgs,
-        plan: "_Plan",
         image: sm.EcrImage,
         model: aws.sagemaker.Model,
         config: aws.sagemaker.EndpointConfiguration,
         previous_config: aws.sagemaker.EndpointConfiguration | None,
     ) -> pulumi.Output[str]:
         """What this deployment requested, as a KMS-encrypted object in the WORM audit bucket."""
-        record = args["deployment_record"]
-        ctx, version, previous = args["aws"], args["version"], args.get("previous")
+        record = self._args["deployment_record"]
+        ctx, version, previous = (
+            self._args["aws"],
+            self._args["version"],
+            self._args.get("previous"),
+        )
         key = (
             f"{record.get('key_prefix', DEFAULT_DEPLOYMENT_RECORD_PREFIX).strip('/')}/"
-            f"{record.get('stack') or 'stack'}/{args['model_name']}/"
+            f"{record.get('stack') or 'stack'}/{self._args['model_name']}/"
             f"{version}/{record['config_sha256'][:16]}.json"
         )
         content = pulumi.Output.all(
             model.name,
             config.name,
-            args["artifact_bucket_name"],
+            self._args["artifact_bucket_name"],
             previous_config.name if previous_config is not None else None,
         ).apply(
             lambda r: sm.canonical_json(
@@ -714,29 +681,29 @@ class ManagedInference(pulumi.ComponentResource):
                     "stack": record.get("stack", ""),
                     "region": ctx["region"],
                     "account": ctx["account_id"],
-                    "model": args["model_name"],
+                    "model": self._args["model_name"],
                     "requestedVersion": version,
                     "previousVersion": previous["version"] if previous is not None else None,
-                    "stage": plan.stage,
-                    "image": args["image_uri"],
+                    "stage": self._plan.stage,
+                    "image": self._args["image_uri"],
                     "imageDigest": f"sha256:{image.digest}",
-                    "modelPackage": args.get("model_package_arn"),
-                    "artifactUri": f"s3://{r[2]}/{args['artifact_key']}",
+                    "modelPackage": self._args.get("model_package_arn"),
+                    "artifactUri": f"s3://{r[2]}/{self._args['artifact_key']}",
                     "evaluation": dict(sorted((record.get("evaluation") or {}).items())),
                     "configSha256": record["config_sha256"],
                     "requestSha256": record.get("request_sha256") or record["config_sha256"],
-                    "endpoint": plan.endpoint_name,
+                    "endpoint": self._plan.endpoint_name,
                     "requestedEndpointConfig": r[1],
                     "requestedSagemakerModel": r[0],
                     "previousEndpointConfig": r[3],
-                    "instanceType": args["instance_type"],
-                    "instanceCount": plan.count,
-                    "rollout": sm.resolve_rollout(args["rollout"]).strategy.value,
+                    "instanceType": self._args["instance_type"],
+                    "instanceCount": self._plan.count,
+                    "rollout": sm.resolve_rollout(self._args["rollout"]).strategy.value,
                 }
             )
         )
         obj = aws.s3.BucketObjectv2(
-            f"{name}-record-{record['config_sha256'][:12]}",
+            f"{self._name}-record-{record['config_sha256'][:12]}",
             bucket=record["bucket_name"],
             key=key,
             content=content,
@@ -744,7 +711,7 @@ class ManagedInference(pulumi.ComponentResource):
             server_side_encryption="aws:kms",
             kms_key_id=record["kms_key_arn"],
             bucket_key_enabled=True,
-            tags=plan.tags,
+            tags=self._plan.tags,
             # A record is permanent (Object Lock): a later version adds a record, and
             # Pulumi forgets this one instead of trying to delete a locked object.
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),

@@ -214,24 +214,19 @@ class ModelMonitoring(pulumi.ComponentResource):
             )
 
         op: dict[str, aws.cloudwatch.MetricAlarm] = {}
-        op["latency-p99"] = alarm(
-            "latency-p99",
-            f"ModelLatency p99 above {t('latency_p99_ms')} ms",
-            namespace=sm.INVOCATION_NAMESPACE,
-            metric_name="ModelLatency",
-            extended_statistic="p99",
-            comparison_operator="GreaterThanThreshold",
-            threshold=t("latency_p99_ms") * 1000,  # SageMaker reports microseconds
-        )
-        op["overhead-latency-p99"] = alarm(
-            "overhead-latency-p99",
-            f"OverheadLatency p99 above {t('overhead_latency_p99_ms')} ms",
-            namespace=sm.INVOCATION_NAMESPACE,
-            metric_name="OverheadLatency",
-            extended_statistic="p99",
-            comparison_operator="GreaterThanThreshold",
-            threshold=t("overhead_latency_p99_ms") * 1000,
-        )
+        for role, metric, key in (
+            ("latency-p99", "ModelLatency", "latency_p99_ms"),
+            ("overhead-latency-p99", "OverheadLatency", "overhead_latency_p99_ms"),
+        ):
+            op[role] = alarm(
+                role,
+                f"{metric} p99 above {t(key)} ms",
+                namespace=sm.INVOCATION_NAMESPACE,
+                metric_name=metric,
+                extended_statistic="p99",
+                comparison_operator="GreaterThanThreshold",
+                threshold=t(key) * 1000,  # SageMaker reports microseconds
+            )
         for code in ("4xx", "5xx"):
             rate = t(f"max_{code}_rate")
             op[f"{code}-rate"] = alarm(

@@ -9,8 +9,10 @@ component's field docstrings as descriptions (so docs/configuration.md documents
 the config knows is added where the section is declared: bounds (`fields={name: Field(ge=...)}`),
 validators and prod rules, in a subclass.
 
-`Derived.to_args()` returns the component's TypedDict: the section's values under the same names,
-no per-field mapper to keep in step.
+`Derived.to_args()` returns the component's TypedDict: the section's values under the argument
+names, no per-field mapper to keep in step. Where a config key must differ from the argument it
+sets (a key users already write, e.g. `monitoring.drift.threshold` for `drift_threshold`), the
+section's `derive(..., renames=...)` is the one place that says so.
 
 Why not validate the TypedDicts with pydantic directly: on Python < 3.12 pydantic refuses
 `typing.TypedDict` (it needs `typing_extensions.TypedDict`), the component provider analyses
@@ -81,11 +83,16 @@ class Derived(ConfigModel):
 
     __args_type__: ClassVar[type]
     __args_fields__: ClassVar[tuple[str, ...]]
+    __args_names__: ClassVar[dict[str, str]] = {}
+    """Config field → component argument, where they differ (`derive(renames=...)`)."""
 
     def to_args(self) -> Any:
-        """The component's argument value: its fields' values under the same names (unset
+        """The component's argument value: its fields' values under the argument names (unset
         optionals left out; fields a subclass adds for the config alone are not arguments)."""
-        values = {name: _arg(getattr(self, name)) for name in self.__args_fields__}
+        values = {
+            self.__args_names__.get(name, name): _arg(getattr(self, name))
+            for name in self.__args_fields__
+        }
         if dataclasses.is_dataclass(self.__args_type__):
             return self.__args_type__(**values)
         return {k: v for k, v in values.items() if v is not None}
@@ -103,6 +110,8 @@ def derive(
     fields: Mapping[str, FieldInfo] | None = None,
     types: Mapping[str, Any] | None = None,
     only: tuple[str, ...] | None = None,
+    required: tuple[str, ...] = (),
+    renames: Mapping[str, str] | None = None,
 ) -> type[Derived]:
     """A `Derived` config model with `source`'s fields, defaults and docstrings.
 
@@ -111,10 +120,13 @@ def derive(
     appended to the component's docstring, e.g. a prod rule), merged with the component's
     default; `types`: a field's type where the config takes another shape (a nested derived
     section for a nested TypedDict); `only`: the fields the config section takes, when it takes
-    some of the arguments and assembles the rest itself. A field with neither a default nor
-    NotRequired is required; a NotRequired one without a default is optional (None, left out of
-    `to_args()`).
+    some of the arguments and assembles the rest itself; `required`: optional arguments the
+    section requires (it exists to set them); `renames`: argument → config field name, for a
+    config key that differs from the argument (`to_args()` maps it back). A field with neither a
+    default nor NotRequired is required; a NotRequired one without a default is optional (None,
+    left out of `to_args()`). Every mapping is keyed by the argument's name.
     """
+    renames = dict(renames or {})
     defaults = dict(defaults or {})
     docs = field_docstrings(source)
     optional = getattr(source, "__optional_keys__", frozenset())
@@ -125,14 +137,14 @@ def derive(
         tp = (types or {}).get(name, tp)
         if name in defaults:
             default = defaults[name]
-        elif default is ... and name in optional:
+        elif default is ... and name in optional and name not in required:
             default = None
             tp = tp | None
         extra = (fields or {}).get(name) or FieldInfo()
         # The component's docstring; a config-only note (e.g. a prod rule) follows it.
         description = " ".join(d for d in (docs.get(name), extra.description) if d) or None
         info = FieldInfo.merge_field_infos(extra, default=default, description=description)
-        definitions[name] = (tp, info)
+        definitions[renames.get(name, name)] = (tp, info)
     model = create_model(  # type: ignore[call-overload]
         f"{source.__name__}Fields",
         __base__=Derived,
@@ -141,6 +153,7 @@ def derive(
     )
     model.__args_type__ = source
     model.__args_fields__ = tuple(definitions)
+    model.__args_names__ = {field: arg for arg, field in renames.items()}
     return model
 
 

@@ -20,6 +20,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from regulated_inference.components import bedrock_access as ba
+from regulated_inference.components import data_quality as dq
 from regulated_inference.components import drift_job
 from regulated_inference.components import managed_inference as mi
 from regulated_inference.components import model_monitoring as mm
@@ -28,10 +29,11 @@ from regulated_inference.components import model_monitoring as mm
 from regulated_inference.components.bedrock_access import DEFAULT_PII_ENTITIES, PII_ENTITY_TYPES
 from regulated_inference.config import aws_model
 from regulated_inference.config.base import ConfigModel
-from regulated_inference.config.derive import derive
+from regulated_inference.config.derive import derive, field_docstrings
 from regulated_inference.config.errors import RuleViolation
 from regulated_inference.config.kubernetes import KubernetesConfig
 from regulated_inference.lib import aws as aws_facts
+from regulated_inference.lib import drift
 from regulated_inference.lib import sagemaker as sm
 from regulated_inference.lib.aws import AwsContext
 
@@ -100,17 +102,24 @@ class RolloutConfig(
         return self
 
 
-class AutoscalingConfig(ConfigModel):
-    """Target tracking on SageMakerVariantInvocationsPerInstance."""
-
-    min_instances: int = Field(ge=1)
-    """Never fewer instances than this (prod production models: ≥ 2)."""
-    max_instances: int = Field(ge=1, le=100)
-    """Never more instances than this."""
-    target_invocations_per_instance: int = Field(
-        default=mi.DEFAULT_TARGET_INVOCATIONS_PER_INSTANCE, ge=1, le=1_000_000
+class AutoscalingConfig(
+    derive(
+        mi.ManagedInferenceArgs,
+        only=("min_instances", "max_instances", "target_invocations_per_instance"),
+        # Both bounds are required here: the section exists to set a range. Without it the
+        # endpoint keeps instanceCount (the component's own default).
+        required=("min_instances", "max_instances"),
+        defaults={"target_invocations_per_instance": mi.DEFAULT_TARGET_INVOCATIONS_PER_INSTANCE},
+        fields={
+            "min_instances": Field(ge=1, description="Prod production models: ≥ 2."),
+            "max_instances": Field(ge=1, le=100),
+            "target_invocations_per_instance": Field(ge=1, le=1_000_000),
+        },
     )
-    """Invocations per instance per minute the policy keeps the variant at."""
+):
+    """Target tracking on SageMakerVariantInvocationsPerInstance: `ManagedInference`'s
+    `min_instances`, `max_instances` and `target_invocations_per_instance` (their docs and
+    default)."""
 
     @model_validator(mode="after")
     def _range(self) -> AutoscalingConfig:
@@ -129,35 +138,63 @@ DriftMode = Literal["processing-job", "model-monitor"]
 DRIFT_INTERVAL_HOURS = drift_job.INTERVAL_HOURS
 
 
-class DriftConfig(ConfigModel):
+#: Config keys of `monitoring.drift` that differ from the argument they set (stack files already
+#: use them): argument → config field. The one place this mapping is written (`schedule`, from
+#: `DataQualityMonitor`, is declared in `DriftConfig` by this name).
+DRIFT_CONFIG_NAMES = {
+    "drift_threshold": "threshold",
+    "image_uri": "image",
+    "schedule_expression": "schedule",
+}
+
+
+class DriftConfig(
+    derive(
+        drift_job.ScheduledDriftCheckArgs,
+        only=(
+            "features",
+            "drift_threshold",
+            "image_uri",
+            "interval_hours",
+            "instance_type",
+            "max_runtime_seconds",
+        ),
+        # interval_hours stays unset (None) unless given: `hours` applies the component default.
+        defaults={**drift.DRIFT_JOB_DEFAULTS, "image_uri": None},
+        types={"image_uri": str | None},
+        renames=DRIFT_CONFIG_NAMES,
+        fields={
+            "features": Field(min_length=1, max_length=drift.MAX_FEATURES),
+            "drift_threshold": Field(gt=0, le=1),
+            "image_uri": Field(description="`processing-job` only, and required there."),
+            "interval_hours": Field(description="`processing-job` only."),
+            "instance_type": Field(
+                description="A processing instance type of the SageMaker API (both modes)."
+            ),
+            "max_runtime_seconds": Field(
+                ge=60,
+                le=86400,
+                description="With `model-monitor`, ≤ 3600 s (the hourly schedule).",
+            ),
+        },
+    )
+):
     """Feature drift: a scheduled Processing-job drift check (default, any account) or a
-    SageMaker Model Monitor data-quality schedule (accounts that have Model Monitor)."""
+    SageMaker Model Monitor data-quality schedule (accounts that have Model Monitor). The fields
+    are `ScheduledDriftCheck`'s and `DataQualityMonitor`'s arguments (docs and defaults), under
+    the keys of `DRIFT_CONFIG_NAMES`."""
 
     mode: DriftMode = "processing-job"
     """Drift source: `processing-job` (EventBridge Scheduler starts a SageMaker Processing job
     running `image`; any account) or `model-monitor` (a Model Monitor schedule: only for
     accounts that already use Model Monitor, closed to new customers). Both publish
     `feature_baseline_drift_<feature>` {Endpoint, MonitoringSchedule} to the alarm."""
-    features: list[str] = Field(min_length=1, max_length=9)
-    """Features whose `feature_baseline_drift_<name>` metric is alarmed (1–9: one alarm holds ≤ 10 metrics)."""
-    threshold: float = Field(default=0.2, gt=0, le=1)
-    """Baseline drift distance (0–1, a distance between distributions) above which the drift alarm fires."""
-    image: str | None = None
-    """`processing-job` only, and required there: the drift container, a private ECR image in
-    aws:region pinned by digest (`<account>.dkr.ecr.<region>.amazonaws.com/<repo>@sha256:<64 hex>`)."""
-    interval_hours: int | None = None
-    """`processing-job` only: hours between checks on the UTC hour, one of 1, 2, 3, 4, 6, 8, 12,
-    24 (default 1); also the drift alarm's period."""
-    schedule: str = "cron(0 * ? * * *)"
-    """`model-monitor` only: schedule expression, UTC: `cron(0 * ? * * *)` hourly,
-    `cron(0 H ? * * *)` daily at hour H, `cron(0 H/N ? * * *)` every N hours — the forms Model
-    Monitor accepts."""
-    instance_type: str = "ml.m5.xlarge"
-    """Instance the monitoring job runs on: a processing instance type of the SageMaker API
-    (EBS-backed: its volume is KMS-encrypted)."""
-    max_runtime_seconds: int = Field(default=1800, ge=60, le=86400)
-    """Job time limit: ≤ 3600 s with `model-monitor` (hourly schedule), ≤ the interval with
-    `processing-job` (a run ends before the next)."""
+    schedule: str = Field(
+        default=dq.DEFAULT_SCHEDULE_EXPRESSION,
+        description=field_docstrings(dq.DataQualityMonitorArgs)["schedule_expression"]
+        + " `model-monitor` only: `cron(0 * ? * * *)` hourly, `cron(0 H ? * * *)` daily at hour"
+        " H, `cron(0 H/N ? * * *)` every N hours — the forms Model Monitor accepts.",
+    )
     baseline_prefix: str | None = None
     """Key prefix in the model-artifacts bucket holding `constraints.json` and `statistics.json`;
     default `<artifact folder>/baseline/`."""
@@ -236,7 +273,7 @@ class DriftConfig(ConfigModel):
     @property
     def hours(self) -> int:
         """Hours between processing-job checks (default 1)."""
-        return self.interval_hours or 1
+        return self.interval_hours or drift_job.DEFAULT_INTERVAL_HOURS
 
 
 class MonitoringConfig(

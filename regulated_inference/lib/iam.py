@@ -10,7 +10,7 @@ the reason and the condition that narrows it.
 """
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NotRequired, TypedDict
 
@@ -18,7 +18,8 @@ import pulumi
 
 from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib.aws import AwsContext
-from regulated_inference.lib.sagemaker import PROCESSING_LOG_GROUP
+from regulated_inference.lib.drift import DriftData
+from regulated_inference.lib.sagemaker import PROCESSING_LOG_GROUP, VpcPlacement
 
 #: Actions that only accept `Resource: "*"` (AWS service authorization
 #: reference), with why, and how we narrow them instead.
@@ -495,7 +496,8 @@ def deny_insecure_transport(action: str, resource: Any) -> dict[str, Any]:
 
 
 def monitoring_job_grants(
-    args: Mapping[str, Any],
+    data: DriftData,
+    network: VpcPlacement,
     ctx: AwsContext,
     metric_namespace: str,
     *,
@@ -504,17 +506,17 @@ def monitoring_job_grants(
     """What a monitoring job (Model Monitor or a drift Processing job) may do, in this order:
     read the capture and baseline prefixes, write the output prefix, use the data key, pull
     `images`, attach ENIs in its subnets / security group, publish into `metric_namespace`,
-    log to /aws/sagemaker/ProcessingJobs. `args` holds the component's bucket, prefix, key and
-    network args (the same names in `DataQualityMonitorArgs` and `ScheduledDriftCheckArgs`)."""
+    log to /aws/sagemaker/ProcessingJobs. `data` and `network` are the component's nested
+    arguments (`DataQualityMonitorArgs` and `ScheduledDriftCheckArgs` share both types)."""
     return [
-        read_objects(args["capture_bucket_arn"], args["capture_prefix"]),
-        read_objects(args["baseline_bucket_arn"], args["baseline_prefix"]),
-        write_objects(args["capture_bucket_arn"], args["output_prefix"]),
-        use_key(args["data_key_arn"], decrypt=True, encrypt=True),
+        read_objects(data["capture_bucket_arn"], data["capture_prefix"]),
+        read_objects(data["baseline_bucket_arn"], data["baseline_prefix"]),
+        write_objects(data["capture_bucket_arn"], data["output_prefix"]),
+        use_key(data["data_key_arn"], decrypt=True, encrypt=True),
         *images,
         vpc_access(
-            args["subnet_arns"],
-            [args["security_group_arn"]],
+            network["subnet_arns"],
+            [network["security_group_arn"]],
             aws_facts.ec2_arn(ctx, "network-interface", "*"),
         ),
         put_metrics(metric_namespace),

@@ -10,9 +10,12 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal, NotRequired, TypedDict
+
+import pulumi
 
 from regulated_inference.lib import aws as aws_facts
 
@@ -212,31 +215,30 @@ def check_rollout(rollout: Rollout) -> tuple[str, Any, str] | None:
         r = resolve_rollout(rollout)
     except (TypeError, ValueError) as exc:
         return ("strategy", rollout, f"not a rollout ({exc}); strategies: canary, linear, rolling")
-    if r.strategy == "canary" and not 1 <= r.canary_percent <= CANARY_MAX_PERCENT:
-        return (
-            "canaryPercent",
-            r.canary_percent,
-            f"canary size must be 1–{CANARY_MAX_PERCENT}% of the variant's instances (SageMaker limit)",
-        )
-    if (
-        r.strategy == "linear"
-        and not LINEAR_STEP_MIN_PERCENT <= r.linear_step_percent <= LINEAR_STEP_MAX_PERCENT
-    ):
-        return (
+    # The step of each strategy: (config field, value, what it is, SageMaker's limits).
+    step = {
+        "canary": ("canaryPercent", r.canary_percent, "canary size", 1, CANARY_MAX_PERCENT),
+        "linear": (
             "linearStepPercent",
             r.linear_step_percent,
-            f"linear step must be {LINEAR_STEP_MIN_PERCENT}–{LINEAR_STEP_MAX_PERCENT}% of the "
-            "variant's instances (SageMaker limit)",
-        )
-    if (
-        r.strategy == "rolling"
-        and not ROLLING_BATCH_MIN_PERCENT <= r.rolling_batch_percent <= ROLLING_BATCH_MAX_PERCENT
-    ):
-        return (
+            "linear step",
+            LINEAR_STEP_MIN_PERCENT,
+            LINEAR_STEP_MAX_PERCENT,
+        ),
+        "rolling": (
             "rollingBatchPercent",
             r.rolling_batch_percent,
-            f"rolling batch must be {ROLLING_BATCH_MIN_PERCENT}–{ROLLING_BATCH_MAX_PERCENT}% of the "
-            "variant's instances (SageMaker limit)",
+            "rolling batch",
+            ROLLING_BATCH_MIN_PERCENT,
+            ROLLING_BATCH_MAX_PERCENT,
+        ),
+    }[r.strategy.value]
+    name, size, what, low, high = step
+    if not low <= size <= high:
+        return (
+            name,
+            size,
+            f"{what} must be {low}–{high}% of the variant's instances (SageMaker limit)",
         )
     for field, value in (
         ("bakeSeconds", r.bake_seconds),
@@ -399,12 +401,61 @@ def endpoint_log_group(endpoint_name: str) -> str:
     return f"/aws/sagemaker/Endpoints/{endpoint_name}"
 
 
+# -- where models and jobs run, what monitoring jobs read -------------------------------
+# Nested argument types shared by components (`VpcPlacement`: ManagedInference and the drift
+# jobs; `lib.drift.DriftData`: the drift jobs). Nested, not inherited: the component provider's analyzer
+# (pulumi/provider/experimental/analyzer.py `get_docstring`) reads field docstrings from the
+# source of the class named in the annotation only, so fields a TypedDict inherits would
+# lose their descriptions in the schema; a nested type is one schema type, documented once.
+
+
+class VpcPlacement(TypedDict):
+    """Where a SageMaker model or job runs: private subnets and the workload security group."""
+
+    subnet_ids: list[pulumi.Input[str]]
+    """Private subnets in ≥ 2 AZs."""
+    subnet_arns: list[pulumi.Input[str]]
+    """ARNs of `subnet_ids`, in the same order (the role may attach network interfaces there only)."""
+    security_group_id: pulumi.Input[str]
+    """The workload security group (no ingress; egress 443 in the VPC)."""
+    security_group_arn: pulumi.Input[str]
+    """ARN of the workload security group."""
+
+
+def check_placement(
+    network: VpcPlacement | None, arg: str = "network"
+) -> tuple[str, Any, str] | None:
+    """The first problem of the placement argument `arg` as (path, value, rule), or None."""
+    if not isinstance(network, dict):
+        return (arg, network, "must be a VpcPlacement (subnet_ids, subnet_arns, security group)")
+    subnets = list(network.get("subnet_ids") or [])
+    if len(subnets) < 2 or len(subnets) != len(network.get("subnet_arns") or []):
+        return (
+            f"{arg}.subnet_ids",
+            subnets,
+            "private subnets in ≥ 2 AZs, with their ARNs in subnet_arns in the same order",
+        )
+    for key in ("security_group_id", "security_group_arn"):
+        if not network.get(key):
+            return (f"{arg}.{key}", network.get(key), "required (the workload security group, N*)")
+    return None
+
+
+def with_defaults(args: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """A component's `args` over its `defaults`: an absent or None optional argument takes its
+    default (Construct leaves unset optional inputs out)."""
+    return {**defaults, **{k: v for k, v in args.items() if v is not None}}
+
+
 __all__ = [
     "FORCE_NEW",
     "NVME_INSTANCE_FAMILIES",
     "GPU_INSTANCE_FAMILIES",
     "Rollout",
     "EcrImage",
+    "VpcPlacement",
+    "check_placement",
+    "with_defaults",
     "check_kms_instance_type",
     "check_rollout",
     "has_local_nvme",

@@ -27,14 +27,13 @@ and the endpoints deploy package versions the config declares as registered and 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 import pulumi
 
-from regulated_inference.components.bedrock_access import (
-    BedrockAccess,
-)
+from regulated_inference.components.bedrock_access import BedrockAccess
 from regulated_inference.components.bedrock_monitoring import BedrockMonitoring, model_id
+from regulated_inference.components.data_quality import DataQualityMonitor
 from regulated_inference.components.drift_job import MAX_CHECK_NAME, ScheduledDriftCheck
 from regulated_inference.components.managed_inference import (
     DEFAULT_VARIANT,
@@ -42,18 +41,61 @@ from regulated_inference.components.managed_inference import (
     ManagedInference,
     PreviousVersion,
 )
-from regulated_inference.components.model_monitoring import (
-    DataQualityMonitor,
-    ModelMonitoring,
-)
+from regulated_inference.components.model_monitoring import ModelMonitoring
 from regulated_inference.config.models import SageMakerModelConfig
 from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import sagemaker as sm
 from regulated_inference.lib.aws import AwsContext
+from regulated_inference.lib.drift import DriftData
+from regulated_inference.lib.sagemaker import VpcPlacement
 
 if TYPE_CHECKING:  # pragma: no cover
     from regulated_inference.config import StackConfig
     from regulated_inference.stack.platform import Platform
+
+
+class DriftExports(TypedDict, total=False):
+    """What a model's drift source adds to its export (with `monitoring.drift`)."""
+
+    driftMode: str
+    driftAlarm: pulumi.Output[str]
+    monitoringSchedule: pulumi.Output[str]
+    """`model-monitor`: the Model Monitor schedule."""
+    driftCheckSchedule: pulumi.Output[str]
+    """`processing-job`: the EventBridge Scheduler schedule."""
+
+
+#: The `models.<name>` export of a SageMaker model: its component outputs under camelCase keys,
+#: plus `DriftExports` with `monitoring.drift`. Not a TypedDict: it would restate the types of
+#: `ManagedInference`'s and `ModelMonitoring`'s outputs, which are declared there.
+ModelExports = dict[str, object]
+
+
+class BedrockExports(TypedDict, total=False):
+    """The `bedrock` export: every key with `regulated-inference:bedrock`, none without."""
+
+    alarms: dict[str, pulumi.Output[str]]
+    models: list[str]
+    invokeRoleArn: pulumi.Output[str]
+    guardrailId: pulumi.Output[str]
+    guardrailVersion: pulumi.Output[str]
+    invocationLogGroup: pulumi.Output[str]
+    invocationLogBucket: pulumi.Output[str] | None
+
+
+class _DriftArgs(TypedDict):
+    """The arguments `DataQualityMonitor` and `ScheduledDriftCheck` both take, as the stack fills
+    them from `monitoring.drift` (each component adds its schedule)."""
+
+    endpoint_name: pulumi.Input[str]
+    features: list[str]
+    drift_threshold: float
+    instance_type: str
+    max_runtime_seconds: int
+    data: DriftData
+    network: VpcPlacement
+    aws: AwsContext
+    alarm_topic_arn: pulumi.Input[str]
 
 
 def endpoint_name(model: SageMakerModelConfig, stack: str) -> str:
@@ -117,15 +159,25 @@ def baseline_prefix(model: SageMakerModelConfig) -> str:
     return f"{folder}/baseline/"
 
 
-def build_managed_inference(cfg: StackConfig, platform: Platform) -> dict[str, Any]:
+def placement(platform: Platform) -> VpcPlacement:
+    """The platform's private subnets and workload security group: where models and jobs run."""
+    net = platform.network
+    return {
+        "subnet_ids": list(net.private_subnet_ids),
+        "subnet_arns": list(net.private_subnet_arns),
+        "security_group_id": net.workload_security_group_id,
+        "security_group_arn": net.workload_security_group_arn,
+    }
+
+
+def build_managed_inference(cfg: StackConfig, platform: Platform) -> dict[str, ModelExports]:
     """Declare every SageMaker model of the config; return the per-model exports."""
     models = [m for m in cfg.models if isinstance(m, SageMakerModelConfig)]
     if not models:
         return {}
     stack = pulumi.get_stack()
-    net = platform.network
     topic = platform.alerts
-    exports: dict[str, Any] = {}
+    exports: dict[str, ModelExports] = {}
     for model in models:
         endpoint = endpoint_name(model, stack)
         scaling = model.scaling()
@@ -164,10 +216,7 @@ def build_managed_inference(cfg: StackConfig, platform: Platform) -> dict[str, A
                 "capture_bucket_arn": platform.data_capture.arn,
                 "capture_sampling_percent": model.capture_sampling_percent,
                 "capture_prefix": capture_prefix(endpoint),
-                "subnet_ids": list(net.private_subnet_ids),
-                "subnet_arns": list(net.private_subnet_arns),
-                "security_group_id": net.workload_security_group_id,
-                "security_group_arn": net.workload_security_group_arn,
+                "network": placement(platform),
                 "aws": platform.aws,
                 "logs_key_arn": platform.keys.logs_key_arn,
                 "log_retention_days": cfg.logging.retention_days,
@@ -186,7 +235,7 @@ def build_managed_inference(cfg: StackConfig, platform: Platform) -> dict[str, A
                 ),
             },
         )
-        entry: dict[str, Any] = {
+        entry: ModelExports = {
             "model": model.name,
             "version": model.version,
             "stage": model.stage,
@@ -211,17 +260,11 @@ def build_managed_inference(cfg: StackConfig, platform: Platform) -> dict[str, A
 
 def _drift(
     model: SageMakerModelConfig, managed: ManagedInference, platform: Platform, endpoint: str
-) -> dict[str, Any]:
+) -> DriftExports:
     """The model's drift source (`monitoring.drift.mode`) and its alarm; return the exports."""
     drift = model.monitoring.drift
     assert drift is not None
-    net = platform.network
-    common: dict[str, Any] = {
-        "endpoint_name": managed.endpoint_name,
-        "features": list(drift.features),
-        "drift_threshold": drift.threshold,
-        "instance_type": drift.instance_type,
-        "max_runtime_seconds": drift.max_runtime_seconds,
+    data: DriftData = {
         "capture_bucket_name": platform.data_capture.bucket_name,
         "capture_bucket_arn": platform.data_capture.arn,
         "capture_prefix": managed.capture_prefix,
@@ -231,10 +274,15 @@ def _drift(
         "baseline_bucket_arn": platform.model_artifacts.arn,
         "baseline_prefix": baseline_prefix(model),
         "data_key_arn": platform.keys.data_key_arn,
-        "subnet_ids": list(net.private_subnet_ids),
-        "subnet_arns": list(net.private_subnet_arns),
-        "security_group_id": net.workload_security_group_id,
-        "security_group_arn": net.workload_security_group_arn,
+    }
+    common: _DriftArgs = {
+        "endpoint_name": managed.endpoint_name,
+        "features": list(drift.features),
+        "drift_threshold": drift.threshold,
+        "instance_type": drift.instance_type,
+        "max_runtime_seconds": drift.max_runtime_seconds,
+        "data": data,
+        "network": placement(platform),
         "aws": platform.aws,
         "alarm_topic_arn": platform.alerts.arn,
     }
@@ -242,7 +290,7 @@ def _drift(
         dq = DataQualityMonitor(
             f"{model.name}-data-quality",
             {
-                **common,  # type: ignore[typeddict-item]
+                **common,
                 "schedule_name": sm.safe_name(endpoint, "data-quality"),
                 "schedule_expression": drift.schedule,
             },
@@ -255,7 +303,7 @@ def _drift(
     check = ScheduledDriftCheck(
         f"{model.name}-drift-check",
         {
-            **common,  # type: ignore[typeddict-item]
+            **common,
             "check_name": drift_check_name(endpoint),
             "interval_hours": drift.hours,
             "image_uri": drift.image or "",
@@ -276,7 +324,7 @@ def bedrock_model_ids(cfg: StackConfig, ctx: AwsContext) -> list[str]:
     return list(dict.fromkeys(model_id(a) for a in arns))
 
 
-def build_bedrock(cfg: StackConfig, platform: Platform) -> dict[str, Any]:
+def build_bedrock(cfg: StackConfig, platform: Platform) -> BedrockExports:
     """Declare Bedrock access when `regulated-inference:bedrock` is set; return its exports."""
     bedrock = cfg.bedrock
     if bedrock is None:

@@ -46,28 +46,66 @@ def recorded(build: Callable[[], Any], *, name: str = "rec"):
     return pytest.fixture(scope="module", name=name)(fixture)
 
 
-def drift_common_args() -> dict[str, Any]:
-    """What both drift job kinds take alike: endpoint, features, sizing, buckets, key, network."""
+def network_args(**change: Any) -> dict[str, Any]:
+    """A `VpcPlacement`: the workload subnets and security group, with their ARNs."""
+    return with_changes(
+        {
+            "subnet_ids": list(SUBNETS),
+            "subnet_arns": [f"arn:aws:ec2:{REGION}:{ACCT}:subnet/{s}" for s in SUBNETS],
+            "security_group_id": "sg-0work",
+            "security_group_arn": f"arn:aws:ec2:{REGION}:{ACCT}:security-group/sg-0work",
+        },
+        change,
+    )
+
+
+def drift_data(**change: Any) -> dict[str, Any]:
+    """A `DriftData`: capture, baseline and report locations and the data key."""
+    return with_changes(
+        {
+            "capture_bucket_name": "capture-bucket",
+            "capture_bucket_arn": "arn:aws:s3:::capture-bucket",
+            "capture_prefix": "capture/fraud-scorer-prod/",
+            "output_prefix": "monitoring/fraud-scorer-prod/",
+            "baseline_bucket_name": "models-bucket",
+            "baseline_bucket_arn": "arn:aws:s3:::models-bucket",
+            "baseline_prefix": "fraud-scorer/2.3.0/baseline/",
+            "data_key_arn": DATA_KEY,
+        },
+        change,
+    )
+
+
+def drift_common_args(**data_change: Any) -> dict[str, Any]:
+    """What both drift job kinds take alike: endpoint, features, sizing, data, network."""
     return {
         "endpoint_name": "fraud-scorer-prod",
         "features": ["amount", "hour_of_day"],
         "drift_threshold": 0.2,
         "instance_type": "ml.m5.xlarge",
         "max_runtime_seconds": 1800,
-        "capture_bucket_name": "capture-bucket",
-        "capture_bucket_arn": "arn:aws:s3:::capture-bucket",
-        "capture_prefix": "capture/fraud-scorer-prod/",
-        "baseline_bucket_name": "models-bucket",
-        "baseline_bucket_arn": "arn:aws:s3:::models-bucket",
-        "baseline_prefix": "fraud-scorer/2.3.0/baseline/",
-        "data_key_arn": DATA_KEY,
-        "subnet_ids": list(SUBNETS),
-        "subnet_arns": [f"arn:aws:ec2:{REGION}:{ACCT}:subnet/{s}" for s in SUBNETS],
-        "security_group_id": "sg-0work",
-        "security_group_arn": f"arn:aws:ec2:{REGION}:{ACCT}:security-group/sg-0work",
+        "data": drift_data(**data_change),
+        "network": network_args(),
         "aws": aws_facts.context(REGION, ACCT),
         "alarm_topic_arn": TOPIC,
     }
+
+
+def assert_drift_alarm_queries(
+    alarm: dict, namespace: str, feature: str, schedule: str, period: int
+) -> None:
+    """The drift alarm takes the largest of its two features' queries; `feature`'s query reads
+    the metric contract (`feature_baseline_drift_<feature>` by Endpoint and MonitoringSchedule)."""
+    queries = metric_queries(alarm)
+    assert queries["drift"]["expression"] == "MAX([f0, f1])" and queries["drift"]["returnData"]
+    [m] = [
+        q["metric"]
+        for q in queries.values()
+        if q.get("metric", {}).get("metricName") == (f"feature_baseline_drift_{feature}")
+    ]
+    assert m["namespace"] == namespace
+    assert m["dimensions"] == {"Endpoint": "fraud-scorer-prod", "MonitoringSchedule": schedule}
+    assert m["period"] == period and m["stat"] == "Maximum"
 
 
 def alarms_by_name(rec: Recording, prefix: str) -> dict[str, dict]:

@@ -15,9 +15,12 @@ from tests.components.helpers import (
     REGION,
     SUBNETS,
     TOPIC,
+    assert_drift_alarm_queries,
     assert_refused,
     drift_common_args,
+    drift_data,
     metric_queries,
+    network_args,
     recorded,
     with_changes,
 )
@@ -33,8 +36,7 @@ def drift_args(**change) -> dict:
             "check_name": "fraud-scorer-prod-drift",
             "interval_hours": 1,
             "image_uri": IMAGE,
-            "output_prefix": "drift/fraud-scorer-prod/",
-            **drift_common_args(),
+            **drift_common_args(output_prefix="drift/fraud-scorer-prod/"),
         },
         change,
     )
@@ -169,16 +171,13 @@ def test_drift_alarm_reads_the_contract_and_treats_silence_as_breaching(rec):
     assert alarm["actionsEnabled"] is True
     assert alarm["treatMissingData"] == "breaching"
     assert alarm["threshold"] == 0.2 and alarm["comparisonOperator"] == "GreaterThanThreshold"
-    queries = metric_queries(alarm)
-    assert queries["drift"]["expression"] == "MAX([f0, f1])" and queries["drift"]["returnData"]
-    m = queries["f1"]["metric"]
-    assert m["namespace"] == "RegulatedInference/ModelDrift"
-    assert m["metricName"] == "feature_baseline_drift_hour_of_day"
-    assert m["dimensions"] == {
-        "Endpoint": "fraud-scorer-prod",
-        "MonitoringSchedule": "fraud-scorer-prod-drift",
-    }
-    assert m["period"] == 3600 and m["stat"] == "Maximum"
+    assert alarm["alarmDescription"] == (
+        "feature baseline drift above 0.2 on amount, hour_of_day; no datapoint in 1 h means the "
+        "drift check did not run, failed or could not publish (breaching)"
+    )
+    assert_drift_alarm_queries(
+        alarm, "RegulatedInference/ModelDrift", "hour_of_day", "fraud-scorer-prod-drift", 3600
+    )
 
 
 def test_alarm_period_follows_the_interval():
@@ -187,6 +186,18 @@ def test_alarm_period_follows_the_interval():
     )
     queries = metric_queries(rec.one(ALARM).inputs)
     assert queries["f0"]["metric"]["period"] == 6 * 3600
+
+
+def test_omitted_optional_args_take_the_component_defaults():
+    args = drift_args()
+    for key in ("drift_threshold", "instance_type", "max_runtime_seconds", "interval_hours"):
+        del args[key]
+    rec = run_component(lambda: ScheduledDriftCheck("defaults", args))
+    req = request(rec)
+    assert req["ProcessingResources"]["ClusterConfig"]["InstanceType"] == "ml.m5.xlarge"
+    assert req["StoppingCondition"] == {"MaxRuntimeInSeconds": 1800}
+    assert rec.one(SCHEDULE).inputs["scheduleExpression"] == "cron(0 * * * ? *)"
+    assert rec.one(ALARM).inputs["threshold"] == 0.2
 
 
 def test_optional_schedule_key_is_used_and_decryptable():
@@ -213,13 +224,21 @@ def test_optional_schedule_key_is_used_and_decryptable():
             "home region",
         ),
         ({"instance_type": "ml.g5.xlarge"}, "instance_type", "hardware module"),
-        ({"subnet_ids": ["subnet-0a"]}, "subnet_ids", "≥ 2 AZs"),
-        ({"capture_prefix": "/"}, "capture_prefix", "never a whole bucket"),
+        ({"network": network_args(subnet_ids=["subnet-0a"])}, "network.subnet_ids", "≥ 2 AZs"),
         (
-            {"output_prefix": "capture/fraud-scorer-prod/drift"},
-            "output_prefix",
+            {"network": network_args(subnet_arns=[])},
+            "network.subnet_ids",
+            "with their ARNs",
+        ),
+        ({"network": network_args(security_group_id="")}, "network.security_group_id", "N*"),
+        ({"data": drift_data(capture_prefix="/")}, "data.capture_prefix", "never a whole bucket"),
+        (
+            {"data": drift_data(output_prefix="capture/fraud-scorer-prod/drift")},
+            "data.output_prefix",
             "outside the capture",
         ),
+        ({"data": drift_data(data_key_arn="")}, "data.data_key_arn", "E1"),
+        ({"data": None}, "data", "DriftData"),
         ({"alarm_topic_arn": ""}, "alarm_topic_arn", "M1"),
         ({"aws": {"region": REGION, "account_id": "1234"}}, "aws", "12-digit"),
     ],

@@ -17,6 +17,7 @@ from regulated_inference.components.managed_inference import (
 from regulated_inference.lib import sagemaker as sm
 from regulated_inference.lib.errors import ComponentArgsError
 from regulated_inference.simulation.engine import Recording
+from tests.components.helpers import network_args
 from tests.conftest import run_component
 
 ACCT = "111122223333"
@@ -57,10 +58,7 @@ def args(**change) -> dict:
         "capture_bucket_name": "capture-bucket",
         "capture_bucket_arn": "arn:aws:s3:::capture-bucket",
         "capture_sampling_percent": 50,
-        "subnet_ids": list(SUBNETS),
-        "subnet_arns": list(SUBNET_ARNS),
-        "security_group_id": SG,
-        "security_group_arn": SG_ARN,
+        "network": network_args(),
         "aws": {"partition": "aws", "region": REGION, "account_id": ACCT},
         "logs_key_arn": LOGS_KEY,
         "log_retention_days": 400,
@@ -341,7 +339,13 @@ def test_deployment_record_names_the_previous_version_kept():
         ({"image_uri": IMAGE.split("@")[0] + ":latest"}, "image_uri", "pinned by digest"),
         ({"rollback_alarm_names": []}, "rollback_alarm_names", "alarms that exist in the stack"),
         ({"rollback_alarm_names": [f"a{i}" for i in range(11)]}, "rollback_alarm_names", "1–10"),
-        ({"subnet_ids": ["subnet-0a"], "subnet_arns": SUBNET_ARNS[:1]}, "subnet_ids", "≥ 2 AZs"),
+        (
+            {"network": network_args(subnet_ids=["subnet-0a"], subnet_arns=SUBNET_ARNS[:1])},
+            "network.subnet_ids",
+            "≥ 2 AZs",
+        ),
+        ({"network": network_args(subnet_arns=SUBNET_ARNS[:1])}, "network.subnet_ids", "ARNs"),
+        ({"network": network_args(security_group_arn="")}, "network.security_group_arn", "N*"),
         ({"rollout": sm.Rollout(canary_percent=75)}, "rollout.canaryPercent", "1–50%"),
         ({"capture_sampling_percent": 101}, "capture_sampling_percent", "0–100"),
         ({"stage": "pilot", "callers": []}, "callers", "pilot must name"),

@@ -25,9 +25,12 @@ from tests.components.helpers import (
     REGION,
     TOPIC,
     alarms_by_name,
+    assert_drift_alarm_queries,
     assert_refused,
     drift_common_args,
+    drift_data,
     metric_queries,
+    network_args,
     recorded,
     with_changes,
 )
@@ -186,7 +189,6 @@ def drift_args(**change) -> dict:
         {
             "schedule_name": "fraud-scorer-prod-data-quality",
             "schedule_expression": "cron(0 * ? * * *)",
-            "output_prefix": "monitoring/fraud-scorer-prod/",
             **drift_common_args(),
         },
         change,
@@ -233,17 +235,15 @@ def test_schedule_runs_the_job_hourly(drift):
 def test_drift_alarm_on_the_schedules_drift_metrics(drift):
     alarm = drift.one(ALARM).inputs
     assert alarm["alarmActions"] == [TOPIC] and alarm["threshold"] == 0.2
-    queries = metric_queries(alarm)
-    assert (
-        queries["drift"]["expression"] == "MAX([f0, f1])" and queries["drift"]["returnData"] is True
+    assert alarm["alarmDescription"] == (
+        "feature baseline drift above 0.2 on amount, hour_of_day (Model Monitor data quality)"
     )
-    m = queries["f0"]["metric"]
-    assert m["namespace"] == "aws/sagemaker/Endpoints/data-metrics"
-    assert m["metricName"] == "feature_baseline_drift_amount"
-    assert m["dimensions"] == {
-        "Endpoint": "fraud-scorer-prod",
-        "MonitoringSchedule": "fraud-scorer-prod-data-quality",
-    }
+    # Model Monitor publishes only when a job ran: no data is `missing`, and reported.
+    assert alarm["treatMissingData"] == "missing" and alarm["evaluationPeriods"] == 1
+    assert alarm["insufficientDataActions"] == [TOPIC]
+    assert_drift_alarm_queries(
+        alarm, sm.DATA_QUALITY_NAMESPACE, "amount", "fraud-scorer-prod-data-quality", 3600
+    )
 
 
 def test_monitor_role_is_least_privilege(drift):
@@ -262,12 +262,35 @@ def test_monitor_role_is_least_privilege(drift):
     }
 
 
+def test_drift_omitted_optional_args_take_the_component_defaults():
+    args = drift_args()
+    for key in ("drift_threshold", "schedule_expression", "instance_type", "max_runtime_seconds"):
+        del args[key]
+    rec = run_component(lambda: DataQualityMonitor("dq-defaults", args))
+    job = rec.one("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition").inputs
+    assert job["jobResources"]["clusterConfig"]["instanceType"] == "ml.m5.xlarge"
+    assert job["stoppingCondition"] == {"maxRuntimeInSeconds": 1800}
+    schedule = rec.one("aws:sagemaker/monitoringSchedule:MonitoringSchedule").inputs
+    assert schedule["monitoringScheduleConfig"]["scheduleConfig"] == {
+        "scheduleExpression": "cron(0 * ? * * *)"
+    }
+    assert rec.one(ALARM).inputs["threshold"] == 0.2
+
+
 @pytest.mark.parametrize(
     "change,arg,fragment",
     [
         ({"instance_type": "ml.m5d.xlarge"}, "instance_type", "hardware module"),
         ({"features": []}, "features", "1–9 features"),
-        ({"subnet_ids": ["subnet-0a"]}, "subnet_ids", "≥ 2 AZs"),
+        ({"network": network_args(subnet_ids=["subnet-0a"])}, "network.subnet_ids", "≥ 2 AZs"),
+        ({"data": drift_data(baseline_prefix="")}, "data.baseline_prefix", "never a whole bucket"),
+        (
+            {"data": drift_data(output_prefix="capture/fraud-scorer-prod/reports")},
+            "data.output_prefix",
+            "outside the capture",
+        ),
+        ({"drift_threshold": 0}, "drift_threshold", "(0, 1]"),
+        ({"network": network_args(subnet_arns=[])}, "network.subnet_ids", "with their ARNs"),
         ({"max_runtime_seconds": 7200}, "max_runtime_seconds", "hourly schedule"),
         (
             {"aws": aws_facts.context("xx-nowhere-1", ACCT)},
@@ -336,7 +359,9 @@ def test_job_definition_is_named_after_its_content():
     again = run_component(lambda: DataQualityMonitor("dq", drift_args())).one(job)
     assert (first.urn, first.outputs["name"]) == (again.urn, again.outputs["name"])
     moved = run_component(
-        lambda: DataQualityMonitor("dq", drift_args(baseline_prefix="fraud-scorer/2.4.0/baseline/"))
+        lambda: DataQualityMonitor(
+            "dq", drift_args(data=drift_data(baseline_prefix="fraud-scorer/2.4.0/baseline/"))
+        )
     )
     new = moved.one(job)
     # A new resource (new URN and name), so it is created before the old one is deleted,

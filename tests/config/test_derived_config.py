@@ -10,8 +10,12 @@ import copy
 import typing
 
 import pytest
+from pydantic import ValidationError
 
 from regulated_inference.components import bedrock_access as ba
+from regulated_inference.components import data_quality as dq
+from regulated_inference.components import drift_job
+from regulated_inference.components import managed_inference as mi
 from regulated_inference.components import model_monitoring as mm
 from regulated_inference.components.self_hosted import args as shi
 from regulated_inference.config import ConfigError, parse
@@ -24,13 +28,17 @@ from regulated_inference.config.kubernetes import (
     ResourcesConfig,
 )
 from regulated_inference.config.models import (
+    DRIFT_CONFIG_NAMES,
+    AutoscalingConfig,
     BedrockLoggingConfig,
+    DriftConfig,
     GuardrailConfig,
     KubernetesModelConfig,
     MonitoringConfig,
     RolloutConfig,
     SageMakerModelConfig,
 )
+from regulated_inference.lib import drift
 from regulated_inference.lib import sagemaker as sm
 from tests.config.test_kubernetes_config import raw_prod, self_hosted_model
 
@@ -73,6 +81,53 @@ def test_defaults_are_the_components_defaults():
     }
     image = self_hosted_model()["kubernetes"]["loader"]["image"]
     assert LoaderConfig(image=image).storage == shi.DEFAULT_LOADER_STORAGE
+
+
+def test_drift_and_autoscaling_take_the_components_docs_and_defaults_under_their_keys():
+    """`monitoring.drift` keeps the keys stack files use (`threshold`, `image`, `schedule`); each
+    field's doc and default is the drift components' argument's, mapped in DRIFT_CONFIG_NAMES."""
+    check_docs = field_docstrings(drift_job.ScheduledDriftCheckArgs)
+    for arg in ("features", "drift_threshold", "image_uri", "interval_hours", "instance_type"):
+        field = DRIFT_CONFIG_NAMES.get(arg, arg)
+        assert DriftConfig.model_fields[field].description.startswith(check_docs[arg]), arg
+    schedule = DriftConfig.model_fields["schedule"]
+    assert schedule.description.startswith(
+        field_docstrings(dq.DataQualityMonitorArgs)["schedule_expression"]
+    )
+    assert schedule.default == dq.DEFAULT_SCHEDULE_EXPRESSION == dq.DEFAULTS["schedule_expression"]
+    image = "111122223333.dkr.ecr.eu-west-2.amazonaws.com/drift@sha256:" + "a" * 64
+    section = DriftConfig.model_validate({"features": ["amount"], "image": image})
+    assert section.hours == drift_job.DEFAULTS["interval_hours"]
+    assert section.to_args() == {
+        "features": ["amount"],
+        "image_uri": image,
+        **drift.DRIFT_JOB_DEFAULTS,
+    }
+    mi_docs = field_docstrings(mi.ManagedInferenceArgs)
+    scaling = AutoscalingConfig.model_validate({"minInstances": 2, "maxInstances": 4})
+    for arg in ("min_instances", "max_instances", "target_invocations_per_instance"):
+        assert AutoscalingConfig.model_fields[arg].description.startswith(mi_docs[arg]), arg
+    assert scaling.to_args() == {
+        "min_instances": 2,
+        "max_instances": 4,
+        "target_invocations_per_instance": mi.DEFAULT_TARGET_INVOCATIONS_PER_INSTANCE,
+    }
+
+
+@pytest.mark.parametrize(
+    ("section", "raw", "key", "fragment"),
+    [
+        (AutoscalingConfig, {"maxInstances": 4}, "minInstances", "required"),
+        (DriftConfig, {"features": ["a"], "threshold": 1.5}, "threshold", "less than or equal"),
+        (DriftConfig, {"features": ["a"], "driftThreshold": 0.3}, "driftThreshold", "Extra inputs"),
+    ],
+)
+def test_derived_drift_and_autoscaling_keep_their_rules(section, raw, key, fragment):
+    """Bounds, required keys and the user's key names hold; the argument name is no config key."""
+    with pytest.raises(ValidationError) as err:
+        section.model_validate(raw)
+    [error] = err.value.errors()
+    assert error["loc"][-1] == key and fragment in error["msg"]
 
 
 def test_to_args_drops_config_only_fields():

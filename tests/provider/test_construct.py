@@ -352,10 +352,20 @@ def test_audit_trail_records_data_events(provider):
     }
 
 
+def _network() -> dict:
+    """A `VpcPlacement` (the nested `network` input of ManagedInference and the drift jobs)."""
+    subnets = ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]
+    return {
+        "subnetIds": subnets,
+        "subnetArns": [f"arn:aws:ec2:{REGION}:{ACCOUNT}:subnet/{s}" for s in subnets],
+        "securityGroupId": "sg-0123456789abcdef0",
+        "securityGroupArn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/sg-0123456789abcdef0",
+    }
+
+
 def test_managed_inference_canary_with_previous_version_and_record(provider):
     digest, old_digest = "a" * 64, "b" * 64
     registry = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/models/fraud-scorer"
-    subnets = ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]
     state, urn, rec = provider.construct(
         "ManagedInference",
         "fraud-scorer",
@@ -376,10 +386,7 @@ def test_managed_inference_canary_with_previous_version_and_record(provider):
             "dataKeyArn": KEY,
             "captureBucketName": "capture-bucket",
             "captureBucketArn": "arn:aws:s3:::capture-bucket",
-            "subnetIds": subnets,
-            "subnetArns": [f"arn:aws:ec2:{REGION}:{ACCOUNT}:subnet/{s}" for s in subnets],
-            "securityGroupId": "sg-0123456789abcdef0",
-            "securityGroupArn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/sg-0123456789abcdef0",
+            "network": _network(),
             "aws": AWS,
             "logsKeyArn": KEY,
             "logRetentionDays": 365,
@@ -404,6 +411,11 @@ def test_managed_inference_canary_with_previous_version_and_record(provider):
     # The new and the previous version are both deployed (the rollback target is live).
     assert len(configs) == 2 and len(models) == 2
     assert all(m.inputs["enableNetworkIsolation"] is True for m in models)
+    # The nested placement arrived as a dict of snake_case args (map_inputs).
+    assert all(m.inputs["vpcConfig"]["subnets"] == _network()["subnetIds"] for m in models)
+    assert all(
+        m.inputs["vpcConfig"]["securityGroupIds"] == ["sg-0123456789abcdef0"] for m in models
+    )
     routing = endpoint.inputs["deploymentConfig"]["blueGreenUpdatePolicy"][
         "trafficRoutingConfiguration"
     ]
@@ -569,21 +581,19 @@ def test_bedrock_access_refuses_prompt_attack_none(provider):
 
 
 def _drift_job_inputs() -> dict:
-    """Buckets, prefixes, key, network, account and topic shared by both drift job kinds."""
-    subnets = ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]
+    """Data (a `DriftData`), network, account and topic shared by both drift job kinds."""
     return {
-        "captureBucketName": "capture-bucket",
-        "captureBucketArn": "arn:aws:s3:::capture-bucket",
-        "capturePrefix": "capture/fraud-scorer-test/",
-        "outputPrefix": "monitoring/fraud-scorer-test/",
-        "baselineBucketName": "models-bucket",
-        "baselineBucketArn": "arn:aws:s3:::models-bucket",
-        "baselinePrefix": "fraud-scorer/2.3.0/baseline/",
-        "dataKeyArn": KEY,
-        "subnetIds": subnets,
-        "subnetArns": [f"arn:aws:ec2:{REGION}:{ACCOUNT}:subnet/{s}" for s in subnets],
-        "securityGroupId": "sg-0123456789abcdef0",
-        "securityGroupArn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/sg-0123456789abcdef0",
+        "data": {
+            "captureBucketName": "capture-bucket",
+            "captureBucketArn": "arn:aws:s3:::capture-bucket",
+            "capturePrefix": "capture/fraud-scorer-test/",
+            "outputPrefix": "monitoring/fraud-scorer-test/",
+            "baselineBucketName": "models-bucket",
+            "baselineBucketArn": "arn:aws:s3:::models-bucket",
+            "baselinePrefix": "fraud-scorer/2.3.0/baseline/",
+            "dataKeyArn": KEY,
+        },
+        "network": _network(),
         "aws": AWS,
         "alarmTopicArn": TOPIC,
     }
@@ -610,6 +620,11 @@ def test_data_quality_monitor(provider):
     # The integer arrived as a double and reached AWS as an integer.
     assert job.inputs["stoppingCondition"]["maxRuntimeInSeconds"] == 1800
     assert job.inputs["networkConfig"]["enableNetworkIsolation"] is True
+    # The nested data and network arrived (map_inputs hands nested snake_case dicts).
+    assert job.inputs["networkConfig"]["vpcConfig"]["subnets"] == _network()["subnetIds"]
+    assert job.inputs["dataQualityBaselineConfig"]["constraintsResource"]["s3Uri"] == (
+        "s3://models-bucket/fraud-scorer/2.3.0/baseline/constraints.json"
+    )
     [role] = rec.of_type("aws:iam/role:Role")
     (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     assert trust["Condition"]["ArnLike"] == {
@@ -740,6 +755,10 @@ def test_scheduled_drift_check_integers_stay_integers(provider):
     # The numbers arrived as doubles; the job request carries what the API takes.
     assert request["Environment"]["WINDOW_HOURS"] == "2"
     assert request["StoppingCondition"] == {"MaxRuntimeInSeconds": 3600}
+    assert request["NetworkConfig"]["VpcConfig"]["Subnets"] == _network()["subnetIds"]
+    assert (
+        request["Environment"]["CAPTURE_S3_URI"] == "s3://capture-bucket/capture/fraud-scorer-test/"
+    )
     [alarm] = rec.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
     assert {q["metric"]["period"] for q in alarm.inputs["metricQueries"] if "metric" in q} == {7200}
     assert alarm.inputs["treatMissingData"] == "breaching"
