@@ -184,7 +184,7 @@ def render_markdown(rep: PreviewReport) -> str:
     )
     out.append(f"| Findings | {len(rep.mandatory)} mandatory · {len(rep.advisory)} advisory |")
     if rep.cost is not None:
-        from regulated_inference.preview.cost import money
+        from regulated_inference.preview.cost import money, money_range
 
         budget = (
             ""
@@ -193,7 +193,7 @@ def render_markdown(rep: PreviewReport) -> str:
             + (" ❌ exceeded" if rep.cost.budget_exceeded else " ✅")
         )
         out.append(
-            f"| Monthly cost | {money(rep.cost.total_min)} – {money(rep.cost.total_max)}{budget} |"
+            f"| Monthly cost | {money_range(rep.cost.total_min, rep.cost.total_max)}{budget} |"
         )
     out.append("")
 
@@ -301,14 +301,21 @@ MAX_COST_ROWS = 15
 
 def _cost_section(rep: PreviewReport) -> list[str]:
     """Monthly cost: total range, budget, difference against the base report, by component."""
-    from regulated_inference.preview.cost import NOT_INCLUDED, money, qty, signed
+    from regulated_inference.preview.cost import (
+        HOURS_PER_MONTH,
+        NOT_INCLUDED,
+        money,
+        money_range,
+        signed,
+    )
 
     est = rep.cost
     if est is None:
         return (
             [f"<sub>Cost: {_cell(rep.cost_unavailable)}</sub>", ""] if rep.cost_unavailable else []
         )
-    out = [f"### 💰 Monthly cost estimate: {money(est.total_min)} – {money(est.total_max)}", ""]
+    total = money_range(est.total_min, est.total_max)
+    out = [f"### 💰 Monthly cost estimate: {total}", ""]
     if est.budget_exceeded:
         out += [f"❌ **Over budget**: {_cell(est.budget_message())}", ""]
     elif est.budget_usd is not None:
@@ -320,8 +327,7 @@ def _cost_section(rep: PreviewReport) -> list[str]:
     if comparison is not None:
         b = comparison["base"]["range"]
         out.append(
-            f"**Against the base branch**: {money(b['min'])} – {money(b['max'])} → "
-            f"{money(est.total_min)} – {money(est.total_max)} "
+            f"**Against the base branch**: {money_range(b['min'], b['max'])} → {total} "
             f"(**{signed(comparison['delta']['max'])}**/month at the upper end, "
             f"{signed(comparison['delta']['min'])} at the lower)"
         )
@@ -351,23 +357,13 @@ def _cost_section(rep: PreviewReport) -> list[str]:
     out += ["<details><summary>Cost by component and largest items</summary>", ""]
     out += ["| Component | Monthly (min – max) |", "|---|---:|"]
     for label, lo, hi in est.by_component():
-        out.append(f"| {_cell(label)} | {money(lo)} – {money(hi)} |")
+        out.append(f"| {_cell(label)} | {money_range(lo, hi)} |")
     out += ["", "| Resource | Item | Quantity | Unit price | Monthly |", "|---|---|---:|---:|---:|"]
     for i in est.top_items(MAX_COST_ROWS):
-        amount = (
-            qty(i.quantity_max)
-            if i.quantity_min == i.quantity_max
-            else (f"{qty(i.quantity_min)}–{qty(i.quantity_max)}")
-        )
         price = f"${i.unit_price:g}" if i.unit_price is not None else "not priced"
-        monthly = (
-            money(i.monthly_max)
-            if i.monthly_min == i.monthly_max
-            else (f"{money(i.monthly_min)}–{money(i.monthly_max)}")
-        )
         out.append(
-            f"| `{_cell(i.resource.name)}` | {_cell(i.description)} | {amount} {_cell(i.unit)} | "
-            f"{price} | {monthly} |"
+            f"| `{_cell(i.resource.name)}` | {_cell(i.description)} | {i.quantity_text} "
+            f"{_cell(i.unit)} | {price} | {i.monthly_text} |"
         )
     out.append("")
     if est.assumptions:
@@ -378,7 +374,7 @@ def _cost_section(rep: PreviewReport) -> list[str]:
         out.append("")
     out.append(
         f"<sub>{est.table.region} prices dated {est.table.date} "
-        f"(`regulated_inference/preview/prices/{est.table.path.name}`), 730 h/month, USD, list prices. "
+        f"(`{est.price_table_file}`), {HOURS_PER_MONTH:g} h/month, USD, list prices. "
         f"Not included: {'; '.join(NOT_INCLUDED)}.</sub>"
     )
     out += ["", "</details>", ""]

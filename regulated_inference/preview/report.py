@@ -725,15 +725,21 @@ TEXT_COST_ITEMS = 12
 
 def _cost_text(rep: PreviewReport) -> list[str]:
     """The COST ESTIMATE section of the text report."""
-    from regulated_inference.preview.cost import NOT_INCLUDED, money, qty, signed
+    from regulated_inference.preview.cost import (
+        HOURS_PER_MONTH,
+        NOT_INCLUDED,
+        money,
+        money_range,
+        signed,
+    )
 
     est = rep.cost
     if est is None:
         return [f"COST ESTIMATE: {rep.cost_unavailable}", ""] if rep.cost_unavailable else []
     out = [
         f"COST ESTIMATE ({est.currency}/month; {est.table.region} prices dated {est.table.date}, "
-        f"regulated_inference/preview/prices/{est.table.path.name}; 730 h/month)",
-        f"  total: {money(est.total_min)} – {money(est.total_max)}",
+        f"{est.price_table_file}; {HOURS_PER_MONTH:g} h/month)",
+        f"  total: {money_range(est.total_min, est.total_max)}",
     ]
     if est.budget_usd is not None:
         if est.budget_exceeded:
@@ -747,7 +753,7 @@ def _cost_text(rep: PreviewReport) -> list[str]:
     if comparison is not None:
         b = comparison["base"]["range"]
         out.append(
-            f"  vs base: {money(b['min'])} – {money(b['max'])} -> {signed(comparison['delta']['min'])} / "
+            f"  vs base: {money_range(b['min'], b['max'])} -> {signed(comparison['delta']['min'])} / "
             f"{signed(comparison['delta']['max'])}"
         )
     out.append("  by component (min – max):")
@@ -758,17 +764,10 @@ def _cost_text(rep: PreviewReport) -> list[str]:
     out.append(f"  largest items ({len(shown)} of {len(est.items)}; all in FORMAT=json):")
     for i in shown + unpriced:
         price = f"{i.unit_price:g}" if i.unit_price is not None else "not priced"
-        amount = (
-            qty(i.quantity_min)
-            if i.quantity_min == i.quantity_max
-            else f"{qty(i.quantity_min)}–{qty(i.quantity_max)}"
+        line = (
+            f"{i.resource.name}: {i.description}: {i.quantity_text} {i.unit} × {price} = "
+            f"{i.monthly_text}"
         )
-        cost = (
-            money(i.monthly_max)
-            if i.monthly_min == i.monthly_max
-            else f"{money(i.monthly_min)}–{money(i.monthly_max)}"
-        )
-        line = f"{i.resource.name}: {i.description}: {amount} {i.unit} × {price} = {cost}"
         if i.note:
             line += f" ({i.note})"
         out.extend(_wrap(line, "    "))
