@@ -11,6 +11,13 @@ second; components with a finding are coloured.
 from __future__ import annotations
 
 from regulated_inference.preview.analysis import MANDATORY, PolicyViolation
+from regulated_inference.preview.cost import (
+    HOURS_PER_MONTH,
+    NOT_INCLUDED,
+    money,
+    money_range,
+    signed,
+)
 from regulated_inference.preview.report import ComponentGroup, PreviewReport
 
 MARKER = "<!-- offline-preview:{stack} -->"
@@ -184,8 +191,6 @@ def render_markdown(rep: PreviewReport) -> str:
     )
     out.append(f"| Findings | {len(rep.mandatory)} mandatory · {len(rep.advisory)} advisory |")
     if rep.cost is not None:
-        from regulated_inference.preview.cost import money, money_range
-
         budget = (
             ""
             if rep.cost.budget_usd is None
@@ -301,14 +306,6 @@ MAX_COST_ROWS = 15
 
 def _cost_section(rep: PreviewReport) -> list[str]:
     """Monthly cost: total range, budget, difference against the base report, by component."""
-    from regulated_inference.preview.cost import (
-        HOURS_PER_MONTH,
-        NOT_INCLUDED,
-        money,
-        money_range,
-        signed,
-    )
-
     est = rep.cost
     if est is None:
         return (

@@ -28,6 +28,14 @@ from regulated_inference.preview.analysis import (
     AnalysisResult,
     PolicyViolation,
 )
+from regulated_inference.preview.cost import (
+    HOURS_PER_MONTH,
+    NOT_INCLUDED,
+    compare,
+    money,
+    money_range,
+    signed,
+)
 from regulated_inference.simulation.engine import RecordedResource, Recording
 
 #: Type-token prefix of this project's components (see STYLE.md).
@@ -271,8 +279,6 @@ class PreviewReport:
     def cost_comparison(self) -> dict[str, Any] | None:
         if self.cost is None or self.cost_base is None:
             return None
-        from regulated_inference.preview.cost import compare
-
         return compare(self.cost, self.cost_base)
 
     def enforcement_counts(self) -> dict[str, int]:
@@ -725,14 +731,6 @@ TEXT_COST_ITEMS = 12
 
 def _cost_text(rep: PreviewReport) -> list[str]:
     """The COST ESTIMATE section of the text report."""
-    from regulated_inference.preview.cost import (
-        HOURS_PER_MONTH,
-        NOT_INCLUDED,
-        money,
-        money_range,
-        signed,
-    )
-
     est = rep.cost
     if est is None:
         return [f"COST ESTIMATE: {rep.cost_unavailable}", ""] if rep.cost_unavailable else []
