@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from regulated_inference.config.exemptions import config_digest
+from regulated_inference.config.exemptions import config_digest, today
+from regulated_inference.preview.analysis import DISABLED, MANDATORY
 
 if TYPE_CHECKING:
     from regulated_inference.preview.analysis import PolicyViolation
@@ -35,10 +36,6 @@ REPORTERS = ("exempted-findings", "exempted-stack-findings")
 REGISTER = "exemption-register"
 EXEMPTED_MARK = " — EXEMPTED "  # policies/rules/exemptions.py EXEMPTED_MARK
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "docs" / "schemas" / "evidence.schema.json"
-
-
-def today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
 
 
 @dataclass(frozen=True)
@@ -88,12 +85,17 @@ def _exemption_for(rule: str, name: str, exemptions: list[dict]) -> dict[str, An
     return {"rule": rule}
 
 
+def reports_exemption(v: PolicyViolation) -> bool:
+    """Whether a finding is the pack's report of a finding an exemption waived."""
+    return v.policy in REPORTERS and EXEMPTED_MARK in v.message
+
+
 def exempted_findings(
     violations: list[PolicyViolation], exemptions: list[dict]
 ) -> list[ExemptedFinding]:
     out = []
     for v in violations:
-        if v.policy not in REPORTERS or EXEMPTED_MARK not in v.message:
+        if not reports_exemption(v):
             continue
         head, _, _ = v.message.partition(EXEMPTED_MARK)
         rule, _, finding = head.partition(": ")
@@ -129,7 +131,7 @@ def git_commit(cwd: Path) -> dict[str, Any]:
 
 
 def _verdict(rule_findings: list, mandatory: int, exempted: int, enforcement: str) -> str:
-    if enforcement == "disabled":
+    if enforcement == DISABLED:
         return "not-evaluated"
     if mandatory:
         return "failed"
@@ -149,7 +151,6 @@ def build_evidence(rep: PreviewReport, on: dt.date | None = None) -> dict[str, A
     decoded = decode(rep.recording.config, rep.project)
     policies = {p.name: p for p in rep.analysis.policies}
     judged = rep.rule_resources()
-    exemptions = rep.exemptions_in_force()
     exempted = rep.exempted_findings()
     findings_by_rule: dict[str, list] = {}
     for v in rep.analysis.violations:
@@ -165,7 +166,7 @@ def build_evidence(rep: PreviewReport, on: dt.date | None = None) -> dict[str, A
         for name in summary["rules"]:
             p = policies[name]
             found = findings_by_rule.get(name, [])
-            mandatory = sum(1 for v in found if v.enforcement == "mandatory")
+            mandatory = sum(1 for v in found if v.enforcement == MANDATORY)
             waived = exempted_by_rule.get(name, [])
             rules.append(
                 {
@@ -234,10 +235,7 @@ def build_evidence(rep: PreviewReport, on: dt.date | None = None) -> dict[str, A
             "exemptedFindings": len(exempted),
         },
         "controls": controls,
-        "exemptions": [
-            {**e, "findings": sum(1 for x in exempted if x.exemption is e or x.exemption == e)}
-            for e in exemptions
-        ],
+        "exemptions": [{**e, "findings": len(hits)} for e, hits in rep.exemptions_with_findings()],
         "frameworks": dict(sorted(frameworks.items())),
         "modelInventory": inventory if isinstance(inventory, list) else [],
         "inventoryClauses": list(_inventory_clauses(rep)),

@@ -243,18 +243,16 @@ def render_markdown(rep: PreviewReport) -> str:
 
 
 def _exemptions_section(rep: PreviewReport) -> list[str]:
-    exemptions = rep.exemptions_in_force()
+    exemptions = rep.exemptions_with_findings()
     if not exemptions:
         return []
-    exempted = rep.exempted_findings()
     out = [
         f"### 📝 Exemptions in force ({len(exemptions)}): accepted risks, reported not enforced",
         "",
         "| rule | resource | expires | days left | approver | ticket | findings | justification |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for e in exemptions:
-        hits = [x for x in exempted if x.exemption == e]
+    for e, hits in exemptions:
         days = e.get("daysLeft")
         left = "**expired**" if days is not None and days < 0 else str(days)
         out.append(

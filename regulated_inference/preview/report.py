@@ -320,6 +320,11 @@ class PreviewReport:
 
         return exempted_findings(self.analysis.violations, self.exemptions_in_force())
 
+    def exemptions_with_findings(self) -> list[tuple[dict[str, Any], list[Any]]]:
+        """Each exemption in force with the findings it waived."""
+        exempted = self.exempted_findings()
+        return [(e, [x for x in exempted if x.exemption == e]) for e in self.exemptions_in_force()]
+
     # -- control coverage --------------------------------------------------
 
     def rule_resources(self) -> dict[str, list[str]]:
@@ -703,13 +708,11 @@ def render_text(rep: PreviewReport) -> str:
 
 
 def _exemptions_text(rep: PreviewReport) -> list[str]:
-    exemptions = rep.exemptions_in_force()
+    exemptions = rep.exemptions_with_findings()
     if not exemptions:
         return []
-    exempted = rep.exempted_findings()
     out = [f"EXEMPTIONS ({len(exemptions)} in force; accepted risks: reported, not enforced)"]
-    for e in exemptions:
-        hits = [x for x in exempted if x.exemption == e]
+    for e, hits in exemptions:
         days = e.get("daysLeft")
         left = "EXPIRED" if days is not None and days < 0 else f"{days} days left"
         out.append(
