@@ -97,18 +97,7 @@ def mermaid_diagram(rep: PreviewReport) -> str:
         for m in tree.members:
             owner[m.urn] = node
 
-    edges: set[tuple[str, str]] = set()
-    for res in rep.recording.resources:
-        src = owner.get(res.urn)
-        if src is None:
-            continue
-        deps = set(res.dependencies)
-        for urns in res.property_dependencies.values():
-            deps.update(urns)
-        for dep in deps:
-            dst = owner.get(dep)
-            if dst is not None and dst != src:
-                edges.add((src, dst))
+    edges = _edges(rep, owner)
     for src, dst in sorted(edges, key=lambda e: (_node_order(e[0]), _node_order(e[1]))):
         lines.append(f"  {src} --> {dst}")
     lines.extend(classes)
@@ -138,18 +127,26 @@ def _kind_diagram(rep: PreviewReport, tree: ComponentGroup) -> str:
                     owner[m.urn] = node
     if tree.members:
         lines.append(f'  stack(["stack: {len(tree.members)} top-level resources"])')
+    lines.extend(f"  {a} --> {b}" for a, b in sorted(_edges(rep, owner)))
+    return "\n".join(lines)
+
+
+def _edges(rep: PreviewReport, owner: dict[str, str]) -> set[tuple[str, str]]:
+    """(node, node) for each dependency (plain or through a property) between resources that
+    `owner` draws as different nodes."""
     edges: set[tuple[str, str]] = set()
     for res in rep.recording.resources:
         src = owner.get(res.urn)
+        if src is None:
+            continue
         deps = set(res.dependencies)
         for urns in res.property_dependencies.values():
             deps.update(urns)
         for dep in deps:
             dst = owner.get(dep)
-            if src and dst and src != dst:
+            if dst is not None and dst != src:
                 edges.add((src, dst))
-    lines.extend(f"  {a} --> {b}" for a, b in sorted(edges))
-    return "\n".join(lines)
+    return edges
 
 
 def _node_order(node: str) -> int:

@@ -288,23 +288,21 @@ class PreviewReport:
     def policy_meta(self) -> dict[str, Any]:
         return {p.name: p for p in self.analysis.policies}
 
-    def violation_remediation(self, v: PolicyViolation) -> str:
-        if v.remediation:
-            return v.remediation
+    def _own_or_rules(self, v: PolicyViolation, attr: str, default: Any) -> Any:
+        """A finding's `attr` if it carries one, else its rule's (from the pack's metadata)."""
+        if getattr(v, attr):
+            return getattr(v, attr)
         meta = self.policy_meta().get(v.policy)
-        return meta.remediation if meta else ""
+        return getattr(meta, attr) if meta else default
+
+    def violation_remediation(self, v: PolicyViolation) -> str:
+        return self._own_or_rules(v, "remediation", "")
 
     def violation_controls(self, v: PolicyViolation) -> tuple[str, ...]:
-        if v.controls:
-            return v.controls
-        meta = self.policy_meta().get(v.policy)
-        return meta.controls if meta else ()
+        return self._own_or_rules(v, "controls", ())
 
     def violation_frameworks(self, v: PolicyViolation) -> tuple[str, ...]:
-        if v.frameworks:
-            return v.frameworks
-        meta = self.policy_meta().get(v.policy)
-        return meta.frameworks if meta else ()
+        return self._own_or_rules(v, "frameworks", ())
 
     # -- exemptions ----------------------------------------------------------
 
