@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from regulated_inference.config.exemptions import config_digest, today
 from regulated_inference.preview.analysis import DISABLED, MANDATORY
+from regulated_inference.preview.markdown import EXEMPTION_TABLE, table_cell
 
 if TYPE_CHECKING:
     from regulated_inference.preview.analysis import PolicyViolation
@@ -302,14 +303,11 @@ def render_evidence_markdown(evidence: dict[str, Any]) -> str:
         "",
     ]
     if e["exemptions"]:
-        out += [
-            "| rule | resource | expires | days left | approver | ticket | findings | justification |"
-        ]
-        out += ["|---|---|---|---|---|---|---|---|"]
+        out += EXEMPTION_TABLE
         for x in e["exemptions"]:
             out.append(
                 f"| `{x['rule']}` | `{x['resource']}` | {x['expires']} | {x['daysLeft']} | "
-                f"{x['approver']} | {x['ticket']} | {x['findings']} | {_cell(x['justification'])} |"
+                f"{x['approver']} | {x['ticket']} | {x['findings']} | {table_cell(x['justification'])} |"
             )
     else:
         out.append("None.")
@@ -333,13 +331,9 @@ def render_evidence_markdown(evidence: dict[str, Any]) -> str:
     for c in e["controls"]:
         judged = sorted({r for rule in c["rules"] for r in rule["resourcesJudged"]})
         rules = ", ".join("`{}` ({})".format(r["rule"], r["verdict"]) for r in c["rules"])
-        clauses = _cell("; ".join(c["clauses"]))
+        clauses = table_cell("; ".join(c["clauses"]))
         out.append(f"| {c['id']} | {c['status']} | {rules} | {len(judged)} | {clauses} |")
     out += ["", "## Framework clauses", "", "| clause | controls |", "|---|---|"]
     for clause, ids in e["frameworks"].items():
-        out.append(f"| {_cell(clause)} | {', '.join(ids)} |")
+        out.append(f"| {table_cell(clause)} | {', '.join(ids)} |")
     return "\n".join(out) + "\n"
-
-
-def _cell(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")

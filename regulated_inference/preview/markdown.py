@@ -30,9 +30,16 @@ MAX_COMMENT_CHARS = 60_000
 MAX_DIAGRAM_COMPONENTS = 40
 
 
-def _cell(text: str | None) -> str:
+def table_cell(text: str | None) -> str:
     """Table-cell safe: no pipes, no newlines."""
     return " ".join(str(text or "").split()).replace("|", "\\|")
+
+
+#: The exemption table's header (this report's and the evidence document's rendering).
+EXEMPTION_TABLE = [
+    "| rule | resource | expires | days left | approver | ticket | findings | justification |",
+    "|---|---|---|---|---|---|---|---|",
+]
 
 
 def _mermaid_label(text: str) -> str:
@@ -158,7 +165,7 @@ def _violation_rows(rep: PreviewReport, found: list[PolicyViolation]) -> list[st
     for v in found[:MAX_TABLE_ROWS]:
         where = f"`{v.resource_type}` {v.resource_name}" if v.resource_name else "stack"
         rows.append(
-            f"| `{v.policy}` | {_cell(where)} | {_cell(v.message)} | {_cell(rep.violation_remediation(v))} |"
+            f"| `{v.policy}` | {table_cell(where)} | {table_cell(v.message)} | {table_cell(rep.violation_remediation(v))} |"
         )
     if len(found) > MAX_TABLE_ROWS:
         rows.append(f"| … | {len(found) - MAX_TABLE_ROWS} more | | |")
@@ -246,16 +253,15 @@ def _exemptions_section(rep: PreviewReport) -> list[str]:
     out = [
         f"### 📝 Exemptions in force ({len(exemptions)}): accepted risks, reported not enforced",
         "",
-        "| rule | resource | expires | days left | approver | ticket | findings | justification |",
-        "|---|---|---|---|---|---|---|---|",
+        *EXEMPTION_TABLE,
     ]
     for e, hits in exemptions:
         days = e.get("daysLeft")
         left = "**expired**" if days is not None and days < 0 else str(days)
         out.append(
             f"| `{e.get('rule')}` | `{e.get('resource')}` | {e.get('expires')} | {left} | "
-            f"{_cell(e.get('approver'))} | {_cell(e.get('ticket'))} | {len(hits)} | "
-            f"{_cell(e.get('justification'))} |"
+            f"{table_cell(e.get('approver'))} | {table_cell(e.get('ticket'))} | {len(hits)} | "
+            f"{table_cell(e.get('justification'))} |"
         )
     out.append("")
     return out
@@ -271,7 +277,7 @@ def _resources_section(rep: PreviewReport) -> str:
         pad = "↳ " * max(group.depth - 1, 0)
         types = ", ".join(f"{n}× `{t}`" for t, n in group.type_counts)
         out.append(
-            f"| {pad}{_cell(group.kind)} | {_cell(group.label)} | {len(group.members)} | {types} |"
+            f"| {pad}{table_cell(group.kind)} | {table_cell(group.label)} | {len(group.members)} | {types} |"
         )
     out += ["", "</details>", ""]
     return "\n".join(out)
@@ -288,8 +294,8 @@ def _coverage_section(rep: PreviewReport) -> str:
         for cl in clauses:
             mark = {"evidenced": "✅", "findings": "⚠️", "failing": "❌"}[cl.status]
             out.append(
-                f"| {_cell(fw)} | {_cell(cl.clause)} | {mark} {cl.status} | {' '.join(cl.controls)} | "
-                f"{_cell(', '.join(cl.rules))} |"
+                f"| {table_cell(fw)} | {table_cell(cl.clause)} | {mark} {cl.status} | {' '.join(cl.controls)} | "
+                f"{table_cell(', '.join(cl.rules))} |"
             )
     out += ["", "</details>", ""]
     return "\n".join(out)
@@ -304,12 +310,14 @@ def _cost_section(rep: PreviewReport) -> list[str]:
     est = rep.cost
     if est is None:
         return (
-            [f"<sub>Cost: {_cell(rep.cost_unavailable)}</sub>", ""] if rep.cost_unavailable else []
+            [f"<sub>Cost: {table_cell(rep.cost_unavailable)}</sub>", ""]
+            if rep.cost_unavailable
+            else []
         )
     total = money_range(est.total_min, est.total_max)
     out = [f"### 💰 Monthly cost estimate: {total}", ""]
     if est.budget_exceeded:
-        out += [f"❌ **Over budget**: {_cell(est.budget_message())}", ""]
+        out += [f"❌ **Over budget**: {table_cell(est.budget_message())}", ""]
     elif est.budget_usd is not None:
         out += [
             f"✅ Within `{est.budget_key}` {money(est.budget_usd)} (upper end compared).",
@@ -331,7 +339,7 @@ def _cost_section(rep: PreviewReport) -> list[str]:
             ]
             for c in comparison["components"][:MAX_COST_ROWS]:
                 out.append(
-                    f"| {_cell(c['component'])} | {money(c['base'])} | {money(c['current'])} | "
+                    f"| {table_cell(c['component'])} | {money(c['base'])} | {money(c['current'])} | "
                     f"{signed(c['delta'])} |"
                 )
             out.append("")
@@ -341,7 +349,7 @@ def _cost_section(rep: PreviewReport) -> list[str]:
         ):
             if found:
                 names = ", ".join(
-                    f"{_cell(i['description'])} (`{_cell(i['resourceName'])}`) {money(i['monthly']['max'])}"
+                    f"{table_cell(i['description'])} (`{table_cell(i['resourceName'])}`) {money(i['monthly']['max'])}"
                     for i in found[:8]
                 )
                 more = f" and {len(found) - 8} more" if len(found) > 8 else ""
@@ -349,13 +357,13 @@ def _cost_section(rep: PreviewReport) -> list[str]:
     out += ["<details><summary>Cost by component and largest items</summary>", ""]
     out += ["| Component | Monthly (min – max) |", "|---|---:|"]
     for label, lo, hi in est.by_component():
-        out.append(f"| {_cell(label)} | {money_range(lo, hi)} |")
+        out.append(f"| {table_cell(label)} | {money_range(lo, hi)} |")
     out += ["", "| Resource | Item | Quantity | Unit price | Monthly |", "|---|---|---:|---:|---:|"]
     for i in est.top_items(MAX_COST_ROWS):
         price = f"${i.unit_price:g}" if i.unit_price is not None else "not priced"
         out.append(
-            f"| `{_cell(i.resource.name)}` | {_cell(i.description)} | {i.quantity_text} "
-            f"{_cell(i.unit)} | {price} | {i.monthly_text} |"
+            f"| `{table_cell(i.resource.name)}` | {table_cell(i.description)} | {i.quantity_text} "
+            f"{table_cell(i.unit)} | {price} | {i.monthly_text} |"
         )
     out.append("")
     if est.assumptions:
