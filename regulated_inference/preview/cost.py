@@ -37,7 +37,7 @@ import json
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,6 +86,14 @@ class CostItem:
         return self.quantity_max * (self.unit_price or 0.0)
 
     @property
+    def quantity_text(self) -> str:
+        return span(self.quantity_min, self.quantity_max, qty)
+
+    @property
+    def monthly_text(self) -> str:
+        return span(self.monthly_min, self.monthly_max, money)
+
+    @property
     def component_label(self) -> str:
         if self.component is None:
             return "(stack)"
@@ -118,6 +126,10 @@ class CostEstimate:
     def total(self) -> float:
         """The figure compared with the budget: the upper end of the range."""
         return self.total_max
+
+    @property
+    def price_table_file(self) -> str:
+        return f"regulated_inference/preview/prices/{self.table.path.name}"
 
     @property
     def budget_key(self) -> str:
@@ -163,7 +175,7 @@ class CostEstimate:
             "priceTableDate": self.table.date,
             "priceTable": {
                 "region": self.table.region,
-                "file": f"regulated_inference/preview/prices/{self.table.path.name}",
+                "file": self.price_table_file,
                 "method": self.table.method,
             },
             "budget": None
@@ -205,6 +217,16 @@ class CostEstimate:
 
 def money(usd: float) -> str:
     return f"${usd:,.2f}"
+
+
+def money_range(lo: float, hi: float) -> str:
+    """A monthly cost range, as every report shows it: `$1.00 – $2.00`."""
+    return f"{money(lo)} – {money(hi)}"
+
+
+def span(lo: float, hi: float, fmt: Callable[[float], str] = "{:g}".format) -> str:
+    """A quantity that may be a range: `4` when both ends agree, else `2–4`."""
+    return fmt(hi) if lo == hi else f"{fmt(lo)}–{fmt(hi)}"
 
 
 def qty(x: float) -> str:
@@ -374,6 +396,32 @@ class _Estimator:
 
         return CostConfig.model_fields[name].alias or name
 
+    def add_assumed(
+        self,
+        res: RecordedResource,
+        description: str,
+        assumption: str,
+        unit: str,
+        key: str,
+        *,
+        per: float = 1,
+        note: str = "",
+    ) -> float:
+        """A monthly quantity that is the cost assumption `assumption` (a CostConfig field),
+        counted in units of `per`; returns the assumption's value."""
+        value = getattr(self.cfg, assumption)
+        self.add(
+            res,
+            description,
+            value / per,
+            value / per,
+            unit,
+            key,
+            assumption=self._alias(assumption),
+            note=note,
+        )
+        return value
+
     # -- SageMaker -----------------------------------------------------------------------
     def sagemaker_endpoints(self) -> None:
         configs = {
@@ -411,7 +459,7 @@ class _Estimator:
                     note = f"autoscaling {lo:g}–{hi:g} instances"
                 self.add(
                     ep,
-                    f"SageMaker endpoint {instance} × {_span(lo, hi)} instances",
+                    f"SageMaker endpoint {instance} × {span(lo, hi)} instances",
                     lo * HOURS_PER_MONTH,
                     hi * HOURS_PER_MONTH,
                     "instance-hour",
@@ -425,7 +473,6 @@ class _Estimator:
             for j in self.customs
             if j.type.startswith("aws:sagemaker/") and j.type.endswith("JobDefinition")
         }
-        minutes = self.cfg.monitoring_job_minutes
         for sched in self.of("aws:sagemaker/monitoringSchedule:MonitoringSchedule"):
             cfg = sched.inputs.get("monitoringScheduleConfig") or {}
             expr = (cfg.get("scheduleConfig") or {}).get("scheduleExpression", "")
@@ -436,24 +483,13 @@ class _Estimator:
                 )
                 continue
             cluster = (job.inputs.get("jobResources") or {}).get("clusterConfig") or {}
-            instance = cluster.get("instanceType")
-            count = float(cluster.get("instanceCount") or 1)
-            max_s = float(
-                (job.inputs.get("stoppingCondition") or {}).get("maxRuntimeInSeconds")
-                or DEFAULT_MONITORING_MAX_RUNTIME_S
-            )
-            runs = runs_per_month(expr)
-            lo_h = min(minutes * 60, max_s) / 3600
-            hi_h = max_s / 3600
-            self.add(
+            self._processing_runs(
                 sched,
-                f"Model Monitor job {instance} × {count:g}, {runs:.4g} runs/month",
-                runs * count * lo_h,
-                runs * count * hi_h,
-                "instance-hour",
-                f"sagemaker:processing:{instance}",
-                assumption=self._alias("monitoring_job_minutes"),
-                note=f"{expr}; {minutes:g} min typical to {max_s / 60:g} min max per run",
+                "Model Monitor job",
+                cluster.get("instanceType"),
+                cluster.get("instanceCount"),
+                (job.inputs.get("stoppingCondition") or {}).get("maxRuntimeInSeconds"),
+                expr,
             )
 
     def scheduled_processing_jobs(self) -> None:
@@ -463,7 +499,6 @@ class _Estimator:
         CreateProcessingJob request (ProcessingResources.ClusterConfig, StoppingCondition). The
         scheduler's own invocations are not priced (14 million a month are free: EventBridge
         pricing), nor is a DISABLED schedule."""
-        minutes = self.cfg.monitoring_job_minutes
         for sched in self.of("aws:scheduler/schedule:Schedule"):
             target = sched.inputs.get("target") or {}
             if not str(target.get("arn", "")).endswith(":sagemaker:createProcessingJob"):
@@ -476,28 +511,43 @@ class _Estimator:
                 self.notes.append(f"schedule {sched.name}: unreadable job request; not priced")
                 continue
             cluster = (request.get("ProcessingResources") or {}).get("ClusterConfig") or {}
-            instance = cluster.get("InstanceType")
-            count = float(cluster.get("InstanceCount") or 1)
-            max_s = float(
-                (request.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
-                or DEFAULT_MONITORING_MAX_RUNTIME_S
-            )
-            expr = sched.inputs.get("scheduleExpression", "")
-            runs = runs_per_month(expr)
-            self.add(
+            self._processing_runs(
                 sched,
-                f"scheduled processing job {instance} × {count:g}, {runs:.4g} runs/month",
-                runs * count * min(minutes * 60, max_s) / 3600,
-                runs * count * max_s / 3600,
-                "instance-hour",
-                f"sagemaker:processing:{instance}",
-                assumption=self._alias("monitoring_job_minutes"),
-                note=f"{expr}; {minutes:g} min typical to {max_s / 60:g} min max per run",
+                "scheduled processing job",
+                cluster.get("InstanceType"),
+                cluster.get("InstanceCount"),
+                (request.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds"),
+                sched.inputs.get("scheduleExpression", ""),
             )
+
+    def _processing_runs(
+        self,
+        sched: RecordedResource,
+        what: str,
+        instance: str | None,
+        count: Any,
+        max_runtime_s: Any,
+        expression: str,
+    ) -> None:
+        """Processing instance time of a job a schedule starts: runs/month × instances × run
+        time, from the `monitoring_job_minutes` assumption up to the job's maximum runtime."""
+        minutes = self.cfg.monitoring_job_minutes
+        count = float(count or 1)
+        max_s = float(max_runtime_s or DEFAULT_MONITORING_MAX_RUNTIME_S)
+        runs = runs_per_month(expression)
+        self.add(
+            sched,
+            f"{what} {instance} × {count:g}, {runs:.4g} runs/month",
+            runs * count * min(minutes * 60, max_s) / 3600,
+            runs * count * max_s / 3600,
+            "instance-hour",
+            f"sagemaker:processing:{instance}",
+            assumption=self._alias("monitoring_job_minutes"),
+            note=f"{expression}; {minutes:g} min typical to {max_s / 60:g} min max per run",
+        )
 
     # -- network -------------------------------------------------------------------------
     def vpc_endpoints(self) -> None:
-        gb = self.cfg.vpc_endpoint_gb_per_month
         for ep in self.of("aws:ec2/vpcEndpoint:VpcEndpoint"):
             if (ep.inputs.get("vpcEndpointType") or "Gateway") != "Interface":
                 continue  # gateway endpoints (S3, DynamoDB) carry no charge
@@ -511,14 +561,12 @@ class _Estimator:
                 "endpoint-AZ-hour",
                 "vpc:interface-endpoint-az-hour",
             )
-            self.add(
+            self.add_assumed(
                 ep,
                 "interface endpoint data processed",
-                gb,
-                gb,
+                "vpc_endpoint_gb_per_month",
                 "GB",
                 "vpc:interface-endpoint-gb",
-                assumption=self._alias("vpc_endpoint_gb_per_month"),
             )
 
     # -- KMS -----------------------------------------------------------------------------
@@ -573,21 +621,12 @@ class _Estimator:
                 )
         for group in self.of("aws:cloudwatch/logGroup:LogGroup"):
             name = str(group.inputs.get("name") or group.outputs.get("name") or group.name)
-            if name in flow_groups:
-                gb, assumption, key = (
-                    self.cfg.flow_log_gb_per_month,
-                    self._alias("flow_log_gb_per_month"),
-                    "logs:vended-ingestion-gb",
-                )
-                what = "VPC flow logs ingested"
-            else:
-                gb, assumption, key = (
-                    self.cfg.log_ingestion_gb_per_group,
-                    self._alias("log_ingestion_gb_per_group"),
-                    "logs:ingestion-gb",
-                )
-                what = "logs ingested"
-            self.add(group, what, gb, gb, "GB", key, assumption=assumption)
+            what, assumption, key = (
+                ("VPC flow logs ingested", "flow_log_gb_per_month", "logs:vended-ingestion-gb")
+                if name in flow_groups
+                else ("logs ingested", "log_ingestion_gb_per_group", "logs:ingestion-gb")
+            )
+            gb = self.add_assumed(group, what, assumption, "GB", key)
             days = group.inputs.get("retentionInDays")
             months = (float(days) / DAYS_PER_MONTH) if days else 12.0
             note = (
@@ -602,13 +641,12 @@ class _Estimator:
                 gb * months,
                 "GB-month",
                 "logs:storage-gb-month",
-                assumption=assumption,
+                assumption=self._alias(assumption),
                 note=note,
             )
 
     # -- CloudTrail ------------------------------------------------------------------------
     def trails(self) -> None:
-        events = self.cfg.cloudtrail_data_events_per_month
         for trail in self.of("aws:cloudtrail/trail:Trail"):
             self.add(
                 trail,
@@ -622,43 +660,37 @@ class _Estimator:
                 f"{money(self.table.get('cloudtrail:management-copy-100k').usd)} per 100,000 events",
             )
             if has_data_events(trail.inputs):
-                self.add(
+                self.add_assumed(
                     trail,
                     "data events",
-                    events / 100_000,
-                    events / 100_000,
+                    "cloudtrail_data_events_per_month",
                     "100,000 events",
                     "cloudtrail:data-events-100k",
-                    assumption=self._alias("cloudtrail_data_events_per_month"),
+                    per=100_000,
                 )
 
     # -- S3, SNS -------------------------------------------------------------------------
     def buckets(self) -> None:
-        gb = self.cfg.s3_storage_gb_per_bucket
         for b in self.of("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"):
-            self.add(
+            self.add_assumed(
                 b,
                 "S3 Standard storage",
-                gb,
-                gb,
+                "s3_storage_gb_per_bucket",
                 "GB-month",
                 "s3:standard-gb-month",
-                assumption=self._alias("s3_storage_gb_per_bucket"),
             )
 
     def sns(self) -> None:
-        n = self.cfg.sns_notifications_per_month
         for sub in self.of("aws:sns/topicSubscription:TopicSubscription"):
             if sub.inputs.get("protocol") not in ("email", "email-json"):
                 continue
-            self.add(
+            self.add_assumed(
                 sub,
                 "SNS e-mail notifications",
-                n / 100_000,
-                n / 100_000,
+                "sns_notifications_per_month",
                 "100,000 notifications",
                 "sns:email-100k",
-                assumption=self._alias("sns_notifications_per_month"),
+                per=100_000,
                 note="the first 1,000 e-mails a month are in the AWS free tier (not deducted)",
             )
 
@@ -671,16 +703,13 @@ class _Estimator:
             for model in _FOUNDATION_MODEL.findall(json.dumps(r.inputs, default=str)):
                 models.setdefault(model, r)
         anchor = next(iter(self.of("aws:bedrock/guardrail:Guardrail")), None)
-        tin, tout = (
-            self.cfg.bedrock_input_tokens_per_month,
-            self.cfg.bedrock_output_tokens_per_month,
-        )
         for model, found_on in sorted(models.items()):
             res = anchor or found_on
-            for direction, tokens, alias in (
-                ("input", tin, "bedrock_input_tokens_per_month"),
-                ("output", tout, "bedrock_output_tokens_per_month"),
+            for direction, assumption in (
+                ("input", "bedrock_input_tokens_per_month"),
+                ("output", "bedrock_output_tokens_per_month"),
             ):
+                tokens = getattr(self.cfg, assumption)
                 key = f"bedrock:{model}:{direction}-1k-tokens"
                 if not self.table.has(key):
                     if tokens:
@@ -689,14 +718,13 @@ class _Estimator:
                         f"Bedrock {model}: no {direction} price in the table (usage 0)"
                     )
                     continue
-                self.add(
+                self.add_assumed(
                     res,
                     f"Bedrock {model} {direction} tokens",
-                    tokens / 1000,
-                    tokens / 1000,
+                    assumption,
                     "1,000 tokens",
                     key,
-                    assumption=self._alias(alias),
+                    per=1000,
                     note="" if tokens else "usage unknown: default 0 (set the assumption)",
                 )
 
@@ -727,7 +755,7 @@ class _Estimator:
                     continue
                 self.add(
                     dep,
-                    f"EKS node share: {per_pod:g} {what}/pod × {_span(lo, hi)} pods",
+                    f"EKS node share: {per_pod:g} {what}/pod × {span(lo, hi)} pods",
                     lo * per_pod * HOURS_PER_MONTH,
                     hi * per_pod * HOURS_PER_MONTH,
                     f"{what}-hour",
@@ -744,10 +772,6 @@ _FOUNDATION_MODEL = re.compile(r"foundation-model/([A-Za-z0-9._:-]+?)(?=[\\\"'*,
 
 def _name(r: RecordedResource) -> str:
     return str(r.inputs.get("name") or r.outputs.get("name") or r.name)
-
-
-def _span(lo: float, hi: float) -> str:
-    return f"{lo:g}" if lo == hi else f"{lo:g}–{hi:g}"
 
 
 def alarm_metrics(inputs: dict[str, Any]) -> tuple[int, bool, bool]:
@@ -918,5 +942,7 @@ __all__: list[str] = [
     "compare",
     "load_base_cost",
     "money",
+    "money_range",
     "signed",
+    "span",
 ]

@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from regulated_inference.config.exemptions import config_digest
+from regulated_inference.config.exemptions import config_digest, today
+from regulated_inference.preview.analysis import DISABLED, MANDATORY
+from regulated_inference.preview.markdown import EXEMPTION_TABLE, table_cell
 
 if TYPE_CHECKING:
     from regulated_inference.preview.analysis import PolicyViolation
@@ -35,10 +37,6 @@ REPORTERS = ("exempted-findings", "exempted-stack-findings")
 REGISTER = "exemption-register"
 EXEMPTED_MARK = " — EXEMPTED "  # policies/rules/exemptions.py EXEMPTED_MARK
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "docs" / "schemas" / "evidence.schema.json"
-
-
-def today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
 
 
 @dataclass(frozen=True)
@@ -88,12 +86,17 @@ def _exemption_for(rule: str, name: str, exemptions: list[dict]) -> dict[str, An
     return {"rule": rule}
 
 
+def reports_exemption(v: PolicyViolation) -> bool:
+    """Whether a finding is the pack's report of a finding an exemption waived."""
+    return v.policy in REPORTERS and EXEMPTED_MARK in v.message
+
+
 def exempted_findings(
     violations: list[PolicyViolation], exemptions: list[dict]
 ) -> list[ExemptedFinding]:
     out = []
     for v in violations:
-        if v.policy not in REPORTERS or EXEMPTED_MARK not in v.message:
+        if not reports_exemption(v):
             continue
         head, _, _ = v.message.partition(EXEMPTED_MARK)
         rule, _, finding = head.partition(": ")
@@ -129,7 +132,7 @@ def git_commit(cwd: Path) -> dict[str, Any]:
 
 
 def _verdict(rule_findings: list, mandatory: int, exempted: int, enforcement: str) -> str:
-    if enforcement == "disabled":
+    if enforcement == DISABLED:
         return "not-evaluated"
     if mandatory:
         return "failed"
@@ -149,7 +152,6 @@ def build_evidence(rep: PreviewReport, on: dt.date | None = None) -> dict[str, A
     decoded = decode(rep.recording.config, rep.project)
     policies = {p.name: p for p in rep.analysis.policies}
     judged = rep.rule_resources()
-    exemptions = rep.exemptions_in_force()
     exempted = rep.exempted_findings()
     findings_by_rule: dict[str, list] = {}
     for v in rep.analysis.violations:
@@ -165,7 +167,7 @@ def build_evidence(rep: PreviewReport, on: dt.date | None = None) -> dict[str, A
         for name in summary["rules"]:
             p = policies[name]
             found = findings_by_rule.get(name, [])
-            mandatory = sum(1 for v in found if v.enforcement == "mandatory")
+            mandatory = sum(1 for v in found if v.enforcement == MANDATORY)
             waived = exempted_by_rule.get(name, [])
             rules.append(
                 {
@@ -234,10 +236,7 @@ def build_evidence(rep: PreviewReport, on: dt.date | None = None) -> dict[str, A
             "exemptedFindings": len(exempted),
         },
         "controls": controls,
-        "exemptions": [
-            {**e, "findings": sum(1 for x in exempted if x.exemption is e or x.exemption == e)}
-            for e in exemptions
-        ],
+        "exemptions": [{**e, "findings": len(hits)} for e, hits in rep.exemptions_with_findings()],
         "frameworks": dict(sorted(frameworks.items())),
         "modelInventory": inventory if isinstance(inventory, list) else [],
         "inventoryClauses": list(_inventory_clauses(rep)),
@@ -304,14 +303,11 @@ def render_evidence_markdown(evidence: dict[str, Any]) -> str:
         "",
     ]
     if e["exemptions"]:
-        out += [
-            "| rule | resource | expires | days left | approver | ticket | findings | justification |"
-        ]
-        out += ["|---|---|---|---|---|---|---|---|"]
+        out += EXEMPTION_TABLE
         for x in e["exemptions"]:
             out.append(
                 f"| `{x['rule']}` | `{x['resource']}` | {x['expires']} | {x['daysLeft']} | "
-                f"{x['approver']} | {x['ticket']} | {x['findings']} | {_cell(x['justification'])} |"
+                f"{x['approver']} | {x['ticket']} | {x['findings']} | {table_cell(x['justification'])} |"
             )
     else:
         out.append("None.")
@@ -335,13 +331,9 @@ def render_evidence_markdown(evidence: dict[str, Any]) -> str:
     for c in e["controls"]:
         judged = sorted({r for rule in c["rules"] for r in rule["resourcesJudged"]})
         rules = ", ".join("`{}` ({})".format(r["rule"], r["verdict"]) for r in c["rules"])
-        clauses = _cell("; ".join(c["clauses"]))
+        clauses = table_cell("; ".join(c["clauses"]))
         out.append(f"| {c['id']} | {c['status']} | {rules} | {len(judged)} | {clauses} |")
     out += ["", "## Framework clauses", "", "| clause | controls |", "|---|---|"]
     for clause, ids in e["frameworks"].items():
-        out.append(f"| {_cell(clause)} | {', '.join(ids)} |")
+        out.append(f"| {table_cell(clause)} | {', '.join(ids)} |")
     return "\n".join(out) + "\n"
-
-
-def _cell(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")

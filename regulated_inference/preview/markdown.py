@@ -11,6 +11,13 @@ second; components with a finding are coloured.
 from __future__ import annotations
 
 from regulated_inference.preview.analysis import MANDATORY, PolicyViolation
+from regulated_inference.preview.cost import (
+    HOURS_PER_MONTH,
+    NOT_INCLUDED,
+    money,
+    money_range,
+    signed,
+)
 from regulated_inference.preview.report import ComponentGroup, PreviewReport
 
 MARKER = "<!-- offline-preview:{stack} -->"
@@ -23,9 +30,16 @@ MAX_COMMENT_CHARS = 60_000
 MAX_DIAGRAM_COMPONENTS = 40
 
 
-def _cell(text: str | None) -> str:
+def table_cell(text: str | None) -> str:
     """Table-cell safe: no pipes, no newlines."""
     return " ".join(str(text or "").split()).replace("|", "\\|")
+
+
+#: The exemption table's header (this report's and the evidence document's rendering).
+EXEMPTION_TABLE = [
+    "| rule | resource | expires | days left | approver | ticket | findings | justification |",
+    "|---|---|---|---|---|---|---|---|",
+]
 
 
 def _mermaid_label(text: str) -> str:
@@ -90,18 +104,7 @@ def mermaid_diagram(rep: PreviewReport) -> str:
         for m in tree.members:
             owner[m.urn] = node
 
-    edges: set[tuple[str, str]] = set()
-    for res in rep.recording.resources:
-        src = owner.get(res.urn)
-        if src is None:
-            continue
-        deps = set(res.dependencies)
-        for urns in res.property_dependencies.values():
-            deps.update(urns)
-        for dep in deps:
-            dst = owner.get(dep)
-            if dst is not None and dst != src:
-                edges.add((src, dst))
+    edges = _edges(rep, owner)
     for src, dst in sorted(edges, key=lambda e: (_node_order(e[0]), _node_order(e[1]))):
         lines.append(f"  {src} --> {dst}")
     lines.extend(classes)
@@ -131,18 +134,26 @@ def _kind_diagram(rep: PreviewReport, tree: ComponentGroup) -> str:
                     owner[m.urn] = node
     if tree.members:
         lines.append(f'  stack(["stack: {len(tree.members)} top-level resources"])')
+    lines.extend(f"  {a} --> {b}" for a, b in sorted(_edges(rep, owner)))
+    return "\n".join(lines)
+
+
+def _edges(rep: PreviewReport, owner: dict[str, str]) -> set[tuple[str, str]]:
+    """(node, node) for each dependency (plain or through a property) between resources that
+    `owner` draws as different nodes."""
     edges: set[tuple[str, str]] = set()
     for res in rep.recording.resources:
         src = owner.get(res.urn)
+        if src is None:
+            continue
         deps = set(res.dependencies)
         for urns in res.property_dependencies.values():
             deps.update(urns)
         for dep in deps:
             dst = owner.get(dep)
-            if src and dst and src != dst:
+            if dst is not None and dst != src:
                 edges.add((src, dst))
-    lines.extend(f"  {a} --> {b}" for a, b in sorted(edges))
-    return "\n".join(lines)
+    return edges
 
 
 def _node_order(node: str) -> int:
@@ -154,7 +165,7 @@ def _violation_rows(rep: PreviewReport, found: list[PolicyViolation]) -> list[st
     for v in found[:MAX_TABLE_ROWS]:
         where = f"`{v.resource_type}` {v.resource_name}" if v.resource_name else "stack"
         rows.append(
-            f"| `{v.policy}` | {_cell(where)} | {_cell(v.message)} | {_cell(rep.violation_remediation(v))} |"
+            f"| `{v.policy}` | {table_cell(where)} | {table_cell(v.message)} | {table_cell(rep.violation_remediation(v))} |"
         )
     if len(found) > MAX_TABLE_ROWS:
         rows.append(f"| … | {len(found) - MAX_TABLE_ROWS} more | | |")
@@ -184,8 +195,6 @@ def render_markdown(rep: PreviewReport) -> str:
     )
     out.append(f"| Findings | {len(rep.mandatory)} mandatory · {len(rep.advisory)} advisory |")
     if rep.cost is not None:
-        from regulated_inference.preview.cost import money
-
         budget = (
             ""
             if rep.cost.budget_usd is None
@@ -193,7 +202,7 @@ def render_markdown(rep: PreviewReport) -> str:
             + (" ❌ exceeded" if rep.cost.budget_exceeded else " ✅")
         )
         out.append(
-            f"| Monthly cost | {money(rep.cost.total_min)} – {money(rep.cost.total_max)}{budget} |"
+            f"| Monthly cost | {money_range(rep.cost.total_min, rep.cost.total_max)}{budget} |"
         )
     out.append("")
 
@@ -238,24 +247,21 @@ def render_markdown(rep: PreviewReport) -> str:
 
 
 def _exemptions_section(rep: PreviewReport) -> list[str]:
-    exemptions = rep.exemptions_in_force()
+    exemptions = rep.exemptions_with_findings()
     if not exemptions:
         return []
-    exempted = rep.exempted_findings()
     out = [
         f"### 📝 Exemptions in force ({len(exemptions)}): accepted risks, reported not enforced",
         "",
-        "| rule | resource | expires | days left | approver | ticket | findings | justification |",
-        "|---|---|---|---|---|---|---|---|",
+        *EXEMPTION_TABLE,
     ]
-    for e in exemptions:
-        hits = [x for x in exempted if x.exemption == e]
+    for e, hits in exemptions:
         days = e.get("daysLeft")
         left = "**expired**" if days is not None and days < 0 else str(days)
         out.append(
             f"| `{e.get('rule')}` | `{e.get('resource')}` | {e.get('expires')} | {left} | "
-            f"{_cell(e.get('approver'))} | {_cell(e.get('ticket'))} | {len(hits)} | "
-            f"{_cell(e.get('justification'))} |"
+            f"{table_cell(e.get('approver'))} | {table_cell(e.get('ticket'))} | {len(hits)} | "
+            f"{table_cell(e.get('justification'))} |"
         )
     out.append("")
     return out
@@ -271,7 +277,7 @@ def _resources_section(rep: PreviewReport) -> str:
         pad = "↳ " * max(group.depth - 1, 0)
         types = ", ".join(f"{n}× `{t}`" for t, n in group.type_counts)
         out.append(
-            f"| {pad}{_cell(group.kind)} | {_cell(group.label)} | {len(group.members)} | {types} |"
+            f"| {pad}{table_cell(group.kind)} | {table_cell(group.label)} | {len(group.members)} | {types} |"
         )
     out += ["", "</details>", ""]
     return "\n".join(out)
@@ -288,8 +294,8 @@ def _coverage_section(rep: PreviewReport) -> str:
         for cl in clauses:
             mark = {"evidenced": "✅", "findings": "⚠️", "failing": "❌"}[cl.status]
             out.append(
-                f"| {_cell(fw)} | {_cell(cl.clause)} | {mark} {cl.status} | {' '.join(cl.controls)} | "
-                f"{_cell(', '.join(cl.rules))} |"
+                f"| {table_cell(fw)} | {table_cell(cl.clause)} | {mark} {cl.status} | {' '.join(cl.controls)} | "
+                f"{table_cell(', '.join(cl.rules))} |"
             )
     out += ["", "</details>", ""]
     return "\n".join(out)
@@ -301,16 +307,17 @@ MAX_COST_ROWS = 15
 
 def _cost_section(rep: PreviewReport) -> list[str]:
     """Monthly cost: total range, budget, difference against the base report, by component."""
-    from regulated_inference.preview.cost import NOT_INCLUDED, money, qty, signed
-
     est = rep.cost
     if est is None:
         return (
-            [f"<sub>Cost: {_cell(rep.cost_unavailable)}</sub>", ""] if rep.cost_unavailable else []
+            [f"<sub>Cost: {table_cell(rep.cost_unavailable)}</sub>", ""]
+            if rep.cost_unavailable
+            else []
         )
-    out = [f"### 💰 Monthly cost estimate: {money(est.total_min)} – {money(est.total_max)}", ""]
+    total = money_range(est.total_min, est.total_max)
+    out = [f"### 💰 Monthly cost estimate: {total}", ""]
     if est.budget_exceeded:
-        out += [f"❌ **Over budget**: {_cell(est.budget_message())}", ""]
+        out += [f"❌ **Over budget**: {table_cell(est.budget_message())}", ""]
     elif est.budget_usd is not None:
         out += [
             f"✅ Within `{est.budget_key}` {money(est.budget_usd)} (upper end compared).",
@@ -320,8 +327,7 @@ def _cost_section(rep: PreviewReport) -> list[str]:
     if comparison is not None:
         b = comparison["base"]["range"]
         out.append(
-            f"**Against the base branch**: {money(b['min'])} – {money(b['max'])} → "
-            f"{money(est.total_min)} – {money(est.total_max)} "
+            f"**Against the base branch**: {money_range(b['min'], b['max'])} → {total} "
             f"(**{signed(comparison['delta']['max'])}**/month at the upper end, "
             f"{signed(comparison['delta']['min'])} at the lower)"
         )
@@ -333,7 +339,7 @@ def _cost_section(rep: PreviewReport) -> list[str]:
             ]
             for c in comparison["components"][:MAX_COST_ROWS]:
                 out.append(
-                    f"| {_cell(c['component'])} | {money(c['base'])} | {money(c['current'])} | "
+                    f"| {table_cell(c['component'])} | {money(c['base'])} | {money(c['current'])} | "
                     f"{signed(c['delta'])} |"
                 )
             out.append("")
@@ -343,7 +349,7 @@ def _cost_section(rep: PreviewReport) -> list[str]:
         ):
             if found:
                 names = ", ".join(
-                    f"{_cell(i['description'])} (`{_cell(i['resourceName'])}`) {money(i['monthly']['max'])}"
+                    f"{table_cell(i['description'])} (`{table_cell(i['resourceName'])}`) {money(i['monthly']['max'])}"
                     for i in found[:8]
                 )
                 more = f" and {len(found) - 8} more" if len(found) > 8 else ""
@@ -351,23 +357,13 @@ def _cost_section(rep: PreviewReport) -> list[str]:
     out += ["<details><summary>Cost by component and largest items</summary>", ""]
     out += ["| Component | Monthly (min – max) |", "|---|---:|"]
     for label, lo, hi in est.by_component():
-        out.append(f"| {_cell(label)} | {money(lo)} – {money(hi)} |")
+        out.append(f"| {table_cell(label)} | {money_range(lo, hi)} |")
     out += ["", "| Resource | Item | Quantity | Unit price | Monthly |", "|---|---|---:|---:|---:|"]
     for i in est.top_items(MAX_COST_ROWS):
-        amount = (
-            qty(i.quantity_max)
-            if i.quantity_min == i.quantity_max
-            else (f"{qty(i.quantity_min)}–{qty(i.quantity_max)}")
-        )
         price = f"${i.unit_price:g}" if i.unit_price is not None else "not priced"
-        monthly = (
-            money(i.monthly_max)
-            if i.monthly_min == i.monthly_max
-            else (f"{money(i.monthly_min)}–{money(i.monthly_max)}")
-        )
         out.append(
-            f"| `{_cell(i.resource.name)}` | {_cell(i.description)} | {amount} {_cell(i.unit)} | "
-            f"{price} | {monthly} |"
+            f"| `{table_cell(i.resource.name)}` | {table_cell(i.description)} | {i.quantity_text} "
+            f"{table_cell(i.unit)} | {price} | {i.monthly_text} |"
         )
     out.append("")
     if est.assumptions:
@@ -378,7 +374,7 @@ def _cost_section(rep: PreviewReport) -> list[str]:
         out.append("")
     out.append(
         f"<sub>{est.table.region} prices dated {est.table.date} "
-        f"(`regulated_inference/preview/prices/{est.table.path.name}`), 730 h/month, USD, list prices. "
+        f"(`{est.price_table_file}`), {HOURS_PER_MONTH:g} h/month, USD, list prices. "
         f"Not included: {'; '.join(NOT_INCLUDED)}.</sub>"
     )
     out += ["", "</details>", ""]

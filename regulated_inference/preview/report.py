@@ -28,6 +28,14 @@ from regulated_inference.preview.analysis import (
     AnalysisResult,
     PolicyViolation,
 )
+from regulated_inference.preview.cost import (
+    HOURS_PER_MONTH,
+    NOT_INCLUDED,
+    compare,
+    money,
+    money_range,
+    signed,
+)
 from regulated_inference.simulation.engine import RecordedResource, Recording
 
 #: Type-token prefix of this project's components (see STYLE.md).
@@ -271,8 +279,6 @@ class PreviewReport:
     def cost_comparison(self) -> dict[str, Any] | None:
         if self.cost is None or self.cost_base is None:
             return None
-        from regulated_inference.preview.cost import compare
-
         return compare(self.cost, self.cost_base)
 
     def enforcement_counts(self) -> dict[str, int]:
@@ -282,23 +288,21 @@ class PreviewReport:
     def policy_meta(self) -> dict[str, Any]:
         return {p.name: p for p in self.analysis.policies}
 
-    def violation_remediation(self, v: PolicyViolation) -> str:
-        if v.remediation:
-            return v.remediation
+    def _own_or_rules(self, v: PolicyViolation, attr: str, default: Any) -> Any:
+        """A finding's `attr` if it carries one, else its rule's (from the pack's metadata)."""
+        if getattr(v, attr):
+            return getattr(v, attr)
         meta = self.policy_meta().get(v.policy)
-        return meta.remediation if meta else ""
+        return getattr(meta, attr) if meta else default
+
+    def violation_remediation(self, v: PolicyViolation) -> str:
+        return self._own_or_rules(v, "remediation", "")
 
     def violation_controls(self, v: PolicyViolation) -> tuple[str, ...]:
-        if v.controls:
-            return v.controls
-        meta = self.policy_meta().get(v.policy)
-        return meta.controls if meta else ()
+        return self._own_or_rules(v, "controls", ())
 
     def violation_frameworks(self, v: PolicyViolation) -> tuple[str, ...]:
-        if v.frameworks:
-            return v.frameworks
-        meta = self.policy_meta().get(v.policy)
-        return meta.frameworks if meta else ()
+        return self._own_or_rules(v, "frameworks", ())
 
     # -- exemptions ----------------------------------------------------------
 
@@ -313,6 +317,11 @@ class PreviewReport:
         from regulated_inference.preview.evidence import exempted_findings
 
         return exempted_findings(self.analysis.violations, self.exemptions_in_force())
+
+    def exemptions_with_findings(self) -> list[tuple[dict[str, Any], list[Any]]]:
+        """Each exemption in force with the findings it waived."""
+        exempted = self.exempted_findings()
+        return [(e, [x for x in exempted if x.exemption == e]) for e in self.exemptions_in_force()]
 
     # -- control coverage --------------------------------------------------
 
@@ -697,13 +706,11 @@ def render_text(rep: PreviewReport) -> str:
 
 
 def _exemptions_text(rep: PreviewReport) -> list[str]:
-    exemptions = rep.exemptions_in_force()
+    exemptions = rep.exemptions_with_findings()
     if not exemptions:
         return []
-    exempted = rep.exempted_findings()
     out = [f"EXEMPTIONS ({len(exemptions)} in force; accepted risks: reported, not enforced)"]
-    for e in exemptions:
-        hits = [x for x in exempted if x.exemption == e]
+    for e, hits in exemptions:
         days = e.get("daysLeft")
         left = "EXPIRED" if days is not None and days < 0 else f"{days} days left"
         out.append(
@@ -725,15 +732,13 @@ TEXT_COST_ITEMS = 12
 
 def _cost_text(rep: PreviewReport) -> list[str]:
     """The COST ESTIMATE section of the text report."""
-    from regulated_inference.preview.cost import NOT_INCLUDED, money, qty, signed
-
     est = rep.cost
     if est is None:
         return [f"COST ESTIMATE: {rep.cost_unavailable}", ""] if rep.cost_unavailable else []
     out = [
         f"COST ESTIMATE ({est.currency}/month; {est.table.region} prices dated {est.table.date}, "
-        f"regulated_inference/preview/prices/{est.table.path.name}; 730 h/month)",
-        f"  total: {money(est.total_min)} – {money(est.total_max)}",
+        f"{est.price_table_file}; {HOURS_PER_MONTH:g} h/month)",
+        f"  total: {money_range(est.total_min, est.total_max)}",
     ]
     if est.budget_usd is not None:
         if est.budget_exceeded:
@@ -747,7 +752,7 @@ def _cost_text(rep: PreviewReport) -> list[str]:
     if comparison is not None:
         b = comparison["base"]["range"]
         out.append(
-            f"  vs base: {money(b['min'])} – {money(b['max'])} -> {signed(comparison['delta']['min'])} / "
+            f"  vs base: {money_range(b['min'], b['max'])} -> {signed(comparison['delta']['min'])} / "
             f"{signed(comparison['delta']['max'])}"
         )
     out.append("  by component (min – max):")
@@ -758,17 +763,10 @@ def _cost_text(rep: PreviewReport) -> list[str]:
     out.append(f"  largest items ({len(shown)} of {len(est.items)}; all in FORMAT=json):")
     for i in shown + unpriced:
         price = f"{i.unit_price:g}" if i.unit_price is not None else "not priced"
-        amount = (
-            qty(i.quantity_min)
-            if i.quantity_min == i.quantity_max
-            else f"{qty(i.quantity_min)}–{qty(i.quantity_max)}"
+        line = (
+            f"{i.resource.name}: {i.description}: {i.quantity_text} {i.unit} × {price} = "
+            f"{i.monthly_text}"
         )
-        cost = (
-            money(i.monthly_max)
-            if i.monthly_min == i.monthly_max
-            else f"{money(i.monthly_min)}–{money(i.monthly_max)}"
-        )
-        line = f"{i.resource.name}: {i.description}: {amount} {i.unit} × {price} = {cost}"
         if i.note:
             line += f" ({i.note})"
         out.extend(_wrap(line, "    "))

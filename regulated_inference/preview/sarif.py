@@ -252,15 +252,15 @@ def to_sarif(rep: PreviewReport) -> dict[str, Any]:
 
     # An exempted finding is a result of the rule it breaks, suppressed (SARIF 2.1.0 §3.35:
     # kind "external" = suppressed outside the source, status "accepted", with a justification).
-    from regulated_inference.preview.evidence import REPORTERS, exempted_findings
+    from regulated_inference.preview.evidence import reports_exemption
 
-    exempted = iter(exempted_findings(rep.analysis.violations, rep.exemptions_in_force()))
+    exempted = iter(rep.exempted_findings())
     levels = {p.name: p.enforcement for p in policies}
     results = []
     for v in rep.analysis.violations:
         path, line = locator.locate(v.urn)
         suppressions = None
-        if v.policy in REPORTERS and v.message.find(" — EXEMPTED ") > 0:
+        if reports_exemption(v):
             x = next(exempted)
             e = x.exemption
             v = dataclasses.replace(

@@ -26,44 +26,34 @@ from typing import Any
 
 import pulumi
 
-#: Availability zone suffixes AWS exposes per region (the ones the stack may use).
-_AZ_SUFFIXES: dict[str, tuple[str, ...]] = {
-    "us-east-1": ("a", "b", "c", "d", "e", "f"),
-    "eu-west-1": ("a", "b", "c"),
-    "eu-west-2": ("a", "b", "c"),
-    "eu-west-3": ("a", "b", "c"),
-    "eu-central-1": ("a", "b", "c"),
-    "eu-north-1": ("a", "b", "c"),
-    "us-west-2": ("a", "b", "c", "d"),
-    "ap-southeast-2": ("a", "b", "c"),
-    "ca-central-1": ("a", "b", "d"),
-}
-_AZ_ID_PREFIX: dict[str, str] = {
-    "us-east-1": "use1",
-    "eu-west-1": "euw1",
-    "eu-west-2": "euw2",
-    "eu-west-3": "euw3",
-    "eu-central-1": "euc1",
-    "eu-north-1": "eun1",
-    "us-west-2": "usw2",
-    "ap-southeast-2": "apse2",
-    "ca-central-1": "cac1",
-}
+from regulated_inference.lib.aws import (
+    IAM_POLICY_NAME_MAX,
+    IAM_ROLE_NAME_MAX,
+    SAGEMAKER_NAME,
+    SAGEMAKER_NAME_MAX,
+    is_bucket_name,
+    is_sagemaker_name,
+    partition_of,
+)
 
-_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_SAGEMAKER_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+#: Per region the stack may use: the zone-ID prefix and the availability zone letters AWS exposes.
+_AZS: dict[str, tuple[str, str]] = {
+    "us-east-1": ("use1", "abcdef"),
+    "eu-west-1": ("euw1", "abc"),
+    "eu-west-2": ("euw2", "abc"),
+    "eu-west-3": ("euw3", "abc"),
+    "eu-central-1": ("euc1", "abc"),
+    "eu-north-1": ("eun1", "abc"),
+    "us-west-2": ("usw2", "abcd"),
+    "ap-southeast-2": ("apse2", "abc"),
+    "ca-central-1": ("cac1", "abd"),
+}
+#: Any other region: three zones, zone IDs under a placeholder prefix.
+_OTHER_AZS = ("az", "abc")
 
 
 class SimulatedAwsError(Exception):
     """An input AWS itself would reject at apply time."""
-
-
-def partition_for(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
 
 
 def account_for(project: str, stack: str) -> str:
@@ -147,9 +137,10 @@ def _bucket(c: _Ctx) -> tuple[str, dict]:
         if c.inputs.get("bucketPrefix")
         else f"{c.name}-{c.hex(7, 'autoname')}"
     )
-    if not _BUCKET_NAME.match(name) or ".." in name:
+    if not is_bucket_name(name):
         raise SimulatedAwsError(
-            f"InvalidBucketName: '{name}' (3-63 chars, lowercase letters, digits, dots, hyphens)"
+            f"InvalidBucketName: '{name}' (3-63 chars, lowercase letters, digits, dots, hyphens; "
+            "no adjacent dots, not an IP address)"
         )
     if c.inputs.get("objectLockEnabled") and c.inputs.get("objectLockEnabled") is not True:
         raise SimulatedAwsError("objectLockEnabled must be a boolean")
@@ -218,9 +209,14 @@ def _vpc_extra(c: _Ctx, rid: str) -> dict:
 def _subnet_extra(c: _Ctx, rid: str) -> dict:
     az = c.inputs.get("availabilityZone", f"{c.region}a")
     return {
-        "availabilityZoneId": f"{_AZ_ID_PREFIX.get(c.region, 'az')}-az{ord(az[-1]) - 96}",
+        "availabilityZoneId": _zone_id(c.region, az[-1]),
         "mapPublicIpOnLaunch": bool(c.inputs.get("mapPublicIpOnLaunch", False)),
     }
+
+
+def _zone_id(region: str, letter: str) -> str:
+    """The zone ID of `<region><letter>` (`euw2-az1` for eu-west-2a)."""
+    return f"{_AZS.get(region, _OTHER_AZS)[0]}-az{ord(letter) - 96}"
 
 
 def _vpce_extra(c: _Ctx, rid: str) -> dict:
@@ -274,11 +270,11 @@ def _role_policy(c: _Ctx) -> tuple[str, dict]:
 
 def _sagemaker(kind: str, name_key: str = "name"):
     def make(c: _Ctx) -> tuple[str, dict]:
-        name = c.autoname(name_key, 63)
-        if not _SAGEMAKER_NAME.match(name):
+        name = c.autoname(name_key, SAGEMAKER_NAME_MAX)
+        if not is_sagemaker_name(name):
             raise SimulatedAwsError(
                 f"ValidationException: SageMaker {kind} name '{name}' must match "
-                "^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+                f"{SAGEMAKER_NAME.pattern}"
             )
         return name, {name_key: name, "arn": c.arn("sagemaker", f"{kind}/{name.lower()}")}
 
@@ -426,8 +422,8 @@ _AWS: dict[str, Any] = {
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": _ec2("sgr", "security-group-rule"),
     "aws:ec2/securityGroupRule:SecurityGroupRule": _ec2("sgrule"),
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
-    "aws:iam/role:Role": _iam_named("role", 64),
-    "aws:iam/policy:Policy": _iam_named("policy", 128),
+    "aws:iam/role:Role": _iam_named("role", IAM_ROLE_NAME_MAX),
+    "aws:iam/policy:Policy": _iam_named("policy", IAM_POLICY_NAME_MAX),
     "aws:iam/rolePolicy:RolePolicy": _role_policy,
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
     "aws:sagemaker/model:Model": _sagemaker("model"),
@@ -509,7 +505,7 @@ class SimulatedAws(pulumi.runtime.Mocks):
         if typ.startswith("kubernetes:"):
             return self._kubernetes(args, inputs)
         region = self.region_of(inputs, args.provider)
-        ctx = _Ctx(typ, args.name, inputs, region, self.account, partition_for(region), seed)
+        ctx = _Ctx(typ, args.name, inputs, region, self.account, partition_of(region), seed)
         if typ in _AWS:
             rid, extra = _AWS[typ](ctx)
         elif typ.startswith("aws:s3/bucketObject"):
@@ -544,7 +540,7 @@ class SimulatedAws(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
         token, a = args.token, args.args or {}
         region = str(a.get("region") or self.region_of({}, args.provider))
-        part = partition_for(region)
+        part = partition_of(region)
         if token == "aws:index/getRegion:getRegion":
             return {
                 "id": region,
@@ -570,13 +566,12 @@ class SimulatedAws(pulumi.runtime.Mocks):
                 "reverseDnsPrefix": "cn.com.amazonaws" if part == "aws-cn" else "com.amazonaws",
             }
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            suffixes = _AZ_SUFFIXES.get(region, ("a", "b", "c"))
-            prefix = _AZ_ID_PREFIX.get(region, "az")
+            letters = _AZS.get(region, _OTHER_AZS)[1]
             return {
                 "id": region,
-                "names": [f"{region}{s}" for s in suffixes],
-                "zoneIds": [f"{prefix}-az{ord(s) - 96}" for s in suffixes],
-                "groupNames": [region] * len(suffixes),
+                "names": [f"{region}{s}" for s in letters],
+                "zoneIds": [_zone_id(region, s) for s in letters],
+                "groupNames": [region] * len(letters),
                 "state": "available",
             }
         raise SimulatedAwsError(f"the simulated AWS does not answer the data source {token}")

@@ -40,6 +40,7 @@ class StackFileError(Exception):
 
 
 _STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
 _DEFAULT_TAGS = {_STR, "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 _NULL = {"", "~", "null", "Null", "NULL"}
@@ -157,17 +158,16 @@ def _build(path: Path, node: Node, seen: set[int]) -> Any:
     out: dict[str, Any] = {}
     where_key: dict[str, Node] = {}
     for key_node, value_node in node.value:
-        if key_node.tag == "tag:yaml.org,2002:merge":
+        # `<<` (plain, or tagged !!merge) is a merge key in YAML 1.1: refused, not guessed.
+        if key_node.tag == _MERGE or (
+            isinstance(key_node, ScalarNode) and key_node.style is None and key_node.value == "<<"
+        ):
             raise StackFileError(
                 f"{_where(path, key_node)}: YAML merge keys (<<) are not supported"
             )
         if not isinstance(key_node, ScalarNode) or key_node.tag != _STR:
             raise StackFileError(f"{_where(path, key_node)}: mapping keys must be plain text")
         key = key_node.value
-        if key_node.style is None and key == "<<":
-            raise StackFileError(
-                f"{_where(path, key_node)}: YAML merge keys (<<) are not supported"
-            )
         if key in out:
             first = where_key[key].start_mark.line + 1
             raise StackFileError(
@@ -191,6 +191,7 @@ def _read(path: Path) -> tuple[Node | None, Any]:
     text = _decode(path, data)
     try:
         node = yaml.compose(text, Loader=_PlainLoader)
+        return node, (None if node is None else _build(path, node, set()))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
@@ -200,12 +201,6 @@ def _read(path: Path) -> tuple[Node | None, Any]:
         raise StackFileError(f"{where}: invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise StackFileError(f"{path.name}: invalid YAML: {' '.join(str(exc).split())}") from None
-    except RecursionError:
-        raise StackFileError(f"{path.name}: invalid YAML: nested too deeply") from None
-    if node is None:
-        return None, None
-    try:
-        return node, _build(path, node, set())
     except RecursionError:
         raise StackFileError(f"{path.name}: invalid YAML: nested too deeply") from None
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -168,8 +170,9 @@ def _camel(name: str) -> str:
     return head + "".join(w[:1].upper() + w[1:] for w in rest)
 
 
-def _balanced(text: str, start: int) -> str:
-    """The {...} block opening at text[start], skipping strings and template literals."""
+def _outside_strings(text: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
+    """(index, character, bracket depth after it) for each character of text[start:] that is not
+    in a string or template literal (those are skipped, quotes and escapes included)."""
     depth, i, quote = 0, start, None
     while i < len(text):
         c = text[i]
@@ -180,36 +183,35 @@ def _balanced(text: str, start: int) -> str:
                 quote = None
         elif c in "\"'`":
             quote = c
-        elif c in "{[(":
-            depth += 1
-        elif c in "}])":
-            depth -= 1
-            if depth == 0:
-                return text[start : i + 1]
+        else:
+            depth += (c in "{[(") - (c in "}])")
+            yield i, c, depth
         i += 1
+
+
+def _balanced(text: str, start: int) -> str:
+    """The {...} block opening at text[start], skipping strings and template literals."""
+    for i, _, depth in _outside_strings(text, start):
+        if depth == 0:
+            return text[start : i + 1]
     raise ValueError(f"unbalanced object literal at {start}")
 
 
 def _top_level_entries(obj: str) -> list[str]:
     """`{ a: 1, b: f(x, y), c }` -> ["a: 1", "b: f(x, y)", "c"]."""
-    body, parts, depth, quote, cur = obj[1:-1], [], 0, None, ""
-    for i, c in enumerate(body):
-        if quote:
-            if c == quote and body[i - 1] != "\\":
-                quote = None
-        elif c in "\"'`":
-            quote = c
-        elif c in "{[(":
-            depth += 1
-        elif c in "}])":
-            depth -= 1
-        elif c == "," and depth == 0:
-            parts.append(cur)
-            cur = ""
-            continue
-        cur += c
-    parts.append(cur)
-    return [p.strip() for p in parts if p.strip()]
+    commas = [i for i, c, depth in _outside_strings(obj) if c == "," and depth == 1]
+    bounds = [0, *commas, len(obj) - 1]
+    parts = [obj[a + 1 : b].strip() for a, b in pairwise(bounds)]
+    return [p for p in parts if p]
+
+
+def test_the_object_literal_reader_skips_strings_and_nested_brackets():
+    source = 'x = new C("n", { a: 1, b: f(x, [y, "}"]), s: `t,${u}`, c }); rest'
+    block = _balanced(source, source.index("{"))
+    assert block == '{ a: 1, b: f(x, [y, "}"]), s: `t,${u}`, c }'
+    assert _top_level_entries(block) == ["a: 1", 'b: f(x, [y, "}"])', "s: `t,${u}`", "c"]
+    with pytest.raises(ValueError, match="unbalanced"):
+        _balanced("{ a: 'b }", 0)
 
 
 def typescript_problems(source: str) -> list[str]:

@@ -477,13 +477,19 @@ def test_invalid_budget_is_a_config_error_naming_the_key():
 # -- through the CLI (sample project: eu-west-1 dev, eu-central-1 prod) ------------------------
 
 
-def _budget(usd):
-    return lambda c: c.update({"sample-inference:budget": {"monthlyUsd": usd}})
+def _run_with_budget(run_cli, analyze, tmp_path, stack: str, usd: float):
+    """The CLI on the sample project's `stack`, with its `budget.monthlyUsd` set to `usd`."""
+    project = copy_project(
+        SAMPLE,
+        tmp_path / "p",
+        stack,
+        lambda c: c.update({"sample-inference:budget": {"monthlyUsd": usd}}),
+    )
+    return run_cli("--project-dir", str(project), "--stack", stack, analyze=analyze)
 
 
 def test_budget_exceeded_exits_1_and_says_by_how_much_and_why(run_cli, fake_analyze, tmp_path):
-    project = copy_project(SAMPLE, tmp_path / "p", "dev", _budget(1))
-    r = run_cli("--project-dir", str(project), "--stack", "dev", analyze=fake_analyze)
+    r = _run_with_budget(run_cli, fake_analyze, tmp_path, "dev", 1)
     # eu-west-1: 1 KMS key with rotation ($1, up to +$2) + 2 buckets × 10 GB × $0.023 = $3.46 at most
     assert r.code == 1
     assert "FAIL: over budget" in r.out
@@ -496,15 +502,13 @@ def test_budget_exceeded_exits_1_and_says_by_how_much_and_why(run_cli, fake_anal
 
 
 def test_budget_met_exits_0(run_cli, fake_analyze, tmp_path):
-    project = copy_project(SAMPLE, tmp_path / "p", "dev", _budget(3.46))
-    r = run_cli("--project-dir", str(project), "--stack", "dev", analyze=fake_analyze)
+    r = _run_with_budget(run_cli, fake_analyze, tmp_path, "dev", 3.46)
     assert r.code == 0
     assert "budget sample-inference:budget.monthlyUsd $3.46: within" in r.out
 
 
 def test_unknown_region_with_budget_exits_2(run_cli, fake_analyze, tmp_path):
-    project = copy_project(SAMPLE, tmp_path / "p", "prod", _budget(100))
-    r = run_cli("--project-dir", str(project), "--stack", "prod", analyze=fake_analyze)
+    r = _run_with_budget(run_cli, fake_analyze, tmp_path, "prod", 100)
     assert r.code == 2
     errors = [line for line in r.err.splitlines() if not line.startswith("offline-preview:")]
     assert errors == [

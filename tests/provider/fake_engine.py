@@ -42,11 +42,10 @@ class _Monitor(RecordingMonitor):
         self.project, self.stack = project, stack
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
-        if parent:
-            qualified = parent.split("::")[2]
-            if qualified != "pulumi:pulumi:Stack":
-                type_ = f"{qualified}${type_}"
-        return f"urn:pulumi:{self.stack}::{self.project}::{type_}::{name}"
+        # The engine's URN (type chain) as RecordingMonitor makes it, with this deployment's
+        # stack and project in place of the SDK settings' (`urn:pulumi:<stack>::<project>::...`).
+        _, _, type_and_name = super().make_urn(parent, type_, name).split("::", 2)
+        return f"urn:pulumi:{self.stack}::{self.project}::{type_and_name}"
 
     def recording(self) -> Recording:
         return Recording(

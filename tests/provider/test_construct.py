@@ -21,11 +21,58 @@ from .conftest import PACKAGE, PROJECT, REGION, STACK
 
 ACCOUNT = "111122223333"
 AWS = {"partition": "aws", "region": REGION, "accountId": ACCOUNT}
+KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts"
+HAIKU = f"arn:aws:bedrock:{REGION}::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"
+_SUBNETS = ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]
+_SECURITY_GROUP = "sg-0123456789abcdef0"
+# The private subnets and security group a VPC-attached component (endpoint, processing job) takes:
+# a `VpcPlacement`, their nested `network` input.
+PRIVATE_NETWORK = {
+    "subnetIds": _SUBNETS,
+    "subnetArns": [f"arn:aws:ec2:{REGION}:{ACCOUNT}:subnet/{s}" for s in _SUBNETS],
+    "securityGroupId": _SECURITY_GROUP,
+    "securityGroupArn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/{_SECURITY_GROUP}",
+}
 
 
 def _component(recording, cls: str):
     [component] = recording.of_type(f"{PACKAGE}:index:{cls}")
     return component
+
+
+def _registered(provider) -> list[str]:
+    return [r.type for r in provider.engine.monitor.records.values()]
+
+
+def _refused(provider, component: str, name: str, inputs: dict) -> grpc.RpcError:
+    """Construct that must fail: the error the caller gets, after checking nothing was registered."""
+    with pytest.raises(grpc.RpcError) as err:
+        provider.construct(component, name, inputs)
+    assert _registered(provider) == ["pulumi:pulumi:Stack"]
+    return err.value
+
+
+def _assert_input_error(error: grpc.RpcError, prop: str) -> None:
+    """An input error on `prop`: the property path is in the status details
+    (errors_pb2.InputPropertiesError)."""
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    details = dict(error.trailing_metadata() or ())
+    assert prop.encode() in details.get("grpc-status-details-bin", b"")
+
+
+def _alarm_inputs(recording) -> dict[str, dict]:
+    """The metric alarms' inputs by alarm name."""
+    return {
+        a.inputs["name"]: a.inputs
+        for a in recording.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    }
+
+
+def _trust(role) -> dict:
+    """A role's one trust-policy statement."""
+    (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    return statement
 
 
 def test_encryption_keys_from_camel_case_inputs(provider):
@@ -95,7 +142,7 @@ def test_isolated_network_children_and_list_outputs(provider):
             "subnetCidrs": ["10.40.0.0/20", "10.40.16.0/20"],
             "availabilityZones": [f"{REGION}a", f"{REGION}b"],
             "aws": AWS,
-            "logsKmsKeyArn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "logsKmsKeyArn": KEY,
             "logGroupName": "/regulated-inference/test/flow-logs",
             "logRetentionDays": 365,
             "interfaceServices": ["sagemaker.runtime", "logs"],
@@ -136,12 +183,11 @@ def test_isolated_network_children_and_list_outputs(provider):
 
 
 def test_alert_topic(provider):
-    key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     state, urn, rec = provider.construct(
         "AlertTopic",
         "alerts",
         {
-            "kmsKeyArn": key,
+            "kmsKeyArn": KEY,
             "emails": ["oncall@example.com", "risk@example.com"],
             "aws": AWS,
             "deploymentEventEndpoints": ["fraud-scorer-test"],
@@ -158,7 +204,7 @@ def test_alert_topic(provider):
         "aws:SourceArn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:*"
     }
     subscriptions = rec.of_type("aws:sns/topicSubscription:TopicSubscription")
-    assert topic.parent == urn and topic.inputs["kmsMasterKeyId"] == key
+    assert topic.parent == urn and topic.inputs["kmsMasterKeyId"] == KEY
     assert sorted(s.inputs["endpoint"] for s in subscriptions) == [
         "oncall@example.com",
         "risk@example.com",
@@ -166,54 +212,30 @@ def test_alert_topic(provider):
     assert state == {"arn": topic.outputs["arn"], "deploymentEventRuleArn": rule.outputs["arn"]}
 
 
-def _registered(provider) -> list[str]:
-    return [r.type for r in provider.engine.monitor.records.values()]
-
-
 def test_missing_required_input_is_an_input_error_and_registers_nothing(provider):
-    with pytest.raises(grpc.RpcError) as err:
-        provider.construct(
-            "EncryptionKeys",
-            "keys",
-            {"aws": AWS, "logGroupPrefix": "/ri/"},
-        )
-    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    # The property path is in the status details (errors_pb2.InputPropertiesError).
-    details = dict(err.value.trailing_metadata() or ())
-    assert b"trailName" in details.get("grpc-status-details-bin", b"")
-    assert _registered(provider) == ["pulumi:pulumi:Stack"]
+    error = _refused(provider, "EncryptionKeys", "keys", {"aws": AWS, "logGroupPrefix": "/ri/"})
+    _assert_input_error(error, "trailName")
 
 
 def test_component_refusal_reaches_the_caller_and_registers_nothing(provider):
-    with pytest.raises(grpc.RpcError) as err:
-        provider.construct(
-            "EncryptionKeys",
-            "keys",
-            {
-                "aws": AWS,
-                "logGroupPrefix": "/ri/",
-                "trailName": "t",
-                "deletionWindowDays": 3,
-            },
-        )
+    error = _refused(
+        provider,
+        "EncryptionKeys",
+        "keys",
+        {"aws": AWS, "logGroupPrefix": "/ri/", "trailName": "t", "deletionWindowDays": 3},
+    )
     # The component's one-line refusal is what the caller's engine reports. The value reads 3.0:
     # component.py map_input_properties converts integer inputs with int() but then stores the
     # raw double over it (pulumi 3.272.0; the intent is pulumi/pulumi#21944), so components see
     # floats for `int` args until that is fixed.
     assert re.search(
         r"EncryptionKeys: invalid argument deletion_window_days = 3(\.0)?: AWS allows 7–30 days",
-        err.value.details(),
+        error.details(),
     )
-    assert _registered(provider) == ["pulumi:pulumi:Stack"]
 
 
 def test_unknown_component_is_refused(provider):
-    with pytest.raises(grpc.RpcError) as err:
-        provider.construct("ManagedBucket", "b", {})
-    assert "ManagedBucket" in err.value.details()
-
-
-KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    assert "ManagedBucket" in _refused(provider, "ManagedBucket", "b", {}).details()
 
 
 def test_secure_bucket_with_object_lock_and_a_service_writer(provider):
@@ -278,7 +300,7 @@ def test_least_privilege_role_from_tagged_grants(provider):
     )
     [role] = rec.of_type("aws:iam/role:Role")
     [inline] = rec.of_type("aws:iam/rolePolicy:RolePolicy")
-    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    trust = _trust(role)
     assert trust["Principal"] == {"Service": "sagemaker.amazonaws.com"}
     assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}
     assert role.inputs["maxSessionDuration"] == 3600
@@ -302,18 +324,17 @@ def test_least_privilege_role_refuses_two_trusts(provider):
         "namespace": "models",
         "serviceAccount": "fraud",
     }
-    with pytest.raises(grpc.RpcError) as err:
-        provider.construct(
-            "LeastPrivilegeRole",
-            "r",
-            {
-                "trust": {"service": service, "webIdentity": web},
-                "grants": [{"useKey": {"keyArn": KEY}}],
-                "description": "x",
-            },
-        )
-    assert "set exactly one of service and web_identity" in err.value.details()
-    assert _registered(provider) == ["pulumi:pulumi:Stack"]
+    error = _refused(
+        provider,
+        "LeastPrivilegeRole",
+        "r",
+        {
+            "trust": {"service": service, "webIdentity": web},
+            "grants": [{"useKey": {"keyArn": KEY}}],
+            "description": "x",
+        },
+    )
+    assert "set exactly one of service and web_identity" in error.details()
 
 
 def test_audit_trail_records_data_events(provider):
@@ -340,7 +361,7 @@ def test_audit_trail_records_data_events(provider):
     assert prefixes["startsWiths"] == ["arn:aws:s3:::models-1/", "arn:aws:s3:::capture-1/"]
     assert log_group.inputs["retentionInDays"] == 400
     [role] = rec.of_type("aws:iam/role:Role")
-    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    trust = _trust(role)
     assert trust["Condition"]["ArnLike"] == {
         "aws:SourceArn": f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/audit-trail"
     }
@@ -349,17 +370,6 @@ def test_audit_trail_records_data_events(provider):
         "trailArn": trail.outputs["arn"],
         "logGroupArn": log_group.outputs["arn"],
         "logGroupName": "/regulated-inference/test/cloudtrail",
-    }
-
-
-def _network() -> dict:
-    """A `VpcPlacement` (the nested `network` input of ManagedInference and the drift jobs)."""
-    subnets = ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]
-    return {
-        "subnetIds": subnets,
-        "subnetArns": [f"arn:aws:ec2:{REGION}:{ACCOUNT}:subnet/{s}" for s in subnets],
-        "securityGroupId": "sg-0123456789abcdef0",
-        "securityGroupArn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/sg-0123456789abcdef0",
     }
 
 
@@ -386,7 +396,7 @@ def test_managed_inference_canary_with_previous_version_and_record(provider):
             "dataKeyArn": KEY,
             "captureBucketName": "capture-bucket",
             "captureBucketArn": "arn:aws:s3:::capture-bucket",
-            "network": _network(),
+            "network": PRIVATE_NETWORK,
             "aws": AWS,
             "logsKeyArn": KEY,
             "logRetentionDays": 365,
@@ -412,7 +422,7 @@ def test_managed_inference_canary_with_previous_version_and_record(provider):
     assert len(configs) == 2 and len(models) == 2
     assert all(m.inputs["enableNetworkIsolation"] is True for m in models)
     # The nested placement arrived as a dict of snake_case args (map_inputs).
-    assert all(m.inputs["vpcConfig"]["subnets"] == _network()["subnetIds"] for m in models)
+    assert all(m.inputs["vpcConfig"]["subnets"] == PRIVATE_NETWORK["subnetIds"] for m in models)
     assert all(
         m.inputs["vpcConfig"]["securityGroupIds"] == ["sg-0123456789abcdef0"] for m in models
     )
@@ -439,9 +449,6 @@ def test_managed_inference_canary_with_previous_version_and_record(provider):
     assert state["variantName"] == "primary"
     assert state["capturePrefix"] == "capture/fraud-scorer-test/"
     assert state["deploymentRecordKey"] == record.inputs["key"]
-
-
-TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts"
 
 
 def test_model_monitoring_with_partial_thresholds(provider):
@@ -490,30 +497,28 @@ def test_model_monitoring_with_partial_thresholds(provider):
 
 
 def test_model_monitoring_refuses_an_unknown_threshold(provider):
-    with pytest.raises(grpc.RpcError) as err:
-        provider.construct(
-            "ModelMonitoring",
-            "m",
-            {
-                "endpointName": "e",
-                "variantName": "primary",
-                "instanceType": "ml.m5.large",
-                "alarmTopicArn": TOPIC,
-                "aws": {**AWS, "accountId": "12345"},
-            },
-        )
-    assert "ModelMonitoring: invalid argument aws" in err.value.details()
-    assert "12-digit" in err.value.details()
-    assert _registered(provider) == ["pulumi:pulumi:Stack"]
+    error = _refused(
+        provider,
+        "ModelMonitoring",
+        "m",
+        {
+            "endpointName": "e",
+            "variantName": "primary",
+            "instanceType": "ml.m5.large",
+            "alarmTopicArn": TOPIC,
+            "aws": {**AWS, "accountId": "12345"},
+        },
+    )
+    assert "ModelMonitoring: invalid argument aws" in error.details()
+    assert "12-digit" in error.details()
 
 
 def test_bedrock_access_enums_and_the_default_pii_set(provider):
-    haiku = f"arn:aws:bedrock:{REGION}::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"
     state, urn, rec = provider.construct(
         "BedrockAccess",
         "bedrock",
         {
-            "modelArns": [haiku],
+            "modelArns": [HAIKU],
             "allowedRegions": [REGION],
             "aws": AWS,
             "dataKeyArn": KEY,
@@ -554,30 +559,26 @@ def test_bedrock_access_enums_and_the_default_pii_set(provider):
 
 
 def test_bedrock_access_refuses_prompt_attack_none(provider):
-    haiku = f"arn:aws:bedrock:{REGION}::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"
-    with pytest.raises(grpc.RpcError) as err:
-        provider.construct(
-            "BedrockAccess",
-            "b",
-            {
-                "modelArns": [haiku],
-                "allowedRegions": [REGION],
-                "aws": AWS,
-                "dataKeyArn": KEY,
-                "logsKeyArn": KEY,
-                "logGroupName": "/ri/bedrock",
-                "logRetentionDays": 30,
-                "accessLogBucket": "logs",
-                "invokerService": "lambda.amazonaws.com",
-                "guardrail": {"promptAttackStrength": "NONE"},
-            },
-        )
+    error = _refused(
+        provider,
+        "BedrockAccess",
+        "b",
+        {
+            "modelArns": [HAIKU],
+            "allowedRegions": [REGION],
+            "aws": AWS,
+            "dataKeyArn": KEY,
+            "logsKeyArn": KEY,
+            "logGroupName": "/ri/bedrock",
+            "logRetentionDays": 30,
+            "accessLogBucket": "logs",
+            "invokerService": "lambda.amazonaws.com",
+            "guardrail": {"promptAttackStrength": "NONE"},
+        },
+    )
     # The enum has no NONE: Construct refuses the value as an input error on that property
     # (experimental/component.py map_input_properties builds the enum), before the component runs.
-    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    details = dict(err.value.trailing_metadata() or ())
-    assert b"promptAttackStrength" in details.get("grpc-status-details-bin", b"")
-    assert _registered(provider) == ["pulumi:pulumi:Stack"]
+    _assert_input_error(error, "promptAttackStrength")
 
 
 def _drift_job_inputs() -> dict:
@@ -593,7 +594,7 @@ def _drift_job_inputs() -> dict:
             "baselinePrefix": "fraud-scorer/2.3.0/baseline/",
             "dataKeyArn": KEY,
         },
-        "network": _network(),
+        "network": PRIVATE_NETWORK,
         "aws": AWS,
         "alarmTopicArn": TOPIC,
     }
@@ -621,12 +622,12 @@ def test_data_quality_monitor(provider):
     assert job.inputs["stoppingCondition"]["maxRuntimeInSeconds"] == 1800
     assert job.inputs["networkConfig"]["enableNetworkIsolation"] is True
     # The nested data and network arrived (map_inputs hands nested snake_case dicts).
-    assert job.inputs["networkConfig"]["vpcConfig"]["subnets"] == _network()["subnetIds"]
+    assert job.inputs["networkConfig"]["vpcConfig"]["subnets"] == PRIVATE_NETWORK["subnetIds"]
     assert job.inputs["dataQualityBaselineConfig"]["constraintsResource"]["s3Uri"] == (
         "s3://models-bucket/fraud-scorer/2.3.0/baseline/constraints.json"
     )
     [role] = rec.of_type("aws:iam/role:Role")
-    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    trust = _trust(role)
     assert trust["Condition"]["ArnLike"] == {
         "aws:SourceArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:processing-job/*"
     }
@@ -718,7 +719,7 @@ def test_self_hosted_inference_with_canary_and_loader(provider):
         hpas["credit-risk-canary"]["maxReplicas"],
     ) == (1, 2)
     [role] = rec.of_type("aws:iam/role:Role")
-    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    trust = _trust(role)
     assert trust["Condition"]["StringEquals"][f"{issuer}:sub"] == (
         "system:serviceaccount:credit-risk:credit-risk"
     )
@@ -755,7 +756,7 @@ def test_scheduled_drift_check_integers_stay_integers(provider):
     # The numbers arrived as doubles; the job request carries what the API takes.
     assert request["Environment"]["WINDOW_HOURS"] == "2"
     assert request["StoppingCondition"] == {"MaxRuntimeInSeconds": 3600}
-    assert request["NetworkConfig"]["VpcConfig"]["Subnets"] == _network()["subnetIds"]
+    assert request["NetworkConfig"]["VpcConfig"]["Subnets"] == PRIVATE_NETWORK["subnetIds"]
     assert (
         request["Environment"]["CAPTURE_S3_URI"] == "s3://capture-bucket/capture/fraud-scorer-test/"
     )
@@ -782,9 +783,7 @@ def test_bedrock_monitoring_policy_types_and_partial_thresholds(provider):
             "periodSeconds": 60,
         },
     )
-    alarms = {
-        a.inputs["name"]: a.inputs for a in rec.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
-    }
+    alarms = _alarm_inputs(rec)
     model = "anthropic.claude-3-haiku-20240307-v1:0"
     slug = "team-bedrock-anthropic.claude-3-haiku-20240307-v1-0"  # alarm names: no ':' or '/'
     assert alarms[f"{slug}-latency-p99"]["threshold"] == 30000
@@ -827,9 +826,7 @@ def test_audit_evidence_alarms_heartbeats(provider):
             "trailSilenceHours": 2,
         },
     )
-    alarms = {
-        a.inputs["name"]: a.inputs for a in rec.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
-    }
+    alarms = _alarm_inputs(rec)
     assert alarms["team-test-trail-heartbeat"]["evaluationPeriods"] == 2
     assert alarms["team-test-trail-heartbeat"]["treatMissingData"] == "breaching"
     assert alarms["team-test-capture-heartbeat-0"]["evaluationPeriods"] == 6

@@ -14,7 +14,8 @@ from tests.conftest import run_component
 
 def _program():
     aws.kms.Key("k", description="k")
-    aws.ec2.Vpc("v", cidr_block="10.0.0.0/16")
+    vpc = aws.ec2.Vpc("v", cidr_block="10.0.0.0/16")
+    aws.ec2.Subnet("s", vpc_id=vpc.id, cidr_block="10.0.0.0/24", availability_zone="eu-west-2b")
     aws.sns.Topic("t")
     aws.cloudwatch.LogGroup("lg", name="/x/y")
     aws.iam.Role("r", assume_role_policy="{}")
@@ -22,7 +23,9 @@ def _program():
     ew1 = aws.Provider("ireland", region="eu-west-1")
     aws.sns.Topic("t-ie", opts=pulumi.ResourceOptions(provider=ew1))
     aws.sns.Topic("t-own", region="eu-central-1")
-    pulumi.export("azs", aws.get_availability_zones().names)
+    azs = aws.get_availability_zones()
+    pulumi.export("azs", azs.names)
+    pulumi.export("zoneIds", azs.zone_ids)
     pulumi.export("account", aws.get_caller_identity().account_id)
 
 
@@ -67,6 +70,9 @@ def test_region_follows_explicit_provider_and_own_region_argument(rec):
 
 def test_data_sources_answer_for_the_region(rec):
     assert rec.stack_outputs["azs"] == ["eu-west-2a", "eu-west-2b", "eu-west-2c"]
+    # Zone IDs name the physical zone: `euw2-az<n>`, as a subnet reports its own.
+    assert rec.stack_outputs["zoneIds"] == ["euw2-az1", "euw2-az2", "euw2-az3"]
+    assert rec.one("aws:ec2/subnet:Subnet").outputs["availabilityZoneId"] == "euw2-az2"
     assert rec.stack_outputs["account"] == account_for("regulated-inference", "sim")
 
 
@@ -79,6 +85,7 @@ def test_deterministic(rec):
     "make",
     [
         lambda: aws.s3.Bucket("b", bucket="Not_A_Valid_Bucket"),
+        lambda: aws.s3.Bucket("b", bucket="192.168.5.4"),  # formatted as an IP address
         lambda: aws.iam.Role("r", name="r" * 65, assume_role_policy="{}"),
         lambda: aws.sagemaker.Model("m", name="bad_name", execution_role_arn="arn"),
         lambda: aws.kms.Alias("a", name="alias/aws/reserved", target_key_id="k"),
