@@ -36,9 +36,7 @@ from regulated_inference.components.managed_inference import ManagedInference
 from regulated_inference.components.model_monitoring import ModelMonitoring
 from regulated_inference.components.secure_bucket import SecureBucket
 from regulated_inference.components.self_hosted_inference import SelfHostedInference
-
-#: The package name: the first part of every type token (`regulated-inference:index:<Class>`).
-PACKAGE = "regulated-inference"
+from regulated_inference.lib.outputs import PACKAGE
 
 #: The components served, in schema order.
 COMPONENTS = [

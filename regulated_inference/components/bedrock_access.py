@@ -38,7 +38,8 @@ _COMPONENT = "BedrockAccess"
 #: What the bedrock-runtime endpoint and the invoke role may do.
 INVOKE_ACTIONS = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")
 _ARN = re.compile(
-    r"^arn:(?P<part>aws[a-z-]*):bedrock:(?P<region>[a-z0-9-]+):(?P<account>\d{12})?:"
+    f"^arn:(?P<part>{aws_facts.PARTITION_PATTERN}):bedrock:(?P<region>{aws_facts.REGION_PATTERN}):"
+    f"(?P<account>{aws_facts.ACCOUNT_ID_PATTERN})?:"
     r"(?P<kind>foundation-model|inference-profile)/(?P<id>[A-Za-z0-9._:-]+)$"
 )
 #: Content filter types the guardrail applies at the configured strength.
@@ -73,7 +74,7 @@ def runtime_endpoint_policy(
     for arn in arns:
         if "*" in arn or "global." in arn or not _ARN.match(arn):
             raise ValueError(f"runtime_endpoint_policy: {arn!r} is not an exact model ARN")
-    if not re.fullmatch(r"\d{12}", account_id or ""):
+    if not aws_facts.is_account_id(account_id):
         raise ValueError(f"runtime_endpoint_policy: {account_id!r} is not an account id")
     if guardrail_arns is None:
         partitions_regions = sorted(

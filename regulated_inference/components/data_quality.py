@@ -15,7 +15,7 @@ from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import sagemaker as sm
 from regulated_inference.lib.aws import AwsContext
 from regulated_inference.lib.errors import ComponentArgsError
-from regulated_inference.lib.outputs import publish_outputs
+from regulated_inference.lib.outputs import publish_outputs, type_token
 
 #: Model Monitor's hourly schedule: the default, and the longest a job may run under it.
 DEFAULT_SCHEDULE_EXPRESSION = "cron(0 * ? * * *)"
@@ -67,7 +67,7 @@ class DataQualityMonitor(pulumi.ComponentResource):
     ):
         args = cast(DataQualityMonitorArgs, sm.with_defaults(args, DEFAULTS))
         image = _validate_drift(args)
-        super().__init__("regulated-inference:index:DataQualityMonitor", name, None, opts)
+        super().__init__(type_token("DataQualityMonitor"), name, None, opts)
         role = LeastPrivilegeRole(
             f"{name}-role",
             {

@@ -57,7 +57,7 @@ from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import sagemaker as sm
 from regulated_inference.lib.aws import AwsContext
 from regulated_inference.lib.errors import ComponentArgsError
-from regulated_inference.lib.outputs import publish_outputs
+from regulated_inference.lib.outputs import publish_outputs, type_token
 
 _COMPONENT = "ScheduledDriftCheck"
 #: Universal target of the SageMaker CreateProcessingJob API (Scheduler "universal targets").
@@ -125,7 +125,7 @@ class ScheduledDriftCheck(pulumi.ComponentResource):
     ):
         args = cast(ScheduledDriftCheckArgs, sm.with_defaults(args, DEFAULTS))
         image = _validate(args)
-        super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
+        super().__init__(type_token(_COMPONENT), name, None, opts)
         ctx = args["aws"]
         job_role = self._job_role(name, args, image)
         scheduler_role = self._scheduler_role(name, args, job_role)

@@ -65,7 +65,7 @@ from regulated_inference.lib import sagemaker as sm
 from regulated_inference.lib.aws import AwsContext
 from regulated_inference.lib.errors import ComponentArgsError
 from regulated_inference.lib.logs import encrypted_log_group
-from regulated_inference.lib.outputs import publish_outputs
+from regulated_inference.lib.outputs import publish_outputs, type_token
 
 _COMPONENT = "ManagedInference"
 #: Variant name kept across versions: blue/green and rolling updates require the new
@@ -73,7 +73,9 @@ _COMPONENT = "ManagedInference"
 DEFAULT_VARIANT = "primary"
 _CAPACITY_PERCENT = "CAPACITY_PERCENT"
 _PACKAGE = re.compile(
-    r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/(?P<group>[a-z0-9-]+)/(?P<n>\d+)$"
+    f"^arn:(?:{aws_facts.PARTITION_PATTERN}):sagemaker:{aws_facts.REGION_PATTERN}:"
+    f"{aws_facts.ACCOUNT_ID_PATTERN}:"
+    r"model-package/(?P<group>[a-z0-9-]+)/(?P<n>\d+)$"
 )
 
 
@@ -360,7 +362,7 @@ class ManagedInference(pulumi.ComponentResource):
         self, name: str, args: ManagedInferenceArgs, opts: pulumi.ResourceOptions | None = None
     ):
         image = _validate(args)
-        super().__init__(f"regulated-inference:index:{_COMPONENT}", name, None, opts)
+        super().__init__(type_token(_COMPONENT), name, None, opts)
         plan = _plan(args)
         # The deployment's context, read by every step below.
         self._name, self._args, self._plan = name, args, plan

@@ -44,7 +44,7 @@ from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import sagemaker as sm
 from regulated_inference.lib.aws import AwsContext
 from regulated_inference.lib.errors import ComponentArgsError
-from regulated_inference.lib.outputs import publish_outputs
+from regulated_inference.lib.outputs import publish_outputs, type_token
 
 #: Defaults of the alarm thresholds, in one place (the stack config derives from them).
 DEFAULT_LATENCY_P99_MS = 1000
@@ -159,7 +159,7 @@ class ModelMonitoring(pulumi.ComponentResource):
         self, name: str, args: ModelMonitoringArgs, opts: pulumi.ResourceOptions | None = None
     ):
         _validate_monitoring(args)
-        super().__init__("regulated-inference:index:ModelMonitoring", name, None, opts)
+        super().__init__(type_token("ModelMonitoring"), name, None, opts)
         thresholds = thresholds_with_defaults(args.get("thresholds"))
         rollback, operational = self._operational_alarms(name, args, thresholds)
         quality = self._quality_alarms(name, args, thresholds)

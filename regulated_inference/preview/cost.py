@@ -41,6 +41,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from regulated_inference.lib.outputs import type_token
 from regulated_inference.preview.cost_prices import PriceTable, PriceTableError, load_table
 from regulated_inference.simulation.engine import RecordedResource, Recording
 
@@ -239,7 +240,7 @@ def _r(x: float) -> float:
 
 
 def _short(token: str) -> str:
-    return token.rsplit(":", 1)[-1] if token.startswith("regulated-inference:index:") else token
+    return token.removeprefix(type_token(""))
 
 
 # -- reading the stack's cost config ---------------------------------------------------------

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from regulated_inference.lib.outputs import type_token
 from regulated_inference.preview.analysis import (
     ADVISORY,
     DISABLED,
@@ -39,7 +40,7 @@ from regulated_inference.preview.cost import (
 from regulated_inference.simulation.engine import RecordedResource, Recording
 
 #: Type-token prefix of this project's components (see STYLE.md).
-COMPONENT_PREFIX = "regulated-inference:index:"
+COMPONENT_PREFIX = type_token("")
 STACK_TYPE = "pulumi:pulumi:Stack"
 PROVIDER_PREFIX = "pulumi:providers:"
 

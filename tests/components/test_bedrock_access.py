@@ -86,6 +86,10 @@ def test_runtime_endpoint_policy_with_exact_guardrail():
             ACCT,
         ),
         ([HAIKU], "not-an-account"),
+        ([HAIKU], "１２３４５６７８９０１２"),  # full-width digits: not an account id
+        # Partition and region are AWS's (lib.aws), not any `aws…` word or `[a-z0-9-]+`.
+        ([HAIKU.replace("arn:aws:", "arn:aws-fake:")], ACCT),
+        ([HAIKU.replace(f":{REGION}:", ":eu-west:")], ACCT),
     ],
 )
 def test_runtime_endpoint_policy_refuses_wildcards_and_global_profiles(arns, account):

@@ -427,6 +427,8 @@ def test_model_from_a_registry_package_keeps_isolation_and_records_it():
         f"arn:aws:sagemaker:{REGION}:{ACCT}:model-package/other-model/5",
         f"arn:aws:sagemaker:{REGION}:{ACCT}:model-package/fraud-scorer",
         "fraud-scorer/5",
+        PACKAGE.replace("arn:aws:", "arn:awsx:"),  # not an AWS partition
+        PACKAGE.replace(f":{ACCT}:", ":12345678901:"),  # 11 digits
     ],
 )
 def test_model_package_must_be_a_version_of_this_models_group(package):

@@ -18,7 +18,7 @@ from regulated_inference.components.self_hosted.workload import (
 )
 from regulated_inference.lib import aws as aws_facts
 from regulated_inference.lib import kubernetes as k8s
-from regulated_inference.lib.outputs import publish_outputs
+from regulated_inference.lib.outputs import publish_outputs, type_token
 
 
 class SelfHostedInference(pulumi.ComponentResource):
@@ -54,7 +54,7 @@ class SelfHostedInference(pulumi.ComponentResource):
         self, name: str, args: SelfHostedInferenceArgs, opts: pulumi.ResourceOptions | None = None
     ):
         plan = validate(args)
-        super().__init__(f"regulated-inference:index:{COMPONENT}", name, None, opts)
+        super().__init__(type_token(COMPONENT), name, None, opts)
         model = args["model_name"]
         role = irsa_role(name, args, plan, pulumi.ResourceOptions(parent=self))
         namespace, service_account = self._namespace_and_account(name, args, plan, role.arn)
