@@ -920,13 +920,15 @@ def compare(current: CostEstimate, base: dict[str, Any]) -> dict[str, Any]:
         "base": {"range": base["range"], "priceTableDate": base.get("priceTableDate")},
         "delta": delta,
         "components": components,
+        # Most expensive first; equal prices by (type, name, description), so the report is the
+        # same on every run (a set difference has no order).
         "itemsAdded": sorted(
             (cur_items[k] for k in cur_items.keys() - base_items.keys()),
-            key=lambda i: -i["monthly"]["max"],
+            key=lambda i: (-i["monthly"]["max"], _item_key(i)),
         ),
         "itemsRemoved": sorted(
             (base_items[k] for k in base_items.keys() - cur_items.keys()),
-            key=lambda i: -i["monthly"]["max"],
+            key=lambda i: (-i["monthly"]["max"], _item_key(i)),
         ),
     }
 

@@ -591,6 +591,16 @@ def test_compare_totals_and_components():
     assert [i["resourceName"] for i in diff["itemsAdded"]] == ["k"]
 
 
+def test_compare_lists_equal_prices_in_one_order_whatever_the_input_order():
+    keys = [res("aws:kms/key:Key", name, {}) for name in ("c", "a", "b")]
+    base = {"range": {"min": 0.0, "max": 0.0}, "components": [], "items": []}
+    orders = {
+        tuple(i["resourceName"] for i in compare(run(list(ks)), base)["itemsAdded"])
+        for ks in (keys, keys[::-1], keys[1:] + keys[:1])
+    }
+    assert orders == {("a", "b", "c")}
+
+
 def test_prod_preview_shows_the_monthly_estimate_within_budget(prod_report):
     from regulated_inference.preview.report import render_text
 
