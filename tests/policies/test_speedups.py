@@ -53,27 +53,9 @@ def _broken(recording):
 
 
 def _requests(recording):
-    session = drv.AnalysisSession.__new__(drv.AnalysisSession)  # only its request builders
-    session.by_urn = recording.by_urn()
-    resources = [session._request(r) for r in recording.resources if r.custom]
-    stack = analyzer_pb2.AnalyzeStackRequest()
-    for r in recording.resources:
-        ar = analyzer_pb2.AnalyzerResource(
-            type=r.type,
-            properties=drv._struct(drv._outputs(r)),
-            urn=r.urn,
-            name=r.name,
-            options=drv._options(r),
-            parent=r.parent or "",
-            dependencies=list(r.dependencies),
-        )
-        provider = drv._provider(r, session.by_urn)
-        if provider is not None:
-            ar.provider.CopyFrom(provider)
-        for key, urns in r.property_dependencies.items():
-            ar.propertyDependencies[key].urns.extend(urns)
-        stack.resources.append(ar)
-    return resources, stack
+    by_urn = recording.by_urn()
+    resources = [drv.analyze_request(r, by_urn) for r in recording.resources if r.custom]
+    return resources, drv.stack_request(recording.resources, by_urn)
 
 
 def _wire(response) -> bytes:
