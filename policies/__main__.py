@@ -14,7 +14,9 @@ from rules import ALL_RULES  # noqa: E402
 from rules.pack import build_policies  # noqa: E402
 from rules.speedups import install, tune_gc  # noqa: E402
 
-install()
+# Analyze dispatches by resource type with the same predicate each resource policy checks first
+# (rules/pack.py `to_policy`: `if not r.applies_to(args.resource_type): return`).
+install({r.name: r.applies_to for r in ALL_RULES if r.kind == "resource"})
 tune_gc()
 
 PolicyPack(

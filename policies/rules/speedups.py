@@ -12,14 +12,33 @@ never share entries. Outside those calls (e.g. `Configure`, `Remediate`) nothing
 
 Applied by `policies/__main__.py` only; rules never depend on it. Behaviour is unchanged
 (the engine-protocol tests run through it); analysis time drops several-fold on large stacks.
+
+With the SDK version it was written against (`SERVICER_VERSION`), `install` also replaces the
+servicer's `Analyze` and `AnalyzeStack` by the same loops with their per-request invariants
+hoisted out of the per-policy loop (`_analyze`, `_analyze_stack`; the originals are in
+pulumi_policy/policy.py, `_PolicyAnalyzerServicer`):
+
+- `Analyze` builds the resource's options and provider once per request, not once per policy,
+  and, given the pack's `applies_to` table (policy name -> resource-type predicate, the same
+  `Rule.applies_to` the policy's validate calls first and returns on), skips a policy that does
+  not judge the resource's type before building its arguments: such a policy returns without
+  reporting, raising or reading anything, so the response is the same;
+- `AnalyzeStack` builds the stack's `PolicyResource` graph (parents, dependencies, property
+  dependencies) once per request instead of once per stack policy; every policy gets its own
+  list of the same (read-only) resources.
+
+Everything else (order of policies, enforcement levels, diagnostics and their messages,
+not-applicable entries, awaitable validations) is the SDK's code path, step for step.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import gc
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from inspect import isawaitable
 from typing import Any
 
 from google.protobuf import json_format as _json_format
@@ -76,10 +95,22 @@ def _per_request(method: Callable) -> Callable:
     return wrapped
 
 
-def install() -> bool:
-    """Patch the policy SDK's servicer module; returns False (and patches nothing) if its layout differs."""
+#: The pulumi_policy release whose `_PolicyAnalyzerServicer.Analyze`/`AnalyzeStack` `_analyze` and
+#: `_analyze_stack` follow step for step (policies/requirements.txt pins it). Another release keeps
+#: the SDK's own loops (with the memoised conversions above): correct, only slower.
+SERVICER_VERSION = "1.21.0"
+
+
+def install(applies_to: Mapping[str, Callable[[str], bool]] | None = None) -> bool:
+    """Patch the policy SDK's servicer module; returns False (and patches nothing) if its layout differs.
+
+    `applies_to` maps a resource policy's name to the predicate its validate function checks first
+    (returning at once for a resource type it does not judge); `Analyze` then skips that policy
+    for other types without building its arguments.
+    """
     try:
         from pulumi_policy import policy as sdk
+        from pulumi_policy.version import VERSION
     except ImportError:  # pragma: no cover
         return False
     servicer = getattr(sdk, "_PolicyAnalyzerServicer", None)
@@ -104,9 +135,165 @@ def install() -> bool:
     sdk.json_format = _MemoisingJsonFormat()
     sdk.deserialize_properties = deserialize_properties
     sdk.unknown_checking_proxy = unknown_checking_proxy
-    servicer.Analyze = _per_request(servicer.Analyze)
-    servicer.AnalyzeStack = _per_request(servicer.AnalyzeStack)
+    analyze, analyze_stack = servicer.Analyze, servicer.AnalyzeStack
+    if VERSION == SERVICER_VERSION:
+        analyze = _analyze(sdk, dict(applies_to or {}))
+        analyze_stack = _analyze_stack(sdk)
+    servicer.Analyze = _per_request(analyze)
+    servicer.AnalyzeStack = _per_request(analyze_stack)
     return True
+
+
+def _run_validation(
+    sdk: Any, servicer: Any, response: Any, policy: Any, args: Any, report: Any
+) -> None:
+    """The SDK's `try: policy.validate(...)` block of Analyze/AnalyzeStack (identical in both)."""
+    proto = sdk.proto
+    try:
+        result = policy.validate(args, report)
+        if isawaitable(result):
+            loop = asyncio.new_event_loop()
+            task = asyncio.Task(result, loop=loop)
+            loop.run_until_complete(task)
+            loop.close()
+    except sdk.UnknownValueError as e:
+        name = servicer._PolicyAnalyzerServicer__policy_pack_name
+        version = servicer._PolicyAnalyzerServicer__policy_pack_version
+        response.diagnostics.append(
+            proto.AnalyzeDiagnostic(
+                policyName=policy.name,
+                policyPackName=name,
+                policyPackVersion=version,
+                message=(
+                    f"can't run policy '{policy.name}' from policy pack "
+                    f"'{name}@v{version}' during preview: {e.message}"
+                ),
+                urn="",
+                description=policy.description,
+                enforcementLevel=servicer._map_enforcement_level(sdk.EnforcementLevel.ADVISORY),
+            )
+        )
+    except sdk._NotApplicableError as e:
+        response.not_applicable.append(
+            proto.PolicyNotApplicable(policy_name=policy.name, reason=e.reason or "")
+        )
+
+
+def _analyze(sdk: Any, applies_to: dict[str, Callable[[str], bool]]) -> Callable:
+    """`_PolicyAnalyzerServicer.Analyze` with the request's conversions made once (see module doc)."""
+    levels, proto = sdk.EnforcementLevel, sdk.proto
+
+    def Analyze(self: Any, request: Any, _context: Any) -> Any:  # noqa: N802 (the SDK's name)
+        self._configure_runtime_settings()
+        response = proto.AnalyzeResponse()
+        shared: tuple[Any, Any, Any] | None = None  # props, options, provider: built on first use
+        for policy in self._PolicyAnalyzerServicer__policies:
+            enforcement_level = self._get_enforcement_level(policy)
+            if enforcement_level == levels.DISABLED or not isinstance(
+                policy, sdk.ResourceValidationPolicy
+            ):
+                continue
+            if not policy.has_validation():
+                response.not_applicable.append(
+                    proto.PolicyNotApplicable(
+                        policy_name=policy.name, reason="Policy does not implement validate"
+                    )
+                )
+                continue
+            if enforcement_level == levels.REMEDIATE:
+                enforcement_level = levels.MANDATORY
+            if shared is None:  # the SDK converts here, for the first policy that gets this far
+                props = sdk.unknown_checking_proxy(
+                    sdk.deserialize_properties(sdk.json_format.MessageToDict(request.properties))
+                )
+                shared = (
+                    props,
+                    self._get_resource_options(request),
+                    self._get_provider_resource(request),
+                )
+            judges = applies_to.get(policy.name)
+            if judges is not None and not judges(request.type):
+                continue  # its validate would return at once: nothing reported, nothing raised
+            report = self._create_report_violation(
+                response, policy.name, policy.description, enforcement_level, policy.severity
+            )
+            props, opts, provider = shared
+            args = sdk.ResourceValidationArgs(
+                request.type,
+                props,
+                request.urn,
+                request.name,
+                opts,
+                provider,
+                self._get_policy_config(policy.name),
+                self._PolicyAnalyzerServicer__stack_tags,
+            )
+            _run_validation(sdk, self, response, policy, args, report)
+        return response
+
+    return Analyze
+
+
+def _stack_resources(sdk: Any, servicer: Any, request: Any) -> list[Any]:
+    """The SDK's per-policy `intermediates` loop of AnalyzeStack: the stack's resources, linked."""
+    intermediates = []
+    for r in request.resources:
+        props = sdk.unknown_checking_proxy(
+            sdk.deserialize_properties(sdk.json_format.MessageToDict(r.properties))
+        )
+        resource = sdk.PolicyResource(
+            r.type,
+            props,
+            r.urn,
+            r.name,
+            servicer._get_resource_options(r),
+            servicer._get_provider_resource(r),
+            None,
+            [],
+            {},
+        )
+        pdeps = {k: list(v.urns) for k, v in r.propertyDependencies.items()}
+        intermediates.append((resource, r.parent, list(r.dependencies), pdeps))
+    by_urn = {resource.urn: resource for resource, *_ in intermediates}
+    for resource, parent, dependencies, pdeps in intermediates:
+        if parent is not None and parent in by_urn:
+            resource.parent = by_urn[parent]
+        resource.dependencies.extend(by_urn[d] for d in dependencies if d in by_urn)
+        for k, urns in pdeps.items():
+            resource.property_dependencies[k] = [by_urn[d] for d in urns if d in by_urn]
+    return [resource for resource, *_ in intermediates]
+
+
+def _analyze_stack(sdk: Any) -> Callable:
+    """`_PolicyAnalyzerServicer.AnalyzeStack` with the resource graph built once (see module doc)."""
+    levels, proto = sdk.EnforcementLevel, sdk.proto
+
+    def AnalyzeStack(self: Any, request: Any, _context: Any) -> Any:  # noqa: N802 (the SDK's name)
+        self._configure_runtime_settings()
+        response = proto.AnalyzeResponse()
+        resources: list[Any] | None = None
+        for policy in self._PolicyAnalyzerServicer__policies:
+            enforcement_level = self._get_enforcement_level(policy)
+            if enforcement_level == levels.DISABLED or not isinstance(
+                policy, sdk.StackValidationPolicy
+            ):
+                continue
+            if enforcement_level == levels.REMEDIATE:
+                enforcement_level = levels.MANDATORY
+            report = self._create_report_violation(
+                response, policy.name, policy.description, enforcement_level, policy.severity
+            )
+            if resources is None:
+                resources = _stack_resources(sdk, self, request)
+            args = sdk.StackValidationArgs(
+                list(resources),
+                self._get_policy_config(policy.name),
+                self._PolicyAnalyzerServicer__stack_tags,
+            )
+            _run_validation(sdk, self, response, policy, args, report)
+        return response
+
+    return AnalyzeStack
 
 
 def tune_gc() -> None:

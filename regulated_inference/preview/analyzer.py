@@ -242,6 +242,43 @@ def _outputs(r: RecordedResource) -> dict[str, Any]:
     return out
 
 
+def analyze_request(
+    r: RecordedResource, by_urn: dict[str, RecordedResource]
+) -> analyzer_pb2.AnalyzeRequest:
+    """The engine's `Analyze` request for a custom resource: its inputs and its provider."""
+    req = analyzer_pb2.AnalyzeRequest(
+        type=r.type, properties=_struct(r.inputs), urn=r.urn, name=r.name, options=_options(r)
+    )
+    prov = _provider(r, by_urn)
+    if prov is not None:
+        req.provider.CopyFrom(prov)
+    return req
+
+
+def stack_request(
+    resources: list[RecordedResource], by_urn: dict[str, RecordedResource]
+) -> analyzer_pb2.AnalyzeStackRequest:
+    """The engine's `AnalyzeStack` request: every resource's outputs, parent and dependencies."""
+    stack_req = analyzer_pb2.AnalyzeStackRequest()
+    for r in resources:
+        ar = analyzer_pb2.AnalyzerResource(
+            type=r.type,
+            properties=_struct(_outputs(r)),
+            urn=r.urn,
+            name=r.name,
+            options=_options(r),
+            parent=r.parent or "",
+            dependencies=list(r.dependencies),
+        )
+        prov = _provider(r, by_urn)
+        if prov is not None:
+            ar.provider.CopyFrom(prov)
+        for key, urns in r.property_dependencies.items():
+            ar.propertyDependencies[key].urns.extend(urns)
+        stack_req.resources.append(ar)
+    return stack_req
+
+
 # -- the server -------------------------------------------------------------------------
 
 
@@ -500,13 +537,7 @@ class AnalysisSession:
         self._collect(r, self._call(self.stub.Analyze, self._request(r)))
 
     def _request(self, r: RecordedResource) -> Any:
-        req = analyzer_pb2.AnalyzeRequest(
-            type=r.type, properties=_struct(r.inputs), urn=r.urn, name=r.name, options=_options(r)
-        )
-        prov = _provider(r, self.by_urn)
-        if prov is not None:
-            req.provider.CopyFrom(prov)
-        return req
+        return analyze_request(r, self.by_urn)
 
     def _collect(self, r: RecordedResource, resp: Any) -> None:
         self.analyzed.add(r.urn)
@@ -543,24 +574,7 @@ class AnalysisSession:
         for r in recording.resources:
             self.by_urn[r.urn] = r
         self._analyze_pipelined(recording.resources)
-        stack_req = analyzer_pb2.AnalyzeStackRequest()
-        for r in recording.resources:
-            ar = analyzer_pb2.AnalyzerResource(
-                type=r.type,
-                properties=_struct(_outputs(r)),
-                urn=r.urn,
-                name=r.name,
-                options=_options(r),
-                parent=r.parent or "",
-                dependencies=list(r.dependencies),
-            )
-            prov = _provider(r, self.by_urn)
-            if prov is not None:
-                ar.provider.CopyFrom(prov)
-            for key, urns in r.property_dependencies.items():
-                ar.propertyDependencies[key].urns.extend(urns)
-            stack_req.resources.append(ar)
-        resp = self._call(self.stub.AnalyzeStack, stack_req)
+        resp = self._call(self.stub.AnalyzeStack, stack_request(recording.resources, self.by_urn))
         self.violations.extend(
             _violation(d, None, self.by_urn, self.meta) for d in resp.diagnostics
         )

@@ -530,7 +530,6 @@ def main(argv: list[str] | None = None, *, analyze: Analyze | None = None) -> in
     args = build_parser().parse_args(argv)
     err = sys.stderr
     progress = Progress(stream=err)
-    bad_input = _config_error_types()
     try:
         cost_base = load_cost_base(args.compare_cost) if args.compare_cost else None
         report = run_preview(
@@ -542,10 +541,13 @@ def main(argv: list[str] | None = None, *, analyze: Analyze | None = None) -> in
             progress=progress,
             account=args.account or "",
         )
-    except bad_input as exc:
-        print(f"error: {exc}", file=err)
-        return EXIT_BAD_INPUT
-    except Exception:  # noqa: BLE001 - the program crashed: its traceback is the message
+    except Exception as exc:  # noqa: BLE001 - the program crashed: its traceback is the message
+        # The input-error types are looked up only now: importing them first (the config layer
+        # imports the components and pulumi_aws, ~1 s) would delay the policy pack's start,
+        # which run_preview overlaps with exactly those imports.
+        if isinstance(exc, _config_error_types()):
+            print(f"error: {exc}", file=err)
+            return EXIT_BAD_INPUT
         print(f"error: the {args.stack} stack program failed:", file=err)
         traceback.print_exc(file=err)
         return EXIT_BAD_INPUT
