@@ -37,6 +37,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
+from regulated_inference.lib.aws import is_account_id
 from regulated_inference.preview.analysis import AnalysisResult
 from regulated_inference.preview.report import (
     EXIT_BAD_INPUT,
@@ -502,7 +503,7 @@ def _output_spec(value: str) -> tuple[str | None, Path]:
 
 
 def _account_id(value: str) -> str:
-    if not (len(value) == 12 and value.isdigit()):
+    if not is_account_id(value):  # 12 ASCII digits (str.isdigit() also admits other scripts')
         raise argparse.ArgumentTypeError(f"{value!r} is not an AWS account id (12 digits)")
     return value
 

@@ -83,9 +83,12 @@ def test_cli_account_option_simulates_the_caller(capsys):
     assert "Traceback" not in err
 
 
-def test_cli_refuses_a_malformed_account(capsys):
+@pytest.mark.parametrize(
+    "account", ["12345", "１２３４５６７８９０１２"]
+)  # short; full-width digits
+def test_cli_refuses_a_malformed_account(capsys, account):
     with pytest.raises(SystemExit) as exc:
-        cli.main(["--stack", "dev", "--account", "12345"])
+        cli.main(["--stack", "dev", "--account", account])
     assert exc.value.code == 2
     assert "not an AWS account id" in capsys.readouterr().err
 
