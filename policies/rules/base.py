@@ -258,10 +258,15 @@ class Rule:
 
     def evaluate(self, subject: Any, cfg: Mapping[str, Any] | None = None) -> list[Finding]:
         """Run the check with defaults merged under `cfg`; findings as `Finding`s."""
+        if self.kind == "resource" and isinstance(subject, Res):
+            subject = normalized(subject)
+        return self.evaluate_plain(subject, cfg)
+
+    def evaluate_plain(self, subject: Any, cfg: Mapping[str, Any] | None = None) -> list[Finding]:
+        """`evaluate` of a subject that is plain data already (a `normalized` resource, a
+        `StackIndex`): the pack converts a resource once per request for all its rules."""
         merged = self.defaults()
         merged.update({k: plain(v) for k, v in (cfg or {}).items() if k != "enforcementLevel"})
-        if self.kind == "resource" and isinstance(subject, Res):
-            subject = _normalized(subject)
         out: list[Finding] = []
         try:
             for f in self.check(subject, merged) or ():
@@ -278,7 +283,8 @@ class Rule:
         return out
 
 
-def _normalized(res: Res) -> Res:
+def normalized(res: Res) -> Res:
+    """`res` with its properties and provider inputs as plain data (`plain`); only read by rules."""
     return Res(
         type=res.type,
         name=res.name,

@@ -37,6 +37,7 @@ import asyncio
 import functools
 import gc
 import threading
+import weakref
 from collections.abc import Callable, Mapping
 from inspect import isawaitable
 from typing import Any
@@ -182,16 +183,41 @@ def _run_validation(
 def _analyze(sdk: Any, applies_to: dict[str, Callable[[str], bool]]) -> Callable:
     """`_PolicyAnalyzerServicer.Analyze` with the request's conversions made once (see module doc)."""
     levels, proto = sdk.EnforcementLevel, sdk.proto
+    plans_by_servicer: weakref.WeakKeyDictionary[Any, dict[str, list[tuple[Any, bool]]]] = (
+        weakref.WeakKeyDictionary()
+    )
+
+    def plan(servicer: Any, type_token: str) -> list[tuple[Any, bool]]:
+        """The servicer's resource policies in order, each with False if the dispatch skips it for
+        this type (a policy with validation whose rule does not judge the type), else True.
+
+        Pure in its inputs (the servicer's fixed policy list, `has_validation`, the predicates), so
+        kept per servicer and type; stack policies are left out (the SDK's loop only `continue`s
+        past them)."""
+        plans = plans_by_servicer.get(servicer)
+        if plans is None:
+            plans = plans_by_servicer.setdefault(servicer, {})
+        found = plans.get(type_token)
+        if found is None:
+            found = []
+            for policy in servicer._PolicyAnalyzerServicer__policies:
+                if not isinstance(policy, sdk.ResourceValidationPolicy):
+                    continue
+                judges = applies_to.get(policy.name)
+                skipped = policy.has_validation() and judges is not None and not judges(type_token)
+                found.append((policy, not skipped))
+            plans[type_token] = found
+        return found
 
     def Analyze(self: Any, request: Any, _context: Any) -> Any:  # noqa: N802 (the SDK's name)
         self._configure_runtime_settings()
         response = proto.AnalyzeResponse()
         shared: tuple[Any, Any, Any] | None = None  # props, options, provider: built on first use
-        for policy in self._PolicyAnalyzerServicer__policies:
+        for policy, judged in plan(self, request.type):
+            if not judged and shared is not None:
+                continue  # below it would only `continue` (after building `shared`, done already)
             enforcement_level = self._get_enforcement_level(policy)
-            if enforcement_level == levels.DISABLED or not isinstance(
-                policy, sdk.ResourceValidationPolicy
-            ):
+            if enforcement_level == levels.DISABLED:
                 continue
             if not policy.has_validation():
                 response.not_applicable.append(
@@ -211,8 +237,7 @@ def _analyze(sdk: Any, applies_to: dict[str, Callable[[str], bool]]) -> Callable
                     self._get_resource_options(request),
                     self._get_provider_resource(request),
                 )
-            judges = applies_to.get(policy.name)
-            if judges is not None and not judges(request.type):
+            if not judged:
                 continue  # its validate would return at once: nothing reported, nothing raised
             report = self._create_report_violation(
                 response, policy.name, policy.description, enforcement_level, policy.severity
