@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import gc
+import math
 import threading
 import weakref
 from collections.abc import Callable, Mapping
@@ -43,6 +44,7 @@ from inspect import isawaitable
 from typing import Any
 
 from google.protobuf import json_format as _json_format
+from google.protobuf import struct_pb2
 
 _local = threading.local()
 
@@ -72,12 +74,53 @@ def request_memo(kind: str, key: Any, compute: Callable[[], Any]) -> Any:
     return cache[key]
 
 
+_STRUCT = struct_pb2.Struct.DESCRIPTOR.full_name
+
+
+def _value_to_json(value: Any) -> Any:
+    """`json_format`'s `_ValueMessageToJsonObject` for a `google.protobuf.Value`, step for step
+    (protobuf 5.29, google/protobuf/json_format.py): null or unset -> None, a list, a struct,
+    a finite double as is (infinity and NaN raise its ValueError), a string, a bool."""
+    which = value.WhichOneof("kind")
+    if which is None or which == "null_value":
+        return None
+    if which == "struct_value":
+        return _struct_to_json(value.struct_value)
+    if which == "list_value":
+        return [_value_to_json(v) for v in value.list_value.values]
+    if which == "number_value":
+        number = value.number_value
+        if math.isinf(number):
+            raise ValueError(
+                "Fail to serialize Infinity for Value.number_value, which would parse as string_value"
+            )
+        if math.isnan(number):
+            raise ValueError(
+                "Fail to serialize NaN for Value.number_value, which would parse as string_value"
+            )
+        return number
+    if which == "string_value":
+        return str(value.string_value)
+    return bool(value.bool_value)
+
+
+def _struct_to_json(struct: Any) -> dict[str, Any]:
+    """`json_format.MessageToDict` of a `google.protobuf.Struct` (its `_StructMessageToJsonObject`)."""
+    fields = struct.fields
+    return {key: _value_to_json(fields[key]) for key in fields}
+
+
 class _MemoisingJsonFormat:
-    """`google.protobuf.json_format`, with `MessageToDict(message)` memoised within an RPC."""
+    """`google.protobuf.json_format`, with `MessageToDict(message)` memoised within an RPC, and
+    for the `Struct`s the engine sends (resource properties, policy config) converted directly
+    rather than through json_format's descriptor-driven printer (same result, a fraction of the
+    time)."""
 
     def MessageToDict(self, message: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 (protobuf's name)
         if args or kwargs:
             return _json_format.MessageToDict(message, *args, **kwargs)
+        if message.DESCRIPTOR.full_name == _STRUCT:
+            return _memo("dict", message, lambda: _struct_to_json(message))
         return _memo("dict", message, lambda: _json_format.MessageToDict(message))
 
     def __getattr__(self, name: str) -> Any:
