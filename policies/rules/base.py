@@ -89,7 +89,9 @@ def plain(value: Any) -> Any:
         return int(value) if value.is_integer() else value  # protobuf Struct: every number a double
     if kind == _DICT:
         return {k: plain(v) for k, v in value.items()}
-    if kind == _DICT_SUBCLASS:  # read the raw dict: a proxy's Mapping.__getitem__ raises on unknowns
+    if (
+        kind == _DICT_SUBCLASS
+    ):  # read the raw dict: a proxy's Mapping.__getitem__ raises on unknowns
         return {k: plain(dict.__getitem__(value, k)) for k in value}
     if kind == _MAPPING:
         return {k: plain(value[k]) for k in value}
