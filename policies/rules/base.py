@@ -77,40 +77,55 @@ def is_unknown(value: Any) -> bool:
 
 def plain(value: Any) -> Any:
     """Unwrap pulumi_policy's proxies into plain dicts/lists; map unknown sentinels to UNKNOWN."""
-    target = _proxy_target(value)
-    if target is not None:
-        value = target
-    if isinstance(value, str):
+    kind = _KINDS.get(type(value)) or _kind(type(value))
+    if kind == _PROXY:
+        value = value["__target"]
+        kind = _KINDS.get(type(value)) or _kind(type(value))
+        if kind == _PROXY:  # a proxy around a proxy (pulumi_policy builds none): a container
+            kind = _MAPPING if isinstance(value, Mapping) else _LIST
+    if kind == _STR:
         return UNKNOWN if value in UNKNOWN_SENTINELS else value
-    if value is UNKNOWN:
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)  # protobuf Struct carries every number as a double
-    if isinstance(value, Mapping):
-        return {k: plain(_raw_item(value, k)) for k in value}
-    if isinstance(value, (list, tuple)) or _is_list_proxy(value):
-        return [plain(v) for v in _raw_list(value)]
-    return value
+    if kind == _FLOAT:
+        return int(value) if value.is_integer() else value  # protobuf Struct: every number a double
+    if kind == _DICT:
+        return {k: plain(v) for k, v in value.items()}
+    if (
+        kind == _DICT_SUBCLASS
+    ):  # read the raw dict: a proxy's Mapping.__getitem__ raises on unknowns
+        return {k: plain(dict.__getitem__(value, k)) for k in value}
+    if kind == _MAPPING:
+        return {k: plain(value[k]) for k in value}
+    if kind == _LIST:
+        return [plain(v) for v in list(value)]
+    return value  # UNKNOWN, None, bool, int, anything else
 
 
-def _proxy_target(value: Any) -> Any:
-    cls = type(value).__name__
-    if cls in ("_DictProxy", "_ListProxy", "_DictSecretsProxy", "_ListSecretsProxy"):
-        return value["__target"]
-    return None
+#: What `plain` does with a value depends on its type only; each type is classified once.
+_PROXY, _STR, _FLOAT, _DICT, _DICT_SUBCLASS, _MAPPING, _LIST, _OTHER = range(1, 9)
+_KINDS: dict[type, int] = {}
+_PROXY_TYPES = ("_DictProxy", "_ListProxy", "_DictSecretsProxy", "_ListSecretsProxy")
+_LIST_PROXY_TYPES = ("_ListProxy", "_ListSecretsProxy")
 
 
-def _is_list_proxy(value: Any) -> bool:
-    return type(value).__name__ in ("_ListProxy", "_ListSecretsProxy")
-
-
-def _raw_item(mapping: Mapping, key: Any) -> Any:
-    # Mapping.__getitem__ of a proxy raises on unknowns; read the raw dict instead.
-    return dict.__getitem__(mapping, key) if isinstance(mapping, dict) else mapping[key]
-
-
-def _raw_list(value: Any) -> list:
-    return list(value)
+def _kind(t: type) -> int:
+    if t.__name__ in _PROXY_TYPES:
+        kind = _PROXY
+    elif issubclass(t, str):
+        kind = _STR
+    elif issubclass(t, float):
+        kind = _FLOAT
+    elif t is dict:
+        kind = _DICT
+    elif issubclass(t, dict):
+        kind = _DICT_SUBCLASS
+    elif issubclass(t, Mapping):
+        kind = _MAPPING
+    elif issubclass(t, (list, tuple)) or t.__name__ in _LIST_PROXY_TYPES:
+        kind = _LIST
+    else:
+        kind = _OTHER
+    _KINDS[t] = kind
+    return kind
 
 
 def get(obj: Any, path: str, default: Any = None) -> Any:
@@ -258,10 +273,15 @@ class Rule:
 
     def evaluate(self, subject: Any, cfg: Mapping[str, Any] | None = None) -> list[Finding]:
         """Run the check with defaults merged under `cfg`; findings as `Finding`s."""
+        if self.kind == "resource" and isinstance(subject, Res):
+            subject = normalized(subject)
+        return self.evaluate_plain(subject, cfg)
+
+    def evaluate_plain(self, subject: Any, cfg: Mapping[str, Any] | None = None) -> list[Finding]:
+        """`evaluate` of a subject that is plain data already (a `normalized` resource, a
+        `StackIndex`): the pack converts a resource once per request for all its rules."""
         merged = self.defaults()
         merged.update({k: plain(v) for k, v in (cfg or {}).items() if k != "enforcementLevel"})
-        if self.kind == "resource" and isinstance(subject, Res):
-            subject = _normalized(subject)
         out: list[Finding] = []
         try:
             for f in self.check(subject, merged) or ():
@@ -278,7 +298,8 @@ class Rule:
         return out
 
 
-def _normalized(res: Res) -> Res:
+def normalized(res: Res) -> Res:
+    """`res` with its properties and provider inputs as plain data (`plain`); only read by rules."""
     return Res(
         type=res.type,
         name=res.name,

@@ -24,7 +24,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
-from .base import Finding, Res, Rule, plain
+from .base import Finding, Res, Rule, normalized, plain
 from .exemptions import EXEMPTIONS_SCHEMA, META_RULES, parse, waived
 from .speedups import request_memo
 from .stack_index import StackIndex
@@ -39,8 +39,26 @@ def _unknown_error(findings: list[Finding]) -> UnknownValueError:
     return err
 
 
+def _plain_res(args: Any) -> Res:
+    """The resource of an Analyze call as plain data (`normalized`), converted once per request.
+
+    Every resource policy of one `Analyze` call gets the same memoised property proxies
+    (speedups.py), and one request carries one resource: its URN keys the conversion, and the
+    entry keeps the proxies it was made from (compared by identity, so a hit is the very same
+    data). Rules only read what they are given, so the policies can share it. Outside a
+    patched call each policy converts its own."""
+    provider = getattr(args, "provider", None)
+    sources = (args.props, provider.props if provider else None)
+    made_from, res = request_memo(
+        "plain-resource", args.urn, lambda: (sources, normalized(_res_from_args(args)))
+    )
+    if made_from[0] is sources[0] and made_from[1] is sources[1]:
+        return res
+    return normalized(_res_from_args(args))
+
+
 def _res_from_args(args: Any) -> Res:
-    """The resource of an Analyze call; `Rule.evaluate` turns its proxied props into plain data."""
+    """The resource of an Analyze call, its props still the SDK's proxies."""
     provider = getattr(args, "provider", None)
     return Res(
         type=args.resource_type,
@@ -175,7 +193,7 @@ def to_policy(r: Rule):
         if not r.applies_to(args.resource_type):
             return
         cfg = args.get_config()
-        findings = r.evaluate(_res_from_args(args), cfg)
+        findings = r.evaluate_plain(_plain_res(args), cfg)
         if r.name not in META_RULES:
             findings = waived(findings, parse(plain(cfg.get("exemptions"))), r.name, args.name)
         _report(findings, report_violation, stack=False)

@@ -36,12 +36,15 @@ from __future__ import annotations
 import asyncio
 import functools
 import gc
+import math
 import threading
+import weakref
 from collections.abc import Callable, Mapping
 from inspect import isawaitable
 from typing import Any
 
 from google.protobuf import json_format as _json_format
+from google.protobuf import struct_pb2
 
 _local = threading.local()
 
@@ -71,12 +74,53 @@ def request_memo(kind: str, key: Any, compute: Callable[[], Any]) -> Any:
     return cache[key]
 
 
+_STRUCT = struct_pb2.Struct.DESCRIPTOR.full_name
+
+
+def _value_to_json(value: Any) -> Any:
+    """`json_format`'s `_ValueMessageToJsonObject` for a `google.protobuf.Value`, step for step
+    (protobuf 5.29, google/protobuf/json_format.py): null or unset -> None, a list, a struct,
+    a finite double as is (infinity and NaN raise its ValueError), a string, a bool."""
+    which = value.WhichOneof("kind")
+    if which is None or which == "null_value":
+        return None
+    if which == "struct_value":
+        return _struct_to_json(value.struct_value)
+    if which == "list_value":
+        return [_value_to_json(v) for v in value.list_value.values]
+    if which == "number_value":
+        number = value.number_value
+        if math.isinf(number):
+            raise ValueError(
+                "Fail to serialize Infinity for Value.number_value, which would parse as string_value"
+            )
+        if math.isnan(number):
+            raise ValueError(
+                "Fail to serialize NaN for Value.number_value, which would parse as string_value"
+            )
+        return number
+    if which == "string_value":
+        return str(value.string_value)
+    return bool(value.bool_value)
+
+
+def _struct_to_json(struct: Any) -> dict[str, Any]:
+    """`json_format.MessageToDict` of a `google.protobuf.Struct` (its `_StructMessageToJsonObject`)."""
+    fields = struct.fields
+    return {key: _value_to_json(fields[key]) for key in fields}
+
+
 class _MemoisingJsonFormat:
-    """`google.protobuf.json_format`, with `MessageToDict(message)` memoised within an RPC."""
+    """`google.protobuf.json_format`, with `MessageToDict(message)` memoised within an RPC, and
+    for the `Struct`s the engine sends (resource properties, policy config) converted directly
+    rather than through json_format's descriptor-driven printer (same result, a fraction of the
+    time)."""
 
     def MessageToDict(self, message: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 (protobuf's name)
         if args or kwargs:
             return _json_format.MessageToDict(message, *args, **kwargs)
+        if message.DESCRIPTOR.full_name == _STRUCT:
+            return _memo("dict", message, lambda: _struct_to_json(message))
         return _memo("dict", message, lambda: _json_format.MessageToDict(message))
 
     def __getattr__(self, name: str) -> Any:
@@ -182,16 +226,41 @@ def _run_validation(
 def _analyze(sdk: Any, applies_to: dict[str, Callable[[str], bool]]) -> Callable:
     """`_PolicyAnalyzerServicer.Analyze` with the request's conversions made once (see module doc)."""
     levels, proto = sdk.EnforcementLevel, sdk.proto
+    plans_by_servicer: weakref.WeakKeyDictionary[Any, dict[str, list[tuple[Any, bool]]]] = (
+        weakref.WeakKeyDictionary()
+    )
+
+    def plan(servicer: Any, type_token: str) -> list[tuple[Any, bool]]:
+        """The servicer's resource policies in order, each with False if the dispatch skips it for
+        this type (a policy with validation whose rule does not judge the type), else True.
+
+        Pure in its inputs (the servicer's fixed policy list, `has_validation`, the predicates), so
+        kept per servicer and type; stack policies are left out (the SDK's loop only `continue`s
+        past them)."""
+        plans = plans_by_servicer.get(servicer)
+        if plans is None:
+            plans = plans_by_servicer.setdefault(servicer, {})
+        found = plans.get(type_token)
+        if found is None:
+            found = []
+            for policy in servicer._PolicyAnalyzerServicer__policies:
+                if not isinstance(policy, sdk.ResourceValidationPolicy):
+                    continue
+                judges = applies_to.get(policy.name)
+                skipped = policy.has_validation() and judges is not None and not judges(type_token)
+                found.append((policy, not skipped))
+            plans[type_token] = found
+        return found
 
     def Analyze(self: Any, request: Any, _context: Any) -> Any:  # noqa: N802 (the SDK's name)
         self._configure_runtime_settings()
         response = proto.AnalyzeResponse()
         shared: tuple[Any, Any, Any] | None = None  # props, options, provider: built on first use
-        for policy in self._PolicyAnalyzerServicer__policies:
+        for policy, judged in plan(self, request.type):
+            if not judged and shared is not None:
+                continue  # below it would only `continue` (after building `shared`, done already)
             enforcement_level = self._get_enforcement_level(policy)
-            if enforcement_level == levels.DISABLED or not isinstance(
-                policy, sdk.ResourceValidationPolicy
-            ):
+            if enforcement_level == levels.DISABLED:
                 continue
             if not policy.has_validation():
                 response.not_applicable.append(
@@ -211,8 +280,7 @@ def _analyze(sdk: Any, applies_to: dict[str, Callable[[str], bool]]) -> Callable
                     self._get_resource_options(request),
                     self._get_provider_resource(request),
                 )
-            judges = applies_to.get(policy.name)
-            if judges is not None and not judges(request.type):
+            if not judged:
                 continue  # its validate would return at once: nothing reported, nothing raised
             report = self._create_report_violation(
                 response, policy.name, policy.description, enforcement_level, policy.severity

@@ -36,7 +36,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -545,18 +545,23 @@ class AnalysisSession:
             _violation(d, r.urn, self.by_urn, self.meta) for d in resp.diagnostics
         )
 
-    def _analyze_pipelined(self, resources: list[RecordedResource]) -> None:
+    def _analyze_pipelined(
+        self, resources: list[RecordedResource], meanwhile: Callable[[], Any] = lambda: None
+    ) -> Any:
         """Analyze many resources with requests in flight while the pack works on earlier ones.
 
         Building a request (here) and evaluating it (in the pack's process) overlap, as
-        they do when the engine analyses a deployment's steps concurrently. Results are
-        collected in order, so the outcome is the same as one call at a time.
+        they do when the engine analyses a deployment's steps concurrently; so does
+        `meanwhile()` (its result is returned), called once every request is sent. Results
+        are collected in order, so the outcome is the same as one call at a time.
         """
         todo = [r for r in resources if r.custom and r.urn not in self.analyzed]
         with ThreadPoolExecutor(max_workers=PIPELINE_DEPTH) as pool:
             calls = [pool.submit(self._call, self.stub.Analyze, self._request(r)) for r in todo]
+            extra = meanwhile()
             for r, call in zip(todo, calls, strict=True):
                 self._collect(r, call.result())
+        return extra
 
     def _call(self, method: Any, request: Any) -> Any:
         try:
@@ -573,8 +578,11 @@ class AnalysisSession:
             raise self._errors[0]
         for r in recording.resources:
             self.by_urn[r.urn] = r
-        self._analyze_pipelined(recording.resources)
-        resp = self._call(self.stub.AnalyzeStack, stack_request(recording.resources, self.by_urn))
+        # the stack request is built while the pack answers the last Analyze calls
+        stack = self._analyze_pipelined(
+            recording.resources, lambda: stack_request(recording.resources, self.by_urn)
+        )
+        resp = self._call(self.stub.AnalyzeStack, stack)
         self.violations.extend(
             _violation(d, None, self.by_urn, self.meta) for d in resp.diagnostics
         )
