@@ -6,11 +6,11 @@ from typing import Any
 
 from .base import Finding, Res, cannot_verify, get, has, is_unknown, rule
 from .checks import expect, known_value, required
-from .stack_index import BUCKET_TYPES, PAB_FLAGS, StackIndex, s3_uri_bucket
+from .monitoring import BEDROCK_NAMESPACE, ENDPOINT_CONFIG, alarm_required, watching
+from .stack_index import BUCKET_SETTINGS, BUCKET_TYPES, PAB_FLAGS, StackIndex, s3_uri_bucket
 
 TRAIL = "aws:cloudtrail/trail:Trail"
 BEDROCK_LOGGING = "aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration"
-ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
 MODEL = "aws:sagemaker/model:Model"
 
 
@@ -571,9 +571,7 @@ def data_capture(r: Res, cfg: dict):
 def bucket_access_logging(stack: StackIndex, cfg: dict):
     """Every bucket has server access logging, except the access-log bucket itself."""
     targets: set[str] = set()
-    for lg in stack.of_type(
-        "aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2"
-    ):
+    for lg in stack.of_type(*BUCKET_SETTINGS["logging"]):
         t = get(lg.props, "targetBucket")
         if isinstance(t, str):
             tb = stack.bucket_by_name(t)
@@ -708,8 +706,6 @@ DELIVERY_FAILURE = {
 )
 def invocation_log_delivery_alarms(stack: StackIndex, cfg: dict):
     """Invocation logging that fails to deliver is alarmed, per configured destination."""
-    from .monitoring import BEDROCK_NAMESPACE, alarm_required, watching
-
     for c in stack.of_type(BEDROCK_LOGGING):
         lc = get(c.props, "loggingConfig")
         if is_unknown(lc):
@@ -738,8 +734,6 @@ def invocation_log_delivery_alarms(stack: StackIndex, cfg: dict):
 )
 def trail_heartbeat(stack: StackIndex, cfg: dict):
     """A trail delivering to CloudWatch Logs has a heartbeat alarm: no events = breaching."""
-    from .monitoring import alarm_required, watching
-
     for t in stack.of_type(TRAIL):
         arn = get(t.props, "cloudWatchLogsGroupArn")
         if arn is None:

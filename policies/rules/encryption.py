@@ -6,10 +6,10 @@ from .base import Finding, Res, cannot_verify, get, has, is_unknown, rule, strin
 from .checks import expect, known_value, required
 from .iam import public_findings
 from .iam_documents import action_matches
+from .monitoring import ENDPOINT_CONFIG
 from .policy_eval import DocumentError, Stmt, always_true, service_all, statements
 from .stack_index import SSE, SSE_V2, StackIndex
 
-ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
 KEY = "aws:kms/key:Key"
 #: every KMS key type: all carry `policy` and `deletionWindowInDays` (pulumi_aws kms/key.py,
 #: external_key.py, replica_key.py, replica_external_key.py); only `Key` takes

@@ -8,6 +8,7 @@ from typing import Any
 
 from .base import Finding, Res, cannot_verify, get, is_unknown, rule, string_list
 from .iam_documents import ESCALATION_ACTIONS, ESCALATION_ON_STAR, KMS_DECRYPT_ACTIONS
+from .kubernetes import SERVICE_ACCOUNT
 from .policy_eval import (
     ACCOUNT_RE,
     DocumentError,
@@ -413,7 +414,6 @@ WORKLOADS = {
     "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition": "roleArn",
     "aws:bedrock/customModel:CustomModel": "roleArn",
 }
-SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 
 

@@ -21,7 +21,8 @@ from .base import (
     string_list,
 )
 from .checks import expect, known_value
-from .iam_documents import action_matches
+from .iam import IDENTITY_POLICY_TYPES, identity_documents
+from .iam_documents import DocumentError, action_matches, statements
 from .stack_index import StackIndex
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -556,9 +557,6 @@ _INVOKE_ACTIONS = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream
 def bedrock_models_granted(stack: StackIndex) -> tuple[set[str], bool]:
     """ModelIds that identity policies of the stack allow invoking (by model or profile ARN),
     and whether some policy could not be read. Wildcard ARNs name no model (I2 judges them)."""
-    from .iam import IDENTITY_POLICY_TYPES, identity_documents
-    from .iam_documents import DocumentError, statements
-
     ids: set[str] = set()
     unknown = False
     for r in stack.of_type(*IDENTITY_POLICY_TYPES):
