@@ -707,10 +707,7 @@ DELIVERY_FAILURE = {
 def invocation_log_delivery_alarms(stack: StackIndex, cfg: dict):
     """Invocation logging that fails to deliver is alarmed, per configured destination."""
     for c in stack.of_type(BEDROCK_LOGGING):
-        lc = get(c.props, "loggingConfig")
-        if is_unknown(lc):
-            yield cannot_verify("loggingConfig", c.urn)
-            continue
+        lc = yield from known_value(c.props, "loggingConfig", urn=c.urn)
         for path, (sink, metric) in DELIVERY_FAILURE.items():
             if not has(lc, path):
                 continue

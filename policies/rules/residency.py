@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from .base import UNKNOWN, Finding, Res, as_list, cannot_verify, get, is_unknown, rule, string_list
-from .checks import expect
+from .checks import expect, known_value
 from .iam import IDENTITY_POLICY_TYPES, identity_documents
 from .iam_documents import DocumentError, action_matches, statements
 from .k8s_pods import POD_KINDS, pod_path
@@ -203,10 +203,7 @@ def kms_no_multi_region(r: Res, cfg: dict):
 def replication_in_allowed_regions(stack: StackIndex, cfg: dict):
     """S3 replication targets only buckets in allowed regions (ARNs carry no region: resolved in the stack)."""
     for rc in stack.of_type(REPLICATION):
-        rules_ = get(rc.props, "rules")
-        if is_unknown(rules_):
-            yield cannot_verify("rules", rc.urn)
-            continue
+        rules_ = yield from known_value(rc.props, "rules", urn=rc.urn)
         for i, rl in enumerate(rules_ or []):
             dest = get(rl, "destination.bucket")
             if is_unknown(dest):
