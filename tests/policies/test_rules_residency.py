@@ -10,7 +10,7 @@ from policies.rules import residency as rz
 from policies.rules.base import UNKNOWN, res
 from policies.rules.stack_index import StackIndex
 
-from .conftest import DELETE, stack_violations, unknowns, violations, with_change
+from .conftest import DELETE, stack_findings, stack_violations, unknowns, violations, with_change
 
 PROVIDER = "pulumi:providers:aws"
 EU = {"allowedRegions": ["eu-west-2"]}
@@ -107,6 +107,21 @@ class TestReplication:
             {"bucket": "src", "rules": [{"status": "Enabled", "destination": {"bucket": dest}}]},
             "rc",
         )
+
+    def test_unknown_or_unset_rules(self):
+        rc = res(
+            "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+            {"bucket": "src", "rules": UNKNOWN},
+            "rc",
+        )
+        found = stack_findings(
+            rz.replication_in_allowed_regions, [_bucket("src", "eu-west-2"), rc], EU
+        )
+        assert [(f.urn, f.message, f.unknown) for f in found] == [
+            (rc.urn, "cannot verify until apply: rules is unknown during preview", True)
+        ]
+        rc = res("aws:s3/bucketReplicationConfig:BucketReplicationConfig", {"bucket": "src"}, "rc")
+        assert stack_findings(rz.replication_in_allowed_regions, [rc], EU) == []
 
     def test_destination_in_allowed_region(self):
         stack = [
