@@ -341,18 +341,17 @@ class TestInvocationLogDeliveryAlarms:
         assert "delivered to CloudWatch but no alarm" in message
 
     def test_unknown_or_unset_logging_config(self):
-        stack = self.stack()
-        stack[0] = res(LOGGING, {"loggingConfig": UNKNOWN}, "logging")
-        found = stack_findings(al.invocation_log_delivery_alarms, stack[:1])
+        pending = res(LOGGING, {"loggingConfig": UNKNOWN}, "logging")
+        found = stack_findings(al.invocation_log_delivery_alarms, [pending])
         assert [(f.urn, f.message, f.unknown) for f in found] == [
             (
-                stack[0].urn,
+                pending.urn,
                 "cannot verify until apply: loggingConfig is unknown during preview",
                 True,
             )
         ]
-        stack[0] = res(LOGGING, {}, "logging")  # nothing delivered: no delivery alarm needed
-        assert stack_findings(al.invocation_log_delivery_alarms, stack[:1]) == []
+        unset = res(LOGGING, {}, "logging")  # nothing delivered: no delivery alarm needed
+        assert stack_findings(al.invocation_log_delivery_alarms, [unset]) == []
 
 
 class TestTrailHeartbeat:
