@@ -27,7 +27,8 @@ def run_component(
 
 
 def stack_config(stack: str) -> dict[str, Any]:
-    """A stack's config as decoded values, keyed like the CLI (e.g. 'regulated-inference:network')."""
+    """A stack's config as decoded values, keyed like the CLI (e.g. 'regulated-inference:network');
+    a fresh copy on every call, read from its stack file."""
     out: dict[str, Any] = {}
     for key, value in load_stack_config(stack).items():
         try:
@@ -35,6 +36,12 @@ def stack_config(stack: str) -> dict[str, Any]:
         except ValueError:
             out[key] = value
     return out
+
+
+def without_namespace(config: dict[str, Any]) -> dict[str, Any]:
+    """Config keyed as the program's `raw_config` keys it: this project's keys without their
+    namespace ('network'), any other ('aws:region') as it is. What `config.parse` takes."""
+    return {k.removeprefix(f"{PROJECT}:"): v for k, v in config.items()}
 
 
 def encode(config: dict[str, Any]) -> dict[str, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from tests.venvs import bare_venv, site_packages, third_party_only
+from tests.venvs import bare_venv, environ_without_pythonpath, site_packages, third_party_only
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "tests" / "vendor" / "pulumi-project.schema.json"
@@ -61,7 +60,7 @@ def _assert_program_registers_resources(argv: list[str], env: dict, timeout: int
 
 
 def test_program_runs_from_the_stacks_directory_in_a_fresh_interpreter():
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env = environ_without_pythonpath()
     code = _RUNNER.format(root=str(ROOT), stacks_dir=str(ROOT / "stacks"))
     _assert_program_registers_resources([sys.executable, "-c", code], env, timeout=120)
 
@@ -102,7 +101,7 @@ print(len([r for r in rec.resources if r.custom]))
 
 
 def test_program_runs_from_a_venv_built_from_the_requirements_file_alone(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env = environ_without_pythonpath()
     deps = third_party_only(site_packages(Path(sys.executable)), tmp_path / "deps")
     python = bare_venv(tmp_path / "venv", deps)
     importable = "import importlib.util as u; print(u.find_spec('regulated_inference') is not None)"

@@ -10,6 +10,7 @@ the project itself with `--no-index`.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -18,6 +19,13 @@ from importlib import metadata
 from pathlib import Path
 
 from packaging.requirements import Requirement
+
+
+def environ_without_pythonpath() -> dict[str, str]:
+    """This process's environment minus PYTHONPATH: a child interpreter finds only what its own
+    venv (or sys.path set up by the test) holds, never the checkout through PYTHONPATH."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
 
 #: Entries of site-packages that belong to this project's own (editable) install.
 _OWN = ("__editable__", "regulated_inference")

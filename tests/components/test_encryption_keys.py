@@ -47,11 +47,6 @@ def test_no_star_principal_and_no_wildcard_actions(rec):
             assert not any("*" in a for a in actions), st
 
 
-def _statement(rec, purpose, sid):
-    doc = json.loads(_keys(rec)[purpose].inputs["policy"])
-    return next(s for s in doc["Statement"] if s["Sid"] == sid)
-
-
 def test_logs_key_lets_cloudwatch_logs_use_it_only_for_our_log_groups(rec):
     st = _statement(rec, "logs", "CloudWatchLogsForOurLogGroups")
     assert st["Principal"] == {"Service": "logs.eu-west-2.amazonaws.com"}

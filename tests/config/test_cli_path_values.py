@@ -16,14 +16,10 @@ import pytest
 
 from regulated_inference.config import ConfigError, parse
 from tests.config.pulumi_cli import coerce, config_set, parse_path
-from tests.conftest import stack_config
+from tests.conftest import stack_config, without_namespace
 
 NS = "regulated-inference"
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def raw(cfg: dict) -> dict:
-    return {k.removeprefix(f"{NS}:"): v for k, v in cfg.items()}
 
 
 def test_the_simulated_storage_rule_matches_the_cli_source():
@@ -83,7 +79,7 @@ def test_documented_path_commands_give_a_valid_config(stack, doc, command):
     ):
         pytest.skip("version not registered in this stack")
     config_set(cfg, key, value, path=True, type_=type_)
-    parse(raw(cfg))
+    parse(without_namespace(cfg))
 
 
 @pytest.mark.parametrize(
@@ -101,7 +97,7 @@ def test_documented_path_commands_give_a_valid_config(stack, doc, command):
 def test_text_keys_accept_the_numbers_and_booleans_the_cli_writes(key, value, expected):
     cfg = copy.deepcopy(stack_config("prod"))
     config_set(cfg, key, value, path=True)
-    parsed = parse(raw(cfg))
+    parsed = parse(without_namespace(cfg))
     node: object = parsed.model_dump(by_alias=True)
     for seg in parse_path(key):
         node = node[seg]  # type: ignore[index]
@@ -112,22 +108,22 @@ def test_fractions_stored_as_text_by_the_cli_are_numbers():
     cfg = copy.deepcopy(stack_config("prod"))
     config_set(cfg, "models[1].qualityGate.minimum.outputQuality", "0.86", path=True)
     assert cfg[f"{NS}:models"][1]["qualityGate"]["minimum"]["outputQuality"] == "0.86"
-    parsed = parse(raw(cfg))
+    parsed = parse(without_namespace(cfg))
     assert parsed.models[1].quality_gate.minimum["outputQuality"] == 0.86
 
 
 def test_numbers_stay_numbers_and_type_string_is_also_accepted():
     cfg = copy.deepcopy(stack_config("prod"))
     config_set(cfg, "network.availabilityZones", "2", path=True)
-    assert parse(raw(cfg)).network.availability_zones == 2
+    assert parse(without_namespace(cfg)).network.availability_zones == 2
     config_set(cfg, "network.availabilityZones", "2", path=True, type_="string")
-    assert parse(raw(cfg)).network.availability_zones == 2
+    assert parse(without_namespace(cfg)).network.availability_zones == 2
 
 
 def test_a_boolean_is_never_a_number():
     cfg = copy.deepcopy(stack_config("prod"))
     config_set(cfg, "network.availabilityZones", "true", path=True)
     with pytest.raises(ConfigError) as info:
-        parse(raw(cfg))
+        parse(without_namespace(cfg))
     assert info.value.key == f"{NS}:network.availabilityZones"
     assert "not true/false" in info.value.rule

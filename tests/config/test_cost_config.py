@@ -7,14 +7,11 @@ from typing import Any
 import pytest
 
 from regulated_inference.config import ConfigError, parse
-from tests.conftest import stack_config
+from tests.conftest import stack_config, without_namespace
 
 
 def _raw(stack: str, **changes: Any) -> dict[str, Any]:
-    raw = {
-        (k.split(":", 1)[1] if k.startswith("regulated-inference:") else k): v
-        for k, v in stack_config(stack).items()
-    }
+    raw = without_namespace(stack_config(stack))
     raw.update(changes)
     return raw
 

@@ -157,9 +157,9 @@ def test_entries_are_told_apart_by_kubernetes():
     raw = raw_prod()
     cfg = parse(raw)
     assert isinstance(cfg.models[0], KubernetesModelConfig)
-    from tests.conftest import stack_config
+    from tests.conftest import stack_config, without_namespace
 
-    prod = {k.removeprefix(f"{NS}:"): v for k, v in stack_config("prod").items()}
+    prod = without_namespace(stack_config("prod"))
     kinds = [type(m) for m in parse(prod).models]
     assert kinds == [SageMakerModelConfig, SageMakerModelConfig, KubernetesModelConfig]
 

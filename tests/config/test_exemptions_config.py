@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from typing import Any
 
@@ -10,13 +9,13 @@ import pytest
 
 from regulated_inference.config import ConfigError, parse
 from regulated_inference.config.exemptions import CATALOG, catalog_rules, config_digest, today
-from tests.conftest import stack_config
+from tests.conftest import stack_config, without_namespace
 
 NS = "regulated-inference"
 
 
 def raw(stack: str = "prod") -> dict[str, Any]:
-    return {k.removeprefix(f"{NS}:"): v for k, v in copy.deepcopy(stack_config(stack)).items()}
+    return without_namespace(stack_config(stack))
 
 
 def entry(**kw: Any) -> dict[str, Any]:

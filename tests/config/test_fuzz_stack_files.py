@@ -31,7 +31,7 @@ from regulated_inference.simulation.engine import (
     load_stack_config,
     run_stack_program,
 )
-from tests.conftest import encode, stack_config
+from tests.conftest import encode, stack_config, without_namespace
 
 NS = "regulated-inference"
 ROOT = Path(__file__).resolve().parents[2]
@@ -245,7 +245,7 @@ def _paths(node: Any, prefix: tuple = ()) -> list[tuple]:
 
 
 def _raw(stack: str) -> dict[str, Any]:
-    return {k.removeprefix(f"{NS}:"): v for k, v in stack_config(stack).items()}
+    return without_namespace(stack_config(stack))
 
 
 _BASE = {s: _raw(s) for s in STACKS}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import shutil
@@ -19,14 +18,14 @@ from regulated_inference.simulation.engine import (
     run_stack_program,
 )
 from tests.config.mutation import set_at
-from tests.conftest import encode, stack_config
+from tests.conftest import encode, stack_config, without_namespace
 
 NS = "regulated-inference"
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def raw(stack: str) -> dict[str, Any]:
-    return {k.removeprefix(f"{NS}:"): v for k, v in copy.deepcopy(stack_config(stack)).items()}
+    return without_namespace(stack_config(stack))
 
 
 def refused(cfg: dict[str, Any]) -> ConfigError:
@@ -353,7 +352,7 @@ def test_secure_values_are_accepted(tmp_path):
     assert text != PROD
     project = _project(tmp_path, text)
     cfg = load_stack_config("prod", project)
-    parsed = parse({k.removeprefix(f"{NS}:"): _json(v) for k, v in cfg.items()})
+    parsed = parse(without_namespace({k: _json(v) for k, v in cfg.items()}))
     assert parsed.models[2].kubernetes.kubeconfig == "[secret]"
 
 

@@ -18,7 +18,7 @@ from regulated_inference.config.kubernetes import (
 )
 from tests.config.mutation import DELETE as _DELETE
 from tests.config.mutation import set_at
-from tests.conftest import stack_config
+from tests.conftest import stack_config, without_namespace
 
 NS = "regulated-inference"
 ACCT = "262849081348"  # the simulated prod account
@@ -71,7 +71,7 @@ def self_hosted_model() -> dict[str, Any]:
 
 def raw_prod(entry: dict[str, Any] | None = None) -> dict[str, Any]:
     """The prod stack config as the program decodes it (no namespace), with only `entry` as model."""
-    raw = {k.removeprefix(f"{NS}:"): v for k, v in stack_config("prod").items()}
+    raw = without_namespace(stack_config("prod"))
     raw["models"] = [entry if entry is not None else self_hosted_model()]
     return raw
 
@@ -226,7 +226,7 @@ def test_prod_keeps_two_stable_pods_besides_the_canary():
 
 
 def test_dev_allows_a_single_pod():
-    raw = {k.removeprefix(f"{NS}:"): v for k, v in stack_config("dev").items()}
+    raw = without_namespace(stack_config("dev"))
     entry = self_hosted_model()
     entry["kubernetes"]["replicas"] = {"min": 1, "max": 2}
     del entry["kubernetes"]["canary"]

@@ -14,7 +14,7 @@ import pytest
 
 from regulated_inference.config import ConfigError, parse
 from regulated_inference.lib import aws as aws_facts
-from tests.conftest import stack_config
+from tests.conftest import stack_config, without_namespace
 
 NS = "regulated-inference"
 ECR = "111122223333.dkr.ecr.eu-west-2.amazonaws.com/models"
@@ -101,7 +101,7 @@ def test_fixture_is_valid():
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_checked_in_stack_configs_are_valid(stack):
     cfg = stack_config(stack)
-    r = {k.split(":", 1)[1] if k.startswith(f"{NS}:") else k: v for k, v in cfg.items()}
+    r = without_namespace(cfg)
     parsed = load(r)
     assert parsed.bedrock is not None
     assert all(m.runs_on_sagemaker or m.kubernetes for m in parsed.models)

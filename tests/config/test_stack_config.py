@@ -207,9 +207,9 @@ def test_invalid_config_fails_with_one_clear_message_and_registers_nothing(
 
 def test_sagemaker_models_need_two_azs():
     from regulated_inference.config import parse
-    from tests.conftest import stack_config
+    from tests.conftest import stack_config, without_namespace
 
-    raw = {k.removeprefix(f"{NS}:"): v for k, v in stack_config("dev").items()}
+    raw = without_namespace(stack_config("dev"))
     raw["network"]["availabilityZones"] = 1
     sagemaker_models = [m for m in raw.get("models", []) if "kubernetes" not in m]
     if not sagemaker_models:
@@ -231,10 +231,10 @@ def test_missing_region_is_named():
 
 def test_valid_configs_parse():
     from regulated_inference.config import parse
-    from tests.conftest import stack_config
+    from tests.conftest import stack_config, without_namespace
 
     for stack in ("dev", "prod"):
-        raw = {k.removeprefix(f"{NS}:"): v for k, v in stack_config(stack).items()}
+        raw = without_namespace(stack_config(stack))
         cfg = parse(raw)
         assert cfg.environment == stack
         assert cfg.region in cfg.residency.allowed_regions

@@ -11,7 +11,6 @@ examples/python, copied to a temporary directory and installed from its own requ
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -25,17 +24,24 @@ from types import SimpleNamespace
 import pytest
 from packaging.requirements import Requirement
 
-from tests.venvs import bare_venv, link_distributions, requirement_closure, site_packages
+from tests.venvs import (
+    bare_venv,
+    environ_without_pythonpath,
+    link_distributions,
+    requirement_closure,
+    site_packages,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 VERSION = PYPROJECT["version"]
 EXAMPLE = ROOT / "examples" / "python"
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
 
 
 def _run(args: list[str], **kw) -> subprocess.CompletedProcess:
-    out = subprocess.run(args, env=ENV, capture_output=True, text=True, timeout=180, **kw)
+    out = subprocess.run(
+        args, env=environ_without_pythonpath(), capture_output=True, text=True, timeout=180, **kw
+    )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     return out
 

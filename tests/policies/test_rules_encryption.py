@@ -9,6 +9,7 @@ import pytest
 from policies.rules import encryption as enc
 from policies.rules.base import UNKNOWN, res
 
+from .builders import bucket
 from .conftest import DELETE, stack_violations, unknowns, violations, with_change
 
 EC = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
@@ -132,22 +133,13 @@ class TestS3Encryption:
         assert violations(enc.s3_encryption_cmk, SSE, {"bucket": "b"}) == ["rules is empty"]
 
 
-def _bucket(name="b", **kw):
-    return res(
-        "aws:s3/bucket:Bucket",
-        {"bucket": name, "arn": f"arn:aws:s3:::{name}", "id": name},
-        name,
-        **kw,
-    )
-
-
 class TestBucketEncryptionConfigured:
     def test_correlated_by_name(self):
-        stack = [_bucket(), res(SSE, SSE_OK, "b-sse")]
+        stack = [bucket("b"), res(SSE, SSE_OK, "b-sse")]
         assert stack_violations(enc.s3_bucket_encryption_configured, stack) == []
 
     def test_correlated_by_dependency_urn(self):
-        b = _bucket()
+        b = bucket("b")
         sse = res(
             SSE,
             with_change(SSE_OK, "bucket", UNKNOWN),
@@ -157,12 +149,12 @@ class TestBucketEncryptionConfigured:
         assert stack_violations(enc.s3_bucket_encryption_configured, [b, sse]) == []
 
     def test_missing(self):
-        assert stack_violations(enc.s3_bucket_encryption_configured, [_bucket()]) == [
+        assert stack_violations(enc.s3_bucket_encryption_configured, [bucket("b")]) == [
             ("b", "bucket b has no server-side encryption configuration")
         ]
 
     def test_other_buckets_settings_do_not_count(self):
-        stack = [_bucket("a"), _bucket("b"), res(SSE, with_change(SSE_OK, "bucket", "a"), "a-sse")]
+        stack = [bucket("a"), bucket("b"), res(SSE, with_change(SSE_OK, "bucket", "a"), "a-sse")]
         assert stack_violations(enc.s3_bucket_encryption_configured, stack) == [
             ("b", "bucket b has no server-side encryption configuration")
         ]
@@ -182,7 +174,7 @@ BP = "aws:s3/bucketPolicy:BucketPolicy"
 class TestTlsOnly:
     def test_compliant(self):
         stack = [
-            _bucket(),
+            bucket("b"),
             res(BP, {"bucket": "b", "policy": json.dumps({"Statement": [TLS_DENY]})}, "bp"),
         ]
         assert stack_violations(enc.s3_bucket_tls_only, stack) == []
@@ -190,7 +182,7 @@ class TestTlsOnly:
     def test_policy_without_tls_deny(self):
         st = dict(TLS_DENY, Condition={"StringNotEquals": {"aws:PrincipalAccount": "1"}})
         stack = [
-            _bucket(),
+            bucket("b"),
             res(BP, {"bucket": "b", "policy": json.dumps({"Statement": [st]})}, "bp"),
         ]
         assert stack_violations(enc.s3_bucket_tls_only, stack) == [
@@ -198,7 +190,7 @@ class TestTlsOnly:
         ]
 
     def test_no_policy(self):
-        assert stack_violations(enc.s3_bucket_tls_only, [_bucket()]) == [
+        assert stack_violations(enc.s3_bucket_tls_only, [bucket("b")]) == [
             ("b", "bucket b has no bucket policy denying non-TLS requests")
         ]
 

@@ -5,15 +5,11 @@ from __future__ import annotations
 from policies.rules.base import UNKNOWN, res
 from policies.rules.stack_index import PAB, SSE, VERSIONING, StackIndex
 
-
-def _bucket(name):
-    return res(
-        "aws:s3/bucket:Bucket", {"bucket": name, "id": name, "arn": f"arn:aws:s3:::{name}"}, name
-    )
+from .builders import bucket
 
 
 def test_by_name_id_and_arn():
-    b = _bucket("data")
+    b = bucket("data")
     idx = StackIndex(
         [
             b,
@@ -29,20 +25,20 @@ def test_by_name_id_and_arn():
 
 
 def test_by_property_dependency_when_name_unknown():
-    b = _bucket("data")
+    b = bucket("data")
     sse = res(SSE, {"bucket": UNKNOWN}, "sse", property_dependencies={"bucket": [b.urn]})
     idx = StackIndex([b, sse])
     assert idx.settings(b, "encryption") == [sse]
 
 
 def test_by_dependency_urn():
-    b = _bucket("data")
+    b = bucket("data")
     sse = res(SSE, {}, "sse", dependencies=(b.urn,))
     assert StackIndex([b, sse]).settings(b, "encryption") == [sse]
 
 
 def test_external_bucket_is_unresolved():
     sse = res(SSE, {"bucket": "someone-elses"}, "sse")
-    idx = StackIndex([_bucket("data"), sse])
+    idx = StackIndex([bucket("data"), sse])
     assert idx.unresolved_settings == [sse]
     assert idx.bucket_by_name("someone-elses") is None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -12,6 +11,7 @@ import pytest
 import yaml
 
 from regulated_inference.simulation.engine import REPO_ROOT
+from tests.venvs import environ_without_pythonpath
 
 from .conftest import SAMPLE, copy_project
 
@@ -133,7 +133,7 @@ def _run_preview_step(tmp_path: Path, stack: str) -> tuple[subprocess.CompletedP
     script.write_text(step["run"])
     github = tmp_path / "github"
     github.mkdir()
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env = environ_without_pythonpath()
     env.update(
         STACK=stack,
         GITHUB_OUTPUT=str(github / "output"),

@@ -451,21 +451,21 @@ def test_managed_inference_canary_with_previous_version_and_record(provider):
     assert state["deploymentRecordKey"] == record.inputs["key"]
 
 
+# ModelMonitoring inputs it accepts: only two thresholds, the others take the component's
+# DEFAULT_* constants.
+MODEL_MONITORING = {
+    "endpointName": "fraud-scorer-test",
+    "variantName": "primary",
+    "instanceType": "ml.g5.xlarge",
+    "alarmTopicArn": TOPIC,
+    "aws": AWS,
+    "thresholds": {"latencyP99Ms": 250, "hallucinationRateMax": 0.02},
+    "periodSeconds": 120,
+}
+
+
 def test_model_monitoring_with_partial_thresholds(provider):
-    state, urn, rec = provider.construct(
-        "ModelMonitoring",
-        "fraud-monitoring",
-        {
-            "endpointName": "fraud-scorer-test",
-            "variantName": "primary",
-            "instanceType": "ml.g5.xlarge",
-            "alarmTopicArn": TOPIC,
-            "aws": AWS,
-            # Only two thresholds: the others take the component's DEFAULT_* constants.
-            "thresholds": {"latencyP99Ms": 250, "hallucinationRateMax": 0.02},
-            "periodSeconds": 120,
-        },
-    )
+    state, urn, rec = provider.construct("ModelMonitoring", "fraud-monitoring", MODEL_MONITORING)
     alarms = {
         a.inputs["name"].removeprefix("fraud-scorer-test-primary-"): a
         for a in rec.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
@@ -498,40 +498,31 @@ def test_model_monitoring_with_partial_thresholds(provider):
 
 def test_model_monitoring_refuses_an_unknown_threshold(provider):
     error = _refused(
-        provider,
-        "ModelMonitoring",
-        "m",
-        {
-            "endpointName": "e",
-            "variantName": "primary",
-            "instanceType": "ml.m5.large",
-            "alarmTopicArn": TOPIC,
-            "aws": {**AWS, "accountId": "12345"},
-        },
+        provider, "ModelMonitoring", "m", {**MODEL_MONITORING, "aws": {**AWS, "accountId": "12345"}}
     )
     assert "ModelMonitoring: invalid argument aws" in error.details()
     assert "12-digit" in error.details()
 
 
+# BedrockAccess inputs it accepts: enums arrive as their string values; pii_entities is left
+# to its default.
+BEDROCK_ACCESS = {
+    "modelArns": [HAIKU],
+    "allowedRegions": [REGION],
+    "aws": AWS,
+    "dataKeyArn": KEY,
+    "logsKeyArn": KEY,
+    "logGroupName": "/regulated-inference/test/bedrock/invocations",
+    "logRetentionDays": 400,
+    "accessLogBucket": "access-logs-bucket",
+    "invokerService": "lambda.amazonaws.com",
+    "guardrail": {"contentFilterStrength": "MEDIUM", "piiAction": "BLOCK"},
+    "logging": {"image": True},
+}
+
+
 def test_bedrock_access_enums_and_the_default_pii_set(provider):
-    state, urn, rec = provider.construct(
-        "BedrockAccess",
-        "bedrock",
-        {
-            "modelArns": [HAIKU],
-            "allowedRegions": [REGION],
-            "aws": AWS,
-            "dataKeyArn": KEY,
-            "logsKeyArn": KEY,
-            "logGroupName": "/regulated-inference/test/bedrock/invocations",
-            "logRetentionDays": 400,
-            "accessLogBucket": "access-logs-bucket",
-            "invokerService": "lambda.amazonaws.com",
-            # Enums arrive as their string values; pii_entities is left to its default.
-            "guardrail": {"contentFilterStrength": "MEDIUM", "piiAction": "BLOCK"},
-            "logging": {"image": True},
-        },
-    )
+    state, urn, rec = provider.construct("BedrockAccess", "bedrock", BEDROCK_ACCESS)
     from regulated_inference.components.bedrock_access import DEFAULT_PII_ENTITIES
 
     [guardrail] = rec.of_type("aws:bedrock/guardrail:Guardrail")
@@ -563,18 +554,7 @@ def test_bedrock_access_refuses_prompt_attack_none(provider):
         provider,
         "BedrockAccess",
         "b",
-        {
-            "modelArns": [HAIKU],
-            "allowedRegions": [REGION],
-            "aws": AWS,
-            "dataKeyArn": KEY,
-            "logsKeyArn": KEY,
-            "logGroupName": "/ri/bedrock",
-            "logRetentionDays": 30,
-            "accessLogBucket": "logs",
-            "invokerService": "lambda.amazonaws.com",
-            "guardrail": {"promptAttackStrength": "NONE"},
-        },
+        {**BEDROCK_ACCESS, "guardrail": {"promptAttackStrength": "NONE"}},
     )
     # The enum has no NONE: Construct refuses the value as an input error on that property
     # (experimental/component.py map_input_properties builds the enum), before the component runs.

@@ -105,7 +105,7 @@ def test_registry_imports_from_a_venv_built_from_its_requirements_alone(tmp_path
     script = f"""
 import importlib.util, runpy, sys
 sys.path.append({purelib!r})
-assert importlib.util.find_spec("components") is None, "the repo leaked onto sys.path"
+assert importlib.util.find_spec("regulated_inference") is None, "the repo leaked onto sys.path"
 import pulumi, pulumi_aws  # the pinned packages
 program = runpy.run_path("__main__.py", run_name="registry")  # imports, does not deploy
 groups = program["groups_for"]("prod", program["main_stack_config"]("prod"))

@@ -16,7 +16,7 @@ import pytest
 
 from regulated_inference.config import ConfigError, parse
 from regulated_inference.lib import sagemaker as sm
-from tests.conftest import run_stack_with, stack_config
+from tests.conftest import run_stack_with, stack_config, without_namespace
 
 NS = "regulated-inference"
 MODEL = "aws:sagemaker/model:Model"
@@ -242,12 +242,7 @@ def test_processing_job_drift_needs_an_in_region_image():
 
 def test_deployment_records_in_the_worm_audit_bucket(prod):
     audit_bucket, audit_key = platform(prod)["buckets"]["audit"], platform(prod)["keys"]["audit"]
-    cfg = parse(
-        {
-            k.split(":", 1)[1] if k.startswith(f"{NS}:") else k: v
-            for k, v in stack_config("prod").items()
-        }
-    )
+    cfg = parse(without_namespace(stack_config("prod")))
     records = {
         json.loads(o.inputs["content"])["model"]: o.inputs
         for o in prod.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
