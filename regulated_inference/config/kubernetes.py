@@ -14,13 +14,12 @@ stack-level validation pass.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
 from regulated_inference.components.self_hosted import args as shi
-from regulated_inference.config.base import ConfigModel
+from regulated_inference.config.base import ConfigModel, checked, ecr_image
 from regulated_inference.config.derive import derive
 from regulated_inference.config.errors import RuleViolation
 from regulated_inference.lib import aws as aws_facts
@@ -58,25 +57,6 @@ def check_label_value(path: str, value: str) -> str:
         )
     return value
 
-
-def checked(check: Callable[[Any], object]) -> Callable[[Any], Any]:
-    """A field validator from a `lib` check that raises ValueError: the value (None passes, for
-    an optional field), or the check's message as a RuleViolation on that value."""
-
-    def validate(value: Any) -> Any:
-        if value is None:
-            return value
-        try:
-            check(value)
-        except ValueError as exc:
-            raise RuleViolation("", value, str(exc)) from None
-        return value
-
-    return validate
-
-
-#: Images: private ECR, pinned by digest (the message names K7 and R7).
-_ecr_image = checked(aws_facts.parse_ecr_image)
 
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
 _CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
@@ -297,7 +277,7 @@ class CanaryConfig(
     def _version(cls, value: str) -> str:
         return check_label_value("", value)
 
-    _image = field_validator("image")(_ecr_image)
+    _image = field_validator("image")(ecr_image)
 
     @field_validator("artifact_key")
     @classmethod
@@ -338,7 +318,7 @@ class LoaderConfig(
     """An init container that downloads the artifact, so only it ever holds AWS credentials
     (`SelfHostedInference`'s `Loader`)."""
 
-    _image = field_validator("image")(_ecr_image)
+    _image = field_validator("image")(ecr_image)
     _storage = field_validator("storage")(checked(k8s.parse_quantity))
 
 
@@ -433,7 +413,7 @@ class KubernetesConfig(
             )
         return value
 
-    _stable_image = field_validator("image")(_ecr_image)
+    _stable_image = field_validator("image")(ecr_image)
 
     _cidr = field_validator("vpc_endpoints_cidr")(checked(k8s.check_private_cidr))
 
