@@ -28,11 +28,13 @@ from regulated_inference.lib import kubernetes as k8s
 #: Placeholder the offline preview sees for a secret it cannot decrypt.
 SECRET_PLACEHOLDER = "[secret]"
 
+#: What `k8s.LABEL_VALUE` admits when not empty, in words: a label value, and a label key's name.
+_LABEL_SYNTAX = "≤ 63 chars of A-Z a-z 0-9 - _ ., starting and ending alphanumeric"
+
 #: Label key syntax (k8s.io/apimachinery pkg/util/validation: IsQualifiedName):
-#: optional DNS-1123 subdomain prefix (≤ 253) + "/" + name (≤ 63, alphanumeric at both ends,
-#: - _ . inside).
+#: optional DNS-1123 subdomain prefix (≤ 253) + "/" + name, whose syntax is a non-empty label
+#: value's (qualifiedNameFmt, ≤ 63 chars).
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 
 
 def check_label_key(key: str) -> None:
@@ -41,10 +43,8 @@ def check_label_key(key: str) -> None:
         raise ValueError(
             "label key prefix must be a DNS-1123 subdomain (lowercase a-z 0-9 - ., ≤ 253 chars)"
         )
-    if key.endswith("/") or not _LABEL_NAME.match(name):
-        raise ValueError(
-            "label key name must be ≤ 63 chars of A-Z a-z 0-9 - _ ., starting and ending alphanumeric"
-        )
+    if not name or not k8s.LABEL_VALUE.match(name):
+        raise ValueError(f"label key name must be {_LABEL_SYNTAX}")
 
 
 def check_label_value(path: str, value: str) -> str:
@@ -52,8 +52,8 @@ def check_label_value(path: str, value: str) -> str:
         raise RuleViolation(
             path,
             value,
-            "must be a valid Kubernetes label value (≤ 63 chars of A-Z a-z 0-9 - _ ., "
-            "starting and ending alphanumeric): it is recorded as app.kubernetes.io/version",
+            f"must be a valid Kubernetes label value ({_LABEL_SYNTAX}): "
+            "it is recorded as app.kubernetes.io/version",
         )
     return value
 
@@ -445,8 +445,7 @@ class KubernetesConfig(
                 raise RuleViolation(
                     key,
                     label,
-                    "must be a Kubernetes label value (≤ 63 chars of A-Z a-z 0-9 - _ ., starting "
-                    "and ending alphanumeric, or empty)",
+                    f"must be a Kubernetes label value ({_LABEL_SYNTAX}, or empty)",
                 )
         return value
 
