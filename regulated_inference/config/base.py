@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic.alias_generators import to_camel
 
 from regulated_inference.config.errors import RuleViolation
+from regulated_inference.lib import aws as aws_facts
 
 
 def _strip_optional(annotation: Any) -> Any:
@@ -51,6 +53,27 @@ def _scalar(path: str, value: Any, scalar: str) -> Any:
     if scalar == "text" and isinstance(value, int):
         return str(value)
     return value
+
+
+def checked(check: Callable[[Any], object]) -> Callable[[Any], Any]:
+    """A field validator from a `lib` check that raises ValueError: the value (None passes, for
+    an optional field), or the check's message as a RuleViolation on that value."""
+
+    def validate(value: Any) -> Any:
+        if value is None:
+            return value
+        try:
+            check(value)
+        except ValueError as exc:
+            raise RuleViolation("", value, str(exc)) from None
+        return value
+
+    return validate
+
+
+#: Images: a private ECR image pinned by digest (`lib.aws.parse_ecr_image`; its message names
+#: K7 and R7), or unset.
+ecr_image = checked(aws_facts.parse_ecr_image)
 
 
 class ConfigModel(BaseModel):

@@ -14,13 +14,12 @@ stack-level validation pass.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
 from regulated_inference.components.self_hosted import args as shi
-from regulated_inference.config.base import ConfigModel
+from regulated_inference.config.base import ConfigModel, checked, ecr_image
 from regulated_inference.config.derive import derive
 from regulated_inference.config.errors import RuleViolation
 from regulated_inference.lib import aws as aws_facts
@@ -29,11 +28,13 @@ from regulated_inference.lib import kubernetes as k8s
 #: Placeholder the offline preview sees for a secret it cannot decrypt.
 SECRET_PLACEHOLDER = "[secret]"
 
+#: What `k8s.LABEL_VALUE` admits when not empty, in words: a label value, and a label key's name.
+_LABEL_SYNTAX = "≤ 63 chars of A-Z a-z 0-9 - _ ., starting and ending alphanumeric"
+
 #: Label key syntax (k8s.io/apimachinery pkg/util/validation: IsQualifiedName):
-#: optional DNS-1123 subdomain prefix (≤ 253) + "/" + name (≤ 63, alphanumeric at both ends,
-#: - _ . inside).
+#: optional DNS-1123 subdomain prefix (≤ 253) + "/" + name, whose syntax is a non-empty label
+#: value's (qualifiedNameFmt, ≤ 63 chars).
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 
 
 def check_label_key(key: str) -> None:
@@ -42,10 +43,8 @@ def check_label_key(key: str) -> None:
         raise ValueError(
             "label key prefix must be a DNS-1123 subdomain (lowercase a-z 0-9 - ., ≤ 253 chars)"
         )
-    if key.endswith("/") or not _LABEL_NAME.match(name):
-        raise ValueError(
-            "label key name must be ≤ 63 chars of A-Z a-z 0-9 - _ ., starting and ending alphanumeric"
-        )
+    if not name or not k8s.LABEL_VALUE.match(name):
+        raise ValueError(f"label key name must be {_LABEL_SYNTAX}")
 
 
 def check_label_value(path: str, value: str) -> str:
@@ -53,30 +52,11 @@ def check_label_value(path: str, value: str) -> str:
         raise RuleViolation(
             path,
             value,
-            "must be a valid Kubernetes label value (≤ 63 chars of A-Z a-z 0-9 - _ ., "
-            "starting and ending alphanumeric): it is recorded as app.kubernetes.io/version",
+            f"must be a valid Kubernetes label value ({_LABEL_SYNTAX}): "
+            "it is recorded as app.kubernetes.io/version",
         )
     return value
 
-
-def checked(check: Callable[[Any], object]) -> Callable[[Any], Any]:
-    """A field validator from a `lib` check that raises ValueError: the value (None passes, for
-    an optional field), or the check's message as a RuleViolation on that value."""
-
-    def validate(value: Any) -> Any:
-        if value is None:
-            return value
-        try:
-            check(value)
-        except ValueError as exc:
-            raise RuleViolation("", value, str(exc)) from None
-        return value
-
-    return validate
-
-
-#: Images: private ECR, pinned by digest (the message names K7 and R7).
-_ecr_image = checked(aws_facts.parse_ecr_image)
 
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
 _CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
@@ -297,7 +277,7 @@ class CanaryConfig(
     def _version(cls, value: str) -> str:
         return check_label_value("", value)
 
-    _image = field_validator("image")(_ecr_image)
+    _image = field_validator("image")(ecr_image)
 
     @field_validator("artifact_key")
     @classmethod
@@ -338,7 +318,7 @@ class LoaderConfig(
     """An init container that downloads the artifact, so only it ever holds AWS credentials
     (`SelfHostedInference`'s `Loader`)."""
 
-    _image = field_validator("image")(_ecr_image)
+    _image = field_validator("image")(ecr_image)
     _storage = field_validator("storage")(checked(k8s.parse_quantity))
 
 
@@ -433,7 +413,7 @@ class KubernetesConfig(
             )
         return value
 
-    _stable_image = field_validator("image")(_ecr_image)
+    _stable_image = field_validator("image")(ecr_image)
 
     _cidr = field_validator("vpc_endpoints_cidr")(checked(k8s.check_private_cidr))
 
@@ -465,8 +445,7 @@ class KubernetesConfig(
                 raise RuleViolation(
                     key,
                     label,
-                    "must be a Kubernetes label value (≤ 63 chars of A-Z a-z 0-9 - _ ., starting "
-                    "and ending alphanumeric, or empty)",
+                    f"must be a Kubernetes label value ({_LABEL_SYNTAX}, or empty)",
                 )
         return value
 

@@ -28,7 +28,7 @@ from regulated_inference.components import model_monitoring as mm
 # The guardrail's PII facts have one home, the component's: the config's default IS its default.
 from regulated_inference.components.bedrock_access import DEFAULT_PII_ENTITIES, PII_ENTITY_TYPES
 from regulated_inference.config import aws_model
-from regulated_inference.config.base import ConfigModel
+from regulated_inference.config.base import ConfigModel, ecr_image
 from regulated_inference.config.derive import derive, field_docstrings
 from regulated_inference.config.errors import RuleViolation
 from regulated_inference.config.kubernetes import KubernetesConfig
@@ -63,13 +63,6 @@ def check_schedule(value: str) -> str:
             "Model Monitor accepts only cron(0 * ? * * *) (hourly), cron(0 H ? * * *) (daily at "
             "hour H, 0–23) or cron(0 H/N ? * * *) (every N hours, 1–24); times are UTC"
         )
-    return value
-
-
-def ecr_image(value: str | None) -> str | None:
-    """A private ECR image pinned by digest (`lib.aws.parse_ecr_image`), or unset."""
-    if value is not None:
-        aws_facts.parse_ecr_image(value)
     return value
 
 

@@ -330,7 +330,7 @@ def build_bedrock(cfg: StackConfig, platform: Platform) -> BedrockExports:
     if bedrock is None:
         return {}
     stack = pulumi.get_stack()
-    prefix = f"{pulumi.get_project()}-{stack}"
+    prefix = platform.name_prefix
     access = BedrockAccess(
         f"{prefix}-bedrock",
         {

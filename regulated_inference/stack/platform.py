@@ -34,6 +34,9 @@ class Platform:
     aws: AwsContext
     """Partition, region and account, as every component takes them (built once by `main`)."""
     log_group_prefix: str
+    name_prefix: str
+    """`<project>-<stack>`: the start of every logical name the stack gives, so that the pattern
+    `<name_prefix>-*` names exactly this stack's (auto-named) buckets."""
     keys: EncryptionKeys
     network: IsolatedNetwork
     model_artifacts: SecureBucket
@@ -171,6 +174,7 @@ def build_platform(cfg: StackConfig, ctx: AwsContext, zone_names: list[str]) -> 
         cfg,
         ctx,
         log_group_prefix,
+        prefix,
         keys,
         network,
         model_artifacts,

@@ -15,6 +15,7 @@ from regulated_inference.config import ConfigError, StackConfig, parse
 from regulated_inference.config.kubernetes import (
     SECRET_PLACEHOLDER,
     KubernetesConfig,
+    check_label_key,
 )
 from tests.config.mutation import DELETE as _DELETE
 from tests.config.mutation import set_at
@@ -340,3 +341,32 @@ def test_cluster_api_fields_are_checked(field, value, rule):
         validate(_with_api(**{field: value}))
     assert err.value.key == f"{K}.cluster.{field}"
     assert rule in err.value.rule
+
+
+@pytest.mark.parametrize(
+    "key,problem",
+    [
+        ("gpu", None),
+        ("a", None),
+        ("eks.amazonaws.com/nodegroup", None),
+        ("x" * 63, None),
+        ("Node_Group.v-2", None),
+        ("example.com/" + "n" * 63, None),
+        ("", "label key name"),
+        ("example.com/", "label key name"),
+        ("x" * 64, "label key name"),
+        ("-gpu", "label key name"),
+        ("gpu.", "label key name"),
+        ("example.com/g pu", "label key name"),
+        ("Example.com/gpu", "label key prefix"),
+        ("a/b/c", "label key prefix"),
+    ],
+)
+def test_label_key_name_has_the_label_value_syntax(key, problem):
+    """IsQualifiedName (k8s.io/apimachinery pkg/util/validation): the name part of a key is a
+    non-empty label value; the prefix a DNS-1123 subdomain."""
+    if problem is None:
+        check_label_key(key)
+    else:
+        with pytest.raises(ValueError, match=problem):
+            check_label_key(key)
