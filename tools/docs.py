@@ -59,11 +59,6 @@ def _submodels(tp: object) -> list[type[BaseModel]]:
     return found
 
 
-def _submodel(tp: object) -> type[BaseModel] | None:
-    models = _submodels(tp)
-    return models[0] if models else None
-
-
 def _default(field) -> str:
     if field.is_required():
         return "**required**"
@@ -76,12 +71,12 @@ def _default(field) -> str:
 
 
 def _rows(model: type[BaseModel], prefix: str, seen: set[type]) -> list[str]:
+    from regulated_inference.config import PROJECT
+
     rows: list[str] = []
     for name, field in model.model_fields.items():
         key = field.alias or name
-        path = (
-            key if ":" in key else (f"{prefix}.{key}" if prefix else f"regulated-inference:{key}")
-        )
+        path = key if ":" in key else (f"{prefix}.{key}" if prefix else f"{PROJECT}:{key}")
         tp = field.annotation
         subs = _submodels(tp)
         list_of = typing.get_origin(tp) is list or any(

@@ -35,6 +35,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Any, TextIO
 
 from regulated_inference.lib.aws import is_account_id
@@ -147,13 +148,18 @@ def _config_error_types() -> tuple[type[BaseException], ...]:
     return tuple(types)
 
 
-def default_analyzer() -> Analyze:
-    """The policy-pack driver (`regulated_inference.preview.analyzer.analyze`)."""
+def _driver() -> ModuleType:
+    """The policy-pack driver module (`regulated_inference.preview.analyzer`)."""
     try:
         from regulated_inference.preview import analyzer
     except ImportError as exc:
         raise PreviewInputError(f"the policy-pack driver is not available: {exc}") from exc
-    return analyzer.analyze
+    return analyzer
+
+
+def default_analyzer() -> Analyze:
+    """The policy-pack driver's one-stack entry (`regulated_inference.preview.analyzer.analyze`)."""
+    return _driver().analyze
 
 
 def _pack_config(
@@ -334,10 +340,7 @@ def _run_with_pack(
     takes about as long as a small stack program; overlapping the two is most
     of the wall time a preview can save.
     """
-    try:
-        from regulated_inference.preview import analyzer
-    except ImportError as exc:
-        raise PreviewInputError(f"the policy-pack driver is not available: {exc}") from exc
+    analyzer = _driver()
     server = analyzer.PolicyPackServer(pack, project=load_project(project)["name"])
     failure: list[BaseException] = []
 
@@ -412,13 +415,14 @@ def render(report: PreviewReport, fmt: str) -> str:
         from regulated_inference.preview.markdown import render_markdown
 
         return render_markdown(report)
-    if fmt in ("evidence", "evidence-markdown"):
+    if fmt == "evidence":
+        from regulated_inference.preview.evidence import render_evidence_json
+
+        return render_evidence_json(report)
+    if fmt == "evidence-markdown":
         from regulated_inference.preview.evidence import build_evidence, render_evidence_markdown
 
-        evidence = build_evidence(report)
-        if fmt == "evidence":
-            return json.dumps(evidence, indent=2, ensure_ascii=False) + "\n"
-        return render_evidence_markdown(evidence)
+        return render_evidence_markdown(build_evidence(report))
     raise ValueError(f"unknown format {fmt!r}")
 
 

@@ -33,9 +33,12 @@ if TYPE_CHECKING:
     from regulated_inference.preview.report import PreviewReport
 
 SCHEMA_ID = "regulated-inference/evidence/v1"
+#: The pack's names (policies/rules/exemptions.py EXEMPTED_FINDINGS, EXEMPTED_STACK_FINDINGS,
+#: EXEMPTION_REGISTER, EXEMPTED_MARK), restated so a report does not import every rule;
+#: tests/preview/test_evidence.py keeps them equal.
 REPORTERS = ("exempted-findings", "exempted-stack-findings")
 REGISTER = "exemption-register"
-EXEMPTED_MARK = " — EXEMPTED "  # policies/rules/exemptions.py EXEMPTED_MARK
+EXEMPTED_MARK = " — EXEMPTED "
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "docs" / "schemas" / "evidence.schema.json"
 
 

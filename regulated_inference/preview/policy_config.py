@@ -43,7 +43,12 @@ from regulated_inference.config.prod_rules import (
     PROD_MIN_INSTANCES,
     PROD_MIN_LOG_RETENTION_DAYS,
 )
-from regulated_inference.simulation.engine import REPO_ROOT, load_project, load_stack_config
+from regulated_inference.simulation.engine import (
+    REPO_ROOT,
+    load_project,
+    load_stack_config,
+    stack_names,
+)
 
 #: Rules dev runs as advisory besides those marked `dev_advisory`: they need prod-only
 #: features (a Model Monitor schedule, blue/green rollout) that dev may skip.
@@ -204,10 +209,6 @@ def render(config: Mapping[str, Any]) -> str:
     return json.dumps(config, indent=2) + "\n"
 
 
-def stacks(project_dir: Path = REPO_ROOT) -> list[str]:
-    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
-
-
 def for_stack(stack: str, project_dir: Path = REPO_ROOT) -> dict[str, Any]:
     project = load_project(project_dir)["name"]
     return generate(load_stack_config(stack, project_dir), project)
@@ -220,7 +221,7 @@ def config_path(stack: str, pack_dir: Path | None = None) -> Path:
 def stale(project_dir: Path = REPO_ROOT, pack_dir: Path | None = None) -> list[str]:
     """Stacks whose checked-in pack config differs from what their stack file generates."""
     out = []
-    for stack in stacks(project_dir):
+    for stack in stack_names(project_dir):
         path = config_path(stack, pack_dir)
         if not path.is_file() or path.read_text() != render(for_stack(stack, project_dir)):
             out.append(stack)
@@ -243,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
         return 1 if outdated else 0
-    for stack in stacks():
+    for stack in stack_names():
         path = config_path(stack)
         path.write_text(render(for_stack(stack)))
         print(f"wrote {path.relative_to(REPO_ROOT)}")

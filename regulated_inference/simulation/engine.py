@@ -257,14 +257,17 @@ def load_project(project_dir: Path = REPO_ROOT) -> dict[str, Any]:
     return read_yaml(project_dir / "Pulumi.yaml")
 
 
+def stack_names(project_dir: Path = REPO_ROOT) -> list[str]:
+    """The project's stacks: one per `Pulumi.<stack>.yaml`, sorted."""
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+
+
 def load_stack_config(stack: str, project_dir: Path = REPO_ROOT) -> dict[str, str]:
     """`Pulumi.<stack>.yaml` as the CLI hands it to the program: namespaced keys, string values."""
     project = load_project(project_dir)["name"]
     path = project_dir / f"Pulumi.{stack}.yaml"
     if not path.is_file():
-        known = sorted(
-            p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml")
-        )
+        known = stack_names(project_dir)
         raise StackFileError(
             f"no stack '{stack}': {path.name} does not exist (stacks: {', '.join(known)})"
         )
@@ -390,10 +393,9 @@ def bedrock_logging_conflicts(project_dir: Path = REPO_ROOT) -> list[str]:
     A config-level check: it sees the stack files of this project only."""
     project = load_project(project_dir)["name"]
     claims: dict[tuple[str, str], dict[str, str]] = {}
-    for path in sorted(project_dir.glob("Pulumi.*.yaml")):
-        stack = path.name[len("Pulumi.") : -len(".yaml")]
+    for stack in stack_names(project_dir):
         try:
-            cfg = config_to_cli(project, read_stack_config(path))
+            cfg = config_to_cli(project, read_stack_config(project_dir / f"Pulumi.{stack}.yaml"))
         except StackFileError:
             continue  # a malformed stack file is reported when that stack is previewed
         if f"{project}:bedrock" not in cfg:

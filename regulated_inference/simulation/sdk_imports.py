@@ -18,7 +18,12 @@ same precedence (a later star import wins, as in the `__init__`), only when firs
   lines, is imported as written (nothing deferred), so a changed code generator only loses
   the saving;
 - `dir(package)` lists the deferred names; a star import of the package itself (which the
-  generated packages have no `__all__` for) sees only the names already bound.
+  generated packages have no `__all__` for) sees only the names already bound;
+- a name that is also its module's name (`get_vpc` of `pulumi_aws/ec2/get_vpc.py`) is the module,
+  not the function, if that module is imported by its path (`from pulumi_aws.ec2.get_vpc import
+  ...`) before the name is used: the import system binds the submodule on the package, so the
+  package's `__getattr__` is never asked. Neither the SDKs' generated modules nor this project
+  import a sibling module by its path.
 
 Only processes that run programs under the simulation install it (`engine.run_program`); a real
 `pulumi up` imports the SDK as published. The shape relied on is that of the installed SDKs'

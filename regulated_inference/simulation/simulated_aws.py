@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +30,7 @@ from regulated_inference.lib.aws import (
     IAM_ROLE_NAME_MAX,
     SAGEMAKER_NAME,
     SAGEMAKER_NAME_MAX,
+    is_account_id,
     is_bucket_name,
     is_sagemaker_name,
     partition_of,
@@ -62,9 +62,6 @@ def account_for(project: str, stack: str) -> str:
     return str(100000000000 + digest % 899999999999)
 
 
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
-
-
 def allowed_accounts(config: dict[str, str]) -> list[str]:
     """`aws:allowedAccountIds` as the program receives it (a JSON list in one config string).
 
@@ -87,11 +84,11 @@ def simulated_account(project: str, stack: str, config: dict[str, str], explicit
     """The account the simulated caller is in: `--account`, else the first of
     `aws:allowedAccountIds` (the account the stack says it deploys to), else a hash of the stack."""
     if explicit:
-        if not _ACCOUNT_ID.match(explicit):
+        if not is_account_id(explicit):
             raise SimulatedAwsError(f"--account {explicit!r}: an AWS account id is 12 digits")
         return explicit
     for account in allowed_accounts(config):
-        if _ACCOUNT_ID.match(account):
+        if is_account_id(account):
             return account
     return account_for(project, stack)
 

@@ -232,3 +232,14 @@ def test_deploy_workflow_keeps_the_evidence_and_hands_it_to_pulumi_up(stack):
     assert f"--evidence out/evidence-{stack}.json" in steps[evidence]["run"]
     assert steps[upload]["with"]["path"] == f"out/evidence-{stack}.*"
     assert steps[up]["env"][ENV] == "${{ github.workspace }}/out/evidence-" + stack + ".json"
+
+
+def test_evidence_reads_the_packs_own_exemption_names():
+    """evidence.py restates the pack's exemption policy names and message mark (importing
+    policies.rules would load every rule into each report); they must stay the pack's."""
+    from policies.rules import exemptions as pack
+    from regulated_inference.preview import evidence
+
+    assert evidence.REPORTERS == (pack.EXEMPTED_FINDINGS, pack.EXEMPTED_STACK_FINDINGS)
+    assert evidence.REGISTER == pack.EXEMPTION_REGISTER
+    assert evidence.EXEMPTED_MARK == pack.EXEMPTED_MARK
