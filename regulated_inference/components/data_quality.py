@@ -205,27 +205,21 @@ class DataQualityMonitor(pulumi.ComponentResource):
         """The largest feature baseline drift of the hourly job above the threshold; missing
         data is `missing` (Model Monitor publishes only when a job ran)."""
         topic = args["alarm_topic_arn"]
-        return alarms.metric_alarm(
-            f"{name}-drift",
-            parent=self,
+        return alarms.drift_alarm(
+            self,
+            name,
             topic_arn=topic,
-            name=f"{args['schedule_name']}-feature-drift",
-            description=(
-                f"feature baseline drift above {args['drift_threshold']} on "
-                f"{', '.join(args['features'])} (Model Monitor data quality)"
-            ),
-            treat_missing_data="missing",
-            comparison_operator="GreaterThanThreshold",
+            name_prefix=args["schedule_name"],
+            namespace=sm.DATA_QUALITY_NAMESPACE,
+            endpoint_name=args["endpoint_name"],
+            schedule_name=schedule.name,
+            features=args["features"],
             threshold=args["drift_threshold"],
+            period=3600,
+            source=" (Model Monitor data quality)",
+            treat_missing_data="missing",
             evaluation_periods=1,
             datapoints_to_alarm=None,  # one period: AWS's default (= evaluation_periods)
-            metric_queries=alarms.drift_queries(
-                sm.DATA_QUALITY_NAMESPACE,
-                args["endpoint_name"],
-                schedule.name,
-                args["features"],
-                3600,
-            ),
             insufficient_data_actions=[topic],
         )
 

@@ -233,28 +233,22 @@ class ScheduledDriftCheck(pulumi.ComponentResource):
         )
 
     def _drift_alarm(self, name: str, args: ScheduledDriftCheckArgs) -> aws.cloudwatch.MetricAlarm:
-        period = int(args["interval_hours"]) * 3600
-        queries = alarms.drift_queries(
-            metrics.DRIFT_NAMESPACE,
-            args["endpoint_name"],
-            args["check_name"],
-            args["features"],
-            period,
-        )
-        return alarms.metric_alarm(
-            f"{name}-drift",
-            parent=self,
+        return alarms.drift_alarm(
+            self,
+            name,
             topic_arn=args["alarm_topic_arn"],
-            name=f"{args['check_name']}-feature-drift",
-            description=(
-                f"feature baseline drift above {args['drift_threshold']} on "
-                f"{', '.join(args['features'])}; no datapoint in {args['interval_hours']} h "
-                "means the drift check did not run, failed or could not publish (breaching)"
+            name_prefix=args["check_name"],
+            namespace=metrics.DRIFT_NAMESPACE,
+            endpoint_name=args["endpoint_name"],
+            schedule_name=args["check_name"],
+            features=args["features"],
+            threshold=args["drift_threshold"],
+            period=int(args["interval_hours"]) * 3600,
+            source=(
+                f"; no datapoint in {args['interval_hours']} h means the drift check did not "
+                "run, failed or could not publish (breaching)"
             ),
             treat_missing_data="breaching",
-            comparison_operator="GreaterThanThreshold",
-            threshold=args["drift_threshold"],
-            metric_queries=queries,
         )
 
 
