@@ -52,8 +52,8 @@ import pulumi
 import pulumi_aws as aws
 
 from regulated_inference.components.least_privilege_role import LeastPrivilegeRole, service_trust
-from regulated_inference.lib import alarms, drift, iam, metrics
 from regulated_inference.lib import aws as aws_facts
+from regulated_inference.lib import drift, iam, metrics
 from regulated_inference.lib import sagemaker as sm
 from regulated_inference.lib.aws import AwsContext
 from regulated_inference.lib.errors import ComponentArgsError
@@ -233,16 +233,13 @@ class ScheduledDriftCheck(pulumi.ComponentResource):
         )
 
     def _drift_alarm(self, name: str, args: ScheduledDriftCheckArgs) -> aws.cloudwatch.MetricAlarm:
-        return alarms.drift_alarm(
+        return drift.drift_alarm(
             self,
             name,
-            topic_arn=args["alarm_topic_arn"],
+            args,
             name_prefix=args["check_name"],
             namespace=metrics.DRIFT_NAMESPACE,
-            endpoint_name=args["endpoint_name"],
             schedule_name=args["check_name"],
-            features=args["features"],
-            threshold=args["drift_threshold"],
             period=int(args["interval_hours"]) * 3600,
             source=(
                 f"; no datapoint in {args['interval_hours']} h means the drift check did not "

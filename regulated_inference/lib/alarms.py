@@ -141,43 +141,9 @@ def drift_queries(
     return [*queries, expression("drift", f"MAX([{ids}])", "largest feature baseline drift")]
 
 
-def drift_alarm(
-    parent: pulumi.Resource,
-    resource_name: str,
-    *,
-    topic_arn: pulumi.Input[str],
-    name_prefix: str,
-    namespace: str,
-    endpoint_name: pulumi.Input[str],
-    schedule_name: pulumi.Input[str],
-    features: list[str],
-    threshold: float,
-    period: int,
-    source: str,
-    treat_missing_data: MissingData,
-    **kwargs: Any,
-) -> aws.cloudwatch.MetricAlarm:
-    """The alarm of both drift components: resource `<resource_name>-drift`, alarm
-    `<name_prefix>-feature-drift`, on the largest feature drift (`drift_queries`) above
-    `threshold`; `source` ends the description (what publishes, what silence means)."""
-    return metric_alarm(
-        f"{resource_name}-drift",
-        parent=parent,
-        topic_arn=topic_arn,
-        name=f"{name_prefix}-feature-drift",
-        description=f"feature baseline drift above {threshold} on {', '.join(features)}{source}",
-        treat_missing_data=treat_missing_data,
-        comparison_operator="GreaterThanThreshold",
-        threshold=threshold,
-        metric_queries=drift_queries(namespace, endpoint_name, schedule_name, features, period),
-        **kwargs,
-    )
-
-
 __all__ = [
     "MISSING_DATA_VALUES",
     "MissingData",
-    "drift_alarm",
     "drift_queries",
     "expression",
     "metric_alarm",
