@@ -36,7 +36,7 @@ from regulated_inference.lib.outputs import publish_outputs, type_token
 
 _COMPONENT = "BedrockAccess"
 #: What the bedrock-runtime endpoint and the invoke role may do.
-INVOKE_ACTIONS = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")
+INVOKE_ACTIONS = iam.INVOKE_MODEL_ACTIONS
 _ARN = re.compile(
     f"^arn:(?P<part>{aws_facts.PARTITION_PATTERN}):bedrock:(?P<region>{aws_facts.REGION_PATTERN}):"
     f"(?P<account>{aws_facts.ACCOUNT_ID_PATTERN})?:"

@@ -10,8 +10,8 @@ import pulumi
 import pulumi_aws as aws
 
 from regulated_inference.components.least_privilege_role import LeastPrivilegeRole, service_trust
-from regulated_inference.lib import alarms, drift, iam
 from regulated_inference.lib import aws as aws_facts
+from regulated_inference.lib import drift, iam
 from regulated_inference.lib import sagemaker as sm
 from regulated_inference.lib.aws import AwsContext
 from regulated_inference.lib.errors import ComponentArgsError
@@ -204,29 +204,19 @@ class DataQualityMonitor(pulumi.ComponentResource):
     ) -> aws.cloudwatch.MetricAlarm:
         """The largest feature baseline drift of the hourly job above the threshold; missing
         data is `missing` (Model Monitor publishes only when a job ran)."""
-        topic = args["alarm_topic_arn"]
-        return alarms.metric_alarm(
-            f"{name}-drift",
-            parent=self,
-            topic_arn=topic,
-            name=f"{args['schedule_name']}-feature-drift",
-            description=(
-                f"feature baseline drift above {args['drift_threshold']} on "
-                f"{', '.join(args['features'])} (Model Monitor data quality)"
-            ),
+        return drift.drift_alarm(
+            self,
+            name,
+            args,
+            name_prefix=args["schedule_name"],
+            namespace=sm.DATA_QUALITY_NAMESPACE,
+            schedule_name=schedule.name,
+            period=3600,
+            source=" (Model Monitor data quality)",
             treat_missing_data="missing",
-            comparison_operator="GreaterThanThreshold",
-            threshold=args["drift_threshold"],
             evaluation_periods=1,
             datapoints_to_alarm=None,  # one period: AWS's default (= evaluation_periods)
-            metric_queries=alarms.drift_queries(
-                sm.DATA_QUALITY_NAMESPACE,
-                args["endpoint_name"],
-                schedule.name,
-                args["features"],
-                3600,
-            ),
-            insufficient_data_actions=[topic],
+            insufficient_data_actions=[args["alarm_topic_arn"]],
         )
 
 

@@ -52,8 +52,8 @@ import pulumi
 import pulumi_aws as aws
 
 from regulated_inference.components.least_privilege_role import LeastPrivilegeRole, service_trust
-from regulated_inference.lib import alarms, drift, iam, metrics
 from regulated_inference.lib import aws as aws_facts
+from regulated_inference.lib import drift, iam, metrics
 from regulated_inference.lib import sagemaker as sm
 from regulated_inference.lib.aws import AwsContext
 from regulated_inference.lib.errors import ComponentArgsError
@@ -233,28 +233,19 @@ class ScheduledDriftCheck(pulumi.ComponentResource):
         )
 
     def _drift_alarm(self, name: str, args: ScheduledDriftCheckArgs) -> aws.cloudwatch.MetricAlarm:
-        period = int(args["interval_hours"]) * 3600
-        queries = alarms.drift_queries(
-            metrics.DRIFT_NAMESPACE,
-            args["endpoint_name"],
-            args["check_name"],
-            args["features"],
-            period,
-        )
-        return alarms.metric_alarm(
-            f"{name}-drift",
-            parent=self,
-            topic_arn=args["alarm_topic_arn"],
-            name=f"{args['check_name']}-feature-drift",
-            description=(
-                f"feature baseline drift above {args['drift_threshold']} on "
-                f"{', '.join(args['features'])}; no datapoint in {args['interval_hours']} h "
-                "means the drift check did not run, failed or could not publish (breaching)"
+        return drift.drift_alarm(
+            self,
+            name,
+            args,
+            name_prefix=args["check_name"],
+            namespace=metrics.DRIFT_NAMESPACE,
+            schedule_name=args["check_name"],
+            period=int(args["interval_hours"]) * 3600,
+            source=(
+                f"; no datapoint in {args['interval_hours']} h means the drift check did not "
+                "run, failed or could not publish (breaching)"
             ),
             treat_missing_data="breaching",
-            comparison_operator="GreaterThanThreshold",
-            threshold=args["drift_threshold"],
-            metric_queries=queries,
         )
 
 

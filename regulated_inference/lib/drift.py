@@ -1,6 +1,7 @@
 """What the two drift components share (`DataQualityMonitor`: Model Monitor;
 `ScheduledDriftCheck`: a scheduled Processing job): the nested `DriftData` argument, the
-defaults of their optional arguments, and the checks of the arguments both take.
+defaults of their optional arguments, the checks of the arguments both take, and their
+feature-drift alarm.
 
 `DriftData` is nested, not a base TypedDict, for the reason given at `lib.sagemaker.VpcPlacement`
 (the component provider's analyzer documents a field only from the class that declares it).
@@ -10,9 +11,10 @@ from collections.abc import Mapping
 from typing import Any, TypedDict
 
 import pulumi
+import pulumi_aws as aws
 
+from regulated_inference.lib import alarms, metrics
 from regulated_inference.lib import aws as aws_facts
-from regulated_inference.lib import metrics
 from regulated_inference.lib import sagemaker as sm
 
 #: Defaults of the optional arguments both drift components take (`DataQualityMonitor`,
@@ -101,4 +103,45 @@ def check_drift_job(args: Mapping[str, Any]) -> tuple[str, Any, str] | None:
     return check_drift_data(args.get("data")) or sm.check_placement(args.get("network"))
 
 
-__all__ = ["DRIFT_JOB_DEFAULTS", "MAX_FEATURES", "DriftData", "check_drift_data", "check_drift_job"]
+def drift_alarm(
+    parent: pulumi.Resource,
+    resource_name: str,
+    args: Mapping[str, Any],
+    *,
+    name_prefix: str,
+    namespace: str,
+    schedule_name: pulumi.Input[str],
+    period: int,
+    source: str,
+    treat_missing_data: alarms.MissingData,
+    **kwargs: Any,
+) -> aws.cloudwatch.MetricAlarm:
+    """The alarm of both drift components, from the arguments both take (`endpoint_name`,
+    `features`, `drift_threshold`, `alarm_topic_arn`): resource `<resource_name>-drift`, alarm
+    `<name_prefix>-feature-drift`, on the largest feature drift (`alarms.drift_queries`) above the
+    threshold; `source` ends the description (what publishes, what silence means)."""
+    features, threshold = args["features"], args["drift_threshold"]
+    return alarms.metric_alarm(
+        f"{resource_name}-drift",
+        parent=parent,
+        topic_arn=args["alarm_topic_arn"],
+        name=f"{name_prefix}-feature-drift",
+        description=f"feature baseline drift above {threshold} on {', '.join(features)}{source}",
+        treat_missing_data=treat_missing_data,
+        comparison_operator="GreaterThanThreshold",
+        threshold=threshold,
+        metric_queries=alarms.drift_queries(
+            namespace, args["endpoint_name"], schedule_name, features, period
+        ),
+        **kwargs,
+    )
+
+
+__all__ = [
+    "DRIFT_JOB_DEFAULTS",
+    "MAX_FEATURES",
+    "DriftData",
+    "check_drift_data",
+    "check_drift_job",
+    "drift_alarm",
+]

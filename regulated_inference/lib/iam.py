@@ -34,6 +34,10 @@ RESOURCE_WILDCARD_ACTIONS: dict[str, str] = {
 }
 
 
+#: What invoking a Bedrock model takes (the `invoke_models` grant, the bedrock-runtime endpoint).
+INVOKE_MODEL_ACTIONS = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")
+
+
 @dataclass(frozen=True)
 class Statement:
     """One IAM statement. `resources` and condition values may be pulumi Inputs."""
@@ -372,7 +376,7 @@ def grant_statements(grant: Grant, index: int) -> list[Statement]:
         stmts = [
             Statement(
                 f"InvokeModels{n}",
-                ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"),
+                INVOKE_MODEL_ACTIONS,
                 tuple(g["model_arns"]),
             )
         ]
@@ -418,11 +422,7 @@ def _render(stmt: Statement) -> pulumi.Output[dict]:
 
 def policy_json(statements: Sequence[Statement]) -> pulumi.Output[str]:
     """A policy document (Version 2012-10-17) as a JSON string Output."""
-    return pulumi.Output.all(*[_render(s) for s in statements]).apply(
-        lambda rendered: json.dumps(
-            {"Version": "2012-10-17", "Statement": list(rendered)}, sort_keys=False
-        )
-    )
+    return pulumi.Output.all(*[_render(s) for s in statements]).apply(document)
 
 
 def document(statements: Sequence[dict]) -> str:

@@ -192,7 +192,7 @@ class _ResolvedRollout:
 def resolve_rollout(rollout: Rollout | None) -> _ResolvedRollout:
     """Every field of a rollout, defaults filled, integers as int and the strategy as the enum
     (Construct hands strings for enums' values and floats for integers, pulumi/pulumi#21944)."""
-    merged = {**ROLLOUT_DEFAULTS, **{k: v for k, v in (rollout or {}).items() if v is not None}}
+    merged = with_defaults(rollout or {}, ROLLOUT_DEFAULTS)
     return _ResolvedRollout(
         strategy=DeploymentStrategy(merged["strategy"]),
         **{k: int(merged[k]) for k in ROLLOUT_DEFAULTS if k != "strategy"},
@@ -309,13 +309,6 @@ def package_group_name(model: str, stack: str) -> str:
     Per stack, so dev and prod can share an account.
     """
     return safe_name(model, stack)
-
-
-def model_package_arn(partition: str, region: str, account: str, group: str, version: int) -> str:
-    """ARN of version `version` of a package group (exists only after CreateModelPackage)."""
-    return aws_facts.model_package_arn(
-        aws_facts.context(region, account, partition), group, version
-    )
 
 
 # -- forced replacements (Terraform AWS provider, which pulumi-aws bridges) -------------
@@ -462,7 +455,6 @@ __all__ = [
     "has_gpu",
     "instance_family",
     "model_monitor_image",
-    "model_package_arn",
     "package_group_name",
     "parse_ecr_image",
     "safe_name",
