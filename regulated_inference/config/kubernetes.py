@@ -355,13 +355,15 @@ class KubernetesConfig(
         fields={
             "namespace": Field(description="Restricted Pod Security Standard (control K9)."),
             "port": Field(
-                ge=1024, le=65535, description="The container runs without NET_BIND_SERVICE."
+                ge=k8s.MIN_PORT,
+                le=k8s.MAX_PORT,
+                description="The container runs without NET_BIND_SERVICE.",
             ),
             "s3_gateway_cidrs": Field(
                 description="Read them with `aws ec2 get-managed-prefix-list-entries`; leave "
                 "empty with an S3 interface endpoint."
             ),
-            "run_as_user": Field(ge=k8s.MIN_UID, le=2147483647, description="Control K1."),
+            "run_as_user": Field(ge=k8s.MIN_UID, le=k8s.MAX_UID, description="Control K1."),
             "target_cpu_utilization": Field(ge=10, le=95),
             "zone_spread": Field(description="Best effort when GPU capacity is in one zone only."),
         },
@@ -420,17 +422,11 @@ class KubernetesConfig(
     @field_validator("s3_gateway_cidrs")
     @classmethod
     def _s3_cidrs(cls, value: list[str]) -> list[str]:
-        import ipaddress
-
         for i, cidr in enumerate(value):
             try:
-                net = ipaddress.IPv4Network(cidr, strict=True)
+                k8s.check_s3_gateway_cidr(cidr)
             except ValueError as exc:
-                raise RuleViolation(f"[{i}]", cidr, f"must be an IPv4 CIDR ({exc})") from None
-            if net.prefixlen < 8:
-                raise RuleViolation(
-                    f"[{i}]", cidr, "too wide for an S3 prefix-list entry (never 0.0.0.0/0)"
-                )
+                raise RuleViolation(f"[{i}]", cidr, str(exc)) from None
         return value
 
     @field_validator("node_selector")

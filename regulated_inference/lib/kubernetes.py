@@ -205,11 +205,29 @@ def check_private_cidr(cidr: str) -> str:
     return cidr
 
 
+def check_s3_gateway_cidr(cidr: str) -> str:
+    """An S3 gateway prefix-list CIDR the model's egress may reach: an IPv4 network with no host
+    bits, /8 or narrower (never 0.0.0.0/0 split or whole); ValueError otherwise (N5)."""
+    try:
+        net = ipaddress.IPv4Network(cidr, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"must be an IPv4 CIDR ({exc})") from None
+    if net.prefixlen < 8:
+        raise ValueError("too wide for an S3 prefix-list entry (never 0.0.0.0/0)")
+    return cidr
+
+
+#: The container port: unprivileged (the pod has no NET_BIND_SERVICE capability).
+MIN_PORT, MAX_PORT = 1024, 65535
+
+
 # -- security contexts (K1–K5) -----------------------------------------------------
 
 #: Lowest UID accepted: above the ranges distributions give system and login users,
 #: so a container escape does not land on a host account (CKV_K8S_40).
 MIN_UID = 10000
+#: The largest UID a securityContext accepts (a 32-bit signed integer).
+MAX_UID = 2**31 - 1
 SECCOMP_RUNTIME_DEFAULT = {"type": "RuntimeDefault"}
 
 

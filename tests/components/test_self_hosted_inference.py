@@ -700,6 +700,11 @@ def _refused(args: dict[str, Any]) -> tuple[ComponentArgsError, Recording]:
         ({"port": 80}, "port"),
         ({"vpc_endpoints_cidr": "0.0.0.0/0"}, "vpc_endpoints_cidr"),
         ({"s3_gateway_cidrs": ["0.0.0.0/0"]}, "s3_gateway_cidrs"),
+        # The config's rule, now the component's too (lib.kubernetes.check_s3_gateway_cidr):
+        ({"s3_gateway_cidrs": ["52.95.148.0/23", "0.0.0.0/1"]}, "s3_gateway_cidrs"),  # half of all
+        ({"s3_gateway_cidrs": ["16.0.0.0/4"]}, "s3_gateway_cidrs"),  # wider than /8
+        ({"s3_gateway_cidrs": ["52.95.148.1/23"]}, "s3_gateway_cidrs"),  # host bits set
+        ({"s3_gateway_cidrs": ["s3.amazonaws.com"]}, "s3_gateway_cidrs"),  # not a CIDR
         ({"resources": resources_of("4", "2", "1Gi", "1Gi")}, "resources"),
         ({"replicas_min": 2}, "canary.weight"),
         (

@@ -130,8 +130,8 @@ def _check_network(args: SelfHostedInferenceArgs) -> None:
             try:
                 if cidr_arg == "vpc_endpoints_cidr":
                     k8s.check_private_cidr(cidr)
-                elif cidr.endswith("/0"):
-                    raise ValueError("never 0.0.0.0/0")
+                else:
+                    k8s.check_s3_gateway_cidr(cidr)
             except ValueError as exc:
                 raise fail(cidr_arg, cidr, str(exc)) from None
 
@@ -152,11 +152,13 @@ def validate(args: SelfHostedInferenceArgs) -> Plan:
         except ValueError as exc:
             raise fail("loader", loader, str(exc)) from None
     uid = int(args.get("run_as_user", DEFAULT_RUN_AS_USER))
-    if not k8s.MIN_UID <= uid <= 2147483647:
+    if not k8s.MIN_UID <= uid <= k8s.MAX_UID:
         raise fail("run_as_user", uid, f"must be ≥ {k8s.MIN_UID} (K1)")
     port = int(args.get("port", 0))
-    if not 1024 <= port <= 65535:
-        raise fail("port", port, "must be 1024–65535 (no NET_BIND_SERVICE capability)")
+    if not k8s.MIN_PORT <= port <= k8s.MAX_PORT:
+        raise fail(
+            "port", port, f"must be {k8s.MIN_PORT}–{k8s.MAX_PORT} (no NET_BIND_SERVICE capability)"
+        )
     lo, hi = int(args.get("replicas_min", 0)), int(args.get("replicas_max", 0))
     if lo < 1 or hi < lo:
         raise fail("replicas_min/max", (lo, hi), "need 1 ≤ min ≤ max")
